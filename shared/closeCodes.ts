@@ -1,0 +1,67 @@
+/**
+ * WebSocket close codes the server uses, named once so the client can tell the user what happened.
+ *
+ * y-websocket's provider stops reconnecting on 4400–4499 ("the server decided; retrying cannot
+ * help") and retries everything else, so our own codes follow the HTTP classes: 44xx refuses the
+ * client for good, 45xx is a server-side fault worth retrying.
+ */
+export const CloseCode = {
+  /** Normal closure. */
+  normal: 1000,
+  /** A text frame: this protocol is binary only. */
+  unsupportedData: 1003,
+  /** Policy violation, e.g. an invalid document id. */
+  policy: 1008,
+  /** A frame over the size limit (ws sends this itself when maxPayload is exceeded). */
+  tooBig: 1009,
+  /** An unexpected server error. */
+  serverError: 1011,
+  /** The server is restarting; reconnect. */
+  restarting: 1012,
+  /** A frame that is not a valid y-websocket message (truncated, unknown type, trailing bytes). */
+  badMessage: 4400,
+  /** The connection tried to speak for presence (awareness) it does not own. */
+  forbidden: 4403,
+  /** An update Yjs cannot apply, or one whose dependencies the server never received. */
+  updateRejected: 4422,
+  /** The document could not be loaded from storage; nothing was served in its place. */
+  loadFailed: 4500,
+  /** Storage refused a write; the update was not acknowledged. Reconnect to resend. */
+  storageFailed: 4503,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Human-readable explanation of a close code, for status lines and logs. */
+export function describeCloseCode(code: number): string {
+  switch (code) {
+    case CloseCode.normal:
+      return 'Connection closed';
+    case CloseCode.unsupportedData:
+      return 'The server refused a text frame';
+    case CloseCode.policy:
+      return 'The server refused this document address';
+    case CloseCode.tooBig:
+      return 'A change was too large for the server';
+    case CloseCode.serverError:
+      return 'The server hit an unexpected error';
+    case CloseCode.restarting:
+      return 'The server is restarting';
+    case CloseCode.badMessage:
+      return 'The server refused a malformed message';
+    case CloseCode.forbidden:
+      return 'The server refused an action this window may not take';
+    case CloseCode.updateRejected:
+      return 'The server refused a change it could not apply';
+    case CloseCode.loadFailed:
+      return 'The document could not be loaded';
+    case CloseCode.storageFailed:
+      return 'The server could not save changes';
+    default:
+      return `Connection closed (code ${code})`;
+  }
+}
+
+/** Whether a close code means the server refused this client for good (do not reconnect). */
+export function isPermanentRefusal(code: number): boolean {
+  return code >= 4400 && code < 4500;
+}

@@ -1,0 +1,55 @@
+/**
+ * The wire protocol of /collab/<docId>, defined once for server and web.
+ *
+ * Frames are binary. The first varUint of a frame is its message type. Types 0–3 are the standard
+ * y-websocket protocol, so any stock Yjs client can connect; types of our own start at 100 and are
+ * only ever sent to a client that asked for them (see ACK_QUERY_PARAM).
+ */
+
+/** Message types: the first varUint of every frame. */
+export const MessageType = {
+  /** y-protocols sync: step1, step2 or update (see SyncStep). */
+  sync: 0,
+  /** y-protocols awareness update (cursors, names, presence). */
+  awareness: 1,
+  /** permission denied + reason (server → client only). */
+  auth: 2,
+  /** "send me every awareness state you have". */
+  queryAwareness: 3,
+  /** Our own: "the first N update-bearing frames you sent on this connection are committed". */
+  saved: 100,
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** Sync sub-types: the second varUint of a sync frame (as y-protocols/sync numbers them). */
+export const SyncStep = {
+  /** carries the sender's state vector; the answer is a step2. */
+  step1: 0,
+  /** carries the update the receiver lacks, relative to the state vector it sent. */
+  step2: 1,
+  /** carries one incremental update. */
+  update: 2,
+} as const;
+export type SyncStep = (typeof SyncStep)[keyof typeof SyncStep];
+
+/**
+ * Query parameter a client sets (`?ack=1`) to receive MessageType.saved frames.
+ * Stock clients never set it, so they never see a message type they do not know.
+ */
+export const ACK_QUERY_PARAM = 'ack';
+
+/** URL path prefix of the collaboration WebSocket: `${COLLAB_PATH}/<docId>`. */
+export const COLLAB_PATH = '/collab';
+
+/**
+ * Whether a frame carries document content that the server commits: a sync step2 or a sync update.
+ * These are the frames the saved acknowledgement counts. Returns false for anything else, including
+ * frames too short to tell (both type bytes are single-byte varUints for these messages).
+ */
+export function isUpdateBearingFrame(frame: Uint8Array): boolean {
+  return (
+    frame.length >= 2 &&
+    frame[0] === MessageType.sync &&
+    (frame[1] === SyncStep.step2 || frame[1] === SyncStep.update)
+  );
+}

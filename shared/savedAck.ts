@@ -1,0 +1,36 @@
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { MessageType } from './protocol.js';
+
+/**
+ * The saved acknowledgement: `[MessageType.saved, varUint committedFrames]`.
+ *
+ * `committedFrames` counts the update-bearing frames (see isUpdateBearingFrame) this connection has
+ * sent, in order, of which every one is committed to storage. Because frames are committed in the
+ * order they arrive, "N" means frames 1..N are durable, so a client that numbers what it sends knows
+ * exactly which of its changes are safe. Counts restart at 0 on every connection.
+ */
+export function encodeSavedAck(committedFrames: number): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MessageType.saved);
+  encoding.writeVarUint(encoder, committedFrames);
+  return encoding.toUint8Array(encoder);
+}
+
+/**
+ * Reads the frame count from a saved acknowledgement.
+ * Throws if `frame` is not a well-formed saved acknowledgement.
+ */
+export function decodeSavedAck(frame: Uint8Array): number {
+  const decoder = decoding.createDecoder(frame);
+  const type = decoding.readVarUint(decoder);
+  if (type !== MessageType.saved) throw new Error(`not a saved acknowledgement: message type ${type}`);
+  const committed = decoding.readVarUint(decoder);
+  if (decoding.hasContent(decoder)) throw new Error('saved acknowledgement has trailing bytes');
+  return committed;
+}
+
+/** Reads the frame count after the message type has already been read from `decoder`. */
+export function readSavedAckBody(decoder: decoding.Decoder): number {
+  return decoding.readVarUint(decoder);
+}
