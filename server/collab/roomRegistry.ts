@@ -1,0 +1,168 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { CloseCode } from '../../shared/closeCodes.js';
+import type { DocStore } from '../store/docStore.js';
+import { CommitQueue } from './commitQueue.js';
+import type { Connection } from './connection.js';
+import { Room } from './room.js';
+
+export interface RoomRegistryOptions {
+  store: DocStore;
+  log: FastifyBaseLogger;
+  unloadGraceMs: number;
+  compactAfterUpdates: number;
+  compactAfterBytes: number;
+}
+
+/**
+ * Owns the open rooms, keyed by document id. Concurrent first connections to a document share one
+ * load; a room whose last connection left is compacted and dropped after a grace period; a failed
+ * load closes the waiting connections with `loadFailed` and caches nothing, so the next connection
+ * tries again.
+ */
+export class RoomRegistry {
+  readonly queue: CommitQueue;
+  private readonly rooms = new Map<string, Room>();
+  private readonly loading = new Map<string, Promise<Room>>();
+  private readonly unloading = new Map<string, Promise<void>>();
+  private readonly unloadTimers = new Map<Room, NodeJS.Timeout>();
+  private closing = false;
+
+  constructor(private readonly options: RoomRegistryOptions) {
+    this.queue = new CommitQueue(options.store, options.log);
+  }
+
+  /** Number of documents in memory. */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** Number of connections across all rooms. */
+  get connectionCount(): number {
+    let count = 0;
+    for (const room of this.rooms.values()) count += room.peers.size;
+    return count;
+  }
+
+  /** The room of a document if it is in memory, else undefined. */
+  peek(docId: string): Room | undefined {
+    return this.rooms.get(docId);
+  }
+
+  /** Loads (or finds) the connection's room and joins it. Never rejects. */
+  async connect(connection: Connection): Promise<void> {
+    if (this.closing) {
+      connection.close(CloseCode.restarting, 'the server is shutting down');
+      return;
+    }
+    let room: Room;
+    try {
+      room = await this.open(connection.docId);
+    } catch (error) {
+      this.options.log.error({ err: error, docId: connection.docId }, 'document could not be loaded');
+      connection.close(CloseCode.loadFailed, 'the document could not be loaded');
+      return;
+    }
+    if (this.closing) {
+      connection.close(CloseCode.restarting, 'the server is shutting down');
+      return;
+    }
+    this.cancelUnload(room);
+    connection.attach(room);
+    // The connection may have gone while the room loaded; an empty room must still unload.
+    if (room.peers.size === 0) this.scheduleUnload(room);
+  }
+
+  private async open(docId: string): Promise<Room> {
+    const pendingUnload = this.unloading.get(docId);
+    if (pendingUnload) await pendingUnload;
+    const existing = this.rooms.get(docId);
+    if (existing) return existing;
+    let load = this.loading.get(docId);
+    if (!load) {
+      load = this.load(docId).finally(() => this.loading.delete(docId));
+      this.loading.set(docId, load);
+    }
+    return load;
+  }
+
+  private async load(docId: string): Promise<Room> {
+    const stored = await this.options.store.load(docId);
+    const room = new Room(docId, stored, {
+      queue: this.queue,
+      store: this.options.store,
+      log: this.options.log,
+      compactAfterUpdates: this.options.compactAfterUpdates,
+      compactAfterBytes: this.options.compactAfterBytes,
+      onEmpty: (r) => this.scheduleUnload(r),
+      onFailed: (r) => this.drop(r),
+    });
+    this.rooms.set(docId, room);
+    return room;
+  }
+
+  private scheduleUnload(room: Room): void {
+    if (this.closing || this.unloadTimers.has(room) || this.rooms.get(room.docId) !== room) return;
+    const timer = setTimeout(() => {
+      this.unloadTimers.delete(room);
+      void this.unload(room);
+    }, this.options.unloadGraceMs);
+    timer.unref();
+    this.unloadTimers.set(room, timer);
+  }
+
+  private cancelUnload(room: Room): void {
+    const timer = this.unloadTimers.get(room);
+    if (timer) clearTimeout(timer);
+    this.unloadTimers.delete(room);
+  }
+
+  /** Compacts and drops an empty room; a connection arriving meanwhile waits and then reloads. */
+  private async unload(room: Room): Promise<void> {
+    if (room.peers.size > 0 || this.rooms.get(room.docId) !== room) return;
+    const done = (async () => {
+      try {
+        await room.settled();
+        if (room.needsCompaction) await room.compact();
+      } catch (error) {
+        this.options.log.error({ err: error, docId: room.docId }, 'compaction on unload failed; the update log is kept');
+      }
+      this.drop(room);
+    })();
+    this.unloading.set(room.docId, done);
+    try {
+      await done;
+    } finally {
+      this.unloading.delete(room.docId);
+    }
+  }
+
+  /** Forgets a room and releases it. */
+  private drop(room: Room): void {
+    this.cancelUnload(room);
+    if (this.rooms.get(room.docId) === room) this.rooms.delete(room.docId);
+    room.destroy();
+  }
+
+  /**
+   * Graceful shutdown: refuse new connections, commit what is queued, close every connection with
+   * 1012 (clients reconnect), compact what changed, release every room.
+   */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    for (const timer of this.unloadTimers.values()) clearTimeout(timer);
+    this.unloadTimers.clear();
+    await Promise.allSettled([...this.loading.values(), ...this.unloading.values()]);
+    await this.queue.flush();
+    for (const room of [...this.rooms.values()]) {
+      room.closePeers(CloseCode.restarting, 'the server is restarting');
+      try {
+        await room.settled();
+        if (room.needsCompaction) await room.compact();
+      } catch (error) {
+        this.options.log.error({ err: error, docId: room.docId }, 'compaction at shutdown failed; the update log is kept');
+      }
+      room.destroy();
+      this.rooms.delete(room.docId);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import type { DocDetails, DocSummary } from '../../shared/api.js';
+
+/** What is stored for one document, oldest first. */
+export interface StoredDoc {
+  /** The snapshot (if any) followed by every update appended after it. Empty for an unknown document. */
+  updates: Uint8Array[];
+  /** Sequence number of the newest row read, or 0 when there are none. */
+  lastSeq: number;
+}
+
+/** One update to append for a document. */
+export interface AppendEntry {
+  docId: string;
+  update: Uint8Array;
+}
+
+/**
+ * Storage of documents as Yjs update logs. Rooms and routes talk only to this interface, so a second
+ * implementation (PostgreSQL) can be added without touching them. Every method rejects on a storage
+ * fault and never reports success for something it did not make durable.
+ */
+export interface DocStore {
+  /** Reads a document's snapshot and later updates. Resolves to no updates for an unknown document. */
+  load(docId: string): Promise<StoredDoc>;
+  /**
+   * Appends every entry in one transaction (group commit), creating document rows as needed and
+   * touching their `updatedAt`. Resolves to each entry's sequence number, in order, once committed.
+   */
+  appendBatch(entries: readonly AppendEntry[]): Promise<number[]>;
+  /**
+   * Replaces the document's snapshot and every update with sequence ≤ `throughSeq` by `snapshot`,
+   * in one transaction: after a crash there is either the old state or the new one.
+   */
+  compact(docId: string, snapshot: Uint8Array, throughSeq: number): Promise<void>;
+  /** Creates an empty document row. Rejects if `docId` already exists. */
+  create(docId: string): Promise<DocSummary>;
+  /** Describes one document, or resolves to null when it does not exist. */
+  describe(docId: string): Promise<Omit<DocDetails, 'connections'> | null>;
+  /** Lists documents, most recently edited first, at most `limit` of them. */
+  list(limit: number): Promise<DocSummary[]>;
+  /** Records the document's current title for listings (the title itself lives in the document). */
+  setTitle(docId: string, title: string): Promise<void>;
+  /** Resolves when the store can serve requests; rejects with the fault otherwise. */
+  check(): Promise<void>;
+  /** Releases the store. Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { DocSummary } from '../../shared/api.js';
+import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
+
+/** File name of the database inside the data directory. */
+export const DATABASE_FILE = 'tandem.sqlite';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS documents (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_updated ON documents(updated_at DESC);
+-- AUTOINCREMENT: a sequence number is never reused, even after compaction deleted the newest row,
+-- so "every update with seq <= N" always means the same rows.
+CREATE TABLE IF NOT EXISTS updates (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  doc_id TEXT NOT NULL REFERENCES documents(id),
+  data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS updates_doc ON updates(doc_id, seq);
+CREATE TABLE IF NOT EXISTS snapshots (
+  doc_id TEXT PRIMARY KEY REFERENCES documents(id),
+  data BLOB NOT NULL,
+  through_seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`;
+
+interface DocRow {
+  id: string;
+  title: string;
+  created_at: number;
+  updated_at: number;
+}
+
+function toSummary(row: DocRow): DocSummary {
+  return { id: row.id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+export interface SqliteStoreOptions {
+  /** Folder of the database file; created if missing. */
+  dataDir: string;
+  synchronous: 'normal' | 'full';
+}
+
+/**
+ * The embedded default store: one SQLite file in WAL mode, prepared statements, no ORM.
+ * better-sqlite3 is synchronous, so every method's work is done (and committed) before the
+ * returned promise settles; callers may rely on that ordering only through the promise.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): DocStore {
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const db = new Database(path.join(options.dataDir, DATABASE_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+
+  const selectSnapshot = db.prepare<[string], { data: Buffer }>('SELECT data FROM snapshots WHERE doc_id = ?');
+  const selectUpdates = db.prepare<[string], { seq: number; data: Buffer }>(
+    'SELECT seq, data FROM updates WHERE doc_id = ? ORDER BY seq',
+  );
+  const selectSnapshotSeq = db.prepare<[string], { through_seq: number }>(
+    'SELECT through_seq FROM snapshots WHERE doc_id = ?',
+  );
+  const touchDoc = db.prepare<[string, number, number]>(
+    `INSERT INTO documents (id, title, created_at, updated_at) VALUES (?, '', ?, ?)
+     ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at`,
+  );
+  const insertUpdate = db.prepare<[string, Uint8Array]>('INSERT INTO updates (doc_id, data) VALUES (?, ?)');
+  const deleteUpdatesThrough = db.prepare<[string, number]>('DELETE FROM updates WHERE doc_id = ? AND seq <= ?');
+  const upsertSnapshot = db.prepare<[string, Uint8Array, number, number]>(
+    `INSERT INTO snapshots (doc_id, data, through_seq, created_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT(doc_id) DO UPDATE SET data = excluded.data, through_seq = excluded.through_seq,
+       created_at = excluded.created_at`,
+  );
+  const insertDoc = db.prepare<[string, number, number]>(
+    `INSERT INTO documents (id, title, created_at, updated_at) VALUES (?, '', ?, ?)`,
+  );
+  const selectDoc = db.prepare<[string], DocRow>('SELECT id, title, created_at, updated_at FROM documents WHERE id = ?');
+  const selectStoredBytes = db.prepare<[string, string], { bytes: number }>(
+    `SELECT COALESCE((SELECT length(data) FROM snapshots WHERE doc_id = ?), 0)
+          + COALESCE((SELECT SUM(length(data)) FROM updates WHERE doc_id = ?), 0) AS bytes`,
+  );
+  const selectDocs = db.prepare<[number], DocRow>(
+    'SELECT id, title, created_at, updated_at FROM documents ORDER BY updated_at DESC, id LIMIT ?',
+  );
+  const updateTitle = db.prepare<[string, string]>('UPDATE documents SET title = ? WHERE id = ?');
+  const selectOne = db.prepare('SELECT 1');
+
+  const loadTx = db.transaction((docId: string): StoredDoc => {
+    const updates: Uint8Array[] = [];
+    const snapshot = selectSnapshot.get(docId);
+    let lastSeq = selectSnapshotSeq.get(docId)?.through_seq ?? 0;
+    if (snapshot) updates.push(snapshot.data);
+    for (const row of selectUpdates.iterate(docId)) {
+      updates.push(row.data);
+      lastSeq = row.seq;
+    }
+    return { updates, lastSeq };
+  });
+
+  const appendTx = db.transaction((entries: readonly AppendEntry[]): number[] => {
+    const now = Date.now();
+    const touched = new Set<string>();
+    const seqs: number[] = [];
+    for (const { docId, update } of entries) {
+      if (!touched.has(docId)) {
+        touchDoc.run(docId, now, now);
+        touched.add(docId);
+      }
+      seqs.push(Number(insertUpdate.run(docId, update).lastInsertRowid));
+    }
+    return seqs;
+  });
+
+  const compactTx = db.transaction((docId: string, snapshot: Uint8Array, throughSeq: number) => {
+    deleteUpdatesThrough.run(docId, throughSeq);
+    upsertSnapshot.run(docId, snapshot, throughSeq, Date.now());
+  });
+
+  let closed = false;
+  return {
+    async load(docId) {
+      return loadTx(docId);
+    },
+    async appendBatch(entries) {
+      if (entries.length === 0) return [];
+      return appendTx(entries);
+    },
+    async compact(docId, snapshot, throughSeq) {
+      compactTx(docId, snapshot, throughSeq);
+    },
+    async create(docId) {
+      const now = Date.now();
+      insertDoc.run(docId, now, now);
+      return { id: docId, title: '', createdAt: now, updatedAt: now };
+    },
+    async describe(docId) {
+      const row = selectDoc.get(docId);
+      if (!row) return null;
+      const storedBytes = selectStoredBytes.get(docId, docId)?.bytes ?? 0;
+      return { ...toSummary(row), storedBytes };
+    },
+    async list(limit) {
+      return selectDocs.all(limit).map(toSummary);
+    },
+    async setTitle(docId, title) {
+      updateTitle.run(title, docId);
+    },
+    async check() {
+      selectOne.get();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

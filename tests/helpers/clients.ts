@@ -1,0 +1,48 @@
+import { onTestFinished } from 'vitest';
+import WebSocket from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+import { waitFor } from './waitFor.js';
+
+export interface TestClient {
+  doc: Y.Doc;
+  provider: WebsocketProvider;
+  destroy(): void;
+}
+
+/**
+ * A real y-websocket client (WebsocketProvider over `ws`), as a stock Yjs app would connect.
+ * Destroyed when the test finishes.
+ */
+export function connectClient(
+  collabUrl: string,
+  docId: string,
+  options: { params?: Record<string, string>; doc?: Y.Doc; connect?: boolean } = {},
+): TestClient {
+  const doc = options.doc ?? new Y.Doc();
+  const provider = new WebsocketProvider(collabUrl, docId, doc, {
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    params: options.params ?? {},
+    disableBc: true,
+    connect: options.connect ?? true,
+    maxBackoffTime: 300,
+  });
+  let destroyed = false;
+  const destroy = () => {
+    if (destroyed) return;
+    destroyed = true;
+    provider.destroy();
+  };
+  onTestFinished(destroy);
+  return { doc, provider, destroy };
+}
+
+/** Resolves once the client has completed its first sync with the server. */
+export function whenSynced(client: TestClient, label = 'client'): Promise<true> {
+  return waitFor(() => client.provider.synced, `${label} to sync`);
+}
+
+/** The text of a client's shared Y.Text named `name`. */
+export function textOf(client: TestClient, name = 'text'): string {
+  return client.doc.getText(name).toString();
+}

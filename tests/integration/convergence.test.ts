@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
+import { startServer, uniqueDocId } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+/** A small deterministic PRNG so a failing run can be replayed from its seed. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomEdit(text: Y.Text, random: () => number): void {
+  const length = text.length;
+  if (length > 0 && random() < 0.3) {
+    const index = Math.floor(random() * length);
+    text.delete(index, Math.min(length - index, 1 + Math.floor(random() * 3)));
+  } else {
+    const chars = 'abcdefghijklmnopqrstuvwxyz ';
+    let insert = '';
+    for (let i = 1 + Math.floor(random() * 4); i > 0; i--) insert += chars[Math.floor(random() * chars.length)];
+    text.insert(Math.floor(random() * (length + 1)), insert);
+  }
+}
+
+describe('live sync', () => {
+  it('three clients making concurrent random edits converge, and a late joiner gets the same content', async () => {
+    const server = await startServer();
+    const docId = uniqueDocId('converge');
+    const clients = [0, 1, 2].map(() => connectClient(server.collabUrl, docId));
+    await Promise.all(clients.map((c, i) => whenSynced(c, `client ${i}`)));
+
+    const random = prng(0xc0ffee);
+    for (let round = 0; round < 40; round++) {
+      for (const client of clients) randomEdit(client.doc.getText('text'), random);
+      if (round % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(
+      () => textOf(clients[0]!) === textOf(clients[1]!) && textOf(clients[1]!) === textOf(clients[2]!),
+      'all three clients to converge',
+    );
+    const final = textOf(clients[0]!);
+    expect(final.length).toBeGreaterThan(0);
+    // The same state, not only the same string.
+    const stateVector = Y.encodeStateVector(clients[0]!.doc);
+    for (const client of clients) expect(Y.encodeStateVector(client.doc)).toEqual(stateVector);
+
+    const late = connectClient(server.collabUrl, docId);
+    await whenSynced(late, 'late joiner');
+    expect(textOf(late)).toBe(final);
+  });
+
+  it('relays formatted rich-text structure (XmlFragment) unchanged', async () => {
+    const server = await startServer();
+    const docId = uniqueDocId('xml');
+    const a = connectClient(server.collabUrl, docId);
+    const b = connectClient(server.collabUrl, docId);
+    await Promise.all([whenSynced(a), whenSynced(b)]);
+    const fragment = a.doc.getXmlFragment('prosemirror');
+    const heading = new Y.XmlElement('heading');
+    heading.setAttribute('level', '1');
+    heading.insert(0, [new Y.XmlText('Title')]);
+    const paragraph = new Y.XmlElement('paragraph');
+    const text = new Y.XmlText();
+    text.insert(0, 'bold', { strong: true });
+    paragraph.insert(0, [text]);
+    fragment.insert(0, [heading, paragraph]);
+    await waitFor(() => b.doc.getXmlFragment('prosemirror').length === 2, 'b to receive both blocks');
+    expect(b.doc.getXmlFragment('prosemirror').toString()).toBe(fragment.toString());
+  });
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Crash and browser tests start processes; keep the 2-core machine from thrashing.
+    maxWorkers: 2,
+  },
+});
