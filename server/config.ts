@@ -10,7 +10,7 @@ export interface Config {
   dataDir: string;
   /** pino log level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
-  /** Folder of the built web app to serve, or null to serve only the API and WebSocket (tests). */
+  /** Folder of the built web app to serve, or null to serve only the API and WebSocket (WEB_ROOT=''). */
   webRoot: string | null;
   /** How long a document stays in memory after its last connection leaves. */
   unloadGraceMs: number;
@@ -50,7 +50,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
  * Parses the environment into a Config. Throws an Error naming the variable and the value on
  * anything it cannot use, so a typo stops the server at start-up rather than misbehaving later.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, webRoot: string | null = null): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null = null): Config {
+  const webRoot = env.WEB_ROOT === undefined ? defaultWebRoot : env.WEB_ROOT.trim() === '' ? null : path.resolve(env.WEB_ROOT);
   return {
     port: integer(env, 'PORT', defaultConfig.port, 0, 65535),
     host: env.HOST?.trim() || defaultConfig.host,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
@@ -5,10 +6,12 @@ import { loadConfig } from './config.js';
 
 // The entry point: read config, listen, shut down gracefully on SIGTERM/SIGINT.
 // Compiled to dist/server/server/main.js; the web build sits in dist/web.
+// Run from source (tsx server/main.ts) it is server/main.ts, and the build is in ../dist/web.
 const here = path.dirname(fileURLToPath(import.meta.url));
-const webRoot = path.resolve(here, '../../web');
+const builtWeb = [path.resolve(here, '../../web'), path.resolve(here, '../dist/web')];
+const defaultWebRoot = builtWeb.find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? builtWeb[0]!;
 
-const config = loadConfig(process.env, webRoot);
+const config = loadConfig(process.env, defaultWebRoot);
 const app = await buildApp(config);
 
 let stopping = false;

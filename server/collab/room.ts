@@ -5,7 +5,7 @@ import { CloseCode } from '../../shared/closeCodes.js';
 import { MAX_LISTED_TITLE_CHARS, TITLE_TEXT } from '../../shared/schema.js';
 import { ProtocolError } from '../protocolError.js';
 import type { DocStore, StoredDoc } from '../store/docStore.js';
-import { parseAwarenessUpdate } from './awarenessUpdate.js';
+import { type AwarenessEntry, parseAwarenessUpdate } from './awarenessUpdate.js';
 import { parseClientFrame } from './clientFrame.js';
 import type { CommitListener, CommitQueue, PendingWrite } from './commitQueue.js';
 import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
@@ -198,20 +198,30 @@ export class Room implements CommitListener {
   }
 
   private receiveAwareness(peer: Peer, update: Uint8Array, frame: Uint8Array): void {
-    const entries = parseAwarenessUpdate(update);
-    for (const { clientId } of entries) {
+    // y-websocket clients echo every awareness change they receive, so an update routinely names
+    // other connections' ids with clocks the server already has. Those entries change nothing; an
+    // entry that would change another connection's presence is refused.
+    const changes = parseAwarenessUpdate(update).filter((entry) => this.awarenessChanges(entry));
+    for (const { clientId } of changes) {
       const owner = this.awarenessOwners.get(clientId);
       if (owner !== undefined && owner !== peer) {
         throw new ProtocolError(CloseCode.forbidden, `awareness client ${clientId} belongs to another connection`);
       }
     }
-    for (const { clientId } of entries) {
+    for (const { clientId, state } of changes) {
+      if (state === null) continue;
       this.awarenessOwners.set(clientId, peer);
       peer.awarenessIds.add(clientId);
     }
     awarenessProtocol.applyAwarenessUpdate(this.awareness, update, peer);
     // To everyone, the sender too: y-websocket clients count their own echo as a sign of life.
     this.broadcast(frame, null);
+  }
+
+  /** Whether y-protocols would apply this entry (its rule: a newer clock, or a removal at the same clock). */
+  private awarenessChanges({ clientId, clock, state }: AwarenessEntry): boolean {
+    const known = this.awareness.meta.get(clientId)?.clock ?? 0;
+    return known < clock || (known === clock && state === null && this.awareness.states.has(clientId));
   }
 
   committed(write: PendingWrite, seq: number): void {
