@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { onTestFinished } from 'vitest';
 import { buildApp } from '../../server/app.js';
 import { type Config, defaultConfig } from '../../server/config.js';
+import type { DocStore } from '../../server/store/docStore.js';
 
 export interface TestServer {
   app: FastifyInstance;
@@ -24,16 +25,17 @@ export function tempDataDir(): string {
 }
 
 /** Starts the real app on 127.0.0.1, port 0; closed when the test finishes (closing twice is fine). */
-export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startServer(overrides: Partial<Config> & { store?: DocStore } = {}): Promise<TestServer> {
+  const { store, ...configOverrides } = overrides;
   const config: Config = {
     ...defaultConfig,
     port: 0,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     unloadGraceMs: 200,
-    ...overrides,
-    dataDir: overrides.dataDir ?? tempDataDir(),
+    ...configOverrides,
+    dataDir: configOverrides.dataDir ?? tempDataDir(),
   };
-  const app = await buildApp(config);
+  const app = await buildApp(config, store);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   let closed: Promise<void> | null = null;

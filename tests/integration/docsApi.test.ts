@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { DocDetails, DocList, DocSummary } from '../../shared/api.js';
+import { DOC_ID_PATTERN } from '../../shared/docId.js';
+import { connectClient, whenSynced } from '../helpers/clients.js';
+import { startServer } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+describe('REST API', () => {
+  it('creates documents with unguessable ids, lists them newest first, and reflects live titles', async () => {
+    const server = await startServer();
+    const created: DocSummary[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${server.httpUrl}/api/docs`, { method: 'POST' });
+      expect(response.status).toBe(201);
+      const doc = (await response.json()) as DocSummary;
+      expect(response.headers.get('location')).toBe(`/d/${doc.id}`);
+      expect(doc.id).toMatch(DOC_ID_PATTERN);
+      expect(Buffer.from(doc.id, 'base64url').length).toBeGreaterThanOrEqual(12); // ≥ 96 bits
+      expect(doc.title).toBe('');
+      created.push(doc);
+    }
+    expect(new Set(created.map((d) => d.id)).size).toBe(3);
+
+    // Title the first one through the document itself; the list follows, live and after unload.
+    const target = created[0]!;
+    const client = connectClient(server.collabUrl, target.id);
+    await whenSynced(client);
+    client.doc.getText('title').insert(0, 'Meeting notes');
+    const list = async () => ((await (await fetch(`${server.httpUrl}/api/docs`)).json()) as DocList).documents;
+    await waitFor(async () => (await list())[0]?.title === 'Meeting notes', 'the edited document to lead the list with its title');
+    expect((await list()).map((d) => d.id).sort()).toEqual(created.map((d) => d.id).sort());
+
+    const details = (await (await fetch(`${server.httpUrl}/api/docs/${target.id}`)).json()) as DocDetails;
+    expect(details).toMatchObject({ id: target.id, title: 'Meeting notes', connections: 1 });
+    expect(details.storedBytes).toBeGreaterThan(0);
+    expect(details.updatedAt).toBeGreaterThanOrEqual(details.createdAt);
+
+    client.destroy();
+    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload');
+    expect((await list())[0]).toMatchObject({ id: target.id, title: 'Meeting notes' });
+  });
+
+  it('answers unknown and invalid ids and bad limits with clear errors', async () => {
+    const server = await startServer();
+    const missing = await fetch(`${server.httpUrl}/api/docs/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: 'not_found' });
+    const invalid = await fetch(`${server.httpUrl}/api/docs/a.b`);
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ error: 'invalid_id' });
+    const badLimit = await fetch(`${server.httpUrl}/api/docs?limit=0`);
+    expect(badLimit.status).toBe(400);
+  });
+
+  it('reports health with live figures', async () => {
+    const server = await startServer();
+    const response = await fetch(`${server.httpUrl}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', rooms: 0, connections: 0 });
+  });
+});

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { CloseCode } from '../../shared/closeCodes.js';
+import { MessageType } from '../../shared/protocol.js';
+import { encodeSyncUpdate } from '../../server/collab/frames.js';
+import type { DocStore } from '../../server/store/docStore.js';
+import { DATABASE_FILE, openSqliteStore } from '../../server/store/sqliteStore.js';
+import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
+import { openRawSocket } from '../helpers/rawSocket.js';
+import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+/** The real SQLite store with a switch that makes appends fail and a count of loads. */
+function instrumentedStore(dataDir: string) {
+  const inner = openSqliteStore({ dataDir, synchronous: 'normal' });
+  const control = { failAppends: false, loads: new Map<string, number>() };
+  const store: DocStore = {
+    ...inner,
+    async load(docId) {
+      control.loads.set(docId, (control.loads.get(docId) ?? 0) + 1);
+      return inner.load(docId);
+    },
+    async appendBatch(entries) {
+      if (control.failAppends) throw new Error('injected: disk full');
+      return inner.appendBatch(entries);
+    },
+  };
+  return { store, control };
+}
+
+function oneUpdate(text: string): Uint8Array {
+  const doc = new Y.Doc();
+  let update: Uint8Array | null = null;
+  doc.on('update', (u: Uint8Array) => (update = u));
+  doc.getText('text').insert(0, text);
+  return update!;
+}
+
+describe('storage faults and loading', () => {
+  it('concurrent first connections to a document share one load', async () => {
+    const dataDir = tempDataDir();
+    const { store, control } = instrumentedStore(dataDir);
+    const server = await startServer({ dataDir, store });
+    const docId = uniqueDocId('oneload');
+    const clients = Array.from({ length: 20 }, () => connectClient(server.collabUrl, docId));
+    await Promise.all(clients.map((c) => whenSynced(c)));
+    expect(control.loads.get(docId)).toBe(1);
+  });
+
+  it('a failed write is never acknowledged; the client is told (4503) and writing resumes when the fault clears', async () => {
+    const dataDir = tempDataDir();
+    const { store, control } = instrumentedStore(dataDir);
+    const server = await startServer({ dataDir, store });
+    const docId = uniqueDocId('diskfull');
+    const socket = await openRawSocket(`${server.collabUrl}/${docId}?ack=1`);
+    control.failAppends = true;
+    socket.send(encodeSyncUpdate(oneUpdate('lost?')));
+    expect((await socket.closed).code).toBe(CloseCode.storageFailed);
+    expect(socket.frames.some((f) => f[0] === MessageType.saved)).toBe(false);
+
+    control.failAppends = false;
+    // A real client resends what the server lacks on reconnect; it is stored this time.
+    const client = connectClient(server.collabUrl, docId, { params: { ack: '1' } });
+    await whenSynced(client);
+    expect(textOf(client)).toBe(''); // the failed write was not served to anyone
+    client.doc.getText('text').insert(0, 'kept');
+    const reader = connectClient(server.collabUrl, docId);
+    await waitFor(() => textOf(reader) === 'kept', 'the retried write to reach another client');
+  });
+
+  it('a document whose stored rows cannot be loaded is refused (4500), kept as it is, and others keep working', async () => {
+    const dataDir = tempDataDir();
+    const server = await startServer({ dataDir });
+    const broken = uniqueDocId('corrupt');
+    const healthy = uniqueDocId('healthy');
+    await server.app.tandem.store.appendBatch([
+      { docId: broken, update: new Uint8Array([1, 200, 7, 7, 7, 7]) },
+      { docId: healthy, update: oneUpdate('fine') },
+    ]);
+    const socket = await openRawSocket(`${server.collabUrl}/${broken}`);
+    expect((await socket.closed).code).toBe(CloseCode.loadFailed);
+
+    const client = connectClient(server.collabUrl, healthy);
+    await whenSynced(client);
+    expect(textOf(client)).toBe('fine');
+    expect(server.app.tandem.registry.peek(broken)).toBeUndefined();
+    const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
+    const rows = db.prepare('SELECT data FROM updates WHERE doc_id = ?').all(broken) as Array<{ data: Buffer }>;
+    db.close();
+    expect(rows.map((r) => [...r.data])).toEqual([[1, 200, 7, 7, 7, 7]]);
+  });
+});

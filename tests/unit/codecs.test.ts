@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { CloseCode, describeCloseCode, isPermanentRefusal } from '../../shared/closeCodes.js';
+import { isValidDocId } from '../../shared/docId.js';
+import { isUpdateBearingFrame, MessageType } from '../../shared/protocol.js';
+import { decodeSavedAck, encodeSavedAck } from '../../shared/savedAck.js';
+import { parseAwarenessUpdate } from '../../server/collab/awarenessUpdate.js';
+import { parseClientFrame } from '../../server/collab/clientFrame.js';
+import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../server/collab/frames.js';
+import { ProtocolError } from '../../server/protocolError.js';
+
+function refusal(action: () => unknown): ProtocolError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ProtocolError) return error;
+    throw error;
+  }
+  throw new Error('expected a ProtocolError');
+}
+
+describe('saved acknowledgement codec', () => {
+  it('round-trips small and large counts', () => {
+    for (const count of [0, 1, 127, 128, 300, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
+      const frame = encodeSavedAck(count);
+      expect(frame[0]).toBe(MessageType.saved);
+      expect(decodeSavedAck(frame)).toBe(count);
+    }
+  });
+  it('rejects other message types and trailing bytes', () => {
+    expect(() => decodeSavedAck(new Uint8Array([0, 1]))).toThrow(/not a saved/);
+    expect(() => decodeSavedAck(new Uint8Array([100, 1, 1]))).toThrow(/trailing/);
+  });
+});
+
+describe('frame codecs', () => {
+  const update = new Uint8Array([1, 2, 3, 4]);
+  it('encode → parse round-trips every client message', () => {
+    expect(parseClientFrame(encodeSyncStep1(update))).toEqual({ kind: 'syncStep1', stateVector: update });
+    expect(parseClientFrame(encodeSyncStep2(update))).toEqual({ kind: 'syncStep2', update });
+    expect(parseClientFrame(encodeSyncUpdate(update))).toEqual({ kind: 'syncUpdate', update });
+    expect(parseClientFrame(encodeAwarenessFrame(update))).toEqual({ kind: 'awareness', update });
+    expect(parseClientFrame(new Uint8Array([MessageType.queryAwareness]))).toEqual({ kind: 'queryAwareness' });
+  });
+  it('knows which frames carry document content', () => {
+    expect(isUpdateBearingFrame(encodeSyncStep2(update))).toBe(true);
+    expect(isUpdateBearingFrame(encodeSyncUpdate(update))).toBe(true);
+    expect(isUpdateBearingFrame(encodeSyncStep1(update))).toBe(false);
+    expect(isUpdateBearingFrame(encodeAwarenessFrame(update))).toBe(false);
+    expect(isUpdateBearingFrame(new Uint8Array([0]))).toBe(false);
+  });
+  it('refuses malformed envelopes with badMessage and a reason', () => {
+    for (const frame of [[], [0], [0, 2], [0, 2, 9, 1], [7], [2, 0], [100, 1], [3, 3], [0, 7, 0]]) {
+      const error = refusal(() => parseClientFrame(new Uint8Array(frame)));
+      expect(error.code, JSON.stringify(frame)).toBe(CloseCode.badMessage);
+      expect(error.reason.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('awareness update parser', () => {
+  it('reads what y-protocols encodes', () => {
+    const doc = new Y.Doc();
+    const awareness = new awarenessProtocol.Awareness(doc);
+    awareness.setLocalState({ user: { name: 'Ada', color: '#123456' } });
+    const entries = parseAwarenessUpdate(awarenessProtocol.encodeAwarenessUpdate(awareness, [doc.clientID]));
+    expect(entries).toEqual([{ clientId: doc.clientID, clock: 1, state: { user: { name: 'Ada', color: '#123456' } } }]);
+    awareness.destroy();
+  });
+  it('refuses invalid JSON, truncation, trailing bytes and impossible counts', () => {
+    for (const bytes of [[1, 7, 1, 2, 123, 120], [1, 7, 1, 5, 110], [0, 9], [0xff, 0xff, 0x03]]) {
+      expect(refusal(() => parseAwarenessUpdate(new Uint8Array(bytes))).code).toBe(CloseCode.badMessage);
+    }
+  });
+});
+
+describe('document ids', () => {
+  it('accepts URL-safe ids of 1–64 characters only', () => {
+    for (const ok of ['a', 'A-b_9', 'x'.repeat(64), 'pNq3x0vK2mLs8dWc1eRt4A']) expect(isValidDocId(ok), ok).toBe(true);
+    for (const bad of ['', 'x'.repeat(65), '../etc', 'a/b', 'a.b', 'a b', 'é', 'a\u0000', null, 42]) {
+      expect(isValidDocId(bad), String(bad)).toBe(false);
+    }
+  });
+});
+
+describe('close codes', () => {
+  it('tells permanent refusals from retryable faults, with a sentence for each', () => {
+    expect(isPermanentRefusal(CloseCode.updateRejected)).toBe(true);
+    expect(isPermanentRefusal(CloseCode.badMessage)).toBe(true);
+    expect(isPermanentRefusal(CloseCode.restarting)).toBe(false);
+    expect(isPermanentRefusal(CloseCode.storageFailed)).toBe(false);
+    const sentences = new Set(Object.values(CloseCode).map(describeCloseCode));
+    expect(sentences.size).toBe(Object.values(CloseCode).length);
+  });
+});
