@@ -38,7 +38,7 @@ export function connectClient(
 }
 
 /** Resolves once the client has completed its first sync with the server. */
-export function whenSynced(client: TestClient, label = 'client'): Promise<true> {
+export function whenSynced(client: TestClient, label = 'client'): Promise<boolean> {
   return waitFor(() => client.provider.synced, `${label} to sync`);
 }
 

@@ -6,7 +6,9 @@ import { DATABASE_FILE } from '../../server/store/sqliteStore.js';
 /** A read-only view of a data directory's SQLite file, closed when the test finishes. */
 export function openDatabase(dataDir: string): Database.Database {
   const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
-  onTestFinished(() => db.close());
+  onTestFinished(() => {
+    db.close();
+  });
   return db;
 }
 
