@@ -36,10 +36,9 @@ export interface RoomDeps {
   onFailed(room: Room): void;
 }
 
+/** Who sent a queued write: they get the ack, everyone else the relay. Null for the server's own. */
 interface WriteContext {
   from: Peer | null;
-  /** Frame relayed to the other peers once committed, or null when nothing changed. */
-  relay: Uint8Array | null;
 }
 
 /** The stored document could not be turned into a Y.Doc; nothing may be served in its place. */
@@ -66,7 +65,8 @@ export class Room implements CommitListener {
   private ackDue = new Set<Peer>();
   private titleDirty = false;
   private compaction: Promise<void> | null = null;
-  private lastTransaction: Y.Transaction | null = null;
+  /** While a peer's update is applied: the updates Yjs emits for it. */
+  private collecting: Uint8Array[] | null = null;
   private state: 'open' | 'failed' | 'destroyed' = 'open';
 
   /**
@@ -94,8 +94,8 @@ export class Room implements CommitListener {
     this.lastSeq = stored.lastSeq;
     // More than one stored row means the log has grown past its snapshot.
     this.updatesSinceSnapshot = Math.max(0, stored.updates.length - 1);
-    this.doc.on('afterTransaction', (transaction) => {
-      this.lastTransaction = transaction;
+    this.doc.on('update', (update: Uint8Array) => {
+      this.collecting?.push(update);
     });
     this.doc.getText(TITLE_TEXT).observe(() => {
       this.titleDirty = true;
@@ -149,9 +149,8 @@ export class Room implements CommitListener {
         return;
       }
       case 'syncUpdate':
-        return this.receiveUpdate(peer, message.update, frame);
       case 'syncStep2':
-        return this.receiveUpdate(peer, message.update, null);
+        return this.receiveUpdate(peer, message.update);
       case 'awareness':
         return this.receiveAwareness(peer, message.update, frame);
       case 'queryAwareness': {
@@ -162,38 +161,41 @@ export class Room implements CommitListener {
     }
   }
 
-  private receiveUpdate(peer: Peer, update: Uint8Array, updateFrame: Uint8Array | null): void {
-    this.lastTransaction = null;
+  private receiveUpdate(peer: Peer, update: Uint8Array): void {
+    // Collect what Yjs reports as changed while applying: the peer's transaction, plus any
+    // transaction Yjs runs after it (formatting clean-up after a remote change to formatted text).
+    // That, not the raw frame, is what is stored and relayed: it holds exactly what entered the doc.
+    const collected: Uint8Array[] = [];
+    this.collecting = collected;
     let failure: unknown = null;
     try {
       Y.applyUpdate(this.doc, update, peer);
     } catch (error) {
       failure = error;
+    } finally {
+      this.collecting = null;
     }
-    const transaction = this.lastTransaction as Y.Transaction | null;
     const pending = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
-    if (failure !== null || pending) {
-      // Drop what Yjs parked so it is never stored or served; keep (and store) what it did integrate.
+    // Drop what Yjs parked so it is never stored or served; keep (and store) what it did integrate.
+    if (pending) {
       this.doc.store.pendingStructs = null;
       this.doc.store.pendingDs = null;
-      if (transaction && changedByTransaction(transaction)) {
-        const integrated = Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(transaction.beforeState));
-        this.queueWrite(null, integrated, encodeSyncUpdate(integrated));
-      }
+    }
+    const effective = collected.length <= 1 ? (collected[0] ?? null) : Y.mergeUpdates(collected);
+    if (failure !== null || pending) {
+      if (effective) this.queueWrite(null, effective);
       throw new ProtocolError(
         CloseCode.updateRejected,
         failure !== null ? 'update could not be applied' : 'update depends on changes the server does not have',
       );
     }
-    const changed = transaction !== null && changedByTransaction(transaction);
-    // A step2 frame becomes an update frame for the others; an update frame is relayed as it came.
-    const relay = changed ? (updateFrame ?? encodeSyncUpdate(update)) : null;
-    this.queueWrite(peer, changed ? update : null, relay);
+    this.queueWrite(peer, effective);
   }
 
-  private queueWrite(from: Peer | null, update: Uint8Array | null, relay: Uint8Array | null): void {
+  /** Queues `update` (null: the frame changed nothing, but its ack must wait its turn) for the group commit. */
+  private queueWrite(from: Peer | null, update: Uint8Array | null): void {
     this.uncommitted++;
-    const context: WriteContext = { from, relay };
+    const context: WriteContext = { from };
     this.deps.queue.enqueue({ docId: this.docId, listener: this, update, context });
   }
 
@@ -226,13 +228,14 @@ export class Room implements CommitListener {
 
   committed(write: PendingWrite, seq: number): void {
     this.uncommitted--;
-    const { from, relay } = write.context as WriteContext;
+    const { from } = write.context as WriteContext;
     if (write.update) {
       this.lastSeq = Math.max(this.lastSeq, seq);
       this.updatesSinceSnapshot++;
       this.bytesSinceSnapshot += write.update.length;
     }
-    if (relay) this.broadcast(relay, from);
+    // Encoded once, the same buffer sent to every other peer.
+    if (write.update) this.broadcast(encodeSyncUpdate(write.update), from);
     if (from) {
       from.frameCommitted();
       this.ackDue.add(from);
@@ -335,13 +338,4 @@ export class Room implements CommitListener {
   private broadcast(frame: Uint8Array, except: Peer | null): void {
     for (const peer of this.peers) if (peer !== except) peer.send(frame);
   }
-}
-
-/** Whether a transaction added structs or deleted anything (the test Yjs uses before emitting 'update'). */
-function changedByTransaction(transaction: Y.Transaction): boolean {
-  if (transaction.deleteSet.clients.size > 0) return true;
-  for (const [client, clock] of transaction.afterState) {
-    if (transaction.beforeState.get(client) !== clock) return true;
-  }
-  return false;
 }

@@ -75,3 +75,38 @@ describe('live sync', () => {
     expect(b.doc.getXmlFragment('prosemirror').toString()).toBe(fragment.toString());
   });
 });
+
+describe('formatted text', () => {
+  it('formatting and deleting formatted text reach the others and storage (Yjs runs a clean-up transaction for these)', async () => {
+    const server = await startServer();
+    const docId = uniqueDocId('format');
+    const a = connectClient(server.collabUrl, docId, { params: { ack: '1' } });
+    const b = connectClient(server.collabUrl, docId);
+    await Promise.all([whenSynced(a), whenSynced(b)]);
+    const paragraph = new Y.XmlElement('paragraph');
+    a.doc.getXmlFragment('prosemirror').insert(0, [paragraph]);
+    const text = new Y.XmlText();
+    paragraph.insert(0, [text]);
+    text.insert(0, 'plain bold plain');
+    const bText = () => b.doc.getXmlFragment('prosemirror').toString();
+    await waitFor(() => bText().includes('plain bold plain'), 'b to receive the text');
+
+    text.format(6, 4, { strong: {} });
+    await waitFor(() => bText() === a.doc.getXmlFragment('prosemirror').toString(), 'b to receive the bold');
+    expect(bText()).toContain('<strong>bold</strong>');
+    text.delete(5, 6);
+    await waitFor(() => bText() === a.doc.getXmlFragment('prosemirror').toString(), 'b to receive the deletion');
+    text.insert(5, 'X', { strong: {} });
+    await waitFor(() => bText() === a.doc.getXmlFragment('prosemirror').toString(), 'b to receive the bold insert');
+    expect(b.doc.store.pendingStructs).toBeNull();
+
+    // And from storage alone, after the room unloads.
+    const expected = a.doc.getXmlFragment('prosemirror').toString();
+    a.destroy();
+    b.destroy();
+    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload');
+    const c = connectClient(server.collabUrl, docId);
+    await whenSynced(c);
+    expect(c.doc.getXmlFragment('prosemirror').toString()).toBe(expected);
+  });
+});
