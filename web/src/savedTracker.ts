@@ -1,0 +1,138 @@
+import { isUpdateBearingFrame, SyncStep } from '../../shared/protocol.js';
+
+/**
+ * Which of this window's local changes the server has committed to storage — the only basis for
+ * "Saved" (DESIGN.md, "Saved acknowledgement"). Pure logic: no DOM, no sockets, no Yjs; the wiring
+ * in savedWiring.ts feeds it three kinds of facts:
+ *
+ * - onLocalChange(): a local change was made (a Y.Doc update whose origin is not the provider).
+ *   Changes are numbered 1, 2, 3… in the order they happen (`localSeq`).
+ * - onFrameSent(socket, frame): a frame went out on `socket`. Update-bearing frames are numbered
+ *   per socket, and each records which local changes it carries:
+ *     - a sync step2 carries the whole document as the server lacks it, so it covers every local
+ *       change made so far (1..localSeq);
+ *     - a sync update is sent synchronously inside the doc's update handler of one change, so it
+ *       covers exactly that change (`localSeq`, which the tracker's own update listener — registered
+ *       first — has already counted).
+ * - onAck(socket, n): the server says frames 1..n of `socket` are committed.
+ *
+ * From these it keeps `savedThrough`: the largest k such that local changes 1..k are all durable.
+ * Changes acknowledged out of order (an update frame acked while an earlier change still waits for a
+ * step2) are parked in a set until the frontier reaches them.
+ *
+ * Sockets are opaque keys. Each socket has its own frame numbering starting at 1, because the
+ * server's counts restart at 0 per connection. Frames of a socket that died before its ack are
+ * never counted; the next connection's step2 carries those changes again.
+ */
+export class SavedTracker {
+  /** Number of local changes made so far (the newest change's number; 0 = none). */
+  private seq = 0;
+  /** Local changes 1..savedFrontier are all committed to storage. */
+  private savedFrontier = 0;
+  /** Changes above the frontier that are individually committed (acked "only" frames). */
+  private readonly durableAhead = new Set<number>();
+  /** Per socket: frames sent but not yet acknowledged, oldest first. */
+  private readonly sockets = new WeakMap<object, SocketFrames>();
+  private readonly listeners = new Set<() => void>();
+
+  /** Number of local changes made so far. */
+  get localSeq(): number {
+    return this.seq;
+  }
+
+  /** Local changes 1..savedThrough are committed to storage (0 = none known to be). */
+  get savedThrough(): number {
+    return this.savedFrontier;
+  }
+
+  /** Whether every local change made so far is committed. True when there are none. */
+  get isSaved(): boolean {
+    return this.savedFrontier >= this.seq;
+  }
+
+  /** How many local changes are not yet known to be committed (0 when saved). */
+  get pendingChanges(): number {
+    return Math.max(0, this.seq - this.savedFrontier);
+  }
+
+  /** Records one local change. Call before the provider sees the same update (see class doc). */
+  onLocalChange(): void {
+    this.seq += 1;
+    this.emit();
+  }
+
+  /**
+   * Records a frame sent on `socket`. Frames that carry no document content (step1, awareness…)
+   * are ignored, as the server does not count them either.
+   */
+  onFrameSent(socket: object, frame: Uint8Array): void {
+    if (!isUpdateBearingFrame(frame)) return;
+    const covers: Coverage =
+      frame[1] === SyncStep.step2
+        ? { kind: 'through', seq: this.seq }
+        : { kind: 'only', seq: this.seq };
+    this.framesOf(socket).unacked.push(covers);
+  }
+
+  /**
+   * Records the server's acknowledgement that frames 1..committedFrames of `socket` are durable.
+   * Acks that do not advance (stale or repeated) change nothing. An ack for more frames than were
+   * sent is a server fault: it is logged and only the frames actually sent are counted.
+   */
+  onAck(socket: object, committedFrames: number): void {
+    const frames = this.framesOf(socket);
+    if (committedFrames > frames.acked + frames.unacked.length) {
+      console.warn(
+        `saved ack for ${committedFrames} frames, but only ${frames.acked + frames.unacked.length} were sent on this connection`,
+      );
+    }
+    const before = this.savedFrontier;
+    while (frames.acked < committedFrames && frames.unacked.length > 0) {
+      const covers = frames.unacked.shift() as Coverage;
+      frames.acked += 1;
+      this.markDurable(covers);
+    }
+    if (this.savedFrontier !== before) this.emit();
+  }
+
+  /** Calls `listener` after every change of localSeq or savedThrough. Returns an unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private markDurable(covers: Coverage): void {
+    if (covers.kind === 'through') {
+      if (covers.seq > this.savedFrontier) this.savedFrontier = covers.seq;
+      for (const seq of this.durableAhead) if (seq <= this.savedFrontier) this.durableAhead.delete(seq);
+    } else if (covers.seq > this.savedFrontier) {
+      this.durableAhead.add(covers.seq);
+    }
+    while (this.durableAhead.has(this.savedFrontier + 1)) {
+      this.savedFrontier += 1;
+      this.durableAhead.delete(this.savedFrontier);
+    }
+  }
+
+  private framesOf(socket: object): SocketFrames {
+    let frames = this.sockets.get(socket);
+    if (frames === undefined) {
+      frames = { acked: 0, unacked: [] };
+      this.sockets.set(socket, frames);
+    }
+    return frames;
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/** What one update-bearing frame carries: all changes 1..seq (a step2) or change `seq` alone. */
+type Coverage = { kind: 'through'; seq: number } | { kind: 'only'; seq: number };
+
+/** One socket's frames: how many the server has acknowledged, and those still waiting, in order. */
+interface SocketFrames {
+  acked: number;
+  unacked: Coverage[];
+}
