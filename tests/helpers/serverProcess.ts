@@ -28,17 +28,33 @@ export interface ServerProcess {
   kill9(): Promise<void>;
   /** SIGTERM, then wait for the exit; resolves to the exit code. */
   stop(): Promise<number | null>;
+  /** SIGSTOP: the process is frozen, its sockets stay open but nothing is answered. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+}
+
+export interface SpawnOptions {
+  /** Run the built server (dist/, serving the built web app) instead of the source through tsx. */
+  built?: boolean;
+  /** Listen on this port (e.g. to restart on the same one); a free one by default. */
+  port?: number;
 }
 
 /**
- * Starts `server/main.ts` as a real child process (through tsx, so it runs the current source) and
- * waits until /healthz answers. Killed when the test finishes.
+ * Starts the server as a real child process — by default `server/main.ts` through tsx (the current
+ * source, API and WebSocket only), or the built `dist/` with its web app — and waits until /healthz
+ * answers. Killed when the test finishes.
  */
-export async function spawnServer(env: Record<string, string>, port?: number): Promise<ServerProcess> {
-  const listenPort = port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/main.ts')], {
+export async function spawnServer(env: Record<string, string>, options: SpawnOptions = {}): Promise<ServerProcess> {
+  const listenPort = options.port ?? (await freePort());
+  const args = options.built
+    ? [path.join(root, 'dist/server/server/main.js')]
+    : ['--import', 'tsx', path.join(root, 'server/main.ts')];
+  const defaults: Record<string, string> = options.built ? {} : { WEB_ROOT: '' };
+  const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', WEB_ROOT: '', ...env, PORT: String(listenPort), HOST: '127.0.0.1' },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...defaults, ...env, PORT: String(listenPort), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -69,6 +85,12 @@ export async function spawnServer(env: Record<string, string>, port?: number): P
     stop: async () => {
       child.kill('SIGTERM');
       return exited;
+    },
+    pause: () => {
+      child.kill('SIGSTOP');
+    },
+    resume: () => {
+      child.kill('SIGCONT');
     },
   };
 }

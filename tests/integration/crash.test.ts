@@ -55,7 +55,7 @@ describe('crash recovery (kill -9)', () => {
     a.provider.disconnect();
     b.provider.disconnect();
 
-    const second = await spawnServer(env, first.port);
+    const second = await spawnServer(env, { port: first.port });
     // A fresh client, before any writer reconnects: this is what the server recovered on its own.
     const fresh = connectClient(url, docId);
     await whenSynced(fresh, 'fresh client');

@@ -1,0 +1,128 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caretToEnd, docText, launchBrowser, openDocument, openPerson, screenshot, statusOf } from '../helpers/browser.js';
+import { type ServerProcess, spawnServer } from '../helpers/serverProcess.js';
+import { tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+let browser: Browser;
+let server: ServerProcess;
+let base: string;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function startApp(): Promise<void> {
+  server = await spawnServer({ DATA_DIR: tempDataDir() }, { built: true });
+  base = `http://127.0.0.1:${server.port}`;
+}
+
+/** Every character of `typed`, in order, among the characters of `text` drawn from the same alphabet. */
+function keptInOrder(text: string, alphabet: RegExp): string {
+  return [...text].filter((ch) => alphabet.test(ch)).join('');
+}
+
+describe('collaborating in the browser', () => {
+  it('two people typing at once in the same paragraph lose and double nothing', async () => {
+    await startApp();
+    const url = `${base}/d/${uniqueDocId('typing')}`;
+    const ada = await openPerson(browser, 'Ada', '#c0392b');
+    const grace = await openPerson(browser, 'Grace', '#2563eb');
+    await openDocument(ada, url);
+    await openDocument(grace, url);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('Start: ');
+    await waitFor(async () => (await docText(grace.page)) === 'Start: ', 'Grace to see the start');
+    await caretToEnd(grace.page);
+
+    const adaTypes = 'abcdefghij'.repeat(6);
+    const graceTypes = '0123456789'.repeat(6);
+    await Promise.all([
+      ada.page.keyboard.type(adaTypes, { delay: 15 }),
+      grace.page.keyboard.type(graceTypes, { delay: 15 }),
+    ]);
+    await waitFor(
+      async () => (await docText(ada.page)) === (await docText(grace.page)) && (await docText(ada.page)).length >= 127,
+      'both pages to show the same text',
+      20_000,
+    );
+    const final = await docText(ada.page);
+    expect(final.startsWith('Start: ')).toBe(true);
+    const typed = final.slice('Start: '.length);
+    expect(keptInOrder(typed, /[a-j]/)).toBe(adaTypes);
+    expect(keptInOrder(typed, /[0-9]/)).toBe(graceTypes);
+    expect(final.length).toBe('Start: '.length + adaTypes.length + graceTypes.length);
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved' && (await statusOf(grace.page)) === 'Saved', 'both to be saved');
+    // A third page loading from the server sees exactly the same.
+    const carol = await openPerson(browser, 'Carol', '#16a34a');
+    await openDocument(carol, url);
+    await waitFor(async () => (await docText(carol.page)) === final, 'a fresh page to see the same text');
+    await screenshot(ada.page, 'concurrent-typing');
+    expect([...ada.errors, ...grace.errors, ...carol.errors]).toEqual([]);
+    await Promise.all([ada.context.close(), grace.context.close(), carol.context.close()]);
+  });
+
+  it("shows the other person's cursor with their name and lists them as present; both go when they leave", async () => {
+    await startApp();
+    const url = `${base}/d/${uniqueDocId('cursor')}`;
+    const ada = await openPerson(browser, 'Ada', '#c0392b');
+    const grace = await openPerson(browser, 'Grace', '#2563eb');
+    await openDocument(ada, url);
+    await openDocument(grace, url);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('Where is my cursor?');
+    await grace.page.waitForSelector('#editor .ProseMirror-yjs-cursor');
+    expect(await grace.page.textContent('#editor .ProseMirror-yjs-cursor')).toContain('Ada');
+    await waitFor(async () => (await grace.page.textContent('#presence'))?.includes('Ada'), "Ada in Grace's presence list");
+    await screenshot(grace.page, 'cursor-and-presence');
+
+    await ada.context.close();
+    await waitFor(async () => (await grace.page.$('#editor .ProseMirror-yjs-cursor')) === null, "Ada's cursor to disappear");
+    await waitFor(async () => !(await grace.page.textContent('#presence'))?.includes('Ada'), 'Ada to leave the presence list');
+    await screenshot(grace.page, 'after-ada-left');
+    await grace.context.close();
+  });
+
+  it('formatting made in one page (heading, bold, list) appears in the other', async () => {
+    await startApp();
+    const url = `${base}/d/${uniqueDocId('format')}`;
+    const ada = await openPerson(browser, 'Ada', '#c0392b');
+    const grace = await openPerson(browser, 'Grace', '#2563eb');
+    await openDocument(ada, url);
+    await openDocument(grace, url);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('# Plan\nThis is ');
+    await ada.page.keyboard.press('Control+b');
+    await ada.page.keyboard.type('important');
+    await ada.page.keyboard.press('Control+b');
+    await ada.page.keyboard.type('.\n- first\nsecond');
+    await grace.page.waitForSelector('#editor h1:has-text("Plan")');
+    await grace.page.waitForSelector('#editor strong:has-text("important")');
+    await grace.page.waitForSelector('#editor ul li:has-text("second")');
+    expect(await grace.page.locator('#editor ul li').count()).toBe(2);
+    await screenshot(grace.page, 'formatting');
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+
+  it('the home page lists a new document with its title once it is created and titled', async () => {
+    await startApp();
+    const ada = await openPerson(browser, 'Ada', '#c0392b');
+    await ada.page.goto(base);
+    await ada.page.click('#new-doc');
+    await ada.page.waitForURL(/\/d\/[A-Za-z0-9_-]{16,}$/);
+    const id = new URL(ada.page.url()).pathname.split('/').pop()!;
+    await ada.page.waitForSelector('#editor .ProseMirror');
+    await ada.page.fill('#title', 'Quarterly report');
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'the title to be saved');
+    await ada.page.goto(base);
+    const item = ada.page.locator(`#doc-list [data-doc-id="${id}"]`);
+    await item.waitFor();
+    expect(await item.textContent()).toContain('Quarterly report');
+    await screenshot(ada.page, 'home-list');
+    await ada.context.close();
+  });
+});

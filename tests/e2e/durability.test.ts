@@ -1,0 +1,117 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caretToEnd, docText, launchBrowser, openDocument, openPerson, screenshot, statusOf } from '../helpers/browser.js';
+import { spawnServer } from '../helpers/serverProcess.js';
+import { tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const OFFLINE = /^Offline/;
+
+describe('durability in the browser', () => {
+  it('kill -9 while typing: the page keeps going offline, reconnects by itself, and nothing is lost', async () => {
+    const dataDir = tempDataDir();
+    const first = await spawnServer({ DATA_DIR: dataDir }, { built: true });
+    const url = `http://127.0.0.1:${first.port}/d/${uniqueDocId('crash')}`;
+    const ada = await openPerson(browser, 'Ada', '#c0392b');
+    const grace = await openPerson(browser, 'Grace', '#2563eb');
+    await openDocument(ada, url);
+    await openDocument(grace, url);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('before the crash. ', { delay: 5 });
+    await waitFor(async () => (await docText(grace.page)) === 'before the crash. ', 'Grace to see the first words');
+
+    // Kill the server while Ada is typing.
+    const typing = ada.page.keyboard.type('typed while the server dies, ', { delay: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await first.kill9();
+    await typing;
+    await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), "Ada's status to say offline");
+    await ada.page.keyboard.type('and typed offline.', { delay: 5 });
+    expect(await statusOf(ada.page)).toMatch(OFFLINE);
+    const expected = 'before the crash. typed while the server dies, and typed offline.';
+    expect(await docText(ada.page)).toBe(expected);
+
+    await spawnServer({ DATA_DIR: dataDir }, { built: true, port: first.port });
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'Ada to reconnect by herself and be saved', 30_000);
+    await waitFor(async () => (await docText(grace.page)) === expected, "Ada's offline edits to reach Grace", 30_000);
+    const carol = await openPerson(browser, 'Carol', '#16a34a');
+    await openDocument(carol, url);
+    await waitFor(async () => (await docText(carol.page)) === expected, 'a fresh page to see everything');
+    await screenshot(carol.page, 'after-crash-fresh-page');
+    await Promise.all([ada.context.close(), grace.context.close(), carol.context.close()]);
+  });
+
+  it('"Saved" appears only once the server has committed: never while the server is frozen or down', async () => {
+    const dataDir = tempDataDir();
+    const server = await spawnServer({ DATA_DIR: dataDir }, { built: true });
+    const url = `http://127.0.0.1:${server.port}/d/${uniqueDocId('saved')}`;
+    const ada = await openPerson(browser, 'Ada', '#c0392b');
+    await openDocument(ada, url);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('committed');
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'the first words to be saved');
+
+    // Frozen: the socket stays open and the frames are sent, but nothing is committed or acknowledged.
+    server.pause();
+    await ada.page.keyboard.type(' and pending');
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      seen.add(await statusOf(ada.page));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(seen.has('Saved')).toBe(false);
+    expect([...seen].some((s) => s.startsWith('Saving'))).toBe(true);
+    await screenshot(ada.page, 'saving-while-server-frozen');
+    server.resume();
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'Saved once the server commits');
+
+    // Down: offline, never saved.
+    await server.kill9();
+    await ada.page.keyboard.type(' and offline');
+    await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), 'offline status');
+    for (let i = 0; i < 10; i++) {
+      expect(await statusOf(ada.page)).not.toBe('Saved');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await screenshot(ada.page, 'offline-not-saved');
+    await ada.context.close();
+  });
+
+  it('a page reloaded while the server is down keeps its unsynced edits, and they sync when it is back', async () => {
+    const dataDir = tempDataDir();
+    const first = await spawnServer({ DATA_DIR: dataDir }, { built: true });
+    const url = `http://127.0.0.1:${first.port}/d/${uniqueDocId('reload')}`;
+    const ada = await openPerson(browser, 'Ada', '#c0392b');
+    await openDocument(ada, url);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('online part. ');
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'saved');
+    await first.kill9();
+    await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), 'offline status');
+    await ada.page.keyboard.type('offline part.');
+    await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), 'still offline');
+    // Reload with the server down: the app comes from the browser (service worker cache), the
+    // unsynced edits from IndexedDB, and the status says they wait to sync.
+    await ada.page.reload();
+    await ada.page.waitForSelector('#editor .ProseMirror');
+    await waitFor(async () => (await docText(ada.page)) === 'online part. offline part.', 'the unsynced edits after the reload');
+    await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), 'offline status after the reload');
+    await screenshot(ada.page, 'reloaded-offline');
+
+    await spawnServer({ DATA_DIR: dataDir }, { built: true, port: first.port });
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'the edits to sync once the server is back', 30_000);
+    const grace = await openPerson(browser, 'Grace', '#2563eb');
+    await openDocument(grace, url);
+    await waitFor(async () => (await docText(grace.page)) === 'online part. offline part.', 'another page to see them');
+    await screenshot(grace.page, 'offline-edits-synced');
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+});

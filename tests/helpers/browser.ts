@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH } from './chromium.js';
+
+/** Where screenshots of each browser test's final screen go (git-ignored). */
+export const ARTIFACTS_DIR = path.resolve('test-artifacts/e2e');
+
+/** Debian's Chromium, headless, with the flags this machine needs. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+export interface Person {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+/**
+ * A person with their own browser profile (storage, IndexedDB), who has already told Tandem their
+ * name and colour, so no dialog interrupts. Console errors are collected in `errors`.
+ */
+export async function openPerson(browser: Browser, name: string, color: string): Promise<Person & { errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  await context.addInitScript(
+    ([n, c]) => localStorage.setItem('tandem.identity', JSON.stringify({ name: n, color: c })),
+    [name, color],
+  );
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return { name, context, page, errors };
+}
+
+/** Opens `url` in the person's page and waits until the editor is mounted. */
+export async function openDocument(person: Person, url: string): Promise<void> {
+  await person.page.goto(url);
+  await person.page.waitForSelector('#editor .ProseMirror');
+}
+
+/** The document's text as ProseMirror holds it (cursor labels and other decorations excluded). */
+export function docText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const tandem = (window as unknown as { tandem: { view: { state: { doc: { textContent: string } } } } }).tandem;
+    return tandem.view.state.doc.textContent;
+  });
+}
+
+/** The status line's text: "Connecting…", "Saved", "Saving…", "Offline — …" or a refusal. */
+export async function statusOf(page: Page): Promise<string> {
+  return (await page.textContent('#status'))?.trim() ?? '';
+}
+
+/** Saves a screenshot of the page as test-artifacts/e2e/<name>.png for a person to look at. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name.replace(/[^a-z0-9-]+/gi, '-')}.png`) });
+}
+
+/** Places the caret at the end of the editor's last textblock. */
+export async function caretToEnd(page: Page): Promise<void> {
+  await page.click('#editor .ProseMirror');
+  await page.keyboard.press('Control+End');
+}
