@@ -11,7 +11,11 @@ export default defineConfig({
     outputFile: { json: 'test-artifacts/vitest-report.json' },
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'integration', include: ['tests/integration/**/*.test.ts'] } },
+      {
+        extends: true,
+        // --expose-gc: soak tests collect garbage before comparing the heap with its baseline.
+        test: { name: 'integration', include: ['tests/integration/**/*.test.ts'], execArgv: ['--expose-gc'] },
+      },
       {
         extends: true,
         test: {

@@ -1,9 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { docsRoutes } from './api/docsRoutes.js';
+import { exportRoutes } from './api/exportRoutes.js';
 import { healthRoute } from './api/healthRoute.js';
 import { collabRoute } from './collab/collabRoute.js';
 import { RoomRegistry } from './collab/roomRegistry.js';
 import type { Config } from './config.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { DocStore } from './store/docStore.js';
 import { openSqliteStore } from './store/sqliteStore.js';
 import { webRoutes } from './webRoutes.js';
@@ -11,6 +13,7 @@ import { webRoutes } from './webRoutes.js';
 export interface AppParts {
   store: DocStore;
   registry: RoomRegistry;
+  metrics: Metrics;
 }
 
 declare module 'fastify' {
@@ -30,28 +33,56 @@ export async function buildApp(config: Config, store?: DocStore): Promise<Fastif
   });
   const docStore =
     store ?? openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
-  const registry = new RoomRegistry({
+  let registry: RoomRegistry | null = null;
+  const metrics = createMetrics(() =>
+    registry
+      ? {
+          connections: () => registry!.connectionCount,
+          rooms: () => registry!.roomCount,
+          pendingWrites: () => registry!.pendingWrites,
+          lastCommitAt: () => registry!.queue.lastCommitAt,
+        }
+      : null,
+  );
+  registry = new RoomRegistry({
     store: docStore,
     log: app.log,
+    metrics,
     unloadGraceMs: config.unloadGraceMs,
     compactAfterUpdates: config.compactAfterUpdates,
     compactAfterBytes: config.compactAfterBytes,
+    maxDocBytes: config.maxDocBytes,
+    maxUnsavedBytes: config.maxUnsavedBytes,
+    pendingUpdateTimeoutMs: config.pendingUpdateTimeoutMs,
   });
-  app.decorate('tandem', { store: docStore, registry });
+  const rooms = registry;
+  app.decorate('tandem', { store: docStore, registry: rooms, metrics });
   app.addHook('preClose', async () => {
-    await registry.shutdown();
+    await rooms.shutdown();
   });
   app.addHook('onClose', async () => {
     await docStore.close();
   });
 
   await app.register(collabRoute, {
-    registry,
+    registry: rooms,
+    metrics,
     maxFrameBytes: config.maxFrameBytes,
     maxBufferedFrames: config.maxBufferedFrames,
+    maxSendBufferBytes: config.maxSendBufferBytes,
+    updatesPerSecond: config.updatesPerSecond,
+    updateBurst: config.updateBurst,
+    awarenessPerSecond: config.awarenessPerSecond,
+    awarenessBurst: config.awarenessBurst,
+    connectionsPerSecondPerIp: config.connectionsPerSecondPerIp,
+    connectionBurstPerIp: config.connectionBurstPerIp,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    allowedOrigins: config.allowedOrigins,
   });
-  await app.register(docsRoutes, { store: docStore, registry });
-  await app.register(healthRoute, { store: docStore, registry });
+  await app.register(docsRoutes, { store: docStore, registry: rooms });
+  await app.register(exportRoutes, { store: docStore, registry: rooms });
+  await app.register(healthRoute, { store: docStore, registry: rooms, metrics });
   if (config.webRoot) await app.register(webRoutes, { root: config.webRoot });
   return app;
 }

@@ -22,6 +22,32 @@ export interface Config {
   maxFrameBytes: number;
   /** Frames a connection may send while its document is still loading; more closes it with 1008. */
   maxBufferedFrames: number;
+  /** How long an update may wait for the changes it depends on before its connection is refused (4422). */
+  pendingUpdateTimeoutMs: number;
+  /** Largest stored size of one document; an update that would pass it is refused with 4413. */
+  maxDocBytes: number;
+  /** Uncommitted bytes a document may hold while storage refuses writes; past it, 4503. */
+  maxUnsavedBytes: number;
+  /** Bytes waiting to be sent to one client past which it is dropped as not reading. */
+  maxSendBufferBytes: number;
+  /** Per connection: update frames per second, and the burst allowed above that (then 4429). */
+  updatesPerSecond: number;
+  updateBurst: number;
+  /** Per connection: awareness and other frames per second, and the burst (then 4429). */
+  awarenessPerSecond: number;
+  awarenessBurst: number;
+  /** Per client IP: new WebSocket connections per second, and the burst (then HTTP 429). */
+  connectionsPerSecondPerIp: number;
+  connectionBurstPerIp: number;
+  /** The server pings every connection this often… */
+  heartbeatIntervalMs: number;
+  /** …and drops one that has shown no sign of life for this long. */
+  heartbeatTimeoutMs: number;
+  /**
+   * Origins (scheme://host[:port]) whose pages may open collaboration WebSockets. Empty: the
+   * server's own origin only. Requests without an Origin header (non-browser clients) are allowed.
+   */
+  allowedOrigins: string[];
   /**
    * SQLite `synchronous` setting. 'normal' (default, with WAL) survives a process crash or kill -9
    * with nothing lost; 'full' also survives a power cut, at the cost of an fsync per group commit.
@@ -41,6 +67,19 @@ export const defaultConfig: Config = {
   compactAfterBytes: 1024 * 1024,
   maxFrameBytes: 16 * 1024 * 1024,
   maxBufferedFrames: 1_000,
+  pendingUpdateTimeoutMs: 10_000,
+  maxDocBytes: 64 * 1024 * 1024,
+  maxUnsavedBytes: 64 * 1024 * 1024,
+  maxSendBufferBytes: 32 * 1024 * 1024,
+  updatesPerSecond: 200,
+  updateBurst: 2_000,
+  awarenessPerSecond: 100,
+  awarenessBurst: 1_000,
+  connectionsPerSecondPerIp: 50,
+  connectionBurstPerIp: 1_000,
+  heartbeatIntervalMs: 30_000,
+  heartbeatTimeoutMs: 60_000,
+  allowedOrigins: [],
   sqliteSynchronous: 'normal',
 };
 
@@ -63,8 +102,39 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     compactAfterBytes: integer(env, 'COMPACT_AFTER_BYTES', defaultConfig.compactAfterBytes, 1, 2 ** 40),
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', defaultConfig.maxFrameBytes, 1024, 2 ** 30),
     maxBufferedFrames: integer(env, 'MAX_BUFFERED_FRAMES', defaultConfig.maxBufferedFrames, 1, 1_000_000),
+    pendingUpdateTimeoutMs: integer(env, 'PENDING_UPDATE_TIMEOUT_MS', defaultConfig.pendingUpdateTimeoutMs, 10, 600_000),
+    maxDocBytes: integer(env, 'MAX_DOC_BYTES', defaultConfig.maxDocBytes, 1024, 2 ** 40),
+    maxUnsavedBytes: integer(env, 'MAX_UNSAVED_BYTES', defaultConfig.maxUnsavedBytes, 1024, 2 ** 40),
+    maxSendBufferBytes: integer(env, 'MAX_SEND_BUFFER_BYTES', defaultConfig.maxSendBufferBytes, 1024, 2 ** 40),
+    updatesPerSecond: integer(env, 'UPDATES_PER_SECOND', defaultConfig.updatesPerSecond, 1, 1_000_000),
+    updateBurst: integer(env, 'UPDATE_BURST', defaultConfig.updateBurst, 1, 10_000_000),
+    awarenessPerSecond: integer(env, 'AWARENESS_PER_SECOND', defaultConfig.awarenessPerSecond, 1, 1_000_000),
+    awarenessBurst: integer(env, 'AWARENESS_BURST', defaultConfig.awarenessBurst, 1, 10_000_000),
+    connectionsPerSecondPerIp: integer(env, 'CONNECTIONS_PER_SECOND_PER_IP', defaultConfig.connectionsPerSecondPerIp, 1, 1_000_000),
+    connectionBurstPerIp: integer(env, 'CONNECTION_BURST_PER_IP', defaultConfig.connectionBurstPerIp, 1, 10_000_000),
+    heartbeatIntervalMs: integer(env, 'HEARTBEAT_INTERVAL_MS', defaultConfig.heartbeatIntervalMs, 10, 3600_000),
+    heartbeatTimeoutMs: integer(env, 'HEARTBEAT_TIMEOUT_MS', defaultConfig.heartbeatTimeoutMs, 10, 3600_000),
+    allowedOrigins: originList(env.ALLOWED_ORIGINS),
     sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', defaultConfig.sqliteSynchronous, ['normal', 'full'] as const),
   };
+}
+
+/** Parses a comma-separated list of origins; throws on one that is not scheme://host[:port]. */
+function originList(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((item) => {
+    const origin = item.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new Error(`ALLOWED_ORIGINS entries must be origins like https://docs.example.com, got ${JSON.stringify(origin)}`);
+    }
+    if (parsed.origin !== origin.replace(/\/$/, '')) {
+      throw new Error(`ALLOWED_ORIGINS entries must be bare origins (no path), got ${JSON.stringify(origin)}`);
+    }
+    return parsed.origin;
+  });
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -26,3 +26,15 @@ export interface ApiError {
   error: string;
   message: string;
 }
+
+/** Largest Markdown text POST /api/docs/import accepts, in bytes (larger: 413). */
+export const MAX_IMPORT_BYTES = 2 * 1024 * 1024;
+
+/** Formats of GET /api/docs/:id/export?format=… */
+export const EXPORT_FORMATS = ['md', 'html'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Path of a document's export in `format`. */
+export function exportPath(docId: string, format: ExportFormat): string {
+  return `/api/docs/${encodeURIComponent(docId)}/export?format=${format}`;
+}

@@ -22,12 +22,18 @@ export const CloseCode = {
   badMessage: 4400,
   /** The connection tried to speak for presence (awareness) it does not own. */
   forbidden: 4403,
+  /** The document's stored state would pass its size cap; the update was not applied. */
+  docTooLarge: 4413,
   /** An update Yjs cannot apply, or one whose dependencies the server never received. */
   updateRejected: 4422,
+  /** The connection sent updates or awareness faster than its rate limit. */
+  rateLimited: 4429,
   /** The document could not be loaded from storage; nothing was served in its place. */
   loadFailed: 4500,
-  /** Storage refused a write; the update was not acknowledged. Reconnect to resend. */
+  /** Storage has refused writes for too long and the unsaved backlog is full. Reconnect later. */
   storageFailed: 4503,
+  /** The client stopped reading: its send buffer passed the limit. */
+  slowReader: 4508,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -50,12 +56,18 @@ export function describeCloseCode(code: number): string {
       return 'The server refused a malformed message';
     case CloseCode.forbidden:
       return 'The server refused an action this window may not take';
+    case CloseCode.docTooLarge:
+      return 'This document has reached its size limit';
     case CloseCode.updateRejected:
       return 'The server refused a change it could not apply';
+    case CloseCode.rateLimited:
+      return 'Too many changes too fast; the server paused this window';
     case CloseCode.loadFailed:
       return 'The document could not be loaded';
     case CloseCode.storageFailed:
       return 'The server could not save changes';
+    case CloseCode.slowReader:
+      return 'The connection was too slow to keep up';
     default:
       return `Connection closed (code ${code})`;
   }

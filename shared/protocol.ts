@@ -18,6 +18,8 @@ export const MessageType = {
   queryAwareness: 3,
   /** Our own: "the first N update-bearing frames you sent on this connection are committed". */
   saved: 100,
+  /** Our own: "storage is refusing writes; yours are kept and retried" (1) or "storing again" (0). */
+  storageStatus: 101,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -33,7 +35,7 @@ export const SyncStep = {
 export type SyncStep = (typeof SyncStep)[keyof typeof SyncStep];
 
 /**
- * Query parameter a client sets (`?ack=1`) to receive MessageType.saved frames.
+ * Query parameter a client sets (`?ack=1`) to receive our own messages (saved, storageStatus).
  * Stock clients never set it, so they never see a message type they do not know.
  */
 export const ACK_QUERY_PARAM = 'ack';

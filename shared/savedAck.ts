@@ -34,3 +34,19 @@ export function decodeSavedAck(frame: Uint8Array): number {
 export function readSavedAckBody(decoder: decoding.Decoder): number {
   return decoding.readVarUint(decoder);
 }
+
+/**
+ * The storage status message: `[MessageType.storageStatus, varUint failing]`, 1 while storage refuses
+ * writes (the server keeps them and retries; nothing is acknowledged meanwhile), 0 once it stores again.
+ */
+export function encodeStorageStatus(failing: boolean): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MessageType.storageStatus);
+  encoding.writeVarUint(encoder, failing ? 1 : 0);
+  return encoding.toUint8Array(encoder);
+}
+
+/** Reads the failing flag after the message type has already been read from `decoder`. */
+export function readStorageStatusBody(decoder: decoding.Decoder): boolean {
+  return decoding.readVarUint(decoder) === 1;
+}

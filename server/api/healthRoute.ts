@@ -1,12 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
+import type { Metrics } from '../metrics.js';
 import type { DocStore } from '../store/docStore.js';
 
-/** `GET /healthz`: 200 with live figures when storage answers, 503 when it does not. */
+/**
+ * `GET /healthz`: 200 with live figures when storage answers, 503 when it does not.
+ * `GET /metrics`: Prometheus text format.
+ */
 export async function healthRoute(
   app: FastifyInstance,
-  { store, registry }: { store: DocStore; registry: RoomRegistry },
+  { store, registry, metrics }: { store: DocStore; registry: RoomRegistry; metrics: Metrics },
 ): Promise<void> {
+  app.get('/metrics', async (_request, reply) => {
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
   app.get('/healthz', async (request, reply) => {
     try {
       await store.check();

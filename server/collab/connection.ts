@@ -1,9 +1,26 @@
 import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { encodeSavedAck } from '../../shared/savedAck.js';
+import { isUpdateBearingFrame } from '../../shared/protocol.js';
+import { encodeSavedAck, encodeStorageStatus } from '../../shared/savedAck.js';
+import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
 import type { Peer, Room } from './room.js';
+import { TokenBucket } from './tokenBucket.js';
+
+/** Per-connection limits. */
+export interface ConnectionLimits {
+  /** Frames a connection may send while its document is still loading. */
+  maxBufferedFrames: number;
+  /** Bytes waiting in the socket's send buffer past which a client counts as not reading. */
+  maxSendBufferBytes: number;
+  /** Update frames (sync step2/update) per second, and the burst allowed above that rate. */
+  updatesPerSecond: number;
+  updateBurst: number;
+  /** Every other frame (awareness, sync step1, queries) per second, and the burst. */
+  awarenessPerSecond: number;
+  awarenessBurst: number;
+}
 
 /** A close reason may be at most 123 bytes of UTF-8 (RFC 6455); ws throws on a longer one. */
 function closeReason(reason: string): string {
@@ -12,6 +29,8 @@ function closeReason(reason: string): string {
   return cut;
 }
 
+const CLOSE_CODE_NAMES = new Map<number, string>(Object.entries(CloseCode).map(([name, code]) => [code, name]));
+
 /**
  * One client's WebSocket on one document. Listeners are attached by the route before anything is
  * awaited; frames that arrive while the room loads are buffered (up to a limit) and handed over in
@@ -19,19 +38,32 @@ function closeReason(reason: string): string {
  */
 export class Connection implements Peer {
   readonly awarenessIds = new Set<number>();
+  /** Date.now() when the client last showed it is alive (a frame or a pong). */
+  lastSeenAt = Date.now();
   private room: Room | null = null;
   private buffered: Uint8Array[] = [];
-  private committedFrames = 0;
+  /** Update-bearing frames numbered so far; 1..committedThrough are all committed. */
+  private framesNumbered = 0;
+  private committedThrough = 0;
+  /** Committed frames above committedThrough (an earlier one still waits). */
+  private readonly committedAhead = new Set<number>();
   private ackedFrames = 0;
   private closed = false;
+  private readonly updateBucket: TokenBucket;
+  private readonly otherBucket: TokenBucket;
 
   constructor(
     private readonly socket: WebSocket,
     readonly docId: string,
     private readonly ackEnabled: boolean,
+    /** A logger whose every line names the document and the connection (request id). */
     private readonly log: FastifyBaseLogger,
-    private readonly maxBufferedFrames: number,
-  ) {}
+    private readonly metrics: Metrics,
+    private readonly limits: ConnectionLimits,
+  ) {
+    this.updateBucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
+    this.otherBucket = new TokenBucket(limits.awarenessPerSecond, limits.awarenessBurst);
+  }
 
   get isClosed(): boolean {
     return this.closed;
@@ -40,18 +72,33 @@ export class Connection implements Peer {
   /** Handles a 'message' event from ws. Never throws. */
   onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.closed) return;
+    this.lastSeenAt = Date.now();
     if (!isBinary) {
       this.refuse(new ProtocolError(CloseCode.unsupportedData, 'text frames are not part of this protocol'));
       return;
     }
     const frame = toUint8Array(data);
+    const isUpdate = isUpdateBearingFrame(frame);
+    if (!(isUpdate ? this.updateBucket : this.otherBucket).take()) {
+      this.refuse(new ProtocolError(CloseCode.rateLimited, isUpdate ? 'too many updates per second' : 'too many messages per second'));
+      return;
+    }
+    if (isUpdate) {
+      this.metrics.updatesReceived.inc();
+      this.metrics.updateBytesReceived.inc(frame.length);
+    }
     if (this.room) {
       this.handle(this.room, frame);
-    } else if (this.buffered.length >= this.maxBufferedFrames) {
+    } else if (this.buffered.length >= this.limits.maxBufferedFrames) {
       this.refuse(new ProtocolError(CloseCode.policy, 'too many frames before the document was loaded'));
     } else {
       this.buffered.push(frame);
     }
+  }
+
+  /** A pong arrived: the client is alive. */
+  onPong(): void {
+    this.lastSeenAt = Date.now();
   }
 
   /** The room is ready: join it and replay what arrived meanwhile. */
@@ -75,7 +122,31 @@ export class Connection implements Peer {
   }
 
   send(frame: Uint8Array): void {
-    if (!this.closed && this.socket.readyState === WebSocket.OPEN) this.socket.send(frame);
+    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.socket.bufferedAmount > this.limits.maxSendBufferBytes) {
+      // A client that does not read cannot read a close frame either: drop it at once.
+      this.log.warn({ code: CloseCode.slowReader, bufferedBytes: this.socket.bufferedAmount }, 'dropping a client that stopped reading');
+      this.metrics.framesRefused.inc({ reason: 'slowReader' });
+      this.closed = true;
+      this.socket.terminate();
+      this.room?.leave(this);
+      return;
+    }
+    this.socket.send(frame);
+  }
+
+  /** Pings the client, or drops it if it has not shown life for `timeoutMs`. Returns false when dropped. */
+  heartbeat(timeoutMs: number): boolean {
+    if (this.closed) return false;
+    if (Date.now() - this.lastSeenAt > timeoutMs) {
+      this.log.warn({ silentMs: Date.now() - this.lastSeenAt }, 'dropping a client that stopped answering pings');
+      this.closed = true;
+      this.socket.terminate();
+      this.room?.leave(this);
+      return false;
+    }
+    this.socket.ping();
+    return true;
   }
 
   close(code: number, reason: string): void {
@@ -86,14 +157,23 @@ export class Connection implements Peer {
     this.room?.leave(this);
   }
 
-  frameCommitted(): void {
-    this.committedFrames++;
+  takeFrameNumber(): number {
+    return ++this.framesNumbered;
+  }
+
+  frameCommitted(frameNo: number): void {
+    this.committedAhead.add(frameNo);
+    while (this.committedAhead.delete(this.committedThrough + 1)) this.committedThrough++;
   }
 
   flushAck(): void {
-    if (!this.ackEnabled || this.committedFrames === this.ackedFrames) return;
-    this.ackedFrames = this.committedFrames;
-    this.send(encodeSavedAck(this.committedFrames));
+    if (!this.ackEnabled || this.committedThrough === this.ackedFrames) return;
+    this.ackedFrames = this.committedThrough;
+    this.send(encodeSavedAck(this.committedThrough));
+  }
+
+  notifyStorage(failing: boolean): void {
+    if (this.ackEnabled) this.send(encodeStorageStatus(failing));
   }
 
   private handle(room: Room, frame: Uint8Array): void {
@@ -104,13 +184,15 @@ export class Connection implements Peer {
     }
   }
 
-  /** Turns an error into exactly one close and one log line. */
+  /** Turns an error into exactly one close, one log line and one count. */
   private refuse(error: unknown): void {
     if (error instanceof ProtocolError) {
-      this.log.warn({ docId: this.docId, code: error.code, reason: error.reason }, 'refused client frame');
+      this.log.warn({ code: error.code, reason: error.reason }, 'refused client frame');
+      this.metrics.framesRefused.inc({ reason: CLOSE_CODE_NAMES.get(error.code) ?? String(error.code) });
       this.close(error.code, error.reason);
     } else {
-      this.log.error({ err: error, docId: this.docId }, 'error while handling a client frame');
+      this.log.error({ err: error }, 'error while handling a client frame');
+      this.metrics.framesRefused.inc({ reason: 'serverError' });
       this.close(CloseCode.serverError, 'internal error');
     }
   }

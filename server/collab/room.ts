@@ -1,45 +1,62 @@
 import type { FastifyBaseLogger } from 'fastify';
-import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { MAX_LISTED_TITLE_CHARS, TITLE_TEXT } from '../../shared/schema.js';
+import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
 import type { DocStore, StoredDoc } from '../store/docStore.js';
-import { type AwarenessEntry, parseAwarenessUpdate } from './awarenessUpdate.js';
 import { parseClientFrame } from './clientFrame.js';
 import type { CommitListener, CommitQueue, PendingWrite } from './commitQueue.js';
-import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
+import { encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
+import { type Parked, ParkedUpdates } from './parkedUpdates.js';
+import { type PresenceOwner, RoomPresence } from './roomPresence.js';
+import { UpdateApplier } from './updateApplier.js';
 
 /** A connection as a room sees it. */
-export interface Peer {
+export interface Peer extends PresenceOwner {
   /** Sends a frame if the connection is still open; a no-op otherwise. */
   send(frame: Uint8Array): void;
   /** Closes the connection with a code and reason; safe to call twice. */
   close(code: number, reason: string): void;
-  /** Counts one more of this peer's update-bearing frames as committed. */
-  frameCommitted(): void;
+  /** Numbers the peer's next update-bearing frame (1, 2, 3… per connection). */
+  takeFrameNumber(): number;
+  /** Records that the peer's update-bearing frame `frameNo` is committed (frames may finish out of order). */
+  frameCommitted(frameNo: number): void;
   /** Sends the saved acknowledgement if the committed count moved and the peer asked for acks. */
   flushAck(): void;
-  /** Awareness client ids this peer speaks for. */
-  readonly awarenessIds: Set<number>;
+  /** Tells the peer (if it asked for our messages) that storage is failing, or working again. */
+  notifyStorage(failing: boolean): void;
 }
 
-export interface RoomDeps {
+export interface RoomLimits {
+  /** How long an update may wait for changes it depends on before its connection is refused (4422). */
+  pendingUpdateTimeoutMs: number;
+  compactAfterUpdates: number;
+  compactAfterBytes: number;
+  /** Largest stored size of a document; an update that would pass it is refused. */
+  maxDocBytes: number;
+  /** Largest backlog of uncommitted bytes while storage fails; past it, updates are refused. */
+  maxUnsavedBytes: number;
+}
+
+export interface RoomDeps extends RoomLimits {
   queue: CommitQueue;
   store: DocStore;
   log: FastifyBaseLogger;
-  compactAfterUpdates: number;
-  compactAfterBytes: number;
+  metrics: Metrics;
   /** The last peer left. */
   onEmpty(room: Room): void;
-  /** A commit failed: the room has closed its peers and must be dropped without saving. */
-  onFailed(room: Room): void;
 }
 
-/** Who sent a queued write: they get the ack, everyone else the relay. Null for the server's own. */
+/** Who sent a queued write (they get the ack for frame `frameNo`, everyone else the relay); null for none. */
 interface WriteContext {
   from: Peer | null;
+  frameNo: number;
 }
+
+/** Most updates, and bytes, a room holds waiting for their dependencies. */
+const MAX_PARKED_UPDATES = 1000;
+const MAX_PARKED_BYTES = 4 * 1024 * 1024;
 
 /** The stored document could not be turned into a Y.Doc; nothing may be served in its place. */
 export class LoadError extends Error {
@@ -47,27 +64,31 @@ export class LoadError extends Error {
 }
 
 /**
- * One open document: its Y.Doc, its awareness and its peers. Every update a peer sends is applied
+ * One open document: its Y.Doc, its presence and its peers. Every update a peer sends is applied
  * to the doc at once (to validate it), queued for the group commit, and relayed and acknowledged
  * only after the commit. Anything that reveals the doc's state to a peer (sync step1/step2) waits
- * until no update is uncommitted, so no peer ever sees what is not on disk.
+ * until no update is uncommitted, so no peer ever sees what is not on disk. When storage refuses
+ * writes, they stay queued (and the doc in memory) and are retried; the room never unloads them.
  */
 export class Room implements CommitListener {
   readonly doc = new Y.Doc();
-  readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  readonly presence = new RoomPresence(this.doc);
   readonly peers = new Set<Peer>();
-  private readonly awarenessOwners = new Map<number, Peer>();
   private lastSeq: number;
   private updatesSinceSnapshot: number;
   private bytesSinceSnapshot = 0;
+  /** Bytes stored for this document: what was loaded, plus appends, as compaction last left it. */
+  private storedBytes: number;
   private uncommitted = 0;
+  private uncommittedBytes = 0;
+  private storageFailing = false;
   private settledWaiters: Array<() => void> = [];
   private ackDue = new Set<Peer>();
   private titleDirty = false;
   private compaction: Promise<void> | null = null;
-  /** While a peer's update is applied: the updates Yjs emits for it. */
-  private collecting: Uint8Array[] | null = null;
-  private state: 'open' | 'failed' | 'destroyed' = 'open';
+  private readonly applier = new UpdateApplier(this.doc);
+  private readonly parked: ParkedUpdates<Peer>;
+  private destroyed = false;
 
   /**
    * Builds a room from what the store holds. Throws LoadError if a stored update cannot be applied
@@ -78,7 +99,6 @@ export class Room implements CommitListener {
     stored: StoredDoc,
     private readonly deps: RoomDeps,
   ) {
-    this.awareness.setLocalState(null);
     try {
       Y.transact(this.doc, () => {
         for (const update of stored.updates) Y.applyUpdate(this.doc, update);
@@ -92,18 +112,21 @@ export class Room implements CommitListener {
       throw new LoadError(`stored updates of ${docId} have missing dependencies`);
     }
     this.lastSeq = stored.lastSeq;
+    this.storedBytes = stored.updates.reduce((sum, update) => sum + update.length, 0);
     // More than one stored row means the log has grown past its snapshot.
     this.updatesSinceSnapshot = Math.max(0, stored.updates.length - 1);
-    this.doc.on('update', (update: Uint8Array) => {
-      this.collecting?.push(update);
-    });
+    this.parked = new ParkedUpdates<Peer>(
+      { timeoutMs: deps.pendingUpdateTimeoutMs, maxUpdates: MAX_PARKED_UPDATES, maxBytes: MAX_PARKED_BYTES },
+      ({ peer }) => peer.close(CloseCode.updateRejected, 'update depends on changes the server never received'),
+    );
     this.doc.getText(TITLE_TEXT).observe(() => {
       this.titleDirty = true;
     });
   }
 
+  /** False once the room is destroyed (unloaded): read a fresh copy from storage instead. */
   get accepting(): boolean {
-    return this.state === 'open';
+    return !this.destroyed;
   }
 
   /** Current title, as typed (possibly empty). */
@@ -111,31 +134,40 @@ export class Room implements CommitListener {
     return this.doc.getText(TITLE_TEXT).toString();
   }
 
+  /** Whether updates are stored after the snapshot, i.e. compaction has something to do. */
+  get needsCompaction(): boolean {
+    return this.updatesSinceSnapshot > 0;
+  }
+
+  /** Updates applied to the doc but not yet committed. */
+  get uncommittedCount(): number {
+    return this.uncommitted;
+  }
+
   /** Adds a peer and starts the sync: our step1 once settled, and everyone's presence. */
   join(peer: Peer): void {
     this.peers.add(peer);
     this.whenSettled(() => peer.send(encodeSyncStep1(Y.encodeStateVector(this.doc))));
-    if (this.awareness.getStates().size > 0) peer.send(this.awarenessFrame([...this.awareness.getStates().keys()]));
+    const everyone = this.presence.everyone();
+    if (everyone) peer.send(everyone);
+    if (this.storageFailing) peer.notifyStorage(true);
   }
 
   /** Removes a peer and its presence (broadcast to the rest). Safe to call twice. */
   leave(peer: Peer): void {
     if (!this.peers.delete(peer)) return;
     this.ackDue.delete(peer);
-    const owned = [...peer.awarenessIds].filter((id) => this.awarenessOwners.get(id) === peer);
-    for (const id of owned) this.awarenessOwners.delete(id);
-    // Only ids the awareness knows (an update it ignored as outdated left no entry to remove).
-    const known = owned.filter((id) => this.awareness.meta.has(id));
-    if (known.length > 0 && this.state !== 'destroyed') {
-      awarenessProtocol.removeAwarenessStates(this.awareness, known, peer);
-      this.broadcast(this.awarenessFrame(known), null);
+    this.parked.dropPeer(peer);
+    if (!this.destroyed) {
+      const removal = this.presence.release(peer);
+      if (removal) this.broadcast(removal, null);
     }
     if (this.peers.size === 0) this.deps.onEmpty(this);
   }
 
   /** Handles one frame from a peer. Throws ProtocolError when the frame must be refused. */
   receive(peer: Peer, frame: Uint8Array): void {
-    if (this.state !== 'open') return;
+    if (this.destroyed) return;
     const message = parseClientFrame(frame);
     switch (message.kind) {
       case 'syncStep1': {
@@ -152,92 +184,81 @@ export class Room implements CommitListener {
       case 'syncStep2':
         return this.receiveUpdate(peer, message.update);
       case 'awareness':
-        return this.receiveAwareness(peer, message.update, frame);
+        this.presence.receive(peer, message.update);
+        // To everyone, the sender too: y-websocket clients count their own echo as a sign of life.
+        this.broadcast(frame, null);
+        return;
       case 'queryAwareness': {
-        const ids = [...this.awareness.getStates().keys()];
-        if (ids.length > 0) peer.send(this.awarenessFrame(ids));
+        const everyone = this.presence.everyone();
+        if (everyone) peer.send(everyone);
         return;
       }
     }
   }
 
   private receiveUpdate(peer: Peer, update: Uint8Array): void {
-    // Collect what Yjs reports as changed while applying: the peer's transaction, plus any
-    // transaction Yjs runs after it (formatting clean-up after a remote change to formatted text).
-    // That, not the raw frame, is what is stored and relayed: it holds exactly what entered the doc.
-    const collected: Uint8Array[] = [];
-    this.collecting = collected;
-    let failure: unknown = null;
-    try {
-      Y.applyUpdate(this.doc, update, peer);
-    } catch (error) {
-      failure = error;
-    } finally {
-      this.collecting = null;
+    const frameNo = peer.takeFrameNumber();
+    if (this.storedBytes + this.uncommittedBytes + update.length > this.deps.maxDocBytes) {
+      throw new ProtocolError(CloseCode.docTooLarge, `the document would pass its ${this.deps.maxDocBytes}-byte limit`);
     }
-    const pending = this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
-    // Drop what Yjs parked so it is never stored or served; keep (and store) what it did integrate.
+    if (this.storageFailing && this.uncommittedBytes + update.length > this.deps.maxUnsavedBytes) {
+      throw new ProtocolError(CloseCode.storageFailed, 'storage is failing and the unsaved backlog is full');
+    }
+    const { effective, failure, pending } = this.applier.apply(update, peer);
+    if (failure !== null) {
+      // What entered before Yjs gave up is in the doc: it is stored like any update.
+      if (effective) this.queueWrite(null, 0, effective);
+      throw new ProtocolError(CloseCode.updateRejected, 'update could not be applied');
+    }
     if (pending) {
-      this.doc.store.pendingStructs = null;
-      this.doc.store.pendingDs = null;
-    }
-    const effective = collected.length <= 1 ? (collected[0] ?? null) : Y.mergeUpdates(collected);
-    if (failure !== null || pending) {
-      if (effective) this.queueWrite(null, effective);
-      throw new ProtocolError(
-        CloseCode.updateRejected,
-        failure !== null ? 'update could not be applied' : 'update depends on changes the server does not have',
-      );
-    }
-    this.queueWrite(peer, effective);
-  }
-
-  /** Queues `update` (null: the frame changed nothing, but its ack must wait its turn) for the group commit. */
-  private queueWrite(from: Peer | null, update: Uint8Array | null): void {
-    this.uncommitted++;
-    const context: WriteContext = { from };
-    this.deps.queue.enqueue({ docId: this.docId, listener: this, update, context });
-  }
-
-  private receiveAwareness(peer: Peer, update: Uint8Array, frame: Uint8Array): void {
-    // y-websocket clients echo every awareness change they receive, so an update routinely names
-    // other connections' ids with clocks the server already has. Those entries change nothing; an
-    // entry that would change another connection's presence is refused.
-    const changes = parseAwarenessUpdate(update).filter((entry) => this.awarenessChanges(entry));
-    for (const { clientId } of changes) {
-      const owner = this.awarenessOwners.get(clientId);
-      if (owner !== undefined && owner !== peer) {
-        throw new ProtocolError(CloseCode.forbidden, `awareness client ${clientId} belongs to another connection`);
+      if (effective) this.queueWrite(null, 0, effective);
+      if (!this.parked.park(peer, update, frameNo)) {
+        throw new ProtocolError(CloseCode.updateRejected, 'too many updates wait for changes the server does not have');
       }
+      return;
     }
-    for (const { clientId, state } of changes) {
-      if (state === null) continue;
-      this.awarenessOwners.set(clientId, peer);
-      peer.awarenessIds.add(clientId);
-    }
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, peer);
-    // To everyone, the sender too: y-websocket clients count their own echo as a sign of life.
-    this.broadcast(frame, null);
+    this.queueWrite(peer, frameNo, effective);
+    if (effective && this.parked.size > 0) this.parked.retry((entry) => this.retryParked(entry));
   }
 
-  /** Whether y-protocols would apply this entry (its rule: a newer clock, or a removal at the same clock). */
-  private awarenessChanges({ clientId, clock, state }: AwarenessEntry): boolean {
-    const known = this.awareness.meta.get(clientId)?.clock ?? 0;
-    return known < clock || (known === clock && state === null && this.awareness.states.has(clientId));
+  /** Applies a held update again; 'done' once it applied whole (or failed and its peer was refused). */
+  private retryParked({ peer, update, frameNo }: Parked<Peer>): 'done' | 'waiting' {
+    const { effective, failure, pending } = this.applier.apply(update, peer);
+    if (failure !== null || pending) {
+      if (effective) this.queueWrite(null, 0, effective);
+      if (failure === null) return 'waiting';
+      peer.close(CloseCode.updateRejected, 'update could not be applied');
+      return 'done';
+    }
+    this.queueWrite(peer, frameNo, effective);
+    return 'done';
+  }
+
+  /**
+   * Queues `update` for the group commit; null when the frame changed nothing (its ack still waits its
+   * turn). `from` gets the ack for its frame `frameNo`; the others get the relay.
+   */
+  private queueWrite(from: Peer | null, frameNo: number, update: Uint8Array | null): void {
+    this.uncommitted++;
+    if (update) this.uncommittedBytes += update.length;
+    const context: WriteContext = { from, frameNo };
+    this.deps.queue.enqueue({ docId: this.docId, listener: this, update, context });
   }
 
   committed(write: PendingWrite, seq: number): void {
     this.uncommitted--;
-    const { from } = write.context as WriteContext;
+    const { from, frameNo } = write.context as WriteContext;
     if (write.update) {
+      this.uncommittedBytes -= write.update.length;
+      this.storedBytes += write.update.length;
       this.lastSeq = Math.max(this.lastSeq, seq);
       this.updatesSinceSnapshot++;
       this.bytesSinceSnapshot += write.update.length;
+      // Encoded once, the same buffer sent to every other peer.
+      this.broadcast(encodeSyncUpdate(write.update), from);
     }
-    // Encoded once, the same buffer sent to every other peer.
-    if (write.update) this.broadcast(encodeSyncUpdate(write.update), from);
     if (from) {
-      from.frameCommitted();
+      from.frameCommitted(frameNo);
       this.ackDue.add(from);
     }
   }
@@ -263,18 +284,9 @@ export class Room implements CommitListener {
     }
   }
 
-  failed(error: unknown): void {
-    if (this.state !== 'open') return;
-    this.state = 'failed';
-    this.deps.log.error({ err: error, docId: this.docId }, 'closing room: its updates could not be stored');
-    for (const peer of [...this.peers]) peer.close(CloseCode.storageFailed, 'the server could not save changes');
-    this.settledWaiters = [];
-    this.deps.onFailed(this);
-  }
-
-  /** Whether updates are stored after the snapshot, i.e. compaction has something to do. */
-  get needsCompaction(): boolean {
-    return this.updatesSinceSnapshot > 0;
+  storageTrouble(failing: boolean): void {
+    this.storageFailing = failing;
+    for (const peer of this.peers) peer.notifyStorage(failing);
   }
 
   /**
@@ -286,11 +298,12 @@ export class Room implements CommitListener {
       this.whenSettled(() => {
         const updates = this.updatesSinceSnapshot;
         const bytes = this.bytesSinceSnapshot;
-        if (updates === 0 || this.state !== 'open') return resolve();
+        if (updates === 0 || this.destroyed) return resolve();
         const snapshot = Y.encodeStateAsUpdate(this.doc);
         this.deps.store.compact(this.docId, snapshot, this.lastSeq).then(() => {
           this.updatesSinceSnapshot -= updates;
           this.bytesSinceSnapshot -= bytes;
+          this.storedBytes = snapshot.length + this.bytesSinceSnapshot;
           this.deps.log.debug({ docId: this.docId, updates, snapshotBytes: snapshot.length }, 'compacted');
           resolve();
         }, reject);
@@ -311,12 +324,13 @@ export class Room implements CommitListener {
     for (const peer of [...this.peers]) peer.close(code, reason);
   }
 
-  /** Releases the doc and awareness (and their timers). Safe to call twice. */
+  /** Releases the doc and presence (and their timers). Safe to call twice. */
   destroy(): void {
-    if (this.state === 'destroyed') return;
-    this.state = 'destroyed';
+    if (this.destroyed) return;
+    this.destroyed = true;
     this.settledWaiters = [];
-    this.awareness.destroy();
+    this.parked.clear();
+    this.presence.destroy();
     this.doc.destroy();
   }
 
@@ -331,11 +345,13 @@ export class Room implements CommitListener {
     for (const waiter of waiters) waiter();
   }
 
-  private awarenessFrame(ids: number[]): Uint8Array {
-    return encodeAwarenessFrame(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids));
-  }
-
   private broadcast(frame: Uint8Array, except: Peer | null): void {
-    for (const peer of this.peers) if (peer !== except) peer.send(frame);
+    let sent = 0;
+    for (const peer of this.peers) {
+      if (peer === except) continue;
+      peer.send(frame);
+      sent++;
+    }
+    this.deps.metrics.framesRelayed.inc(sent);
   }
 }

@@ -1,16 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { CloseCode } from '../../shared/closeCodes.js';
+import type { Metrics } from '../metrics.js';
 import type { DocStore } from '../store/docStore.js';
 import { CommitQueue } from './commitQueue.js';
 import type { Connection } from './connection.js';
-import { Room } from './room.js';
+import { Room, type RoomLimits } from './room.js';
 
-export interface RoomRegistryOptions {
+export interface RoomRegistryOptions extends RoomLimits {
   store: DocStore;
   log: FastifyBaseLogger;
+  metrics: Metrics;
   unloadGraceMs: number;
-  compactAfterUpdates: number;
-  compactAfterBytes: number;
 }
 
 /**
@@ -28,12 +28,24 @@ export class RoomRegistry {
   private closing = false;
 
   constructor(private readonly options: RoomRegistryOptions) {
-    this.queue = new CommitQueue(options.store, options.log);
+    this.queue = new CommitQueue(options.store, options.log, options.metrics);
   }
 
   /** Number of documents in memory. */
   get roomCount(): number {
     return this.rooms.size;
+  }
+
+  /** Updates applied in rooms but not yet committed. */
+  get pendingWrites(): number {
+    let count = 0;
+    for (const room of this.rooms.values()) count += room.uncommittedCount;
+    return count;
+  }
+
+  /** Number of unload timers running (a leak shows here). */
+  get unloadTimerCount(): number {
+    return this.unloadTimers.size;
   }
 
   /** Number of connections across all rooms. */
@@ -87,14 +99,19 @@ export class RoomRegistry {
 
   private async load(docId: string): Promise<Room> {
     const stored = await this.options.store.load(docId);
+    const { store, log, metrics, compactAfterUpdates, compactAfterBytes, maxDocBytes, maxUnsavedBytes, pendingUpdateTimeoutMs } =
+      this.options;
     const room = new Room(docId, stored, {
       queue: this.queue,
-      store: this.options.store,
-      log: this.options.log,
-      compactAfterUpdates: this.options.compactAfterUpdates,
-      compactAfterBytes: this.options.compactAfterBytes,
+      store,
+      log,
+      metrics,
+      compactAfterUpdates,
+      compactAfterBytes,
+      maxDocBytes,
+      maxUnsavedBytes,
+      pendingUpdateTimeoutMs,
       onEmpty: (r) => this.scheduleUnload(r),
-      onFailed: (r) => this.drop(r),
     });
     this.rooms.set(docId, room);
     return room;
@@ -116,7 +133,11 @@ export class RoomRegistry {
     this.unloadTimers.delete(room);
   }
 
-  /** Compacts and drops an empty room; a connection arriving meanwhile waits and then reloads. */
+  /**
+   * Compacts and drops an empty room; a connection arriving meanwhile waits and then reloads. A room
+   * with uncommitted updates (storage failing) waits until they are committed: unsaved state is
+   * never unloaded.
+   */
   private async unload(room: Room): Promise<void> {
     if (room.peers.size > 0 || this.rooms.get(room.docId) !== room) return;
     const done = (async () => {
@@ -151,13 +172,19 @@ export class RoomRegistry {
     this.closing = true;
     for (const timer of this.unloadTimers.values()) clearTimeout(timer);
     this.unloadTimers.clear();
-    await Promise.allSettled([...this.loading.values(), ...this.unloading.values()]);
-    await this.queue.flush();
+    await Promise.allSettled([...this.loading.values()]);
+    const committed = await this.queue.flush();
+    this.queue.close();
+    if (!committed) {
+      this.options.log.error(
+        { writes: this.queue.pendingCount },
+        'shutting down with updates storage refused; their clients still hold them and resend on reconnect',
+      );
+    }
     for (const room of [...this.rooms.values()]) {
       room.closePeers(CloseCode.restarting, 'the server is restarting');
       try {
-        await room.settled();
-        if (room.needsCompaction) await room.compact();
+        if (committed && room.needsCompaction) await room.compact();
       } catch (error) {
         this.options.log.error({ err: error, docId: room.docId }, 'compaction at shutdown failed; the update log is kept');
       }

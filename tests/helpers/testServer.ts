@@ -36,7 +36,7 @@ export async function startServer(overrides: Partial<Config> & { store?: DocStor
     dataDir: configOverrides.dataDir ?? tempDataDir(),
   };
   const app = await buildApp(config, store);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: configOverrides.port ?? 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   let closed: Promise<void> | null = null;
   const close = () => (closed ??= app.close());

@@ -55,7 +55,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
 
   for (const { name, frame, code } of cases) {
     it(`${name} → ${code}`, async () => {
-      const server = await startServer();
+      const server = await startServer({ pendingUpdateTimeoutMs: 200 });
       const other = await bystander(server);
       const docId = uniqueDocId('bad');
       const db = openDatabase(server.config.dataDir);
@@ -75,7 +75,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
   }
 
   it('an update with missing dependencies is never stored or served, while the good part of the stream is', async () => {
-    const server = await startServer();
+    const server = await startServer({ pendingUpdateTimeoutMs: 200 });
     const docId = uniqueDocId('poison');
     const good = new Y.Doc();
     let goodUpdate: Uint8Array | null = null;
@@ -99,7 +99,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
   });
 
   it('an invalid document id is closed with 1008', async () => {
-    const server = await startServer();
+    const server = await startServer({ pendingUpdateTimeoutMs: 200 });
     const other = await bystander(server);
     for (const bad of ['a.b', '..%2F..%2Fetc', 'x'.repeat(65), '%00', 'sp%20ace']) {
       const socket = await openRawSocket(`${server.collabUrl}/${bad}`);

@@ -77,4 +77,30 @@ describe('saved acknowledgement', () => {
     await waitFor(() => textOf(reader).length === 10, 'reader to receive all ten');
     for (const { length, storedRows } of seen) expect(storedRows).toBeGreaterThanOrEqual(length);
   });
+
+  it('an update that arrives before the changes it depends on waits for them, then both are stored, relayed and acked in order', async () => {
+    const server = await startServer();
+    const docId = uniqueDocId('outoforder');
+    const db = openDatabase(server.config.dataDir);
+    const reader = connectClient(server.collabUrl, docId);
+    await whenSynced(reader);
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => updates.push(u));
+    doc.getText('text').insert(0, 'offline ');
+    doc.getText('text').insert(8, 'then online');
+    const socket = await openRawSocket(`${server.collabUrl}/${docId}?ack=1`);
+    const acks = () => socket.frames.filter((f) => f[0] === MessageType.saved).map(decodeSavedAck);
+    // As a reconnecting client does: its newest edit first, its step2 with the older one after.
+    socket.send(encodeSyncUpdate(updates[1]!));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(acks()).toEqual([]);
+    expect(textOf(reader)).toBe('');
+    expect(rowCounts(db, docId).updates).toBe(0);
+    socket.send(encodeSyncStep2(updates[0]!));
+    await waitFor(() => acks().at(-1) === 2, 'both frames to be acknowledged');
+    expect(acks().every((n) => n === 2)).toBe(true); // never "1" alone: frame 1 was the waiting one
+    await waitFor(() => textOf(reader) === 'offline then online', 'the reader to get both, in the right order');
+    expect(rowCounts(db, docId).updates).toBe(2);
+  });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { MessageType } from '../../shared/protocol.js';
+import { decodeSavedAck } from '../../shared/savedAck.js';
 import { encodeSyncUpdate } from '../../server/collab/frames.js';
 import type { DocStore } from '../../server/store/docStore.js';
 import { DATABASE_FILE, openSqliteStore } from '../../server/store/sqliteStore.js';
@@ -49,25 +50,43 @@ describe('storage faults and loading', () => {
     expect(control.loads.get(docId)).toBe(1);
   });
 
-  it('a failed write is never acknowledged; the client is told (4503) and writing resumes when the fault clears', async () => {
+  it('a failed write is kept, never acknowledged or relayed; the client is told; nothing unloads; writing resumes when the fault clears', async () => {
     const dataDir = tempDataDir();
     const { store, control } = instrumentedStore(dataDir);
-    const server = await startServer({ dataDir, store });
+    const server = await startServer({ dataDir, store, unloadGraceMs: 20 });
     const docId = uniqueDocId('diskfull');
-    const socket = await openRawSocket(`${server.collabUrl}/${docId}?ack=1`);
+    const reader = connectClient(server.collabUrl, docId);
+    await whenSynced(reader);
+    const writer = await openRawSocket(`${server.collabUrl}/${docId}?ack=1`);
+    await waitFor(() => server.app.tandem.registry.connectionCount === 2, 'both connections');
+
     control.failAppends = true;
-    socket.send(encodeSyncUpdate(oneUpdate('lost?')));
-    expect((await socket.closed).code).toBe(CloseCode.storageFailed);
-    expect(socket.frames.some((f) => f[0] === MessageType.saved)).toBe(false);
+    writer.send(encodeSyncUpdate(oneUpdate('kept in memory')));
+    const storageStatus = (failing: number) => writer.frames.some((f) => f[0] === MessageType.storageStatus && f[1] === failing);
+    await waitFor(() => storageStatus(1), 'the writer to be told that storage is failing');
+    // Several retries fail; meanwhile nothing is acknowledged or relayed, and the room stays.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(writer.frames.some((f) => f[0] === MessageType.saved)).toBe(false);
+    expect(textOf(reader)).toBe('');
+    reader.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.app.tandem.registry.roomCount).toBe(1);
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/tandem_storage_failures_total [1-9]/);
+    expect(metrics).toMatch(/tandem_pending_writes 1/);
 
     control.failAppends = false;
-    // A real client resends what the server lacks on reconnect; it is stored this time.
-    const client = connectClient(server.collabUrl, docId, { params: { ack: '1' } });
-    await whenSynced(client);
-    expect(textOf(client)).toBe(''); // the failed write was not served to anyone
-    client.doc.getText('text').insert(0, 'kept');
-    const reader = connectClient(server.collabUrl, docId);
-    await waitFor(() => textOf(reader) === 'kept', 'the retried write to reach another client');
+    await waitFor(() => writer.frames.some((f) => f[0] === MessageType.saved && decodeSavedAck(f) === 1), 'the ack once storage works');
+    await waitFor(() => storageStatus(0), 'the writer to be told storage works again');
+    const late = connectClient(server.collabUrl, docId);
+    await whenSynced(late);
+    expect(textOf(late)).toBe('kept in memory');
+    writer.ws.close();
+    late.destroy();
+    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload once saved');
+    const again = connectClient(server.collabUrl, docId);
+    await whenSynced(again);
+    expect(textOf(again)).toBe('kept in memory');
   });
 
   it('a document whose stored rows cannot be loaded is refused (4500), kept as it is, and others keep working', async () => {

@@ -1,0 +1,170 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import * as Y from 'yjs';
+import { type ApiError, type DocSummary, type ExportFormat, MAX_IMPORT_BYTES } from '../../shared/api.js';
+import { isValidDocId } from '../../shared/docId.js';
+import { MAX_LISTED_TITLE_CHARS } from '../../shared/schema.js';
+import type { Room } from '../collab/room.js';
+import type { RoomRegistry } from '../collab/roomRegistry.js';
+import {
+  documentTitle,
+  documentToHtml,
+  documentToMarkdown,
+  downloadFileName,
+  markdownToDocument,
+} from '../documentFormats.js';
+import type { DocStore } from '../store/docStore.js';
+import { newDocId } from './docsRoutes.js';
+
+export interface ExportRoutesOptions {
+  store: DocStore;
+  registry: RoomRegistry;
+}
+
+/**
+ * How long an export waits for an open room's queued updates to be committed. Past it the answer
+ * is 503: the room is busy (or its storage failing), and exporting what is not on disk is refused.
+ */
+const SETTLE_TIMEOUT_MS = 5_000;
+
+const FORMATS: Record<ExportFormat, { contentType: string; extension: string; render: (doc: Y.Doc) => string }> = {
+  md: { contentType: 'text/markdown; charset=utf-8', extension: 'md', render: documentToMarkdown },
+  html: { contentType: 'text/html; charset=utf-8', extension: 'html', render: documentToHtml },
+};
+
+function isFormat(value: string): value is ExportFormat {
+  return Object.hasOwn(FORMATS, value);
+}
+
+function sendError(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
+  const body: ApiError = { error, message };
+  return reply.code(status).send(body);
+}
+
+/** The committed state of a document, or why there is none to read. */
+type Snapshot = { ok: true; title: string; body: string } | { ok: false; status: number; error: string; message: string };
+
+/**
+ * Export and import (see documentFormats.ts for the conversions):
+ *
+ * - `GET /api/docs/:id/export?format=md|html` (default md): the document as a download. Read from
+ *   the open room when there is one (it may hold updates newer than the last compaction), once every
+ *   update it applied is committed, so the export never shows what is not on disk; otherwise from
+ *   storage. 400 for an invalid id or unknown format, 404 for an unknown document.
+ * - `POST /api/docs/import` with a `text/markdown` or `text/plain` body (at most MAX_IMPORT_BYTES,
+ *   else 413): creates a NEW document with that content and answers 201 with its summary and
+ *   `Location: /d/<id>`, like `POST /api/docs`. An existing document is never rebuilt from text.
+ *
+ * Every error answer is an ApiError.
+ */
+export async function exportRoutes(app: FastifyInstance, { store, registry }: ExportRoutesOptions): Promise<void> {
+  // Fastify parses text/plain already; Markdown is text too. Both as UTF-8 strings.
+  app.addContentTypeParser('text/markdown', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  // Body-parsing failures (too large, wrong type) answer in our ApiError shape like everything else.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status === 413) {
+      return sendError(reply, 413, 'too_large', `imports are limited to ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB of Markdown`);
+    }
+    if (status === 415) {
+      return sendError(reply, 415, 'unsupported_media_type', 'send the Markdown as text/markdown or text/plain');
+    }
+    if (status >= 400 && status < 500) return sendError(reply, status, 'bad_request', error.message);
+    request.log.error({ err: error }, 'export/import failed');
+    return sendError(reply, 500, 'internal', 'the server could not complete this request');
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { format?: string } }>('/api/docs/:id/export', async (request, reply) => {
+    const { id } = request.params;
+    const format = request.query.format ?? 'md';
+    if (!isValidDocId(id)) return sendError(reply, 400, 'invalid_id', 'document ids are 1–64 characters of A–Z a–z 0–9 _ -');
+    if (!isFormat(format)) return sendError(reply, 400, 'invalid_format', `format must be md or html, got ${JSON.stringify(format)}`);
+    if ((await store.describe(id)) === null) return sendError(reply, 404, 'not_found', `no document ${id}`);
+
+    const { render, contentType, extension } = FORMATS[format];
+    const snapshot = await readDocument(id, (doc) => ({ title: documentTitle(doc), body: render(doc) }));
+    if (!snapshot.ok) {
+      if (snapshot.status >= 500) request.log.error({ docId: id, reason: snapshot.message }, 'export failed');
+      return sendError(reply, snapshot.status, snapshot.error, snapshot.message);
+    }
+    const { ascii, unicode } = downloadFileName(snapshot.title, id);
+    return reply
+      .header('content-type', contentType)
+      .header(
+        'content-disposition',
+        `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${unicode}.${extension}`)}`,
+      )
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-store')
+      .send(snapshot.body);
+  });
+
+  app.post('/api/docs/import', { bodyLimit: MAX_IMPORT_BYTES }, async (request, reply) => {
+    // Fastify parsed any other type it knows (JSON) into something that is not text.
+    if (typeof request.body !== 'string') {
+      return sendError(reply, 415, 'unsupported_media_type', 'send the Markdown as text/markdown or text/plain');
+    }
+    const { update, title } = markdownToDocument(request.body);
+    const id = newDocId();
+    const created = await store.create(id);
+    // The id is new and random, so no room can hold this document yet: writing to the store
+    // directly cannot race a room's own writes.
+    await store.appendBatch([{ docId: id, update }]);
+    if (title !== '') await store.setTitle(id, title.slice(0, MAX_LISTED_TITLE_CHARS));
+    const stored = await store.describe(id);
+    const body: DocSummary = stored
+      ? { id, title: stored.title, createdAt: stored.createdAt, updatedAt: stored.updatedAt }
+      : created;
+    return reply.code(201).header('location', `/d/${id}`).send(body);
+  });
+
+  /**
+   * Runs `read` on the document's committed state: the open room's doc once it has settled, or a
+   * fresh Y.Doc loaded from storage (also when the room unloads while we wait). `read` must not
+   * change the doc. Storage that cannot be read or applied gives 500, never an empty document.
+   */
+  async function readDocument(id: string, read: (doc: Y.Doc) => { title: string; body: string }): Promise<Snapshot> {
+    const room = registry.peek(id);
+    if (room !== undefined) {
+      const settled = await settledWithin(room, SETTLE_TIMEOUT_MS);
+      if (registry.peek(id) === room && room.accepting) {
+        if (!settled) return { ok: false, status: 503, error: 'busy', message: 'the document is busy; try again' };
+        return { ok: true, ...read(room.doc) };
+      }
+      // The room went away while we waited: what it held is in storage now.
+    }
+    const doc = new Y.Doc();
+    try {
+      try {
+        const stored = await store.load(id);
+        Y.transact(doc, () => {
+          for (const update of stored.updates) Y.applyUpdate(doc, update);
+        });
+      } catch (error) {
+        return { ok: false, status: 500, error: 'load_failed', message: `the document could not be loaded (${(error as Error).message})` };
+      }
+      if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
+        return { ok: false, status: 500, error: 'load_failed', message: 'the stored document has missing parts' };
+      }
+      return { ok: true, ...read(doc) };
+    } finally {
+      doc.destroy();
+    }
+  }
+}
+
+/**
+ * Resolves true once every update the room applied is committed, false after `timeoutMs`. (A room
+ * that is dropped while updates are queued never settles; the caller then reads storage.)
+ */
+async function settledWithin(room: Room, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([room.settled().then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,106 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Live figures the metrics read when scraped. */
+export interface MetricSources {
+  connections(): number;
+  rooms(): number;
+  /** Writes applied to a document but not yet committed. */
+  pendingWrites(): number;
+  /** Date.now() of the last successful commit. */
+  lastCommitAt(): number;
+}
+
+/** The app's Prometheus metrics, in a registry of its own (no process-global state). */
+export interface Metrics {
+  registry: Registry;
+  updatesReceived: Counter;
+  updateBytesReceived: Counter;
+  framesRelayed: Counter;
+  framesRefused: Counter<'reason'>;
+  upgradesRefused: Counter<'reason'>;
+  commitSeconds: Histogram;
+  storageFailures: Counter;
+}
+
+/** Creates the metrics; `sources` may be wired after creation (it is only read when scraped). */
+export function createMetrics(sources: () => MetricSources | null): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tandem_process_' });
+  const read = <T>(pick: (s: MetricSources) => T, fallback: T): T => {
+    const s = sources();
+    return s ? pick(s) : fallback;
+  };
+  new Gauge({
+    name: 'tandem_connections',
+    help: 'Open collaboration WebSocket connections',
+    registers: [registry],
+    collect() {
+      this.set(read((s) => s.connections(), 0));
+    },
+  });
+  new Gauge({
+    name: 'tandem_rooms',
+    help: 'Documents held in memory',
+    registers: [registry],
+    collect() {
+      this.set(read((s) => s.rooms(), 0));
+    },
+  });
+  new Gauge({
+    name: 'tandem_pending_writes',
+    help: 'Updates applied but not yet committed to storage',
+    registers: [registry],
+    collect() {
+      this.set(read((s) => s.pendingWrites(), 0));
+    },
+  });
+  new Gauge({
+    name: 'tandem_seconds_since_last_commit',
+    help: 'Seconds since the last successful group commit (or start-up)',
+    registers: [registry],
+    collect() {
+      this.set((Date.now() - read((s) => s.lastCommitAt(), Date.now())) / 1000);
+    },
+  });
+  return {
+    registry,
+    updatesReceived: new Counter({
+      name: 'tandem_updates_received_total',
+      help: 'Update-bearing frames (sync step2 or update) received from clients',
+      registers: [registry],
+    }),
+    updateBytesReceived: new Counter({
+      name: 'tandem_update_bytes_received_total',
+      help: 'Bytes of update-bearing frames received from clients',
+      registers: [registry],
+    }),
+    framesRelayed: new Counter({
+      name: 'tandem_frames_relayed_total',
+      help: 'Frames sent to other connections (updates and awareness)',
+      registers: [registry],
+    }),
+    framesRefused: new Counter({
+      name: 'tandem_frames_refused_total',
+      help: 'Connections closed for what they sent, by reason (close code name)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    upgradesRefused: new Counter({
+      name: 'tandem_upgrades_refused_total',
+      help: 'WebSocket upgrades refused before they completed, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    commitSeconds: new Histogram({
+      name: 'tandem_commit_duration_seconds',
+      help: 'Time to commit one group of updates to storage',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    storageFailures: new Counter({
+      name: 'tandem_storage_failures_total',
+      help: 'Group commits storage refused (the writes were kept and retried)',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,194 @@
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { CloseCode } from '../../shared/closeCodes.js';
+import { encodeAwarenessFrame, encodeSyncUpdate } from '../../server/collab/frames.js';
+import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
+import { openDatabase, rowCounts } from '../helpers/database.js';
+import { openRawSocket } from '../helpers/rawSocket.js';
+import { startServer, type TestServer, uniqueDocId } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+/** `count` successive one-character updates of one Y.Doc, each a complete sync update frame. */
+function updateFrames(count: number, chunk = 'x'): Uint8Array[] {
+  const doc = new Y.Doc();
+  const frames: Uint8Array[] = [];
+  doc.on('update', (u: Uint8Array) => frames.push(encodeSyncUpdate(u)));
+  for (let i = 0; i < count; i++) doc.getText('text').insert(0, chunk);
+  return frames;
+}
+
+/** Tries a WebSocket upgrade; resolves to 101 on success or the HTTP status it was refused with. */
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('error', (error) => {
+      if (!/Unexpected server response/.test(String(error))) reject(error);
+    });
+  });
+}
+
+async function bystander(server: TestServer) {
+  const docId = uniqueDocId('bystander');
+  const writer = connectClient(server.collabUrl, docId);
+  const reader = connectClient(server.collabUrl, docId);
+  await Promise.all([whenSynced(writer), whenSynced(reader)]);
+  return async () => {
+    writer.doc.getText('text').insert(0, 'y');
+    const expected = textOf(writer);
+    await waitFor(() => textOf(reader) === expected, 'the bystander document to keep syncing');
+  };
+}
+
+describe('limits', () => {
+  it('a connection flooding updates is closed with 4429; others carry on', async () => {
+    const server = await startServer({ updatesPerSecond: 10, updateBurst: 20 });
+    const stillServed = await bystander(server);
+    const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('flood')}`);
+    for (const frame of updateFrames(100)) socket.send(frame);
+    expect((await socket.closed).code).toBe(CloseCode.rateLimited);
+    await stillServed();
+  });
+
+  it('a connection flooding awareness is closed with 4429', async () => {
+    const server = await startServer({ awarenessPerSecond: 10, awarenessBurst: 20 });
+    const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('awareflood')}`);
+    const awareness = new awarenessProtocol.Awareness(new Y.Doc());
+    for (let i = 0; i < 100; i++) {
+      awareness.setLocalState({ cursor: i });
+      socket.send(encodeAwarenessFrame(awarenessProtocol.encodeAwarenessUpdate(awareness, [awareness.clientID])));
+    }
+    awareness.destroy();
+    expect((await socket.closed).code).toBe(CloseCode.rateLimited);
+  });
+
+  it('too many new connections from one address get HTTP 429 before the upgrade', async () => {
+    const server = await startServer({ connectionsPerSecondPerIp: 1, connectionBurstPerIp: 3 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push(await upgradeStatus(`${server.collabUrl}/${uniqueDocId('ip')}`));
+    expect(statuses.slice(0, 3)).toEqual([101, 101, 101]);
+    expect(statuses.slice(3)).toContain(429);
+  });
+
+  it('checks the Origin: same origin and allowed origins pass, others get 403', async () => {
+    const server = await startServer({ allowedOrigins: ['https://docs.example.com'] });
+    const url = `${server.collabUrl}/${uniqueDocId('origin')}`;
+    const host = new URL(server.httpUrl).host;
+    expect(await upgradeStatus(url, { Origin: `http://${host}` })).toBe(101);
+    expect(await upgradeStatus(url, { Origin: 'https://docs.example.com' })).toBe(101);
+    expect(await upgradeStatus(url)).toBe(101); // not a browser
+    expect(await upgradeStatus(url, { Origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(url, { Origin: 'null' })).toBe(403);
+  });
+
+  it('a document over its size cap refuses the update with 4413 and stores nothing of it', async () => {
+    const server = await startServer({ maxDocBytes: 4096 });
+    const docId = uniqueDocId('cap');
+    const db = openDatabase(server.config.dataDir);
+    const small = connectClient(server.collabUrl, docId);
+    await whenSynced(small);
+    small.doc.getText('text').insert(0, 'fits');
+    await waitFor(() => rowCounts(db, docId).updates === 1, 'the small update to be stored');
+    const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
+    socket.send(updateFrames(1, 'z'.repeat(8000))[0]!);
+    expect((await socket.closed).code).toBe(CloseCode.docTooLarge);
+    expect(rowCounts(db, docId).updates).toBe(1);
+    const reader = connectClient(server.collabUrl, docId);
+    await whenSynced(reader);
+    expect(textOf(reader)).toBe('fits');
+  });
+
+  it('drops a client that stops answering pings, and removes its presence', async () => {
+    const server = await startServer({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 200 });
+    const docId = uniqueDocId('heartbeat');
+    const watcher = connectClient(server.collabUrl, docId);
+    await whenSynced(watcher);
+    // A client that neither answers pings nor sends anything after its presence.
+    const silent = new WebSocket(`${server.collabUrl}/${docId}`, { autoPong: false });
+    await new Promise((resolve) => silent.once('open', resolve));
+    const awareness = new awarenessProtocol.Awareness(new Y.Doc());
+    awareness.setLocalState({ user: { name: 'Silent' } });
+    silent.send(encodeAwarenessFrame(awarenessProtocol.encodeAwarenessUpdate(awareness, [awareness.clientID])));
+    awareness.destroy();
+    await waitFor(() => watcher.provider.awareness.getStates().has(awareness.clientID), 'the watcher to see the silent client');
+    const closed = new Promise<number>((resolve) => silent.once('close', (code) => resolve(code)));
+    expect(await closed).toBe(1006); // terminated: no close frame
+    await waitFor(() => !watcher.provider.awareness.getStates().has(awareness.clientID), 'its presence to be removed');
+    // The provider answers pings by itself, so the watcher is still connected.
+    expect(watcher.provider.wsconnected).toBe(true);
+  });
+
+  it('drops a client that stops reading once its send buffer passes the limit; others are unaffected', async () => {
+    const server = await startServer({ maxSendBufferBytes: 64 * 1024, updatesPerSecond: 10_000, updateBurst: 10_000 });
+    const docId = uniqueDocId('backpressure');
+    const reader = connectClient(server.collabUrl, docId);
+    await whenSynced(reader);
+    const stalled = new WebSocket(`${server.collabUrl}/${docId}`);
+    await new Promise((resolve) => stalled.once('open', resolve));
+    const stalledClosed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    (stalled as unknown as { _socket: net.Socket })._socket.pause(); // stop reading
+    const writer = await openRawSocket(`${server.collabUrl}/${docId}`);
+    // 16 MB: more than the loopback socket buffers absorb, so the server's own send buffer grows.
+    const frames = updateFrames(160, 'w'.repeat(100_000));
+    for (const frame of frames) writer.send(frame);
+    await waitFor(() => server.app.tandem.registry.connectionCount === 2, 'the stalled client to be dropped', 20_000);
+    await waitFor(() => textOf(reader).length === 160 * 100_000, 'the reader to get everything', 20_000);
+    (stalled as unknown as { _socket: net.Socket })._socket.resume();
+    await stalledClosed;
+    expect(writer.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('refuses a request with thousands of headers (431) and keeps serving', async () => {
+    const server = await startServer();
+    const { port } = new URL(server.httpUrl);
+    const response = await new Promise<string>((resolve) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        let request = `GET /collab/${uniqueDocId('headers')} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`;
+        for (let i = 0; i < 5000; i++) request += `X-Filler-${i}: ${i}\r\n`;
+        socket.write(`${request}\r\n`);
+      });
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('close', () => resolve(data));
+      socket.on('error', () => resolve(data));
+    });
+    expect(response).toMatch(/^HTTP\/1\.1 431/);
+    expect((await fetch(`${server.httpUrl}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes connections, rooms, updates, relays, commit latency and refusals by reason', async () => {
+    const server = await startServer();
+    const docId = uniqueDocId('metrics');
+    const a = connectClient(server.collabUrl, docId);
+    const b = connectClient(server.collabUrl, docId);
+    await Promise.all([whenSynced(a), whenSynced(b)]);
+    a.doc.getText('text').insert(0, 'counted');
+    await waitFor(() => textOf(b) === 'counted', 'the relay');
+    const bad = await openRawSocket(`${server.collabUrl}/${docId}`);
+    bad.send(new Uint8Array([42]));
+    await bad.closed;
+    const response = await fetch(`${server.httpUrl}/metrics`);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toMatch(/^tandem_connections 2$/m);
+    expect(text).toMatch(/^tandem_rooms 1$/m);
+    expect(text).toMatch(/^tandem_updates_received_total [1-9]/m);
+    expect(text).toMatch(/^tandem_frames_relayed_total [1-9]/m);
+    expect(text).toMatch(/^tandem_commit_duration_seconds_count [1-9]/m);
+    expect(text).toMatch(/^tandem_frames_refused_total\{reason="badMessage"\} 1$/m);
+    expect(text).toMatch(/^tandem_seconds_since_last_commit /m);
+    expect(text).toMatch(/^tandem_process_/m);
+  });
+});

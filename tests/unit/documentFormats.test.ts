@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+  documentBody,
+  documentTitle,
+  documentToHtml,
+  documentToMarkdown,
+  downloadFileName,
+  markdownToDocument,
+  markdownToHtmlPage,
+} from '../../server/documentFormats.js';
+import { BODY_FRAGMENT, TITLE_TEXT } from '../../shared/schema.js';
+
+/** A Y.Doc holding exactly what `markdownToDocument` produced, as a new document would. */
+function importToDoc(markdown: string): Y.Doc {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, markdownToDocument(markdown).update);
+  return doc;
+}
+
+/** A paragraph of formatted runs, built the way y-prosemirror writes one. */
+function addParagraph(doc: Y.Doc, runs: Array<[string, Record<string, unknown>?]>, nodeName = 'paragraph'): Y.XmlElement {
+  const element = new Y.XmlElement(nodeName);
+  doc.getXmlFragment(BODY_FRAGMENT).push([element]);
+  const text = new Y.XmlText();
+  element.insert(0, [text]);
+  for (const [insert, format] of runs) text.insert(text.length, insert, format ?? {});
+  return element;
+}
+
+const SAMPLE = `# Project notes
+
+## Goals
+
+Some *emphasis*, some **strong**, \`inline code\` and a [link](https://example.com/a?b=c).
+
+* first
+* second
+
+1. one
+2. two
+
+> quoted text
+
+\`\`\`
+const answer = 42;
+\`\`\`
+
+---
+
+Last line
+`;
+
+describe('documentFormats', () => {
+  it('Markdown → document → Markdown keeps every construct our schema has, the title as the leading # heading', () => {
+    const doc = importToDoc(SAMPLE);
+    expect(documentTitle(doc)).toBe('Project notes');
+    expect(documentBody(doc).firstChild?.type.name).toBe('heading'); // "## Goals": the title left the body
+    expect(documentToMarkdown(doc)).toBe(SAMPLE);
+  });
+
+  it('takes the title only from a leading first-level heading', () => {
+    expect(markdownToDocument('## Not a title\n\ntext\n').title).toBe('');
+    expect(markdownToDocument('text\n\n# Late heading\n').title).toBe('');
+    const doc = importToDoc('# Only a title\n');
+    expect(documentTitle(doc)).toBe('Only a title');
+    expect(documentToMarkdown(doc)).toBe('# Only a title\n');
+  });
+
+  it('drops what our schema cannot hold (a fence language, raw HTML as markup) and never fails on empty input', () => {
+    const doc = importToDoc('```ts\nlet x = 1;\n```\n\n<div>raw</div>\n');
+    const markdown = documentToMarkdown(doc);
+    expect(markdown).toContain('```\nlet x = 1;\n```');
+    expect(markdown).toContain('\\<div>raw\\</div>'); // kept as text, escaped
+    expect(documentToMarkdown(importToDoc(''))).toBe('');
+  });
+
+  it('serializes formatted text as y-prosemirror stores it', () => {
+    const doc = new Y.Doc();
+    doc.getText(TITLE_TEXT).insert(0, 'Live');
+    addParagraph(doc, [['plain '], ['bold', { strong: {} }], [' and '], ['linked', { link: { href: 'https://example.com' } }]]);
+    const heading = addParagraph(doc, [['Section']], 'heading');
+    heading.setAttribute('level', 2 as unknown as string);
+    expect(documentToMarkdown(doc)).toBe('# Live\n\nplain **bold** and [linked](https://example.com)\n\n## Section\n');
+  });
+
+  it('reads without writing: unknown elements keep their text, unknown marks are dropped, the Y.Doc is unchanged', () => {
+    const doc = new Y.Doc();
+    addParagraph(doc, [['kept '], ['odd', { sparkle: {} }]], 'mystery_block');
+    addParagraph(doc, [['linkless', { link: {} }]]);
+    const before = Y.encodeStateAsUpdate(doc);
+    expect(documentToMarkdown(doc)).toBe('kept odd\n\nlinkless\n');
+    expect(Y.encodeStateAsUpdate(doc)).toEqual(before);
+  });
+
+  it('escapes typed markup in Markdown and HTML, and refuses unsafe link schemes', () => {
+    const doc = new Y.Doc();
+    doc.getText(TITLE_TEXT).insert(0, '</title><script>alert(1)</script>');
+    addParagraph(doc, [['<script>alert(2)</script> & <img src=x onerror=alert(3)>']]);
+    const markdown = documentToMarkdown(doc);
+    expect(markdown).not.toMatch(/(^|[^\\])<script>/);
+    const html = documentToHtml(doc);
+    expect(html).not.toMatch(/<script|<img/i);
+    expect(html).toContain('<title>&#60;/title&#62;&#60;script&#62;alert(1)&#60;/script&#62;</title>');
+    expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(3)&gt;');
+    expect(markdownToHtmlPage('[click](javascript:alert(1))', '')).not.toContain('href="javascript:');
+    expect(markdownToHtmlPage('', '')).toContain('<title>Untitled</title>');
+  });
+
+  it('names downloads after the title, safely, falling back to the id', () => {
+    expect(downloadFileName('Meeting: notes / 2024', 'id1')).toEqual({ ascii: 'Meeting notes 2024', unicode: 'Meeting notes 2024' });
+    expect(downloadFileName('Crème brûlée', 'id1')).toEqual({ ascii: 'Creme brulee', unicode: 'Crème brûlée' });
+    expect(downloadFileName('日本語', 'id1')).toEqual({ ascii: 'id1', unicode: '日本語' });
+    expect(downloadFileName('  ', 'id1')).toEqual({ ascii: 'id1', unicode: 'id1' });
+    expect(downloadFileName('..hidden', 'id1').ascii).toBe('hidden');
+    expect(() => encodeURIComponent(downloadFileName(`${'😀'.repeat(100)}\ud800`, 'id1').unicode)).not.toThrow();
+  });
+});
