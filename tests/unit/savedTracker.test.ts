@@ -178,6 +178,53 @@ describe('SavedTracker', () => {
  * changes are counted before the provider sends their update, remote updates are not counted, and
  * MessageType.saved frames reach the tracker.
  */
+describe('SavedTracker.restorePending (changes of an earlier visit, restored from the offline copy)', () => {
+  it('makes restored changes pending until a step2 that carries them is acknowledged', () => {
+    const tracker = new SavedTracker();
+    const changes: number[] = [];
+    tracker.onChange(() => changes.push(tracker.pendingChanges));
+    tracker.restorePending(3);
+    expect(tracker.pendingChanges).toBe(3);
+    expect(tracker.isSaved).toBe(false);
+    expect(changes).toEqual([3]);
+    const socket = {};
+    tracker.onFrameSent(socket, step2);
+    tracker.onAck(socket, 1);
+    expect(tracker.isSaved).toBe(true);
+  });
+
+  it('lets the update frame sent for the restoring doc update cover exactly the restored changes', () => {
+    const tracker = new SavedTracker();
+    const socket = {};
+    tracker.onFrameSent(socket, step2); // frame 1: the step2, sent before the offline copy loaded
+    typeOnline(tracker, socket); // change 1, frame 2
+    tracker.restorePending(2); // changes 2 and 3…
+    tracker.onFrameSent(socket, update); // …carried by frame 3
+    typeOnline(tracker, socket); // change 4, frame 4
+    tracker.onAck(socket, 2);
+    expect(tracker.savedThrough).toBe(1);
+    tracker.onAck(socket, 3);
+    expect(tracker.savedThrough).toBe(3);
+    expect(tracker.isSaved).toBe(false);
+    tracker.onAck(socket, 4);
+    expect(tracker.isSaved).toBe(true);
+  });
+
+  it('with 0, records an update that carries none of our changes (its frame covers nothing)', () => {
+    const tracker = new SavedTracker();
+    const socket = {};
+    tracker.onLocalChange(); // change 1, made offline: no frame
+    tracker.restorePending(0); // an offline-copy load with nothing of ours
+    expect(tracker.pendingChanges).toBe(1);
+    tracker.onFrameSent(socket, update); // the load's content goes out as an update
+    tracker.onAck(socket, 1);
+    expect(tracker.isSaved).toBe(false); // change 1 was not in that frame
+    tracker.onFrameSent(socket, step2);
+    tracker.onAck(socket, 2);
+    expect(tracker.isSaved).toBe(true);
+  });
+});
+
 describe('saved tracking wired to WebsocketProvider', () => {
   class FakeSocket {
     static readonly CONNECTING = 0;
@@ -227,10 +274,11 @@ describe('saved tracking wired to WebsocketProvider', () => {
   function setup(): { doc: Y.Doc; tracker: SavedTracker; provider: WebsocketProvider } {
     const doc = new Y.Doc();
     const tracker = new SavedTracker();
-    const provider = openCollab('doc-1', doc, tracker, {
+    const { provider } = openCollab('doc-1', doc, tracker, {
       serverUrl: 'ws://server.test/collab',
       WebSocketBase: FakeSocket as unknown as WebSocketClass,
       disableBc: true,
+      reconnectDelay: () => 10,
     });
     providers.push(provider);
     return { doc, tracker, provider };
@@ -312,5 +360,80 @@ describe('saved tracking wired to WebsocketProvider', () => {
     second.receive(serverStep1()); // frame 2: step2 covering 1..3
     second.receive(encodeSavedAck(2));
     expect(tracker.isSaved).toBe(true);
+  });
+  it('does not count the offline copy loading as new changes; restores its pending count instead', async () => {
+    const doc = new Y.Doc();
+    const tracker = new SavedTracker();
+    const persistence = { name: 'offline copy' };
+    let stored = 2;
+    const { provider } = openCollab('doc-2', doc, tracker, {
+      serverUrl: 'ws://server.test/collab',
+      WebSocketBase: FakeSocket as unknown as WebSocketClass,
+      disableBc: true,
+      reconnectDelay: () => 10,
+      offline: {
+        origin: persistence,
+        takePending: () => {
+          const count = stored;
+          stored = 0;
+          return count;
+        },
+      },
+    });
+    providers.push(provider);
+    const earlier = new Y.Doc();
+    earlier.getText('t').insert(0, 'typed offline yesterday');
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(earlier), persistence); // the offline copy loads
+    expect(tracker.localSeq).toBe(2);
+    expect(tracker.pendingChanges).toBe(2);
+    doc.getText('t').insert(0, '!'); // a real change
+    expect(tracker.pendingChanges).toBe(3);
+    const socket = latestSocket();
+    socket.open();
+    socket.receive(serverStep1()); // frame 1: step2 with everything
+    socket.receive(encodeSavedAck(1));
+    expect(tracker.isSaved).toBe(true);
+    const later = new Y.Doc();
+    later.getText('u').insert(0, 'another tab');
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(later), persistence); // a later offline-copy load
+    expect(tracker.localSeq).toBe(3);
+  });
+
+  it('reconnects after a server restart (1012) on its own jittered schedule, and stops on a refusal', async () => {
+    const doc = new Y.Doc();
+    const tracker = new SavedTracker();
+    const delays: number[] = [];
+    const { provider, reconnect } = openCollab('doc-3', doc, tracker, {
+      serverUrl: 'ws://server.test/collab',
+      WebSocketBase: FakeSocket as unknown as WebSocketClass,
+      disableBc: true,
+      reconnectDelay: (attempt) => {
+        delays.push(attempt);
+        return 20 * attempt;
+      },
+    });
+    providers.push(provider);
+    const closed: number[] = [];
+    provider.on('closed', ({ code }) => closed.push(code));
+    latestSocket().open();
+    latestSocket().drop(1012);
+    expect(closed).toEqual([1012]); // the provider stopped itself…
+    expect(reconnect.scheduledDelayMs).toBe(20);
+    await waitFor(() => FakeSocket.instances.length === 2); // …and the schedule reconnected it
+    latestSocket().drop(1006); // the server is not back yet
+    expect(reconnect.scheduledDelayMs).toBe(40);
+    await waitFor(() => FakeSocket.instances.length === 3);
+    latestSocket().open();
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MessageType.sync);
+    syncProtocol.writeSyncStep2(encoder, new Y.Doc()); // the server's document: this syncs
+    latestSocket().receive(encoding.toUint8Array(encoder));
+    expect(provider.synced).toBe(true);
+    expect(reconnect.attempt).toBe(0); // a synced connection restarts the count
+    latestSocket().drop(4403);
+    expect(reconnect.scheduledDelayMs).toBeNull();
+    expect(delays).toEqual([1, 2]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(FakeSocket.instances.length).toBe(3);
   });
 });

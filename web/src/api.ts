@@ -1,4 +1,4 @@
-import type { ApiError, DocList, DocSummary } from '../../shared/api.js';
+import { type ApiError, type DocList, type DocSummary, MAX_IMPORT_BYTES } from '../../shared/api.js';
 
 /** Thrown for a failed API call; `message` is fit to show to people. */
 export class ApiRequestError extends Error {
@@ -54,6 +54,25 @@ export async function listDocuments(): Promise<DocSummary[]> {
 /** POST /api/docs: creates an empty document and returns its summary. */
 export async function createDocument(): Promise<DocSummary> {
   const body = await request<DocSummary>('/api/docs', { method: 'POST' });
+  if (!isDocSummary(body)) {
+    throw new ApiRequestError('The server did not say which document it created.', 201);
+  }
+  return body;
+}
+
+/**
+ * POST /api/docs/import: creates a new document from a Markdown text and returns its summary.
+ * Throws ApiRequestError for a text over MAX_IMPORT_BYTES without sending it.
+ */
+export async function importMarkdown(markdown: string): Promise<DocSummary> {
+  if (new TextEncoder().encode(markdown).length > MAX_IMPORT_BYTES) {
+    throw new ApiRequestError(`The file is larger than ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB.`, 413);
+  }
+  const body = await request<DocSummary>('/api/docs/import', {
+    method: 'POST',
+    headers: { 'content-type': 'text/markdown; charset=utf-8' },
+    body: markdown,
+  });
   if (!isDocSummary(body)) {
     throw new ApiRequestError('The server did not say which document it created.', 201);
   }

@@ -1,17 +1,17 @@
 import type * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
-import { CloseCode, isPermanentRefusal } from '../../shared/closeCodes.js';
 import { ACK_QUERY_PARAM, COLLAB_PATH } from '../../shared/protocol.js';
+import { reconnectDelayMs, reconnectPolitely, type ReconnectHandle } from './reconnect.js';
 import type { SavedTracker } from './savedTracker.js';
 import {
   countLocalChanges,
   createTrackingWebSocket,
   handleSavedAcks,
+  type OfflineRestore,
   type WebSocketClass,
 } from './savedWiring.js';
 
-/** Longest wait between reconnect attempts. */
-const MAX_BACKOFF_MS = 5000;
+export { isTerminalClose } from './reconnect.js';
 
 /** Overrides for tests; the page uses the defaults. */
 export interface CollabOptions {
@@ -21,51 +21,43 @@ export interface CollabOptions {
   WebSocketBase?: WebSocketClass;
   /** Default false: tabs of the same document also sync through a BroadcastChannel. */
   disableBc?: boolean;
+  /** The doc's offline copy (IndexedDB), whose loads are not new local changes. Default: none. */
+  offline?: OfflineRestore | null;
+  /** Delay before reconnect attempt n after a server close. Default: reconnectDelayMs (jittered). */
+  reconnectDelay?: (attempt: number) => number;
+}
+
+/** The collaboration connection of one document. */
+export interface Collab {
+  provider: WebsocketProvider;
+  reconnect: ReconnectHandle;
 }
 
 /**
  * Opens the collaboration connection for `docId`: a stock y-websocket WebsocketProvider on
  * `<serverUrl>/<docId>?ack=1`, wired to `tracker` so "Saved" can be told (see savedWiring.ts).
- * The provider is connecting when this returns, and reconnects by itself after transient closes.
+ * The provider is connecting when this returns. After a server close it does not reconnect on its
+ * own: reconnect.ts does, after a jittered delay, unless the close was a refusal (isTerminalClose).
  */
-export function openCollab(
-  docId: string,
-  doc: Y.Doc,
-  tracker: SavedTracker,
-  options: CollabOptions = {},
-): WebsocketProvider {
+export function openCollab(docId: string, doc: Y.Doc, tracker: SavedTracker, options: CollabOptions = {}): Collab {
   let provider: WebsocketProvider | null = null;
   // Registered before the provider exists, so it runs before the provider's own update listener.
-  countLocalChanges(doc, tracker, () => provider);
+  countLocalChanges(doc, tracker, () => provider, options.offline ?? null);
   provider = new WebsocketProvider(options.serverUrl ?? defaultServerUrl(), docId, doc, {
     connect: false,
     params: { [ACK_QUERY_PARAM]: '1' },
     WebSocketPolyfill: createTrackingWebSocket(tracker, options.WebSocketBase),
-    maxBackoffTime: MAX_BACKOFF_MS,
     disableBc: options.disableBc ?? false,
-    shouldReconnect: (event) => !isTerminalClose(event.code),
+    // Every server close stops the provider ('closed'); reconnectPolitely decides what comes next.
+    shouldReconnect: () => false,
   });
   handleSavedAcks(provider, tracker);
+  const reconnect = reconnectPolitely(provider, options.reconnectDelay ?? reconnectDelayMs);
   provider.connect();
-  return provider;
+  return { provider, reconnect };
 }
 
 function defaultServerUrl(): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${location.host}${COLLAB_PATH}`;
-}
-
-/**
- * Whether a close code means reconnecting cannot help, so the provider should stop and the user
- * see why (with a Retry button). Beyond the 44xx refusals, this includes 1008 (the server refuses
- * this document address) and 1009 (a change too large: every reconnect would resend it in the
- * step2 and be closed again) and 1003 (we sent something the server never accepts).
- */
-export function isTerminalClose(code: number): boolean {
-  return (
-    isPermanentRefusal(code) ||
-    code === CloseCode.policy ||
-    code === CloseCode.tooBig ||
-    code === CloseCode.unsupportedData
-  );
 }

@@ -4,16 +4,21 @@ import { ySyncPlugin, yCursorPlugin, yUndoPlugin } from 'y-prosemirror';
 import { removeAwarenessStates } from 'y-protocols/awareness';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { exportPath } from '../../shared/api.js';
 import { BODY_FRAGMENT, schema, TITLE_TEXT } from '../../shared/schema.js';
 import { openCollab } from './connection.js';
 import { buildCursor, buildSelection } from './cursors.js';
 import { askIdentity, loadIdentity, suggestIdentity, type Identity } from './identity.js';
 import { editorInputRules, editorKeymaps } from './keymap.js';
+import { openOfflineCopy, type OfflineCopy } from './offline.js';
 import { bindPresence } from './presence.js';
+import type { ReconnectHandle } from './reconnect.js';
 import { SavedTracker } from './savedTracker.js';
+import { bindShare } from './share.js';
 import { bindStatus } from './status.js';
 import { bindTitle } from './title.js';
 import { toolbarPlugin } from './toolbar.js';
+import { announceTyping } from './typing.js';
 
 /** What the editor page exposes as `window.tandem` for browser tests and debugging. */
 export interface TandemHandle {
@@ -21,6 +26,10 @@ export interface TandemHandle {
   provider: WebsocketProvider;
   view: EditorView;
   tracker: SavedTracker;
+  /** The jittered reconnect schedule (attempt, scheduledDelayMs, history; cancel, connectNow). */
+  reconnect: ReconnectHandle;
+  /** This browser's IndexedDB copy of the document (available, loaded). */
+  offline: OfflineCopy;
 }
 
 declare global {
@@ -40,6 +49,13 @@ const TEMPLATE = `
         <span id="status-detail" class="muted"></span>
       </div>
       <button type="button" id="retry" hidden>Retry</button>
+    </div>
+    <div class="doc-actions" role="group" aria-label="Share and download">
+      <button type="button" id="share" aria-describedby="share-status">Share</button>
+      <a id="export-md" class="button-link" download>Download Markdown</a>
+      <a id="export-html" class="button-link" download>Download HTML</a>
+      <span id="share-status" class="share-status" role="status" aria-live="polite"></span>
+      <input id="share-url" class="share-url" type="text" readonly hidden aria-label="Link to this document">
     </div>
   </header>
   <div class="editor-layout">
@@ -71,12 +87,34 @@ export function renderEditor(root: HTMLElement, docId: string): void {
 
   const doc = new Y.Doc();
   const tracker = new SavedTracker();
-  const provider = openCollab(docId, doc, tracker);
-  bindStatus(provider, tracker, {
-    status: byId(root, 'status'),
-    detail: byId(root, 'status-detail'),
-    retry: byId<HTMLButtonElement>(root, 'retry'),
-  });
+  // The offline copy exists before the provider connects; its load is not counted as new changes.
+  const offline = openOfflineCopy(docId, doc);
+  offline.track(tracker);
+  const { provider, reconnect } = openCollab(docId, doc, tracker, { offline });
+  const status = bindStatus(
+    provider,
+    tracker,
+    {
+      status: byId(root, 'status'),
+      detail: byId(root, 'status-detail'),
+      retry: byId<HTMLButtonElement>(root, 'retry'),
+    },
+    () => offline.available,
+    () => reconnect.connectNow(),
+  );
+  void offline.loaded.then(status.refresh);
+  announceTyping(doc, provider.awareness, (origin) => origin !== provider && origin !== offline.origin);
+
+  byId<HTMLAnchorElement>(root, 'export-md').href = exportPath(docId, 'md');
+  byId<HTMLAnchorElement>(root, 'export-html').href = exportPath(docId, 'html');
+  bindShare(
+    {
+      button: byId<HTMLButtonElement>(root, 'share'),
+      status: byId(root, 'share-status'),
+      urlInput: byId<HTMLInputElement>(root, 'share-url'),
+    },
+    `${location.origin}/d/${encodeURIComponent(docId)}`,
+  );
   bindTitle(titleInput, doc.getText(TITLE_TEXT), (title) => {
     document.title = `${title.trim() === '' ? 'Untitled' : title.trim()} — Tandem`;
   });
@@ -128,10 +166,11 @@ export function renderEditor(root: HTMLElement, docId: string): void {
   window.addEventListener('pageshow', (event) => {
     if (event.persisted && identity !== null) useIdentity(identity);
   });
-  // Changes not yet acknowledged live only in this tab: ask before it is closed.
+  // Without an offline copy, changes not yet acknowledged live only in this tab: ask before it is
+  // closed. With one, they are in IndexedDB and sync on the next visit.
   window.addEventListener('beforeunload', (event) => {
-    if (tracker.pendingChanges > 0) event.preventDefault();
+    if (tracker.pendingChanges > 0 && !offline.available) event.preventDefault();
   });
 
-  window.tandem = { doc, provider, view, tracker };
+  window.tandem = { doc, provider, view, tracker, reconnect, offline };
 }

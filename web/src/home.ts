@@ -1,11 +1,13 @@
 import type { DocSummary } from '../../shared/api.js';
 import { MAX_LISTED_TITLE_CHARS } from '../../shared/schema.js';
-import { createDocument, listDocuments } from './api.js';
+import { createDocument, importMarkdown, listDocuments } from './api.js';
 import { relativeTime } from './time.js';
 
 /**
  * The home page: the document list (`#doc-list`, items with `data-doc-id`, newest-edited first;
- * its `data-state` is loading, loaded, empty or error) and a "New document" button (`#new-doc`) that creates one and opens it.
+ * its `data-state` is loading, loaded, empty or error), a "New document" button (`#new-doc`) that
+ * creates one and opens it, and "Import Markdown…" (`#import-md`, a file input) that creates a
+ * document from a Markdown file and opens it (failures in `#import-error`).
  */
 export function renderHome(root: HTMLElement): void {
   document.title = 'Tandem';
@@ -14,9 +16,14 @@ export function renderHome(root: HTMLElement): void {
     <main class="home">
       <div class="home-head">
         <h1>Documents</h1>
-        <button type="button" id="new-doc" class="primary">New document</button>
+        <div class="home-actions">
+          <input type="file" id="import-md" class="file-input" accept=".md,.markdown,.txt,text/markdown,text/plain">
+          <label for="import-md" class="button-like" id="import-md-label">Import Markdown…</label>
+          <button type="button" id="new-doc" class="primary">New document</button>
+        </div>
       </div>
       <p id="new-doc-error" class="error" role="alert" hidden></p>
+      <p id="import-error" class="error" role="alert" hidden></p>
       <p id="doc-list-state" class="muted" role="status" aria-live="polite">Loading documents…</p>
       <ul id="doc-list" class="doc-list" aria-label="Documents"></ul>
     </main>`;
@@ -40,7 +47,30 @@ export function renderHome(root: HTMLElement): void {
     }
   });
 
+  bindImport(root.querySelector('#import-md') as HTMLInputElement, root.querySelector('#import-md-label') as HTMLElement, root.querySelector('#import-error') as HTMLElement);
+
   void loadList(list, listState);
+}
+
+/** Reads the chosen file, imports it as a new document and opens that document. */
+function bindImport(input: HTMLInputElement, label: HTMLElement, error: HTMLElement): void {
+  input.addEventListener('change', async () => {
+    const file = input.files?.[0];
+    if (file === undefined) return;
+    error.hidden = true;
+    input.disabled = true;
+    label.textContent = 'Importing…';
+    try {
+      const doc = await importMarkdown(await file.text());
+      location.assign(`/d/${encodeURIComponent(doc.id)}`);
+    } catch (err) {
+      error.textContent = `Could not import ${file.name}: ${(err as Error).message}`;
+      error.hidden = false;
+      input.disabled = false;
+      input.value = '';
+      label.textContent = 'Import Markdown…';
+    }
+  });
 }
 
 async function loadList(list: HTMLUListElement, state: HTMLElement): Promise<void> {

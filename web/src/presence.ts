@@ -1,36 +1,56 @@
 import type { Awareness } from 'y-protocols/awareness';
 import { sanitizeIdentity, type Identity } from './identity.js';
+import { TypingWatch } from './typing.js';
 
 /** One person shown in the presence list. */
 export interface Participant extends Identity {
   clientId: number;
   isSelf: boolean;
+  /** Someone else who edited in the last few seconds (see typing.ts); never true for yourself. */
+  typing: boolean;
 }
 
 /**
  * Everyone in `states` with a usable `user` field (see sanitizeIdentity), one entry per client id,
- * yourself first, then by name. Remote states are untrusted and cleaned here.
+ * yourself first, then by name; `isTyping(id)` marks the others who are typing. Remote states are
+ * untrusted and cleaned here.
  */
-export function listParticipants(states: Map<number, Record<string, unknown>>, selfId: number): Participant[] {
+export function listParticipants(
+  states: Map<number, Record<string, unknown>>,
+  selfId: number,
+  isTyping: (clientId: number) => boolean = () => false,
+): Participant[] {
   const people: Participant[] = [];
   for (const [clientId, state] of states) {
     const user = sanitizeIdentity(state['user']);
-    if (user !== null) people.push({ ...user, clientId, isSelf: clientId === selfId });
+    const isSelf = clientId === selfId;
+    if (user !== null) people.push({ ...user, clientId, isSelf, typing: !isSelf && isTyping(clientId) });
   }
   return people.sort((a, b) => Number(b.isSelf) - Number(a.isSelf) || a.name.localeCompare(b.name) || a.clientId - b.clientId);
 }
 
 /**
  * Keeps `list` (`#presence`) showing everyone present: `<li data-client-id>` with a colour dot and
- * the name, "(you)" after your own, which is a button calling `onEditSelf`. Updates on awareness
- * 'change' when the people or their names and colours changed.
+ * the name, "(you)" after your own, which is a button calling `onEditSelf`; someone else who is
+ * typing gets `data-typing="true"` and a "typing…" label. Updates on awareness 'change' when the
+ * people, their names and colours, or who is typing changed, and on a local timer when a "typing…"
+ * expires (the timer runs only while someone is shown typing; it sends nothing).
  */
 export function bindPresence(awareness: Awareness, list: HTMLUListElement, onEditSelf: () => void): void {
   // Awareness changes on every cursor move; redraw only when who is here (or how they look)
   // changed, so the list is stable for screen readers and clicks on it are not lost mid-press.
   let shown = '';
+  const typing = new TypingWatch();
+  let expiryTimer: ReturnType<typeof setTimeout> | null = null;
   const render = (): void => {
-    const people = listParticipants(awareness.getStates() as Map<number, Record<string, unknown>>, awareness.clientID);
+    const now = Date.now();
+    const states = awareness.getStates() as Map<number, Record<string, unknown>>;
+    typing.observe(states, now);
+    const people = listParticipants(states, awareness.clientID, (id) => typing.isTyping(id, now));
+    if (expiryTimer !== null) clearTimeout(expiryTimer);
+    expiryTimer = null;
+    const next = typing.nextExpiry(people.filter((p) => p.typing).map((p) => p.clientId), now);
+    if (next !== null) expiryTimer = setTimeout(render, Math.max(0, next - now) + 20);
     const key = JSON.stringify(people);
     if (key === shown) return;
     shown = key;
@@ -53,6 +73,13 @@ function renderPerson(person: Participant, onEditSelf: () => void): HTMLLIElemen
   name.textContent = person.name;
   if (!person.isSelf) {
     item.append(dot, name);
+    if (person.typing) {
+      item.dataset['typing'] = 'true';
+      const label = document.createElement('span');
+      label.className = 'presence-typing';
+      label.textContent = 'typing…';
+      item.append(label);
+    }
     return item;
   }
   const you = document.createElement('span');

@@ -7,13 +7,16 @@ import { isUpdateBearingFrame, SyncStep } from '../../shared/protocol.js';
  *
  * - onLocalChange(): a local change was made (a Y.Doc update whose origin is not the provider).
  *   Changes are numbered 1, 2, 3… in the order they happen (`localSeq`).
+ *   restorePending(n): the doc update that loaded this browser's offline copy (IndexedDB) brought
+ *   back n changes of an earlier visit that were never acknowledged; they are numbered like new
+ *   ones (n may be 0: the update carries no change of ours).
  * - onFrameSent(socket, frame): a frame went out on `socket`. Update-bearing frames are numbered
  *   per socket, and each records which local changes it carries:
  *     - a sync step2 carries the whole document as the server lacks it, so it covers every local
  *       change made so far (1..localSeq);
- *     - a sync update is sent synchronously inside the doc's update handler of one change, so it
- *       covers exactly that change (`localSeq`, which the tracker's own update listener — registered
- *       first — has already counted).
+ *     - a sync update is sent synchronously inside the doc's update handler of one doc update, so
+ *       it covers exactly the changes that update brought (the newest change, or the restored
+ *       ones, which the tracker's own update listener — registered first — has already counted).
  * - onAck(socket, n): the server says frames 1..n of `socket` are committed.
  *
  * From these it keeps `savedThrough`: the largest k such that local changes 1..k are all durable.
@@ -27,6 +30,8 @@ import { isUpdateBearingFrame, SyncStep } from '../../shared/protocol.js';
 export class SavedTracker {
   /** Number of local changes made so far (the newest change's number; 0 = none). */
   private seq = 0;
+  /** The newest doc update brought changes lastFrom+1..seq (none when lastFrom = seq). */
+  private lastFrom = 0;
   /** Local changes 1..savedFrontier are all committed to storage. */
   private savedFrontier = 0;
   /** Changes above the frontier that are individually committed (acked "only" frames). */
@@ -57,7 +62,23 @@ export class SavedTracker {
 
   /** Records one local change. Call before the provider sees the same update (see class doc). */
   onLocalChange(): void {
+    this.lastFrom = this.seq;
     this.seq += 1;
+    this.emit();
+  }
+
+  /**
+   * Records that the doc update being applied restored `count` local changes of an earlier visit
+   * from this browser's offline copy, never acknowledged by the server. They become pending like
+   * changes made now, and are saved once a frame carrying them is acknowledged: the next sync step2,
+   * or the sync update sent for this same doc update. Call it where onLocalChange would be called,
+   * before the provider sees the update. With `count` ≤ 0 the update is recorded as carrying none
+   * of our changes, so a frame sent for it covers nothing.
+   */
+  restorePending(count: number): void {
+    this.lastFrom = this.seq;
+    if (count <= 0) return;
+    this.seq += Math.floor(count);
     this.emit();
   }
 
@@ -70,7 +91,7 @@ export class SavedTracker {
     const covers: Coverage =
       frame[1] === SyncStep.step2
         ? { kind: 'through', seq: this.seq }
-        : { kind: 'only', seq: this.seq };
+        : { kind: 'range', from: this.lastFrom, to: this.seq };
     this.framesOf(socket).unacked.push(covers);
   }
 
@@ -105,8 +126,8 @@ export class SavedTracker {
     if (covers.kind === 'through') {
       if (covers.seq > this.savedFrontier) this.savedFrontier = covers.seq;
       for (const seq of this.durableAhead) if (seq <= this.savedFrontier) this.durableAhead.delete(seq);
-    } else if (covers.seq > this.savedFrontier) {
-      this.durableAhead.add(covers.seq);
+    } else {
+      for (let seq = Math.max(covers.from, this.savedFrontier) + 1; seq <= covers.to; seq++) this.durableAhead.add(seq);
     }
     while (this.durableAhead.has(this.savedFrontier + 1)) {
       this.savedFrontier += 1;
@@ -128,8 +149,11 @@ export class SavedTracker {
   }
 }
 
-/** What one update-bearing frame carries: all changes 1..seq (a step2) or change `seq` alone. */
-type Coverage = { kind: 'through'; seq: number } | { kind: 'only'; seq: number };
+/**
+ * What one update-bearing frame carries: all changes 1..seq (a step2), or the changes from+1..to of
+ * one doc update (usually the single change `to`; none when from = to).
+ */
+type Coverage = { kind: 'through'; seq: number } | { kind: 'range'; from: number; to: number };
 
 /** One socket's frames: how many the server has acknowledged, and those still waiting, in order. */
 interface SocketFrames {

@@ -36,18 +36,34 @@ export function createTrackingWebSocket(
 }
 
 /**
+ * Where the doc's offline copy comes from, for countLocalChanges: the transaction origin of updates
+ * loaded from it (the IndexeddbPersistence), and how many unsynced local changes it held.
+ */
+export interface OfflineRestore {
+  readonly origin: unknown;
+  /** The unsynced change count of the earlier visit, the first time; 0 after that. */
+  takePending(): number;
+}
+
+/**
  * Counts local changes of `doc`: every update whose origin is not the provider returned by
- * `getProvider()` (the provider applies remote updates with itself as origin). Call this BEFORE
- * constructing the provider; `getProvider` may return null until then. Returns an unsubscribe.
+ * `getProvider()` (the provider applies remote updates with itself as origin) nor the offline copy
+ * (`restore.origin`). An update loaded from the offline copy is not a new change: the first one
+ * restores the earlier visit's unsynced count into the tracker (restorePending), later ones count
+ * nothing. Call this BEFORE constructing the provider; `getProvider` may return null until then.
+ * Returns an unsubscribe.
  */
 export function countLocalChanges(
   doc: Y.Doc,
   tracker: SavedTracker,
   getProvider: () => WebsocketProvider | null,
+  restore: OfflineRestore | null = null,
 ): () => void {
   const onUpdate = (_update: Uint8Array, origin: unknown): void => {
     const provider = getProvider();
-    if (provider === null || origin !== provider) tracker.onLocalChange();
+    if (provider !== null && origin === provider) return;
+    if (restore !== null && origin === restore.origin) tracker.restorePending(restore.takePending());
+    else tracker.onLocalChange();
   };
   doc.on('update', onUpdate);
   return () => doc.off('update', onUpdate);

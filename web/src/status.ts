@@ -1,5 +1,6 @@
 import type { WebsocketProvider } from 'y-websocket';
 import { CloseCode, describeCloseCode } from '../../shared/closeCodes.js';
+import { isTerminalClose } from './reconnect.js';
 import type { SavedTracker } from './savedTracker.js';
 
 /** The status line's states. `#status` shows exactly STATUS_TEXT[state] (or the close reason). */
@@ -18,6 +19,10 @@ export interface StatusInputs {
   online: boolean;
   /** `online` has been true at least once on this page. */
   everOnline: boolean;
+  /** A connection attempt has ended (closed or refused) on this page. */
+  attemptFailed: boolean;
+  /** Unsynced changes survive closing the tab (this browser keeps an offline copy in IndexedDB). */
+  keptLocally: boolean;
   /** Code of a close after which the provider stopped reconnecting; null while it keeps trying. */
   stoppedCode: number | null;
   /** Local changes not yet known to be committed. */
@@ -35,15 +40,19 @@ export interface StatusView {
 
 /**
  * Derives the status line. "Saved" only when online and every local change is acknowledged by
- * the server; a page that has never been online says "Connecting…", one that was says "Offline".
+ * the server. A page that has never been online says "Connecting…" until an attempt fails, then
+ * "Offline" like one that was online: with an offline copy the document is usable either way, and
+ * after a reload while offline its unsynced changes are counted in the detail. Without an offline
+ * copy the detail asks to keep the tab open.
  */
 export function deriveStatus(inputs: StatusInputs): StatusView {
   const pending = inputs.pendingChanges;
   if (inputs.stoppedCode !== null) {
+    const where = inputs.keptLocally ? 'Kept in this browser; retry to sync.' : 'Keep this tab open and retry.';
     return {
       state: 'stopped',
       text: describeCloseCode(inputs.stoppedCode),
-      detail: pending > 0 ? `${changes(pending)} not saved. Keep this tab open and retry.` : '',
+      detail: pending > 0 ? `${changes(pending)} not saved. ${where}` : '',
     };
   }
   if (inputs.online) {
@@ -51,11 +60,11 @@ export function deriveStatus(inputs: StatusInputs): StatusView {
       ? { state: 'saved', text: STATUS_TEXT.saved, detail: '' }
       : { state: 'saving', text: STATUS_TEXT.saving, detail: `${changes(pending)} to save` };
   }
-  if (!inputs.everOnline) {
+  if (!inputs.everOnline && !inputs.attemptFailed) {
     return { state: 'connecting', text: STATUS_TEXT.connecting, detail: '' };
   }
   const parts: string[] = [];
-  if (pending > 0) parts.push(`${changes(pending)} wait to sync.`);
+  if (pending > 0) parts.push(`${changes(pending)} wait${pending === 1 ? 's' : ''} to sync.${inputs.keptLocally ? '' : ' Keep this tab open.'}`);
   const code = inputs.lastCloseCode;
   if (code !== null && isExplainedCode(code)) parts.push(`${describeCloseCode(code)}.`);
   return { state: 'offline', text: STATUS_TEXT.offline, detail: parts.join(' ') };
@@ -79,12 +88,22 @@ export interface StatusElements {
 
 /**
  * Keeps `els` telling the truth about `provider` and `tracker` until the page goes away.
- * Retry calls provider.connect(), which the provider allows after a terminal close.
+ * `keptLocally()` says whether the browser's offline copy is working. A 'closed' event is a stop
+ * only for a terminal close; any other is a pause before reconnect.ts reconnects. Retry calls
+ * `retry` (default provider.connect(), which the provider allows after a terminal close).
  */
-export function bindStatus(provider: WebsocketProvider, tracker: SavedTracker, els: StatusElements): void {
+export function bindStatus(
+  provider: WebsocketProvider,
+  tracker: SavedTracker,
+  els: StatusElements,
+  keptLocally: () => boolean = () => false,
+  retry: () => void = () => provider.connect(),
+): { refresh(): void } {
   const inputs: StatusInputs = {
     online: false,
     everOnline: false,
+    attemptFailed: false,
+    keptLocally: keptLocally(),
     stoppedCode: null,
     pendingChanges: 0,
     lastCloseCode: null,
@@ -93,6 +112,7 @@ export function bindStatus(provider: WebsocketProvider, tracker: SavedTracker, e
     inputs.online = provider.wsconnected && provider.synced;
     if (inputs.online) inputs.everOnline = true;
     inputs.pendingChanges = tracker.pendingChanges;
+    inputs.keptLocally = keptLocally();
     const view = deriveStatus(inputs);
     if (els.status.textContent !== view.text) els.status.textContent = view.text;
     if (els.detail.textContent !== view.detail) els.detail.textContent = view.detail;
@@ -118,17 +138,19 @@ export function bindStatus(provider: WebsocketProvider, tracker: SavedTracker, e
   provider.on('sync', schedule);
   provider.on('connection-close', (event) => {
     inputs.lastCloseCode = event === null ? null : event.code;
+    inputs.attemptFailed = true;
     schedule();
   });
   provider.on('closed', ({ code }) => {
-    inputs.stoppedCode = code;
+    if (isTerminalClose(code)) inputs.stoppedCode = code;
     schedule();
   });
   tracker.onChange(schedule);
   els.retry.addEventListener('click', () => {
     inputs.stoppedCode = null;
-    provider.connect();
+    retry();
     schedule();
   });
   render();
+  return { refresh: schedule };
 }
