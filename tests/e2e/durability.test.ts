@@ -94,6 +94,9 @@ describe('durability in the browser', () => {
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('online part. ');
     await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'saved');
+    // The service worker has cached the app and controls the page.
+    await ada.page.evaluate(() => navigator.serviceWorker.ready);
+    await waitFor(() => ada.page.evaluate(() => navigator.serviceWorker.controller !== null), 'the service worker to take control');
     await first.kill9();
     await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), 'offline status');
     await ada.page.keyboard.type('offline part.');

@@ -57,8 +57,18 @@ describe('deriveStatus', () => {
     keptLocally: true,
     stoppedCode: null,
     pendingChanges: 0,
+    storageFailing: false,
     lastCloseCode: null,
   };
+
+  it('says "Not saved" while the server reports failing storage and changes wait; "Saved" never then', () => {
+    const online = { ...base, online: true, everOnline: true };
+    const failing = deriveStatus({ ...online, storageFailing: true, pendingChanges: 2 });
+    expect(failing).toEqual({ state: 'unsaved', text: STATUS_TEXT.unsaved, detail: '2 changes kept here; the server keeps retrying.' });
+    // Nothing of ours waits: everything we made is committed, so "Saved" is still the truth.
+    expect(deriveStatus({ ...online, storageFailing: true, pendingChanges: 0 }).state).toBe('saved');
+    expect(deriveStatus({ ...online, storageFailing: false, pendingChanges: 2 }).state).toBe('saving');
+  });
 
   it('after a reload while offline, says Offline with the restored count once an attempt failed', () => {
     expect(deriveStatus({ ...base, pendingChanges: 3 }).state).toBe('connecting');

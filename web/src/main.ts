@@ -49,3 +49,8 @@ function renderProblem(root: HTMLElement, heading: string, text: string): void {
 const root = document.getElementById('app');
 if (root === null) throw new Error('index.html has no #app element');
 route(root);
+
+// Keeps the app loadable while the server is unreachable (web/public/sw.js); optional everywhere.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch((err: unknown) => console.warn('offline app cache unavailable', err));
+}

@@ -39,6 +39,7 @@ export class SavedTracker {
   /** Per socket: frames sent but not yet acknowledged, oldest first. */
   private readonly sockets = new WeakMap<object, SocketFrames>();
   private readonly listeners = new Set<() => void>();
+  private storageFailing = false;
 
   /** Number of local changes made so far. */
   get localSeq(): number {
@@ -116,7 +117,19 @@ export class SavedTracker {
     if (this.savedFrontier !== before) this.emit();
   }
 
-  /** Calls `listener` after every change of localSeq or savedThrough. Returns an unsubscribe. */
+  /** Whether the server last said its storage refuses writes (ours wait, unacknowledged, and are retried). */
+  get serverStorageFailing(): boolean {
+    return this.storageFailing;
+  }
+
+  /** Records what the server says about its storage (MessageType.storageStatus); false on a new connection. */
+  setServerStorageFailing(failing: boolean): void {
+    if (this.storageFailing === failing) return;
+    this.storageFailing = failing;
+    this.emit();
+  }
+
+  /** Calls `listener` after every change of localSeq, savedThrough or serverStorageFailing. Returns an unsubscribe. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

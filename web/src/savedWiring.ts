@@ -1,7 +1,7 @@
 import type * as Y from 'yjs';
 import type { WebsocketProvider } from 'y-websocket';
 import { MessageType } from '../../shared/protocol.js';
-import { readSavedAckBody } from '../../shared/savedAck.js';
+import { readSavedAckBody, readStorageStatusBody } from '../../shared/savedAck.js';
 import type { SavedTracker } from './savedTracker.js';
 
 /**
@@ -70,7 +70,7 @@ export function countLocalChanges(
 }
 
 /**
- * Teaches `provider` the MessageType.saved frame: `[100, varUint N]` → tracker.onAck(socket, N),
+ * Teaches `provider` our own messages: MessageType.storageStatus, and the MessageType.saved frame: `[100, varUint N]` → tracker.onAck(socket, N),
  * where socket is the provider's current socket (the provider only reads messages from it).
  * The handler writes nothing to the reply encoder, so the provider sends no answer.
  */
@@ -87,6 +87,16 @@ export function handleSavedAcks(provider: WebsocketProvider, tracker: SavedTrack
     }
     tracker.onAck(socket, committed);
   };
+  // [101, 1]: the server's storage refuses writes (ours are kept and retried); [101, 0]: it stores again.
+  provider.messageHandlers[MessageType.storageStatus] = (_encoder, decoder) => {
+    try {
+      tracker.setServerStorageFailing(readStorageStatusBody(decoder));
+    } catch (err) {
+      console.warn('malformed storage status ignored', err);
+    }
+  };
+  // A new connection is told again if storage still fails.
+  provider.on('connection-close', () => tracker.setServerStorageFailing(false));
 }
 
 /** A view of `data` as bytes, or null for strings and Blobs (never update-bearing here). */

@@ -4,12 +4,13 @@ import { isTerminalClose } from './reconnect.js';
 import type { SavedTracker } from './savedTracker.js';
 
 /** The status line's states. `#status` shows exactly STATUS_TEXT[state] (or the close reason). */
-export type StatusState = 'connecting' | 'saved' | 'saving' | 'offline' | 'stopped';
+export type StatusState = 'connecting' | 'saved' | 'saving' | 'unsaved' | 'offline' | 'stopped';
 
 export const STATUS_TEXT = {
   connecting: 'Connecting…',
   saved: 'Saved',
   saving: 'Saving…',
+  unsaved: 'Not saved — the server cannot store changes right now',
   offline: 'Offline — your changes are kept and will sync',
 } as const;
 
@@ -27,6 +28,8 @@ export interface StatusInputs {
   stoppedCode: number | null;
   /** Local changes not yet known to be committed. */
   pendingChanges: number;
+  /** The server said its storage refuses writes (it keeps ours and retries). */
+  storageFailing: boolean;
   /** Code of the last close while the provider keeps retrying, for the detail line; else null. */
   lastCloseCode: number | null;
 }
@@ -54,6 +57,9 @@ export function deriveStatus(inputs: StatusInputs): StatusView {
       text: describeCloseCode(inputs.stoppedCode),
       detail: pending > 0 ? `${changes(pending)} not saved. ${where}` : '',
     };
+  }
+  if (inputs.online && inputs.storageFailing && pending > 0) {
+    return { state: 'unsaved', text: STATUS_TEXT.unsaved, detail: `${changes(pending)} kept here; the server keeps retrying.` };
   }
   if (inputs.online) {
     return pending === 0
@@ -106,12 +112,14 @@ export function bindStatus(
     keptLocally: keptLocally(),
     stoppedCode: null,
     pendingChanges: 0,
+    storageFailing: false,
     lastCloseCode: null,
   };
   const render = (): void => {
     inputs.online = provider.wsconnected && provider.synced;
     if (inputs.online) inputs.everOnline = true;
     inputs.pendingChanges = tracker.pendingChanges;
+    inputs.storageFailing = tracker.serverStorageFailing;
     inputs.keptLocally = keptLocally();
     const view = deriveStatus(inputs);
     if (els.status.textContent !== view.text) els.status.textContent = view.text;
