@@ -23,15 +23,24 @@ export interface DocStore {
   /** Reads a document's snapshot and later updates. Resolves to no updates for an unknown document. */
   load(docId: string): Promise<StoredDoc>;
   /**
+   * What a replica holding every row up to `afterSeq` lacks: the updates after it, oldest first — or,
+   * when a compaction has since folded rows after `afterSeq` into the snapshot, the snapshot and the
+   * updates after that. `lastSeq` is the newest row read (`afterSeq` when there is nothing new).
+   * Rows of one document are committed in sequence order, so nothing older can appear later.
+   */
+  loadSince(docId: string, afterSeq: number): Promise<StoredDoc>;
+  /**
    * Appends every entry in one transaction (group commit), creating document rows as needed and
    * touching their `updatedAt`. Resolves to each entry's sequence number, in order, once committed.
    */
   appendBatch(entries: readonly AppendEntry[]): Promise<number[]>;
   /**
    * Replaces the document's snapshot and every update with sequence ≤ `throughSeq` by `snapshot`,
-   * in one transaction: after a crash there is either the old state or the new one.
+   * in one transaction: after a crash there is either the old state or the new one. Resolves to false
+   * (changing nothing) when the stored snapshot already covers `throughSeq` or more, so a process
+   * never replaces a newer snapshot with an older one.
    */
-  compact(docId: string, snapshot: Uint8Array, throughSeq: number): Promise<void>;
+  compact(docId: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean>;
   /** Creates an empty document row. Rejects if `docId` already exists. */
   create(docId: string): Promise<DocSummary>;
   /** Describes one document, or resolves to null when it does not exist. */

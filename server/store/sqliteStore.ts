@@ -69,6 +69,9 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
   const selectSnapshotSeq = db.prepare<[string], { through_seq: number }>(
     'SELECT through_seq FROM snapshots WHERE doc_id = ?',
   );
+  const selectUpdatesAfter = db.prepare<[string, number], { seq: number; data: Buffer }>(
+    'SELECT seq, data FROM updates WHERE doc_id = ? AND seq > ? ORDER BY seq',
+  );
   const touchDoc = db.prepare<[string, number, number]>(
     `INSERT INTO documents (id, title, created_at, updated_at) VALUES (?, '', ?, ?)
      ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at`,
@@ -120,9 +123,24 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     return seqs;
   });
 
-  const compactTx = db.transaction((docId: string, snapshot: Uint8Array, throughSeq: number) => {
+  const loadSinceTx = db.transaction((docId: string, afterSeq: number): StoredDoc => {
+    const snapshotSeq = selectSnapshotSeq.get(docId)?.through_seq ?? 0;
+    // A compaction folded rows the caller lacks into the snapshot: start from the snapshot.
+    if (snapshotSeq > afterSeq) return loadTx(docId);
+    const updates: Uint8Array[] = [];
+    let lastSeq = afterSeq;
+    for (const row of selectUpdatesAfter.iterate(docId, afterSeq)) {
+      updates.push(row.data);
+      lastSeq = row.seq;
+    }
+    return { updates, lastSeq };
+  });
+
+  const compactTx = db.transaction((docId: string, snapshot: Uint8Array, throughSeq: number): boolean => {
+    if ((selectSnapshotSeq.get(docId)?.through_seq ?? 0) >= throughSeq) return false;
     deleteUpdatesThrough.run(docId, throughSeq);
     upsertSnapshot.run(docId, snapshot, throughSeq, Date.now());
+    return true;
   });
 
   let closed = false;
@@ -130,12 +148,15 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     async load(docId) {
       return loadTx(docId);
     },
+    async loadSince(docId, afterSeq) {
+      return loadSinceTx(docId, afterSeq);
+    },
     async appendBatch(entries) {
       if (entries.length === 0) return [];
       return appendTx(entries);
     },
     async compact(docId, snapshot, throughSeq) {
-      compactTx(docId, snapshot, throughSeq);
+      return compactTx(docId, snapshot, throughSeq);
     },
     async create(docId) {
       const now = Date.now();

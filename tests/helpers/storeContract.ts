@@ -1,0 +1,140 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import * as Y from 'yjs';
+import type { DocStore } from '../../server/store/docStore.js';
+
+/**
+ * The store contract: every DocStore implementation must pass this suite.
+ * `open` returns a fresh store; `reopen` a new store over the same data.
+ */
+export function storeContract(name: string, open: () => { store: DocStore; reopen: () => DocStore }) {
+  describe(`${name} store contract`, () => {
+    function fresh() {
+      const made = open();
+      onTestFinished(() => made.store.close());
+      return made;
+    }
+    const bytes = (...values: number[]) => new Uint8Array(values);
+
+    it('loads nothing for an unknown document', async () => {
+      const { store } = fresh();
+      expect(await store.load('unknown')).toEqual({ updates: [], lastSeq: 0 });
+      expect(await store.describe('unknown')).toBeNull();
+    });
+
+    it('appends in one batch, returns increasing sequence numbers, and loads in order', async () => {
+      const { store } = fresh();
+      const seqs = await store.appendBatch([
+        { docId: 'a', update: bytes(1) },
+        { docId: 'b', update: bytes(2) },
+        { docId: 'a', update: bytes(3) },
+      ]);
+      expect(seqs).toHaveLength(3);
+      expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+      const a = await store.load('a');
+      expect(a.updates.map((u) => [...u])).toEqual([[1], [3]]);
+      expect(a.lastSeq).toBe(seqs[2]);
+      expect((await store.load('b')).updates.map((u) => [...u])).toEqual([[2]]);
+      expect(await store.appendBatch([])).toEqual([]);
+    });
+
+    it('creates, describes and lists documents newest-edited first, with titles', async () => {
+      const { store } = fresh();
+      const created = await store.create('doc1');
+      expect(created).toMatchObject({ id: 'doc1', title: '' });
+      await expect(store.create('doc1')).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.appendBatch([{ docId: 'doc2', update: bytes(9, 9) }]);
+      await store.setTitle('doc2', 'Second');
+      expect((await store.list(10)).map((d) => [d.id, d.title])).toEqual([
+        ['doc2', 'Second'],
+        ['doc1', ''],
+      ]);
+      expect(await store.list(1)).toHaveLength(1);
+      expect(await store.describe('doc2')).toMatchObject({ id: 'doc2', title: 'Second', storedBytes: 2 });
+    });
+
+    it('compaction replaces the rows it covers by the snapshot and keeps later ones', async () => {
+      const { store, reopen } = fresh();
+      const [, second] = await store.appendBatch([
+        { docId: 'd', update: bytes(1) },
+        { docId: 'd', update: bytes(2) },
+      ]);
+      const [third] = await store.appendBatch([{ docId: 'd', update: bytes(3) }]);
+      expect(await store.compact('d', bytes(7, 7), second!)).toBe(true);
+      const loaded = await store.load('d');
+      expect(loaded.updates.map((u) => [...u])).toEqual([[7, 7], [3]]);
+      expect(loaded.lastSeq).toBe(third);
+      // Sequence numbers are never reused, even after compaction deleted rows.
+      const [fourth] = await store.appendBatch([{ docId: 'd', update: bytes(4) }]);
+      expect(fourth).toBeGreaterThan(third!);
+      await store.close();
+      const again = reopen();
+      onTestFinished(() => again.close());
+      expect((await again.load('d')).updates.map((u) => [...u])).toEqual([[7, 7], [3], [4]]);
+    });
+
+    it('compaction keeps the document state exactly (state before == state after)', async () => {
+      const { store } = fresh();
+      const doc = new Y.Doc();
+      const updates: Uint8Array[] = [];
+      doc.on('update', (u: Uint8Array) => updates.push(u));
+      const text = doc.getText('text');
+      for (let i = 0; i < 200; i++) {
+        text.insert(Math.floor((i * 7) % (text.length + 1)), String.fromCharCode(97 + (i % 26)));
+        if (i % 5 === 0) text.delete(0, 1);
+      }
+      doc.getXmlFragment('prosemirror').insert(0, [new Y.XmlElement('paragraph')]);
+      const seqs = await store.appendBatch(updates.map((update) => ({ docId: 'state', update })));
+      const before = await store.load('state');
+      const docBefore = new Y.Doc();
+      for (const u of before.updates) Y.applyUpdate(docBefore, u);
+      await store.compact('state', Y.encodeStateAsUpdate(docBefore), seqs.at(-1)!);
+      const after = await store.load('state');
+      expect(after.updates).toHaveLength(1);
+      const docAfter = new Y.Doc();
+      Y.applyUpdate(docAfter, after.updates[0]!);
+      expect(docAfter.getText('text').toString()).toBe(text.toString());
+      expect(Y.encodeStateVector(docAfter)).toEqual(Y.encodeStateVector(doc));
+      expect(docAfter.getXmlFragment('prosemirror').toString()).toBe(doc.getXmlFragment('prosemirror').toString());
+    });
+
+    it('loadSince gives what a replica lacks, starting from the snapshot when a compaction covers it', async () => {
+      const { store } = fresh();
+      const [s1, s2] = await store.appendBatch([
+        { docId: 'r', update: bytes(1) },
+        { docId: 'r', update: bytes(2) },
+      ]);
+      expect(await store.loadSince('r', s2!)).toEqual({ updates: [], lastSeq: s2 });
+      const since = await store.loadSince('r', s1!);
+      expect(since.updates.map((u) => [...u])).toEqual([[2]]);
+      expect(since.lastSeq).toBe(s2);
+      const [s3] = await store.appendBatch([{ docId: 'r', update: bytes(3) }]);
+      await store.compact('r', bytes(9), s2!);
+      // Row 2 is now inside the snapshot: a replica at s1 must start over from it.
+      const afterCompaction = await store.loadSince('r', s1!);
+      expect(afterCompaction.updates.map((u) => [...u])).toEqual([[9], [3]]);
+      expect(afterCompaction.lastSeq).toBe(s3);
+      expect((await store.loadSince('r', s2!)).updates.map((u) => [...u])).toEqual([[3]]);
+    });
+
+    it('compaction never replaces a newer snapshot with an older one', async () => {
+      const { store } = fresh();
+      const [s1, s2] = await store.appendBatch([
+        { docId: 'c', update: bytes(1) },
+        { docId: 'c', update: bytes(2) },
+      ]);
+      expect(await store.compact('c', bytes(8, 8), s2!)).toBe(true);
+      expect(await store.compact('c', bytes(7), s1!)).toBe(false);
+      expect(await store.compact('c', bytes(6), s2!)).toBe(false);
+      expect((await store.load('c')).updates.map((u) => [...u])).toEqual([[8, 8]]);
+    });
+
+    it('answers check() and closes twice safely', async () => {
+      const { store } = fresh();
+      await store.check();
+      await store.close();
+      await store.close();
+    });
+  });
+}
+
