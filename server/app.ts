@@ -3,10 +3,12 @@ import { docsRoutes } from './api/docsRoutes.js';
 import { exportRoutes } from './api/exportRoutes.js';
 import { healthRoute } from './api/healthRoute.js';
 import { collabRoute } from './collab/collabRoute.js';
+import { ClusterBus } from './cluster/clusterBus.js';
 import { RoomRegistry } from './collab/roomRegistry.js';
 import type { Config } from './config.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { DocStore } from './store/docStore.js';
+import { openPostgresStore } from './store/postgresStore.js';
 import { openSqliteStore } from './store/sqliteStore.js';
 import { webRoutes } from './webRoutes.js';
 
@@ -25,14 +27,19 @@ declare module 'fastify' {
 /**
  * Builds the Tandem server: REST API, /collab WebSocket, and (when `config.webRoot` is set) the web
  * app. It does not listen. `app.close()` shuts down gracefully: new connections are refused, queued
- * updates committed, sockets closed with 1012, rooms compacted, the store closed.
+ * updates committed, sockets closed with 1012, rooms compacted, the store closed. The store is
+ * `store` when given (tests), else PostgreSQL when `config.databaseUrl` is set (its schema is
+ * created or migrated first; rejects when the database cannot be reached), else SQLite.
  */
 export async function buildApp(config: Config, store?: DocStore): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
   });
   const docStore =
-    store ?? openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
+    store ??
+    (config.databaseUrl
+      ? await openPostgresStore({ connectionString: config.databaseUrl, log: app.log })
+      : openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous }));
   let registry: RoomRegistry | null = null;
   const metrics = createMetrics(() =>
     registry
@@ -44,7 +51,16 @@ export async function buildApp(config: Config, store?: DocStore): Promise<Fastif
         }
       : null,
   );
+  // Cluster mode: the bus's events reach the registry, which exists by the time Redis answers.
+  const bus = config.redisUrl
+    ? new ClusterBus(config.redisUrl, app.log, {
+        onReady: () => registry?.repairAll(),
+        onProcessGone: (processId) => registry?.forgetProcess(processId),
+      })
+    : null;
   registry = new RoomRegistry({
+    bus,
+    repairIntervalMs: config.clusterRepairIntervalMs,
     store: docStore,
     log: app.log,
     metrics,

@@ -6,8 +6,20 @@ export interface Config {
   port: number;
   /** Interface to listen on. 127.0.0.1 keeps Tandem private to this machine; 0.0.0.0 shares it on the network. */
   host: string;
-  /** Folder holding the SQLite database file (created if missing). */
+  /** Folder holding the SQLite database file (created if missing); unused when `databaseUrl` is set. */
   dataDir: string;
+  /**
+   * postgres:// or postgresql:// URL of the PostgreSQL database to store documents in, for several
+   * Tandem processes sharing one store; null (DATABASE_URL unset) keeps the embedded SQLite store.
+   */
+  databaseUrl: string | null;
+  /**
+   * redis:// URL: cluster mode. Several Tandem processes (on a shared PostgreSQL store) carry updates
+   * and presence to each other through Redis; null (REDIS_URL unset) runs this process alone.
+   */
+  redisUrl: string | null;
+  /** Cluster mode: how often each open document reads what other processes stored (the repair). */
+  clusterRepairIntervalMs: number;
   /** pino log level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
   /** Folder of the built web app to serve, or null to serve only the API and WebSocket (WEB_ROOT=''). */
@@ -60,6 +72,9 @@ export const defaultConfig: Config = {
   port: 3000,
   host: '127.0.0.1',
   dataDir: 'data',
+  databaseUrl: null,
+  redisUrl: null,
+  clusterRepairIntervalMs: 1_000,
   logLevel: 'info',
   webRoot: null,
   unloadGraceMs: 30_000,
@@ -95,6 +110,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     port: integer(env, 'PORT', defaultConfig.port, 0, 65535),
     host: env.HOST?.trim() || defaultConfig.host,
     dataDir: path.resolve(env.DATA_DIR?.trim() || defaultConfig.dataDir),
+    databaseUrl: databaseUrl(env.DATABASE_URL),
+    redisUrl: redisUrl(env.REDIS_URL),
+    clusterRepairIntervalMs: integer(env, 'CLUSTER_REPAIR_INTERVAL_MS', defaultConfig.clusterRepairIntervalMs, 10, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', defaultConfig.logLevel, LOG_LEVELS),
     webRoot,
     unloadGraceMs: integer(env, 'UNLOAD_GRACE_MS', defaultConfig.unloadGraceMs, 0, 24 * 3600_000),
@@ -117,6 +135,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     allowedOrigins: originList(env.ALLOWED_ORIGINS),
     sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', defaultConfig.sqliteSynchronous, ['normal', 'full'] as const),
   };
+}
+
+/** Checks DATABASE_URL names PostgreSQL; unset or empty is null (the SQLite store). */
+function databaseUrl(raw: string | undefined): string | null {
+  const url = raw?.trim();
+  if (url === undefined || url === '') return null;
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
+    // The value may carry a password: name only its scheme.
+    throw new Error(`DATABASE_URL must start with postgres:// or postgresql://, got one starting ${JSON.stringify(url.split(':')[0] + ':')}`);
+  }
+  return url;
+}
+
+/** Checks REDIS_URL names Redis; unset or empty is null (no cluster). */
+function redisUrl(raw: string | undefined): string | null {
+  const url = raw?.trim();
+  if (url === undefined || url === '') return null;
+  if (!/^rediss?:\/\//i.test(url)) {
+    throw new Error(`REDIS_URL must start with redis:// or rediss://, got one starting ${JSON.stringify(url.split(':')[0] + ':')}`);
+  }
+  return url;
 }
 
 /** Parses a comma-separated list of origins; throws on one that is not scheme://host[:port]. */

@@ -74,13 +74,13 @@ export class Connection implements Peer {
     if (this.closed) return;
     this.lastSeenAt = Date.now();
     if (!isBinary) {
-      this.refuse(new ProtocolError(CloseCode.unsupportedData, 'text frames are not part of this protocol'));
+      this.fail(new ProtocolError(CloseCode.unsupportedData, 'text frames are not part of this protocol'));
       return;
     }
     const frame = toUint8Array(data);
     const isUpdate = isUpdateBearingFrame(frame);
     if (!(isUpdate ? this.updateBucket : this.otherBucket).take()) {
-      this.refuse(new ProtocolError(CloseCode.rateLimited, isUpdate ? 'too many updates per second' : 'too many messages per second'));
+      this.fail(new ProtocolError(CloseCode.rateLimited, isUpdate ? 'too many updates per second' : 'too many messages per second'));
       return;
     }
     if (isUpdate) {
@@ -90,7 +90,7 @@ export class Connection implements Peer {
     if (this.room) {
       this.handle(this.room, frame);
     } else if (this.buffered.length >= this.limits.maxBufferedFrames) {
-      this.refuse(new ProtocolError(CloseCode.policy, 'too many frames before the document was loaded'));
+      this.fail(new ProtocolError(CloseCode.policy, 'too many frames before the document was loaded'));
     } else {
       this.buffered.push(frame);
     }
@@ -180,12 +180,12 @@ export class Connection implements Peer {
     try {
       room.receive(this, frame);
     } catch (error) {
-      this.refuse(error);
+      this.fail(error);
     }
   }
 
   /** Turns an error into exactly one close, one log line and one count. */
-  private refuse(error: unknown): void {
+  fail(error: unknown): void {
     if (error instanceof ProtocolError) {
       this.log.warn({ code: error.code, reason: error.reason }, 'refused client frame');
       this.metrics.framesRefused.inc({ reason: CLOSE_CODE_NAMES.get(error.code) ?? String(error.code) });

@@ -2,14 +2,16 @@ import type { FastifyBaseLogger } from 'fastify';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { MAX_LISTED_TITLE_CHARS, TITLE_TEXT } from '../../shared/schema.js';
+import type { ClusterMessage } from '../cluster/clusterMessage.js';
 import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
 import type { DocStore, StoredDoc } from '../store/docStore.js';
 import { parseClientFrame } from './clientFrame.js';
 import type { CommitListener, CommitQueue, PendingWrite } from './commitQueue.js';
-import { encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
+import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
 import { type Parked, ParkedUpdates } from './parkedUpdates.js';
 import { type PresenceOwner, RoomPresence } from './roomPresence.js';
+import { StoredLog } from './storedLog.js';
 import { UpdateApplier } from './updateApplier.js';
 
 /** A connection as a room sees it. */
@@ -26,6 +28,8 @@ export interface Peer extends PresenceOwner {
   flushAck(): void;
   /** Tells the peer (if it asked for our messages) that storage is failing, or working again. */
   notifyStorage(failing: boolean): void;
+  /** Refuses the peer for an error raised while handling one of its frames (a ProtocolError's code, else 1011). */
+  fail(error: unknown): void;
 }
 
 export interface RoomLimits {
@@ -39,7 +43,16 @@ export interface RoomLimits {
   maxUnsavedBytes: number;
 }
 
+/** How a room reaches the other server processes (cluster mode); absent when this is the only one. */
+export interface RoomCluster {
+  publishUpdate(docId: string, seq: number, update: Uint8Array): void;
+  publishAwareness(docId: string, update: Uint8Array): void;
+  /** How often an open room reads what other processes stored, whatever the bus delivered. */
+  repairIntervalMs: number;
+}
+
 export interface RoomDeps extends RoomLimits {
+  cluster?: RoomCluster;
   queue: CommitQueue;
   store: DocStore;
   log: FastifyBaseLogger;
@@ -53,6 +66,9 @@ interface WriteContext {
   from: Peer | null;
   frameNo: number;
 }
+
+/** Origin of updates another process committed (applied from the bus or the store). */
+const REMOTE_ORIGIN = Symbol('stored elsewhere');
 
 /** Most updates, and bytes, a room holds waiting for their dependencies. */
 const MAX_PARKED_UPDATES = 1000;
@@ -74,20 +90,21 @@ export class Room implements CommitListener {
   readonly doc = new Y.Doc();
   readonly presence = new RoomPresence(this.doc);
   readonly peers = new Set<Peer>();
-  private lastSeq: number;
-  private updatesSinceSnapshot: number;
-  private bytesSinceSnapshot = 0;
-  /** Bytes stored for this document: what was loaded, plus appends, as compaction last left it. */
-  private storedBytes: number;
+  private readonly log: StoredLog;
   private uncommitted = 0;
   private uncommittedBytes = 0;
   private storageFailing = false;
   private settledWaiters: Array<() => void> = [];
+  /** Updates that arrived while someone waited for the doc to settle; handled right after. */
+  private deferred: Array<{ peer: Peer; update: Uint8Array }> = [];
+  private deferredBytes = 0;
   private ackDue = new Set<Peer>();
   private titleDirty = false;
   private compaction: Promise<void> | null = null;
   private readonly applier = new UpdateApplier(this.doc);
   private readonly parked: ParkedUpdates<Peer>;
+  private repairing: Promise<void> | null = null;
+  private readonly repairTimer: NodeJS.Timeout | null = null;
   private destroyed = false;
 
   /**
@@ -111,10 +128,7 @@ export class Room implements CommitListener {
       this.destroy();
       throw new LoadError(`stored updates of ${docId} have missing dependencies`);
     }
-    this.lastSeq = stored.lastSeq;
-    this.storedBytes = stored.updates.reduce((sum, update) => sum + update.length, 0);
-    // More than one stored row means the log has grown past its snapshot.
-    this.updatesSinceSnapshot = Math.max(0, stored.updates.length - 1);
+    this.log = new StoredLog(stored);
     this.parked = new ParkedUpdates<Peer>(
       { timeoutMs: deps.pendingUpdateTimeoutMs, maxUpdates: MAX_PARKED_UPDATES, maxBytes: MAX_PARKED_BYTES },
       ({ peer }) => peer.close(CloseCode.updateRejected, 'update depends on changes the server never received'),
@@ -122,6 +136,12 @@ export class Room implements CommitListener {
     this.doc.getText(TITLE_TEXT).observe(() => {
       this.titleDirty = true;
     });
+    if (deps.cluster) {
+      this.repairTimer = setInterval(() => {
+        this.repair().catch((error: unknown) => deps.log.warn({ err: error, docId }, 'repair from storage failed'));
+      }, deps.cluster.repairIntervalMs);
+      this.repairTimer.unref();
+    }
   }
 
   /** False once the room is destroyed (unloaded): read a fresh copy from storage instead. */
@@ -136,7 +156,7 @@ export class Room implements CommitListener {
 
   /** Whether updates are stored after the snapshot, i.e. compaction has something to do. */
   get needsCompaction(): boolean {
-    return this.updatesSinceSnapshot > 0;
+    return this.log.needsCompaction;
   }
 
   /** Updates applied to the doc but not yet committed. */
@@ -160,7 +180,10 @@ export class Room implements CommitListener {
     this.parked.dropPeer(peer);
     if (!this.destroyed) {
       const removal = this.presence.release(peer);
-      if (removal) this.broadcast(removal, null);
+      if (removal) {
+        this.broadcast(encodeAwarenessFrame(removal), null);
+        this.deps.cluster?.publishAwareness(this.docId, removal);
+      }
     }
     if (this.peers.size === 0) this.deps.onEmpty(this);
   }
@@ -182,11 +205,24 @@ export class Room implements CommitListener {
       }
       case 'syncUpdate':
       case 'syncStep2':
+        // While someone waits for the doc to settle (to be shown what is committed), new updates wait
+        // too, so a steady stream of edits cannot keep that moment from coming (a remote store commits
+        // slowly enough for that to matter).
+        if (this.settledWaiters.length > 0) {
+          if (this.deferredBytes + message.update.length > this.deps.maxUnsavedBytes) {
+            throw new ProtocolError(CloseCode.storageFailed, 'too many updates wait for the document to settle');
+          }
+          this.deferredBytes += message.update.length;
+          this.deferred.push({ peer, update: Uint8Array.from(message.update) });
+          return;
+        }
         return this.receiveUpdate(peer, message.update);
       case 'awareness':
-        this.presence.receive(peer, message.update);
+        // Not applied (an id another process still holds): dropped; the client repeats its presence.
+        if (!this.presence.receive(peer, message.update)) return;
         // To everyone, the sender too: y-websocket clients count their own echo as a sign of life.
         this.broadcast(frame, null);
+        this.deps.cluster?.publishAwareness(this.docId, message.update);
         return;
       case 'queryAwareness': {
         const everyone = this.presence.everyone();
@@ -198,7 +234,7 @@ export class Room implements CommitListener {
 
   private receiveUpdate(peer: Peer, update: Uint8Array): void {
     const frameNo = peer.takeFrameNumber();
-    if (this.storedBytes + this.uncommittedBytes + update.length > this.deps.maxDocBytes) {
+    if (this.log.storedBytes + this.uncommittedBytes + update.length > this.deps.maxDocBytes) {
       throw new ProtocolError(CloseCode.docTooLarge, `the document would pass its ${this.deps.maxDocBytes}-byte limit`);
     }
     if (this.storageFailing && this.uncommittedBytes + update.length > this.deps.maxUnsavedBytes) {
@@ -250,10 +286,8 @@ export class Room implements CommitListener {
     const { from, frameNo } = write.context as WriteContext;
     if (write.update) {
       this.uncommittedBytes -= write.update.length;
-      this.storedBytes += write.update.length;
-      this.lastSeq = Math.max(this.lastSeq, seq);
-      this.updatesSinceSnapshot++;
-      this.bytesSinceSnapshot += write.update.length;
+      this.log.committed(seq, write.update.length, !this.deps.cluster);
+      this.deps.cluster?.publishUpdate(this.docId, seq, write.update);
       // Encoded once, the same buffer sent to every other peer.
       this.broadcast(encodeSyncUpdate(write.update), from);
     }
@@ -274,14 +308,61 @@ export class Room implements CommitListener {
       });
     }
     if (this.uncommitted === 0) this.runSettledWaiters();
-    if (
-      this.updatesSinceSnapshot >= this.deps.compactAfterUpdates ||
-      this.bytesSinceSnapshot >= this.deps.compactAfterBytes
-    ) {
+    if (this.log.shouldCompact(this.deps.compactAfterUpdates, this.deps.compactAfterBytes)) {
       this.compact().catch((error: unknown) => {
         this.deps.log.error({ err: error, docId: this.docId }, 'compaction failed; the update log is kept');
       });
     }
+  }
+
+  /** Takes what another process published about this document (through the cluster bus). */
+  receiveRemote(message: ClusterMessage): void {
+    if (this.destroyed) return;
+    if (message.kind === 'update') {
+      if (!this.applyStored(message.update)) void this.repair().catch(() => {});
+      return;
+    }
+    if (message.kind !== 'awareness') return;
+    if (this.presence.receiveRemote(message.from, message.update)) {
+      this.broadcast(encodeAwarenessFrame(message.update), null);
+    }
+  }
+
+  /** Another process is gone: its connections' presence goes too. */
+  forgetProcess(processId: string): void {
+    if (this.destroyed) return;
+    const removal = this.presence.forgetProcess(processId);
+    if (removal) this.broadcast(encodeAwarenessFrame(removal), null);
+  }
+
+  /**
+   * Reads what the store has beyond `confirmedSeq` (other processes' commits, whatever the bus
+   * delivered or dropped) into the doc, and relays it to this process's peers. Concurrent calls share
+   * one read.
+   */
+  repair(): Promise<void> {
+    this.repairing ??= (async () => {
+      const since = await this.deps.store.loadSince(this.docId, this.log.confirmedSeq);
+      if (this.destroyed) return;
+      for (const update of since.updates) {
+        if (!this.applyStored(update)) this.deps.log.error({ docId: this.docId }, 'a stored update does not apply in order');
+      }
+      this.log.readThrough(since.lastSeq);
+    })().finally(() => {
+      this.repairing = null;
+    });
+    return this.repairing;
+  }
+
+  /** Applies an update some process committed; relays what was new. False when it did not apply whole. */
+  private applyStored(update: Uint8Array): boolean {
+    const { effective, failure, pending } = this.applier.apply(update, REMOTE_ORIGIN);
+    if (effective) {
+      this.log.storedElsewhere(effective.length);
+      this.broadcast(encodeSyncUpdate(effective), null);
+      if (this.parked.size > 0) this.parked.retry((entry) => this.retryParked(entry));
+    }
+    return failure === null && !pending;
   }
 
   storageTrouble(failing: boolean): void {
@@ -294,21 +375,21 @@ export class Room implements CommitListener {
    * committed (so the snapshot holds exactly the rows it replaces). Concurrent calls share one run.
    */
   compact(): Promise<void> {
-    this.compaction ??= new Promise<void>((resolve, reject) => {
+    if (this.compaction) return this.compaction;
+    // In a cluster, first take in every row up to now, so `confirmedSeq` covers what is replaced.
+    const caughtUp = this.deps.cluster ? this.repair() : Promise.resolve();
+    this.compaction = caughtUp.then(() => new Promise<void>((resolve, reject) => {
       this.whenSettled(() => {
-        const updates = this.updatesSinceSnapshot;
-        const bytes = this.bytesSinceSnapshot;
-        if (updates === 0 || this.destroyed) return resolve();
+        const mark = this.log.compactionMark();
+        if (mark.updates === 0 || this.destroyed) return resolve();
         const snapshot = Y.encodeStateAsUpdate(this.doc);
-        this.deps.store.compact(this.docId, snapshot, this.lastSeq).then(() => {
-          this.updatesSinceSnapshot -= updates;
-          this.bytesSinceSnapshot -= bytes;
-          this.storedBytes = snapshot.length + this.bytesSinceSnapshot;
-          this.deps.log.debug({ docId: this.docId, updates, snapshotBytes: snapshot.length }, 'compacted');
+        this.deps.store.compact(this.docId, snapshot, this.log.confirmedSeq).then(() => {
+          this.log.compacted(mark, snapshot.length);
+          this.deps.log.debug({ docId: this.docId, updates: mark.updates, snapshotBytes: snapshot.length }, 'compacted');
           resolve();
         }, reject);
       });
-    }).finally(() => {
+    })).finally(() => {
       this.compaction = null;
     });
     return this.compaction;
@@ -329,7 +410,9 @@ export class Room implements CommitListener {
     if (this.destroyed) return;
     this.destroyed = true;
     this.settledWaiters = [];
+    this.deferred = [];
     this.parked.clear();
+    if (this.repairTimer) clearInterval(this.repairTimer);
     this.presence.destroy();
     this.doc.destroy();
   }
@@ -343,6 +426,17 @@ export class Room implements CommitListener {
     const waiters = this.settledWaiters;
     this.settledWaiters = [];
     for (const waiter of waiters) waiter();
+    const deferred = this.deferred;
+    this.deferred = [];
+    this.deferredBytes = 0;
+    for (const { peer, update } of deferred) {
+      if (!this.peers.has(peer)) continue;
+      try {
+        this.receiveUpdate(peer, update);
+      } catch (error) {
+        peer.fail(error);
+      }
+    }
   }
 
   private broadcast(frame: Uint8Array, except: Peer | null): void {

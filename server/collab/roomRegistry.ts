@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { CloseCode } from '../../shared/closeCodes.js';
+import type { ClusterBus } from '../cluster/clusterBus.js';
+import type { ClusterMessage } from '../cluster/clusterMessage.js';
 import type { Metrics } from '../metrics.js';
 import type { DocStore } from '../store/docStore.js';
 import { CommitQueue } from './commitQueue.js';
@@ -7,6 +9,10 @@ import type { Connection } from './connection.js';
 import { Room, type RoomLimits } from './room.js';
 
 export interface RoomRegistryOptions extends RoomLimits {
+  /** The cluster bus (REDIS_URL), or null when this process is alone. */
+  bus: ClusterBus | null;
+  /** In a cluster: how often each open room reads what the other processes stored. */
+  repairIntervalMs: number;
   store: DocStore;
   log: FastifyBaseLogger;
   metrics: Metrics;
@@ -98,22 +104,54 @@ export class RoomRegistry {
   }
 
   private async load(docId: string): Promise<Room> {
-    const stored = await this.options.store.load(docId);
+    const { bus, repairIntervalMs } = this.options;
+    // Subscribed before reading the store, so nothing committed elsewhere falls between the two;
+    // what arrives while the document loads is applied right after.
+    const early: ClusterMessage[] = [];
+    if (bus) {
+      await bus.subscribe(docId, (message) => {
+        const room = this.rooms.get(docId);
+        if (room) room.receiveRemote(message);
+        else if (this.loading.has(docId)) early.push(message);
+      });
+    }
+    let stored;
+    try {
+      stored = await this.options.store.load(docId);
+    } catch (error) {
+      bus?.unsubscribe(docId);
+      throw error;
+    }
     const { store, log, metrics, compactAfterUpdates, compactAfterBytes, maxDocBytes, maxUnsavedBytes, pendingUpdateTimeoutMs } =
       this.options;
-    const room = new Room(docId, stored, {
-      queue: this.queue,
-      store,
-      log,
-      metrics,
-      compactAfterUpdates,
-      compactAfterBytes,
-      maxDocBytes,
-      maxUnsavedBytes,
-      pendingUpdateTimeoutMs,
-      onEmpty: (r) => this.scheduleUnload(r),
-    });
+    const cluster = bus
+      ? {
+          publishUpdate: (id: string, seq: number, update: Uint8Array) => bus.publishUpdate(id, seq, update),
+          publishAwareness: (id: string, update: Uint8Array) => bus.publishAwareness(id, update),
+          repairIntervalMs,
+        }
+      : undefined;
+    let room: Room;
+    try {
+      room = new Room(docId, stored, {
+        cluster,
+        queue: this.queue,
+        store,
+        log,
+        metrics,
+        compactAfterUpdates,
+        compactAfterBytes,
+        maxDocBytes,
+        maxUnsavedBytes,
+        pendingUpdateTimeoutMs,
+        onEmpty: (r) => this.scheduleUnload(r),
+      });
+    } catch (error) {
+      bus?.unsubscribe(docId);
+      throw error;
+    }
     this.rooms.set(docId, room);
+    for (const message of early) room.receiveRemote(message);
     return room;
   }
 
@@ -157,10 +195,25 @@ export class RoomRegistry {
     }
   }
 
+  /** Cluster: Redis is (again) reachable; every open room reads what it may have missed. */
+  repairAll(): void {
+    for (const room of this.rooms.values()) {
+      room.repair().catch((error: unknown) => this.options.log.warn({ err: error, docId: room.docId }, 'repair failed'));
+    }
+  }
+
+  /** Cluster: another process is gone; its connections' presence goes from every room. */
+  forgetProcess(processId: string): void {
+    for (const room of this.rooms.values()) room.forgetProcess(processId);
+  }
+
   /** Forgets a room and releases it. */
   private drop(room: Room): void {
     this.cancelUnload(room);
-    if (this.rooms.get(room.docId) === room) this.rooms.delete(room.docId);
+    if (this.rooms.get(room.docId) === room) {
+      this.rooms.delete(room.docId);
+      this.options.bus?.unsubscribe(room.docId);
+    }
     room.destroy();
   }
 
@@ -191,5 +244,6 @@ export class RoomRegistry {
       room.destroy();
       this.rooms.delete(room.docId);
     }
+    await this.options.bus?.close();
   }
 }

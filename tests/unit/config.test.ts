@@ -18,5 +18,14 @@ describe('config', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ COMPACT_AFTER_UPDATES: '0' })).toThrow(/COMPACT_AFTER_UPDATES/);
+    expect(() => loadConfig({ ALLOWED_ORIGINS: 'https://a.example/path' })).toThrow(/ALLOWED_ORIGINS/);
+  });
+  it('reads the cluster settings, and never echoes a password in an error', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:secret@db/tandem', REDIS_URL: 'redis://cache:6379', ALLOWED_ORIGINS: 'https://a.example, http://b.example:8080' });
+    expect(config).toMatchObject({ databaseUrl: 'postgres://u:secret@db/tandem', redisUrl: 'redis://cache:6379' });
+    expect(config.allowedOrigins).toEqual(['https://a.example', 'http://b.example:8080']);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@db' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@db' })).not.toThrow(/secret/);
+    expect(() => loadConfig({ REDIS_URL: 'http://cache' })).toThrow(/REDIS_URL/);
   });
 });

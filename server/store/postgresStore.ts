@@ -1,0 +1,279 @@
+import { Pool, type PoolClient } from 'pg';
+import type { DocSummary } from '../../shared/api.js';
+import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
+import { migrate } from './postgresSchema.js';
+
+/** Where the store reports what happens outside any call (idle connections lost, migrations). */
+export interface PostgresStoreLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database (any form `pg` accepts). */
+  connectionString: string;
+  log?: PostgresStoreLog;
+  /** Connections the pool may open; 10 when absent. */
+  maxConnections?: number;
+}
+
+interface DocRow {
+  id: string;
+  title: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One row of a load: the snapshot (kind 0, seq = its through_seq) or an update (kind 1). */
+interface LogRow {
+  kind: number;
+  seq: string;
+  data: Buffer;
+}
+
+// Rows per INSERT statement of appendBatch: three parameters a row, under PostgreSQL's 65,535.
+const ROWS_PER_INSERT = 10_000;
+
+/**
+ * Converts a bigint column (which `pg` returns as a string, since it may pass 2^53) to a number,
+ * throwing rather than rounding when it is beyond Number.MAX_SAFE_INTEGER.
+ */
+function toSafeNumber(value: string | number, what: string): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number)) {
+    throw new Error(`${what} ${String(value)} is beyond Number.MAX_SAFE_INTEGER; the store cannot represent it`);
+  }
+  return number;
+}
+
+function toSummary(row: DocRow): DocSummary {
+  return {
+    id: row.id,
+    title: row.title,
+    createdAt: toSafeNumber(row.created_at, 'created_at'),
+    updatedAt: toSafeNumber(row.updated_at, 'updated_at'),
+  };
+}
+
+/** The snapshot and update rows of a load, oldest first, as a StoredDoc; `lastSeq` when there are none. */
+function toStoredDoc(rows: readonly LogRow[], lastSeq: number): StoredDoc {
+  const updates: Uint8Array[] = [];
+  for (const row of rows) {
+    updates.push(row.data);
+    lastSeq = toSafeNumber(row.seq, 'seq');
+  }
+  return { updates, lastSeq };
+}
+
+// The statements run most often are named, so each connection parses and plans them once.
+
+// Load = snapshot + every later row, in one statement so that both come from one MVCC snapshot
+// (a compaction committing meanwhile cannot make us read both its snapshot and the rows it deleted,
+// or neither). Compaction deletes every row ≤ through_seq, so all remaining rows are later.
+const LOAD_SQL = `
+SELECT 0 AS kind, through_seq AS seq, data FROM snapshots WHERE doc_id = $1
+UNION ALL
+SELECT 1 AS kind, seq, data FROM updates WHERE doc_id = $1
+ORDER BY kind, seq`;
+
+// loadSince: the snapshot only when it covers rows after $2 (the replica lacks some of what it
+// folded in); then the rows after $2, which are all the rows when the snapshot is included.
+const LOAD_SINCE_SQL = `
+SELECT 0 AS kind, through_seq AS seq, data FROM snapshots WHERE doc_id = $1 AND through_seq > $2
+UNION ALL
+SELECT 1 AS kind, seq, data FROM updates WHERE doc_id = $1 AND seq > $2
+ORDER BY kind, seq`;
+
+// Takes each document's row lock, sorted by id so that two processes' transactions always lock in
+// the same order and cannot deadlock. ON CONFLICT DO UPDATE locks an existing row (DO NOTHING
+// would not); a new row is locked by its insertion.
+const TOUCH_DOCS_SQL = `
+INSERT INTO documents (id, title, created_at, updated_at)
+SELECT id, '', $2::bigint, $2::bigint FROM unnest($1::text[]) AS t(id) ORDER BY id
+ON CONFLICT (id) DO UPDATE SET updated_at = EXCLUDED.updated_at`;
+
+/**
+ * Inserts `count` updates given as VALUES rows (ordinal, doc_id, data). The sequence numbers are
+ * drawn first and handed out by rank — the n-th smallest to the n-th entry — so entries get
+ * increasing numbers in input order whatever order PostgreSQL evaluates nextval() or returns rows in.
+ */
+function insertUpdatesSql(count: number): string {
+  const rows: string[] = [];
+  for (let i = 0; i < count; i++) rows.push(`($${3 * i + 1}::bigint, $${3 * i + 2}::text, $${3 * i + 3}::bytea)`);
+  return `
+WITH input (n, doc_id, data) AS (VALUES ${rows.join(', ')}),
+drawn AS (SELECT nextval('updates_seq_seq') AS seq FROM input),
+ranked AS (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM drawn)
+INSERT INTO updates (seq, doc_id, data)
+SELECT ranked.seq, input.doc_id, input.data FROM input JOIN ranked USING (n)
+RETURNING seq`;
+}
+
+/**
+ * Runs `work` in one transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when
+ * it rejects. Resolves only once COMMIT succeeded. A connection that breaks meanwhile rejects the
+ * call and is discarded rather than returned to the pool.
+ */
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  // pg emits 'error' on a checked-out client whose connection drops (even mid-query); the pool
+  // listens only while the client is idle, and an 'error' event nobody hears crashes the process.
+  // The query in flight (or the next one) rejects on its own, so noting it is enough here.
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    // After a failed COMMIT there is no transaction left and ROLLBACK only warns; a ROLLBACK that
+    // fails means the connection itself is gone.
+    if (!broken) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+    }
+    throw error;
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken);
+  }
+}
+
+/**
+ * The store for several Tandem processes sharing one PostgreSQL database. The schema is created
+ * or migrated before the promise resolves; rejects (with the pool released) when the database
+ * cannot be reached or migrated. Every method's promise settles after its transaction committed
+ * or failed; PostgreSQL's errors reject it unchanged.
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<DocStore> {
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    // A database that cannot be reached fails a call after 10 s instead of queueing it forever.
+    connectionTimeoutMillis: 10_000,
+    // TCP keep-alive, so that a connection whose server vanished without a word is noticed.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: 'tandem',
+  });
+  // An idle pooled connection that breaks (database restart, network) emits here; without a
+  // listener it would crash the process. The pool replaces it on the next call.
+  pool.on('error', (error) => {
+    options.log?.warn({ err: error }, 'PostgreSQL connection lost while idle; the pool will reconnect');
+  });
+  try {
+    const applied = await inTransaction(pool, migrate);
+    if (applied.length > 0) options.log?.info({ versions: applied }, 'PostgreSQL schema migrated');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    async load(docId) {
+      const { rows } = await pool.query<LogRow>({ name: 'tandem_load', text: LOAD_SQL, values: [docId] });
+      return toStoredDoc(rows, 0);
+    },
+
+    async loadSince(docId, afterSeq) {
+      const { rows } = await pool.query<LogRow>({
+        name: 'tandem_load_since',
+        text: LOAD_SINCE_SQL,
+        values: [docId, afterSeq],
+      });
+      return toStoredDoc(rows, afterSeq);
+    },
+
+    async appendBatch(entries) {
+      if (entries.length === 0) return [];
+      const docIds = [...new Set(entries.map((entry) => entry.docId))];
+      return inTransaction(pool, async (client) => {
+        // The document row locks come first, so each document's sequence numbers are drawn (and
+        // committed) by one transaction at a time: a reader polling "seq > x" never sees a row
+        // whose smaller-numbered neighbour commits later. See DocStore.loadSince.
+        await client.query({ name: 'tandem_touch_docs', text: TOUCH_DOCS_SQL, values: [docIds, Date.now()] });
+        const seqs: number[] = [];
+        for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
+          const chunk: readonly AppendEntry[] = entries.slice(start, start + ROWS_PER_INSERT);
+          const params = chunk.flatMap((entry, i) => [i + 1, entry.docId, entry.update]);
+          const { rows } = await client.query<{ seq: string }>(insertUpdatesSql(chunk.length), params);
+          if (rows.length !== chunk.length) {
+            throw new Error(`inserted ${rows.length} update rows for ${chunk.length} entries`);
+          }
+          const drawn = rows.map((row) => toSafeNumber(row.seq, 'seq')).sort((a, b) => a - b);
+          seqs.push(...drawn);
+        }
+        return seqs;
+      });
+    },
+
+    async compact(docId, snapshot, throughSeq) {
+      return inTransaction(pool, async (client) => {
+        // The document's row lock serializes this with appends and with other processes'
+        // compactions of the document, so the check below cannot be overtaken by a newer snapshot.
+        // No document row: the snapshot insert fails on its foreign key and the call rejects.
+        await client.query('SELECT 1 FROM documents WHERE id = $1 FOR NO KEY UPDATE', [docId]);
+        const { rows } = await client.query<{ through_seq: string }>(
+          'SELECT through_seq FROM snapshots WHERE doc_id = $1',
+          [docId],
+        );
+        const stored = rows[0] ? toSafeNumber(rows[0].through_seq, 'through_seq') : 0;
+        if (stored >= throughSeq) return false;
+        await client.query('DELETE FROM updates WHERE doc_id = $1 AND seq <= $2', [docId, throughSeq]);
+        await client.query(
+          `INSERT INTO snapshots (doc_id, data, through_seq, created_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (doc_id) DO UPDATE SET data = EXCLUDED.data, through_seq = EXCLUDED.through_seq,
+             created_at = EXCLUDED.created_at`,
+          [docId, snapshot, throughSeq, Date.now()],
+        );
+        return true;
+      });
+    },
+
+    async create(docId) {
+      const now = Date.now();
+      await pool.query(`INSERT INTO documents (id, title, created_at, updated_at) VALUES ($1, '', $2::bigint, $2::bigint)`, [docId, now]);
+      return { id: docId, title: '', createdAt: now, updatedAt: now };
+    },
+
+    async describe(docId) {
+      const { rows } = await pool.query<DocRow & { stored_bytes: string }>(
+        `SELECT id, title, created_at, updated_at,
+           COALESCE((SELECT octet_length(data) FROM snapshots WHERE doc_id = $1), 0)
+             + COALESCE((SELECT sum(octet_length(data)) FROM updates WHERE doc_id = $1), 0) AS stored_bytes
+         FROM documents WHERE id = $1`,
+        [docId],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      return { ...toSummary(row), storedBytes: toSafeNumber(row.stored_bytes, 'stored bytes') };
+    },
+
+    async list(limit) {
+      const { rows } = await pool.query<DocRow>(
+        'SELECT id, title, created_at, updated_at FROM documents ORDER BY updated_at DESC, id LIMIT $1',
+        [limit],
+      );
+      return rows.map(toSummary);
+    },
+
+    async setTitle(docId, title) {
+      await pool.query('UPDATE documents SET title = $1 WHERE id = $2', [title, docId]);
+    },
+
+    async check() {
+      await pool.query('SELECT 1');
+    },
+
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import net from 'node:net';
+import { afterAll } from 'vitest';
+
+export interface TcpProxy {
+  port: number;
+  /** Stops forwarding in both directions: the connections stay open, nothing gets through. */
+  freeze(): void;
+  /** Forwards again, delivering what was held back. */
+  thaw(): void;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of `targetPort`, to cut one process off from a service for a
+ * while without touching the service or the other processes. Closed after the test file.
+ */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  // While frozen, what arrives is held here (per destination) and written on thaw.
+  const held = new Map<net.Socket, Buffer[]>();
+  let frozen = false;
+  const forward = (from: net.Socket, to: net.Socket) => {
+    from.on('data', (chunk: Buffer) => {
+      if (frozen) held.set(to, [...(held.get(to) ?? []), chunk]);
+      else to.write(chunk);
+    });
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    forward(client, upstream);
+    forward(upstream, client);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  afterAll(async () => {
+    for (const [a, b] of pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    freeze() {
+      frozen = true;
+    },
+    thaw() {
+      frozen = false;
+      for (const [to, chunks] of held) if (!to.destroyed) for (const chunk of chunks) to.write(chunk);
+      held.clear();
+    },
+  };
+}
