@@ -1,0 +1,131 @@
+import WebSocket from 'ws';
+import { encodeAwarenessUpdate, encodeCharInsert } from './edits.js';
+import type { RunningServer } from './servers.js';
+import { type Dialect, dialectFor, Msg, Sync } from './wire.js';
+
+/** What a client reports upward; all optional. `now` is performance.now() at arrival. */
+export interface ClientEvents {
+  /** A relayed sync update (y-protocols "update", not step2). */
+  onUpdate?(payload: Uint8Array, now: number): void;
+  /** Any document content: the server's step2 or an update (C1 watches both). */
+  onContent?(payload: Uint8Array, now: number): void;
+}
+
+/** A random Yjs client id (uint32, never 0), as Yjs picks them. */
+function randomClientId(): number {
+  return 1 + Math.floor(Math.random() * 0xfffffffe);
+}
+
+/**
+ * One simulated editor on one document, speaking the wire directly: no Y.Doc, no provider. It
+ * answers the server's step1, asks for the document with an empty state vector, and is `ready`
+ * once the server's step2 has arrived. Edits are one-character inserts at the end of its own text.
+ */
+export class BenchClient {
+  readonly clientId = randomClientId();
+  /** Clock of the next edit = number of edits sent. */
+  clock = 0;
+  /** Set when the socket closed before we closed it. */
+  closedEarly = false;
+  /** Resolves with performance.now() when the server's step2 arrived; rejects if the socket fails first. */
+  readonly ready: Promise<number>;
+  private readonly socket: WebSocket;
+  private readonly dialect: Dialect;
+  private awarenessClock = 0;
+  private closing = false;
+
+  /** @param syncTimeoutMs `ready` rejects (and the socket is dropped) if the server has not synced us by then. */
+  constructor(server: RunningServer, readonly docId: string, private readonly events: ClientEvents = {}, syncTimeoutMs = 15_000) {
+    this.dialect = dialectFor(server.spec.dialect, docId);
+    this.socket = new WebSocket(server.wsBase + server.spec.wsPath(docId), { perMessageDeflate: false });
+    let resolveReady!: (at: number) => void;
+    let rejectReady!: (error: Error) => void;
+    let isReady = false;
+    this.ready = new Promise((resolve, reject) => {
+      resolveReady = resolve;
+      rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // observed by whoever awaits it
+    const timer = setTimeout(() => {
+      rejectReady(new Error(`not synced within ${syncTimeoutMs} ms`));
+      this.socket.terminate();
+    }, syncTimeoutMs);
+    void this.ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
+    this.socket.on('open', () => {
+      for (const frame of this.dialect.hello()) this.socket.send(frame);
+    });
+    this.socket.on('message', (data: Buffer) => {
+      const now = performance.now();
+      const message = this.dialect.parse(data);
+      if (message.type !== Msg.sync) return; // awareness, auth, sync status: not measured
+      if (message.sync === Sync.update) {
+        this.events.onUpdate?.(message.payload, now);
+        this.events.onContent?.(message.payload, now);
+      } else if (message.sync === Sync.step2) {
+        this.events.onContent?.(message.payload, now);
+        if (!isReady) {
+          isReady = true;
+          resolveReady(now);
+        }
+      } else if (message.sync === Sync.step1) {
+        this.socket.send(this.dialect.step2Reply());
+      }
+    });
+    this.socket.on('error', (error) => rejectReady(error));
+    this.socket.on('close', (code, reason) => {
+      if (!this.closing) this.closedEarly = true;
+      rejectReady(new Error(`closed ${code} ${reason.toString()} before sync`));
+    });
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends the next one-character insert; returns its clock. */
+  sendEdit(): number {
+    const clock = this.clock++;
+    this.socket.send(this.dialect.update(encodeCharInsert(this.clientId, clock, String.fromCharCode(97 + (clock % 26)))));
+    return clock;
+  }
+
+  /** Sends our presence with the cursor at the end of our text, as y-prosemirror does after each keystroke. */
+  sendAwareness(): void {
+    const state = { user: { name: `bench-${this.clientId}`, color: '#30bced' }, cursor: { anchor: this.clock, head: this.clock } };
+    this.socket.send(this.dialect.awareness(encodeAwarenessUpdate(this.clientId, ++this.awarenessClock, state)));
+  }
+
+  /** Sends a whole update (C1 upload). */
+  sendUpdate(update: Uint8Array): void {
+    this.socket.send(this.dialect.update(update));
+  }
+
+  /** Closes the socket; terminates it if the close handshake has not finished after 1 s. Resolves when closed. */
+  close(): Promise<void> {
+    this.closing = true;
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.socket.terminate(), 1_000);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (this.socket.readyState === WebSocket.CONNECTING) this.socket.terminate();
+      else this.socket.close(1000);
+    });
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; resolves with the results in order. */
+export async function pool<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

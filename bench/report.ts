@@ -1,0 +1,263 @@
+import type { IdleResult } from './idle.js';
+import type { C1Result } from './join.js';
+import type { LoadResult } from './loadgen.js';
+import { deliveredPct, type LoadScenarioId, type Plan, type Results } from './scenarios.js';
+import { PEERS, SERVERS, type ServerId } from './servers.js';
+import { Samples } from './stats.js';
+
+/** Rounds of one load scenario on one server, pooled: samples merged, counters summed. */
+export interface Pooled {
+  latency: Samples;
+  edits: number;
+  windowMs: number;
+  expected: number;
+  delivered: number;
+  cpuMicrosPerEdit: number;
+  deliveriesPerSec: number;
+  deliveredPct: number;
+  rssKb: number;
+  genCpuPercent: number;
+  genLagP99Ms: number;
+  clientsLost: number;
+  /** Largest share of a core other processes used during a window. */
+  foreignCpuPercent: number;
+}
+
+export function pool(rounds: LoadResult[] | undefined): Pooled | null {
+  if (!rounds || rounds.length === 0) return null;
+  const latency = new Samples();
+  let edits = 0, windowMs = 0, expected = 0, delivered = 0, cpu = 0, rssKb = 0, genCpu = 0, lag = 0, lost = 0, foreign = 0;
+  for (const r of rounds) {
+    latency.addAll(r.latency);
+    edits += r.edits;
+    windowMs += r.windowMs;
+    expected += r.expected;
+    delivered += r.delivered;
+    cpu += r.serverCpuMicros;
+    rssKb = Math.max(rssKb, r.rssKb);
+    genCpu = Math.max(genCpu, r.generator.cpuPercent);
+    lag = Math.max(lag, r.generator.lagP99Ms);
+    lost += r.clientsLost;
+    foreign = Math.max(foreign, r.foreignCpuPercent);
+  }
+  return {
+    latency, edits, windowMs, expected, delivered, rssKb, clientsLost: lost,
+    cpuMicrosPerEdit: cpu / edits,
+    deliveriesPerSec: (delivered / windowMs) * 1000,
+    deliveredPct: expected === 0 ? 100 : (delivered / expected) * 100,
+    genCpuPercent: genCpu,
+    genLagP99Ms: lag,
+    foreignCpuPercent: foreign,
+  };
+}
+
+/** At or above this CPU share at S's stopping step, the generator (one core) may be what stopped it. */
+const GENERATOR_BOUND_PERCENT = 80;
+
+/** The highest achieved edits/s of a passing S step (0 if none passed), why it stopped, and the generator's CPU then. */
+export function sustained(results: Results, id: ServerId): { editsPerSec: number; stop: string; generatorPercent: number } | null {
+  const steps = results.steps[id];
+  if (!steps) return null;
+  const passed = steps.filter((s) => s.passed);
+  const best = passed.length ? Math.max(...passed.map((s) => s.result.achievedEditsPerSec)) : 0;
+  const last = steps[steps.length - 1]!;
+  const generatorPercent = last.result.generator.cpuPercent;
+  const stop = last.passed
+    ? 'highest step passed'
+    : `next step: p99 ${last.p99.toFixed(0)} ms, ${last.deliveredPct.toFixed(1)}% delivered, generator ${Math.round(generatorPercent)}% CPU` +
+      (generatorPercent >= GENERATOR_BOUND_PERCENT ? ' — generator near saturation: a lower bound' : '');
+  return { editsPerSec: best, stop, generatorPercent };
+}
+
+/** One table row: a value per server (NaN = not measured / n/a). */
+interface Row {
+  scenario: string;
+  metric: string;
+  values: Partial<Record<ServerId, number>>;
+  digits: number;
+  /** False for rows about the bench itself (generator, other processes): no Tandem ÷ peer ratio. */
+  ratio?: boolean;
+}
+
+function loadRows(scenario: LoadScenarioId, pooled: Partial<Record<ServerId, Pooled | null>>): Row[] {
+  const row = (metric: string, digits: number, pick: (p: Pooled) => number, ratio = true): Row => ({
+    scenario,
+    metric,
+    digits,
+    ratio,
+    values: Object.fromEntries(Object.entries(pooled).map(([id, p]) => [id, p ? pick(p) : Number.NaN])),
+  });
+  return [
+    row('fan-out p50 ms ↓', 2, (p) => p.latency.percentile(50)),
+    row('fan-out p95 ms ↓', 2, (p) => p.latency.percentile(95)),
+    row('fan-out p99 ms ↓', 2, (p) => p.latency.percentile(99)),
+    row('fan-out max ms ↓', 1, (p) => p.latency.max),
+    row('deliveries/s ↑', 0, (p) => p.deliveriesPerSec),
+    row('delivered % ↑', 2, (p) => p.deliveredPct),
+    row('server CPU µs/edit ↓', 0, (p) => p.cpuMicrosPerEdit),
+    row('server RSS MB ↓', 1, (p) => p.rssKb / 1024),
+    row('generator CPU % (max)', 0, (p) => p.genCpuPercent, false),
+    row('generator lag p99 ms', 1, (p) => p.genLagP99Ms, false),
+    row('clients the server closed', 0, (p) => p.clientsLost, false),
+    row('other processes’ CPU % (max)', 0, (p) => p.foreignCpuPercent, false),
+  ];
+}
+
+function idleRows(scenario: string, byServer: Partial<Record<ServerId, IdleResult>>): Row[] {
+  const row = (metric: string, digits: number, pick: (r: IdleResult) => number, ratio = true): Row => ({
+    scenario,
+    metric,
+    digits,
+    ratio,
+    values: Object.fromEntries(Object.entries(byServer).map(([id, r]) => [id, pick(r)])),
+  });
+  return [
+    row('RSS KB/connection ↓', 1, (r) => r.rssPerConnectionKb),
+    row('connects/s ↑', 0, (r) => r.connectsPerSec),
+    row('connect p99 ms ↓', 1, (r) => r.connectMs.percentile(99)),
+    row('server CPU µs/connect ↓', 0, (r) => r.serverCpuMicrosPerConnection),
+    row('connections that failed', 0, (r) => r.failed, false),
+    row('other processes’ CPU %', 0, (r) => r.foreignCpuPercent, false),
+  ];
+}
+
+function c1Rows(byServer: Partial<Record<ServerId, C1Result>>, burst: number): Row[] {
+  const row = (metric: string, digits: number, pick: (r: C1Result) => number | undefined): Row => ({
+    scenario: 'C1',
+    metric,
+    digits,
+    values: Object.fromEntries(Object.entries(byServer).map(([id, r]) => [id, pick(r) ?? Number.NaN])),
+  });
+  return [
+    row('in memory: join p50 ms ↓', 1, (r) => r.memory.sequential.percentile(50)),
+    row('in memory: join max ms ↓', 1, (r) => r.memory.sequential.max),
+    row(`in memory: burst of ${burst} p50 ms ↓`, 1, (r) => r.memory.burst.percentile(50)),
+    row(`in memory: burst of ${burst} max ms ↓`, 1, (r) => r.memory.burst.max),
+    row('from storage: join p50 ms ↓', 1, (r) => r.storage?.sequential.percentile(50)),
+    row('from storage: join max ms ↓', 1, (r) => r.storage?.sequential.max),
+    row(`from storage: burst of ${burst} p50 ms ↓`, 1, (r) => r.storage?.burst.percentile(50)),
+    row(`from storage: burst of ${burst} max ms ↓`, 1, (r) => r.storage?.burst.max),
+    row('server RSS MB, doc loaded ↓', 1, (r) => r.rssKb / 1024),
+  ];
+}
+
+function fmt(value: number | undefined, digits: number): string {
+  if (value === undefined || Number.isNaN(value)) return 'n/a';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** The figures the issue sets targets on, as a small table for the README: a column per server. */
+export function summaryTable(plan: Plan, results: Results, pooled: Record<LoadScenarioId, Partial<Record<ServerId, Pooled | null>>>): string {
+  const servers = plan.servers;
+  const rows: [string, number, (id: ServerId) => number | undefined][] = [
+    ['E1 fan-out p99 ms', 1, (id) => pooled.E1[id]?.latency.percentile(99)],
+    ['E2 fan-out p99 ms', 1, (id) => pooled.E2[id]?.latency.percentile(99)],
+    ['E3 fan-out p99 ms', 1, (id) => pooled.E3[id]?.latency.percentile(99)],
+    ['E1 server CPU µs/edit', 0, (id) => pooled.E1[id]?.cpuMicrosPerEdit],
+    ['E2 server CPU µs/edit', 0, (id) => pooled.E2[id]?.cpuMicrosPerEdit],
+    ['E3 server CPU µs/edit', 0, (id) => pooled.E3[id]?.cpuMicrosPerEdit],
+    ['S highest sustained edits/s', 0, (id) => sustained(results, id)?.editsPerSec],
+    ['I2 RSS KB per idle connection', 1, (id) => results.idle.I2?.[id]?.rssPerConnectionKb],
+    ['C1 join from storage p50 ms', 1, (id) => results.c1[id]?.storage?.sequential.percentile(50)],
+  ];
+  const lines = [`| | ${servers.map((id) => SERVERS[id].label).join(' | ')} |`, `| --- |${servers.map(() => ' ---: ').join('|')}|`];
+  for (const [label, digits, pick] of rows) {
+    const values = servers.map((id) => pick(id));
+    if (!values.some((v) => v !== undefined && Number.isFinite(v))) continue;
+    lines.push(`| ${label} | ${values.map((v) => fmt(v, digits)).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The whole comparison as one markdown table: a column per server, then Tandem ÷ each peer. */
+export function buildTable(plan: Plan, results: Results): { table: string; pooled: Record<LoadScenarioId, Partial<Record<ServerId, Pooled | null>>> } {
+  const servers = plan.servers;
+  const peers = PEERS.filter((id) => servers.includes(id));
+  const pooled = {} as Record<LoadScenarioId, Partial<Record<ServerId, Pooled | null>>>;
+  const rows: Row[] = [];
+  for (const scenario of ['E1', 'E2', 'E3'] as const) {
+    pooled[scenario] = Object.fromEntries(servers.map((id) => [id, pool(results.load[scenario][id])]));
+    rows.push(...loadRows(scenario, pooled[scenario]));
+  }
+  rows.push({
+    scenario: 'S',
+    metric: 'highest sustained edits/s ↑',
+    digits: 0,
+    values: Object.fromEntries(servers.map((id) => [id, sustained(results, id)?.editsPerSec ?? Number.NaN])),
+  });
+  rows.push({
+    scenario: 'S',
+    metric: `generator CPU % at the stopping step (≥ ${GENERATOR_BOUND_PERCENT}: a lower bound)`,
+    digits: 0,
+    ratio: false,
+    values: Object.fromEntries(servers.map((id) => [id, sustained(results, id)?.generatorPercent ?? Number.NaN])),
+  });
+  for (const [scenario, byServer] of Object.entries(results.idle)) rows.push(...idleRows(scenario, byServer));
+  rows.push(...c1Rows(results.c1, plan.c1.burst));
+  const head = ['scenario', 'metric', ...servers.map((id) => SERVERS[id].label), ...peers.map((id) => `Tandem ÷ ${SERVERS[id].label}`)];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const row of rows) {
+    if (!Object.values(row.values).some((v) => Number.isFinite(v))) continue; // a part that did not run
+    const tandem = row.values.tandem;
+    const cells = [row.scenario, row.metric, ...servers.map((id) => fmt(row.values[id], row.digits))];
+    for (const peer of peers) {
+      const ratio = tandem !== undefined && row.values[peer] !== undefined ? tandem / row.values[peer]! : Number.NaN;
+      cells.push(row.ratio === false ? '' : Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a');
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return { table: lines.join('\n'), pooled };
+}
+
+/** D: Tandem E2 with SQLite vs. the in-memory store, same rounds. */
+export function durabilityLine(results: Results): string {
+  const sqlite = pool(results.load.E2.tandem);
+  const memory = pool(results.load.E2['tandem-memory']);
+  if (!sqlite || !memory) return 'D: not measured';
+  const cost = (sqlite.cpuMicrosPerEdit / memory.cpuMicrosPerEdit - 1) * 100;
+  return (
+    `D (E2, Tandem): SQLite write-ahead ${sqlite.cpuMicrosPerEdit.toFixed(0)} µs/edit, p99 ${sqlite.latency.percentile(99).toFixed(2)} ms; ` +
+    `in-memory store ${memory.cpuMicrosPerEdit.toFixed(0)} µs/edit, p99 ${memory.latency.percentile(99).toFixed(2)} ms → durability costs ${cost.toFixed(1)}% CPU per edit`
+  );
+}
+
+/** The issue's targets, each with the figure measured and whether it holds. */
+export function targetLines(plan: Plan, results: Results, pooled: Record<LoadScenarioId, Partial<Record<ServerId, Pooled | null>>>): string[] {
+  const e2 = pooled.E2;
+  const lines: string[] = [];
+  const check = (label: string, value: number, limit: number, higherIsBetter = false, unit = '×'): void => {
+    if (!Number.isFinite(value)) {
+      lines.push(`- ${label}: n/a`);
+      return;
+    }
+    const ok = higherIsBetter ? value >= limit : value <= limit;
+    lines.push(`- ${ok ? '✅' : '❌'} ${label}: ${value.toFixed(2)}${unit} (target ${higherIsBetter ? '≥' : '≤'} ${limit}${unit})`);
+  };
+  const ratio = (a: number | undefined, b: number | undefined): number => (a !== undefined && b !== undefined ? a / b : Number.NaN);
+  const t = e2.tandem;
+  check('E2 CPU/edit vs y-websocket-server', ratio(t?.cpuMicrosPerEdit, e2.yws?.cpuMicrosPerEdit), 1.0);
+  check('E2 CPU/edit vs Hocuspocus + SQLite', ratio(t?.cpuMicrosPerEdit, e2['hocuspocus-sqlite']?.cpuMicrosPerEdit), 0.6);
+  check('E2 fan-out p99 vs y-websocket-server', ratio(t?.latency.percentile(99), e2.yws?.latency.percentile(99)), 1.0);
+  check('E2 fan-out p99 vs Hocuspocus + SQLite', ratio(t?.latency.percentile(99), e2['hocuspocus-sqlite']?.latency.percentile(99)), 0.25);
+  check('S sustained edits/s vs y-websocket-server', ratio(sustained(results, 'tandem')?.editsPerSec, sustained(results, 'yws')?.editsPerSec), 1.5, true);
+  check('I2 RSS per idle connection', results.idle.I2?.tandem?.rssPerConnectionKb ?? Number.NaN, 10, false, ' KB');
+  check('C1 from storage, join p50', results.c1.tandem?.storage?.sequential.percentile(50) ?? Number.NaN, 25, false, ' ms');
+  const sqlite = pool(results.load.E2.tandem);
+  const memory = pool(results.load.E2['tandem-memory']);
+  check('D durability cost, CPU per edit', sqlite && memory ? (sqlite.cpuMicrosPerEdit / memory.cpuMicrosPerEdit - 1) * 100 : Number.NaN, 15, false, ' %');
+  if (plan.quick) lines.push('- (quick run: windows too short for these to mean much)');
+  return lines;
+}
+
+/** S steps per server, for the results file. */
+export function stepLines(plan: Plan, results: Results): string[] {
+  return plan.servers.flatMap((id) => {
+    const steps = results.steps[id];
+    if (!steps) return [];
+    const s = sustained(results, id)!;
+    const trail = steps.map((step) => `${Math.round(step.result.achievedEditsPerSec)}${step.passed ? '' : '✗'}`).join(' → ');
+    return [`- ${SERVERS[id].label}: ${Math.round(s.editsPerSec)} edits/s (${trail}; ${s.stop})`];
+  });
+}
+
+export { deliveredPct };

@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selfTest } from './edits.js';
+import { DISTURBED_PERCENT, machineSummary, pinGenerator } from './proc.js';
+import { profileScenario } from './profile.js';
+import { buildTable, durabilityLine, stepLines, summaryTable, targetLines } from './report.js';
+import { ALL_PARTS, makePlan, runAll } from './scenarios.js';
+import { PEERS, SERVERS, type ServerId } from './servers.js';
+import { chart } from './svg.js';
+import { buildTraceDoc } from './trace.js';
+
+// npm run bench [-- --quick] [--only=E2,S,…] [--servers=tandem,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const quick = args.includes('--quick');
+const servers = (flag('servers')?.split(',') ?? ['tandem', ...PEERS]) as ServerId[];
+for (const id of servers) if (!(id in SERVERS)) throw new Error(`unknown server ${id}; known: ${Object.keys(SERVERS).join(', ')}`);
+const parts = flag('only')?.split(',') ?? ALL_PARTS;
+const log = (line: string): void => console.log(line);
+const began = performance.now();
+const progress = (line: string): void => console.log(`${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s ${line}`);
+
+// Exit through process.exit so servers.ts kills the server processes still running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+const pinned = pinGenerator();
+selfTest();
+
+const profiled = args.find((a) => a.startsWith('--profile'));
+if (profiled) {
+  const [id = 'tandem', scenario = 'E2'] = (profiled.split('=')[1] ?? '').split(':').filter(Boolean);
+  if (!(id in SERVERS) || !['E1', 'E2', 'E3', 'C1'].includes(scenario)) throw new Error('--profile=<server>[:E1|E2|E3|C1]');
+  console.log(await profileScenario(id as ServerId, scenario, { warmupMs: 2_000, measureMs: 10_000, drainMs: 1_000 }, log));
+  process.exit(0);
+}
+
+const plan = makePlan(quick, servers, parts);
+log(`Tandem bench (${quick ? 'quick' : 'full'}): ${machineSummary()}; ${pinned ? 'servers on core 0, generator on core 1' : 'not pinned'}`);
+const trace = plan.parts.has('C1') ? buildTraceDoc() : null;
+if (trace) log(`trace: ${trace.edits} edits, Yjs state ${trace.update.length} bytes`);
+const results = await runAll(plan, trace, progress);
+const { table, pooled } = buildTable(plan, results);
+const minutes = (performance.now() - began) / 60_000;
+
+const date = new Date().toISOString().slice(0, 10);
+const name = quick ? `${date}-quick` : date;
+const commit = gitCommit();
+const summary = [
+  `# Tandem benchmark, ${date}${quick ? ' (quick smoke run)' : ''}`,
+  '',
+  `Machine: ${machineSummary()}. Commit ${commit}. ${pinned ? 'Each server pinned to core 0, the generator to core 1 (taskset).' : 'Not pinned (no taskset).'} ` +
+    `${plan.rounds} round(s), server order alternating; E windows ${plan.load.measureMs / 1000} s after ${plan.load.warmupMs / 1000} s warm-up; run took ${minutes.toFixed(1)} min.`,
+  '',
+  summaryTable(plan, results, pooled),
+  '',
+  '## Every figure',
+  '',
+  table,
+  '',
+  '## Targets (issue 6)',
+  '',
+  ...targetLines(plan, results, pooled),
+  '',
+  `## D: the cost of durability`,
+  '',
+  durabilityLine(results),
+  '',
+  '## S: steps (achieved edits/s; ✗ = failed p99 ≤ 50 ms / 100 % delivered)',
+  '',
+  ...stepLines(plan, results),
+  '',
+  ...(results.errors.length ? ['## Errors', '', ...results.errors.map((e) => `- ${e}`), ''] : []),
+  '## How it was measured',
+  '',
+  '- Every server is a fresh process per scenario, on 127.0.0.1; the generator speaks the wire directly (y-websocket protocol, Hocuspocus framing for Hocuspocus) with no Y.Doc per client.',
+  '- An edit is a 1-character insert at the end of the sending client\'s own text; it is identified on arrival by (Yjs client id, clock), which maps back to its send time. Fan-out latency = send → arrival at each other client of the document. Echoes to the sender (y-websocket-server, Hocuspocus) are not counted.',
+  '- E1 also sends an awareness update (cursor) after every edit. Server CPU = /proc/PID/stat utime+stime over the window ÷ edits sent in it (10 ms ticks). RSS = VmRSS at the end of the window. Rounds are pooled (samples merged, counters summed).',
+  `- I1/I2: connections opened 50 at a time; connect = socket creation → server's sync step 2; RSS per connection = (RSS ${plan.idleSettleMs / 1000} s after the last connect − RSS before) ÷ connections.`,
+  '- C1: the automerge-paper trace (259,778 edits) replayed into one Y.Text and uploaded as one update; a join = socket creation → the whole document received. "From storage": the holder leaves, the bench waits until the server reports the document unloaded (Tandem with UNLOAD_GRACE_MS=50), then joins. n/a = the server keeps no storage.',
+  `- Tandem's per-IP connection limits are raised (every bench client is 127.0.0.1; the peers have none). "Other processes' CPU" = busy CPU of the whole machine (/proc/stat) minus server and generator during the window; before each server start the bench waits for a quiet machine, and a window where others used more than ${DISTURBED_PERCENT}% of a core is run again (within a retry budget).`,
+  '- D: Tandem as built, with an in-memory DocStore passed to buildApp (bench/launch/tandemMemory.mjs) instead of SQLite: same rooms, group commit and relay.',
+  '',
+  `![latency and CPU per edit](${name}.svg)`,
+  '',
+];
+const resultsDir = path.join(here, 'results');
+fs.mkdirSync(resultsDir, { recursive: true });
+fs.writeFileSync(path.join(resultsDir, `${name}.md`), summary.join('\n'));
+fs.writeFileSync(path.join(resultsDir, `${name}.svg`), chart(`Tandem vs. peers, ${date}${quick ? ' (quick)' : ''}`, plan.servers, pooled));
+log('');
+log(table);
+log('');
+for (const line of targetLines(plan, results, pooled)) log(line);
+log(durabilityLine(results));
+log(`\nwrote bench/results/${name}.md and .svg in ${minutes.toFixed(1)} min`);
+process.exit(results.errors.length ? 1 : 0);
+
+function gitCommit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'server', 'shared'], { cwd: here, encoding: 'utf8' }).trim();
+    return dirty ? `${sha} (server/shared with uncommitted changes)` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
