@@ -18,6 +18,8 @@ import { UpdateApplier } from './updateApplier.js';
 export interface Peer extends PresenceOwner {
   /** Sends a frame if the connection is still open; a no-op otherwise. */
   send(frame: Uint8Array): void;
+  /** Sends several frames in one write (same rules as send). */
+  sendAll(frames: Uint8Array[]): void;
   /** Closes the connection with a code and reason; safe to call twice. */
   close(code: number, reason: string): void;
   /** Numbers the peer's next update-bearing frame (1, 2, 3… per connection). */
@@ -95,6 +97,8 @@ export class Room implements CommitListener {
   private uncommittedBytes = 0;
   private storageFailing = false;
   private settledWaiters: Array<() => void> = [];
+  /** Committed updates of the current batch, relayed together in batchDone. */
+  private relays: Array<{ frame: Uint8Array; from: Peer | null }> = [];
   /** Updates that arrived while someone waited for the doc to settle; handled right after. */
   private deferred: Array<{ peer: Peer; update: Uint8Array }> = [];
   private deferredBytes = 0;
@@ -288,8 +292,8 @@ export class Room implements CommitListener {
       this.uncommittedBytes -= write.update.length;
       this.log.committed(seq, write.update.length, !this.deps.cluster);
       this.deps.cluster?.publishUpdate(this.docId, seq, write.update);
-      // Encoded once, the same buffer sent to every other peer.
-      this.broadcast(encodeSyncUpdate(write.update), from);
+      // Encoded once, the same buffer for every other peer; sent when the batch is reported.
+      this.relays.push({ frame: encodeSyncUpdate(write.update), from });
     }
     if (from) {
       from.frameCommitted(frameNo);
@@ -298,6 +302,7 @@ export class Room implements CommitListener {
   }
 
   batchDone(): void {
+    this.sendRelays();
     for (const peer of this.ackDue) peer.flushAck();
     this.ackDue.clear();
     if (this.titleDirty) {
@@ -437,6 +442,22 @@ export class Room implements CommitListener {
         peer.fail(error);
       }
     }
+  }
+
+  /** Sends the batch's committed updates: each peer gets every one but its own, in one write. */
+  private sendRelays(): void {
+    const relays = this.relays;
+    if (relays.length === 0) return;
+    this.relays = [];
+    let sent = 0;
+    for (const peer of this.peers) {
+      const frames: Uint8Array[] = [];
+      for (const { frame, from } of relays) if (from !== peer) frames.push(frame);
+      if (frames.length === 0) continue;
+      peer.sendAll(frames);
+      sent += frames.length;
+    }
+    this.deps.metrics.framesRelayed.inc(sent);
   }
 
   private broadcast(frame: Uint8Array, except: Peer | null): void {

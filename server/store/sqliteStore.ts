@@ -3,6 +3,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { DocSummary } from '../../shared/api.js';
 import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
+import { startCheckpointer } from './sqliteCheckpointer.js';
+
+/** `updatedAt` moves at most this often per document (and on its first append in a process). */
+const TOUCH_INTERVAL_MS = 1000;
 
 /** File name of the database inside the data directory. */
 export const DATABASE_FILE = 'tandem.sqlite';
@@ -15,10 +19,11 @@ CREATE TABLE IF NOT EXISTS documents (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_updated ON documents(updated_at DESC);
--- AUTOINCREMENT: a sequence number is never reused, even after compaction deleted the newest row,
--- so "every update with seq <= N" always means the same rows.
+-- seq is assigned by the store (see nextSeq): never reused, even after compaction deleted the newest
+-- row, so "every update with seq <= N" always means the same rows. (Databases made before this kept
+-- AUTOINCREMENT; explicit sequence numbers work there too.)
 CREATE TABLE IF NOT EXISTS updates (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   doc_id TEXT NOT NULL REFERENCES documents(id),
   data BLOB NOT NULL
 );
@@ -58,9 +63,23 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
   const db = new Database(path.join(options.dataDir, DATABASE_FILE));
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('foreign_keys = ON');
+  // Not enforced: the store itself makes each document's row before its first update, and the
+  // per-insert lookup would cost every commit.
+  db.pragma('foreign_keys = OFF');
   db.pragma('busy_timeout = 5000');
+  // Checkpoints run on a worker thread (sqliteCheckpointer.ts), never inside a commit.
+  db.pragma('wal_autocheckpoint = 0');
   db.exec(SCHEMA);
+  const checkpointer = startCheckpointer(path.join(options.dataDir, DATABASE_FILE));
+
+  /** The highest sequence number ever used, rows deleted by compaction included. */
+  let lastSeq = highestSeq(db);
+  /**
+   * Documents known to have a row, with when this process last moved their `updatedAt` (-1: never).
+   * It moves on a document's first append here and then at most once a second: updating the row
+   * (and its index) on every commit would cost more than the append itself.
+   */
+  const touched = new Map<string, number>();
 
   const selectSnapshot = db.prepare<[string], { data: Buffer }>('SELECT data FROM snapshots WHERE doc_id = ?');
   const selectUpdates = db.prepare<[string], { seq: number; data: Buffer }>(
@@ -76,7 +95,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     `INSERT INTO documents (id, title, created_at, updated_at) VALUES (?, '', ?, ?)
      ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at`,
   );
-  const insertUpdate = db.prepare<[string, Uint8Array]>('INSERT INTO updates (doc_id, data) VALUES (?, ?)');
+  const insertUpdate = db.prepare<[number, string, Uint8Array]>('INSERT INTO updates (seq, doc_id, data) VALUES (?, ?, ?)');
   const deleteUpdatesThrough = db.prepare<[string, number]>('DELETE FROM updates WHERE doc_id = ? AND seq <= ?');
   const upsertSnapshot = db.prepare<[string, Uint8Array, number, number]>(
     `INSERT INTO snapshots (doc_id, data, through_seq, created_at) VALUES (?, ?, ?, ?)
@@ -109,16 +128,20 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     return { updates, lastSeq };
   });
 
-  const appendTx = db.transaction((entries: readonly AppendEntry[]): number[] => {
-    const now = Date.now();
-    const touched = new Set<string>();
+  const appendTx = db.transaction((entries: readonly AppendEntry[], now: number, marks: Map<string, number>): number[] => {
     const seqs: number[] = [];
+    let seq = lastSeq;
     for (const { docId, update } of entries) {
-      if (!touched.has(docId)) {
-        touchDoc.run(docId, now, now);
-        touched.add(docId);
+      if (!marks.has(docId)) {
+        const last = touched.get(docId);
+        if (last === undefined || now - last >= TOUCH_INTERVAL_MS) {
+          touchDoc.run(docId, now, now);
+          marks.set(docId, now);
+        }
       }
-      seqs.push(Number(insertUpdate.run(docId, update).lastInsertRowid));
+      seq += 1;
+      insertUpdate.run(seq, docId, update);
+      seqs.push(seq);
     }
     return seqs;
   });
@@ -153,14 +176,21 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     },
     async appendBatch(entries) {
       if (entries.length === 0) return [];
-      return appendTx(entries);
+      const marks = new Map<string, number>();
+      // IMMEDIATE: take the write lock at BEGIN (waiting out a checkpoint), never upgrade a read later.
+      const seqs = appendTx.immediate(entries, Date.now(), marks);
+      // Only once committed: a rolled-back transaction used no sequence numbers and touched nothing.
+      lastSeq = seqs[seqs.length - 1]!;
+      for (const [docId, at] of marks) touched.set(docId, at);
+      return seqs;
     },
     async compact(docId, snapshot, throughSeq) {
-      return compactTx(docId, snapshot, throughSeq);
+      return compactTx.immediate(docId, snapshot, throughSeq);
     },
     async create(docId) {
       const now = Date.now();
       insertDoc.run(docId, now, now);
+      touched.set(docId, -1);
       return { id: docId, title: '', createdAt: now, updatedAt: now };
     },
     async describe(docId) {
@@ -181,7 +211,19 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     async close() {
       if (closed) return;
       closed = true;
+      await checkpointer.stop();
       db.close();
     },
   };
+}
+
+/** The highest sequence number the database has used: in its rows, its snapshots, or AUTOINCREMENT's record. */
+function highestSeq(db: Database.Database): number {
+  const rows = db.prepare('SELECT MAX(seq) AS m FROM updates').get() as { m: number | null };
+  const snapshots = db.prepare('SELECT MAX(through_seq) AS m FROM snapshots').get() as { m: number | null };
+  const hasSequenceTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get() !== undefined;
+  const recorded = hasSequenceTable
+    ? ((db.prepare("SELECT seq AS m FROM sqlite_sequence WHERE name = 'updates'").get() as { m: number } | undefined)?.m ?? 0)
+    : 0;
+  return Math.max(rows.m ?? 0, snapshots.m ?? 0, recorded);
 }
