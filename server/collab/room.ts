@@ -67,6 +67,8 @@ export interface RoomDeps extends RoomLimits {
 interface WriteContext {
   from: Peer | null;
   frameNo: number;
+  /** The frame to relay when it is the client's own sync update frame, unchanged; else null (encode one). */
+  frame: Uint8Array | null;
 }
 
 /** Origin of updates another process committed (applied from the bus or the store). */
@@ -208,7 +210,7 @@ export class Room implements CommitListener {
         return;
       }
       case 'syncUpdate':
-      case 'syncStep2':
+      case 'syncStep2': {
         // While someone waits for the doc to settle (to be shown what is committed), new updates wait
         // too, so a steady stream of edits cannot keep that moment from coming (a remote store commits
         // slowly enough for that to matter).
@@ -220,7 +222,8 @@ export class Room implements CommitListener {
           this.deferred.push({ peer, update: Uint8Array.from(message.update) });
           return;
         }
-        return this.receiveUpdate(peer, message.update);
+        return this.receiveUpdate(peer, message.update, message.kind === 'syncUpdate' ? frame : null);
+      }
       case 'awareness':
         // Not applied (an id another process still holds): dropped; the client repeats its presence.
         if (!this.presence.receive(peer, message.update)) return;
@@ -236,7 +239,8 @@ export class Room implements CommitListener {
     }
   }
 
-  private receiveUpdate(peer: Peer, update: Uint8Array): void {
+  /** `frame`: the client's sync update frame carrying `update`, relayed as it came if it applies whole. */
+  private receiveUpdate(peer: Peer, update: Uint8Array, frame: Uint8Array | null = null): void {
     const frameNo = peer.takeFrameNumber();
     if (this.log.storedBytes + this.uncommittedBytes + update.length > this.deps.maxDocBytes) {
       throw new ProtocolError(CloseCode.docTooLarge, `the document would pass its ${this.deps.maxDocBytes}-byte limit`);
@@ -244,7 +248,7 @@ export class Room implements CommitListener {
     if (this.storageFailing && this.uncommittedBytes + update.length > this.deps.maxUnsavedBytes) {
       throw new ProtocolError(CloseCode.storageFailed, 'storage is failing and the unsaved backlog is full');
     }
-    const { effective, failure, pending } = this.applier.apply(update, peer);
+    const { effective, whole, failure, pending } = this.applier.apply(update, peer);
     if (failure !== null) {
       // What entered before Yjs gave up is in the doc: it is stored like any update.
       if (effective) this.queueWrite(null, 0, effective);
@@ -257,7 +261,7 @@ export class Room implements CommitListener {
       }
       return;
     }
-    this.queueWrite(peer, frameNo, effective);
+    this.queueWrite(peer, frameNo, effective, whole ? frame : null);
     if (effective && this.parked.size > 0) this.parked.retry((entry) => this.retryParked(entry));
   }
 
@@ -278,22 +282,22 @@ export class Room implements CommitListener {
    * Queues `update` for the group commit; null when the frame changed nothing (its ack still waits its
    * turn). `from` gets the ack for its frame `frameNo`; the others get the relay.
    */
-  private queueWrite(from: Peer | null, frameNo: number, update: Uint8Array | null): void {
+  private queueWrite(from: Peer | null, frameNo: number, update: Uint8Array | null, frame: Uint8Array | null = null): void {
     this.uncommitted++;
     if (update) this.uncommittedBytes += update.length;
-    const context: WriteContext = { from, frameNo };
+    const context: WriteContext = { from, frameNo, frame };
     this.deps.queue.enqueue({ docId: this.docId, listener: this, update, context });
   }
 
   committed(write: PendingWrite, seq: number): void {
     this.uncommitted--;
-    const { from, frameNo } = write.context as WriteContext;
+    const { from, frameNo, frame } = write.context as WriteContext;
     if (write.update) {
       this.uncommittedBytes -= write.update.length;
       this.log.committed(seq, write.update.length, !this.deps.cluster);
       this.deps.cluster?.publishUpdate(this.docId, seq, write.update);
       // Encoded once, the same buffer for every other peer; sent when the batch is reported.
-      this.relays.push({ frame: encodeSyncUpdate(write.update), from });
+      this.relays.push({ frame: frame ?? encodeSyncUpdate(write.update), from });
     }
     if (from) {
       from.frameCommitted(frameNo);

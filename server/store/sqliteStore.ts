@@ -19,15 +19,16 @@ CREATE TABLE IF NOT EXISTS documents (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_updated ON documents(updated_at DESC);
--- seq is assigned by the store (see nextSeq): never reused, even after compaction deleted the newest
--- row, so "every update with seq <= N" always means the same rows. (Databases made before this kept
--- AUTOINCREMENT; explicit sequence numbers work there too.)
+-- One B-tree keyed by (doc_id, seq): a commit writes one page, and a document's rows are one range.
+-- seq is assigned by the store (see highestSeq): never reused, even after compaction deleted the
+-- newest row, so "every update with seq <= N" always means the same rows. (Databases made before
+-- this have a rowid table with an index; every statement here works on both.)
 CREATE TABLE IF NOT EXISTS updates (
-  seq INTEGER PRIMARY KEY,
-  doc_id TEXT NOT NULL REFERENCES documents(id),
-  data BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS updates_doc ON updates(doc_id, seq);
+  doc_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (doc_id, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots (
   doc_id TEXT PRIMARY KEY REFERENCES documents(id),
   data BLOB NOT NULL,
@@ -217,7 +218,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
   };
 }
 
-/** The highest sequence number the database has used: in its rows, its snapshots, or AUTOINCREMENT's record. */
+/** The highest sequence number the database has used: in its rows, its snapshots, or AUTOINCREMENT's record. Read once at start-up (a scan of the update rows). */
 function highestSeq(db: Database.Database): number {
   const rows = db.prepare('SELECT MAX(seq) AS m FROM updates').get() as { m: number | null };
   const snapshots = db.prepare('SELECT MAX(through_seq) AS m FROM snapshots').get() as { m: number | null };
