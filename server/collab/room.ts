@@ -11,6 +11,7 @@ import type { CommitListener, CommitQueue, PendingWrite } from './commitQueue.js
 import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
 import { type Parked, ParkedUpdates } from './parkedUpdates.js';
 import { type PresenceOwner, RoomPresence } from './roomPresence.js';
+import { SettleGate } from './settleGate.js';
 import { StoredLog } from './storedLog.js';
 import { UpdateApplier } from './updateApplier.js';
 
@@ -95,15 +96,11 @@ export class Room implements CommitListener {
   readonly presence = new RoomPresence(this.doc);
   readonly peers = new Set<Peer>();
   private readonly log: StoredLog;
-  private uncommitted = 0;
+  private readonly gate = new SettleGate<Peer>();
   private uncommittedBytes = 0;
   private storageFailing = false;
-  private settledWaiters: Array<() => void> = [];
   /** Committed updates of the current batch, relayed together in batchDone. */
   private relays: Array<{ frame: Uint8Array; from: Peer | null }> = [];
-  /** Updates that arrived while someone waited for the doc to settle; handled right after. */
-  private deferred: Array<{ peer: Peer; update: Uint8Array }> = [];
-  private deferredBytes = 0;
   private ackDue = new Set<Peer>();
   private titleDirty = false;
   private compaction: Promise<void> | null = null;
@@ -167,13 +164,13 @@ export class Room implements CommitListener {
 
   /** Updates applied to the doc but not yet committed. */
   get uncommittedCount(): number {
-    return this.uncommitted;
+    return this.gate.uncommitted;
   }
 
   /** Adds a peer and starts the sync: our step1 once settled, and everyone's presence. */
   join(peer: Peer): void {
     this.peers.add(peer);
-    this.whenSettled(() => peer.send(encodeSyncStep1(Y.encodeStateVector(this.doc))));
+    this.gate.whenSettled(() => peer.send(encodeSyncStep1(Y.encodeStateVector(this.doc))));
     const everyone = this.presence.everyone();
     if (everyone) peer.send(everyone);
     if (this.storageFailing) peer.notifyStorage(true);
@@ -206,7 +203,7 @@ export class Room implements CommitListener {
         } catch {
           throw new ProtocolError(CloseCode.badMessage, 'malformed state vector in sync step1');
         }
-        this.whenSettled(() => peer.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector))));
+        this.gate.whenSettled(() => peer.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector))));
         return;
       }
       case 'syncUpdate':
@@ -214,14 +211,9 @@ export class Room implements CommitListener {
         // While someone waits for the doc to settle (to be shown what is committed), new updates wait
         // too, so a steady stream of edits cannot keep that moment from coming (a remote store commits
         // slowly enough for that to matter).
-        if (this.settledWaiters.length > 0) {
-          if (this.deferredBytes + message.update.length > this.deps.maxUnsavedBytes) {
-            throw new ProtocolError(CloseCode.storageFailed, 'too many updates wait for the document to settle');
-          }
-          this.deferredBytes += message.update.length;
-          this.deferred.push({ peer, update: Uint8Array.from(message.update) });
-          return;
-        }
+        const held = this.gate.hold(peer, message.update, this.deps.maxUnsavedBytes);
+        if (held === 'held') return;
+        if (held === 'full') throw new ProtocolError(CloseCode.storageFailed, 'too many updates wait for the document to settle');
         return this.receiveUpdate(peer, message.update, message.kind === 'syncUpdate' ? frame : null);
       }
       case 'awareness':
@@ -283,14 +275,14 @@ export class Room implements CommitListener {
    * turn). `from` gets the ack for its frame `frameNo`; the others get the relay.
    */
   private queueWrite(from: Peer | null, frameNo: number, update: Uint8Array | null, frame: Uint8Array | null = null): void {
-    this.uncommitted++;
+    this.gate.opened();
     if (update) this.uncommittedBytes += update.length;
     const context: WriteContext = { from, frameNo, frame };
     this.deps.queue.enqueue({ docId: this.docId, listener: this, update, context });
   }
 
   committed(write: PendingWrite, seq: number): void {
-    this.uncommitted--;
+    this.gate.closed();
     const { from, frameNo, frame } = write.context as WriteContext;
     if (write.update) {
       this.uncommittedBytes -= write.update.length;
@@ -316,7 +308,7 @@ export class Room implements CommitListener {
         this.deps.log.warn({ err: error, docId: this.docId }, 'could not record title');
       });
     }
-    if (this.uncommitted === 0) this.runSettledWaiters();
+    this.applyHeld(this.gate.release());
     if (this.log.shouldCompact(this.deps.compactAfterUpdates, this.deps.compactAfterBytes)) {
       this.compact().catch((error: unknown) => {
         this.deps.log.error({ err: error, docId: this.docId }, 'compaction failed; the update log is kept');
@@ -388,7 +380,7 @@ export class Room implements CommitListener {
     // In a cluster, first take in every row up to now, so `confirmedSeq` covers what is replaced.
     const caughtUp = this.deps.cluster ? this.repair() : Promise.resolve();
     this.compaction = caughtUp.then(() => new Promise<void>((resolve, reject) => {
-      this.whenSettled(() => {
+      this.gate.whenSettled(() => {
         const mark = this.log.compactionMark();
         if (mark.updates === 0 || this.destroyed) return resolve();
         const snapshot = Y.encodeStateAsUpdate(this.doc);
@@ -406,7 +398,7 @@ export class Room implements CommitListener {
 
   /** Resolves once every update queued so far is committed (at once if none is pending). */
   settled(): Promise<void> {
-    return new Promise((resolve) => this.whenSettled(resolve));
+    return new Promise((resolve) => this.gate.whenSettled(resolve));
   }
 
   /** Closes every peer with `code`. */
@@ -418,27 +410,16 @@ export class Room implements CommitListener {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.settledWaiters = [];
-    this.deferred = [];
+    this.gate.clear();
     this.parked.clear();
     if (this.repairTimer) clearInterval(this.repairTimer);
     this.presence.destroy();
     this.doc.destroy();
   }
 
-  private whenSettled(callback: () => void): void {
-    if (this.uncommitted === 0) callback();
-    else this.settledWaiters.push(callback);
-  }
-
-  private runSettledWaiters(): void {
-    const waiters = this.settledWaiters;
-    this.settledWaiters = [];
-    for (const waiter of waiters) waiter();
-    const deferred = this.deferred;
-    this.deferred = [];
-    this.deferredBytes = 0;
-    for (const { peer, update } of deferred) {
+  /** Applies the updates that waited while the doc settled, in the order they came. */
+  private applyHeld(held: Array<{ peer: Peer; update: Uint8Array }>): void {
+    for (const { peer, update } of held) {
       if (!this.peers.has(peer)) continue;
       try {
         this.receiveUpdate(peer, update);
