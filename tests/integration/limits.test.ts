@@ -8,7 +8,8 @@ import { encodeAwarenessFrame, encodeSyncUpdate } from '../../server/collab/fram
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer, type TestServer, uniqueDocId } from '../helpers/testServer.js';
+import { spawnServer } from '../helpers/serverProcess.js';
+import { startServer, tempDataDir, type TestServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /** `count` successive one-character updates of one Y.Doc, each a complete sync update frame. */
@@ -190,5 +191,25 @@ describe('metrics', () => {
     expect(text).toMatch(/^tandem_frames_refused_total\{reason="badMessage"\} 1$/m);
     expect(text).toMatch(/^tandem_seconds_since_last_commit /m);
     expect(text).toMatch(/^tandem_process_/m);
+  });
+});
+
+describe('logs', () => {
+  it('every line about a connection names the document and the connection', async () => {
+    const server = await spawnServer({ DATA_DIR: tempDataDir(), LOG_LEVEL: 'info' });
+    const docId = uniqueDocId('logged');
+    const socket = await openRawSocket(`ws://127.0.0.1:${server.port}/collab/${docId}`);
+    socket.send(new Uint8Array([42]));
+    await socket.closed;
+    await waitFor(() => server.output().includes('refused client frame'), 'the refusal to be logged');
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const refusal = lines.find((line) => line.msg === 'refused client frame')!;
+    expect(refusal).toMatchObject({ docId, code: CloseCode.badMessage, reason: 'unknown message type 42' });
+    expect(refusal.reqId).toEqual(expect.any(String));
+    await server.stop();
   });
 });
