@@ -34,10 +34,13 @@ export class BenchClient {
   private awarenessClock = 0;
   private closing = false;
 
-  /** @param syncTimeoutMs `ready` rejects (and the socket is dropped) if the server has not synced us by then. */
-  constructor(server: RunningServer, readonly docId: string, private readonly events: ClientEvents = {}, syncTimeoutMs = 15_000) {
+  /**
+   * @param syncTimeoutMs `ready` rejects (and the socket is dropped) if the server has not synced us by then.
+   * @param wsBase which of the server's processes to connect to (a cluster has several); the first by default.
+   */
+  constructor(server: RunningServer, readonly docId: string, private readonly events: ClientEvents = {}, syncTimeoutMs = 15_000, wsBase = server.wsBase) {
     this.dialect = dialectFor(server.spec.dialect, docId);
-    this.socket = new WebSocket(server.wsBase + server.spec.wsPath(docId), { perMessageDeflate: false });
+    this.socket = new WebSocket(wsBase + server.spec.wsPath(docId), { perMessageDeflate: false });
     let resolveReady!: (at: number) => void;
     let rejectReady!: (error: Error) => void;
     let isReady = false;

@@ -1,7 +1,7 @@
 import type { IdleResult } from './idle.js';
 import type { C1Result } from './join.js';
 import type { LoadResult } from './loadgen.js';
-import { deliveredPct, type LoadScenarioId, type Plan, type Results } from './scenarios.js';
+import { deliveredPct, LOAD_SHAPES, type LoadScenarioId, type Plan, type Results } from './scenarios.js';
 import { PEERS, SERVERS, type ServerId } from './servers.js';
 import { Samples } from './stats.js';
 
@@ -21,14 +21,48 @@ export interface Pooled {
   clientsLost: number;
   /** Largest share of a core other processes used during a window. */
   foreignCpuPercent: number;
+  /** Deliveries to clients on the sender's process / on another process (only a cluster has the latter). */
+  sameProcess: PooledDeliveries;
+  crossProcess: PooledDeliveries;
+  /** Per server process, in start order: CPU per edit sent by its own clients, and its largest RSS. */
+  processes: { cpuMicrosPerEdit: number; edits: number; rssKb: number }[];
+  /** A cluster's PostgreSQL and Redis CPU per edit (all edits); null for other servers. */
+  postgresCpuMicrosPerEdit: number | null;
+  redisCpuMicrosPerEdit: number | null;
+}
+
+export interface PooledDeliveries {
+  latency: Samples;
+  expected: number;
+  delivered: number;
+  deliveredPct: number;
 }
 
 export function pool(rounds: LoadResult[] | undefined): Pooled | null {
   if (!rounds || rounds.length === 0) return null;
   const latency = new Samples();
   let edits = 0, windowMs = 0, expected = 0, delivered = 0, cpu = 0, rssKb = 0, genCpu = 0, lag = 0, lost = 0, foreign = 0;
+  const kinds = { same: { latency: new Samples(), expected: 0, delivered: 0 }, cross: { latency: new Samples(), expected: 0, delivered: 0 } };
+  const processes = rounds[0]!.processes.map(() => ({ cpu: 0, edits: 0, rssKb: 0 }));
+  let postgres: number | null = null, redis: number | null = null;
   for (const r of rounds) {
     latency.addAll(r.latency);
+    for (const [kind, from] of [[kinds.same, r.sameProcess], [kinds.cross, r.crossProcess]] as const) {
+      kind.latency.addAll(from.latency);
+      kind.expected += from.expected;
+      kind.delivered += from.delivered;
+    }
+    r.processes.forEach((p, i) => {
+      const into = processes[i];
+      if (!into) return;
+      into.cpu += p.cpuMicros;
+      into.edits += p.edits;
+      into.rssKb = Math.max(into.rssKb, p.rssKb);
+    });
+    if (r.auxiliaryCpu) {
+      postgres = (postgres ?? 0) + r.auxiliaryCpu.postgres;
+      redis = (redis ?? 0) + r.auxiliaryCpu.redis;
+    }
     edits += r.edits;
     windowMs += r.windowMs;
     expected += r.expected;
@@ -48,6 +82,11 @@ export function pool(rounds: LoadResult[] | undefined): Pooled | null {
     genCpuPercent: genCpu,
     genLagP99Ms: lag,
     foreignCpuPercent: foreign,
+    sameProcess: { ...kinds.same, deliveredPct: kinds.same.expected === 0 ? Number.NaN : (kinds.same.delivered / kinds.same.expected) * 100 },
+    crossProcess: { ...kinds.cross, deliveredPct: kinds.cross.expected === 0 ? Number.NaN : (kinds.cross.delivered / kinds.cross.expected) * 100 },
+    processes: processes.map((p) => ({ cpuMicrosPerEdit: p.cpu / p.edits, edits: p.edits, rssKb: p.rssKb })),
+    postgresCpuMicrosPerEdit: postgres === null ? null : postgres / edits,
+    redisCpuMicrosPerEdit: redis === null ? null : redis / edits,
   };
 }
 
@@ -100,7 +139,36 @@ function loadRows(scenario: LoadScenarioId, pooled: Partial<Record<ServerId, Poo
     row('generator lag p99 ms', 1, (p) => p.genLagP99Ms, false),
     row('clients the server closed', 0, (p) => p.clientsLost, false),
     row('other processes’ CPU % (max)', 0, (p) => p.foreignCpuPercent, false),
+    ...clusterRows(row, pooled),
   ];
+}
+
+/**
+ * A cluster's extra rows (n/a for single processes, whose every delivery is same-process): fan-out
+ * split by where the receiver is, and CPU and RSS per process, PostgreSQL and Redis CPU.
+ */
+function clusterRows(row: (metric: string, digits: number, pick: (p: Pooled) => number, ratio?: boolean) => Row, pooled: Partial<Record<ServerId, Pooled | null>>): Row[] {
+  const counts = Object.values(pooled).map((p) => p?.processes.length ?? 0);
+  const most = Math.max(0, ...counts);
+  if (most < 2) return [];
+  const cluster = (pick: (p: Pooled) => number | null | undefined) => (p: Pooled) => (p.processes.length > 1 ? (pick(p) ?? Number.NaN) : Number.NaN);
+  const rows: Row[] = [];
+  for (const [name, kind] of [['same-process', 'sameProcess'], ['cross-process', 'crossProcess']] as const) {
+    rows.push(
+      row(`${name} fan-out p50 ms ↓`, 2, cluster((p) => p[kind].latency.percentile(50)), false),
+      row(`${name} fan-out p95 ms ↓`, 2, cluster((p) => p[kind].latency.percentile(95)), false),
+      row(`${name} fan-out p99 ms ↓`, 2, cluster((p) => p[kind].latency.percentile(99)), false),
+      row(`${name} fan-out max ms ↓`, 1, cluster((p) => p[kind].latency.max), false),
+      row(`${name} delivered % ↑`, 2, cluster((p) => p[kind].deliveredPct), false),
+    );
+  }
+  for (let i = 0; i < most; i++) {
+    rows.push(row(`process ${i + 1} CPU µs/edit of its clients ↓`, 0, cluster((p) => p.processes[i]?.cpuMicrosPerEdit), false));
+  }
+  for (let i = 0; i < most; i++) rows.push(row(`process ${i + 1} RSS MB ↓`, 1, cluster((p) => (p.processes[i]?.rssKb ?? Number.NaN) / 1024), false));
+  rows.push(row('PostgreSQL CPU µs/edit ↓', 0, cluster((p) => p.postgresCpuMicrosPerEdit), false));
+  rows.push(row('Redis CPU µs/edit ↓', 0, cluster((p) => p.redisCpuMicrosPerEdit), false));
+  return rows;
 }
 
 function idleRows(scenario: string, byServer: Partial<Record<ServerId, IdleResult>>): Row[] {
@@ -152,6 +220,7 @@ export function summaryTable(plan: Plan, results: Results, pooled: Record<LoadSc
   const rows: [string, number, (id: ServerId) => number | undefined][] = [
     ['E1 fan-out p99 ms', 1, (id) => pooled.E1[id]?.latency.percentile(99)],
     ['E2 fan-out p99 ms', 1, (id) => pooled.E2[id]?.latency.percentile(99)],
+    ['E2 cross-process fan-out p99 ms', 1, (id) => (pooled.E2[id]?.processes.length ?? 0) > 1 ? pooled.E2[id]!.crossProcess.latency.percentile(99) : undefined],
     ['E3 fan-out p99 ms', 1, (id) => pooled.E3[id]?.latency.percentile(99)],
     ['E1 server CPU µs/edit', 0, (id) => pooled.E1[id]?.cpuMicrosPerEdit],
     ['E2 server CPU µs/edit', 0, (id) => pooled.E2[id]?.cpuMicrosPerEdit],
@@ -207,6 +276,38 @@ export function buildTable(plan: Plan, results: Results): { table: string; poole
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return { table: lines.join('\n'), pooled };
+}
+
+/**
+ * E2C: E2 on each cluster server kind beside single-process Tandem (SQLite) from the same run, as a
+ * markdown table; a note when the cluster did not run.
+ */
+export function clusterLines(plan: Plan, results: Results, skipped: string | null): string[] {
+  if (skipped) return [`E2C not measured: ${skipped}.`];
+  const clusters = plan.servers.filter((id) => SERVERS[id].cluster && results.load.E2[id]?.length);
+  if (clusters.length === 0) return plan.parts.has('E2C') ? ['E2C: no figures (see Errors).'] : ['E2C not run (not in --only / --servers).'];
+  const ids: ServerId[] = [...(results.load.E2.tandem?.length ? (['tandem'] as ServerId[]) : []), ...clusters];
+  const pooled = Object.fromEntries(ids.map((id) => [id, pool(results.load.E2[id])!])) as Record<ServerId, Pooled>;
+  const { docs, clientsPerDoc, editsPerSecond } = LOAD_SHAPES.E2;
+  const shape = `E2: ${docs} documents × ${clientsPerDoc} clients × ${editsPerSecond} edits/s`;
+  const slash = (values: (number | undefined)[], digits: number): string => values.map((v) => fmt(v, digits)).join(' / ');
+  const percentilesOf = (samples: Samples): string => slash([samples.percentile(50), samples.percentile(95), samples.percentile(99), samples.max], 1);
+  const isCluster = (p: Pooled): boolean => p.processes.length > 1;
+  const rows: [string, (p: Pooled) => string][] = [
+    ['fan-out p50 / p95 / p99 / max ms, every delivery', (p) => percentilesOf(p.latency)],
+    ['… to a client of the sender’s process', (p) => percentilesOf(isCluster(p) ? p.sameProcess.latency : p.latency)],
+    ['… to a client of the other process', (p) => (isCluster(p) ? percentilesOf(p.crossProcess.latency) : '—')],
+    ['deliveries/s (of them cross-process)', (p) => `${fmt(p.deliveriesPerSec, 0)}${isCluster(p) ? ` (${fmt((p.crossProcess.delivered / p.windowMs) * 1000, 0)})` : ''}`],
+    ['delivered %', (p) => (isCluster(p) ? `${fmt(p.deliveredPct, 2)} (same ${fmt(p.sameProcess.deliveredPct, 2)}, cross ${fmt(p.crossProcess.deliveredPct, 2)})` : fmt(p.deliveredPct, 2))],
+    ['Tandem CPU µs/edit, all processes', (p) => fmt(p.cpuMicrosPerEdit, 0)],
+    ['… per process (its CPU ÷ edits of its own clients)', (p) => (isCluster(p) ? slash(p.processes.map((q) => q.cpuMicrosPerEdit), 0) : fmt(p.cpuMicrosPerEdit, 0))],
+    ['PostgreSQL / Redis CPU µs/edit', (p) => (isCluster(p) ? slash([p.postgresCpuMicrosPerEdit ?? Number.NaN, p.redisCpuMicrosPerEdit ?? Number.NaN], 0) : 'in-process (SQLite)')],
+    ['RSS MB per process', (p) => slash(p.processes.map((q) => q.rssKb / 1024), 0)],
+    ['generator CPU % / other processes’ CPU % (max)', (p) => slash([p.genCpuPercent, p.foreignCpuPercent], 0)],
+  ];
+  const lines = [`| ${shape} | ${ids.map((id) => (id === 'tandem' ? 'Tandem, one process (SQLite)' : SERVERS[id].label)).join(' | ')} |`, `| --- |${ids.map(() => ' ---: ').join('|')}|`];
+  for (const [label, cell] of rows) lines.push(`| ${label} | ${ids.map((id) => cell(pooled[id])).join(' | ')} |`);
+  return lines;
 }
 
 /** D: Tandem E2 with SQLite vs. the in-memory store, same rounds. */

@@ -5,20 +5,24 @@ import { fileURLToPath } from 'node:url';
 import { selfTest } from './edits.js';
 import { DISTURBED_PERCENT, machineSummary, pinGenerator } from './proc.js';
 import { profileScenario } from './profile.js';
-import { buildTable, durabilityLine, stepLines, summaryTable, targetLines } from './report.js';
+import { clusterUnavailable } from './cluster.js';
+import { buildTable, clusterLines, durabilityLine, stepLines, summaryTable, targetLines } from './report.js';
 import { ALL_PARTS, makePlan, runAll } from './scenarios.js';
-import { PEERS, SERVERS, type ServerId } from './servers.js';
+import { CLUSTER, PEERS, SERVERS, type ServerId } from './servers.js';
 import { chart } from './svg.js';
 import { buildTraceDoc } from './trace.js';
 
-// npm run bench [-- --quick] [--only=E2,S,…] [--servers=tandem,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
+// npm run bench [-- --quick] [--only=E2,E2C,S,…] [--servers=tandem,tandem-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const quick = args.includes('--quick');
-const servers = (flag('servers')?.split(',') ?? ['tandem', ...PEERS]) as ServerId[];
+let servers = (flag('servers')?.split(',') ?? ['tandem', ...PEERS, CLUSTER]) as ServerId[];
 for (const id of servers) if (!(id in SERVERS)) throw new Error(`unknown server ${id}; known: ${Object.keys(SERVERS).join(', ')}`);
 const parts = flag('only')?.split(',') ?? ALL_PARTS;
+for (const part of parts) if (!ALL_PARTS.includes(part) && part !== 'D') throw new Error(`unknown part ${part}; known: ${ALL_PARTS.join(', ')} (D rides with E2)`);
+// The cluster's only part is E2C; naming the cluster in --servers with E2 asks for it too.
+if (flag('servers') && servers.some((id) => SERVERS[id].cluster) && parts.includes('E2') && !parts.includes('E2C')) parts.push('E2C');
 const log = (line: string): void => console.log(line);
 const began = performance.now();
 const progress = (line: string): void => console.log(`${((performance.now() - began) / 1000).toFixed(0).padStart(4)}s ${line}`);
@@ -33,15 +37,32 @@ const profiled = args.find((a) => a.startsWith('--profile'));
 if (profiled) {
   const [id = 'tandem', scenario = 'E2'] = (profiled.split('=')[1] ?? '').split(':').filter(Boolean);
   if (!(id in SERVERS) || !['E1', 'E2', 'E3', 'C1'].includes(scenario)) throw new Error('--profile=<server>[:E1|E2|E3|C1]');
+  if (SERVERS[id as ServerId].cluster) throw new Error(`--profile profiles one process; ${id} has several`);
   console.log(await profileScenario(id as ServerId, scenario, { warmupMs: 2_000, measureMs: 10_000, drainMs: 1_000 }, log));
   process.exit(0);
 }
 
+// E2C (two Tandem processes on PostgreSQL + Redis) runs when both are there; otherwise it is skipped
+// with a note, and is an error only when it was asked for by name.
+let clusterSkipped: string | null = null;
+if (parts.includes('E2C') && servers.some((id) => SERVERS[id].cluster)) {
+  clusterSkipped = await clusterUnavailable();
+  if (clusterSkipped) {
+    servers = servers.filter((id) => !SERVERS[id].cluster);
+    log(`E2C skipped: ${clusterSkipped}`);
+  }
+} else if (flag('only')?.split(',').includes('E2C')) {
+  clusterSkipped = `--servers=${flag('servers')} names no cluster (${CLUSTER})`;
+  log(`E2C skipped: ${clusterSkipped}`);
+}
+const clusterAsked = Boolean(flag('only')?.split(',').includes('E2C') || flag('servers')?.split(',').some((id) => id in SERVERS && SERVERS[id as ServerId].cluster));
+
 const plan = makePlan(quick, servers, parts);
-log(`Tandem bench (${quick ? 'quick' : 'full'}): ${machineSummary()}; ${pinned ? 'servers on core 0, generator on core 1' : 'not pinned'}`);
+log(`Tandem bench (${quick ? 'quick' : 'full'}): ${machineSummary()}; ${pinned ? 'servers on core 0 (a cluster: both Tandem processes and its redis-server), generator on core 1' : 'not pinned'}`);
 const trace = plan.parts.has('C1') ? buildTraceDoc() : null;
 if (trace) log(`trace: ${trace.edits} edits, Yjs state ${trace.update.length} bytes`);
 const results = await runAll(plan, trace, progress);
+if (clusterSkipped && clusterAsked) results.errors.push(`E2C: ${clusterSkipped}`);
 const { table, pooled } = buildTable(plan, results);
 const minutes = (performance.now() - began) / 60_000;
 
@@ -51,7 +72,7 @@ const commit = gitCommit();
 const summary = [
   `# Tandem benchmark, ${date}${quick ? ' (quick smoke run)' : ''}`,
   '',
-  `Machine: ${machineSummary()}. Commit ${commit}. ${pinned ? 'Each server pinned to core 0, the generator to core 1 (taskset).' : 'Not pinned (no taskset).'} ` +
+  `Machine: ${machineSummary()}. Commit ${commit}. ${pinned ? 'Each server pinned to core 0 (the cluster: both Tandem processes and its redis-server; PostgreSQL, a shared system service, is not pinned), the generator to core 1 (taskset).' : 'Not pinned (no taskset).'} ` +
     `${plan.rounds} round(s), server order alternating; E windows ${plan.load.measureMs / 1000} s after ${plan.load.warmupMs / 1000} s warm-up; run took ${minutes.toFixed(1)} min.`,
   '',
   summaryTable(plan, results, pooled),
@@ -63,6 +84,10 @@ const summary = [
   '## Targets (issue 6)',
   '',
   ...targetLines(plan, results, pooled),
+  '',
+  '## E2C: two Tandem processes on PostgreSQL + Redis, beside one on SQLite',
+  '',
+  ...clusterLines(plan, results, clusterSkipped),
   '',
   `## D: the cost of durability`,
   '',
@@ -82,6 +107,7 @@ const summary = [
   '- C1: the automerge-paper trace (259,778 edits) replayed into one Y.Text and uploaded as one update; a join = socket creation → the whole document received. "From storage": the holder leaves, the bench waits until the server reports the document unloaded (Tandem with UNLOAD_GRACE_MS=50), then joins. n/a = the server keeps no storage.',
   `- Tandem's per-IP connection limits are raised (every bench client is 127.0.0.1; the peers have none). "Other processes' CPU" = busy CPU of the whole machine (/proc/stat) minus server and generator during the window; before each server start the bench waits for a quiet machine, and a window where others used more than ${DISTURBED_PERCENT}% of a core is run again (within a retry budget).`,
   '- D: Tandem as built, with an in-memory DocStore passed to buildApp (bench/launch/tandemMemory.mjs) instead of SQLite: same rooms, group commit and relay.',
+  `- E2C: E2 against two Tandem processes (\`dist/server/server/main.js\`, both pinned to the server core) with DATABASE_URL = a fresh database on the local PostgreSQL (created per server start, dropped WITH (FORCE) at its stop) and REDIS_URL = a redis-server of the bench's own on a free port (pinned with them, no persistence, killed at the stop; PostgreSQL, a shared system service, is not pinned), default cluster settings, warmed up ${SERVERS[CLUSTER].cluster!.warmupMs / 1000} s before its window (a fresh cluster's first 2–3 s under this load are far slower, fan-out p50 in the hundreds of ms, before it settles; steady state is measured). Client k of each document connects to process k mod 2, so 5 of an edit's 9 deliveries cross processes; a delivery is cross-process when sender and receiver are on different ports. CPU per process = its CPU ÷ edits sent by its own clients; the total = both processes' CPU ÷ all edits. PostgreSQL CPU = the backends of the run's database plus the server's shared processes (WAL writer, checkpointer…), Redis CPU = its redis-server; both are left out of "other processes".`,
   '',
   `![latency and CPU per edit](${name}.svg)`,
   '',
@@ -95,6 +121,10 @@ log(table);
 log('');
 for (const line of targetLines(plan, results, pooled)) log(line);
 log(durabilityLine(results));
+if (plan.parts.has('E2C')) {
+  log('');
+  for (const line of clusterLines(plan, results, clusterSkipped)) log(line);
+}
 log(`\nwrote bench/results/${name}.md and .svg in ${minutes.toFixed(1)} min`);
 process.exit(results.errors.length ? 1 : 0);
 

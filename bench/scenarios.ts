@@ -16,7 +16,7 @@ export const LOAD_SHAPES: Record<LoadScenarioId, LoadShape> = {
 /** Durations and sizes of one bench run (`--quick` shrinks them). */
 export interface Plan {
   quick: boolean;
-  /** Which parts to run: E1 E2 E3 S I1 I2 C1 (D rides with E2). */
+  /** Which parts to run: E1 E2 E3 E2C S I1 I2 C1 (D rides with E2; E2C is E2 on the cluster server kinds). */
   parts: Set<string>;
   rounds: number;
   servers: ServerId[];
@@ -30,7 +30,16 @@ export interface Plan {
   c1: { joins: number; burst: number };
 }
 
-export const ALL_PARTS = ['E1', 'E2', 'E3', 'S', 'I1', 'I2', 'C1'];
+export const ALL_PARTS = ['E1', 'E2', 'E3', 'E2C', 'S', 'I1', 'I2', 'C1'];
+
+/**
+ * Whether `id` takes part in `part`. A cluster (two Tandem processes on PostgreSQL + Redis) runs E2
+ * only, as the part E2C; every other server runs every part but E2C.
+ */
+export function takesPart(id: ServerId, part: string, parts: Set<string>): boolean {
+  if (SERVERS[id].cluster) return part === 'E2' && parts.has('E2C');
+  return part !== 'E2C' && parts.has(part);
+}
 
 export function makePlan(quick: boolean, servers: ServerId[], parts: string[] = ALL_PARTS): Plan {
   return {
@@ -109,6 +118,8 @@ async function withServer<T>(id: ServerId, patience: Patience, options: StartOpt
 
 /** Runs one load scenario against one fresh server; a disturbed window is run again (twice at most), the least disturbed kept. */
 export async function runLoad(id: ServerId, scenario: LoadScenarioId, timing: WindowTiming, tag: string, patience: Patience, log: Log): Promise<LoadResult> {
+  const cluster = SERVERS[id].cluster;
+  if (cluster) timing = { ...timing, warmupMs: Math.max(timing.warmupMs, cluster.warmupMs) };
   let best: LoadResult | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
     const result = await withServer(id, patience, {}, async (server) => {
@@ -173,28 +184,34 @@ export async function runAll(plan: Plan, trace: TraceDoc | null, log: Log): Prom
       log(`  ! ${message}`);
     }
   };
+  const single = plan.servers.filter((id) => !SERVERS[id].cluster);
   for (let round = 0; round < plan.rounds; round++) {
     const order = round % 2 === 0 ? plan.servers : [...plan.servers].reverse();
-    for (const scenario of (['E1', 'E2', 'E3'] as const).filter((e) => plan.parts.has(e))) {
+    for (const scenario of ['E1', 'E2', 'E3'] as const) {
+      const ids: ServerId[] = order.filter((id) => takesPart(id, scenario, plan.parts));
       // D rides along with E2: Tandem with an in-memory store, in the same rounds.
-      const ids: ServerId[] = scenario === 'E2' && plan.servers.includes('tandem') ? [...order, 'tandem-memory'] : order;
+      if (scenario === 'E2' && plan.parts.has('E2') && plan.servers.includes('tandem') && !ids.includes('tandem-memory')) ids.push('tandem-memory');
       for (const id of ids) {
         await attempt(`${scenario} ${SERVERS[id].label}`, async () => {
           const result = await runLoad(id, scenario, plan.load, `${scenario.toLowerCase()}r${round}`, patience, log);
           (results.load[scenario][id] ??= []).push(result);
-          log(`  ${scenario} round ${round + 1} ${SERVERS[id].label}: p99 ${result.latency.percentile(99).toFixed(1)} ms, ${(result.serverCpuMicros / result.edits).toFixed(0)} µs/edit, delivered ${deliveredPct(result).toFixed(2)}%, gen CPU ${Math.round(result.generator.cpuPercent)}%, foreign ${Math.round(result.foreignCpuPercent)}%`);
+          const cluster = result.processes.length > 1
+            ? ` (cross-process p99 ${result.crossProcess.latency.percentile(99).toFixed(1)} ms; per process ${result.processes.map((p) => (p.cpuMicros / p.edits).toFixed(0)).join(' / ')} µs/edit` +
+              (result.auxiliaryCpu ? `; PostgreSQL ${(result.auxiliaryCpu.postgres / result.edits).toFixed(0)}, Redis ${(result.auxiliaryCpu.redis / result.edits).toFixed(0)} µs/edit` : '') + ')'
+            : '';
+          log(`  ${scenario} round ${round + 1} ${SERVERS[id].label}: p99 ${result.latency.percentile(99).toFixed(1)} ms, ${(result.serverCpuMicros / result.edits).toFixed(0)} µs/edit, delivered ${deliveredPct(result).toFixed(2)}%, gen CPU ${Math.round(result.generator.cpuPercent)}%, foreign ${Math.round(result.foreignCpuPercent)}%${cluster}`);
         });
       }
     }
   }
-  for (const id of plan.parts.has('S') ? plan.servers : []) {
+  for (const id of plan.parts.has('S') ? single : []) {
     await attempt(`S ${SERVERS[id].label}`, async () => {
       results.steps[id] = await runSteps(id, plan, patience, log);
     });
   }
   for (const { id: scenario, connections, docs } of plan.idle.filter((i) => plan.parts.has(i.id))) {
     const row = (results.idle[scenario] ??= {});
-    for (const id of plan.servers) {
+    for (const id of single) {
       await attempt(`${scenario} ${SERVERS[id].label}`, async () => {
         const once = (): Promise<IdleResult> => withServer(id, patience, {}, (server) => runIdle(server, connections, docs, scenario.toLowerCase(), plan.idleSettleMs));
         let result = await once();
@@ -209,7 +226,7 @@ export async function runAll(plan: Plan, trace: TraceDoc | null, log: Log): Prom
     }
   }
   if (trace && plan.parts.has('C1')) {
-    for (const id of plan.servers) {
+    for (const id of single) {
       await attempt(`C1 ${SERVERS[id].label}`, async () => {
         // Tandem keeps an empty document 30 s by default; the bench wants it unloaded at once.
         const result = await withServer(id, patience, { env: { UNLOAD_GRACE_MS: '50' } }, (server) => runC1(server, trace, plan.c1.joins, plan.c1.burst));

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AuxiliaryCpuMeter, type BenchDatabase, type BenchRedis, createDatabase, freePort, startRedis } from './cluster.js';
 import { canPin, SERVER_CORE } from './proc.js';
 import { sleep } from './stats.js';
 
@@ -25,7 +25,7 @@ process.on('exit', () => {
 /** Which wire the load generator speaks to a server. */
 export type DialectName = 'yws' | 'hocuspocus';
 
-export type ServerId = 'tandem' | 'yws' | 'yws-leveldb' | 'hocuspocus' | 'hocuspocus-sqlite' | 'tandem-memory';
+export type ServerId = 'tandem' | 'yws' | 'yws-leveldb' | 'hocuspocus' | 'hocuspocus-sqlite' | 'tandem-memory' | 'tandem-cluster';
 
 /** One server under test and how to start it. */
 export interface ServerSpec {
@@ -39,8 +39,16 @@ export interface ServerSpec {
   wsPath(docId: string): string;
   /** HTTP path that answers { rooms|docs, connections }. */
   statsPath: string;
-  /** Script and environment, given a fresh temp dir. */
+  /** Script and environment, given a fresh temp dir (one per process). */
   launch(dataDir: string): { script: string; env: Record<string, string> };
+  /**
+   * Cluster mode: `processes` Tandem processes on one fresh PostgreSQL database (DATABASE_URL) and a
+   * redis-server of the bench's own (REDIS_URL), both made for each start and removed at its stop.
+   * Such a server runs E2 only (the part E2C), its clients spread over the processes, and is warmed
+   * up for at least `warmupMs` before a window: a fresh cluster's first 2–3 s under E2 are far slower
+   * (fan-out p50 in the hundreds of ms) before it settles, and steady state is what is measured.
+   */
+  cluster?: { processes: number; warmupMs: number };
 }
 
 export const SERVERS: Record<ServerId, ServerSpec> = {
@@ -55,6 +63,19 @@ export const SERVERS: Record<ServerId, ServerSpec> = {
       script: path.join(root, 'dist/server/server/main.js'),
       env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_ROOT: '', ...TANDEM_LIMITS },
     }),
+  },
+  'tandem-cluster': {
+    id: 'tandem-cluster',
+    label: 'Tandem × 2 (PostgreSQL + Redis)',
+    dialect: 'yws',
+    persistent: true,
+    wsPath: (docId) => `/collab/${docId}`,
+    statsPath: '/healthz',
+    launch: (dataDir) => ({
+      script: path.join(root, 'dist/server/server/main.js'),
+      env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_ROOT: '', ...TANDEM_LIMITS },
+    }),
+    cluster: { processes: 2, warmupMs: 5_000 },
   },
   'tandem-memory': {
     id: 'tandem-memory',
@@ -109,19 +130,30 @@ export const SERVERS: Record<ServerId, ServerSpec> = {
 /** The peers Tandem is compared with, in table order. */
 export const PEERS: ServerId[] = ['yws', 'yws-leveldb', 'hocuspocus', 'hocuspocus-sqlite'];
 
+/** The cluster's own kind, included by default when PostgreSQL and Redis are available (part E2C). */
+export const CLUSTER: ServerId = 'tandem-cluster';
+
 export interface ServerStats {
   /** Documents in memory. */
   docs: number;
   connections: number;
 }
 
-/** A started server process. */
-export interface RunningServer {
-  spec: ServerSpec;
+/** One process of a started server. */
+export interface ServerProcess {
   pid: number;
   port: number;
   /** `ws://127.0.0.1:<port>` */
   wsBase: string;
+}
+
+/** A started server: one process, or a cluster's several (pid, port and wsBase are then the first's). */
+export interface RunningServer extends ServerProcess {
+  spec: ServerSpec;
+  processes: ServerProcess[];
+  /** Cluster mode: measures the CPU of its PostgreSQL database's processes and of its redis-server. */
+  auxiliary: AuxiliaryCpuMeter | null;
+  /** Summed over the processes. */
   stats(): Promise<ServerStats>;
   /** The last lines the process printed (for error messages). */
   output(): string;
@@ -136,8 +168,71 @@ export interface StartOptions {
   nodeArgs?: string[];
 }
 
-/** Starts a fresh process of `spec` on a free port, pinned to SERVER_CORE where possible, and waits until it answers HTTP. */
+/**
+ * Starts a fresh server of `spec` — one process, or a cluster's processes with their database and
+ * Redis — each process on a free port, pinned to SERVER_CORE where possible, and waits until every
+ * process answers HTTP.
+ */
 export async function startServer(spec: ServerSpec, options: StartOptions = {}): Promise<RunningServer> {
+  let database: BenchDatabase | null = null;
+  let redis: BenchRedis | null = null;
+  const started: StartedProcess[] = [];
+  let stopped: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      // The processes first (they commit and leave), then what they shared.
+      await Promise.all(started.map((p) => p.stop()));
+      await redis?.stop();
+      await database?.drop();
+    })());
+  try {
+    const shared: Record<string, string> = {};
+    if (spec.cluster) {
+      database = await createDatabase();
+      redis = await startRedis();
+      shared.DATABASE_URL = database.url;
+      shared.REDIS_URL = redis.url;
+    }
+    // A cluster's processes start together (they take turns on the schema migration).
+    const count = spec.cluster?.processes ?? 1;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: count }, async () => {
+        const proc = await startProcess(spec, { ...options, env: { ...shared, ...options.env } });
+        started.push(proc);
+        await proc.answering;
+      }),
+    );
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const processes = started.map(({ pid, port, wsBase }) => ({ pid, port, wsBase }));
+  return {
+    spec,
+    ...processes[0]!,
+    processes,
+    auxiliary: database && redis ? new AuxiliaryCpuMeter(database.name, redis.pid) : null,
+    stats: async () => {
+      const all = await Promise.all(started.map((p) => p.stats()));
+      return { docs: all.reduce((n, s) => n + s.docs, 0), connections: all.reduce((n, s) => n + s.connections, 0) };
+    },
+    output: () => started.map((p, i) => (started.length > 1 ? `--- process ${i + 1} (port ${p.port}) ---\n${p.output()}` : p.output())).join('\n'),
+    stop,
+  };
+}
+
+interface StartedProcess extends ServerProcess {
+  /** Resolves once it answers HTTP; rejects if it exits or stays silent 20 s. */
+  answering: Promise<void>;
+  stats(): Promise<ServerStats>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Spawns one process of `spec` on a free port (pinned where possible) and returns at once; see `answering`. */
+async function startProcess(spec: ServerSpec, options: StartOptions): Promise<StartedProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${spec.id}-`));
   const port = await freePort();
   const { script, env } = spec.launch(dataDir);
@@ -165,31 +260,24 @@ export async function startServer(spec: ServerSpec, options: StartOptions = {}):
     return { docs: body.rooms ?? body.docs ?? 0, connections: body.connections };
   };
   let stopped: Promise<void> | null = null;
-  const server: RunningServer = {
-    spec,
-    pid: child.pid!,
-    port,
-    wsBase: `ws://127.0.0.1:${port}`,
-    stats,
-    output: () => output,
-    stop: () => (stopped ??= stopProcess(child, exited).finally(() => fs.rmSync(dataDir, { recursive: true, force: true }))),
-  };
-  const deadline = performance.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${spec.label} exited during start-up:\n${output}`);
-    }
-    try {
-      await stats();
-      return server;
-    } catch {
-      if (performance.now() > deadline) {
-        await server.stop();
-        throw new Error(`${spec.label} did not answer within 20 s:\n${output}`);
+  const stop = (): Promise<void> => (stopped ??= stopProcess(child, exited).finally(() => fs.rmSync(dataDir, { recursive: true, force: true })));
+  const answering = (async () => {
+    const deadline = performance.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${spec.label} exited during start-up:\n${output}`);
       }
-      await sleep(50);
+      try {
+        await stats();
+        return;
+      } catch {
+        if (performance.now() > deadline) throw new Error(`${spec.label} did not answer within 20 s:\n${output}`);
+        await sleep(50);
+      }
     }
-  }
+  })();
+  answering.catch(() => {}); // observed by startServer
+  return { pid: child.pid!, port, wsBase: `ws://127.0.0.1:${port}`, answering, stats, output: () => output, stop };
 }
 
 async function stopProcess(child: ChildProcess, exited: Promise<void>): Promise<void> {
@@ -198,15 +286,4 @@ async function stopProcess(child: ChildProcess, exited: Promise<void>): Promise<
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-import { afterAll } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { freePort } from './serverProcess.js';
 import { waitFor } from './waitFor.js';
 
@@ -26,7 +26,7 @@ function answersPing(port: number): Promise<boolean> {
 
 /**
  * A redis-server of this test file's own, on a free port (the machine's Redis is left alone), so a
- * test can restart it or take it away. Stopped after the file.
+ * test can restart it or take it away. Stopped when the test finishes.
  */
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
@@ -45,7 +45,7 @@ export async function startRedis(): Promise<RedisServer> {
     running.kill('SIGKILL');
     await exited;
   };
-  afterAll(stop);
+  onTestFinished(stop);
   await start();
   return { port, url: `redis://127.0.0.1:${port}`, stop, start };
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterAll } from 'vitest';
+import { onTestFinished } from 'vitest';
 
 export interface TcpProxy {
   port: number;
@@ -11,7 +11,7 @@ export interface TcpProxy {
 
 /**
  * A TCP proxy on 127.0.0.1 in front of `targetPort`, to cut one process off from a service for a
- * while without touching the service or the other processes. Closed after the test file.
+ * while without touching the service or the other processes. Closed when the test finishes.
  */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
@@ -39,7 +39,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     upstream.on('error', end).on('close', end);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  afterAll(async () => {
+  onTestFinished(async () => {
     for (const [a, b] of pairs) {
       a.destroy();
       b.destroy();
