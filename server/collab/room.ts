@@ -96,6 +96,12 @@ export class Room implements CommitListener {
   readonly presence = new RoomPresence(this.doc);
   readonly peers = new Set<Peer>();
   private readonly log: StoredLog;
+  /**
+   * The doc's whole state, encoded, while the doc is unchanged: what a new client (empty state
+   * vector) is sent. Starts as the stored bytes when storage held one row (the snapshot an unload
+   * leaves), so the first joins after a load encode nothing; dropped at every change.
+   */
+  private fullState: Uint8Array | null = null;
   private readonly gate = new SettleGate<Peer>();
   private uncommittedBytes = 0;
   private storageFailing = false;
@@ -132,6 +138,7 @@ export class Room implements CommitListener {
       throw new LoadError(`stored updates of ${docId} have missing dependencies`);
     }
     this.log = new StoredLog(stored);
+    if (stored.updates.length === 1) this.fullState = stored.updates[0]!;
     this.parked = new ParkedUpdates<Peer>(
       { timeoutMs: deps.pendingUpdateTimeoutMs, maxUpdates: MAX_PARKED_UPDATES, maxBytes: MAX_PARKED_BYTES },
       ({ peer }) => peer.close(CloseCode.updateRejected, 'update depends on changes the server never received'),
@@ -198,12 +205,17 @@ export class Room implements CommitListener {
     switch (message.kind) {
       case 'syncStep1': {
         const stateVector = message.stateVector;
+        let isEmpty: boolean;
         try {
-          Y.decodeStateVector(stateVector);
+          isEmpty = Y.decodeStateVector(stateVector).size === 0;
         } catch {
           throw new ProtocolError(CloseCode.badMessage, 'malformed state vector in sync step1');
         }
-        this.gate.whenSettled(() => peer.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, stateVector))));
+        this.gate.whenSettled(() => {
+          // Settled: the doc is exactly what is committed, so its cached whole state may be served.
+          const answer = isEmpty ? (this.fullState ??= Y.encodeStateAsUpdate(this.doc)) : Y.encodeStateAsUpdate(this.doc, stateVector);
+          peer.send(encodeSyncStep2(answer));
+        });
         return;
       }
       case 'syncUpdate':
@@ -276,7 +288,10 @@ export class Room implements CommitListener {
    */
   private queueWrite(from: Peer | null, frameNo: number, update: Uint8Array | null, frame: Uint8Array | null = null): void {
     this.gate.opened();
-    if (update) this.uncommittedBytes += update.length;
+    if (update) {
+      this.uncommittedBytes += update.length;
+      this.fullState = null;
+    }
     const context: WriteContext = { from, frameNo, frame };
     this.deps.queue.enqueue({ docId: this.docId, listener: this, update, context });
   }
@@ -359,6 +374,7 @@ export class Room implements CommitListener {
   private applyStored(update: Uint8Array): boolean {
     const { effective, failure, pending } = this.applier.apply(update, REMOTE_ORIGIN);
     if (effective) {
+      this.fullState = null;
       this.log.storedElsewhere(effective.length);
       this.broadcast(encodeSyncUpdate(effective), null);
       if (this.parked.size > 0) this.parked.retry((entry) => this.retryParked(entry));

@@ -89,4 +89,26 @@ describe('durability across restarts', () => {
     Y.applyUpdate(stored, Y.encodeStateAsUpdate(reader.doc));
     expect(Y.encodeStateVector(stored)).toEqual(Y.encodeStateVector(writer.doc));
   });
+
+  it('a new client is served the whole state, also right after a load from one snapshot and after every change', async () => {
+    const server = await startServer({ unloadGraceMs: 20 });
+    const docId = uniqueDocId('fullstate');
+    const author = connectClient(server.collabUrl, docId);
+    await whenSynced(author);
+    author.doc.getText('text').insert(0, 'stored');
+    author.destroy();
+    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload into one snapshot');
+    const first = connectClient(server.collabUrl, docId);
+    await whenSynced(first);
+    expect(textOf(first)).toBe('stored');
+    const second = connectClient(server.collabUrl, docId);
+    await whenSynced(second);
+    expect(textOf(second)).toBe('stored');
+    first.doc.getText('text').insert(6, ' then changed');
+    await waitFor(() => textOf(second) === 'stored then changed', 'the change to reach the second client');
+    const third = connectClient(server.collabUrl, docId);
+    await whenSynced(third);
+    expect(textOf(third)).toBe('stored then changed');
+    expect(Y.encodeStateVector(third.doc)).toEqual(Y.encodeStateVector(first.doc));
+  });
 });
