@@ -89,10 +89,14 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
         return;
       }
       const ack = request.query[ACK_QUERY_PARAM];
-      // request.log carries the request id, which names this connection on every line.
-      const log = request.log.child({ docId });
-      const connection = new Connection(socket, docId, ack === '1' || ack === 'true', log, metrics, options);
+      // request.log carries the request id, which names this connection on every line; the
+      // connection adds the document id when it first logs.
+      const connection = new Connection(socket, docId, ack === '1' || ack === 'true', request.log, metrics, options);
       connections.add(connection);
+      // @fastify/websocket's own error listener keeps Fastify's request and reply (and Node's
+      // request/response) alive as long as the socket; idle connections are cheaper without them.
+      socket.removeAllListeners('error');
+      socket.on('error', (error) => connection.onSocketError(error));
       // Attached before anything is awaited: @fastify/websocket drops frames that arrive earlier.
       socket.on('message', (data, isBinary) => connection.onMessage(data, isBinary));
       socket.on('pong', () => connection.onPong());

@@ -56,13 +56,29 @@ export class Connection implements Peer {
     private readonly socket: WebSocket,
     readonly docId: string,
     private readonly ackEnabled: boolean,
-    /** A logger whose every line names the document and the connection (request id). */
-    private readonly log: FastifyBaseLogger,
+    /** The request's logger (it names the connection); lines get the document id too (see `log`). */
+    private readonly requestLog: FastifyBaseLogger,
     private readonly metrics: Metrics,
     private readonly limits: ConnectionLimits,
   ) {
     this.updateBucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
     this.otherBucket = new TokenBucket(limits.awarenessPerSecond, limits.awarenessBurst);
+  }
+
+  private childLog: FastifyBaseLogger | null = null;
+
+  /** A logger whose every line names the connection (request id) and the document; made when first used. */
+  private get log(): FastifyBaseLogger {
+    return (this.childLog ??= this.requestLog.child({ docId: this.docId }));
+  }
+
+  /** ws reported a socket error (e.g. a frame over maxPayload, which it already closed with 1009). */
+  onSocketError(error: Error): void {
+    this.log.warn({ err: error }, 'websocket error');
+    this.metrics.framesRefused.inc({ reason: (error as { code?: string }).code ?? 'websocketError' });
+    this.closed = true;
+    this.socket.terminate();
+    this.room?.leave(this);
   }
 
   get isClosed(): boolean {
