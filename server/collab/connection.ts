@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { isUpdateBearingFrame } from '../../shared/protocol.js';
-import { encodeSavedAck, encodeStorageStatus } from '../../shared/savedAck.js';
+import { encodeSavedAck, encodeStorageStatus } from '../../shared/ownMessages.js';
 import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
 import type { Peer, Room } from './room.js';

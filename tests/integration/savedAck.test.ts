@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { decodeSavedAck } from '../../shared/savedAck.js';
+import { decodeSavedAck } from '../../shared/ownMessages.js';
 import { MessageType } from '../../shared/protocol.js';
 import { encodeSyncStep2, encodeSyncUpdate } from '../../server/collab/frames.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';

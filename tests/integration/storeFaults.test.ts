@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { MessageType } from '../../shared/protocol.js';
-import { decodeSavedAck } from '../../shared/savedAck.js';
+import { decodeSavedAck } from '../../shared/ownMessages.js';
 import { encodeSyncUpdate } from '../../server/collab/frames.js';
 import type { DocStore } from '../../server/store/docStore.js';
 import { DATABASE_FILE, openSqliteStore } from '../../server/store/sqliteStore.js';

@@ -4,7 +4,7 @@ import * as Y from 'yjs';
 import { CloseCode, describeCloseCode, isPermanentRefusal } from '../../shared/closeCodes.js';
 import { isValidDocId } from '../../shared/docId.js';
 import { isUpdateBearingFrame, MessageType } from '../../shared/protocol.js';
-import { decodeSavedAck, encodeSavedAck } from '../../shared/savedAck.js';
+import { decodeSavedAck, encodeSavedAck } from '../../shared/ownMessages.js';
 import { parseAwarenessUpdate } from '../../server/collab/awarenessUpdate.js';
 import { parseClientFrame } from '../../server/collab/clientFrame.js';
 import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../server/collab/frames.js';

@@ -1,7 +1,7 @@
 import type * as Y from 'yjs';
 import type { WebsocketProvider } from 'y-websocket';
 import { MessageType } from '../../shared/protocol.js';
-import { readSavedAckBody, readStorageStatusBody } from '../../shared/savedAck.js';
+import { readSavedAckBody, readStorageStatusBody } from '../../shared/ownMessages.js';
 import type { SavedTracker } from './savedTracker.js';
 
 /**

@@ -2,6 +2,8 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { MessageType } from './protocol.js';
 
+// Codecs of the messages of our own (types 100+), sent only to clients that asked (`?ack=1`).
+
 /**
  * The saved acknowledgement: `[MessageType.saved, varUint committedFrames]`.
  *
