@@ -66,7 +66,7 @@ describe('collaborating in the browser', () => {
     await Promise.all([ada.context.close(), grace.context.close(), carol.context.close()]);
   });
 
-  it("shows the other person's cursor with their name and lists them as present; both go when they leave", async () => {
+  it("shows the other person's cursor with their name, lists them as present and typing; all go when they leave", async () => {
     await startApp();
     const url = `${base}/d/${uniqueDocId('cursor')}`;
     const ada = await openPerson(browser, 'Ada', '#c0392b');
@@ -78,7 +78,11 @@ describe('collaborating in the browser', () => {
     await grace.page.waitForSelector('#editor .ProseMirror-yjs-cursor');
     expect(await grace.page.textContent('#editor .ProseMirror-yjs-cursor')).toContain('Ada');
     await waitFor(async () => (await grace.page.textContent('#presence'))?.includes('Ada'), "Ada in Grace's presence list");
+    // While Ada types, Grace sees "typing…" next to her; it goes by itself a few seconds later.
+    await ada.page.keyboard.type(' still typing');
+    await grace.page.waitForSelector('#presence li[data-typing="true"]:has-text("Ada")');
     await screenshot(grace.page, 'cursor-and-presence');
+    await waitFor(async () => (await grace.page.$('#presence li[data-typing="true"]')) === null, 'the typing indicator to expire', 10_000);
 
     await ada.context.close();
     await waitFor(async () => (await grace.page.$('#editor .ProseMirror-yjs-cursor')) === null, "Ada's cursor to disappear");
@@ -105,6 +109,29 @@ describe('collaborating in the browser', () => {
     await grace.page.waitForSelector('#editor ul li:has-text("second")');
     expect(await grace.page.locator('#editor ul li').count()).toBe(2);
     await screenshot(grace.page, 'formatting');
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+
+  it('undo undoes only your own changes', async () => {
+    await startApp();
+    const url = `${base}/d/${uniqueDocId('undo')}`;
+    const ada = await openPerson(browser, 'Ada', '#c0392b');
+    const grace = await openPerson(browser, 'Grace', '#2563eb');
+    await openDocument(ada, url);
+    await openDocument(grace, url);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('Ada wrote this. ');
+    await waitFor(async () => (await docText(grace.page)) === 'Ada wrote this. ', 'Grace to see Ada');
+    await caretToEnd(grace.page);
+    await grace.page.keyboard.type('Grace added this.');
+    await waitFor(async () => (await docText(ada.page)).endsWith('Grace added this.'), 'Ada to see Grace');
+    await ada.page.keyboard.press('Control+z');
+    await waitFor(async () => (await docText(grace.page)) === 'Grace added this.', "Ada's undo to remove only Ada's words, everywhere");
+    expect(await docText(ada.page)).toBe('Grace added this.');
+    await ada.page.keyboard.press('Control+Shift+z');
+    await waitFor(async () => (await docText(grace.page)).includes('Ada wrote this.'), 'redo to bring them back');
+    expect(await docText(grace.page)).toContain('Grace added this.');
+    await screenshot(grace.page, 'undo-own-changes');
     await Promise.all([ada.context.close(), grace.context.close()]);
   });
 
