@@ -127,7 +127,7 @@ export async function exportRoutes(app: FastifyInstance, { store, registry }: Ex
     const room = registry.peek(id);
     if (room !== undefined) {
       const settled = await settledWithin(room, SETTLE_TIMEOUT_MS);
-      if (registry.peek(id) === room && room.accepting) {
+      if (registry.peek(id) === room && !room.isDestroyed) {
         if (!settled) return { ok: false, status: 503, error: 'busy', message: 'the document is busy; try again' };
         return { ok: true, ...read(room.doc) };
       }

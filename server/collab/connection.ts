@@ -5,7 +5,8 @@ import { isUpdateBearingFrame } from '../../shared/protocol.js';
 import { encodeSavedAck, encodeStorageStatus } from '../../shared/ownMessages.js';
 import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
-import type { Peer, Room } from './room.js';
+import type { Room } from './room.js';
+import type { Peer } from './roomContracts.js';
 import { TokenBucket } from './tokenBucket.js';
 
 /** Per-connection limits. */

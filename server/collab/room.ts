@@ -1,68 +1,19 @@
-import type { FastifyBaseLogger } from 'fastify';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { MAX_LISTED_TITLE_CHARS, TITLE_TEXT } from '../../shared/schema.js';
 import type { ClusterMessage } from '../cluster/clusterMessage.js';
-import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
-import type { DocStore, StoredDoc } from '../store/docStore.js';
+import type { StoredDoc } from '../store/docStore.js';
 import { parseClientFrame } from './clientFrame.js';
-import type { CommitListener, CommitQueue, PendingWrite } from './commitQueue.js';
+import type { CommitListener, PendingWrite } from './commitQueue.js';
 import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
 import { type Parked, ParkedUpdates } from './parkedUpdates.js';
-import { type PresenceOwner, RoomPresence } from './roomPresence.js';
+import { RoomReplica, type ReplicaHost } from './roomReplica.js';
+import type { Peer, RoomDeps } from './roomContracts.js';
+import { RoomPresence } from './roomPresence.js';
 import { SettleGate } from './settleGate.js';
 import { StoredLog } from './storedLog.js';
 import { UpdateApplier } from './updateApplier.js';
-
-/** A connection as a room sees it. */
-export interface Peer extends PresenceOwner {
-  /** Sends a frame if the connection is still open; a no-op otherwise. */
-  send(frame: Uint8Array): void;
-  /** Sends several frames in one write (same rules as send). */
-  sendAll(frames: Uint8Array[]): void;
-  /** Closes the connection with a code and reason; safe to call twice. */
-  close(code: number, reason: string): void;
-  /** Numbers the peer's next update-bearing frame (1, 2, 3… per connection). */
-  takeFrameNumber(): number;
-  /** Records that the peer's update-bearing frame `frameNo` is committed (frames may finish out of order). */
-  frameCommitted(frameNo: number): void;
-  /** Sends the saved acknowledgement if the committed count moved and the peer asked for acks. */
-  flushAck(): void;
-  /** Tells the peer (if it asked for our messages) that storage is failing, or working again. */
-  notifyStorage(failing: boolean): void;
-  /** Refuses the peer for an error raised while handling one of its frames (a ProtocolError's code, else 1011). */
-  fail(error: unknown): void;
-}
-
-export interface RoomLimits {
-  /** How long an update may wait for changes it depends on before its connection is refused (4422). */
-  pendingUpdateTimeoutMs: number;
-  compactAfterUpdates: number;
-  compactAfterBytes: number;
-  /** Largest stored size of a document; an update that would pass it is refused. */
-  maxDocBytes: number;
-  /** Largest backlog of uncommitted bytes while storage fails; past it, updates are refused. */
-  maxUnsavedBytes: number;
-}
-
-/** How a room reaches the other server processes (cluster mode); absent when this is the only one. */
-export interface RoomCluster {
-  publishUpdate(docId: string, seq: number, update: Uint8Array): void;
-  publishAwareness(docId: string, update: Uint8Array): void;
-  /** How often an open room reads what other processes stored, whatever the bus delivered. */
-  repairIntervalMs: number;
-}
-
-export interface RoomDeps extends RoomLimits {
-  cluster?: RoomCluster;
-  queue: CommitQueue;
-  store: DocStore;
-  log: FastifyBaseLogger;
-  metrics: Metrics;
-  /** The last peer left. */
-  onEmpty(room: Room): void;
-}
 
 /** Who sent a queued write (they get the ack for frame `frameNo`, everyone else the relay); null for none. */
 interface WriteContext {
@@ -91,7 +42,7 @@ export class LoadError extends Error {
  * until no update is uncommitted, so no peer ever sees what is not on disk. When storage refuses
  * writes, they stay queued (and the doc in memory) and are retried; the room never unloads them.
  */
-export class Room implements CommitListener {
+export class Room implements CommitListener, ReplicaHost {
   readonly doc = new Y.Doc();
   readonly presence = new RoomPresence(this.doc);
   readonly peers = new Set<Peer>();
@@ -112,8 +63,7 @@ export class Room implements CommitListener {
   private compaction: Promise<void> | null = null;
   private readonly applier = new UpdateApplier(this.doc);
   private readonly parked: ParkedUpdates<Peer>;
-  private repairing: Promise<void> | null = null;
-  private readonly repairTimer: NodeJS.Timeout | null = null;
+  private readonly replica: RoomReplica | null = null;
   private destroyed = false;
 
   /**
@@ -146,17 +96,7 @@ export class Room implements CommitListener {
     this.doc.getText(TITLE_TEXT).observe(() => {
       this.titleDirty = true;
     });
-    if (deps.cluster) {
-      this.repairTimer = setInterval(() => {
-        this.repair().catch((error: unknown) => deps.log.warn({ err: error, docId }, 'repair from storage failed'));
-      }, deps.cluster.repairIntervalMs);
-      this.repairTimer.unref();
-    }
-  }
-
-  /** False once the room is destroyed (unloaded): read a fresh copy from storage instead. */
-  get accepting(): boolean {
-    return !this.destroyed;
+    if (deps.cluster) this.replica = new RoomReplica(this, this.log, deps.store, deps.log, deps.cluster.repairIntervalMs);
   }
 
   /** Current title, as typed (possibly empty). */
@@ -333,15 +273,7 @@ export class Room implements CommitListener {
 
   /** Takes what another process published about this document (through the cluster bus). */
   receiveRemote(message: ClusterMessage): void {
-    if (this.destroyed) return;
-    if (message.kind === 'update') {
-      if (!this.applyStored(message.update)) void this.repair().catch(() => {});
-      return;
-    }
-    if (message.kind !== 'awareness') return;
-    if (this.presence.receiveRemote(message.from, message.update)) {
-      this.broadcast(encodeAwarenessFrame(message.update), null);
-    }
+    this.replica?.receive(message);
   }
 
   /** Another process is gone: its connections' presence goes too. */
@@ -351,27 +283,22 @@ export class Room implements CommitListener {
     if (removal) this.broadcast(encodeAwarenessFrame(removal), null);
   }
 
-  /**
-   * Reads what the store has beyond `confirmedSeq` (other processes' commits, whatever the bus
-   * delivered or dropped) into the doc, and relays it to this process's peers. Concurrent calls share
-   * one read.
-   */
+  /** Cluster: reads what other processes stored since this replica last read (at once if alone). */
   repair(): Promise<void> {
-    this.repairing ??= (async () => {
-      const since = await this.deps.store.loadSince(this.docId, this.log.confirmedSeq);
-      if (this.destroyed) return;
-      for (const update of since.updates) {
-        if (!this.applyStored(update)) this.deps.log.error({ docId: this.docId }, 'a stored update does not apply in order');
-      }
-      this.log.readThrough(since.lastSeq);
-    })().finally(() => {
-      this.repairing = null;
-    });
-    return this.repairing;
+    return this.replica ? this.replica.repair() : Promise.resolve();
+  }
+
+  /** True once the room is destroyed (unloaded): read a fresh copy from storage instead. */
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  applyRemotePresence(processId: string, update: Uint8Array): void {
+    if (this.presence.receiveRemote(processId, update)) this.broadcast(encodeAwarenessFrame(update), null);
   }
 
   /** Applies an update some process committed; relays what was new. False when it did not apply whole. */
-  private applyStored(update: Uint8Array): boolean {
+  applyStored(update: Uint8Array): boolean {
     const { effective, failure, pending } = this.applier.apply(update, REMOTE_ORIGIN);
     if (effective) {
       this.fullState = null;
@@ -394,7 +321,7 @@ export class Room implements CommitListener {
   compact(): Promise<void> {
     if (this.compaction) return this.compaction;
     // In a cluster, first take in every row up to now, so `confirmedSeq` covers what is replaced.
-    const caughtUp = this.deps.cluster ? this.repair() : Promise.resolve();
+    const caughtUp = this.repair();
     this.compaction = caughtUp.then(() => new Promise<void>((resolve, reject) => {
       this.gate.whenSettled(() => {
         const mark = this.log.compactionMark();
@@ -428,7 +355,7 @@ export class Room implements CommitListener {
     this.destroyed = true;
     this.gate.clear();
     this.parked.clear();
-    if (this.repairTimer) clearInterval(this.repairTimer);
+    this.replica?.stop();
     this.presence.destroy();
     this.doc.destroy();
   }

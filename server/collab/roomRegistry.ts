@@ -6,7 +6,8 @@ import type { Metrics } from '../metrics.js';
 import type { DocStore } from '../store/docStore.js';
 import { CommitQueue } from './commitQueue.js';
 import type { Connection } from './connection.js';
-import { Room, type RoomLimits } from './room.js';
+import { Room } from './room.js';
+import type { RoomLimits } from './roomContracts.js';
 
 export interface RoomRegistryOptions extends RoomLimits {
   /** The cluster bus (REDIS_URL), or null when this process is alone. */

@@ -1,0 +1,71 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { ClusterMessage } from '../cluster/clusterMessage.js';
+import type { DocStore } from '../store/docStore.js';
+import type { StoredLog } from './storedLog.js';
+
+/** What a replica needs of its room. */
+export interface ReplicaHost {
+  readonly docId: string;
+  readonly isDestroyed: boolean;
+  /** Applies an update some process committed and relays what was new; false when it did not apply whole. */
+  applyStored(update: Uint8Array): boolean;
+  /** Applies presence another process relayed for its connections, and relays it to this process's peers. */
+  applyRemotePresence(processId: string, update: Uint8Array): void;
+}
+
+/**
+ * The cluster side of a room (REDIS_URL): takes what other processes publish, and reads what they
+ * stored — on a timer, on demand, and whenever a published update does not apply — so the replica
+ * converges whatever Redis delivered, delayed or dropped.
+ */
+export class RoomReplica {
+  private repairing: Promise<void> | null = null;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly host: ReplicaHost,
+    private readonly storedLog: StoredLog,
+    private readonly store: DocStore,
+    private readonly log: FastifyBaseLogger,
+    intervalMs: number,
+  ) {
+    this.timer = setInterval(() => {
+      this.repair().catch((error: unknown) => log.warn({ err: error, docId: host.docId }, 'repair from storage failed'));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Takes what another process published about this document (through the cluster bus). */
+  receive(message: ClusterMessage): void {
+    if (this.host.isDestroyed) return;
+    if (message.kind === 'update') {
+      // Out of order or after a gap: the store has what is missing, in order.
+      if (!this.host.applyStored(message.update)) void this.repair().catch(() => {});
+    } else if (message.kind === 'awareness') {
+      this.host.applyRemotePresence(message.from, message.update);
+    }
+  }
+
+  /**
+   * Reads what the store has beyond the log's `confirmedSeq` (other processes' commits) into the doc.
+   * Concurrent calls share one read.
+   */
+  repair(): Promise<void> {
+    this.repairing ??= (async () => {
+      const since = await this.store.loadSince(this.host.docId, this.storedLog.confirmedSeq);
+      if (this.host.isDestroyed) return;
+      for (const update of since.updates) {
+        if (!this.host.applyStored(update)) this.log.error({ docId: this.host.docId }, 'a stored update does not apply in order');
+      }
+      this.storedLog.readThrough(since.lastSeq);
+    })().finally(() => {
+      this.repairing = null;
+    });
+    return this.repairing;
+  }
+
+  /** Stops the timer. Safe to call twice. */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
