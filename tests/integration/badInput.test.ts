@@ -5,25 +5,9 @@ import { encodeSyncStep2, encodeSyncUpdate } from '../../server/collab/frames.js
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer, type TestServer, uniqueDocId } from '../helpers/testServer.js';
+import { bystander } from '../helpers/bystander.js';
+import { startServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
-
-/** A bystander on another document, typing throughout, that must never notice. */
-async function bystander(server: TestServer) {
-  const docId = uniqueDocId('bystander');
-  const writer = connectClient(server.collabUrl, docId);
-  const reader = connectClient(server.collabUrl, docId);
-  await Promise.all([whenSynced(writer), whenSynced(reader)]);
-  let count = 0;
-  return {
-    async stillServed() {
-      count += 1;
-      writer.doc.getText('text').insert(0, 'x');
-      await waitFor(() => textOf(reader).length === count, 'the bystander document to keep syncing');
-      expect(writer.provider.wsconnected && reader.provider.wsconnected).toBe(true);
-    },
-  };
-}
 
 /** Two updates where the second depends on the first: sending only the second leaves it pending. */
 function orphanUpdate(): Uint8Array {

@@ -9,7 +9,8 @@ import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { spawnServer } from '../helpers/serverProcess.js';
-import { startServer, tempDataDir, type TestServer, uniqueDocId } from '../helpers/testServer.js';
+import { bystander } from '../helpers/bystander.js';
+import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /** `count` successive one-character updates of one Y.Doc, each a complete sync update frame. */
@@ -39,22 +40,10 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
   });
 }
 
-async function bystander(server: TestServer) {
-  const docId = uniqueDocId('bystander');
-  const writer = connectClient(server.collabUrl, docId);
-  const reader = connectClient(server.collabUrl, docId);
-  await Promise.all([whenSynced(writer), whenSynced(reader)]);
-  return async () => {
-    writer.doc.getText('text').insert(0, 'y');
-    const expected = textOf(writer);
-    await waitFor(() => textOf(reader) === expected, 'the bystander document to keep syncing');
-  };
-}
-
 describe('limits', () => {
   it('a connection flooding updates is closed with 4429; others carry on', async () => {
     const server = await startServer({ updatesPerSecond: 10, updateBurst: 20 });
-    const stillServed = await bystander(server);
+    const { stillServed } = await bystander(server);
     const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('flood')}`);
     for (const frame of updateFrames(100)) socket.send(frame);
     expect((await socket.closed).code).toBe(CloseCode.rateLimited);
@@ -130,7 +119,8 @@ describe('limits', () => {
   });
 
   it('drops a client that stops reading once its send buffer passes the limit; others are unaffected', async () => {
-    const server = await startServer({ maxSendBufferBytes: 64 * 1024, updatesPerSecond: 10_000, updateBurst: 10_000 });
+    // 2 MB: far more than a reading client lags behind (even on a busy machine), far less than the 16 MB sent.
+    const server = await startServer({ maxSendBufferBytes: 2 * 1024 * 1024, updatesPerSecond: 10_000, updateBurst: 10_000 });
     const docId = uniqueDocId('backpressure');
     const reader = connectClient(server.collabUrl, docId);
     await whenSynced(reader);

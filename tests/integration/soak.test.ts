@@ -1,10 +1,9 @@
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import type { DocStore } from '../../server/store/docStore.js';
-import { DATABASE_FILE, openSqliteStore } from '../../server/store/sqliteStore.js';
+import { openSqliteStore } from '../../server/store/sqliteStore.js';
+import { openDatabase } from '../helpers/database.js';
 import { connectClient, type TestClient, textOf, whenSynced } from '../helpers/clients.js';
 import { freePort, spawnServer } from '../helpers/serverProcess.js';
 import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
@@ -149,8 +148,6 @@ describe('soak', () => {
     expect(new Set(tokens).size).toBe(tokens.length);
     expect([...tokens].sort()).toEqual([...typed].sort());
     expect(await server.stop()).toBe(0);
-    const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    db.close();
+    expect(openDatabase(dataDir).pragma('integrity_check', { simple: true })).toBe('ok');
   });
 });

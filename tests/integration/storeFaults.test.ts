@@ -1,5 +1,3 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
@@ -7,7 +5,8 @@ import { MessageType } from '../../shared/protocol.js';
 import { decodeSavedAck } from '../../shared/ownMessages.js';
 import { encodeSyncUpdate } from '../../server/collab/frames.js';
 import type { DocStore } from '../../server/store/docStore.js';
-import { DATABASE_FILE, openSqliteStore } from '../../server/store/sqliteStore.js';
+import { openSqliteStore } from '../../server/store/sqliteStore.js';
+import { openDatabase } from '../helpers/database.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
@@ -105,9 +104,7 @@ describe('storage faults and loading', () => {
     await whenSynced(client);
     expect(textOf(client)).toBe('fine');
     expect(server.app.tandem.registry.peek(broken)).toBeUndefined();
-    const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
-    const rows = db.prepare('SELECT data FROM updates WHERE doc_id = ?').all(broken) as Array<{ data: Buffer }>;
-    db.close();
+    const rows = openDatabase(dataDir).prepare('SELECT data FROM updates WHERE doc_id = ?').all(broken) as Array<{ data: Buffer }>;
     expect(rows.map((r) => [...r.data])).toEqual([[1, 200, 7, 7, 7, 7]]);
   });
 });
