@@ -43,8 +43,10 @@ export interface DocStore {
   compact(docId: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean>;
   /** Creates an empty document row. Rejects if `docId` already exists. */
   create(docId: string): Promise<DocSummary>;
+  /** Removes the document: its row, snapshot and every update. Resolves whether or not it existed. */
+  delete(docId: string): Promise<void>;
   /** Describes one document, or resolves to null when it does not exist. */
-  describe(docId: string): Promise<Omit<DocDetails, 'connections'> | null>;
+  describe(docId: string): Promise<(DocSummary & Pick<DocDetails, 'storedBytes'>) | null>;
   /** Lists documents, most recently edited first, at most `limit` of them. */
   list(limit: number): Promise<DocSummary[]>;
   /** Records the document's current title for listings (the title itself lives in the document). */

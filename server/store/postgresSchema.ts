@@ -31,6 +31,95 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 `,
   },
+  {
+    // Accounts, sharing and chat (postgresAccountStore.ts). Same tables and meaning as SQLite's
+    // (sqliteAccountStore.ts). Users are never deleted, so references to them are foreign keys;
+    // documents and conversations are referenced without one (a document made before accounts has
+    // no doc_access row, a document's chat 'doc:<docId>' no conversations row, and a deleted
+    // document's doc_access row outlives its documents row as a tombstone).
+    version: 2,
+    sql: `
+CREATE TABLE IF NOT EXISTS users (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  name_key text NOT NULL UNIQUE,
+  password_hash text NOT NULL,
+  created_at bigint NOT NULL,
+  last_seen_at bigint
+);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash text PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  user_id text NOT NULL REFERENCES users (id),
+  created_at bigint NOT NULL,
+  last_used_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  user_agent text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
+CREATE TABLE IF NOT EXISTS doc_access (
+  doc_id text PRIMARY KEY,
+  owner_id text REFERENCES users (id),
+  link_access text NOT NULL CHECK (link_access IN ('none', 'view', 'edit')),
+  created_at bigint NOT NULL,
+  deleted_at bigint
+);
+CREATE TABLE IF NOT EXISTS doc_members (
+  doc_id text NOT NULL,
+  user_id text NOT NULL REFERENCES users (id),
+  role text NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+  joined_at bigint NOT NULL,
+  PRIMARY KEY (doc_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS doc_members_user ON doc_members (user_id);
+-- direct_key: a direct conversation's two member ids, sorted (NULL otherwise): one per pair.
+CREATE TABLE IF NOT EXISTS conversations (
+  id text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('doc', 'direct', 'group')),
+  title text NOT NULL,
+  created_by text REFERENCES users (id),
+  created_at bigint NOT NULL,
+  direct_key text UNIQUE
+);
+CREATE INDEX IF NOT EXISTS conversations_kind ON conversations (kind, created_at);
+CREATE TABLE IF NOT EXISTS conversation_members (
+  conversation_id text NOT NULL,
+  user_id text NOT NULL REFERENCES users (id),
+  joined_at bigint NOT NULL,
+  PRIMARY KEY (conversation_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS conversation_members_user ON conversation_members (user_id);
+CREATE TABLE IF NOT EXISTS conversation_reads (
+  user_id text NOT NULL REFERENCES users (id),
+  conversation_id text NOT NULL,
+  last_read_id bigint NOT NULL,
+  PRIMARY KEY (user_id, conversation_id)
+);
+CREATE INDEX IF NOT EXISTS conversation_reads_conversation ON conversation_reads (conversation_id);
+-- bigserial: ids increase across the server and are never reused.
+CREATE TABLE IF NOT EXISTS messages (
+  id bigserial PRIMARY KEY,
+  conversation_id text NOT NULL,
+  author_id text NOT NULL REFERENCES users (id),
+  text text NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation_id, id);
+CREATE TABLE IF NOT EXISTS notifications (
+  id bigserial PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id),
+  actor_id text NOT NULL REFERENCES users (id),
+  doc_id text,
+  body jsonb NOT NULL,
+  created_at bigint NOT NULL,
+  read_at bigint
+);
+CREATE INDEX IF NOT EXISTS notifications_user ON notifications (user_id, id);
+CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+CREATE INDEX IF NOT EXISTS notifications_doc ON notifications (doc_id) WHERE doc_id IS NOT NULL;
+`,
+  },
 ];
 
 /** The schema version this build of Tandem writes and reads. */

@@ -38,7 +38,7 @@ const ROWS_PER_INSERT = 10_000;
  * Converts a bigint column (which `pg` returns as a string, since it may pass 2^53) to a number,
  * throwing rather than rounding when it is beyond Number.MAX_SAFE_INTEGER.
  */
-function toSafeNumber(value: string | number, what: string): number {
+export function toSafeNumber(value: string | number, what: string): number {
   const number = Number(value);
   if (!Number.isSafeInteger(number)) {
     throw new Error(`${what} ${String(value)} is beyond Number.MAX_SAFE_INTEGER; the store cannot represent it`);
@@ -114,7 +114,7 @@ RETURNING seq`;
  * it rejects. Resolves only once COMMIT succeeded. A connection that breaks meanwhile rejects the
  * call and is discarded rather than returned to the pool.
  */
-async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   // pg emits 'error' on a checked-out client whose connection drops (even mid-query); the pool
@@ -145,12 +145,10 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
 }
 
 /**
- * The store for several Tandem processes sharing one PostgreSQL database. The schema is created
- * or migrated before the promise resolves; rejects (with the pool released) when the database
- * cannot be reached or migrated. Every method's promise settles after its transaction committed
- * or failed; PostgreSQL's errors reject it unchanged.
+ * A pool with the settings every Tandem store uses. Idle connections that break are reported to
+ * `log` (and replaced on the next call) instead of crashing the process.
  */
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<DocStore> {
+export function createPool(options: PostgresStoreOptions): Pool {
   const pool = new Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
@@ -166,9 +164,28 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   pool.on('error', (error) => {
     options.log?.warn({ err: error }, 'PostgreSQL connection lost while idle; the pool will reconnect');
   });
+  return pool;
+}
+
+/**
+ * Brings the database's schema (documents and accounts: postgresSchema.ts) up to date in one
+ * transaction. Rejects, changing nothing, when it cannot.
+ */
+export async function migratePool(pool: Pool, log?: PostgresStoreLog): Promise<void> {
+  const applied = await inTransaction(pool, migrate);
+  if (applied.length > 0) log?.info({ versions: applied }, 'PostgreSQL schema migrated');
+}
+
+/**
+ * The store for several Tandem processes sharing one PostgreSQL database. The schema is created
+ * or migrated before the promise resolves; rejects (with the pool released) when the database
+ * cannot be reached or migrated. Every method's promise settles after its transaction committed
+ * or failed; PostgreSQL's errors reject it unchanged.
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<DocStore> {
+  const pool = createPool(options);
   try {
-    const applied = await inTransaction(pool, migrate);
-    if (applied.length > 0) options.log?.info({ versions: applied }, 'PostgreSQL schema migrated');
+    await migratePool(pool, options.log);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;
@@ -240,6 +257,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const now = Date.now();
       await pool.query(`INSERT INTO documents (id, title, created_at, updated_at) VALUES ($1, '', $2::bigint, $2::bigint)`, [docId, now]);
       return { id: docId, title: '', createdAt: now, updatedAt: now };
+    },
+
+    async delete(docId) {
+      await inTransaction(pool, async (client) => {
+        // The row lock first: an append or compaction of the document waits for this transaction,
+        // so none can add a row between the deletes below (an append then makes the row anew).
+        await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [docId]);
+        await client.query('DELETE FROM updates WHERE doc_id = $1', [docId]);
+        await client.query('DELETE FROM snapshots WHERE doc_id = $1', [docId]);
+        await client.query('DELETE FROM documents WHERE id = $1', [docId]);
+      });
     },
 
     async describe(docId) {

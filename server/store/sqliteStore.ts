@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
   through_seq INTEGER NOT NULL,
   created_at INTEGER NOT NULL
 );
+-- Facts about the store itself. 'deleted_through_seq': the highest sequence number in use when a
+-- document was last deleted, so that deleting the newest rows never lets a later process reuse them.
+CREATE TABLE IF NOT EXISTS store_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
 `;
 
 interface DocRow {
@@ -116,6 +122,13 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
   );
   const updateTitle = db.prepare<[string, string]>('UPDATE documents SET title = ? WHERE id = ?');
   const selectOne = db.prepare('SELECT 1');
+  const deleteDocRow = db.prepare<[string]>('DELETE FROM documents WHERE id = ?');
+  const deleteSnapshot = db.prepare<[string]>('DELETE FROM snapshots WHERE doc_id = ?');
+  const deleteUpdates = db.prepare<[string]>('DELETE FROM updates WHERE doc_id = ?');
+  const recordDeletedThrough = db.prepare<[number]>(
+    `INSERT INTO store_meta (key, value) VALUES ('deleted_through_seq', ?)
+     ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`,
+  );
 
   const loadTx = db.transaction((docId: string): StoredDoc => {
     const updates: Uint8Array[] = [];
@@ -167,6 +180,13 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     return true;
   });
 
+  const deleteTx = db.transaction((docId: string, through: number): void => {
+    deleteUpdates.run(docId);
+    deleteSnapshot.run(docId);
+    deleteDocRow.run(docId);
+    recordDeletedThrough.run(through);
+  });
+
   let closed = false;
   return {
     async load(docId) {
@@ -194,6 +214,11 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
       touched.set(docId, -1);
       return { id: docId, title: '', createdAt: now, updatedAt: now };
     },
+    async delete(docId) {
+      deleteTx.immediate(docId, lastSeq);
+      // Only once committed: the next append must make the document's row again (and at once).
+      touched.delete(docId);
+    },
     async describe(docId) {
       const row = selectDoc.get(docId);
       if (!row) return null;
@@ -218,7 +243,10 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
   };
 }
 
-/** The highest sequence number the database has used: in its rows, its snapshots, or AUTOINCREMENT's record. Read once at start-up (a scan of the update rows). */
+/**
+ * The highest sequence number the database has used: in its rows, its snapshots, the record kept
+ * when documents are deleted, or AUTOINCREMENT's record. Read once at start-up (a scan of the update rows).
+ */
 function highestSeq(db: Database.Database): number {
   const rows = db.prepare('SELECT MAX(seq) AS m FROM updates').get() as { m: number | null };
   const snapshots = db.prepare('SELECT MAX(through_seq) AS m FROM snapshots').get() as { m: number | null };
@@ -226,5 +254,6 @@ function highestSeq(db: Database.Database): number {
   const recorded = hasSequenceTable
     ? ((db.prepare("SELECT seq AS m FROM sqlite_sequence WHERE name = 'updates'").get() as { m: number } | undefined)?.m ?? 0)
     : 0;
-  return Math.max(rows.m ?? 0, snapshots.m ?? 0, recorded);
+  const deleted = (db.prepare("SELECT value AS m FROM store_meta WHERE key = 'deleted_through_seq'").get() as { m: number } | undefined)?.m ?? 0;
+  return Math.max(rows.m ?? 0, snapshots.m ?? 0, recorded, deleted);
 }

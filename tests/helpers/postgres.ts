@@ -81,6 +81,7 @@ export function whenOpened(opening: Promise<DocStore>): DocStore {
     appendBatch: async (entries) => (await opening).appendBatch(entries),
     compact: async (docId, snapshot, throughSeq) => (await opening).compact(docId, snapshot, throughSeq),
     create: async (docId) => (await opening).create(docId),
+    delete: async (docId) => (await opening).delete(docId),
     describe: async (docId) => (await opening).describe(docId),
     list: async (limit) => (await opening).list(limit),
     setTitle: async (docId, title) => (await opening).setTitle(docId, title),

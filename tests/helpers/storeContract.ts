@@ -129,6 +129,61 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       expect((await store.load('c')).updates.map((u) => [...u])).toEqual([[8, 8]]);
     });
 
+    it('delete removes the document from load, describe and list, and stays deleted after reopening', async () => {
+      const { store, reopen } = fresh();
+      await store.create('gone');
+      const [, second] = await store.appendBatch([
+        { docId: 'gone', update: bytes(1) },
+        { docId: 'gone', update: bytes(2) },
+        { docId: 'kept', update: bytes(3) },
+      ]);
+      await store.compact('gone', bytes(8), second!);
+      await store.appendBatch([{ docId: 'gone', update: bytes(4) }]);
+      await store.delete('gone');
+      expect(await store.load('gone')).toEqual({ updates: [], lastSeq: 0 });
+      expect(await store.loadSince('gone', 0)).toEqual({ updates: [], lastSeq: 0 });
+      expect(await store.describe('gone')).toBeNull();
+      expect((await store.list(10)).map((d) => d.id)).toEqual(['kept']);
+      // Other documents are untouched.
+      expect((await store.load('kept')).updates.map((u) => [...u])).toEqual([[3]]);
+      await store.close();
+      const again = reopen();
+      onTestFinished(() => again.close());
+      expect(await again.load('gone')).toEqual({ updates: [], lastSeq: 0 });
+      expect(await again.describe('gone')).toBeNull();
+    });
+
+    it('deleting an unknown document resolves (and deleting twice too)', async () => {
+      const { store } = fresh();
+      await store.delete('never-was');
+      await store.create('twice');
+      await store.delete('twice');
+      await store.delete('twice');
+      expect(await store.describe('twice')).toBeNull();
+    });
+
+    it('a deleted document can be appended to again: it starts empty, with new sequence numbers', async () => {
+      const { store, reopen } = fresh();
+      const [first] = await store.appendBatch([{ docId: 'again', update: bytes(1) }]);
+      await store.delete('again');
+      // Right after the delete (within any "recently touched" window) the row is made anew.
+      const [second] = await store.appendBatch([{ docId: 'again', update: bytes(2) }]);
+      expect(second).toBeGreaterThan(first!);
+      expect((await store.load('again')).updates.map((u) => [...u])).toEqual([[2]]);
+      expect(await store.describe('again')).toMatchObject({ id: 'again', title: '', storedBytes: 1 });
+      expect((await store.list(10)).map((d) => d.id)).toEqual(['again']);
+      await store.create('made');
+      await store.delete('made');
+      await expect(store.create('made')).resolves.toMatchObject({ id: 'made' });
+      // Deleting the rows with the newest sequence numbers never lets a later process reuse them.
+      await store.delete('again');
+      await store.close();
+      const again = reopen();
+      onTestFinished(() => again.close());
+      const [third] = await again.appendBatch([{ docId: 'other', update: bytes(3) }]);
+      expect(third).toBeGreaterThan(second!);
+    });
+
     it('answers check() and closes twice safely', async () => {
       const { store } = fresh();
       await store.check();

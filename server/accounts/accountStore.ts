@@ -1,0 +1,156 @@
+import type { LinkAccess, Role } from '../../shared/accounts.js';
+import type { ConversationKind, NotificationBody } from '../../shared/api.js';
+
+// Storage of everything about people: users, sessions, who may open which document, conversations,
+// chat messages and notifications. Routes and the live hub talk only to this interface; SQLite
+// (sqliteAccountStore.ts, beside the documents in the same file) implements it. Every method rejects
+// on a storage fault and resolves only once what it wrote is committed. Times are epoch ms.
+
+export interface UserRecord {
+  /** Opaque, random, never reused. */
+  id: string;
+  /** As the user typed it; unique under userNameKey (case-insensitive). */
+  name: string;
+  /** The password's KDF output with its parameters (see passwords.ts). */
+  passwordHash: string;
+  createdAt: number;
+  /** When the user was last connected (null: never). */
+  lastSeenAt: number | null;
+}
+
+export interface SessionRecord {
+  /** SHA-256 of the cookie's secret (hex); the secret itself is never stored. */
+  tokenHash: string;
+  /** A public handle for listings and revocation (random, unrelated to the secret). */
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  userAgent: string;
+}
+
+/** Who may open a document: its owner (null for one made before accounts) and link access. */
+export interface DocAccessRecord {
+  docId: string;
+  ownerId: string | null;
+  linkAccess: LinkAccess;
+  /** Set once the owner deleted the document: its id is never served again. */
+  deletedAt: number | null;
+}
+
+export interface MemberRecord {
+  docId: string;
+  userId: string;
+  role: Role;
+  joinedAt: number;
+}
+
+export interface ConversationRecord {
+  /** `doc:<docId>` for a document's chat (its members are the document's); random otherwise. */
+  id: string;
+  kind: ConversationKind;
+  /** A group's name ('' for the others). */
+  title: string;
+  createdBy: string | null;
+  createdAt: number;
+}
+
+export interface MessageRecord {
+  id: number;
+  conversationId: string;
+  authorId: string;
+  text: string;
+  createdAt: number;
+}
+
+export interface NotificationRecord {
+  id: number;
+  userId: string;
+  actorId: string;
+  body: NotificationBody;
+  createdAt: number;
+  readAt: number | null;
+}
+
+export interface AccountStore {
+  // Users
+  /** Creates a user; resolves to 'taken' (creating nothing) when the name is taken under userNameKey. */
+  createUser(user: { id: string; name: string; passwordHash: string; createdAt: number }): Promise<UserRecord | 'taken'>;
+  /** Finds a user by name, case-insensitively (userNameKey). */
+  findUserByName(name: string): Promise<UserRecord | null>;
+  getUser(id: string): Promise<UserRecord | null>;
+  /** Every user, by name (case-insensitive order). */
+  listUsers(): Promise<UserRecord[]>;
+  setLastSeen(userId: string, at: number): Promise<void>;
+
+  // Sessions
+  createSession(session: SessionRecord): Promise<void>;
+  /** The session with this token hash, expired or not (the caller checks expiresAt). */
+  findSession(tokenHash: string): Promise<SessionRecord | null>;
+  /** Moves a session's lastUsedAt and expiresAt (sliding expiry). */
+  touchSession(tokenHash: string, lastUsedAt: number, expiresAt: number): Promise<void>;
+  /** Deletes a session; resolves to the deleted record (null: there was none). */
+  deleteSession(tokenHash: string): Promise<SessionRecord | null>;
+  /** Deletes the user's session with this public id; resolves to the deleted record (null: none of theirs). */
+  deleteSessionById(userId: string, id: string): Promise<SessionRecord | null>;
+  /** The user's sessions that have not expired at `now`, newest first. */
+  listSessions(userId: string, now: number): Promise<SessionRecord[]>;
+  /** Deletes every session that expired before `now`; resolves to how many. */
+  deleteExpiredSessions(now: number): Promise<number>;
+
+  // Documents: access and members
+  getDocAccess(docId: string): Promise<DocAccessRecord | null>;
+  /** Records a new document's owner (a member with role 'owner') and link access. Rejects if it has a record. */
+  createDocAccess(docId: string, ownerId: string, linkAccess: LinkAccess, at: number): Promise<void>;
+  setLinkAccess(docId: string, linkAccess: LinkAccess): Promise<void>;
+  /** Marks the document deleted (the record stays as a tombstone) and removes its members, chat and notifications about it. */
+  markDocDeleted(docId: string, at: number): Promise<void>;
+  getMember(docId: string, userId: string): Promise<MemberRecord | null>;
+  /** Members by role (owner first) then join time. */
+  listMembers(docId: string): Promise<MemberRecord[]>;
+  /** Adds a member or changes their role. */
+  setMember(docId: string, userId: string, role: Role, at: number): Promise<void>;
+  /** Resolves to false when they were not a member. */
+  removeMember(docId: string, userId: string): Promise<boolean>;
+  /** The documents the user is a member of (any role), not deleted ones. */
+  listMemberships(userId: string): Promise<MemberRecord[]>;
+
+  // Conversations (direct and group; a document's chat needs no record: its members are the document's)
+  createConversation(conversation: ConversationRecord, memberIds: readonly string[]): Promise<void>;
+  getConversation(id: string): Promise<ConversationRecord | null>;
+  /** The direct conversation between these two users, if any (order does not matter). */
+  findDirectConversation(userA: string, userB: string): Promise<ConversationRecord | null>;
+  /** Direct and group conversations the user is in. */
+  listConversationsOf(userId: string): Promise<ConversationRecord[]>;
+  /** Every group, for people looking for one to join. */
+  listGroups(): Promise<ConversationRecord[]>;
+  listConversationMembers(conversationId: string): Promise<string[]>;
+  isConversationMember(conversationId: string, userId: string): Promise<boolean>;
+  addConversationMember(conversationId: string, userId: string, at: number): Promise<void>;
+  /** Resolves to false when they were not a member. */
+  removeConversationMember(conversationId: string, userId: string): Promise<boolean>;
+
+  // Messages (any conversation, `doc:<docId>` included)
+  /** Stores a message; resolves to it with its id once committed. */
+  appendMessage(message: Omit<MessageRecord, 'id'>): Promise<MessageRecord>;
+  /** Up to `limit` messages older than `beforeId` (all when null), oldest first; hasMore when older ones remain. */
+  listMessages(conversationId: string, beforeId: number | null, limit: number): Promise<{ messages: MessageRecord[]; hasMore: boolean }>;
+  /** The newest message's time (null: none). */
+  lastMessageAt(conversationId: string): Promise<number | null>;
+  /** Records that the user has read the conversation up to `messageId` (never moves backwards). */
+  markConversationRead(userId: string, conversationId: string, messageId: number): Promise<void>;
+  /** Messages in the conversation after the user's read mark, not counting their own. */
+  unreadCount(userId: string, conversationId: string): Promise<number>;
+
+  // Notifications
+  addNotification(notification: Omit<NotificationRecord, 'id' | 'readAt'>): Promise<NotificationRecord>;
+  /** Newest first, at most `limit`. */
+  listNotifications(userId: string, limit: number): Promise<NotificationRecord[]>;
+  unreadNotificationCount(userId: string): Promise<number>;
+  /** Marks these (all when `ids` is absent) of the user's notifications read at `at`. */
+  markNotificationsRead(userId: string, at: number, ids?: readonly number[]): Promise<void>;
+
+  /** Releases the store. Safe to call twice. */
+  close(): Promise<void>;
+}
