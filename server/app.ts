@@ -7,6 +7,17 @@ import { ClusterBus } from './cluster/clusterBus.js';
 import { RoomRegistry } from './collab/roomRegistry.js';
 import type { Config } from './config.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import type { AccountStore } from './accounts/accountStore.js';
+import { openPostgresAccountStore } from './accounts/postgresAccountStore.js';
+import { openSqliteAccountStore } from './accounts/sqliteAccountStore.js';
+import { accountRoutes } from './api/accountRoutes.js';
+import { installAuth } from './auth/authPlugin.js';
+import { Sessions } from './auth/sessions.js';
+import { DocAccess } from './people/docAccess.js';
+import { Notifications } from './people/notifications.js';
+import { OnlineTracker } from './people/onlineTracker.js';
+import { PeopleEvents } from './people/peopleEvents.js';
+import { registerPeople } from './live/registerPeople.js';
 import type { DocStore } from './store/docStore.js';
 import { openPostgresStore } from './store/postgresStore.js';
 import { openSqliteStore } from './store/sqliteStore.js';
@@ -16,6 +27,12 @@ export interface AppParts {
   store: DocStore;
   registry: RoomRegistry;
   metrics: Metrics;
+  accounts: AccountStore;
+  sessions: Sessions;
+  events: PeopleEvents;
+  online: OnlineTracker;
+  access: DocAccess;
+  notifications: Notifications;
 }
 
 declare module 'fastify' {
@@ -29,17 +46,29 @@ declare module 'fastify' {
  * app. It does not listen. `app.close()` shuts down gracefully: new connections are refused, queued
  * updates committed, sockets closed with 1012, rooms compacted, the store closed. The store is
  * `store` when given (tests), else PostgreSQL when `config.databaseUrl` is set (its schema is
- * created or migrated first; rejects when the database cannot be reached), else SQLite.
+ * created or migrated first; rejects when the database cannot be reached), else SQLite. Accounts,
+ * sessions, access and chat live in the same database (`accounts` when given).
  */
-export async function buildApp(config: Config, store?: DocStore): Promise<FastifyInstance> {
+export async function buildApp(config: Config, store?: DocStore, accountStore?: AccountStore): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
+    trustProxy: config.trustProxy,
   });
   const docStore =
     store ??
     (config.databaseUrl
       ? await openPostgresStore({ connectionString: config.databaseUrl, log: app.log })
       : openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous }));
+  const accounts =
+    accountStore ??
+    (config.databaseUrl
+      ? await openPostgresAccountStore({ connectionString: config.databaseUrl, log: app.log })
+      : openSqliteAccountStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous }));
+  const events = new PeopleEvents();
+  const sessions = new Sessions(accounts, events, config.sessionIdleMs);
+  const online = new OnlineTracker(accounts, app.log);
+  const notifications = new Notifications(accounts, events);
+  const access = new DocAccess(accounts, events, notifications);
   let registry: RoomRegistry | null = null;
   const metrics = createMetrics(() =>
     registry
@@ -72,17 +101,37 @@ export async function buildApp(config: Config, store?: DocStore): Promise<Fastif
     pendingUpdateTimeoutMs: config.pendingUpdateTimeoutMs,
   });
   const rooms = registry;
-  app.decorate('tandem', { store: docStore, registry: rooms, metrics });
+  app.decorate('tandem', { store: docStore, registry: rooms, metrics, accounts, sessions, events, online, access, notifications });
   app.addHook('preClose', async () => {
     await rooms.shutdown();
   });
   app.addHook('onClose', async () => {
+    await accounts.close();
     await docStore.close();
+  });
+  const sessionSweep = setInterval(() => {
+    sessions.sweep().catch((error: unknown) => app.log.warn({ err: error }, 'could not delete expired sessions'));
+  }, 3600_000);
+  sessionSweep.unref();
+  app.addHook('onClose', async () => clearInterval(sessionSweep));
+
+  await installAuth(app, { sessions, allowedOrigins: config.allowedOrigins, sessionIdleMs: config.sessionIdleMs });
+  await app.register(accountRoutes, {
+    accounts,
+    sessions,
+    events,
+    passwordHashCost: config.passwordHashCost,
+    sessionIdleMs: config.sessionIdleMs,
+    loginAttemptsPerMinutePerIp: config.loginAttemptsPerMinutePerIp,
+    loginAttemptsPerMinutePerName: config.loginAttemptsPerMinutePerName,
   });
 
   await app.register(collabRoute, {
     registry: rooms,
     metrics,
+    access,
+    events,
+    online,
     maxFrameBytes: config.maxFrameBytes,
     maxBufferedFrames: config.maxBufferedFrames,
     maxSendBufferBytes: config.maxSendBufferBytes,
@@ -96,8 +145,9 @@ export async function buildApp(config: Config, store?: DocStore): Promise<Fastif
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     allowedOrigins: config.allowedOrigins,
   });
-  await app.register(docsRoutes, { store: docStore, registry: rooms });
-  await app.register(exportRoutes, { store: docStore, registry: rooms });
+  await app.register(docsRoutes, { store: docStore, registry: rooms, accounts, access });
+  await app.register(exportRoutes, { store: docStore, registry: rooms, access });
+  await registerPeople(app, app.tandem, config);
   await app.register(healthRoute, { store: docStore, registry: rooms, metrics });
   if (config.webRoot) await app.register(webRoutes, { root: config.webRoot });
   return app;

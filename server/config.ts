@@ -65,6 +65,18 @@ export interface Config {
    * with nothing lost; 'full' also survives a power cut, at the cost of an fsync per group commit.
    */
   sqliteSynchronous: 'normal' | 'full';
+  /** Trust X-Forwarded-For/-Proto from a reverse proxy (TLS terminated there: Secure cookies, real client IPs). */
+  trustProxy: boolean;
+  /** scrypt cost of new password hashes, as log2 N (OWASP's 17 by default; lower only to speed up tests). */
+  passwordHashCost: number;
+  /** A session ends after this long unused (each use extends it). */
+  sessionIdleMs: number;
+  /** Sign-in and registration attempts per client IP per minute, and per name per minute (then HTTP 429). */
+  loginAttemptsPerMinutePerIp: number;
+  loginAttemptsPerMinutePerName: number;
+  /** Chat messages one user may post per second, and the burst above that (then refused as rate_limited). */
+  chatMessagesPerSecond: number;
+  chatBurst: number;
 }
 
 /** The defaults, for `loadConfig` and for tests that build a config by hand. */
@@ -96,6 +108,13 @@ export const defaultConfig: Config = {
   heartbeatTimeoutMs: 60_000,
   allowedOrigins: [],
   sqliteSynchronous: 'normal',
+  trustProxy: false,
+  passwordHashCost: 17,
+  sessionIdleMs: 30 * 24 * 3600_000,
+  loginAttemptsPerMinutePerIp: 30,
+  loginAttemptsPerMinutePerName: 10,
+  chatMessagesPerSecond: 2,
+  chatBurst: 10,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -134,6 +153,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     heartbeatTimeoutMs: integer(env, 'HEARTBEAT_TIMEOUT_MS', defaultConfig.heartbeatTimeoutMs, 10, 3600_000),
     allowedOrigins: originList(env.ALLOWED_ORIGINS),
     sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', defaultConfig.sqliteSynchronous, ['normal', 'full'] as const),
+    trustProxy: ['true', '1'].includes(oneOf(env, 'TRUST_PROXY', 'false', ['true', 'false', '1', '0'] as const)),
+    passwordHashCost: integer(env, 'PASSWORD_HASH_COST', defaultConfig.passwordHashCost, 12, 20),
+    sessionIdleMs: integer(env, 'SESSION_IDLE_MS', defaultConfig.sessionIdleMs, 60_000, 365 * 24 * 3600_000),
+    loginAttemptsPerMinutePerIp: integer(env, 'LOGIN_ATTEMPTS_PER_MINUTE_PER_IP', defaultConfig.loginAttemptsPerMinutePerIp, 1, 100_000),
+    loginAttemptsPerMinutePerName: integer(env, 'LOGIN_ATTEMPTS_PER_MINUTE_PER_NAME', defaultConfig.loginAttemptsPerMinutePerName, 1, 100_000),
+    chatMessagesPerSecond: integer(env, 'CHAT_MESSAGES_PER_SECOND', defaultConfig.chatMessagesPerSecond, 1, 10_000),
+    chatBurst: integer(env, 'CHAT_BURST', defaultConfig.chatBurst, 1, 100_000),
   };
 }
 

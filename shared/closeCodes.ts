@@ -20,8 +20,14 @@ export const CloseCode = {
   restarting: 1012,
   /** A frame that is not a valid y-websocket message (truncated, unknown type, trailing bytes). */
   badMessage: 4400,
+  /** No valid session: signed out, revoked or expired, or a visitor where the link does not admit visitors. */
+  unauthenticated: 4401,
   /** The connection tried to speak for presence (awareness) it does not own. */
   forbidden: 4403,
+  /** This person has no access to the document (never had, or it was taken away). */
+  noAccess: 4404,
+  /** The document was deleted by its owner. */
+  docDeleted: 4410,
   /** The document's stored state would pass its size cap; the update was not applied. */
   docTooLarge: 4413,
   /** An update Yjs cannot apply, or one whose dependencies the server never received. */
@@ -54,8 +60,14 @@ export function describeCloseCode(code: number): string {
       return 'The server is restarting';
     case CloseCode.badMessage:
       return 'The server refused a malformed message';
+    case CloseCode.unauthenticated:
+      return 'Sign in to open this document';
     case CloseCode.forbidden:
       return 'The server refused an action this window may not take';
+    case CloseCode.noAccess:
+      return 'You do not have access to this document';
+    case CloseCode.docDeleted:
+      return 'This document was deleted';
     case CloseCode.docTooLarge:
       return 'This document has reached its size limit';
     case CloseCode.updateRejected:

@@ -1,5 +1,6 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import type { Role } from './accounts.js';
 import { MessageType } from './protocol.js';
 
 // Codecs of the messages of our own (types 100+), sent only to clients that asked (`?ack=1`).
@@ -51,4 +52,25 @@ export function encodeStorageStatus(failing: boolean): Uint8Array {
 /** Reads the failing flag after the message type has already been read from `decoder`. */
 export function readStorageStatusBody(decoder: decoding.Decoder): boolean {
   return decoding.readVarUint(decoder) === 1;
+}
+
+/** Roles in the order of their codes in the access message. */
+const ROLE_CODES: readonly Role[] = ['viewer', 'editor', 'owner'];
+
+/**
+ * The access message: `[MessageType.access, varUint role]` (0 viewer, 1 editor, 2 owner). Sent when a
+ * connection joins its document and whenever its role changes; a viewer's updates are refused.
+ */
+export function encodeAccess(role: Role): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MessageType.access);
+  encoding.writeVarUint(encoder, ROLE_CODES.indexOf(role));
+  return encoding.toUint8Array(encoder);
+}
+
+/** Reads the role after the message type has already been read from `decoder`. Throws on an unknown code. */
+export function readAccessBody(decoder: decoding.Decoder): Role {
+  const role = ROLE_CODES[decoding.readVarUint(decoder)];
+  if (role === undefined) throw new Error('unknown role code in access message');
+  return role;
 }

@@ -12,7 +12,7 @@ export const MessageType = {
   sync: 0,
   /** y-protocols awareness update (cursors, names, presence). */
   awareness: 1,
-  /** permission denied + reason (server → client only). */
+  /** permission denied + reason (server → client only): sent when a viewer's change is refused. */
   auth: 2,
   /** "send me every awareness state you have". */
   queryAwareness: 3,
@@ -20,6 +20,8 @@ export const MessageType = {
   saved: 100,
   /** Our own: "storage is refusing writes; yours are kept and retried" (1) or "storing again" (0). */
   storageStatus: 101,
+  /** Our own: "your role on this document is now R" (0 viewer, 1 editor, 2 owner); sent on join and on every change. */
+  access: 102,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 

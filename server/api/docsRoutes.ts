@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ApiError, DocDetails, DocList, DocSummary } from '../../shared/api.js';
+import { DEFAULT_LINK_ACCESS, isLinkAccess, isRole } from '../../shared/accounts.js';
+import type { DocAccess as DocAccessBody, DocDetails, DocList, DocSummary, Member, MyDocSummary, PublicUser } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
+import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
+import { requireUser } from '../auth/authPlugin.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
+import { AccessError, type DocAccess } from '../people/docAccess.js';
 import type { DocStore } from '../store/docStore.js';
+import { publicUser } from './accountRoutes.js';
+import { sendApiError } from './apiError.js';
 
 export interface DocsRoutesOptions {
   store: DocStore;
   registry: RoomRegistry;
+  accounts: AccountStore;
+  access: DocAccess;
 }
 
 /** 16 random bytes, base64url: 22 characters, 128 bits, valid as a document id. */
@@ -15,42 +23,192 @@ export function newDocId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-const DEFAULT_LIST_LIMIT = 200;
-const MAX_LIST_LIMIT = 1000;
+const INVALID_ID = 'document ids are 1–64 characters of A–Z a–z 0–9 _ -';
 
-function sendError(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
-  const body: ApiError = { error, message };
-  return reply.code(status).send(body);
+/** Answers an AccessError with its status and code; rethrows anything else. */
+export function sendAccessError(reply: FastifyReply, error: unknown): FastifyReply {
+  if (error instanceof AccessError) return sendApiError(reply, error.status, error.code, error.message);
+  throw error;
 }
 
-/** The document REST API: list, create, describe. */
-export async function docsRoutes(app: FastifyInstance, { store, registry }: DocsRoutesOptions): Promise<void> {
-  app.get<{ Querystring: { limit?: string } }>('/api/docs', async (request, reply) => {
-    const raw = request.query.limit;
-    const limit = raw === undefined ? DEFAULT_LIST_LIMIT : Number(raw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-      return sendError(reply, 400, 'invalid_limit', `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+/**
+ * The document REST API: my list, create (I own it), describe (opening a link that admits me joins
+ * me to the document), who has access, link access, members (share, change role, remove, leave)
+ * and delete. Every route needs a session except describe, which a visitor may call where the link
+ * admits visitors.
+ */
+export async function docsRoutes(app: FastifyInstance, { store, registry, accounts, access }: DocsRoutesOptions): Promise<void> {
+  /** Title of a document: the open room's (newer) or the recorded one. */
+  async function titleOf(docId: string): Promise<string> {
+    return registry.peek(docId)?.title ?? (await store.describe(docId))?.title ?? '';
+  }
+
+  async function userById(id: string): Promise<PublicUser | null> {
+    const user = await accounts.getUser(id);
+    return user ? publicUser(user) : null;
+  }
+
+  async function accessBody(docId: string, myRole: DocAccessBody['myRole']): Promise<DocAccessBody> {
+    const record = await accounts.getDocAccess(docId);
+    const members: Member[] = [];
+    for (const member of await accounts.listMembers(docId)) {
+      const user = await userById(member.userId);
+      if (user) members.push({ user, role: member.role, joinedAt: member.joinedAt });
     }
-    const documents = await store.list(limit);
-    // A document open right now may have a newer title than the one last recorded.
-    const body: DocList = { documents: documents.map((doc) => withLiveTitle(doc, registry)) };
+    return {
+      docId,
+      owner: record?.ownerId ? await userById(record.ownerId) : null,
+      linkAccess: record?.linkAccess ?? 'edit',
+      myRole,
+      members,
+    };
+  }
+
+  app.get('/api/docs', async (request, reply) => {
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
+    const documents: MyDocSummary[] = [];
+    for (const membership of await accounts.listMemberships(auth.user.id)) {
+      const stored = await store.describe(membership.docId);
+      if (stored) documents.push({ ...withLiveTitle(stored, registry), role: membership.role });
+    }
+    documents.sort((a, b) => b.updatedAt - a.updatedAt);
+    const body: DocList = { documents };
     return body;
   });
 
-  app.post('/api/docs', async (_request, reply) => {
-    const created = await store.create(newDocId());
+  app.post('/api/docs', async (request, reply) => {
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
+    const created = await createOwnedDocument(store, access, auth.user);
     return reply.code(201).header('location', `/d/${created.id}`).send(created);
   });
 
   app.get<{ Params: { id: string } }>('/api/docs/:id', async (request, reply) => {
     const { id } = request.params;
-    if (!isValidDocId(id)) return sendError(reply, 400, 'invalid_id', 'document ids are 1–64 characters of A–Z a–z 0–9 _ -');
-    const stored = await store.describe(id);
-    if (!stored) return sendError(reply, 404, 'not_found', `no document ${id}`);
-    const room = registry.peek(id);
-    const body: DocDetails = { ...withLiveTitle(stored, registry), storedBytes: stored.storedBytes, connections: room?.peers.size ?? 0 };
-    return body;
+    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
+    try {
+      const { role, record } = await access.require(id, request.auth?.user ?? null, true);
+      const stored = await store.describe(id);
+      if (!stored) return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
+      const room = registry.peek(id);
+      const body: DocDetails = {
+        ...withLiveTitle(stored, registry),
+        storedBytes: stored.storedBytes,
+        connections: room?.peers.size ?? 0,
+        myRole: role,
+        owner: record?.ownerId ? await userById(record.ownerId) : null,
+        linkAccess: record?.linkAccess ?? 'edit',
+      };
+      return body;
+    } catch (error) {
+      return sendAccessError(reply, error);
+    }
   });
+
+  app.get<{ Params: { id: string } }>('/api/docs/:id/access', async (request, reply) => {
+    const { id } = request.params;
+    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
+    try {
+      const { role } = await access.require(id, request.auth?.user ?? null);
+      return await accessBody(id, role);
+    } catch (error) {
+      return sendAccessError(reply, error);
+    }
+  });
+
+  app.patch<{ Params: { id: string } }>('/api/docs/:id/access', async (request, reply) => {
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
+    const { id } = request.params;
+    const linkAccess = (request.body as { linkAccess?: unknown } | null)?.linkAccess;
+    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
+    if (!isLinkAccess(linkAccess)) return sendApiError(reply, 400, 'bad_request', 'linkAccess must be none, view or edit.');
+    try {
+      await access.setLinkAccess(id, auth.user, linkAccess);
+      request.log.info({ docId: id, linkAccess }, 'link access changed');
+      return await accessBody(id, 'owner');
+    } catch (error) {
+      return sendAccessError(reply, error);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/api/docs/:id/members', async (request, reply) => {
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
+    const { id } = request.params;
+    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
+    const body = (request.body ?? {}) as { userId?: unknown; name?: unknown; role?: unknown };
+    if (!isRole(body.role) || body.role === 'owner') return sendApiError(reply, 400, 'bad_request', 'role must be editor or viewer.');
+    let target: UserRecord | null = null;
+    if (typeof body.userId === 'string' && body.userId.length <= 64) target = await accounts.getUser(body.userId);
+    else if (typeof body.name === 'string' && body.name.length <= 64) target = await accounts.findUserByName(body.name.trim());
+    else return sendApiError(reply, 400, 'bad_request', 'Name the person by userId or name.');
+    if (!target) return sendApiError(reply, 404, 'no_such_user', 'There is nobody with that name.');
+    try {
+      const member = await access.share(id, auth.user, target, body.role, await titleOf(id));
+      request.log.info({ docId: id, userId: target.id, role: member.role }, 'document shared');
+      const answer: Member = { user: publicUser(target), role: member.role, joinedAt: member.joinedAt };
+      return reply.code(201).send(answer);
+    } catch (error) {
+      return sendAccessError(reply, error);
+    }
+  });
+
+  app.patch<{ Params: { id: string; userId: string } }>('/api/docs/:id/members/:userId', async (request, reply) => {
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
+    const { id, userId } = request.params;
+    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
+    const role = (request.body as { role?: unknown } | null)?.role;
+    if (!isRole(role) || role === 'owner') return sendApiError(reply, 400, 'bad_request', 'role must be editor or viewer.');
+    try {
+      const member = await access.changeRole(id, auth.user, userId, role);
+      request.log.info({ docId: id, userId, role }, 'member role changed');
+      const user = await userById(userId);
+      const answer: Member = { user: user ?? { id: userId, name: '' }, role: member.role, joinedAt: member.joinedAt };
+      return answer;
+    } catch (error) {
+      return sendAccessError(reply, error);
+    }
+  });
+
+  app.delete<{ Params: { id: string; userId: string } }>('/api/docs/:id/members/:userId', async (request, reply) => {
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
+    const { id } = request.params;
+    const userId = request.params.userId === 'me' ? auth.user.id : request.params.userId;
+    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
+    try {
+      await access.removeMember(id, auth.user, userId);
+      request.log.info({ docId: id, userId, by: auth.user.id }, userId === auth.user.id ? 'member left' : 'member removed');
+      return reply.code(204).send();
+    } catch (error) {
+      return sendAccessError(reply, error);
+    }
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/docs/:id', async (request, reply) => {
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
+    const { id } = request.params;
+    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
+    try {
+      await access.delete(id, auth.user);
+    } catch (error) {
+      return sendAccessError(reply, error);
+    }
+    await registry.remove(id);
+    request.log.info({ docId: id }, 'document deleted');
+    return reply.code(204).send();
+  });
+}
+
+/** Creates a new, empty document owned by `owner` (anyone with the link can edit it). */
+export async function createOwnedDocument(store: DocStore, access: DocAccess, owner: UserRecord, id = newDocId()): Promise<DocSummary> {
+  const created = await store.create(id);
+  await access.createOwned(id, owner, DEFAULT_LINK_ACCESS);
+  return created;
 }
 
 function withLiveTitle<T extends DocSummary>(doc: T, registry: RoomRegistry): DocSummary {

@@ -1,6 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import * as Y from 'yjs';
-import { type ApiError, type DocSummary, type ExportFormat, MAX_IMPORT_BYTES } from '../../shared/api.js';
+import { type DocSummary, type ExportFormat, MAX_IMPORT_BYTES } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
 import { MAX_LISTED_TITLE_CHARS } from '../../shared/schema.js';
 import type { Room } from '../collab/room.js';
@@ -13,11 +13,15 @@ import {
   markdownToDocument,
 } from '../documentFormats.js';
 import type { DocStore } from '../store/docStore.js';
-import { newDocId } from './docsRoutes.js';
+import { requireUser } from '../auth/authPlugin.js';
+import type { DocAccess } from '../people/docAccess.js';
+import { sendApiError } from './apiError.js';
+import { createOwnedDocument, sendAccessError } from './docsRoutes.js';
 
 export interface ExportRoutesOptions {
   store: DocStore;
   registry: RoomRegistry;
+  access: DocAccess;
 }
 
 /**
@@ -33,11 +37,6 @@ const FORMATS: Record<ExportFormat, { contentType: string; extension: string; re
 
 function isFormat(value: string): value is ExportFormat {
   return Object.hasOwn(FORMATS, value);
-}
-
-function sendError(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
-  const body: ApiError = { error, message };
-  return reply.code(status).send(body);
 }
 
 /** The committed state of a document, or why there is none to read. */
@@ -56,7 +55,7 @@ type Snapshot = { ok: true; title: string; body: string } | { ok: false; status:
  *
  * Every error answer is an ApiError.
  */
-export async function exportRoutes(app: FastifyInstance, { store, registry }: ExportRoutesOptions): Promise<void> {
+export async function exportRoutes(app: FastifyInstance, { store, registry, access }: ExportRoutesOptions): Promise<void> {
   // Fastify parses text/plain already; Markdown is text too. Both as UTF-8 strings.
   app.addContentTypeParser('text/markdown', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
@@ -64,28 +63,33 @@ export async function exportRoutes(app: FastifyInstance, { store, registry }: Ex
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status === 413) {
-      return sendError(reply, 413, 'too_large', `imports are limited to ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB of Markdown`);
+      return sendApiError(reply, 413, 'too_large', `imports are limited to ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB of Markdown`);
     }
     if (status === 415) {
-      return sendError(reply, 415, 'unsupported_media_type', 'send the Markdown as text/markdown or text/plain');
+      return sendApiError(reply, 415, 'unsupported_media_type', 'send the Markdown as text/markdown or text/plain');
     }
-    if (status >= 400 && status < 500) return sendError(reply, status, 'bad_request', error.message);
+    if (status >= 400 && status < 500) return sendApiError(reply, status, 'bad_request', error.message);
     request.log.error({ err: error }, 'export/import failed');
-    return sendError(reply, 500, 'internal', 'the server could not complete this request');
+    return sendApiError(reply, 500, 'internal', 'the server could not complete this request');
   });
 
   app.get<{ Params: { id: string }; Querystring: { format?: string } }>('/api/docs/:id/export', async (request, reply) => {
     const { id } = request.params;
     const format = request.query.format ?? 'md';
-    if (!isValidDocId(id)) return sendError(reply, 400, 'invalid_id', 'document ids are 1–64 characters of A–Z a–z 0–9 _ -');
-    if (!isFormat(format)) return sendError(reply, 400, 'invalid_format', `format must be md or html, got ${JSON.stringify(format)}`);
-    if ((await store.describe(id)) === null) return sendError(reply, 404, 'not_found', `no document ${id}`);
+    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', 'document ids are 1–64 characters of A–Z a–z 0–9 _ -');
+    if (!isFormat(format)) return sendApiError(reply, 400, 'invalid_format', `format must be md or html, got ${JSON.stringify(format)}`);
+    try {
+      await access.require(id, request.auth?.user ?? null);
+    } catch (error) {
+      return sendAccessError(reply, error);
+    }
+    if ((await store.describe(id)) === null) return sendApiError(reply, 404, 'not_found', `no document ${id}`);
 
     const { render, contentType, extension } = FORMATS[format];
     const snapshot = await readDocument(id, (doc) => ({ title: documentTitle(doc), body: render(doc) }));
     if (!snapshot.ok) {
       if (snapshot.status >= 500) request.log.error({ docId: id, reason: snapshot.message }, 'export failed');
-      return sendError(reply, snapshot.status, snapshot.error, snapshot.message);
+      return sendApiError(reply, snapshot.status, snapshot.error, snapshot.message);
     }
     const { ascii, unicode } = downloadFileName(snapshot.title, id);
     return reply
@@ -102,11 +106,13 @@ export async function exportRoutes(app: FastifyInstance, { store, registry }: Ex
   app.post('/api/docs/import', { bodyLimit: MAX_IMPORT_BYTES }, async (request, reply) => {
     // Fastify parsed any other type it knows (JSON) into something that is not text.
     if (typeof request.body !== 'string') {
-      return sendError(reply, 415, 'unsupported_media_type', 'send the Markdown as text/markdown or text/plain');
+      return sendApiError(reply, 415, 'unsupported_media_type', 'send the Markdown as text/markdown or text/plain');
     }
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
     const { update, title } = markdownToDocument(request.body);
-    const id = newDocId();
-    const created = await store.create(id);
+    const created = await createOwnedDocument(store, access, auth.user);
+    const id = created.id;
     // The id is new and random, so no room can hold this document yet: writing to the store
     // directly cannot race a room's own writes.
     await store.appendBatch([{ docId: id, update }]);

@@ -41,6 +41,8 @@ export function parseClientFrame(frame: Uint8Array): ClientFrame {
         break;
       case MessageType.auth:
       case MessageType.saved:
+      case MessageType.storageStatus:
+      case MessageType.access:
         throw new ProtocolError(CloseCode.badMessage, `message type ${type} is sent by the server only`);
       default:
         throw new ProtocolError(CloseCode.badMessage, `unknown message type ${type}`);

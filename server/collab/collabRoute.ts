@@ -1,17 +1,25 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiError } from '../../shared/api.js';
+import { roleFromLink } from '../../shared/accounts.js';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { isValidDocId } from '../../shared/docId.js';
 import { ACK_QUERY_PARAM, COLLAB_PATH } from '../../shared/protocol.js';
+import { originAllowed } from '../auth/origin.js';
 import type { Metrics } from '../metrics.js';
+import type { DocAccess, AccessResult } from '../people/docAccess.js';
+import type { OnlineTracker } from '../people/onlineTracker.js';
+import type { PeopleEvents } from '../people/peopleEvents.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import type { RoomRegistry } from './roomRegistry.js';
-import { TokenBucket } from './tokenBucket.js';
+import { KeyedTokenBuckets } from '../tokenBucket.js';
 
 export interface CollabRouteOptions extends ConnectionLimits {
   registry: RoomRegistry;
   metrics: Metrics;
+  access: DocAccess;
+  events: PeopleEvents;
+  online: OnlineTracker;
   maxFrameBytes: number;
   connectionsPerSecondPerIp: number;
   connectionBurstPerIp: number;
@@ -25,14 +33,17 @@ const MAX_FRAGMENTS = 1024;
 
 /**
  * `GET /collab/:docId` — the y-websocket endpoint. Before the upgrade: the Origin must be this
- * server's own or an allowed one (else 403), and the client IP within its connection rate (else
- * 429). After it, a bad request is closed with a named code, so a browser can show why (a refused
- * upgrade is an opaque 1006 to it). Every connection is pinged; a silent one is dropped.
+ * server's own or an allowed one (else 403: cross-site WebSocket hijacking, since the browser sends
+ * the session cookie with any page's upgrade), the client IP within its connection rate (else 429),
+ * and the person's access to the document is resolved from the session cookie. After it, a refused
+ * request is closed with a named code (4401 sign in, 4404 no access, 4410 deleted, 1008 bad id), so
+ * a browser can show why (a refused upgrade is an opaque 1006 to it). Every connection is pinged; a
+ * silent one is dropped. Access changes reach open connections at once (see PeopleEvents).
  */
 export async function collabRoute(app: FastifyInstance, options: CollabRouteOptions): Promise<void> {
   const { registry, metrics } = options;
   const connections = new Set<Connection>();
-  const ipBuckets = new Map<string, TokenBucket>();
+  const ipBuckets = new KeyedTokenBuckets(options.connectionsPerSecondPerIp, options.connectionBurstPerIp);
 
   await app.register(websocket, {
     options: { maxPayload: options.maxFrameBytes, maxFragments: MAX_FRAGMENTS } as Record<string, unknown>,
@@ -50,7 +61,7 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
     for (const connection of connections) {
       if (!connection.heartbeat(options.heartbeatTimeoutMs)) connections.delete(connection);
     }
-    for (const [ip, bucket] of ipBuckets) if (bucket.isFull) ipBuckets.delete(ip);
+    ipBuckets.sweep();
   }, options.heartbeatIntervalMs);
   heartbeat.unref();
   app.addHook('onClose', async () => clearInterval(heartbeat));
@@ -62,6 +73,10 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
     return reply.code(status).send(body);
   }
 
+  /** Access resolved before the upgrade, for the handler (which must not await). */
+  const resolved = new WeakMap<FastifyRequest, AccessResult | 'session_ended'>();
+  watchAccessChanges(options.events, connections);
+
   app.get<{ Params: { docId: string }; Querystring: Record<string, string | undefined> }>(
     `${COLLAB_PATH}/:docId`,
     {
@@ -70,14 +85,13 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
         if (!originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
           return refuse(reply, request, 403, 'origin_not_allowed', 'pages from this origin may not open documents here');
         }
-        let bucket = ipBuckets.get(request.ip);
-        if (!bucket) {
-          bucket = new TokenBucket(options.connectionsPerSecondPerIp, options.connectionBurstPerIp);
-          ipBuckets.set(request.ip, bucket);
-        }
-        if (!bucket.take()) {
+        if (!ipBuckets.take(request.ip)) {
           return refuse(reply, request, 429, 'too_many_connections', 'too many new connections from this address; retry shortly');
         }
+        const { docId } = request.params as { docId: string };
+        if (!isValidDocId(docId)) return;
+        // A signed-in person the link admits joins the document here (it appears in their list).
+        resolved.set(request, request.sessionStale ? 'session_ended' : await options.access.resolve(docId, request.auth?.user ?? null, true));
       },
     },
     (socket, request) => {
@@ -88,11 +102,23 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
         socket.close(CloseCode.policy, 'invalid document id');
         return;
       }
+      const access = resolved.get(request) ?? { refused: 'no_access' as const };
+      if (access === 'session_ended' || 'refused' in access) {
+        const [code, reason] = refusalClose(access === 'session_ended' ? 'session_ended' : access.refused);
+        request.log.warn({ docId, code, userId: request.auth?.user.id }, `refused websocket: ${reason}`);
+        metrics.upgradesRefused.inc({ reason: access === 'session_ended' ? 'session_ended' : access.refused });
+        socket.close(code, reason);
+        return;
+      }
       const ack = request.query[ACK_QUERY_PARAM];
+      const auth = request.auth;
+      const viewer = { userId: auth?.user.id ?? null, name: auth?.user.name ?? null, sessionHash: auth?.session.tokenHash ?? null };
       // request.log carries the request id, which names this connection on every line; the
       // connection adds the document id when it first logs.
-      const connection = new Connection(socket, docId, ack === '1' || ack === 'true', request.log, metrics, options);
+      const connection = new Connection(socket, docId, viewer, access.role, ack === '1' || ack === 'true', request.log, metrics, options);
       connections.add(connection);
+      const userId = viewer.userId;
+      if (userId !== null) options.online.connected(userId);
       // @fastify/websocket's own error listener keeps Fastify's request and reply (and Node's
       // request/response) alive as long as the socket; idle connections are cheaper without them.
       socket.removeAllListeners('error');
@@ -103,22 +129,48 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
       socket.on('close', () => {
         connections.delete(connection);
         connection.onSocketClosed();
+        if (userId !== null) options.online.disconnected(userId);
       });
       void registry.connect(connection);
     },
   );
 }
 
-/**
- * Whether a browser page from `origin` may connect: no Origin header (not a browser), the server's
- * own host, or an allowed origin.
- */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
-  if (origin === undefined) return true;
-  if (allowed.includes(origin)) return true;
-  try {
-    return host !== undefined && new URL(origin).host === host;
-  } catch {
-    return false;
+/** The close code and reason for a refused connection. */
+function refusalClose(refusal: AccessResult extends infer R ? (R extends { refused: infer F } ? F : never) | 'session_ended' : never): [number, string] {
+  switch (refusal) {
+    case 'session_ended':
+      return [CloseCode.unauthenticated, 'your session has ended; sign in again'];
+    case 'sign_in_required':
+      return [CloseCode.unauthenticated, 'sign in to open this document'];
+    case 'no_access':
+      return [CloseCode.noAccess, 'no such document, or you do not have access to it'];
+    case 'deleted':
+      return [CloseCode.docDeleted, 'this document was deleted'];
   }
+}
+
+/** Applies access changes to open connections the moment they are committed. */
+function watchAccessChanges(events: PeopleEvents, connections: Set<Connection>): void {
+  const each = (filter: (connection: Connection) => boolean, act: (connection: Connection) => void) => {
+    for (const connection of [...connections]) if (filter(connection)) act(connection);
+  };
+  events.on('sessionEnded', (session) =>
+    each((c) => c.viewer.sessionHash === session.tokenHash, (c) => c.close(CloseCode.unauthenticated, 'your session has ended; sign in again')),
+  );
+  events.on('memberChanged', (docId, userId, role) =>
+    each(
+      (c) => c.docId === docId && c.viewer.userId === userId,
+      (c) => (role === null ? c.close(CloseCode.noAccess, 'your access to this document was removed') : c.setRole(role)),
+    ),
+  );
+  events.on('linkAccessChanged', (docId, linkAccess) => {
+    const role = roleFromLink(linkAccess);
+    // Visitors hold their role through the link alone; members keep theirs.
+    each(
+      (c) => c.docId === docId && c.viewer.userId === null,
+      (c) => (role === null ? c.close(CloseCode.unauthenticated, 'this document is no longer open to visitors; sign in') : c.setRole(role)),
+    );
+  });
+  events.on('docDeleted', (docId) => each((c) => c.docId === docId, (c) => c.close(CloseCode.docDeleted, 'this document was deleted')));
 }

@@ -2,12 +2,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { isUpdateBearingFrame } from '../../shared/protocol.js';
-import { encodeSavedAck, encodeStorageStatus } from '../../shared/ownMessages.js';
+import { canEdit, type Role } from '../../shared/accounts.js';
+import { encodeAccess, encodeSavedAck, encodeStorageStatus } from '../../shared/ownMessages.js';
 import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
+import { encodePermissionDenied } from './frames.js';
 import type { Room } from './room.js';
 import type { Peer } from './roomContracts.js';
-import { TokenBucket } from './tokenBucket.js';
+import type { PresenceUser } from './roomPresence.js';
+import { TokenBucket } from '../tokenBucket.js';
 
 /** Per-connection limits. */
 export interface ConnectionLimits {
@@ -21,6 +24,16 @@ export interface ConnectionLimits {
   /** Every other frame (awareness, sync step1, queries) per second, and the burst. */
   awarenessPerSecond: number;
   awarenessBurst: number;
+}
+
+/** Who is on the other end of a connection, as its session (or its absence) says. */
+export interface Viewer {
+  /** The signed-in user, or null for a visitor. */
+  userId: string | null;
+  /** The account name, or null for a visitor. */
+  name: string | null;
+  /** The hash of the session the connection was opened with (null: a visitor). */
+  sessionHash: string | null;
 }
 
 /** A close reason may be at most 123 bytes of UTF-8 (RFC 6455); ws throws on a longer one. */
@@ -53,15 +66,21 @@ export class Connection implements Peer {
   private readonly updateBucket: TokenBucket;
   private readonly otherBucket: TokenBucket;
 
+  readonly presenceUser: PresenceUser;
+
   constructor(
     private readonly socket: WebSocket,
     readonly docId: string,
+    readonly viewer: Viewer,
+    /** The connection's role on the document; changes with setRole. */
+    private role: Role,
     private readonly ackEnabled: boolean,
     /** The request's logger (it names the connection); lines get the document id too (see `log`). */
     private readonly requestLog: FastifyBaseLogger,
     private readonly metrics: Metrics,
     private readonly limits: ConnectionLimits,
   ) {
+    this.presenceUser = viewer.userId !== null && viewer.name !== null ? { userId: viewer.userId, name: viewer.name } : { guest: true };
     this.updateBucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
     this.otherBucket = new TokenBucket(limits.awarenessPerSecond, limits.awarenessBurst);
   }
@@ -118,10 +137,35 @@ export class Connection implements Peer {
     this.lastSeenAt = Date.now();
   }
 
+  get mayEdit(): boolean {
+    return canEdit(this.role);
+  }
+
+  get currentRole(): Role {
+    return this.role;
+  }
+
+  /** The person's role changed while connected: from now on it rules, and the client is told. */
+  setRole(role: Role): void {
+    if (role === this.role) return;
+    const couldEdit = this.mayEdit;
+    this.role = role;
+    this.log.info({ role }, 'role changed while connected');
+    if (this.ackEnabled && this.room) this.send(encodeAccess(role));
+    if (!couldEdit && this.mayEdit) this.room?.askForMissing(this);
+  }
+
+  refuseEdit(): void {
+    this.log.warn({ userId: this.viewer.userId, role: this.role }, 'refused a change from a connection that may only view');
+    this.metrics.framesRefused.inc({ reason: 'readOnly' });
+    this.send(encodePermissionDenied('read-only: you may view this document but not change it'));
+  }
+
   /** The room is ready: join it and replay what arrived meanwhile. */
   attach(room: Room): void {
     if (this.closed) return;
     this.room = room;
+    if (this.ackEnabled) this.send(encodeAccess(this.role));
     room.join(this);
     const early = this.buffered;
     this.buffered = [];

@@ -31,3 +31,12 @@ function encodeSync(step: SyncStep, payload: Uint8Array): Uint8Array {
   encoding.writeVarUint8Array(encoder, payload);
   return encoding.toUint8Array(encoder);
 }
+
+/** `[auth, permissionDenied, reason]` (y-protocols/auth): the server refused something the client did. */
+export function encodePermissionDenied(reason: string): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MessageType.auth);
+  encoding.writeVarUint(encoder, 0);
+  encoding.writeVarString(encoder, reason);
+  return encoding.toUint8Array(encoder);
+}

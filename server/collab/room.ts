@@ -117,10 +117,19 @@ export class Room implements CommitListener, ReplicaHost {
   /** Adds a peer and starts the sync: our step1 once settled, and everyone's presence. */
   join(peer: Peer): void {
     this.peers.add(peer);
-    this.gate.whenSettled(() => peer.send(encodeSyncStep1(Y.encodeStateVector(this.doc))));
+    this.askForMissing(peer);
     const everyone = this.presence.everyone();
     if (everyone) peer.send(everyone);
     if (this.storageFailing) peer.notifyStorage(true);
+  }
+
+  /**
+   * Sends the peer a sync step1, so it answers with whatever it holds that the document lacks: on
+   * joining, and when a viewer may edit again (what it kept of refused edits would otherwise leave
+   * its later updates waiting on changes the server never stored).
+   */
+  askForMissing(peer: Peer): void {
+    this.gate.whenSettled(() => peer.send(encodeSyncStep1(Y.encodeStateVector(this.doc))));
   }
 
   /** Removes a peer and its presence (broadcast to the rest). Safe to call twice. */
@@ -160,6 +169,7 @@ export class Room implements CommitListener, ReplicaHost {
       }
       case 'syncUpdate':
       case 'syncStep2': {
+        if (!peer.mayEdit) return this.receiveFromViewer(peer, message.update);
         // While someone waits for the doc to settle (to be shown what is committed), new updates wait
         // too, so a steady stream of edits cannot keep that moment from coming (a remote store commits
         // slowly enough for that to matter).
@@ -168,19 +178,39 @@ export class Room implements CommitListener, ReplicaHost {
         if (held === 'full') throw new ProtocolError(CloseCode.storageFailed, 'too many updates wait for the document to settle');
         return this.receiveUpdate(peer, message.update, message.kind === 'syncUpdate' ? frame : null);
       }
-      case 'awareness':
+      case 'awareness': {
+        const applied = this.presence.receive(peer, message.update);
         // Not applied (an id another process still holds): dropped; the client repeats its presence.
-        if (!this.presence.receive(peer, message.update)) return;
+        if (applied === null) return;
         // To everyone, the sender too: y-websocket clients count their own echo as a sign of life.
-        this.broadcast(frame, null);
-        this.deps.cluster?.publishAwareness(this.docId, message.update);
+        this.broadcast(applied === message.update ? frame : encodeAwarenessFrame(applied), null);
+        this.deps.cluster?.publishAwareness(this.docId, applied);
         return;
+      }
       case 'queryAwareness': {
         const everyone = this.presence.everyone();
         if (everyone) peer.send(everyone);
         return;
       }
     }
+  }
+
+  /**
+   * An update from a connection that may only view. Its client still answers the server's step1
+   * with what it holds, which is normally nothing the document lacks: such an update changes nothing
+   * and passes quietly. Anything else is refused: never applied, stored or relayed; the client is
+   * told (permission denied). Either way the frame counts as done for the saved acknowledgement.
+   */
+  private receiveFromViewer(peer: Peer, update: Uint8Array): void {
+    let changesNothing: boolean;
+    try {
+      changesNothing = Y.snapshotContainsUpdate(Y.snapshot(this.doc), update);
+    } catch {
+      throw new ProtocolError(CloseCode.badMessage, 'malformed update');
+    }
+    if (!changesNothing) peer.refuseEdit();
+    peer.frameCommitted(peer.takeFrameNumber());
+    peer.flushAck();
   }
 
   /** `frame`: the client's sync update frame carrying `update`, relayed as it came if it applies whole. */

@@ -24,6 +24,10 @@ export interface Peer extends PresenceOwner {
   flushAck(): void;
   /** Tells the peer (if it asked for our messages) that storage is failing, or working again. */
   notifyStorage(failing: boolean): void;
+  /** Whether the peer may change the document (its role is owner or editor); a viewer's updates are refused. */
+  readonly mayEdit: boolean;
+  /** Tells the peer a change of theirs was refused because they may only view (and logs it). */
+  refuseEdit(): void;
   /** Refuses the peer for an error raised while handling one of its frames (a ProtocolError's code, else 1011). */
   fail(error: unknown): void;
 }

@@ -1,3 +1,4 @@
+import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
@@ -10,7 +11,15 @@ export interface PresenceOwner {
   readonly awarenessIds: Set<number>;
   /** True for another server process (its connections' presence arrives through the cluster bus). */
   readonly remote?: boolean;
+  /**
+   * Who the server knows the connection to be, written into its presence (`user.userId` and
+   * `user.name` for a signed-in person, `user.guest` for a visitor) so no one can show up under
+   * someone else's name. Absent: the state is relayed as sent (another process already stamped it).
+   */
+  readonly presenceUser?: PresenceUser;
 }
+
+export type PresenceUser = { userId: string; name: string } | { guest: true };
 
 /**
  * A room's presence (y-protocols awareness), with every awareness client id bound to the connection
@@ -29,7 +38,8 @@ export class RoomPresence {
   }
 
   /**
-   * Validates and applies an awareness update from `owner`. Returns false, applying nothing, when it
+   * Validates and applies an awareness update from `owner`, stamped with the owner's presenceUser.
+   * Returns the update as applied (to relay: `update` itself unless it was stamped), or null, applying nothing, when it
    * names an id another process speaks for (or a remote update names a local connection's id): after
    * a process dies its clients reconnect elsewhere with the same ids, and their presence is taken
    * once the dead process is forgotten. Throws ProtocolError: badMessage for a malformed update,
@@ -38,13 +48,18 @@ export class RoomPresence {
    * y-websocket clients echo every awareness change they receive, so an update routinely names
    * other connections' ids with clocks the server already has; those entries change nothing and pass.
    */
-  receive(owner: PresenceOwner, update: Uint8Array): boolean {
+  receive(owner: PresenceOwner, update: Uint8Array): Uint8Array | null {
     const changes = parseAwarenessUpdate(update).filter((entry) => this.wouldChange(entry));
     for (const { clientId } of changes) {
       const current = this.owners.get(clientId);
       if (current === undefined || current === owner) continue;
-      if (current.remote || owner.remote) return false;
+      if (current.remote || owner.remote) return null;
       throw new ProtocolError(CloseCode.forbidden, `awareness client ${clientId} belongs to another connection`);
+    }
+    if (owner.presenceUser && changes.some((entry) => entry.state !== null && !carriesUser(entry.state, owner.presenceUser!))) {
+      // Rare (our web app sends the right user): only the entries that change anything, stamped.
+      const user = owner.presenceUser;
+      update = encodeAwarenessEntries(changes.map((entry) => (entry.state === null ? entry : { ...entry, state: withUser(entry.state, user) })));
     }
     for (const { clientId, state } of changes) {
       if (state === null) {
@@ -57,7 +72,7 @@ export class RoomPresence {
       owner.awarenessIds.add(clientId);
     }
     awarenessProtocol.applyAwarenessUpdate(this.awareness, update, owner);
-    return true;
+    return update;
   }
 
   /**
@@ -85,7 +100,7 @@ export class RoomPresence {
       this.processes.set(processId, owner);
     }
     try {
-      return this.receive(owner, update);
+      return this.receive(owner, update) !== null;
     } catch {
       return false;
     }
@@ -119,4 +134,33 @@ export class RoomPresence {
   private frame(ids: number[]): Uint8Array {
     return encodeAwarenessFrame(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids));
   }
+}
+
+/** Whether an awareness state's `user` already says exactly who the server knows the owner to be. */
+function carriesUser(state: unknown, who: PresenceUser): boolean {
+  const user = (state as { user?: unknown } | null)?.user;
+  if (typeof user !== 'object' || user === null) return false;
+  const { userId, name, guest } = user as Record<string, unknown>;
+  return 'guest' in who ? guest === true && userId === undefined : guest === undefined && userId === who.userId && name === who.name;
+}
+
+/** The state with its `user` made to say who the server knows the owner to be (colour and the rest kept). */
+function withUser(state: unknown, who: PresenceUser): Record<string, unknown> {
+  const base = typeof state === 'object' && state !== null && !Array.isArray(state) ? (state as Record<string, unknown>) : {};
+  const sent = typeof base.user === 'object' && base.user !== null && !Array.isArray(base.user) ? (base.user as Record<string, unknown>) : {};
+  const { userId: _id, guest: _guest, ...rest } = sent;
+  const user = 'guest' in who ? { ...rest, name: typeof rest.name === 'string' && rest.name !== '' ? rest.name : 'Guest', guest: true } : { ...rest, name: who.name, userId: who.userId };
+  return { ...base, user };
+}
+
+/** Encodes awareness entries as y-protocols does (count, then clientID, clock, JSON state each). */
+function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const { clientId, clock, state } of entries) {
+    encoding.writeVarUint(encoder, clientId);
+    encoding.writeVarUint(encoder, clock);
+    encoding.writeVarString(encoder, JSON.stringify(state));
+  }
+  return encoding.toUint8Array(encoder);
 }

@@ -196,6 +196,26 @@ export class RoomRegistry {
     }
   }
 
+  /**
+   * Deletes a document: closes its connections with 4410, lets what they sent commit, drops the room
+   * and removes the document from the store. The caller has already made sure no new connection is
+   * let in (the access record is a tombstone by now).
+   */
+  async remove(docId: string): Promise<void> {
+    await this.loading.get(docId)?.catch(() => undefined);
+    await this.unloading.get(docId);
+    const room = this.rooms.get(docId);
+    if (room) {
+      room.closePeers(CloseCode.docDeleted, 'this document was deleted');
+      try {
+        await room.settled();
+      } finally {
+        this.drop(room);
+      }
+    }
+    await this.options.store.delete(docId);
+  }
+
   /** Cluster: Redis is (again) reachable; every open room reads what it may have missed. */
   repairAll(): void {
     for (const room of this.rooms.values()) {

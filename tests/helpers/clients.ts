@@ -17,11 +17,11 @@ export interface TestClient {
 export function connectClient(
   collabUrl: string,
   docId: string,
-  options: { params?: Record<string, string>; doc?: Y.Doc; connect?: boolean } = {},
+  options: { params?: Record<string, string>; doc?: Y.Doc; connect?: boolean; cookie?: string } = {},
 ): TestClient {
   const doc = options.doc ?? new Y.Doc();
   const provider = new WebsocketProvider(collabUrl, docId, doc, {
-    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: (options.cookie ? withHeaders({ cookie: options.cookie }) : WebSocket) as unknown as typeof globalThis.WebSocket,
     params: options.params ?? {},
     disableBc: true,
     connect: options.connect ?? true,
@@ -35,6 +35,15 @@ export function connectClient(
   };
   onTestFinished(destroy);
   return { doc, provider, destroy };
+}
+
+/** `ws`'s WebSocket sending these headers with every upgrade (e.g. a session cookie, an Origin). */
+export function withHeaders(headers: Record<string, string>): typeof WebSocket {
+  return class extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols, { headers });
+    }
+  } as typeof WebSocket;
 }
 
 /** Resolves once the client has completed its first sync with the server. */

@@ -4,8 +4,8 @@ import { onTestFinished } from 'vitest';
 import { DATABASE_FILE } from '../../server/store/sqliteStore.js';
 
 /** A read-only view of a data directory's SQLite file, closed when the test finishes. */
-export function openDatabase(dataDir: string): Database.Database {
-  const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
+export function openDatabase(dataDir: string, options: { writable?: boolean } = {}): Database.Database {
+  const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: !options.writable });
   onTestFinished(() => {
     db.close();
   });

@@ -14,8 +14,8 @@ export interface RawSocket {
  * A bare `ws` socket for sending frames a stock client never would. Resolves once open;
  * terminated when the test finishes.
  */
-export async function openRawSocket(url: string): Promise<RawSocket> {
-  const ws = new WebSocket(url);
+export async function openRawSocket(url: string, headers: Record<string, string> = {}): Promise<RawSocket> {
+  const ws = new WebSocket(url, { headers });
   const frames: Uint8Array[] = [];
   ws.on('message', (data, isBinary) => {
     if (isBinary) frames.push(new Uint8Array(data as Buffer));

@@ -3,7 +3,9 @@ import * as Y from 'yjs';
 import type { ApiError, DocList, DocSummary } from '../../shared/api.js';
 import { DOC_ID_PATTERN } from '../../shared/docId.js';
 import { BODY_FRAGMENT, TITLE_TEXT } from '../../shared/schema.js';
+import type { Config } from '../../server/config.js';
 import { connectClient, whenSynced } from '../helpers/clients.js';
+import { registerUser } from '../helpers/accounts.js';
 import { startServer, type TestServer } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -45,8 +47,22 @@ function normalize(markdown: string): string {
     .trim();
 }
 
+/** The session cookie of the user each test server's documents are made by (see start). */
+const cookies = new WeakMap<TestServer, string>();
+
+/** A server with a signed-in user: importing and creating need an account. */
+async function start(overrides: Partial<Config> = {}): Promise<TestServer> {
+  const server = await startServer({ passwordHashCost: 12, ...overrides });
+  cookies.set(server, (await registerUser(server)).cookie);
+  return server;
+}
+
+function asUser(server: TestServer, headers: Record<string, string> = {}): Record<string, string> {
+  return { ...headers, cookie: cookies.get(server) ?? '' };
+}
+
 async function importMarkdown(server: TestServer, markdown: string, contentType = 'text/markdown; charset=utf-8'): Promise<Response> {
-  return fetch(`${server.httpUrl}/api/docs/import`, { method: 'POST', headers: { 'content-type': contentType }, body: markdown });
+  return fetch(`${server.httpUrl}/api/docs/import`, { method: 'POST', headers: asUser(server, { 'content-type': contentType }), body: markdown });
 }
 
 async function exportDoc(server: TestServer, id: string, format = 'md'): Promise<Response> {
@@ -73,7 +89,7 @@ function appendBlock(doc: Y.Doc, nodeName: string, runs: Array<[string, Record<s
 
 describe('export and import', () => {
   it('Markdown in → document → Markdown out keeps headings, lists, marks, links, code and quotes', async () => {
-    const server = await startServer();
+    const server = await start();
     const response = await importMarkdown(server, SAMPLE);
     expect(response.status).toBe(201);
     const created = (await response.json()) as DocSummary;
@@ -95,7 +111,7 @@ describe('export and import', () => {
     expect(client.doc.getText(TITLE_TEXT).toString()).toBe('Release plan');
     expect(client.doc.getXmlFragment(BODY_FRAGMENT).toString()).toContain('<strong>on time</strong>');
     expect(normalize(await exportText(server, created.id))).toBe(normalize(markdown));
-    const list = (await (await fetch(`${server.httpUrl}/api/docs`)).json()) as DocList;
+    const list = (await (await fetch(`${server.httpUrl}/api/docs`, { headers: asUser(server) })).json()) as DocList;
     expect(list.documents.find((d) => d.id === created.id)?.title).toBe('Release plan');
 
     const html = await exportText(server, created.id, 'html');
@@ -106,8 +122,8 @@ describe('export and import', () => {
   });
 
   it('exports what a live client typed, from the open room and from storage after it unloads', async () => {
-    const server = await startServer({ compactAfterUpdates: 3 });
-    const id = (await ((await fetch(`${server.httpUrl}/api/docs`, { method: 'POST' })).json() as Promise<DocSummary>)).id;
+    const server = await start({ compactAfterUpdates: 3 });
+    const id = (await ((await fetch(`${server.httpUrl}/api/docs`, { method: 'POST', headers: asUser(server) })).json() as Promise<DocSummary>)).id;
     const client = connectClient(server.collabUrl, id);
     await whenSynced(client);
     client.doc.getText(TITLE_TEXT).insert(0, 'Standup: Tuesday');
@@ -141,7 +157,7 @@ describe('export and import', () => {
   });
 
   it('answers bad requests with ApiError bodies: invalid id, unknown format, unknown document, too large, wrong type', async () => {
-    const server = await startServer();
+    const server = await start();
     const created = (await (await importMarkdown(server, 'hello\n', 'text/plain')).json()) as DocSummary;
     expect(created.title).toBe('');
     expect(normalize(await exportText(server, created.id))).toBe('hello');
@@ -162,7 +178,7 @@ describe('export and import', () => {
       expect(typeof body.message).toBe('string');
     }
     // Refused imports created nothing.
-    const list = (await (await fetch(`${server.httpUrl}/api/docs`)).json()) as DocList;
+    const list = (await (await fetch(`${server.httpUrl}/api/docs`, { headers: asUser(server) })).json()) as DocList;
     expect(list.documents.map((d) => d.id)).toEqual([created.id]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeClusterMessage, encodeClusterMessage, type ClusterMessage } from '../../server/cluster/clusterMessage.js';
 import { SettleGate } from '../../server/collab/settleGate.js';
-import { TokenBucket } from '../../server/collab/tokenBucket.js';
+import { TokenBucket } from '../../server/tokenBucket.js';
 
 describe('cluster message codec', () => {
   it('round-trips every kind', () => {

@@ -1,0 +1,154 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { passwordProblem, userNameKey, userNameProblem } from '../../shared/accounts.js';
+import type { Credentials, PublicUser, SessionInfo, SessionList } from '../../shared/api.js';
+import { randomBytes } from 'node:crypto';
+import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
+import { clearSessionCookie, requireUser, setSessionCookie } from '../auth/authPlugin.js';
+import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { SESSION_COOKIE, type Sessions } from '../auth/sessions.js';
+import type { PeopleEvents } from '../people/peopleEvents.js';
+import { KeyedTokenBuckets } from '../tokenBucket.js';
+import { sendApiError } from './apiError.js';
+
+export interface AccountRoutesOptions {
+  accounts: AccountStore;
+  sessions: Sessions;
+  events: PeopleEvents;
+  passwordHashCost: number;
+  sessionIdleMs: number;
+  loginAttemptsPerMinutePerIp: number;
+  loginAttemptsPerMinutePerName: number;
+}
+
+export function publicUser(user: UserRecord): PublicUser {
+  return { id: user.id, name: user.name };
+}
+
+/** The credentials in a request body, or null when it is not `{ name: string, password: string }`. */
+function readCredentials(body: unknown): Credentials | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const { name, password } = body as Record<string, unknown>;
+  if (typeof name !== 'string' || typeof password !== 'string') return null;
+  return { name: name.trim(), password };
+}
+
+/**
+ * Accounts and sessions: register, sign in (a new session every time; the one in the old cookie
+ * ends), sign out, who am I, my sessions and revoking one. Attempts to register or sign in are
+ * limited per client IP and per name (HTTP 429 with Retry-After), whether they succeed or not.
+ */
+export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
+  const { accounts, sessions } = options;
+  const perIp = new KeyedTokenBuckets(options.loginAttemptsPerMinutePerIp / 60, options.loginAttemptsPerMinutePerIp);
+  const perName = new KeyedTokenBuckets(options.loginAttemptsPerMinutePerName / 60, options.loginAttemptsPerMinutePerName);
+  const sweep = setInterval(() => {
+    perIp.sweep();
+    perName.sweep();
+  }, 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
+  // Compared against when the name is unknown, so an unknown name takes as long as a wrong password.
+  let decoyHash: Promise<string> | null = null;
+
+  /** Spends an attempt for the IP and the name; answers 429 and returns false when either is used up. */
+  function allowAttempt(request: FastifyRequest, reply: FastifyReply, name: string): boolean {
+    const key = userNameKey(name);
+    const ipOk = perIp.take(request.ip);
+    const nameOk = ipOk && perName.take(key);
+    if (ipOk && nameOk) return true;
+    const waitMs = Math.max(perIp.msUntilToken(request.ip), perName.msUntilToken(key));
+    request.log.warn({ ip: request.ip, name: name.slice(0, 40), limit: ipOk ? 'name' : 'ip' }, 'refused sign-in attempt: rate limit');
+    void sendApiError(reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))), 429, 'too_many_attempts', 'Too many attempts; wait a minute and try again.');
+    return false;
+  }
+
+  /** Ends the session of the request's cookie, if any (sign-in rotates the session). */
+  async function endCookieSession(request: FastifyRequest): Promise<void> {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await sessions.end(token);
+  }
+
+  async function signIn(request: FastifyRequest, reply: FastifyReply, user: UserRecord, status: number): Promise<FastifyReply> {
+    await endCookieSession(request);
+    const { token } = await sessions.start(user.id, request.headers['user-agent']);
+    setSessionCookie(request, reply, token, options.sessionIdleMs);
+    const body: SessionInfo = { user: publicUser(user) };
+    return reply.code(status).send(body);
+  }
+
+  app.post('/api/account', async (request, reply) => {
+    const credentials = readCredentials(request.body);
+    if (credentials === null) return sendApiError(reply, 400, 'bad_request', 'Send a JSON body with a name and a password.');
+    const { name, password } = credentials;
+    const nameProblem = userNameProblem(name);
+    if (nameProblem !== null) return sendApiError(reply, 400, 'invalid_name', nameProblem);
+    const weakness = passwordProblem(password, name);
+    if (weakness !== null) return sendApiError(reply, 400, 'weak_password', weakness);
+    if (!allowAttempt(request, reply, name)) return reply;
+    const passwordHash = await hashPassword(password, options.passwordHashCost);
+    const created = await accounts.createUser({ id: randomBytes(12).toString('base64url'), name, passwordHash, createdAt: Date.now() });
+    if (created === 'taken') return sendApiError(reply, 409, 'name_taken', `The name “${name}” is taken; choose another.`);
+    request.log.info({ userId: created.id }, 'user registered');
+    options.events.emit('userAdded', created);
+    return signIn(request, reply, created, 201);
+  });
+
+  app.post('/api/session', async (request, reply) => {
+    const credentials = readCredentials(request.body);
+    if (credentials === null) return sendApiError(reply, 400, 'bad_request', 'Send a JSON body with a name and a password.');
+    const { name, password } = credentials;
+    if (name.length > 64 || [...password].length > 1024) return sendApiError(reply, 401, 'wrong_credentials', 'Wrong name or password.');
+    if (!allowAttempt(request, reply, name)) return reply;
+    const user = await accounts.findUserByName(name);
+    const ok = user
+      ? await verifyPassword(password, user.passwordHash)
+      : await verifyPassword(password, await (decoyHash ??= hashPassword(randomBytes(16).toString('hex'), options.passwordHashCost))).then(() => false);
+    if (!user || !ok) {
+      request.log.warn({ ip: request.ip, name: name.slice(0, 40) }, 'sign-in refused: wrong name or password');
+      return sendApiError(reply, 401, 'wrong_credentials', 'Wrong name or password.');
+    }
+    request.log.info({ userId: user.id }, 'signed in');
+    return signIn(request, reply, user, 200);
+  });
+
+  app.get('/api/session', async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (request.auth && token) setSessionCookie(request, reply, token, options.sessionIdleMs);
+    else if (request.sessionStale) clearSessionCookie(request, reply);
+    const body: SessionInfo = { user: request.auth ? publicUser(request.auth.user) : null };
+    return body;
+  });
+
+  app.delete('/api/session', async (request, reply) => {
+    await endCookieSession(request);
+    clearSessionCookie(request, reply);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/sessions', async (request, reply) => {
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
+    const list = await sessions.list(auth.user.id);
+    const body: SessionList = {
+      sessions: list.map((session) => ({
+        id: session.id,
+        createdAt: session.createdAt,
+        lastUsedAt: session.lastUsedAt,
+        expiresAt: session.expiresAt,
+        userAgent: session.userAgent,
+        current: session.tokenHash === auth.session.tokenHash,
+      })),
+    };
+    return body;
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request, reply) => {
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
+    const { id } = request.params;
+    if (!(await sessions.revoke(auth.user.id, id))) return sendApiError(reply, 404, 'not_found', 'You have no session with that id.');
+    request.log.info({ userId: auth.user.id, sessionId: id }, 'session revoked');
+    if (id === auth.session.id) clearSessionCookie(request, reply);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,52 @@
+import type { ChatMessage, Notification, Person, PublicUser } from '../../shared/api.js';
+import type { AccountStore, MessageRecord, NotificationRecord, UserRecord } from '../accounts/accountStore.js';
+import type { OnlineTracker } from '../people/onlineTracker.js';
+
+// How stored records about people look to the API and the /live socket (shared/api.ts shapes).
+
+export function publicUserOf(user: UserRecord): PublicUser {
+  return { id: user.id, name: user.name };
+}
+
+/** A person with their presence: online while any connection is open; lastSeenAt then says since when. */
+export function personOf(user: UserRecord, online: OnlineTracker): Person {
+  const since = online.onlineSince(user.id);
+  return { id: user.id, name: user.name, online: since !== null, lastSeenAt: since ?? user.lastSeenAt };
+}
+
+export function messageView(record: MessageRecord, author: PublicUser): ChatMessage {
+  return { id: record.id, conversationId: record.conversationId, author, text: record.text, createdAt: record.createdAt };
+}
+
+export function notificationView(record: NotificationRecord, actor: PublicUser): Notification {
+  return { ...record.body, id: record.id, actor, createdAt: record.createdAt, readAt: record.readAt };
+}
+
+/**
+ * Looks users up by id for one response (or one live event), each once. Users are never deleted, so
+ * a missing one is a fault of the data; it is shown under its id rather than failing the answer.
+ */
+export class UserDirectory {
+  private readonly cache = new Map<string, Promise<PublicUser>>();
+
+  constructor(private readonly accounts: AccountStore) {}
+
+  /** Seeds the cache with a user already at hand. */
+  know(user: UserRecord | PublicUser): this {
+    this.cache.set(user.id, Promise.resolve({ id: user.id, name: user.name }));
+    return this;
+  }
+
+  get(id: string): Promise<PublicUser> {
+    let found = this.cache.get(id);
+    if (found === undefined) {
+      found = this.accounts.getUser(id).then((user) => (user ? publicUserOf(user) : { id, name: id }));
+      this.cache.set(id, found);
+    }
+    return found;
+  }
+
+  all(ids: readonly string[]): Promise<PublicUser[]> {
+    return Promise.all(ids.map((id) => this.get(id)));
+  }
+}

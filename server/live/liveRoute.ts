@@ -1,0 +1,208 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import WebSocket, { WebSocketServer } from 'ws';
+import { CloseCode } from '../../shared/closeCodes.js';
+import { LIVE_PATH, type LiveClientMessage, MAX_LIVE_FRAME_BYTES, parseLiveClientMessage } from '../../shared/live.js';
+import type { AccountStore } from '../accounts/accountStore.js';
+import { sendApiError } from '../api/apiError.js';
+import { originAllowed } from '../auth/origin.js';
+import type { Authenticated } from '../auth/sessions.js';
+import { type ChatService, isRefusal } from '../chat/chatService.js';
+import { KeyedTokenBuckets } from '../tokenBucket.js';
+import { LiveConnection, type LiveHub } from './liveHub.js';
+
+/** Frames one /live socket may send per second, and the burst above that (then 4429). */
+export const LIVE_FRAMES_PER_SECOND = 20;
+export const LIVE_FRAME_BURST = 100;
+/** On shutdown, sockets get this long to answer the close (1012) before they are cut. */
+const SHUTDOWN_GRACE_MS = 1_000;
+
+export interface LiveRouteOptions {
+  hub: LiveHub;
+  chat: ChatService;
+  accounts: AccountStore;
+  allowedOrigins: readonly string[];
+  connectionsPerSecondPerIp: number;
+  connectionBurstPerIp: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  maxSendBufferBytes: number;
+  framesPerSecond?: number;
+  frameBurst?: number;
+}
+
+/**
+ * `GET /live` — the per-user JSON socket (shared/live.ts). Before the upgrade: the Origin must be
+ * this server's own or an allowed one (else 403: the browser sends the session cookie with any
+ * page's upgrade), and the client IP within its connection rate (else 429). After it, a request
+ * without a session is closed with 4401 (a refused upgrade is an opaque 1006 to a browser). Frames
+ * over MAX_LIVE_FRAME_BYTES close with 1009 (ws), binary ones with 1003, malformed ones with 4400,
+ * too many with 4429. Every socket is pinged; a silent one is dropped.
+ *
+ * The socket is upgraded here with a ws server of its own (not @fastify/websocket's, which the
+ * /collab route registers in its own scope with its own frame limit): @fastify/websocket's upgrade
+ * listener dispatches every upgrade request through Fastify's router, so this plain GET route
+ * receives it with the root hooks (authentication) run, and completes the handshake itself.
+ */
+export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions): Promise<void> {
+  const { hub, chat } = options;
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: MAX_LIVE_FRAME_BYTES });
+  const ipBuckets = new KeyedTokenBuckets(options.connectionsPerSecondPerIp, options.connectionBurstPerIp);
+  const limits = {
+    framesPerSecond: options.framesPerSecond ?? LIVE_FRAMES_PER_SECOND,
+    frameBurst: options.frameBurst ?? LIVE_FRAME_BURST,
+    maxSendBufferBytes: options.maxSendBufferBytes,
+  };
+
+  app.addHook('onReady', async () => {
+    // Upgrades reach Fastify's router only through an 'upgrade' listener (@fastify/websocket's, see above).
+    if (app.server.listenerCount('upgrade') === 0) throw new Error(`${LIVE_PATH} needs @fastify/websocket registered (by the /collab route)`);
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const connection of hub.connections()) connection.heartbeat(options.heartbeatTimeoutMs);
+    ipBuckets.sweep();
+    chat.sweep();
+  }, options.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  app.addHook('preClose', async () => {
+    clearInterval(heartbeat);
+    hub.closeAll(CloseCode.restarting, 'the server is restarting');
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+    while (hub.connectionCount > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const connection of hub.connections()) connection.terminate('it did not answer the shutdown close in time');
+  });
+  app.addHook('onClose', async () => {
+    hub.dispose();
+    wss.close();
+  });
+
+  function refuse(request: FastifyRequest, reply: FastifyReply, status: number, error: string, message: string) {
+    request.log.warn({ status, error, origin: request.headers.origin }, `refused live upgrade: ${message}`);
+    return sendApiError(reply, status, error, message);
+  }
+
+  // A refused upgrade request answered over HTTP: its socket is not kept for another request.
+  app.addHook('onResponse', async (request) => {
+    if (request.url.startsWith(LIVE_PATH) && isUpgrade(request.raw)) upgradeSocket(request.raw).destroy();
+  });
+
+  app.get(LIVE_PATH, async (request, reply) => {
+    if (!isUpgrade(request.raw)) return sendApiError(reply, 426, 'upgrade_required', `${LIVE_PATH} is a WebSocket.`);
+    if (!originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
+      return refuse(request, reply, 403, 'origin_not_allowed', 'pages from this origin may not connect here');
+    }
+    if (!ipBuckets.take(request.ip)) {
+      return refuse(request, reply, 429, 'too_many_connections', 'too many new connections from this address; retry shortly');
+    }
+    const auth = request.auth;
+    const stale = request.sessionStale;
+    reply.hijack();
+    wss.handleUpgrade(request.raw, upgradeSocket(request.raw), upgradeHead(request.raw), (socket) => {
+      if (auth === null) {
+        const reason = stale ? 'your session has ended; sign in again' : 'sign in to connect';
+        request.log.warn({ code: CloseCode.unauthenticated, stale }, `refused live websocket: ${reason}`);
+        socket.close(CloseCode.unauthenticated, reason);
+        return;
+      }
+      accept(socket, request, auth);
+    });
+    return reply;
+  });
+
+  function accept(socket: WebSocket, request: FastifyRequest, auth: Authenticated): void {
+    const log = request.log.child({ userId: auth.user.id });
+    const connection = new LiveConnection(socket, auth.user, auth.session.tokenHash, log, limits);
+    // Attached before anything is awaited: frames arriving earlier would be lost.
+    socket.on('message', (data, isBinary) => onFrame(connection, data, isBinary));
+    socket.on('pong', () => {
+      connection.lastSeenAt = Date.now();
+    });
+    socket.on('error', (error) => {
+      // ws has closed the socket already (e.g. 1009 for a frame over maxPayload).
+      log.warn({ err: error, code: (error as { code?: string }).code }, 'live websocket error');
+    });
+    socket.on('close', (code) => {
+      log.debug({ code }, 'live websocket closed');
+      hub.remove(connection);
+    });
+    log.info('live websocket opened');
+    hub.add(connection);
+  }
+
+  function onFrame(connection: LiveConnection, data: WebSocket.RawData, isBinary: boolean): void {
+    if (connection.isClosed) return;
+    connection.lastSeenAt = Date.now();
+    if (isBinary) {
+      connection.close(CloseCode.unsupportedData, 'live frames are JSON text');
+      return;
+    }
+    if (!connection.frames.take()) {
+      connection.close(CloseCode.rateLimited, 'too many messages too fast');
+      return;
+    }
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    const message = parseLiveClientMessage(text);
+    if (message === null) {
+      connection.log.warn({ code: CloseCode.badMessage, bytes: text.length }, 'refused a malformed live frame');
+      connection.close(CloseCode.badMessage, 'malformed message');
+      return;
+    }
+    // One after another, so that a window's messages are stored in the order it sent them.
+    connection.work = connection.work.then(() =>
+      handle(connection, message).catch((error: unknown) => {
+        connection.log.error({ err: error, type: message.type }, 'live frame failed');
+        if (message.type === 'send') {
+          connection.send({ type: 'refused', nonce: message.nonce, error: 'server_error', message: 'The server could not store this message; try again.' });
+        }
+      }),
+    );
+  }
+
+  async function handle(connection: LiveConnection, message: LiveClientMessage): Promise<void> {
+    if (connection.isClosed) return;
+    // The session may have expired while the socket stayed open (revocation closes it at once).
+    const session = await options.accounts.findSession(connection.sessionHash);
+    if (session === null || session.expiresAt <= Date.now()) {
+      connection.close(CloseCode.unauthenticated, 'your session has ended; sign in again');
+      return;
+    }
+    if (message.type === 'send') {
+      const result = await chat.post(connection.user, message.conversationId, message.text);
+      if (isRefusal(result)) {
+        connection.log.info({ error: result.error, conversationId: message.conversationId }, 'chat message refused');
+        connection.send({ type: 'refused', nonce: message.nonce, error: result.error, message: result.message });
+      } else {
+        connection.send({ type: 'sent', nonce: message.nonce, message: result });
+      }
+      return;
+    }
+    const result = await chat.markRead(connection.user, message.conversationId, message.messageId);
+    if (isRefusal(result)) connection.log.debug({ error: result.error, conversationId: message.conversationId }, 'read mark refused');
+  }
+}
+
+function isUpgrade(raw: IncomingMessage): boolean {
+  return raw.headers.upgrade?.toLowerCase() === 'websocket';
+}
+
+/**
+ * @fastify/websocket keeps the upgrade's socket and first bytes on the request under symbols of its
+ * own ('ws-socket', 'ws-head'); the socket is also the request's (the head is empty in practice: a
+ * client sends nothing before the handshake's answer).
+ */
+function symbolValue(raw: IncomingMessage, description: string): unknown {
+  const symbol = Object.getOwnPropertySymbols(raw).find((s) => s.description === description);
+  return symbol === undefined ? undefined : (raw as unknown as Record<symbol, unknown>)[symbol];
+}
+
+function upgradeSocket(raw: IncomingMessage): Duplex {
+  return (symbolValue(raw, 'ws-socket') as Duplex | undefined) ?? raw.socket;
+}
+
+function upgradeHead(raw: IncomingMessage): Buffer {
+  const head = symbolValue(raw, 'ws-head');
+  return Buffer.isBuffer(head) ? head : Buffer.alloc(0);
+}

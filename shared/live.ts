@@ -1,0 +1,68 @@
+/**
+ * The per-user socket `/live`: one WebSocket per signed-in browser window, beside the document's
+ * /collab socket, carrying what is about people rather than document content: chat messages of
+ * every conversation the user is in, who is online, notifications, and changes to the user's access.
+ *
+ * Frames are JSON text (one message per frame, at most MAX_LIVE_FRAME_BYTES). The upgrade needs a
+ * valid session cookie and an allowed Origin. Close codes are those of closeCodes.ts (4401 when the
+ * session ends, 4400 for a malformed frame, 1009 for an oversized one).
+ */
+import type { ChatMessage, Conversation, Notification, Person } from './api.js';
+import type { Role } from './accounts.js';
+
+export const LIVE_PATH = '/live';
+export const MAX_LIVE_FRAME_BYTES = 16 * 1024;
+
+/** Client → server. */
+export type LiveClientMessage =
+  /** Post a chat message. Answered by `sent` (stored; carries the message) or `refused`, with the same nonce. */
+  | { type: 'send'; nonce: string; conversationId: string; text: string }
+  /** I have read a conversation up to this message. */
+  | { type: 'read'; conversationId: string; messageId: number };
+
+/** Server → client. */
+export type LiveServerMessage =
+  /** First frame: who I am, every person with their presence, my unread notification count. */
+  | { type: 'hello'; user: { id: string; name: string }; people: Person[]; unreadNotifications: number }
+  /** My message is stored (sent to the sender only, and only after the commit). */
+  | { type: 'sent'; nonce: string; message: ChatMessage }
+  /** My message was not accepted: `error` is a stable code (not_member, too_long, empty, rate_limited, bad_request). */
+  | { type: 'refused'; nonce: string; error: string; message: string }
+  /** A new message in one of my conversations (mine from another window included). */
+  | { type: 'message'; message: ChatMessage }
+  /** A conversation appeared in my list or changed (members, title). */
+  | { type: 'conversation'; conversation: Conversation }
+  /** I am no longer in this conversation. */
+  | { type: 'conversationGone'; conversationId: string }
+  /** Someone came online or went offline (or registered). */
+  | { type: 'presence'; person: Person }
+  /** Something for my notifications list. */
+  | { type: 'notification'; notification: Notification }
+  /** My role on a document changed (null: I no longer have access; the document may be gone). */
+  | { type: 'access'; docId: string; role: Role | null };
+
+/** Parses a client frame, or returns null when it is not one of LiveClientMessage's shapes. */
+export function parseLiveClientMessage(text: string): LiveClientMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const message = value as Record<string, unknown>;
+  if (message.type === 'send') {
+    const { nonce, conversationId, text: body } = message;
+    if (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > 64) return null;
+    if (typeof conversationId !== 'string' || conversationId.length > 128) return null;
+    if (typeof body !== 'string') return null;
+    return { type: 'send', nonce, conversationId, text: body };
+  }
+  if (message.type === 'read') {
+    const { conversationId, messageId } = message;
+    if (typeof conversationId !== 'string' || conversationId.length > 128) return null;
+    if (typeof messageId !== 'number' || !Number.isSafeInteger(messageId) || messageId < 0) return null;
+    return { type: 'read', conversationId, messageId };
+  }
+  return null;
+}

@@ -1,0 +1,94 @@
+// Shared by the integration tests about people (accounts, sharing, chat, live): extend it, don't fork it.
+import type { TestServer } from './testServer.js';
+
+/** A password every rule accepts. */
+export const GOOD_PASSWORD = 'correct horse battery staple';
+
+export interface ApiAnswer<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** Calls the REST API like a browser would (JSON body, optional session cookie and Origin). */
+export async function api<T = any>(
+  server: TestServer,
+  method: string,
+  path: string,
+  options: { cookie?: string; body?: unknown; origin?: string } = {},
+): Promise<ApiAnswer<T>> {
+  const headers: Record<string, string> = {};
+  if (options.cookie) headers.cookie = options.cookie;
+  if (options.origin) headers.origin = options.origin;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${server.httpUrl}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text === '' ? null : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, body: body as T, headers: response.headers };
+}
+
+/** The `name=value` part of the session cookie a response set, or null. */
+export function sessionCookieOf(headers: Headers): string | null {
+  for (const line of headers.getSetCookie()) {
+    const pair = line.split(';')[0]!;
+    if (pair.startsWith('tandem_session=') && pair !== 'tandem_session=') return pair;
+  }
+  return null;
+}
+
+export interface TestUser {
+  id: string;
+  name: string;
+  password: string;
+  /** `tandem_session=…`, for a Cookie header. */
+  cookie: string;
+}
+
+let counter = 0;
+/** A user name unique to this test run (letters, digits and "_" only). */
+export function uniqueName(label = 'user'): string {
+  counter += 1;
+  return `${label}_${process.pid % 10000}_${counter}`;
+}
+
+/** Registers a user through the API and returns it signed in. Throws unless the server says 201. */
+export async function registerUser(server: TestServer, name = uniqueName(), password = GOOD_PASSWORD): Promise<TestUser> {
+  const answer = await api<{ user: { id: string; name: string } }>(server, 'POST', '/api/account', { body: { name, password } });
+  const cookie = sessionCookieOf(answer.headers);
+  if (answer.status !== 201 || !cookie) throw new Error(`register ${name}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return { id: answer.body.user.id, name, password, cookie };
+}
+
+/** Signs in through the API; resolves to the answer and the new session cookie (null when refused). */
+export async function signIn(server: TestServer, name: string, password: string, cookie?: string): Promise<ApiAnswer<any> & { cookie: string | null }> {
+  const answer = await api<any>(server, "POST", "/api/session", { body: { name, password }, cookie });
+  return { ...answer, cookie: sessionCookieOf(answer.headers) };
+}
+
+/** Creates a document owned by `user`; resolves to its id. */
+export async function createDoc(server: TestServer, user: TestUser): Promise<string> {
+  const answer = await api<{ id: string }>(server, 'POST', '/api/docs', { cookie: user.cookie });
+  if (answer.status !== 201) throw new Error(`create doc: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body.id;
+}
+
+/** Shares a document (as `by`) with `to` in `role`. Throws unless 201. */
+export async function share(server: TestServer, docId: string, by: TestUser, to: TestUser, role: 'editor' | 'viewer'): Promise<void> {
+  const answer = await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: by.cookie, body: { userId: to.id, role } });
+  if (answer.status !== 201) throw new Error(`share: ${answer.status} ${JSON.stringify(answer.body)}`);
+}
+
+/** Sets a document's link access (as its owner). Throws unless 200. */
+export async function setLinkAccess(server: TestServer, docId: string, owner: TestUser, linkAccess: 'none' | 'view' | 'edit'): Promise<void> {
+  const answer = await api(server, 'PATCH', `/api/docs/${docId}/access`, { cookie: owner.cookie, body: { linkAccess } });
+  if (answer.status !== 200) throw new Error(`link access: ${answer.status} ${JSON.stringify(answer.body)}`);
+}

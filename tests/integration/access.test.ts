@@ -1,0 +1,261 @@
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { CloseCode } from '../../shared/closeCodes.js';
+import { readAccessBody } from '../../shared/ownMessages.js';
+import { MessageType } from '../../shared/protocol.js';
+import { api, createDoc, registerUser, setLinkAccess, share, type TestUser } from '../helpers/accounts.js';
+import { connectClient, textOf, whenSynced, type TestClient } from '../helpers/clients.js';
+import { openDatabase, rowCounts } from '../helpers/database.js';
+import { openRawSocket } from '../helpers/rawSocket.js';
+import { startServer, type TestServer, uniqueDocId } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+// Who may open and change a document, enforced by the server on the real socket and REST API.
+
+async function start(): Promise<TestServer> {
+  return startServer({ passwordHashCost: 12 });
+}
+
+/** A WebsocketProvider signed in as `user` (null: a visitor) that asked for our own messages. */
+function open(server: TestServer, docId: string, user: TestUser | null): TestClient {
+  return connectClient(server.collabUrl, docId, { cookie: user?.cookie, params: { ack: '1' } });
+}
+
+/** The roles a client was told (access messages), in order. */
+function watchRoles(client: TestClient): string[] {
+  const roles: string[] = [];
+  const handlers = (client.provider as unknown as { messageHandlers: Array<(...args: unknown[]) => void> }).messageHandlers;
+  handlers[MessageType.access] = (_encoder: unknown, decoder: unknown) => roles.push(readAccessBody(decoder as decoding.Decoder));
+  return roles;
+}
+
+/** Permission-denied reasons a client received (y-protocols auth messages). */
+function watchDenied(client: TestClient): string[] {
+  const denied: string[] = [];
+  client.provider.on('connection-close', () => undefined);
+  const handlers = (client.provider as unknown as { messageHandlers: Array<(...args: unknown[]) => void> }).messageHandlers;
+  handlers[MessageType.auth] = (_encoder: unknown, decoder: unknown) => {
+    const d = decoder as decoding.Decoder;
+    decoding.readVarUint(d);
+    denied.push(decoding.readVarString(d));
+  };
+  return denied;
+}
+
+function closeOf(client: TestClient): Promise<number> {
+  return new Promise((resolve) => client.provider.on('connection-close', (event: CloseEvent | null) => resolve(event?.code ?? 0)));
+}
+
+describe('document access', () => {
+  it('a viewer gets the document and shows a cursor, but its updates are refused, told, never stored or relayed', async () => {
+    const server = await start();
+    const [owner, viewer] = [await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    await share(server, docId, owner, viewer, 'viewer');
+    const writer = open(server, docId, owner);
+    await whenSynced(writer);
+    writer.doc.getText('text').insert(0, 'hello');
+    const reader = open(server, docId, viewer);
+    const roles = watchRoles(reader);
+    const denied = watchDenied(reader);
+    await whenSynced(reader);
+    await waitFor(() => textOf(reader) === 'hello', 'the viewer to get the document');
+    expect(roles).toEqual(['viewer']);
+    const db = openDatabase(server.config.dataDir);
+    await waitFor(() => rowCounts(db, docId).updates === 1, 'the owner edit to be stored');
+
+    reader.doc.getText('text').insert(5, ' world');
+    await waitFor(() => denied.length === 1, 'the viewer to be told');
+    expect(denied[0]).toMatch(/read-only/);
+    // The owner types after it: when that arrives, anything relayed before it would have arrived too.
+    writer.doc.getText('text').insert(0, '>');
+    await waitFor(() => textOf(reader).startsWith('>'), 'the next owner edit to reach the viewer');
+    expect(textOf(writer)).toBe('>hello');
+    expect(rowCounts(db, docId).updates).toBe(2);
+    expect(reader.provider.wsconnected).toBe(true);
+
+    // Its cursor is shown to others, under its account name whatever it claims.
+    reader.provider.awareness.setLocalStateField('user', { name: 'Mallory', color: '#123456' });
+    await waitFor(() => writer.provider.awareness.getStates().get(reader.doc.clientID) !== undefined, 'the viewer presence');
+    await waitFor(
+      () => (writer.provider.awareness.getStates().get(reader.doc.clientID)?.user as { name?: string })?.name === viewer.name,
+      'the presence to carry the account name',
+    );
+    expect(writer.provider.awareness.getStates().get(reader.doc.clientID)?.user).toEqual({ name: viewer.name, color: '#123456', userId: viewer.id });
+  });
+
+  it('a role changed while connected takes effect at once; a removed member is disconnected (4404)', async () => {
+    const server = await start();
+    const [owner, member] = [await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    await setLinkAccess(server, docId, owner, 'none');
+    await share(server, docId, owner, member, 'editor');
+    const writer = open(server, docId, owner);
+    const client = open(server, docId, member);
+    const roles = watchRoles(client);
+    const denied = watchDenied(client);
+    await Promise.all([whenSynced(writer), whenSynced(client)]);
+    client.doc.getText('text').insert(0, 'a');
+    await waitFor(() => textOf(writer) === 'a', 'the editor edit');
+
+    expect((await api(server, 'PATCH', `/api/docs/${docId}/members/${member.id}`, { cookie: owner.cookie, body: { role: 'viewer' } })).status).toBe(200);
+    await waitFor(() => roles.length === 2, 'the new role to be announced');
+    expect(roles).toEqual(['editor', 'viewer']);
+    client.doc.getText('text').insert(1, 'b');
+    await waitFor(() => denied.length === 1, 'the edit to be refused');
+    writer.doc.getText('text').insert(0, '!');
+    await waitFor(() => textOf(client).startsWith('!'), 'the owner edit');
+    expect(textOf(writer)).toBe('!a');
+
+    // Promoted again: the server asks the client what it holds (sync step1), so what it kept of the
+    // refused edit and what it types now both arrive, in order; nothing waits on a missing change.
+    await api(server, 'PATCH', `/api/docs/${docId}/members/${member.id}`, { cookie: owner.cookie, body: { role: 'editor' } });
+    await waitFor(() => roles.length === 3, 'editor again');
+    client.doc.getText('text').insert(0, 'c');
+    await waitFor(() => textOf(writer) === textOf(client), 'edits flow again');
+    expect(textOf(writer)).toBe('c!ab');
+
+    const closed = closeOf(client);
+    expect((await api(server, 'DELETE', `/api/docs/${docId}/members/${member.id}`, { cookie: owner.cookie })).status).toBe(204);
+    expect(await closed).toBe(CloseCode.noAccess);
+    // …and stays out: the link admits members only.
+    const again = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: member.cookie });
+    expect((await again.closed).code).toBe(CloseCode.noAccess);
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: member.cookie })).status).toBe(404);
+  });
+
+  it('link access: visitors edit, view or are asked to sign in; opening a link joins a signed-in person', async () => {
+    const server = await start();
+    const [owner, passerby] = [await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    // New documents: anyone with the link can edit.
+    const visitor = open(server, docId, null);
+    const visitorRoles = watchRoles(visitor);
+    await whenSynced(visitor);
+    visitor.doc.getText('text').insert(0, 'guest text');
+    const ownerClient = open(server, docId, owner);
+    await waitFor(() => textOf(ownerClient) === 'guest text', 'the visitor edit');
+    expect(visitorRoles).toEqual(['editor']);
+    // A visitor's presence is marked as a guest, whatever it claims.
+    visitor.provider.awareness.setLocalStateField('user', { name: 'Ann', color: '#abcdef', userId: owner.id });
+    await waitFor(
+      () => (ownerClient.provider.awareness.getStates().get(visitor.doc.clientID)?.user as { guest?: boolean })?.guest === true,
+      'the guest mark',
+    );
+    expect(ownerClient.provider.awareness.getStates().get(visitor.doc.clientID)?.user).toEqual({ name: 'Ann', color: '#abcdef', guest: true });
+
+    // A signed-in person opening the link becomes a member: the document is in their list.
+    const details = await api(server, 'GET', `/api/docs/${docId}`, { cookie: passerby.cookie });
+    expect(details.body).toMatchObject({ id: docId, myRole: 'editor', linkAccess: 'edit', owner: { id: owner.id, name: owner.name } });
+    expect((await api(server, 'GET', '/api/docs', { cookie: passerby.cookie })).body.documents).toEqual([
+      expect.objectContaining({ id: docId, role: 'editor' }),
+    ]);
+
+    // View only: the visitor is told its new role at once and its edits are refused.
+    await setLinkAccess(server, docId, owner, 'view');
+    await waitFor(() => visitorRoles.length === 2, 'the visitor to become a viewer');
+    expect(visitorRoles[1]).toBe('viewer');
+    // Members keep their role.
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: passerby.cookie })).body.myRole).toBe('editor');
+
+    // Members only: the visitor is closed, new visitors are asked to sign in, strangers get 404.
+    const closed = closeOf(visitor);
+    await setLinkAccess(server, docId, owner, 'none');
+    expect(await closed).toBe(CloseCode.unauthenticated);
+    const newVisitor = await openRawSocket(`${server.collabUrl}/${docId}`);
+    expect((await newVisitor.closed).code).toBe(CloseCode.unauthenticated);
+    expect((await api(server, 'GET', `/api/docs/${docId}`)).status).toBe(401);
+    expect((await api(server, 'GET', `/api/docs/${docId}/export?format=md`)).status).toBe(401);
+    const stranger = await registerUser(server);
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: stranger.cookie })).status).toBe(404);
+    const strangerSocket = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: stranger.cookie });
+    expect((await strangerSocket.closed).code).toBe(CloseCode.noAccess);
+  });
+
+  it('only the owner manages access; editors may share; viewers may not; the owner cannot leave', async () => {
+    const server = await start();
+    const [owner, editor, viewer, other] = [await registerUser(server), await registerUser(server), await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    await share(server, docId, owner, editor, 'editor');
+    await share(server, docId, editor, viewer, 'viewer');
+    const refused = [
+      await api(server, 'PATCH', `/api/docs/${docId}/access`, { cookie: editor.cookie, body: { linkAccess: 'none' } }),
+      await api(server, 'PATCH', `/api/docs/${docId}/members/${viewer.id}`, { cookie: editor.cookie, body: { role: 'editor' } }),
+      await api(server, 'DELETE', `/api/docs/${docId}/members/${viewer.id}`, { cookie: editor.cookie }),
+      await api(server, 'DELETE', `/api/docs/${docId}`, { cookie: editor.cookie }),
+      await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: viewer.cookie, body: { userId: other.id, role: 'viewer' } }),
+    ];
+    expect(refused.map((answer) => answer.status)).toEqual([403, 403, 403, 403, 403]);
+    expect((await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: owner.cookie, body: { userId: other.id, role: 'owner' } })).status).toBe(400);
+    expect((await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: owner.cookie, body: { name: 'nobody_here', role: 'viewer' } })).status).toBe(404);
+    const leaveOwner = await api(server, 'DELETE', `/api/docs/${docId}/members/me`, { cookie: owner.cookie });
+    expect([leaveOwner.status, leaveOwner.body.error]).toEqual([409, 'owner_cannot_leave']);
+
+    const accessList = await api(server, 'GET', `/api/docs/${docId}/access`, { cookie: viewer.cookie });
+    expect(accessList.body.members.map((m: { user: { id: string }; role: string }) => [m.user.id, m.role])).toEqual([
+      [owner.id, 'owner'],
+      [editor.id, 'editor'],
+      [viewer.id, 'viewer'],
+    ]);
+    // A viewer leaves: the document leaves their list.
+    expect((await api(server, 'DELETE', `/api/docs/${docId}/members/me`, { cookie: viewer.cookie })).status).toBe(204);
+    expect((await api(server, 'GET', '/api/docs', { cookie: viewer.cookie })).body.documents).toEqual([]);
+  });
+
+  it('deleting a document closes its connections (4410), removes its content and refuses it from then on', async () => {
+    const server = await start();
+    const [owner, member] = [await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    await share(server, docId, owner, member, 'editor');
+    const a = open(server, docId, owner);
+    const b = open(server, docId, member);
+    await Promise.all([whenSynced(a), whenSynced(b)]);
+    a.doc.getText('text').insert(0, 'secret plans');
+    await waitFor(() => textOf(b) === 'secret plans', 'the edit');
+    const [closedA, closedB] = [closeOf(a), closeOf(b)];
+    expect((await api(server, 'DELETE', `/api/docs/${docId}`, { cookie: owner.cookie })).status).toBe(204);
+    expect(await Promise.all([closedA, closedB])).toEqual([CloseCode.docDeleted, CloseCode.docDeleted]);
+    const db = openDatabase(server.config.dataDir);
+    expect(rowCounts(db, docId)).toEqual({ updates: 0, snapshots: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM documents WHERE id = ?').get(docId)).toEqual({ n: 0 });
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: owner.cookie })).status).toBe(410);
+    expect((await api(server, 'GET', '/api/docs', { cookie: member.cookie })).body.documents).toEqual([]);
+    // Nobody can bring it back by opening its address, not even a visitor.
+    const late = await openRawSocket(`${server.collabUrl}/${docId}`);
+    expect((await late.closed).code).toBe(CloseCode.docDeleted);
+    expect(rowCounts(db, docId)).toEqual({ updates: 0, snapshots: 0 });
+  });
+
+  it('creating and importing need an account; a document made without one stays open by its link', async () => {
+    const server = await start();
+    expect((await api(server, 'POST', '/api/docs')).status).toBe(401);
+    const importAnswer = await fetch(`${server.httpUrl}/api/docs/import`, { method: 'POST', headers: { 'content-type': 'text/markdown' }, body: '# Hi' });
+    expect(importAnswer.status).toBe(401);
+    // A stock client at a new address (as before accounts): anyone with the link can edit it.
+    const docId = uniqueDocId('unowned');
+    const first = connectClient(server.collabUrl, docId);
+    await whenSynced(first);
+    first.doc.getText('text').insert(0, 'x');
+    const second = connectClient(server.collabUrl, docId);
+    await waitFor(() => textOf(second) === 'x', 'the second stock client');
+    // It has no owner, so nobody can change its access.
+    const ann = await registerUser(server);
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: ann.cookie })).body).toMatchObject({ owner: null, myRole: 'editor' });
+    expect((await api(server, 'PATCH', `/api/docs/${docId}/access`, { cookie: ann.cookie, body: { linkAccess: 'none' } })).body.error).toBe('no_owner');
+  });
+
+  it('refuses a signed-in upgrade from a foreign page (cross-site WebSocket hijacking) with 403', async () => {
+    const server = await start();
+    const owner = await registerUser(server);
+    const docId = await createDoc(server, owner);
+    await expect(openRawSocket(`${server.collabUrl}/${docId}`, { cookie: owner.cookie, origin: 'https://evil.example' })).rejects.toThrow(/403/);
+    const own = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: owner.cookie, origin: server.httpUrl });
+    await waitFor(() => own.frames.length > 0, 'the own origin to be served');
+  });
+});
+
+// Keeps the unused-import checker quiet about helpers only some cases need.
+void encoding;
+void Y;

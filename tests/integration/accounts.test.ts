@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { CloseCode } from '../../shared/closeCodes.js';
+import { openDatabase } from '../helpers/database.js';
+import { api, GOOD_PASSWORD, registerUser, sessionCookieOf, signIn, uniqueName } from '../helpers/accounts.js';
+import { openRawSocket } from '../helpers/rawSocket.js';
+import { startServer } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+// Accounts and sessions through the real API: a real server on port 0 with its SQLite file.
+// Hashing at a low cost keeps these fast, except in the test that checks the default cost.
+
+describe('accounts and sessions', () => {
+  it('registers with a memory-hard hash at OWASP parameters, signs in and out', async () => {
+    const server = await startServer();
+    const name = uniqueName('ann');
+    const registered = await api(server, 'POST', '/api/account', { body: { name, password: GOOD_PASSWORD } });
+    expect(registered.status).toBe(201);
+    expect(registered.body.user.name).toBe(name);
+    const setCookie = registered.headers.getSetCookie().join('\n');
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+    expect(setCookie).not.toMatch(/Secure/i); // plain HTTP here; Secure over TLS
+    const cookie = sessionCookieOf(registered.headers)!;
+
+    // What is stored: a scrypt hash with N = 2^17, r = 8, p = 1 — never the password; the session only as a hash.
+    const db = openDatabase(server.config.dataDir);
+    const row = db.prepare('SELECT password_hash FROM users WHERE id = ?').get(registered.body.user.id) as { password_hash: string };
+    expect(row.password_hash).toMatch(/^scrypt\$17\$8\$1\$/);
+    expect(row.password_hash).not.toContain(GOOD_PASSWORD);
+    const secret = cookie.split('=')[1]!;
+    const sessions = db.prepare('SELECT * FROM sessions').all() as Array<Record<string, unknown>>;
+    expect(sessions).toHaveLength(1);
+    expect(JSON.stringify(sessions)).not.toContain(secret);
+
+    expect((await api(server, 'GET', '/api/session', { cookie })).body).toEqual({ user: registered.body.user });
+    const out = await api(server, 'DELETE', '/api/session', { cookie });
+    expect(out.status).toBe(204);
+    expect(out.headers.getSetCookie().join()).toMatch(/tandem_session=;/);
+    // Ended on the server: the old cookie is worth nothing now.
+    expect((await api(server, 'GET', '/api/session', { cookie })).body).toEqual({ user: null });
+    expect((await api(server, 'GET', '/api/docs', { cookie })).status).toBe(401);
+
+    const again = await signIn(server, name, GOOD_PASSWORD);
+    expect(again.status).toBe(200);
+    expect(again.cookie).not.toBeNull();
+    expect(again.cookie).not.toBe(cookie);
+  });
+
+  it('refuses taken names (case-insensitively), bad names and weak or over-long passwords, each with its reason', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server, uniqueName('Ann'));
+    const cases: Array<[unknown, number, string]> = [
+      [{ name: ann.name.toUpperCase(), password: GOOD_PASSWORD }, 409, 'name_taken'],
+      [{ name: 'a', password: GOOD_PASSWORD }, 400, 'invalid_name'],
+      [{ name: 'has space', password: GOOD_PASSWORD }, 400, 'invalid_name'],
+      [{ name: uniqueName(), password: 'short' }, 400, 'weak_password'],
+      [{ name: uniqueName(), password: 'password123' }, 400, 'weak_password'],
+      [{ name: uniqueName(), password: 'x'.repeat(129) + 'abcd' }, 400, 'weak_password'],
+      [{ name: uniqueName(), password: 'aaaaaaaaaaaa' }, 400, 'weak_password'],
+      [{ name: 'bob_smith', password: 'bob_smith_rules' }, 400, 'weak_password'],
+      [{ name: 42 }, 400, 'bad_request'],
+      ['not json at all', 400, 'bad_request'],
+    ];
+    for (const [body, status, error] of cases) {
+      const answer = await api(server, 'POST', '/api/account', { body });
+      expect({ body, status: answer.status, error: answer.body.error }).toEqual({ body, status, error });
+      expect(answer.body.message).toEqual(expect.any(String));
+      expect(sessionCookieOf(answer.headers)).toBeNull();
+    }
+  });
+
+  it('answers a wrong password and an unknown name the same way, without a hint', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server);
+    const wrongPassword = await signIn(server, ann.name, 'not the password at all');
+    const unknownName = await signIn(server, uniqueName('nobody'), GOOD_PASSWORD);
+    for (const answer of [wrongPassword, unknownName]) {
+      expect(answer.status).toBe(401);
+      expect(answer.body).toEqual({ error: 'wrong_credentials', message: 'Wrong name or password.' });
+      expect(answer.cookie).toBeNull();
+    }
+    // The name is matched case-insensitively.
+    expect((await signIn(server, ann.name.toUpperCase(), ann.password)).status).toBe(200);
+  });
+
+  it('rotates the session on sign-in: the cookie the browser held before stops working', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server);
+    const next = await signIn(server, ann.name, ann.password, ann.cookie);
+    expect(next.status).toBe(200);
+    expect((await api(server, 'GET', '/api/session', { cookie: ann.cookie })).body.user).toBeNull();
+    expect((await api(server, 'GET', '/api/session', { cookie: next.cookie! })).body.user.id).toBe(ann.id);
+  });
+
+  it('limits sign-in attempts per name and per address with 429 and Retry-After', async () => {
+    const server = await startServer({ passwordHashCost: 12, loginAttemptsPerMinutePerName: 3, loginAttemptsPerMinutePerIp: 6 });
+    const ann = await registerUser(server);
+    for (let i = 0; i < 2; i++) expect((await signIn(server, ann.name, 'wrong password!')).status).toBe(401);
+    const limited = await signIn(server, ann.name, 'wrong password!');
+    // Registration spent one of the name's three attempts.
+    expect(limited.status).toBe(429);
+    expect(limited.body.error).toBe('too_many_attempts');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Even the right password waits: the limit is on attempts, not failures.
+    expect((await signIn(server, ann.name, ann.password)).status).toBe(429);
+    // Other names from the same address still have attempts until the address's own limit.
+    expect((await signIn(server, uniqueName('x'), 'whatever123')).status).toBe(401);
+    expect((await signIn(server, uniqueName('y'), 'whatever123')).status).toBe(429);
+  });
+
+  it('lists my sessions and revokes one: its API calls and open sockets end at once (4401)', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server);
+    const laptop = (await signIn(server, ann.name, ann.password)).cookie!;
+    const list = await api(server, 'GET', '/api/sessions', { cookie: ann.cookie });
+    expect(list.status).toBe(200);
+    expect(list.body.sessions).toHaveLength(2);
+    const other = list.body.sessions.find((s: { current: boolean }) => !s.current);
+    expect(list.body.sessions.filter((s: { current: boolean }) => s.current)).toHaveLength(1);
+
+    const docId = (await api(server, 'POST', '/api/docs', { cookie: laptop })).body.id as string;
+    const socket = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: laptop });
+    await waitFor(() => socket.frames.length > 0, 'the document to be served');
+
+    expect((await api(server, 'DELETE', `/api/sessions/${other.id}`, { cookie: ann.cookie })).status).toBe(204);
+    expect(await socket.closed).toEqual({ code: CloseCode.unauthenticated, reason: 'your session has ended; sign in again' });
+    expect((await api(server, 'GET', '/api/docs', { cookie: laptop })).status).toBe(401);
+    // Opening a document with the dead cookie is refused with the same code, not served as a visitor.
+    const retry = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: laptop });
+    expect((await retry.closed).code).toBe(CloseCode.unauthenticated);
+    // Someone else's session id cannot be revoked.
+    const bob = await registerUser(server);
+    const annSessions = (await api(server, 'GET', '/api/sessions', { cookie: ann.cookie })).body.sessions;
+    expect((await api(server, 'DELETE', `/api/sessions/${annSessions[0].id}`, { cookie: bob.cookie })).status).toBe(404);
+    expect((await api(server, 'GET', '/api/session', { cookie: ann.cookie })).body.user.id).toBe(ann.id);
+  });
+
+  it('ends a session that went unused for longer than the idle limit', async () => {
+    const server = await startServer({ passwordHashCost: 12, sessionIdleMs: 60_000 });
+    const ann = await registerUser(server);
+    const db = openDatabase(server.config.dataDir, { writable: true });
+    db.prepare('UPDATE sessions SET expires_at = ? WHERE user_id = ?').run(Date.now() - 1, ann.id);
+    const answer = await api(server, 'GET', '/api/sessions', { cookie: ann.cookie });
+    expect(answer.status).toBe(401);
+    expect(answer.body.message).toMatch(/session has ended/);
+    expect(db.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(ann.id)).toEqual({ n: 0 });
+  });
+
+  it('refuses state-changing requests from a foreign Origin (403) and lets the own origin through', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server);
+    const foreign = await api(server, 'POST', '/api/docs', { cookie: ann.cookie, origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error).toBe('origin_not_allowed');
+    const own = await api(server, 'POST', '/api/docs', { cookie: ann.cookie, origin: server.httpUrl });
+    expect(own.status).toBe(201);
+    const register = await api(server, 'POST', '/api/account', { body: { name: uniqueName(), password: GOOD_PASSWORD }, origin: 'https://evil.example' });
+    expect(register.status).toBe(403);
+  });
+});
