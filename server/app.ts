@@ -66,7 +66,6 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
       : openSqliteAccountStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous }));
   const events = new PeopleEvents();
   const sessions = new Sessions(accounts, events, config.sessionIdleMs);
-  const online = new OnlineTracker(accounts, app.log);
   const notifications = new Notifications(accounts, events);
   const access = new DocAccess(accounts, events, notifications);
   let registry: RoomRegistry | null = null;
@@ -84,9 +83,19 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
   const bus = config.redisUrl
     ? new ClusterBus(config.redisUrl, app.log, {
         onReady: () => registry?.repairAll(),
-        onProcessGone: (processId) => registry?.forgetProcess(processId),
+        onProcessGone: (processId) => {
+          registry?.forgetProcess(processId);
+          online.forgetProcess(processId);
+        },
+        onPeople: (_processId, json) => {
+          if (!events.receiveRemote(json)) app.log.warn('ignored a malformed people event from the cluster');
+        },
       })
     : null;
+  if (bus) events.relayTo((json) => bus.publishPeople(json));
+  const online = new OnlineTracker(accounts, app.log, events, bus?.processId ?? null);
+  app.addHook('onClose', async () => online.stop());
+
   registry = new RoomRegistry({
     bus,
     repairIntervalMs: config.clusterRepairIntervalMs,

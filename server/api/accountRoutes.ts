@@ -89,7 +89,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     const created = await accounts.createUser({ id: randomBytes(12).toString('base64url'), name, passwordHash, createdAt: Date.now() });
     if (created === 'taken') return sendApiError(reply, 409, 'name_taken', `The name “${name}” is taken; choose another.`);
     request.log.info({ userId: created.id }, 'user registered');
-    options.events.emit('userAdded', created);
+    options.events.announce('userAdded', publicUser(created));
     return signIn(request, reply, created, 201);
   });
 

@@ -74,13 +74,13 @@ export class Sessions {
   /** Ends the session a cookie's secret stands for (sign-out). */
   async end(token: string): Promise<void> {
     const ended = await this.store.deleteSession(hashToken(token));
-    if (ended) this.events.emit('sessionEnded', ended);
+    if (ended) this.events.announce('sessionEnded', ended);
   }
 
   /** Ends one of the user's sessions by its public id; false when they have none with that id. */
   async revoke(userId: string, id: string): Promise<boolean> {
     const ended = await this.store.deleteSessionById(userId, id);
-    if (ended) this.events.emit('sessionEnded', ended);
+    if (ended) this.events.announce('sessionEnded', ended);
     return ended !== null;
   }
 

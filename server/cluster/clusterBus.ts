@@ -11,6 +11,8 @@ export interface ClusterBusEvents {
   onReady(): void;
   /** Another process stopped (said bye, or fell silent): forget its presence. */
   onProcessGone(processId: string): void;
+  /** Another process announced a people event (PeopleEvents JSON). */
+  onPeople?(processId: string, json: string): void;
 }
 
 const PROCESS_CHANNEL = 'tandem:processes';
@@ -120,6 +122,11 @@ export class ClusterBus {
     this.subscriber.disconnect();
   }
 
+  /** Tells every other process about a people event (access changes, sessions, chat, presence). */
+  publishPeople(json: string): void {
+    this.publish(PROCESS_CHANNEL, { kind: 'people', from: this.processId, json });
+  }
+
   private publish(channel: string, message: ClusterMessage): void {
     if (this.closed || this.publisher.status !== 'ready') return;
     this.publisher.publish(channel, Buffer.from(encodeClusterMessage(message))).catch((error: unknown) => {
@@ -137,8 +144,15 @@ export class ClusterBus {
     }
     if (message.from === this.processId) return;
     if (channel === PROCESS_CHANNEL) {
-      if (message.kind === 'bye') this.forget(message.from, 'bye');
-      else this.lastSeen.set(message.from, Date.now());
+      if (message.kind === 'bye') return this.forget(message.from, 'bye');
+      this.lastSeen.set(message.from, Date.now());
+      if (message.kind === 'people') {
+        try {
+          this.events.onPeople?.(message.from, message.json);
+        } catch (error) {
+          this.log.error({ err: error }, 'people event handler threw');
+        }
+      }
       return;
     }
     this.lastSeen.set(message.from, Date.now());

@@ -10,9 +10,11 @@ export type ClusterMessage =
   /** The sender is alive (on the process channel). */
   | { kind: 'alive'; from: string }
   /** The sender is shutting down: forget its presence now. */
-  | { kind: 'bye'; from: string };
+  | { kind: 'bye'; from: string }
+  /** Something happened to people's access or presence (see PeopleEvents), as JSON. */
+  | { kind: 'people'; from: string; json: string };
 
-const KIND_CODES = { update: 0, awareness: 1, alive: 2, bye: 3 } as const;
+const KIND_CODES = { update: 0, awareness: 1, alive: 2, bye: 3, people: 4 } as const;
 
 /** `[varUint kind, varString from, (varUint seq), (varUint8Array payload)]`. */
 export function encodeClusterMessage(message: ClusterMessage): Uint8Array {
@@ -21,6 +23,7 @@ export function encodeClusterMessage(message: ClusterMessage): Uint8Array {
   encoding.writeVarString(encoder, message.from);
   if (message.kind === 'update') encoding.writeVarUint(encoder, message.seq);
   if (message.kind === 'update' || message.kind === 'awareness') encoding.writeVarUint8Array(encoder, message.update);
+  if (message.kind === 'people') encoding.writeVarString(encoder, message.json);
   return encoding.toUint8Array(encoder);
 }
 
@@ -44,6 +47,9 @@ export function decodeClusterMessage(bytes: Uint8Array): ClusterMessage {
       break;
     case KIND_CODES.bye:
       message = { kind: 'bye', from };
+      break;
+    case KIND_CODES.people:
+      message = { kind: 'people', from, json: decoding.readVarString(decoder) };
       break;
     default:
       throw new Error(`unknown cluster message kind ${kind}`);

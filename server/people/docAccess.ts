@@ -70,7 +70,7 @@ export class DocAccess {
   async setLinkAccess(docId: string, by: UserRecord, linkAccess: LinkAccess): Promise<void> {
     await this.requireOwner(docId, by);
     await this.accounts.setLinkAccess(docId, linkAccess);
-    this.events.emit('linkAccessChanged', docId, linkAccess);
+    this.events.announce('linkAccessChanged', docId, linkAccess);
   }
 
   /**
@@ -85,7 +85,7 @@ export class DocAccess {
     if (existing && (existing.role === 'owner' || (existing.role === 'editor' && role === 'viewer'))) return existing;
     const at = Date.now();
     await this.accounts.setMember(docId, target.id, role, at);
-    this.events.emit('memberChanged', docId, target.id, role);
+    this.events.announce('memberChanged', docId, target.id, role);
     if (target.id !== by.id) await this.notifications.notify(target.id, by.id, { kind: 'share', docId, docTitle, role });
     return { docId, userId: target.id, role, joinedAt: existing?.joinedAt ?? at };
   }
@@ -97,7 +97,7 @@ export class DocAccess {
     if (!member) throw new AccessError(404, 'not_member', 'That person is not a member of this document.');
     if (member.role === 'owner') throw new AccessError(409, 'owner_role', "The owner's role cannot change.");
     await this.accounts.setMember(docId, userId, role, member.joinedAt);
-    this.events.emit('memberChanged', docId, userId, role);
+    this.events.announce('memberChanged', docId, userId, role);
     return { ...member, role };
   }
 
@@ -112,7 +112,7 @@ export class DocAccess {
     if (!(await this.accounts.removeMember(docId, userId))) {
       throw new AccessError(404, 'not_member', 'That person is not a member of this document.');
     }
-    this.events.emit('memberChanged', docId, userId, null);
+    this.events.announce('memberChanged', docId, userId, null);
   }
 
   /** Marks the document deleted (by its owner) and announces it; the caller removes its content. */
@@ -120,7 +120,7 @@ export class DocAccess {
     await this.requireOwner(docId, by);
     const members = await this.accounts.listMembers(docId);
     await this.accounts.markDocDeleted(docId, Date.now());
-    this.events.emit('docDeleted', docId, members.map((member) => member.userId));
+    this.events.announce('docDeleted', docId, members.map((member) => member.userId));
   }
 
   private async requireOwner(docId: string, by: UserRecord): Promise<void> {

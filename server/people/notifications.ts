@@ -11,6 +11,6 @@ export class Notifications {
 
   async notify(userId: string, actorId: string, body: NotificationBody): Promise<void> {
     const notification = await this.accounts.addNotification({ userId, actorId, body, createdAt: Date.now() });
-    this.events.emit('notified', notification);
+    this.events.announce('notified', notification);
   }
 }

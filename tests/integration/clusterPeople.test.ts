@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { CloseCode } from '../../shared/closeCodes.js';
+import { api, createDoc, registerUser, share, signIn } from '../helpers/accounts.js';
+import { postgresDatabases } from '../helpers/postgres.js';
+import { openRawSocket } from '../helpers/rawSocket.js';
+import { startRedis } from '../helpers/redisServer.js';
+import { startServer } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+// People across processes: a person's connections may be held by any process, so what changes
+// their access (revocation, removal) and who is online must reach every process.
+
+const databases = postgresDatabases();
+
+describe('cluster: people across processes', () => {
+  it('a session revoked or a member removed through one process closes their sockets on the other; presence is cluster-wide', async () => {
+    const redis = await startRedis();
+    const databaseUrl = await databases.create();
+    const common = { databaseUrl, redisUrl: redis.url, passwordHashCost: 12 };
+    const a = await startServer(common);
+    const b = await startServer(common);
+    const owner = await registerUser(a);
+    const member = await registerUser(a);
+    const docId = await createDoc(a, owner);
+    await share(a, docId, owner, member, 'editor');
+
+    // The member works through B; A learns they are online.
+    const onB = await openRawSocket(`${b.collabUrl}/${docId}`, { cookie: member.cookie });
+    await waitFor(() => onB.frames.length > 0, 'B to serve the document');
+    expect(b.app.tandem.online.isOnline(member.id)).toBe(true);
+    await waitFor(() => a.app.tandem.online.isOnline(member.id), 'A to see the member online');
+
+    // Removed through A: B closes the member's socket at once.
+    expect((await api(a, 'DELETE', `/api/docs/${docId}/members/${member.id}`, { cookie: owner.cookie })).status).toBe(204);
+    expect((await onB.closed).code).toBe(CloseCode.noAccess);
+    await waitFor(() => !a.app.tandem.online.isOnline(member.id), 'A to see the member offline');
+
+    // A second session of the owner, used through B, is revoked through A.
+    const laptop = (await signIn(a, owner.name, owner.password)).cookie!;
+    const ownerOnB = await openRawSocket(`${b.collabUrl}/${docId}`, { cookie: laptop });
+    await waitFor(() => ownerOnB.frames.length > 0, 'B to serve the owner');
+    const sessions = (await api(a, 'GET', '/api/sessions', { cookie: owner.cookie })).body.sessions as Array<{ id: string; current: boolean }>;
+    const other = sessions.find((s) => !s.current)!;
+    expect((await api(a, 'DELETE', `/api/sessions/${other.id}`, { cookie: owner.cookie })).status).toBe(204);
+    expect((await ownerOnB.closed).code).toBe(CloseCode.unauthenticated);
+
+    // A process that goes away takes its people with it.
+    const again = await openRawSocket(`${b.collabUrl}/${docId}`, { cookie: owner.cookie });
+    await waitFor(() => again.frames.length > 0, 'B to serve the owner again');
+    await waitFor(() => a.app.tandem.online.isOnline(owner.id), 'A to see the owner online through B');
+    await b.close();
+    await waitFor(() => !a.app.tandem.online.isOnline(owner.id), 'A to see the owner offline once B is gone');
+  });
+});
