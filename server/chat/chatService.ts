@@ -175,7 +175,7 @@ export class ChatService {
     });
     const message = messageView(record, publicUserOf(author));
     // The author may post through a document's link without being listed as its member.
-    for (const userId of new Set([...conversation.memberIds, author.id])) this.options.live.sendTo(userId, { type: 'message', message });
+    this.options.live.push([...conversation.memberIds, author.id], { type: 'message', message });
     await this.notifyMentions(author, conversation, message);
     return message;
   }
@@ -317,7 +317,7 @@ export class ChatService {
     if (!(await this.options.accounts.removeConversationMember(conversation.id, user.id))) {
       return refuse(403, 'not_member', 'You are not in this group.');
     }
-    this.options.live.sendTo(user.id, { type: 'conversationGone', conversationId: conversation.id });
+    this.options.live.push([user.id], { type: 'conversationGone', conversationId: conversation.id });
     const memberIds = conversation.memberIds.filter((memberId) => memberId !== user.id);
     await this.announce({ ...conversation, memberIds }, memberIds);
   }
@@ -326,9 +326,9 @@ export class ChatService {
   private async announce(conversation: ResolvedConversation, userIds: readonly string[]): Promise<void> {
     const users = new UserDirectory(this.options.accounts);
     for (const userId of new Set(userIds)) {
-      if (this.options.live.connectionsOf(userId).size === 0) continue;
+      // Made for everyone: in cluster mode their windows may be on another process.
       const view = await this.view({ ...conversation, canPost: conversation.memberIds.includes(userId) }, userId, users);
-      this.options.live.sendTo(userId, { type: 'conversation', conversation: view });
+      this.options.live.push([userId], { type: 'conversation', conversation: view });
     }
   }
 

@@ -10,8 +10,8 @@ export function publicUserOf(user: UserRecord): PublicUser {
 
 /** A person with their presence: online while any connection is open; lastSeenAt then says since when. */
 export function personOf(user: UserRecord, online: OnlineTracker): Person {
-  const since = online.onlineSince(user.id);
-  return { id: user.id, name: user.name, online: since !== null, lastSeenAt: since ?? user.lastSeenAt };
+  const isOnline = online.isOnline(user.id);
+  return { id: user.id, name: user.name, online: isOnline, lastSeenAt: (isOnline ? online.onlineSince(user.id) : null) ?? user.lastSeenAt };
 }
 
 export function messageView(record: MessageRecord, author: PublicUser): ChatMessage {

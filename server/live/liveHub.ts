@@ -85,7 +85,7 @@ export class LiveConnection {
     if (this.closed) return;
     this.closed = true;
     this.queue = null;
-    this.log.info({ code, userId: this.userId }, `closing live connection: ${reason}`);
+    this.log.info({ code }, `closing live connection: ${reason}`);
     this.socket.close(code, closeReason(reason));
   }
 
@@ -93,7 +93,7 @@ export class LiveConnection {
     if (this.closed && this.socket.readyState === WebSocket.CLOSED) return;
     this.closed = true;
     this.queue = null;
-    this.log.warn({ userId: this.userId }, `dropping live connection: ${why}`);
+    this.log.warn(`dropping live connection: ${why}`);
     this.socket.terminate();
   }
 
@@ -141,8 +141,11 @@ export class LiveHub {
     this.listen(events, 'sessionEnded', (session) => this.sessionEnded(session));
     this.listen(events, 'notified', (notification) => this.notified(notification));
     this.listen(events, 'userAdded', (user) =>
-      this.broadcastPresence(async () => personOf(user, online)),
+      this.broadcastPresence(async () => ({ id: user.id, name: user.name, online: online.isOnline(user.id), lastSeenAt: online.onlineSince(user.id) })),
     );
+    this.listen(events, 'livePush', (userIds, message) => {
+      for (const userId of userIds) this.sendTo(userId, message);
+    });
     this.listen(events, 'memberChanged', (docId, userId, role) => this.sendTo(userId, { type: 'access', docId, role }));
     this.listen(events, 'docDeleted', (docId, memberIds) => {
       for (const userId of new Set(memberIds)) this.sendTo(userId, { type: 'access', docId, role: null });
@@ -194,6 +197,15 @@ export class LiveHub {
     this.options.online.disconnected(connection.userId);
   }
 
+  /**
+   * Sends `message` to every live socket of these people, in every process (cluster mode: through
+   * PeopleEvents' `livePush`, which reaches this hub's own listener too).
+   */
+  push(userIds: Iterable<string>, message: LiveServerMessage): void {
+    this.options.events.announce('livePush', [...new Set(userIds)], message);
+  }
+
+  /** Sends `message` to this process's live sockets of the person. */
   sendTo(userId: string, message: LiveServerMessage): void {
     for (const connection of this.connectionsOf(userId)) connection.send(message);
   }

@@ -67,7 +67,9 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
   }, options.heartbeatIntervalMs);
   heartbeat.unref();
 
+  let closing = false;
   app.addHook('preClose', async () => {
+    closing = true;
     clearInterval(heartbeat);
     hub.closeAll(CloseCode.restarting, 'the server is restarting');
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
@@ -101,6 +103,11 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
     const stale = request.sessionStale;
     reply.hijack();
     wss.handleUpgrade(request.raw, upgradeSocket(request.raw), upgradeHead(request.raw), (socket) => {
+      socket.on('error', () => {});
+      if (closing) {
+        socket.close(CloseCode.restarting, 'the server is restarting');
+        return;
+      }
       if (auth === null) {
         const reason = stale ? 'your session has ended; sign in again' : 'sign in to connect';
         request.log.warn({ code: CloseCode.unauthenticated, stale }, `refused live websocket: ${reason}`);
@@ -122,7 +129,7 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
     });
     socket.on('error', (error) => {
       // ws has closed the socket already (e.g. 1009 for a frame over maxPayload).
-      log.warn({ err: error, code: (error as { code?: string }).code }, 'live websocket error');
+      log.warn({ code: (error as { code?: string }).code, error: error.message }, 'live websocket error');
     });
     socket.on('close', (code) => {
       log.debug({ code }, 'live websocket closed');
@@ -136,10 +143,12 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
     if (connection.isClosed) return;
     connection.lastSeenAt = Date.now();
     if (isBinary) {
+      connection.log.warn({ code: CloseCode.unsupportedData }, 'refused a binary live frame');
       connection.close(CloseCode.unsupportedData, 'live frames are JSON text');
       return;
     }
     if (!connection.frames.take()) {
+      connection.log.warn({ code: CloseCode.rateLimited }, 'refused live frames over the rate limit');
       connection.close(CloseCode.rateLimited, 'too many messages too fast');
       return;
     }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { LinkAccess, Role } from '../../shared/accounts.js';
 import type { PublicUser } from '../../shared/api.js';
+import type { LiveServerMessage } from '../../shared/live.js';
 import type { NotificationRecord, SessionRecord } from '../accounts/accountStore.js';
 
 /**
@@ -24,6 +25,8 @@ export interface PeopleEventMap {
   docDeleted: [docId: string, memberIds: string[]];
   /** A notification was stored for its user. */
   notified: [notification: NotificationRecord];
+  /** Something for these people's /live sockets (a chat message, a conversation change), wherever they are. */
+  livePush: [userIds: string[], message: LiveServerMessage];
   /** Cluster: the people who have connections through process `processId` right now (see OnlineTracker). */
   processPresence: [processId: string, userIds: string[]];
 }
@@ -37,6 +40,7 @@ const EVENT_NAMES: ReadonlySet<string> = new Set<PeopleEventName>([
   'docDeleted',
   'notified',
   'processPresence',
+  'livePush',
 ]);
 
 export class PeopleEvents extends EventEmitter<PeopleEventMap> {

@@ -1,5 +1,9 @@
 // Shared by the integration tests about people (accounts, sharing, chat, live): extend it, don't fork it.
+import { onTestFinished } from 'vitest';
+import WebSocket from 'ws';
+import { LIVE_PATH, type LiveServerMessage } from '../../shared/live.js';
 import type { TestServer } from './testServer.js';
+import { waitFor } from './waitFor.js';
 
 /** A password every rule accepts. */
 export const GOOD_PASSWORD = 'correct horse battery staple';
@@ -91,4 +95,85 @@ export async function share(server: TestServer, docId: string, by: TestUser, to:
 export async function setLinkAccess(server: TestServer, docId: string, owner: TestUser, linkAccess: 'none' | 'view' | 'edit'): Promise<void> {
   const answer = await api(server, 'PATCH', `/api/docs/${docId}/access`, { cookie: owner.cookie, body: { linkAccess } });
   if (answer.status !== 200) throw new Error(`link access: ${answer.status} ${JSON.stringify(answer.body)}`);
+}
+
+/** The /live URL of a server. */
+export function liveUrl(server: TestServer): string {
+  return `${server.httpUrl.replace(/^http/, 'ws')}${LIVE_PATH}`;
+}
+
+export interface LiveTestSocket {
+  ws: WebSocket;
+  /** The HTTP status when the upgrade was refused (then the socket never opened), else null. */
+  refusedStatus: number | null;
+  /** Every message received so far, in order. */
+  messages: LiveServerMessage[];
+  /** Resolves with the close code and reason, whoever closed. */
+  closed: Promise<{ code: number; reason: string }>;
+  /** Sends a frame: an object as JSON, a string or bytes as they are. */
+  send(frame: unknown): void;
+  /** Messages of `type` received so far. */
+  all<K extends LiveServerMessage['type']>(type: K): Array<Extract<LiveServerMessage, { type: K }>>;
+  /** Waits for a message of `type` matching `match` (already received or still to come). */
+  next<K extends LiveServerMessage['type']>(
+    type: K,
+    match?: (message: Extract<LiveServerMessage, { type: K }>) => boolean,
+    label?: string,
+  ): Promise<Extract<LiveServerMessage, { type: K }>>;
+  /** Closes from the client side and waits for the close. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the per-user socket /live as `user` (null: no cookie), with the server's own Origin unless
+ * `headers` say otherwise. Resolves once open, closed, or refused before the upgrade (see
+ * refusedStatus); terminated when the test finishes.
+ */
+export async function openLive(server: TestServer, user: TestUser | null, headers: Record<string, string> = {}): Promise<LiveTestSocket> {
+  const ws = new WebSocket(liveUrl(server), {
+    headers: { origin: server.httpUrl, ...(user ? { cookie: user.cookie } : {}), ...headers },
+  });
+  const messages: LiveServerMessage[] = [];
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) messages.push(JSON.parse(data.toString()) as LiveServerMessage);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
+  ws.on('error', () => {});
+  onTestFinished(() => ws.terminate());
+  let refusedStatus: number | null = null;
+  await new Promise<void>((resolve) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_request, response) => {
+      refusedStatus = response.statusCode ?? null;
+      response.resume();
+      ws.terminate();
+      resolve();
+    });
+    ws.once('close', () => resolve());
+  });
+  const of = <K extends LiveServerMessage['type']>(type: K) =>
+    messages.filter((message): message is Extract<LiveServerMessage, { type: K }> => message.type === type);
+  return {
+    ws,
+    refusedStatus,
+    messages,
+    closed,
+    send: (frame) => ws.send(typeof frame === 'string' || frame instanceof Uint8Array ? frame : JSON.stringify(frame)),
+    all: of,
+    next: (type, match = () => true, label) => waitFor(() => of(type).find(match), label ?? `a live '${type}' message`),
+    async close() {
+      ws.close();
+      await closed;
+    },
+  };
+}
+
+/** Opens /live as `user` and waits for its hello. */
+export async function openLiveReady(server: TestServer, user: TestUser): Promise<LiveTestSocket> {
+  const socket = await openLive(server, user);
+  if (socket.refusedStatus !== null) throw new Error(`/live refused the upgrade with ${socket.refusedStatus}`);
+  await socket.next('hello');
+  return socket;
 }

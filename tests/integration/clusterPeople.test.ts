@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { api, createDoc, registerUser, share, signIn } from '../helpers/accounts.js';
+import { api, createDoc, openLiveReady, registerUser, share, signIn } from '../helpers/accounts.js';
 import { postgresDatabases } from '../helpers/postgres.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { startRedis } from '../helpers/redisServer.js';
@@ -30,9 +30,18 @@ describe('cluster: people across processes', () => {
     expect(b.app.tandem.online.isOnline(member.id)).toBe(true);
     await waitFor(() => a.app.tandem.online.isOnline(member.id), 'A to see the member online');
 
-    // Removed through A: B closes the member's socket at once.
+    // A chat message posted through A reaches the member's /live window on B.
+    const memberLive = await openLiveReady(b, member);
+    const posted = await api(a, 'POST', `/api/conversations/doc:${docId}/messages`, { cookie: owner.cookie, body: { text: 'hello from A' } });
+    expect(posted.status).toBe(201);
+    const delivered = await memberLive.next('message', (m) => m.message.id === posted.body.id);
+    expect(delivered.message).toMatchObject({ text: 'hello from A', author: { id: owner.id, name: owner.name } });
+
+    // Removed through A: B closes the member's socket at once, and its /live window is told.
     expect((await api(a, 'DELETE', `/api/docs/${docId}/members/${member.id}`, { cookie: owner.cookie })).status).toBe(204);
     expect((await onB.closed).code).toBe(CloseCode.noAccess);
+    expect(await memberLive.next('access', (m) => m.docId === docId)).toMatchObject({ role: null });
+    await memberLive.close();
     await waitFor(() => !a.app.tandem.online.isOnline(member.id), 'A to see the member offline');
 
     // A second session of the owner, used through B, is revoked through A.
