@@ -124,6 +124,14 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
   sessionSweep.unref();
   app.addHook('onClose', async () => clearInterval(sessionSweep));
 
+  // A request that asked for a WebSocket upgrade but got an ordinary answer (an unknown path, a
+  // refusal before the upgrade) leaves its socket outside the HTTP server's timeouts: close it once
+  // the answer is out, or every such request would hold a socket for ever.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.headers.upgrade !== undefined && reply.statusCode !== 101 && !request.raw.socket?.destroyed) {
+      request.raw.socket?.end();
+    }
+  });
   await installAuth(app, { sessions, allowedOrigins: config.allowedOrigins, sessionIdleMs: config.sessionIdleMs });
   await app.register(accountRoutes, {
     accounts,

@@ -62,6 +62,30 @@ describe('limits', () => {
     expect((await socket.closed).code).toBe(CloseCode.rateLimited);
   });
 
+  it('an upgrade request answered without an upgrade (unknown path, refused Origin) has its socket closed', async () => {
+    const server = await startServer();
+    const { port } = server.app.server.address() as { port: number };
+    const answers: string[] = [];
+    for (const [path, origin] of [['/nope', null], [`/collab/${uniqueDocId('refused')}`, 'https://evil.example']] as const) {
+      const socket = net.connect(port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${origin ? `Origin: ${origin}\r\n` : ''}\r\n`,
+      );
+      await closed;
+      answers.push(received.split('\r\n')[0]!);
+    }
+    expect(answers).toEqual(['HTTP/1.1 404 Not Found', 'HTTP/1.1 403 Forbidden']);
+    // An accepted upgrade stays open.
+    const client = connectClient(server.collabUrl, uniqueDocId('kept'));
+    await whenSynced(client);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(client.provider.wsconnected).toBe(true);
+  });
+
   it('too many new connections from one address get HTTP 429 before the upgrade', async () => {
     const server = await startServer({ connectionsPerSecondPerIp: 1, connectionBurstPerIp: 3 });
     const statuses: number[] = [];
@@ -99,7 +123,7 @@ describe('limits', () => {
   });
 
   it('drops a client that stops answering pings, and removes its presence', async () => {
-    const server = await startServer({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 200 });
+    const server = await startServer({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1_000 });
     const docId = uniqueDocId('heartbeat');
     const watcher = connectClient(server.collabUrl, docId);
     await whenSynced(watcher);
