@@ -83,6 +83,8 @@ export interface AccountStore {
   /** Every user, by name (case-insensitive order). */
   listUsers(): Promise<UserRecord[]>;
   setLastSeen(userId: string, at: number): Promise<void>;
+  /** Replaces the user's password hash (a re-hash at a higher cost, at sign-in). */
+  setPasswordHash(userId: string, passwordHash: string): Promise<void>;
 
   // Sessions
   createSession(session: SessionRecord): Promise<void>;

@@ -206,6 +206,9 @@ export async function openPostgresAccountStore(options: PostgresAccountStoreOpti
     async setLastSeen(userId, at) {
       await pool.query('UPDATE users SET last_seen_at = $1 WHERE id = $2', [at, userId]);
     },
+    async setPasswordHash(userId, passwordHash) {
+      await pool.query('UPDATE users SET password_hash = $1 WHERE id = $2', [passwordHash, userId]);
+    },
 
     async createSession(s) {
       await pool.query(`INSERT INTO sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [

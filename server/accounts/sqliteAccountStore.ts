@@ -246,6 +246,7 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
   const selectUser = db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`);
   const selectUsers = db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY name_key, id`);
   const updateLastSeen = db.prepare<[number, string]>('UPDATE users SET last_seen_at = ? WHERE id = ?');
+  const updatePasswordHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
 
   // Sessions
   const insertSession = db.prepare<[string, string, string, number, number, number, string]>(
@@ -419,6 +420,9 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
     },
     async setLastSeen(userId, at) {
       updateLastSeen.run(at, userId);
+    },
+    async setPasswordHash(userId, passwordHash) {
+      updatePasswordHash.run(passwordHash, userId);
     },
 
     async createSession(s) {

@@ -4,7 +4,7 @@ import type { Credentials, PublicUser, SessionInfo, SessionList } from '../../sh
 import { randomBytes } from 'node:crypto';
 import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
 import { clearSessionCookie, requireUser, setSessionCookie } from '../auth/authPlugin.js';
-import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { hashPassword, needsRehash, verifyPassword } from '../auth/passwords.js';
 import { SESSION_COOKIE, type Sessions } from '../auth/sessions.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
 import { KeyedTokenBuckets } from '../tokenBucket.js';
@@ -108,6 +108,10 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
       return sendApiError(reply, 401, 'wrong_credentials', 'Wrong name or password.');
     }
     request.log.info({ userId: user.id }, 'signed in');
+    if (needsRehash(user.passwordHash, options.passwordHashCost)) {
+      // Made at a lower cost than today's: upgraded now that the password is at hand.
+      await accounts.setPasswordHash(user.id, await hashPassword(password, options.passwordHashCost));
+    }
     return signIn(request, reply, user, 200);
   });
 

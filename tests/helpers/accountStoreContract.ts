@@ -67,6 +67,14 @@ export function accountStoreContract(
         await store.setLastSeen('u-ann', 700);
         expect((await store.findUserByName('ANN'))?.lastSeenAt).toBe(700);
       });
+
+      it('replaces a password hash', async () => {
+        const { store } = await fresh();
+        await users(store, 'ann', 'bob');
+        await store.setPasswordHash('u-ann', 'scrypt$17$8$1$new$hash');
+        expect((await store.getUser('u-ann'))?.passwordHash).toBe('scrypt$17$8$1$new$hash');
+        expect((await store.getUser('u-bob'))?.passwordHash).not.toBe('scrypt$17$8$1$new$hash');
+      });
     });
 
     describe('sessions', () => {

@@ -69,6 +69,20 @@ describe('accounts and sessions', () => {
     }
   });
 
+  it('re-hashes a password made at a lower cost when its owner signs in', async () => {
+    const cheap = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(cheap);
+    await cheap.close();
+    const server = await startServer({ dataDir: cheap.config.dataDir, passwordHashCost: 13 });
+    const stored = () => (openDatabase(server.config.dataDir).prepare('SELECT password_hash FROM users WHERE id = ?').get(ann.id) as { password_hash: string }).password_hash;
+    expect(stored()).toMatch(/^scrypt\$12\$/);
+    expect((await signIn(server, ann.name, 'wrong password!')).status).toBe(401);
+    expect(stored()).toMatch(/^scrypt\$12\$/);
+    expect((await signIn(server, ann.name, ann.password)).status).toBe(200);
+    expect(stored()).toMatch(/^scrypt\$13\$/);
+    expect((await signIn(server, ann.name, ann.password)).status).toBe(200);
+  });
+
   it('answers a wrong password and an unknown name the same way, without a hint', async () => {
     const server = await startServer({ passwordHashCost: 12 });
     const ann = await registerUser(server);
