@@ -17,6 +17,7 @@ import { DocAccess } from './people/docAccess.js';
 import { Notifications } from './people/notifications.js';
 import { OnlineTracker } from './people/onlineTracker.js';
 import { PeopleEvents } from './people/peopleEvents.js';
+import type { LiveHub } from './live/liveHub.js';
 import { registerPeople } from './live/registerPeople.js';
 import type { DocStore } from './store/docStore.js';
 import { openPostgresStore } from './store/postgresStore.js';
@@ -69,6 +70,7 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
   const notifications = new Notifications(accounts, events);
   const access = new DocAccess(accounts, events, notifications);
   let registry: RoomRegistry | null = null;
+  let live: LiveHub | null = null;
   const metrics = createMetrics(() =>
     registry
       ? {
@@ -76,6 +78,8 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
           rooms: () => registry!.roomCount,
           pendingWrites: () => registry!.pendingWrites,
           lastCommitAt: () => registry!.queue.lastCommitAt,
+          liveConnections: () => live?.connectionCount ?? 0,
+          peopleOnline: () => online.onlineCount,
         }
       : null,
   );
@@ -137,6 +141,7 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
     accounts,
     sessions,
     events,
+    metrics,
     passwordHashCost: config.passwordHashCost,
     sessionIdleMs: config.sessionIdleMs,
     loginAttemptsPerMinutePerIp: config.loginAttemptsPerMinutePerIp,
@@ -164,7 +169,7 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
   });
   await app.register(docsRoutes, { store: docStore, registry: rooms, accounts, access });
   await app.register(exportRoutes, { store: docStore, registry: rooms, access });
-  await registerPeople(app, app.tandem, config);
+  live = (await registerPeople(app, app.tandem, config)).live;
   await app.register(healthRoute, { store: docStore, registry: rooms, metrics });
   if (config.webRoot) await app.register(webRoutes, { root: config.webRoot });
   return app;

@@ -8,6 +8,10 @@ export interface MetricSources {
   pendingWrites(): number;
   /** Date.now() of the last successful commit. */
   lastCommitAt(): number;
+  /** Open /live sockets. */
+  liveConnections(): number;
+  /** People with at least one open connection (in the cluster). */
+  peopleOnline(): number;
 }
 
 /** The app's Prometheus metrics, in a registry of its own (no process-global state). */
@@ -20,6 +24,9 @@ export interface Metrics {
   upgradesRefused: Counter<'reason'>;
   commitSeconds: Histogram;
   storageFailures: Counter;
+  /** Sign-in and registration attempts by result: ok, wrong_credentials, rate_limited, refused (bad name/password/taken). */
+  accountAttempts: Counter<'kind' | 'result'>;
+  chatMessages: Counter;
 }
 
 /** Creates the metrics; `sources` may be wired after creation (it is only read when scraped). */
@@ -55,6 +62,22 @@ export function createMetrics(sources: () => MetricSources | null): Metrics {
     },
   });
   new Gauge({
+    name: 'tandem_live_connections',
+    help: 'Open /live WebSockets (one per signed-in window)',
+    registers: [registry],
+    collect() {
+      this.set(read((s) => s.liveConnections(), 0));
+    },
+  });
+  new Gauge({
+    name: 'tandem_people_online',
+    help: 'People with at least one open connection',
+    registers: [registry],
+    collect() {
+      this.set(read((s) => s.peopleOnline(), 0));
+    },
+  });
+  new Gauge({
     name: 'tandem_seconds_since_last_commit',
     help: 'Seconds since the last successful group commit (or start-up)',
     registers: [registry],
@@ -64,6 +87,17 @@ export function createMetrics(sources: () => MetricSources | null): Metrics {
   });
   return {
     registry,
+    accountAttempts: new Counter({
+      name: 'tandem_account_attempts_total',
+      help: 'Sign-in (kind=sign_in) and registration (kind=register) attempts by result',
+      labelNames: ['kind', 'result'] as const,
+      registers: [registry],
+    }),
+    chatMessages: new Counter({
+      name: 'tandem_chat_messages_total',
+      help: 'Chat messages stored',
+      registers: [registry],
+    }),
     updatesReceived: new Counter({
       name: 'tandem_updates_received_total',
       help: 'Update-bearing frames (sync step2 or update) received from clients',

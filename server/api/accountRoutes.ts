@@ -6,6 +6,7 @@ import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
 import { clearSessionCookie, requireUser, setSessionCookie } from '../auth/authPlugin.js';
 import { hashPassword, needsRehash, verifyPassword } from '../auth/passwords.js';
 import { SESSION_COOKIE, type Sessions } from '../auth/sessions.js';
+import type { Metrics } from '../metrics.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
 import { KeyedTokenBuckets } from '../tokenBucket.js';
 import { sendApiError } from './apiError.js';
@@ -14,6 +15,7 @@ export interface AccountRoutesOptions {
   accounts: AccountStore;
   sessions: Sessions;
   events: PeopleEvents;
+  metrics: Metrics;
   passwordHashCost: number;
   sessionIdleMs: number;
   loginAttemptsPerMinutePerIp: number;
@@ -51,15 +53,21 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
   let decoyHash: Promise<string> | null = null;
 
   /** Spends an attempt for the IP and the name; answers 429 and returns false when either is used up. */
-  function allowAttempt(request: FastifyRequest, reply: FastifyReply, name: string): boolean {
+  function allowAttempt(request: FastifyRequest, reply: FastifyReply, name: string, kind: 'register' | 'sign_in'): boolean {
     const key = userNameKey(name);
     const ipOk = perIp.take(request.ip);
     const nameOk = ipOk && perName.take(key);
     if (ipOk && nameOk) return true;
+    options.metrics.accountAttempts.inc({ kind, result: 'rate_limited' });
     const waitMs = Math.max(perIp.msUntilToken(request.ip), perName.msUntilToken(key));
     request.log.warn({ ip: request.ip, name: name.slice(0, 40), limit: ipOk ? 'name' : 'ip' }, 'refused sign-in attempt: rate limit');
     void sendApiError(reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))), 429, 'too_many_attempts', 'Too many attempts; wait a minute and try again.');
     return false;
+  }
+
+  function refuseRegistration(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
+    options.metrics.accountAttempts.inc({ kind: 'register', result: 'refused' });
+    return sendApiError(reply, status, error, message);
   }
 
   /** Ends the session of the request's cookie, if any (sign-in rotates the session). */
@@ -81,14 +89,15 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     if (credentials === null) return sendApiError(reply, 400, 'bad_request', 'Send a JSON body with a name and a password.');
     const { name, password } = credentials;
     const nameProblem = userNameProblem(name);
-    if (nameProblem !== null) return sendApiError(reply, 400, 'invalid_name', nameProblem);
+    if (nameProblem !== null) return refuseRegistration(reply, 400, 'invalid_name', nameProblem);
     const weakness = passwordProblem(password, name);
-    if (weakness !== null) return sendApiError(reply, 400, 'weak_password', weakness);
-    if (!allowAttempt(request, reply, name)) return reply;
+    if (weakness !== null) return refuseRegistration(reply, 400, 'weak_password', weakness);
+    if (!allowAttempt(request, reply, name, 'register')) return reply;
     const passwordHash = await hashPassword(password, options.passwordHashCost);
     const created = await accounts.createUser({ id: randomBytes(12).toString('base64url'), name, passwordHash, createdAt: Date.now() });
-    if (created === 'taken') return sendApiError(reply, 409, 'name_taken', `The name “${name}” is taken; choose another.`);
+    if (created === 'taken') return refuseRegistration(reply, 409, 'name_taken', `The name “${name}” is taken; choose another.`);
     request.log.info({ userId: created.id }, 'user registered');
+    options.metrics.accountAttempts.inc({ kind: 'register', result: 'ok' });
     options.events.announce('userAdded', publicUser(created));
     return signIn(request, reply, created, 201);
   });
@@ -98,16 +107,18 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     if (credentials === null) return sendApiError(reply, 400, 'bad_request', 'Send a JSON body with a name and a password.');
     const { name, password } = credentials;
     if (name.length > 64 || [...password].length > 1024) return sendApiError(reply, 401, 'wrong_credentials', 'Wrong name or password.');
-    if (!allowAttempt(request, reply, name)) return reply;
+    if (!allowAttempt(request, reply, name, 'sign_in')) return reply;
     const user = await accounts.findUserByName(name);
     const ok = user
       ? await verifyPassword(password, user.passwordHash)
       : await verifyPassword(password, await (decoyHash ??= hashPassword(randomBytes(16).toString('hex'), options.passwordHashCost))).then(() => false);
     if (!user || !ok) {
       request.log.warn({ ip: request.ip, name: name.slice(0, 40) }, 'sign-in refused: wrong name or password');
+      options.metrics.accountAttempts.inc({ kind: 'sign_in', result: 'wrong_credentials' });
       return sendApiError(reply, 401, 'wrong_credentials', 'Wrong name or password.');
     }
     request.log.info({ userId: user.id }, 'signed in');
+    options.metrics.accountAttempts.inc({ kind: 'sign_in', result: 'ok' });
     if (needsRehash(user.passwordHash, options.passwordHashCost)) {
       // Made at a lower cost than today's: upgraded now that the password is at hand.
       await accounts.setPasswordHash(user.id, await hashPassword(password, options.passwordHashCost));

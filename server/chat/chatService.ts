@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Metrics } from '../metrics.js';
 import { findMentions, MAX_CHAT_MESSAGE_CHARS, MAX_GROUP_TITLE_CHARS } from '../../shared/accounts.js';
 import type { ChatMessage, Conversation, ConversationKind, MessagePage } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
@@ -76,6 +77,7 @@ export interface ChatServiceOptions {
   registry: RoomRegistry;
   store: DocStore;
   log: FastifyBaseLogger;
+  metrics: Metrics;
   /** Messages one user may post per second, and the burst above that (then rate_limited). */
   messagesPerSecond: number;
   burst: number;
@@ -173,6 +175,7 @@ export class ChatService {
       text: body,
       createdAt: Date.now(),
     });
+    this.options.metrics.chatMessages.inc();
     const message = messageView(record, publicUserOf(author));
     // The author may post through a document's link without being listed as its member.
     this.options.live.push([...conversation.memberIds, author.id], { type: 'message', message });

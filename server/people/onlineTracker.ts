@@ -79,6 +79,11 @@ export class OnlineTracker extends EventEmitter<OnlineEventMap> {
     return false;
   }
 
+  /** How many people are online. */
+  get onlineCount(): number {
+    return this.since.size;
+  }
+
   /** When the person came online (as far as this process knows), or null while offline. */
   onlineSince(userId: string): number | null {
     return this.since.get(userId) ?? null;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { openDatabase } from '../helpers/database.js';
-import { api, GOOD_PASSWORD, registerUser, sessionCookieOf, signIn, uniqueName } from '../helpers/accounts.js';
+import { api, GOOD_PASSWORD, openLiveReady, registerUser, sessionCookieOf, signIn, uniqueName } from '../helpers/accounts.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { startServer } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -120,6 +120,24 @@ describe('accounts and sessions', () => {
     // Other names from the same address still have attempts until the address's own limit.
     expect((await signIn(server, uniqueName('x'), 'whatever123')).status).toBe(401);
     expect((await signIn(server, uniqueName('y'), 'whatever123')).status).toBe(429);
+  });
+
+  it('exposes account, live and chat figures on /metrics', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server);
+    await signIn(server, ann.name, 'wrong password!');
+    await api(server, 'POST', '/api/account', { body: { name: ann.name, password: GOOD_PASSWORD } });
+    const live = await openLiveReady(server, ann);
+    const docId = (await api(server, 'POST', '/api/docs', { cookie: ann.cookie })).body.id as string;
+    expect((await api(server, 'POST', `/api/conversations/doc:${docId}/messages`, { cookie: ann.cookie, body: { text: 'hi' } })).status).toBe(201);
+    const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    expect(text).toMatch(/tandem_account_attempts_total\{kind="register",result="ok"\} 1/);
+    expect(text).toMatch(/tandem_account_attempts_total\{kind="register",result="refused"\} 1/);
+    expect(text).toMatch(/tandem_account_attempts_total\{kind="sign_in",result="wrong_credentials"\} 1/);
+    expect(text).toMatch(/tandem_live_connections 1/);
+    expect(text).toMatch(/tandem_people_online 1/);
+    expect(text).toMatch(/tandem_chat_messages_total 1/);
+    await live.close();
   });
 
   it('lists my sessions and revokes one: its API calls and open sockets end at once (4401)', async () => {
