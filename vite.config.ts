@@ -19,6 +19,7 @@ export default defineConfig({
       '/api': SERVER,
       '/healthz': SERVER,
       '/collab': { target: SERVER, ws: true },
+      '/live': { target: SERVER, ws: true },
     },
   },
 });

@@ -81,16 +81,29 @@ export const MAX_CHAT_MESSAGE_CHARS = 2000;
 /** Longest group name, in characters. */
 export const MAX_GROUP_TITLE_CHARS = 80;
 
+/** Where a chat message mentions someone: `text.slice(start, end)` is `@name`. */
+export interface MentionSpan {
+  start: number;
+  end: number;
+  name: string;
+}
+
 /**
- * The user names mentioned in a chat message (`@name`, where the @ starts the text or follows a
- * non-name character), each once, in the form given.
+ * The `@name` mentions in a chat message, in order: the @ starts the text or follows a non-name
+ * character, then 2–32 name characters; trailing dots end a sentence, not the name ("thanks @ann.").
  */
-export function findMentions(text: string): string[] {
-  const names = new Set<string>();
-  for (const match of text.matchAll(/(?:^|[^\p{L}\p{N}_.@-])@([\p{L}\p{N}_.-]{2,32})/gu)) {
-    // A sentence may end right after a name ("thanks @ann."): trailing dots are not part of it.
-    const name = match[1]!.replace(/\.+$/, '');
-    if (USER_NAME_PATTERN.test(name)) names.add(name);
+export function mentionSpans(text: string): MentionSpan[] {
+  const spans: MentionSpan[] = [];
+  for (const match of text.matchAll(/(^|[^\p{L}\p{N}_.@-])@([\p{L}\p{N}_.-]{2,32})/gu)) {
+    const name = match[2]!.replace(/\.+$/, '');
+    if (!USER_NAME_PATTERN.test(name)) continue;
+    const start = match.index! + match[1]!.length;
+    spans.push({ start, end: start + 1 + name.length, name });
   }
-  return [...names];
+  return spans;
+}
+
+/** The user names mentioned in a chat message, each once, in the form given. */
+export function findMentions(text: string): string[] {
+  return [...new Set(mentionSpans(text).map((span) => span.name))];
 }

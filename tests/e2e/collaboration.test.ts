@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caretToEnd, docText, launchBrowser, openDocument, openPerson, screenshot, statusOf } from '../helpers/browser.js';
+import { caretToEnd, createDocument, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf } from '../helpers/browser.js';
 import { type ServerProcess, spawnServer } from '../helpers/serverProcess.js';
-import { tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 let browser: Browser;
@@ -29,10 +29,11 @@ function keptInOrder(text: string, alphabet: RegExp): string {
 describe('collaborating in the browser', () => {
   it('two people typing at once in the same paragraph lose and double nothing', async () => {
     await startApp();
-    const url = `${base}/d/${uniqueDocId('typing')}`;
+    // Ada (signed in) creates the document; Grace opens its link as a visitor (new documents admit anyone with the link).
     const ada = await openPerson(browser, 'Ada', '#c0392b');
     const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await openDocument(ada, url);
+    await signUp(ada, base);
+    const url = await createDocument(ada, base);
     await openDocument(grace, url);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Start: ');
@@ -68,10 +69,11 @@ describe('collaborating in the browser', () => {
 
   it("shows the other person's cursor with their name, lists them as present and typing; all go when they leave", async () => {
     await startApp();
-    const url = `${base}/d/${uniqueDocId('cursor')}`;
+    // Ada (signed in) creates the document; Grace opens its link as a visitor (new documents admit anyone with the link).
     const ada = await openPerson(browser, 'Ada', '#c0392b');
     const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await openDocument(ada, url);
+    await signUp(ada, base);
+    const url = await createDocument(ada, base);
     await openDocument(grace, url);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Where is my cursor?');
@@ -93,10 +95,11 @@ describe('collaborating in the browser', () => {
 
   it('formatting made in one page (heading, bold, list) appears in the other', async () => {
     await startApp();
-    const url = `${base}/d/${uniqueDocId('format')}`;
+    // Ada (signed in) creates the document; Grace opens its link as a visitor (new documents admit anyone with the link).
     const ada = await openPerson(browser, 'Ada', '#c0392b');
     const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await openDocument(ada, url);
+    await signUp(ada, base);
+    const url = await createDocument(ada, base);
     await openDocument(grace, url);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('# Plan\nThis is ');
@@ -114,10 +117,11 @@ describe('collaborating in the browser', () => {
 
   it('undo undoes only your own changes', async () => {
     await startApp();
-    const url = `${base}/d/${uniqueDocId('undo')}`;
+    // Ada (signed in) creates the document; Grace opens its link as a visitor (new documents admit anyone with the link).
     const ada = await openPerson(browser, 'Ada', '#c0392b');
     const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await openDocument(ada, url);
+    await signUp(ada, base);
+    const url = await createDocument(ada, base);
     await openDocument(grace, url);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Ada wrote this. ');
@@ -135,9 +139,10 @@ describe('collaborating in the browser', () => {
     await Promise.all([ada.context.close(), grace.context.close()]);
   });
 
-  it('the home page lists a new document with its title once it is created and titled', async () => {
+  it('the home page lists a new document (as mine, with my role) with its title once it is created and titled', async () => {
     await startApp();
     const ada = await openPerson(browser, 'Ada', '#c0392b');
+    await signUp(ada, base);
     await ada.page.goto(base);
     await ada.page.click('#new-doc');
     await ada.page.waitForURL(/\/d\/[A-Za-z0-9_-]{16,}$/);
@@ -146,9 +151,10 @@ describe('collaborating in the browser', () => {
     await ada.page.fill('#title', 'Quarterly report');
     await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'the title to be saved');
     await ada.page.goto(base);
-    const item = ada.page.locator(`#doc-list [data-doc-id="${id}"]`);
+    const item = ada.page.locator(`#my-docs [data-doc-id="${id}"]`);
     await item.waitFor();
     expect(await item.textContent()).toContain('Quarterly report');
+    expect(await item.textContent()).toContain('Owner');
     await screenshot(ada.page, 'home-list');
     await ada.context.close();
   });

@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caretToEnd, docText, launchBrowser, openDocument, openPerson, screenshot, statusOf } from '../helpers/browser.js';
+import { caretToEnd, createDocument, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf } from '../helpers/browser.js';
 import { spawnServer } from '../helpers/serverProcess.js';
-import { tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 let browser: Browser;
@@ -19,10 +19,11 @@ describe('durability in the browser', () => {
   it('kill -9 while typing: the page keeps going offline, reconnects by itself, and nothing is lost', async () => {
     const dataDir = tempDataDir();
     const first = await spawnServer({ DATA_DIR: dataDir }, { built: true });
-    const url = `http://127.0.0.1:${first.port}/d/${uniqueDocId('crash')}`;
+    const base = `http://127.0.0.1:${first.port}`;
     const ada = await openPerson(browser, 'Ada', '#c0392b');
     const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await openDocument(ada, url);
+    await signUp(ada, base);
+    const url = await createDocument(ada, base);
     await openDocument(grace, url);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('before the crash. ', { delay: 5 });
@@ -52,9 +53,10 @@ describe('durability in the browser', () => {
   it('"Saved" appears only once the server has committed: never while the server is frozen or down', async () => {
     const dataDir = tempDataDir();
     const server = await spawnServer({ DATA_DIR: dataDir }, { built: true });
-    const url = `http://127.0.0.1:${server.port}/d/${uniqueDocId('saved')}`;
+    const base = `http://127.0.0.1:${server.port}`;
     const ada = await openPerson(browser, 'Ada', '#c0392b');
-    await openDocument(ada, url);
+    await signUp(ada, base);
+    await createDocument(ada, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('committed');
     await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'the first words to be saved');
@@ -88,9 +90,10 @@ describe('durability in the browser', () => {
   it('a page reloaded while the server is down keeps its unsynced edits, and they sync when it is back', async () => {
     const dataDir = tempDataDir();
     const first = await spawnServer({ DATA_DIR: dataDir }, { built: true });
-    const url = `http://127.0.0.1:${first.port}/d/${uniqueDocId('reload')}`;
+    const base = `http://127.0.0.1:${first.port}`;
     const ada = await openPerson(browser, 'Ada', '#c0392b');
-    await openDocument(ada, url);
+    await signUp(ada, base);
+    const url = await createDocument(ada, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('online part. ');
     await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'saved');

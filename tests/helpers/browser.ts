@@ -37,6 +37,58 @@ export async function openPerson(browser: Browser, name: string, color: string):
   return { name, context, page, errors };
 }
 
+/** A password every test account may use (long enough, not common, containing none of the test names). */
+export const TEST_PASSWORD = 'Tr0ub4dor&3-xyzzy';
+
+/**
+ * Registers the person (their `name` becomes the account name) through the register page of the
+ * app at `base`, and waits until the app has taken them home, signed in.
+ */
+export async function signUp(person: Person, base: string, password = TEST_PASSWORD): Promise<void> {
+  await person.page.goto(`${base}/register`);
+  await person.page.fill('#name', person.name);
+  await person.page.fill('#password', password);
+  await person.page.click('#register-form button[type=submit]');
+  await person.page.waitForURL(`${base}/`);
+  await person.page.waitForSelector('#user-name');
+}
+
+/** Signs the person in through the sign-in page (then home, or `next`). */
+export async function signIn(person: Person, base: string, password = TEST_PASSWORD): Promise<void> {
+  await person.page.goto(`${base}/signin`);
+  await person.page.fill('#name', person.name);
+  await person.page.fill('#password', password);
+  await person.page.click('#signin-form button[type=submit]');
+  await person.page.waitForURL(`${base}/`);
+  await person.page.waitForSelector('#user-name');
+}
+
+/**
+ * Creates a document as the (signed-in) person with the home page's "New document" button; returns
+ * its address once the editor is open on it.
+ */
+export async function createDocument(person: Person, base: string): Promise<string> {
+  await person.page.goto(base);
+  await person.page.click('#new-doc');
+  await person.page.waitForURL(/\/d\/[A-Za-z0-9_-]{16,}$/);
+  await person.page.waitForSelector('#editor .ProseMirror');
+  return person.page.url();
+}
+
+/** The document id at the end of a document address. */
+export function docIdOf(url: string): string {
+  return new URL(url).pathname.split('/').pop() ?? '';
+}
+
+/** A visitor without an account or a stored display name (Tandem will ask for one). */
+export async function openVisitor(browser: Browser, name: string): Promise<Person & { errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return { name, context, page, errors };
+}
+
 /** Opens `url` in the person's page and waits until the editor is mounted. */
 export async function openDocument(person: Person, url: string): Promise<void> {
   await person.page.goto(url);

@@ -7,7 +7,7 @@
 
 const CACHE = 'tandem-app-v1';
 const SHELL = '/index.html';
-const PASS_THROUGH = ['/api/', '/collab/', '/healthz', '/metrics'];
+const PASS_THROUGH = ['/api/', '/collab/', '/live', '/healthz', '/metrics'];
 
 /** Asset URLs (/assets/…) that an index.html references. */
 function assetsOf(html) {

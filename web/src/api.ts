@@ -1,10 +1,24 @@
-import { type ApiError, type DocList, type DocSummary, MAX_IMPORT_BYTES } from '../../shared/api.js';
+import type { LinkAccess, Role } from '../../shared/accounts.js';
+import {
+  type ApiError,
+  type DocAccess,
+  type DocDetails,
+  type DocList,
+  type DocSummary,
+  type Member,
+  type MyDocSummary,
+  type ShareRequest,
+  MAX_IMPORT_BYTES,
+} from '../../shared/api.js';
 
 /** Thrown for a failed API call; `message` is fit to show to people. */
 export class ApiRequestError extends Error {
   constructor(
     message: string,
+    /** HTTP status; 0 when the server could not be reached. */
     readonly status: number,
+    /** The server's stable error code (ApiError.error), or '' when it sent none. */
+    readonly code: string = '',
   ) {
     super(message);
     this.name = 'ApiRequestError';
@@ -12,22 +26,36 @@ export class ApiRequestError extends Error {
 }
 
 /**
- * Sends a request to the REST API and returns the parsed JSON body. Throws ApiRequestError with
- * the server's own sentence (ApiError.message) when it sends one, or a generic one otherwise.
+ * Sends a request to the REST API and returns the parsed JSON body (undefined for 204). Throws
+ * ApiRequestError with the server's own sentence (ApiError.message) when it sends one, or a
+ * generic one otherwise. The session cookie goes with it (same origin).
  */
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
+export async function request<T>(path: string, init?: RequestInit): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(path, { ...init, headers: { accept: 'application/json', ...init?.headers } });
+    response = await fetch(path, {
+      credentials: 'same-origin',
+      ...init,
+      headers: { accept: 'application/json', ...init?.headers },
+    });
   } catch {
     throw new ApiRequestError('Could not reach the server. Check your connection and try again.', 0);
   }
+  if (response.status === 204) return undefined as T;
   const body: unknown = await response.json().catch(() => null);
   if (!response.ok) {
-    const message = isApiError(body) ? body.message : `The server answered ${response.status} ${response.statusText}.`;
-    throw new ApiRequestError(message, response.status);
+    if (isApiError(body)) throw new ApiRequestError(body.message, response.status, typeof body.error === 'string' ? body.error : '');
+    throw new ApiRequestError(`The server answered ${response.status} ${response.statusText}.`, response.status);
   }
   return body as T;
+}
+
+/** A request with a JSON body. */
+export function sendJson<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  return request<T>(path, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
 }
 
 function isApiError(body: unknown): body is ApiError {
@@ -42,8 +70,12 @@ function isDocSummary(value: unknown): value is DocSummary {
   );
 }
 
-/** GET /api/docs: every document, newest-edited first (sorted here too, in case). */
-export async function listDocuments(): Promise<DocSummary[]> {
+function docPath(docId: string, rest = ''): string {
+  return `/api/docs/${encodeURIComponent(docId)}${rest}`;
+}
+
+/** GET /api/docs: my documents and those shared with me, newest-edited first (sorted here too, in case). */
+export async function listDocuments(): Promise<MyDocSummary[]> {
   const body = await request<DocList>('/api/docs');
   if (!Array.isArray(body?.documents) || !body.documents.every(isDocSummary)) {
     throw new ApiRequestError('The server sent a document list this page does not understand.', 200);
@@ -51,7 +83,7 @@ export async function listDocuments(): Promise<DocSummary[]> {
   return [...body.documents].sort((a, b) => b.updatedAt - a.updatedAt);
 }
 
-/** POST /api/docs: creates an empty document and returns its summary. */
+/** POST /api/docs: creates an empty document (I am its owner) and returns its summary. */
 export async function createDocument(): Promise<DocSummary> {
   const body = await request<DocSummary>('/api/docs', { method: 'POST' });
   if (!isDocSummary(body)) {
@@ -77,4 +109,39 @@ export async function importMarkdown(markdown: string): Promise<DocSummary> {
     throw new ApiRequestError('The server did not say which document it created.', 201);
   }
   return body;
+}
+
+/** GET /api/docs/:id: the document and what I may do with it (401, 404 and 410 are refusals). */
+export function getDocument(docId: string): Promise<DocDetails> {
+  return request<DocDetails>(docPath(docId));
+}
+
+/** GET /api/docs/:id/access: the owner, link access and members. */
+export function getDocAccess(docId: string): Promise<DocAccess> {
+  return request<DocAccess>(docPath(docId, '/access'));
+}
+
+/** PATCH /api/docs/:id/access (owner only). */
+export function setLinkAccess(docId: string, linkAccess: LinkAccess): Promise<DocAccess> {
+  return sendJson<DocAccess>('PATCH', docPath(docId, '/access'), { linkAccess });
+}
+
+/** POST /api/docs/:id/members: shares the document with a person (by id or name). */
+export function shareDocument(docId: string, share: ShareRequest): Promise<Member> {
+  return sendJson<Member>('POST', docPath(docId, '/members'), share);
+}
+
+/** PATCH /api/docs/:id/members/:userId (owner only). */
+export function changeRole(docId: string, userId: string, role: Exclude<Role, 'owner'>): Promise<Member> {
+  return sendJson<Member>('PATCH', docPath(docId, `/members/${encodeURIComponent(userId)}`), { role });
+}
+
+/** DELETE /api/docs/:id/members/:userId: the owner removes someone, or I leave (my own id). */
+export function removeMember(docId: string, userId: string): Promise<void> {
+  return request<void>(docPath(docId, `/members/${encodeURIComponent(userId)}`), { method: 'DELETE' });
+}
+
+/** DELETE /api/docs/:id (owner only). */
+export function deleteDocument(docId: string): Promise<void> {
+  return request<void>(docPath(docId), { method: 'DELETE' });
 }

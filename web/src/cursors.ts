@@ -1,5 +1,6 @@
 import type { DecorationAttrs } from 'prosemirror-view';
 import { sanitizeIdentity } from './identity.js';
+import { isGuest } from './presence.js';
 
 /**
  * Remote cursor and selection rendering for y-prosemirror's yCursorPlugin, following its
@@ -16,7 +17,7 @@ export function buildCursor(user: unknown, clientId: number): HTMLElement {
   cursor.style.borderColor = identity.color;
   const label = document.createElement('div');
   label.style.backgroundColor = identity.color;
-  label.textContent = identity.name;
+  label.textContent = isGuest(user) ? `${identity.name} (guest)` : identity.name;
   // Word joiners keep the caret from creating a line-break opportunity around it.
   cursor.append('\u2060', label, '\u2060');
   return cursor;

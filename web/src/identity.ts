@@ -23,6 +23,13 @@ function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)] as T;
 }
 
+/** A colour of the palette picked by `seed` (an account id): the same every time, on every device. */
+export function colorFor(seed: string): string {
+  let hash = 0;
+  for (const ch of seed) hash = (hash * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
+  return PALETTE[hash % PALETTE.length] as string;
+}
+
 /** A random suggestion for someone who has not chosen yet. */
 export function suggestIdentity(): Identity {
   return { name: `${pick(ADJECTIVES)} ${pick(ANIMALS)}`, color: pick(PALETTE) };
@@ -64,9 +71,10 @@ export function saveIdentity(identity: Identity): void {
 /**
  * Shows a modal form (`#name-form`) asking for a name and colour, prefilled with `initial`.
  * Resolves with the chosen identity, already saved; if the person dismisses the dialog (Escape),
- * resolves with `initial`, saved too, so they are not asked again on every page.
+ * resolves with `initial`, saved too, so they are not asked again on every page. With `fixedName`
+ * (a signed-in person: others see their account name) only the colour is asked.
  */
-export function askIdentity(initial: Identity): Promise<Identity> {
+export function askIdentity(initial: Identity, options: { fixedName?: boolean } = {}): Promise<Identity> {
   const dialog = document.createElement('dialog');
   dialog.className = 'identity-dialog';
   dialog.setAttribute('aria-labelledby', 'name-dialog-title');
@@ -86,6 +94,12 @@ export function askIdentity(initial: Identity): Promise<Identity> {
   nameInput.maxLength = MAX_NAME_CHARS;
   nameInput.value = initial.name;
   colorInput.value = initial.color;
+  if (options.fixedName === true) {
+    (dialog.querySelector('#name-dialog-title') as HTMLElement).textContent = 'Your colour';
+    (dialog.querySelector('.hint') as HTMLElement).textContent = `Others see your cursor as ${initial.name}, in this colour.`;
+    nameInput.type = 'hidden';
+    (dialog.querySelector('label[for="name-input"]') as HTMLElement).hidden = true;
+  }
   document.body.append(dialog);
 
   return new Promise((resolve) => {
@@ -111,6 +125,7 @@ export function askIdentity(initial: Identity): Promise<Identity> {
       finish(initial);
     });
     dialog.showModal();
-    nameInput.select();
+    if (options.fixedName === true) colorInput.focus();
+    else nameInput.select();
   });
 }

@@ -8,23 +8,28 @@ export interface Participant extends Identity {
   isSelf: boolean;
   /** Someone else who edited in the last few seconds (see typing.ts); never true for yourself. */
   typing: boolean;
+  /** A visitor without an account (the server marks their awareness `user.guest`). */
+  guest: boolean;
 }
 
 /**
  * Everyone in `states` with a usable `user` field (see sanitizeIdentity), one entry per client id,
- * yourself first, then by name; `isTyping(id)` marks the others who are typing. Remote states are
- * untrusted and cleaned here.
+ * yourself first, then by name; `isTyping(id)` marks the others who are typing; `guest` is
+ * `user.guest === true` (set by the server for visitors; `selfGuest` for your own entry, which the
+ * server does not send back). Remote states are untrusted and cleaned here.
  */
 export function listParticipants(
   states: Map<number, Record<string, unknown>>,
   selfId: number,
   isTyping: (clientId: number) => boolean = () => false,
+  selfGuest = false,
 ): Participant[] {
   const people: Participant[] = [];
   for (const [clientId, state] of states) {
     const user = sanitizeIdentity(state['user']);
     const isSelf = clientId === selfId;
-    if (user !== null) people.push({ ...user, clientId, isSelf, typing: !isSelf && isTyping(clientId) });
+    const guest = isSelf ? selfGuest : isGuest(state['user']);
+    if (user !== null) people.push({ ...user, clientId, isSelf, typing: !isSelf && isTyping(clientId), guest });
   }
   return people.sort((a, b) => Number(b.isSelf) - Number(a.isSelf) || a.name.localeCompare(b.name) || a.clientId - b.clientId);
 }
@@ -36,7 +41,7 @@ export function listParticipants(
  * people, their names and colours, or who is typing changed, and on a local timer when a "typing…"
  * expires (the timer runs only while someone is shown typing; it sends nothing).
  */
-export function bindPresence(awareness: Awareness, list: HTMLUListElement, onEditSelf: () => void): void {
+export function bindPresence(awareness: Awareness, list: HTMLUListElement, onEditSelf: () => void, selfGuest = false): void {
   // Awareness changes on every cursor move; redraw only when who is here (or how they look)
   // changed, so the list is stable for screen readers and clicks on it are not lost mid-press.
   let shown = '';
@@ -46,7 +51,7 @@ export function bindPresence(awareness: Awareness, list: HTMLUListElement, onEdi
     const now = Date.now();
     const states = awareness.getStates() as Map<number, Record<string, unknown>>;
     typing.observe(states, now);
-    const people = listParticipants(states, awareness.clientID, (id) => typing.isTyping(id, now));
+    const people = listParticipants(states, awareness.clientID, (id) => typing.isTyping(id, now), selfGuest);
     if (expiryTimer !== null) clearTimeout(expiryTimer);
     expiryTimer = null;
     const next = typing.nextExpiry(people.filter((p) => p.typing).map((p) => p.clientId), now);
@@ -71,8 +76,12 @@ function renderPerson(person: Participant, onEditSelf: () => void): HTMLLIElemen
   const name = document.createElement('span');
   name.className = 'presence-name';
   name.textContent = person.name;
+  if (person.guest) item.dataset['guest'] = 'true';
+  const guest = document.createElement('span');
+  guest.className = 'presence-guest';
+  guest.textContent = person.guest ? ' (guest)' : '';
   if (!person.isSelf) {
-    item.append(dot, name);
+    item.append(dot, name, guest);
     if (person.typing) {
       item.dataset['typing'] = 'true';
       const label = document.createElement('span');
@@ -90,9 +99,15 @@ function renderPerson(person: Participant, onEditSelf: () => void): HTMLLIElemen
   button.id = 'edit-identity';
   button.className = 'presence-self';
   button.title = 'Change your name or colour';
-  button.setAttribute('aria-label', `${person.name} (you) — change your name or colour`);
-  button.append(dot, name, you);
+  button.setAttribute('aria-label', `${person.name}${person.guest ? ' (guest)' : ''} (you) — change your ${person.guest ? 'name or colour' : 'colour'}`);
+  button.title = person.guest ? 'Change your name or colour' : 'Change your colour';
+  button.append(dot, name, guest, you);
   button.addEventListener('click', onEditSelf);
   item.append(button);
   return item;
+}
+
+/** Whether a (remote, untrusted) awareness `user` field says its owner is a visitor. */
+export function isGuest(user: unknown): boolean {
+  return typeof user === 'object' && user !== null && (user as { guest?: unknown }).guest === true;
 }

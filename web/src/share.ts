@@ -1,7 +1,7 @@
 /** How long "Link copied" stays before the share status clears. */
 const SHARE_MESSAGE_MS = 4_000;
 
-/** The share control's elements: the button, a status line, and a read-only URL field. */
+/** The copy-link control's elements (in the Share dialog): the button, a status line, and a read-only URL field. */
 export interface ShareElements {
   button: HTMLButtonElement;
   /** `#share-status`, a polite live region: "Link copied" or how to copy by hand. */
@@ -11,7 +11,7 @@ export interface ShareElements {
 }
 
 /**
- * Makes the Share button copy `url` (the document's address) to the clipboard and say "Link copied".
+ * Makes the button (the Share dialog's "Copy link") copy `url` (the document's address) to the clipboard and say "Link copied".
  * Where the Clipboard API is missing or refused (an insecure origin, a denied permission), it shows
  * the URL in a read-only field, selected, tries the legacy copy command, and says either "Link
  * copied" or how to copy it by hand. `data-result` on the status is `copied` or `manual`.

@@ -126,7 +126,8 @@ export function bindStatus(
     if (els.detail.textContent !== view.detail) els.detail.textContent = view.detail;
     els.status.dataset['state'] = view.state;
     els.status.dataset['pending'] = String(inputs.pendingChanges);
-    els.retry.hidden = view.state !== 'stopped';
+    // Retrying cannot bring back access that was taken away or a deleted document.
+    els.retry.hidden = view.state !== 'stopped' || inputs.stoppedCode === CloseCode.noAccess || inputs.stoppedCode === CloseCode.docDeleted;
   };
   // Renders once per burst of events, after the provider has finished updating its own fields
   // (it emits 'connection-close' before it clears wsconnected, for instance).

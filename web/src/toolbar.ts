@@ -88,7 +88,7 @@ function shortcutText(shortcut: string): string {
  * keeps their pressed/disabled state in step with the editor. Buttons do not take focus from the
  * editor on click; one that cannot act here has aria-disabled="true"; arrow keys move between them (one tab stop for the whole toolbar).
  */
-export function toolbarPlugin(container: HTMLElement): Plugin {
+export function toolbarPlugin(container: HTMLElement, isReadOnly: () => boolean = () => false): Plugin {
   const buttons = TOOLS.map((tool) => {
     const button = document.createElement('button');
     button.type = 'button';
@@ -112,7 +112,7 @@ export function toolbarPlugin(container: HTMLElement): Plugin {
         const tool = TOOLS[i] as ToolSpec;
         button.addEventListener('mousedown', (event) => event.preventDefault());
         button.addEventListener('click', () => {
-          if (button.getAttribute('aria-disabled') === 'true') return;
+          if (button.getAttribute('aria-disabled') === 'true' || isReadOnly()) return;
           tool.run(view.state, view.dispatch, view);
           view.focus();
         });
@@ -124,10 +124,12 @@ export function toolbarPlugin(container: HTMLElement): Plugin {
       undoManager?.on('stack-cleared', refresh);
       const update = (current: EditorView): void => {
         const state = current.state;
+        const readOnly = isReadOnly();
+        container.setAttribute('aria-disabled', String(readOnly));
         buttons.forEach((button, i) => {
           const tool = TOOLS[i] as ToolSpec;
           if (tool.isActive !== undefined) button.setAttribute('aria-pressed', String(tool.isActive(state)));
-          const enabled = tool.isEnabled ? tool.isEnabled(state) : tool.run(state, undefined, current);
+          const enabled = !readOnly && (tool.isEnabled ? tool.isEnabled(state) : tool.run(state, undefined, current));
           // aria-disabled rather than disabled: a disabled button cannot take focus, which would
           // break arrow-key movement through the toolbar.
           button.setAttribute('aria-disabled', String(!enabled));
