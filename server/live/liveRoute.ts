@@ -86,10 +86,7 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
     return sendApiError(reply, status, error, message);
   }
 
-  // A refused upgrade request answered over HTTP: its socket is not kept for another request.
-  app.addHook('onResponse', async (request) => {
-    if (request.url.startsWith(LIVE_PATH) && isUpgrade(request.raw)) upgradeSocket(request.raw).destroy();
-  });
+  // A refused upgrade request answered over HTTP has its socket closed by the app (see app.ts).
 
   app.get(LIVE_PATH, async (request, reply) => {
     if (!isUpgrade(request.raw)) return sendApiError(reply, 426, 'upgrade_required', `${LIVE_PATH} is a WebSocket.`);

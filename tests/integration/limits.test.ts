@@ -66,7 +66,8 @@ describe('limits', () => {
     const server = await startServer();
     const { port } = server.app.server.address() as { port: number };
     const answers: string[] = [];
-    for (const [path, origin] of [['/nope', null], [`/collab/${uniqueDocId('refused')}`, 'https://evil.example']] as const) {
+    const refused = [['/nope', null], [`/collab/${uniqueDocId('refused')}`, 'https://evil.example'], ['/live', 'https://evil.example']] as const;
+    for (const [path, origin] of refused) {
       const socket = net.connect(port, '127.0.0.1');
       let received = '';
       socket.on('data', (chunk) => (received += chunk.toString()));
@@ -78,7 +79,7 @@ describe('limits', () => {
       await closed;
       answers.push(received.split('\r\n')[0]!);
     }
-    expect(answers).toEqual(['HTTP/1.1 404 Not Found', 'HTTP/1.1 403 Forbidden']);
+    expect(answers).toEqual(['HTTP/1.1 404 Not Found', 'HTTP/1.1 403 Forbidden', 'HTTP/1.1 403 Forbidden']);
     // An accepted upgrade stays open.
     const client = connectClient(server.collabUrl, uniqueDocId('kept'));
     await whenSynced(client);
