@@ -6,6 +6,7 @@ import { CloseCode } from '../../shared/closeCodes.js';
 import { isValidDocId } from '../../shared/docId.js';
 import { ACK_QUERY_PARAM, COLLAB_PATH } from '../../shared/protocol.js';
 import { originAllowed } from '../auth/origin.js';
+import { releaseUpgradeResponse } from '../websocketUpgrade.js';
 import type { Metrics } from '../metrics.js';
 import type { DocAccess, AccessResult } from '../people/docAccess.js';
 import type { OnlineTracker } from '../people/onlineTracker.js';
@@ -119,9 +120,11 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
       connections.add(connection);
       const userId = viewer.userId;
       if (userId !== null) options.online.connected(userId);
-      // @fastify/websocket's own error listener keeps Fastify's request and reply (and Node's
-      // request/response) alive as long as the socket; idle connections are cheaper without them.
+      // @fastify/websocket's own error listener, and the ServerResponse it attached to the TCP socket
+      // to route the upgrade, keep Fastify's request and reply (and Node's request/response) alive
+      // as long as the socket; idle connections are cheaper without them.
       socket.removeAllListeners('error');
+      releaseUpgradeResponse(request.raw.socket);
       socket.on('error', (error) => connection.onSocketError(error));
       // Attached before anything is awaited: @fastify/websocket drops frames that arrive earlier.
       socket.on('message', (data, isBinary) => connection.onMessage(data, isBinary));

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { LIVE_PATH, type LiveClientMessage, MAX_LIVE_FRAME_BYTES, parseLiveClientMessage } from '../../shared/live.js';
@@ -10,6 +10,7 @@ import { originAllowed } from '../auth/origin.js';
 import type { Authenticated } from '../auth/sessions.js';
 import { type ChatService, isRefusal } from '../chat/chatService.js';
 import { KeyedTokenBuckets } from '../tokenBucket.js';
+import { releaseUpgradeResponse } from '../websocketUpgrade.js';
 import { LiveConnection, type LiveHub } from './liveHub.js';
 
 /** Frames one /live socket may send per second, and the burst above that (then 4429). */
@@ -96,28 +97,37 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
     if (!ipBuckets.take(request.ip)) {
       return refuse(request, reply, 429, 'too_many_connections', 'too many new connections from this address; retry shortly');
     }
-    const auth = request.auth;
-    const stale = request.sessionStale;
     reply.hijack();
+    upgrade(request);
+    return reply;
+  });
+
+  /**
+   * Completes the handshake. Nothing that outlives it refers to `request` (a closure made here would
+   * keep Fastify's request, and Node's, alive as long as the socket), only to what is taken from it.
+   */
+  function upgrade(request: FastifyRequest): void {
+    const { auth, sessionStale: stale, log: requestLog } = request;
+    const tcp = request.raw.socket;
     wss.handleUpgrade(request.raw, upgradeSocket(request.raw), upgradeHead(request.raw), (socket) => {
       socket.on('error', () => {});
+      releaseUpgradeResponse(tcp);
       if (closing) {
         socket.close(CloseCode.restarting, 'the server is restarting');
         return;
       }
       if (auth === null) {
         const reason = stale ? 'your session has ended; sign in again' : 'sign in to connect';
-        request.log.warn({ code: CloseCode.unauthenticated, stale }, `refused live websocket: ${reason}`);
+        requestLog.warn({ code: CloseCode.unauthenticated, stale }, `refused live websocket: ${reason}`);
         socket.close(CloseCode.unauthenticated, reason);
         return;
       }
-      accept(socket, request, auth);
+      accept(socket, requestLog, auth);
     });
-    return reply;
-  });
+  }
 
-  function accept(socket: WebSocket, request: FastifyRequest, auth: Authenticated): void {
-    const log = request.log.child({ userId: auth.user.id });
+  function accept(socket: WebSocket, requestLog: FastifyBaseLogger, auth: Authenticated): void {
+    const log = requestLog.child({ userId: auth.user.id });
     const connection = new LiveConnection(socket, auth.user, auth.session.tokenHash, log, limits);
     // Attached before anything is awaited: frames arriving earlier would be lost.
     socket.on('message', (data, isBinary) => onFrame(connection, data, isBinary));

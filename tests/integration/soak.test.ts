@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import type { DocStore } from '../../server/store/docStore.js';
 import { openSqliteStore } from '../../server/store/sqliteStore.js';
+import { openLiveReady, registerUser } from '../helpers/accounts.js';
 import { openDatabase } from '../helpers/database.js';
 import { connectClient, type TestClient, textOf, whenSynced } from '../helpers/clients.js';
 import { freePort, spawnServer } from '../helpers/serverProcess.js';
@@ -57,6 +58,21 @@ describe('soak', () => {
     await waitFor(() => activeTimeouts() <= baseline.timeouts, 'timers back to the baseline');
     // 10,000 connections' worth of rooms and sockets would be far more than this.
     expect(heapAfterGc() - baseline.heap).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('an open, idle connection (/collab or /live) keeps nothing of the HTTP upgrade request alive', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server);
+    const requests: Array<WeakRef<object>> = [];
+    server.app.server.prependListener('upgrade', (request: object) => requests.push(new WeakRef(request)));
+    const clients = Array.from({ length: 5 }, () => connectClient(server.collabUrl, uniqueDocId('idle')));
+    await Promise.all(clients.map((client) => whenSynced(client)));
+    const live = await openLiveReady(server, ann);
+    heapAfterGc(); // collects
+    expect(requests).toHaveLength(6);
+    expect(requests.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    expect(clients.every((client) => client.provider.wsconnected)).toBe(true);
+    expect(live.ws.readyState).toBe(WebSocket.OPEN);
   });
 
   it('500 clients reconnecting at once after a restart load each document exactly once', async () => {
