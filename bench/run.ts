@@ -12,7 +12,7 @@ import { CLUSTER, PEERS, SERVERS, type ServerId } from './servers.js';
 import { chart } from './svg.js';
 import { buildTraceDoc } from './trace.js';
 
-// npm run bench [-- --quick] [--only=E2,E2C,S,…] [--servers=tandem,tandem-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
+// npm run bench [-- --quick] [--rounds=N] [--only=E2,E2C,S,…] [--servers=tandem,tandem-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -57,7 +57,10 @@ if (parts.includes('E2C') && servers.some((id) => SERVERS[id].cluster)) {
 }
 const clusterAsked = Boolean(flag('only')?.split(',').includes('E2C') || flag('servers')?.split(',').some((id) => id in SERVERS && SERVERS[id as ServerId].cluster));
 
-const plan = makePlan(quick, servers, parts);
+const roundsFlag = flag('rounds');
+const rounds = roundsFlag === undefined ? undefined : Number(roundsFlag);
+if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new Error(`--rounds must be 1–20, got ${roundsFlag}`);
+const plan = makePlan(quick, servers, parts, rounds);
 log(`Tandem bench (${quick ? 'quick' : 'full'}): ${machineSummary()}; ${pinned ? 'servers on core 0 (a cluster: both Tandem processes and its redis-server), generator on core 1' : 'not pinned'}`);
 const trace = plan.parts.has('C1') ? buildTraceDoc() : null;
 if (trace) log(`trace: ${trace.edits} edits, Yjs state ${trace.update.length} bytes`);
