@@ -59,7 +59,17 @@ describe('deriveStatus', () => {
     pendingChanges: 0,
     storageFailing: false,
     lastCloseCode: null,
+    changesRefused: false,
   };
+
+  it('never says "Saved" after the server refused a change of a window that may only view', () => {
+    const online = { ...base, online: true, everOnline: true };
+    // The refused frames are acknowledged as handled, so nothing counts as pending any more.
+    const view = deriveStatus({ ...online, changesRefused: true, pendingChanges: 0 });
+    expect(view.state).toBe('unsaved');
+    expect(view.text).toBe(STATUS_TEXT.refused);
+    expect(deriveStatus({ ...online, changesRefused: false, pendingChanges: 0 }).state).toBe('saved');
+  });
 
   it('says "Not saved" while the server reports failing storage and changes wait; "Saved" never then', () => {
     const online = { ...base, online: true, everOnline: true };

@@ -139,7 +139,12 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
     const reason = decoding.hasContent(decoder) ? decoding.readVarString(decoder) : '';
     if (kind === 0) console.info(`the server refused a change: ${reason}`);
     if (role.role !== 'viewer') role.set('viewer');
+    status.setChangesRefused(true);
   };
+  // Allowed to edit again: the server asks for what this window holds, refused changes included.
+  role.onChange(() => {
+    if (role.editable) status.setChangesRefused(false);
+  });
   provider.on('closed', ({ code }) => {
     if (isAccessLoss(code)) role.lose(code);
   });

@@ -11,6 +11,7 @@ export const STATUS_TEXT = {
   saved: 'Saved',
   saving: 'Saving…',
   unsaved: 'Not saved — the server cannot store changes right now',
+  refused: 'Not saved — you can only view this document',
   offline: 'Offline — your changes are kept and will sync',
 } as const;
 
@@ -32,6 +33,8 @@ export interface StatusInputs {
   storageFailing: boolean;
   /** Code of the last close while the provider keeps retrying, for the detail line; else null. */
   lastCloseCode: number | null;
+  /** The server refused a change of this window because it may only view (until it may edit again). */
+  changesRefused: boolean;
 }
 
 /** The main text, the state, and a secondary detail sentence ('' when there is nothing to add). */
@@ -57,6 +60,10 @@ export function deriveStatus(inputs: StatusInputs): StatusView {
       text: describeCloseCode(inputs.stoppedCode),
       detail: pending > 0 ? `${changes(pending)} not saved. ${where}` : '',
     };
+  }
+  if (inputs.online && inputs.changesRefused) {
+    // The server acknowledged those frames as handled, not as stored: nothing of them is saved.
+    return { state: 'unsaved', text: STATUS_TEXT.refused, detail: 'The server refused your last changes; they are only in this window.' };
   }
   if (inputs.online && inputs.storageFailing && pending > 0) {
     return { state: 'unsaved', text: STATUS_TEXT.unsaved, detail: `${changes(pending)} kept here; the server keeps retrying.` };
@@ -104,7 +111,7 @@ export function bindStatus(
   els: StatusElements,
   keptLocally: () => boolean = () => false,
   retry: () => void = () => provider.connect(),
-): { refresh(): void } {
+): { refresh(): void; setChangesRefused(refused: boolean): void } {
   const inputs: StatusInputs = {
     online: false,
     everOnline: false,
@@ -114,6 +121,7 @@ export function bindStatus(
     pendingChanges: 0,
     storageFailing: false,
     lastCloseCode: null,
+    changesRefused: false,
   };
   const render = (): void => {
     inputs.online = provider.wsconnected && provider.synced;
@@ -161,5 +169,11 @@ export function bindStatus(
     schedule();
   });
   render();
-  return { refresh: schedule };
+  return {
+    refresh: schedule,
+    setChangesRefused(refused: boolean) {
+      inputs.changesRefused = refused;
+      schedule();
+    },
+  };
 }
