@@ -5,7 +5,7 @@ import { healthRoute } from './api/healthRoute.js';
 import { collabRoute } from './collab/collabRoute.js';
 import { ClusterBus } from './cluster/clusterBus.js';
 import { RoomRegistry } from './collab/roomRegistry.js';
-import type { Config } from './config.js';
+import { type Config, fastifyTrustProxy } from './config.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { AccountStore } from './accounts/accountStore.js';
 import { openPostgresAccountStore } from './accounts/postgresAccountStore.js';
@@ -13,6 +13,7 @@ import { openSqliteAccountStore } from './accounts/sqliteAccountStore.js';
 import { accountRoutes } from './api/accountRoutes.js';
 import { installAuth } from './auth/authPlugin.js';
 import { Sessions } from './auth/sessions.js';
+import { AccessJournal } from './people/accessJournal.js';
 import { DocAccess } from './people/docAccess.js';
 import { Notifications } from './people/notifications.js';
 import { OnlineTracker } from './people/onlineTracker.js';
@@ -30,6 +31,7 @@ export interface AppParts {
   metrics: Metrics;
   accounts: AccountStore;
   sessions: Sessions;
+  journal: AccessJournal;
   events: PeopleEvents;
   online: OnlineTracker;
   access: DocAccess;
@@ -39,6 +41,10 @@ export interface AppParts {
 declare module 'fastify' {
   interface FastifyInstance {
     tandem: AppParts;
+  }
+  interface FastifyRequest {
+    /** AccessJournal's mark taken when a WebSocket upgrade request arrived (0 otherwise). */
+    accessMark: number;
   }
 }
 
@@ -53,7 +59,7 @@ declare module 'fastify' {
 export async function buildApp(config: Config, store?: DocStore, accountStore?: AccountStore): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
   });
   const docStore =
     store ??
@@ -69,6 +75,7 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
   const sessions = new Sessions(accounts, events, config.sessionIdleMs);
   const notifications = new Notifications(accounts, events);
   const access = new DocAccess(accounts, events, notifications);
+  const journal = new AccessJournal(events);
   let registry: RoomRegistry | null = null;
   let live: LiveHub | null = null;
   const metrics = createMetrics(() =>
@@ -114,7 +121,8 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
     pendingUpdateTimeoutMs: config.pendingUpdateTimeoutMs,
   });
   const rooms = registry;
-  app.decorate('tandem', { store: docStore, registry: rooms, metrics, accounts, sessions, events, online, access, notifications });
+  app.decorate('tandem', { store: docStore, registry: rooms, metrics, accounts, sessions, journal, events, online, access, notifications });
+  app.decorateRequest('accessMark', 0);
   app.addHook('preClose', async () => {
     await rooms.shutdown();
   });
@@ -126,7 +134,18 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
     sessions.sweep().catch((error: unknown) => app.log.warn({ err: error }, 'could not delete expired sessions'));
   }, 3600_000);
   sessionSweep.unref();
-  app.addHook('onClose', async () => clearInterval(sessionSweep));
+  const keepAlive = setInterval(() => {
+    sessions.keepOpenSessionsAlive().catch((error: unknown) => app.log.warn({ err: error }, 'could not extend the sessions of open connections'));
+  }, Math.min(60_000, config.sessionIdleMs / 4));
+  keepAlive.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sessionSweep);
+    clearInterval(keepAlive);
+  });
+  // Every process removes a deleted document's room (and what its clients still sent) from the store.
+  events.on('docDeleted', (docId) => {
+    rooms.remove(docId).catch((error: unknown) => app.log.error({ err: error, docId }, 'could not remove a deleted document'));
+  });
 
   // A request that asked for a WebSocket upgrade but got an ordinary answer (an unknown path, a
   // refusal before the upgrade) leaves its socket outside the HTTP server's timeouts: close it once
@@ -135,6 +154,10 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
     if (request.headers.upgrade !== undefined && reply.statusCode !== 101 && !request.raw.socket?.destroyed) {
       request.raw.socket?.end();
     }
+  });
+  // Before authentication: access changes after this point reach a WebSocket still being opened.
+  app.addHook('onRequest', async (request) => {
+    if (request.headers.upgrade !== undefined) request.accessMark = journal.mark();
   });
   await installAuth(app, { sessions, allowedOrigins: config.allowedOrigins, sessionIdleMs: config.sessionIdleMs });
   await app.register(accountRoutes, {
@@ -152,6 +175,8 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
     registry: rooms,
     metrics,
     access,
+    journal,
+    sessions,
     events,
     online,
     maxFrameBytes: config.maxFrameBytes,

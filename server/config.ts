@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 
 /** Everything the server reads from its environment, parsed once at start-up. */
@@ -65,8 +66,15 @@ export interface Config {
    * with nothing lost; 'full' also survives a power cut, at the cost of an fsync per group commit.
    */
   sqliteSynchronous: 'normal' | 'full';
-  /** Trust X-Forwarded-For/-Proto from a reverse proxy (TLS terminated there: Secure cookies, real client IPs). */
-  trustProxy: boolean;
+  /**
+   * Which reverse proxies' X-Forwarded-For/-Proto to believe (TLS terminated there: Secure cookies, real
+   * client addresses for the per-address limits). false: none, the peer's address is the client's. A
+   * number N: the last N hops are proxies, whoever they are (so Tandem must be reachable only through
+   * them), and the client is the address the outermost one saw. A list of IPs/CIDRs (or proxy-addr's
+   * names loopback, linklocal, uniquelocal): hops from those addresses are proxies. Never "trust all":
+   * then a client picks its own address by sending X-Forwarded-For. See `fastifyTrustProxy`.
+   */
+  trustProxy: false | number | string[];
   /** scrypt cost of new password hashes, as log2 N (OWASP's 17 by default; lower only to speed up tests). */
   passwordHashCost: number;
   /** A session ends after this long unused (each use extends it). */
@@ -153,7 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     heartbeatTimeoutMs: integer(env, 'HEARTBEAT_TIMEOUT_MS', defaultConfig.heartbeatTimeoutMs, 10, 3600_000),
     allowedOrigins: originList(env.ALLOWED_ORIGINS),
     sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', defaultConfig.sqliteSynchronous, ['normal', 'full'] as const),
-    trustProxy: ['true', '1'].includes(oneOf(env, 'TRUST_PROXY', 'false', ['true', 'false', '1', '0'] as const)),
+    trustProxy: trustProxy(env.TRUST_PROXY),
     passwordHashCost: integer(env, 'PASSWORD_HASH_COST', defaultConfig.passwordHashCost, 12, 20),
     sessionIdleMs: integer(env, 'SESSION_IDLE_MS', defaultConfig.sessionIdleMs, 60_000, 365 * 24 * 3600_000),
     loginAttemptsPerMinutePerIp: integer(env, 'LOGIN_ATTEMPTS_PER_MINUTE_PER_IP', defaultConfig.loginAttemptsPerMinutePerIp, 1, 100_000),
@@ -182,6 +190,56 @@ function redisUrl(raw: string | undefined): string | null {
     throw new Error(`REDIS_URL must start with redis:// or rediss://, got one starting ${JSON.stringify(url.split(':')[0] + ':')}`);
   }
   return url;
+}
+
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const MAX_PROXY_HOPS = 20;
+
+/**
+ * Parses TRUST_PROXY: unset, empty, false or 0 → false; true → 1 (one reverse proxy in front, the
+ * usual set-up); a positive integer → that many hops; else a comma-separated list of IPs and CIDRs.
+ */
+function trustProxy(raw: string | undefined): Config['trustProxy'] {
+  const value = raw?.trim() ?? '';
+  if (value === '' || /^(false|0)$/i.test(value)) return false;
+  if (/^true$/i.test(value)) return 1;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > MAX_PROXY_HOPS) {
+      throw new Error(`TRUST_PROXY must be false, true, a hop count from 1 to ${MAX_PROXY_HOPS} or a list of proxy addresses, got ${JSON.stringify(value)}`);
+    }
+    return hops === 0 ? false : hops;
+  }
+  return value.split(',').map((item) => {
+    const entry = item.trim();
+    if (isProxyAddress(entry)) return entry.toLowerCase();
+    throw new Error(
+      `TRUST_PROXY must be false, true, a hop count or a comma-separated list of proxy IPs/CIDRs (like 127.0.0.1,10.0.0.0/8), got ${JSON.stringify(entry)} in ${JSON.stringify(value)}`,
+    );
+  });
+}
+
+/** Whether `entry` is an IP address, a CIDR (address/prefix length) or one of proxy-addr's range names. */
+function isProxyAddress(entry: string): boolean {
+  if (TRUST_PROXY_NAMES.includes(entry.toLowerCase())) return true;
+  const slash = entry.indexOf('/');
+  const family = net.isIP(slash === -1 ? entry : entry.slice(0, slash));
+  if (family === 0) return false;
+  if (slash === -1) return true;
+  const prefix = entry.slice(slash + 1);
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits >= 1 && bits <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `Config.trustProxy` as Fastify's `trustProxy` option. A list goes as it is. A hop count becomes a
+ * function: Fastify 5.12 treats a plain number as "trust nothing" (it cannot check the peer's
+ * address), which would put every client behind the proxy in one rate-limit bucket.
+ */
+export function fastifyTrustProxy(trust: Config['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+  if (trust < 1) return false;
+  return (_address, hop) => hop < trust;
 }
 
 /** Parses a comma-separated list of origins; throws on one that is not scheme://host[:port]. */

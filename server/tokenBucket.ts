@@ -23,6 +23,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Gives one token back (an attempt that should not count after all), never past the burst. */
+  refund(): void {
+    this.refill();
+    this.tokens = Math.min(this.burst, this.tokens + 1);
+  }
+
   /** Milliseconds until a token is available (0: now). */
   get msUntilToken(): number {
     this.refill();
@@ -61,6 +67,11 @@ export class KeyedTokenBuckets {
   /** Spends one token of `key`'s bucket; false when it is empty. */
   take(key: string): boolean {
     return this.bucket(key).take();
+  }
+
+  /** Gives `key` back one token, never past the burst (a forgotten bucket is full already). */
+  refund(key: string): void {
+    this.buckets.get(key)?.refund();
   }
 
   /** Milliseconds until `key` may spend a token again. */

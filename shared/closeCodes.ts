@@ -18,6 +18,8 @@ export const CloseCode = {
   serverError: 1011,
   /** The server is restarting; reconnect. */
   restarting: 1012,
+  /** Something changed while the connection was being opened (e.g. the person's access); reconnect. */
+  tryAgain: 1013,
   /** A frame that is not a valid y-websocket message (truncated, unknown type, trailing bytes). */
   badMessage: 4400,
   /** No valid session: signed out, revoked or expired, or a visitor where the link does not admit visitors. */
@@ -58,6 +60,8 @@ export function describeCloseCode(code: number): string {
       return 'The server hit an unexpected error';
     case CloseCode.restarting:
       return 'The server is restarting';
+    case CloseCode.tryAgain:
+      return 'Access changed while connecting; reconnecting';
     case CloseCode.badMessage:
       return 'The server refused a malformed message';
     case CloseCode.unauthenticated:

@@ -44,6 +44,8 @@ export interface MemberRecord {
   userId: string;
   role: Role;
   joinedAt: number;
+  /** Joined by opening a link (not shared with by name): the role follows the link access. */
+  viaLink: boolean;
 }
 
 export interface ConversationRecord {
@@ -111,8 +113,10 @@ export interface AccountStore {
   getMember(docId: string, userId: string): Promise<MemberRecord | null>;
   /** Members by role (owner first) then join time. */
   listMembers(docId: string): Promise<MemberRecord[]>;
-  /** Adds a member or changes their role. */
-  setMember(docId: string, userId: string, role: Role, at: number): Promise<void>;
+  /** Adds a member or changes their role; `viaLink` says whether the role comes from the link access (default: shared by name). */
+  setMember(docId: string, userId: string, role: Role, at: number, viaLink?: boolean): Promise<void>;
+  /** Adds a member who opened a link (viaLink), unless they are a member already; resolves to whether they were added. */
+  joinViaLink(docId: string, userId: string, role: Role, at: number): Promise<boolean>;
   /** Resolves to false when they were not a member. */
   removeMember(docId: string, userId: string): Promise<boolean>;
   /** The documents the user is a member of (any role), not deleted ones. */

@@ -51,6 +51,7 @@ interface MemberRow {
   user_id: string;
   role: Role;
   joined_at: Bigint;
+  via_link: boolean;
 }
 interface ConversationRow {
   id: string;
@@ -106,6 +107,7 @@ const toMember = (r: MemberRow): MemberRecord => ({
   userId: r.user_id,
   role: r.role,
   joinedAt: num(r.joined_at, 'joined_at'),
+  viaLink: r.via_link,
 });
 const toConversation = (r: ConversationRow): ConversationRecord => ({
   id: r.id,
@@ -293,7 +295,7 @@ export async function openPostgresAccountStore(options: PostgresAccountStoreOpti
       });
     },
     async getMember(docId, userId) {
-      const row = await one<MemberRow>('SELECT doc_id, user_id, role, joined_at FROM doc_members WHERE doc_id = $1 AND user_id = $2', [
+      const row = await one<MemberRow>('SELECT doc_id, user_id, role, joined_at, via_link FROM doc_members WHERE doc_id = $1 AND user_id = $2', [
         docId,
         userId,
       ]);
@@ -301,24 +303,32 @@ export async function openPostgresAccountStore(options: PostgresAccountStoreOpti
     },
     async listMembers(docId) {
       const found = await rows<MemberRow>(
-        `SELECT doc_id, user_id, role, joined_at FROM doc_members WHERE doc_id = $1 ORDER BY ${MEMBER_ORDER}`,
+        `SELECT doc_id, user_id, role, joined_at, via_link FROM doc_members WHERE doc_id = $1 ORDER BY ${MEMBER_ORDER}`,
         [docId],
       );
       return found.map(toMember);
     },
-    async setMember(docId, userId, role, at) {
+    async setMember(docId, userId, role, at, viaLink = false) {
       await pool.query(
-        `INSERT INTO doc_members (doc_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (doc_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
+        `INSERT INTO doc_members (doc_id, user_id, role, joined_at, via_link) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (doc_id, user_id) DO UPDATE SET role = EXCLUDED.role, via_link = EXCLUDED.via_link`,
+        [docId, userId, role, at, viaLink],
+      );
+    },
+    async joinViaLink(docId, userId, role, at) {
+      const added = await count(
+        `INSERT INTO doc_members (doc_id, user_id, role, joined_at, via_link) VALUES ($1, $2, $3, $4, true)
+         ON CONFLICT (doc_id, user_id) DO NOTHING`,
         [docId, userId, role, at],
       );
+      return added > 0;
     },
     async removeMember(docId, userId) {
       return (await count('DELETE FROM doc_members WHERE doc_id = $1 AND user_id = $2', [docId, userId])) > 0;
     },
     async listMemberships(userId) {
       const found = await rows<MemberRow>(
-        `SELECT m.doc_id, m.user_id, m.role, m.joined_at FROM doc_members m
+        `SELECT m.doc_id, m.user_id, m.role, m.joined_at, m.via_link FROM doc_members m
          LEFT JOIN doc_access a ON a.doc_id = m.doc_id
          WHERE m.user_id = $1 AND a.deleted_at IS NULL ORDER BY m.joined_at, m.doc_id COLLATE "C"`,
         [userId],

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS doc_members (
   user_id TEXT NOT NULL REFERENCES users (id),
   role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
   joined_at INTEGER NOT NULL,
+  -- 1: joined by opening a link; the role follows the document's link access.
+  via_link INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (doc_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS doc_members_user ON doc_members (user_id);
@@ -136,6 +138,7 @@ interface MemberRow {
   user_id: string;
   role: Role;
   joined_at: number;
+  via_link: number;
 }
 interface ConversationRow {
   id: string;
@@ -182,7 +185,7 @@ const toDocAccess = (r: DocAccessRow): DocAccessRecord => ({
   linkAccess: r.link_access,
   deletedAt: r.deleted_at,
 });
-const toMember = (r: MemberRow): MemberRecord => ({ docId: r.doc_id, userId: r.user_id, role: r.role, joinedAt: r.joined_at });
+const toMember = (r: MemberRow): MemberRecord => ({ docId: r.doc_id, userId: r.user_id, role: r.role, joinedAt: r.joined_at, viaLink: r.via_link === 1 });
 const toConversation = (r: ConversationRow): ConversationRecord => ({
   id: r.id,
   kind: r.kind,
@@ -236,6 +239,9 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
   db.pragma('wal_autocheckpoint = 0');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
+  // Files made before doc_members had via_link get it (every earlier member was shared by name or joined; 0).
+  const memberColumns = db.prepare<[], { name: string }>('PRAGMA table_info(doc_members)').all();
+  if (!memberColumns.some((column) => column.name === 'via_link')) db.exec('ALTER TABLE doc_members ADD COLUMN via_link INTEGER NOT NULL DEFAULT 0');
 
   // Users
   const insertUser = db.prepare<[string, string, string, string, number]>(
@@ -286,18 +292,22 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
   const deleteConversationRow = db.prepare<[string]>('DELETE FROM conversations WHERE id = ?');
   const deleteDocNotifications = db.prepare<[string]>('DELETE FROM notifications WHERE doc_id = ?');
   const selectMember = db.prepare<[string, string], MemberRow>(
-    'SELECT doc_id, user_id, role, joined_at FROM doc_members WHERE doc_id = ? AND user_id = ?',
+    'SELECT doc_id, user_id, role, joined_at, via_link FROM doc_members WHERE doc_id = ? AND user_id = ?',
   );
   const selectMembers = db.prepare<[string], MemberRow>(
-    `SELECT doc_id, user_id, role, joined_at FROM doc_members WHERE doc_id = ? ORDER BY ${MEMBER_ORDER}`,
+    `SELECT doc_id, user_id, role, joined_at, via_link FROM doc_members WHERE doc_id = ? ORDER BY ${MEMBER_ORDER}`,
   );
-  const upsertMember = db.prepare<[string, string, Role, number]>(
-    `INSERT INTO doc_members (doc_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (doc_id, user_id) DO UPDATE SET role = excluded.role`,
+  const upsertMember = db.prepare<[string, string, Role, number, number]>(
+    `INSERT INTO doc_members (doc_id, user_id, role, joined_at, via_link) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (doc_id, user_id) DO UPDATE SET role = excluded.role, via_link = excluded.via_link`,
+  );
+  const insertLinkMember = db.prepare<[string, string, Role, number]>(
+    `INSERT INTO doc_members (doc_id, user_id, role, joined_at, via_link) VALUES (?, ?, ?, ?, 1)
+     ON CONFLICT (doc_id, user_id) DO NOTHING`,
   );
   const deleteMember = db.prepare<[string, string]>('DELETE FROM doc_members WHERE doc_id = ? AND user_id = ?');
   const selectMemberships = db.prepare<[string], MemberRow>(
-    `SELECT m.doc_id, m.user_id, m.role, m.joined_at FROM doc_members m
+    `SELECT m.doc_id, m.user_id, m.role, m.joined_at, m.via_link FROM doc_members m
      LEFT JOIN doc_access a ON a.doc_id = m.doc_id
      WHERE m.user_id = ? AND a.deleted_at IS NULL ORDER BY m.joined_at, m.doc_id`,
   );
@@ -379,7 +389,7 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
   // Multi-statement writes. IMMEDIATE: take the write lock at BEGIN, never upgrade a read later.
   const createDocAccessTx = db.transaction((docId: string, ownerId: string, linkAccess: LinkAccess, at: number) => {
     insertAccess.run(docId, ownerId, linkAccess, at);
-    upsertMember.run(docId, ownerId, 'owner', at);
+    upsertMember.run(docId, ownerId, 'owner', at, 0);
   });
   const markDocDeletedTx = db.transaction((docId: string, at: number) => {
     const chat = docConversationId(docId);
@@ -470,8 +480,11 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
     async listMembers(docId) {
       return selectMembers.all(docId).map(toMember);
     },
-    async setMember(docId, userId, role, at) {
-      upsertMember.run(docId, userId, role, at);
+    async setMember(docId, userId, role, at, viaLink = false) {
+      upsertMember.run(docId, userId, role, at, viaLink ? 1 : 0);
+    },
+    async joinViaLink(docId, userId, role, at) {
+      return insertLinkMember.run(docId, userId, role, at).changes > 0;
     },
     async removeMember(docId, userId) {
       return deleteMember.run(docId, userId).changes > 0;

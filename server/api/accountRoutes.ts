@@ -34,35 +34,63 @@ function readCredentials(body: unknown): Credentials | null {
   return { name: name.trim(), password };
 }
 
+/** A name's global budget, as a multiple of what one address may try on it. */
+const GLOBAL_NAME_FACTOR = 5;
+
 /**
  * Accounts and sessions: register, sign in (a new session every time; the one in the old cookie
  * ends), sign out, who am I, my sessions and revoking one. Attempts to register or sign in are
- * limited per client IP and per name (HTTP 429 with Retry-After), whether they succeed or not.
+ * limited (HTTP 429 with Retry-After) per client IP, per client IP and name, and per name from
+ * anywhere at GLOBAL_NAME_FACTOR times the latter: one address guessing a name is slowed without
+ * locking its owner out elsewhere, and guessing one name from many addresses stays slow. A refused
+ * attempt spends nothing; a successful sign-in gives back what it spent.
  */
 export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
   const { accounts, sessions } = options;
-  const perIp = new KeyedTokenBuckets(options.loginAttemptsPerMinutePerIp / 60, options.loginAttemptsPerMinutePerIp);
-  const perName = new KeyedTokenBuckets(options.loginAttemptsPerMinutePerName / 60, options.loginAttemptsPerMinutePerName);
+  const perName = options.loginAttemptsPerMinutePerName;
+  const limits = {
+    ip: new KeyedTokenBuckets(options.loginAttemptsPerMinutePerIp / 60, options.loginAttemptsPerMinutePerIp),
+    ip_name: new KeyedTokenBuckets(perName / 60, perName),
+    name: new KeyedTokenBuckets((GLOBAL_NAME_FACTOR * perName) / 60, GLOBAL_NAME_FACTOR * perName),
+  };
   const sweep = setInterval(() => {
-    perIp.sweep();
-    perName.sweep();
+    for (const buckets of Object.values(limits)) buckets.sweep();
   }, 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
   // Compared against when the name is unknown, so an unknown name takes as long as a wrong password.
   let decoyHash: Promise<string> | null = null;
 
-  /** Spends an attempt for the IP and the name; answers 429 and returns false when either is used up. */
+  /** The bucket keys of an attempt on `name` from the request's address. */
+  function attemptKeys(request: FastifyRequest, name: string): Record<keyof typeof limits, string> {
+    const nameKey = userNameKey(name);
+    // An address has no newline, so the pair cannot collide with another.
+    return { ip: request.ip, ip_name: `${request.ip}\n${nameKey}`, name: nameKey };
+  }
+
+  /**
+   * Spends an attempt from each limit (the address, the address and name, the name); answers 429
+   * and returns false, spending nothing, when any is used up.
+   */
   function allowAttempt(request: FastifyRequest, reply: FastifyReply, name: string, kind: 'register' | 'sign_in'): boolean {
-    const key = userNameKey(name);
-    const ipOk = perIp.take(request.ip);
-    const nameOk = ipOk && perName.take(key);
-    if (ipOk && nameOk) return true;
+    const keys = attemptKeys(request, name);
+    const kinds = Object.keys(limits) as Array<keyof typeof limits>;
+    const waits = kinds.map((limit) => limits[limit].msUntilToken(keys[limit]));
+    if (waits.every((ms) => ms === 0)) {
+      for (const limit of kinds) limits[limit].take(keys[limit]);
+      return true;
+    }
     options.metrics.accountAttempts.inc({ kind, result: 'rate_limited' });
-    const waitMs = Math.max(perIp.msUntilToken(request.ip), perName.msUntilToken(key));
-    request.log.warn({ ip: request.ip, name: name.slice(0, 40), limit: ipOk ? 'name' : 'ip' }, 'refused sign-in attempt: rate limit');
-    void sendApiError(reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))), 429, 'too_many_attempts', 'Too many attempts; wait a minute and try again.');
+    const limit = kinds.filter((_, i) => waits[i]! > 0).join(',');
+    request.log.warn({ ip: request.ip, name: name.slice(0, 40), limit }, 'refused sign-in attempt: rate limit');
+    void sendApiError(reply.header('retry-after', String(Math.max(1, Math.ceil(Math.max(...waits) / 1000)))), 429, 'too_many_attempts', 'Too many attempts; wait a minute and try again.');
     return false;
+  }
+
+  /** Gives back what a successful sign-in spent, so that signing in never uses up anyone's budget. */
+  function refundAttempt(request: FastifyRequest, name: string): void {
+    const keys = attemptKeys(request, name);
+    for (const limit of Object.keys(limits) as Array<keyof typeof limits>) limits[limit].refund(keys[limit]);
   }
 
   function refuseRegistration(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
@@ -119,6 +147,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     }
     request.log.info({ userId: user.id }, 'signed in');
     options.metrics.accountAttempts.inc({ kind: 'sign_in', result: 'ok' });
+    refundAttempt(request, name);
     if (needsRehash(user.passwordHash, options.passwordHashCost)) {
       // Made at a lower cost than today's: upgraded now that the password is at hand.
       await accounts.setPasswordHash(user.id, await hashPassword(password, options.passwordHashCost));

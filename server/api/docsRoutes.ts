@@ -9,6 +9,7 @@ import type { RoomRegistry } from '../collab/roomRegistry.js';
 import { AccessError, type DocAccess } from '../people/docAccess.js';
 import type { DocStore } from '../store/docStore.js';
 import { publicUser } from './accountRoutes.js';
+import { KeyedTokenBuckets } from '../tokenBucket.js';
 import { sendApiError } from './apiError.js';
 
 export interface DocsRoutesOptions {
@@ -23,6 +24,9 @@ export function newDocId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** Shares one person may make per minute (and in a burst). */
+const SHARES_PER_MINUTE = 30;
+
 const INVALID_ID = 'document ids are 1–64 characters of A–Z a–z 0–9 _ -';
 
 /** Answers an AccessError with its status and code; rethrows anything else. */
@@ -35,9 +39,16 @@ export function sendAccessError(reply: FastifyReply, error: unknown): FastifyRep
  * The document REST API: my list, create (I own it), describe (opening a link that admits me joins
  * me to the document), who has access, link access, members (share, change role, remove, leave)
  * and delete. Every route needs a session except describe, which a visitor may call where the link
- * admits visitors.
+ * admits visitors. Someone who joined by opening the link has the role the link gives, and follows
+ * it when the owner changes the link access; someone shared with by name keeps their role.
  */
 export async function docsRoutes(app: FastifyInstance, { store, registry, accounts, access }: DocsRoutesOptions): Promise<void> {
+  // Sharing notifies someone else: limited per person, so nobody can flood another's notifications.
+  const shareBuckets = new KeyedTokenBuckets(SHARES_PER_MINUTE / 60, SHARES_PER_MINUTE);
+  const sweep = setInterval(() => shareBuckets.sweep(), 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
+
   /** Title of a document: the open room's (newer) or the recorded one. */
   async function titleOf(docId: string): Promise<string> {
     return registry.peek(docId)?.title ?? (await store.describe(docId))?.title ?? '';
@@ -107,10 +118,13 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
   });
 
   app.get<{ Params: { id: string } }>('/api/docs/:id/access', async (request, reply) => {
+    // Who has access is for people with an account: a visitor by link sees no names.
+    const auth = requireUser(request, reply);
+    if (!auth) return reply;
     const { id } = request.params;
     if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
     try {
-      const { role } = await access.require(id, request.auth?.user ?? null);
+      const { role } = await access.require(id, auth.user);
       return await accessBody(id, role);
     } catch (error) {
       return sendAccessError(reply, error);
@@ -145,11 +159,16 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
     else if (typeof body.name === 'string' && body.name.length <= 64) target = await accounts.findUserByName(body.name.trim());
     else return sendApiError(reply, 400, 'bad_request', 'Name the person by userId or name.');
     if (!target) return sendApiError(reply, 404, 'no_such_user', 'There is nobody with that name.');
+    if (!shareBuckets.take(auth.user.id)) {
+      request.log.warn({ userId: auth.user.id }, 'refused sharing: rate limit');
+      return sendApiError(reply, 429, 'rate_limited', 'You are sharing too fast; wait a moment.');
+    }
+    if ((await store.describe(id)) === null) return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
     try {
-      const member = await access.share(id, auth.user, target, body.role, await titleOf(id));
-      request.log.info({ docId: id, userId: target.id, role: member.role }, 'document shared');
+      const { member, changed } = await access.share(id, auth.user, target, body.role, await titleOf(id));
+      request.log.info({ docId: id, userId: target.id, role: member.role, changed }, 'document shared');
       const answer: Member = { user: publicUser(target), role: member.role, joinedAt: member.joinedAt };
-      return reply.code(201).send(answer);
+      return reply.code(changed ? 201 : 200).send(answer);
     } catch (error) {
       return sendAccessError(reply, error);
     }

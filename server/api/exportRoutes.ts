@@ -39,8 +39,13 @@ function isFormat(value: string): value is ExportFormat {
   return Object.hasOwn(FORMATS, value);
 }
 
-/** The committed state of a document, or why there is none to read. */
-type Snapshot = { ok: true; title: string; body: string } | { ok: false; status: number; error: string; message: string };
+/**
+ * The committed state of a document, or why there is none to read: `message` is for the client,
+ * `cause` (the store's error, which may name files, hosts or SQL) only for the log.
+ */
+type Snapshot =
+  | { ok: true; title: string; body: string }
+  | { ok: false; status: number; error: string; message: string; cause?: unknown };
 
 /**
  * Export and import (see documentFormats.ts for the conversions):
@@ -88,7 +93,7 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
     const { render, contentType, extension } = FORMATS[format];
     const snapshot = await readDocument(id, (doc) => ({ title: documentTitle(doc), body: render(doc) }));
     if (!snapshot.ok) {
-      if (snapshot.status >= 500) request.log.error({ docId: id, reason: snapshot.message }, 'export failed');
+      if (snapshot.status >= 500) request.log.error({ docId: id, reason: snapshot.message, err: snapshot.cause }, 'export failed');
       return sendApiError(reply, snapshot.status, snapshot.error, snapshot.message);
     }
     const { ascii, unicode } = downloadFileName(snapshot.title, id);
@@ -147,7 +152,7 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
           for (const update of stored.updates) Y.applyUpdate(doc, update);
         });
       } catch (error) {
-        return { ok: false, status: 500, error: 'load_failed', message: `the document could not be loaded (${(error as Error).message})` };
+        return { ok: false, status: 500, error: 'load_failed', message: 'the document could not be loaded', cause: error };
       }
       if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
         return { ok: false, status: 500, error: 'load_failed', message: 'the stored document has missing parts' };

@@ -1,5 +1,7 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LIVE_PATH } from '../../shared/live.js';
+import { COLLAB_PATH } from '../../shared/protocol.js';
 import { sendApiError } from '../api/apiError.js';
 import { originAllowed } from './origin.js';
 import { type Authenticated, SESSION_COOKIE, type Sessions } from './sessions.js';
@@ -13,8 +15,19 @@ declare module 'fastify' {
   }
 }
 
-/** Paths whose requests are authenticated from the session cookie. */
-const AUTHENTICATED_PREFIXES = ['/api/', '/collab/', '/live'];
+/**
+ * Routes whose requests are authenticated from the session cookie, by the path they were declared
+ * with (not the request's URL, which may spell the same route differently: `/%61pi/docs`).
+ */
+const AUTHENTICATED_PREFIXES = ['/api/', `${COLLAB_PATH}/`];
+const AUTHENTICATED_PATHS = new Set([LIVE_PATH]);
+
+/** Whether a route (its declared path; undefined for an unknown path, a 404) is authenticated. */
+function isAuthenticatedRoute(route: string | undefined): boolean {
+  if (route === undefined) return false;
+  return AUTHENTICATED_PATHS.has(route) || AUTHENTICATED_PREFIXES.some((prefix) => route.startsWith(prefix));
+}
+
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface AuthOptions {
@@ -28,19 +41,19 @@ export interface AuthOptions {
 /**
  * Installs authentication on the root app (not as an encapsulated plugin, so that its hooks cover
  * every route): parses cookies, resolves `request.auth` from the session cookie on API, /collab and
- * /live requests, and refuses a state-changing API request from a foreign page's Origin with 403
- * (SameSite=Lax already keeps the cookie off cross-site POSTs; this covers same-site other origins
- * and browsers without SameSite).
+ * /live routes (the matched route decides, however the URL spells it), and refuses a state-changing
+ * API request from a foreign page's Origin with 403 (SameSite=Lax already keeps the cookie off
+ * cross-site POSTs; this covers same-site other origins and browsers without SameSite).
  */
 export async function installAuth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(cookie);
   app.decorateRequest('auth', null);
   app.decorateRequest('sessionStale', false);
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url;
-    if (!AUTHENTICATED_PREFIXES.some((prefix) => path.startsWith(prefix))) return;
+    // Decided by the route the router matched, which is the handler that will run.
+    if (!isAuthenticatedRoute(request.routeOptions.url)) return;
     if (UNSAFE_METHODS.has(request.method) && !originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
-      request.log.warn({ origin: request.headers.origin, method: request.method, url: path }, 'refused request from a foreign origin');
+      request.log.warn({ origin: request.headers.origin, method: request.method, url: request.url }, 'refused request from a foreign origin');
       return sendApiError(reply, 403, 'origin_not_allowed', 'Pages from this origin may not change anything here.');
     }
     const token = request.cookies[SESSION_COOKIE];

@@ -25,6 +25,9 @@ export function hashToken(token: string): string {
  * revocation) emits `sessionEnded`, which closes its live connections.
  */
 export class Sessions {
+  /** Sessions with open connections (/collab, /live), by token hash: whose, and how many connections. */
+  private readonly open = new Map<string, { userId: string; count: number }>();
+
   constructor(
     private readonly store: AccountStore,
     private readonly events: PeopleEvents,
@@ -82,6 +85,41 @@ export class Sessions {
     const ended = await this.store.deleteSessionById(userId, id);
     if (ended) this.events.announce('sessionEnded', ended);
     return ended !== null;
+  }
+
+  /** A connection opened with this session. */
+  opened(session: SessionRecord): void {
+    const entry = this.open.get(session.tokenHash);
+    if (entry) entry.count += 1;
+    else this.open.set(session.tokenHash, { userId: session.userId, count: 1 });
+  }
+
+  /** A connection opened with this session closed. */
+  closed(session: SessionRecord): void {
+    const entry = this.open.get(session.tokenHash);
+    if (!entry) return;
+    entry.count -= 1;
+    if (entry.count === 0) this.open.delete(session.tokenHash);
+  }
+
+  /**
+   * Run now and then: an open connection counts as using its session, so the sessions of open
+   * connections are extended like any used session; one that is gone or expired anyway (deleted
+   * elsewhere, or the process could not extend it in time) is announced as ended, which closes its
+   * connections (4401).
+   */
+  async keepOpenSessionsAlive(): Promise<void> {
+    const at = this.now();
+    for (const [tokenHash, { userId }] of [...this.open]) {
+      const session = await this.store.findSession(tokenHash);
+      if (session === null || session.expiresAt <= at) {
+        if (session) await this.store.deleteSession(tokenHash);
+        this.open.delete(tokenHash);
+        this.events.announce('sessionEnded', session ?? { tokenHash, id: '', userId, createdAt: 0, lastUsedAt: 0, expiresAt: 0, userAgent: '' });
+      } else if (at - session.lastUsedAt >= Math.min(TOUCH_INTERVAL_MS, this.idleMs / 4)) {
+        await this.store.touchSession(tokenHash, at, at + this.idleMs);
+      }
+    }
   }
 
   list(userId: string): Promise<SessionRecord[]> {

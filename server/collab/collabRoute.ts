@@ -8,6 +8,8 @@ import { ACK_QUERY_PARAM, COLLAB_PATH } from '../../shared/protocol.js';
 import { originAllowed } from '../auth/origin.js';
 import { releaseUpgradeResponse } from '../websocketUpgrade.js';
 import type { Metrics } from '../metrics.js';
+import type { Sessions } from '../auth/sessions.js';
+import type { AccessJournal } from '../people/accessJournal.js';
 import type { DocAccess, AccessResult } from '../people/docAccess.js';
 import type { OnlineTracker } from '../people/onlineTracker.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
@@ -19,6 +21,8 @@ export interface CollabRouteOptions extends ConnectionLimits {
   registry: RoomRegistry;
   metrics: Metrics;
   access: DocAccess;
+  journal: AccessJournal;
+  sessions: Sessions;
   events: PeopleEvents;
   online: OnlineTracker;
   maxFrameBytes: number;
@@ -114,12 +118,23 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
       const ack = request.query[ACK_QUERY_PARAM];
       const auth = request.auth;
       const viewer = { userId: auth?.user.id ?? null, name: auth?.user.name ?? null, sessionHash: auth?.session.tokenHash ?? null };
+      // Announced while the session and access were being resolved: this socket was not yet there to hear it.
+      const changed = options.journal.changedSince(request.accessMark, { docId, ...viewer });
+      if (changed !== null) {
+        const [code, reason] = changed === 'sessionEnded' ? refusalClose('session_ended') : changed === 'deleted' ? refusalClose('deleted') : [CloseCode.tryAgain, 'your access changed while connecting; reconnect'];
+        request.log.warn({ docId, code, userId: viewer.userId }, `refused websocket: ${reason}`);
+        metrics.upgradesRefused.inc({ reason: changed });
+        socket.close(code, reason);
+        return;
+      }
       // request.log carries the request id, which names this connection on every line; the
       // connection adds the document id when it first logs.
       const connection = new Connection(socket, docId, viewer, access.role, ack === '1' || ack === 'true', request.log, metrics, options);
       connections.add(connection);
-      const userId = viewer.userId;
+      const { userId } = viewer;
+      const session = auth?.session ?? null;
       if (userId !== null) options.online.connected(userId);
+      if (session !== null) options.sessions.opened(session);
       // @fastify/websocket's own error listener, and the ServerResponse it attached to the TCP socket
       // to route the upgrade, keep Fastify's request and reply (and Node's request/response) alive
       // as long as the socket; idle connections are cheaper without them.
@@ -133,6 +148,7 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
         connections.delete(connection);
         connection.onSocketClosed();
         if (userId !== null) options.online.disconnected(userId);
+        if (session !== null) options.sessions.closed(session);
       });
       void registry.connect(connection);
     },

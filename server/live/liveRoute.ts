@@ -9,6 +9,8 @@ import { sendApiError } from '../api/apiError.js';
 import { originAllowed } from '../auth/origin.js';
 import type { Authenticated } from '../auth/sessions.js';
 import { type ChatService, isRefusal } from '../chat/chatService.js';
+import type { AccessJournal } from '../people/accessJournal.js';
+import type { Sessions } from '../auth/sessions.js';
 import { KeyedTokenBuckets } from '../tokenBucket.js';
 import { releaseUpgradeResponse } from '../websocketUpgrade.js';
 import { LiveConnection, type LiveHub } from './liveHub.js';
@@ -21,6 +23,8 @@ const SHUTDOWN_GRACE_MS = 1_000;
 
 export interface LiveRouteOptions {
   hub: LiveHub;
+  journal: AccessJournal;
+  sessions: Sessions;
   chat: ChatService;
   accounts: AccountStore;
   allowedOrigins: readonly string[];
@@ -107,7 +111,7 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
    * keep Fastify's request, and Node's, alive as long as the socket), only to what is taken from it.
    */
   function upgrade(request: FastifyRequest): void {
-    const { auth, sessionStale: stale, log: requestLog } = request;
+    const { auth, sessionStale: stale, log: requestLog, accessMark } = request;
     const tcp = request.raw.socket;
     wss.handleUpgrade(request.raw, upgradeSocket(request.raw), upgradeHead(request.raw), (socket) => {
       socket.on('error', () => {});
@@ -120,6 +124,13 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
         const reason = stale ? 'your session has ended; sign in again' : 'sign in to connect';
         requestLog.warn({ code: CloseCode.unauthenticated, stale }, `refused live websocket: ${reason}`);
         socket.close(CloseCode.unauthenticated, reason);
+        return;
+      }
+      // Signed out or revoked while this request was on its way: the hub was not there to close it.
+      const opening = { docId: null, userId: auth.user.id, sessionHash: auth.session.tokenHash };
+      if (options.journal.changedSince(accessMark, opening) === 'sessionEnded') {
+        requestLog.warn({ code: CloseCode.unauthenticated }, 'refused live websocket: the session ended while connecting');
+        socket.close(CloseCode.unauthenticated, 'your session has ended; sign in again');
         return;
       }
       accept(socket, requestLog, auth);
@@ -141,9 +152,11 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
     socket.on('close', (code) => {
       log.debug({ code }, 'live websocket closed');
       hub.remove(connection);
+      options.sessions.closed(auth.session);
     });
     log.info('live websocket opened');
     hub.add(connection);
+    options.sessions.opened(auth.session);
   }
 
   function onFrame(connection: LiveConnection, data: WebSocket.RawData, isBinary: boolean): void {

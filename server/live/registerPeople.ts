@@ -14,7 +14,7 @@ import { liveRoute } from './liveRoute.js';
  * installAuth and after the /collab route (whose @fastify/websocket dispatches upgrades).
  */
 export async function registerPeople(app: FastifyInstance, parts: AppParts, config: Config): Promise<{ live: LiveHub; chat: ChatService }> {
-  const { accounts, events, online, access, notifications, registry, store, metrics } = parts;
+  const { accounts, events, online, access, notifications, registry, store, metrics, journal, sessions } = parts;
   const live = new LiveHub({ accounts, events, online, log: app.log });
   const chat = new ChatService({
     accounts,
@@ -30,6 +30,8 @@ export async function registerPeople(app: FastifyInstance, parts: AppParts, conf
   });
   await app.register(liveRoute, {
     hub: live,
+    journal,
+    sessions,
     chat,
     accounts,
     allowedOrigins: config.allowedOrigins,

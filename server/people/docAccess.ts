@@ -45,13 +45,16 @@ export class DocAccess {
   async resolve(docId: string, user: UserRecord | null, join: boolean): Promise<AccessResult> {
     const record = await this.accounts.getDocAccess(docId);
     if (record?.deletedAt != null) return { refused: 'deleted' };
+    const linkRole = roleFromLink(record?.linkAccess ?? 'edit');
     if (user) {
       const member = await this.accounts.getMember(docId, user.id);
-      if (member) return { role: member.role, record };
+      // Someone who joined by the link has what the link gives now; someone shared with by name, their role.
+      if (member && !member.viaLink) return { role: member.role, record };
+      if (member && linkRole !== null) return { role: linkRole, record };
     }
-    const linkRole = roleFromLink(record?.linkAccess ?? 'edit');
     if (linkRole === null) return { refused: user ? 'no_access' : 'sign_in_required' };
-    if (user && join) await this.accounts.setMember(docId, user.id, linkRole, Date.now());
+    // Insert-if-absent: a role given by name meanwhile is never overwritten by the join.
+    if (user && join) await this.accounts.joinViaLink(docId, user.id, linkRole, Date.now());
     return { role: linkRole, record };
   }
 
@@ -67,27 +70,46 @@ export class DocAccess {
     return this.accounts.createDocAccess(docId, owner.id, linkAccess, Date.now());
   }
 
+  /**
+   * The owner sets link access. People who joined by the link follow it: they become viewers or
+   * editors with it, and lose access (are removed) when the link admits members only.
+   */
   async setLinkAccess(docId: string, by: UserRecord, linkAccess: LinkAccess): Promise<void> {
     await this.requireOwner(docId, by);
     await this.accounts.setLinkAccess(docId, linkAccess);
     this.events.announce('linkAccessChanged', docId, linkAccess);
+    const role = roleFromLink(linkAccess);
+    for (const member of await this.accounts.listMembers(docId)) {
+      if (!member.viaLink || member.role === role) continue;
+      if (role === null) await this.accounts.removeMember(docId, member.userId);
+      else await this.accounts.setMember(docId, member.userId, role, member.joinedAt, true);
+      this.events.announce('memberChanged', docId, member.userId, role);
+    }
   }
 
   /**
-   * Shares the document with `target` as `role`. Owners give any role but owner; editors give
-   * editor or viewer; an existing member keeps a higher role (sharing never demotes). The person is
-   * notified.
+   * Shares the document with `target` as `role`, by name: their role no longer follows the link.
+   * Owners give editor or viewer to anyone; editors may add people who are not members yet (only the
+   * owner changes a member's role). Resolves to the membership and whether it changed; only a change
+   * notifies the person.
    */
-  async share(docId: string, by: UserRecord, target: UserRecord, role: Exclude<Role, 'owner'>, docTitle: string): Promise<MemberRecord> {
+  async share(
+    docId: string,
+    by: UserRecord,
+    target: UserRecord,
+    role: Exclude<Role, 'owner'>,
+    docTitle: string,
+  ): Promise<{ member: MemberRecord; changed: boolean }> {
     const { role: myRole } = await this.require(docId, by);
     if (myRole === 'viewer') throw new AccessError(403, 'not_allowed', 'Viewers cannot share a document.');
     const existing = await this.accounts.getMember(docId, target.id);
-    if (existing && (existing.role === 'owner' || (existing.role === 'editor' && role === 'viewer'))) return existing;
+    if (existing && (existing.role === 'owner' || (myRole !== 'owner' && !existing.viaLink))) return { member: existing, changed: false };
+    if (existing && !existing.viaLink && existing.role === role) return { member: existing, changed: false };
     const at = Date.now();
-    await this.accounts.setMember(docId, target.id, role, at);
+    await this.accounts.setMember(docId, target.id, role, existing?.joinedAt ?? at);
     this.events.announce('memberChanged', docId, target.id, role);
     if (target.id !== by.id) await this.notifications.notify(target.id, by.id, { kind: 'share', docId, docTitle, role });
-    return { docId, userId: target.id, role, joinedAt: existing?.joinedAt ?? at };
+    return { member: { docId, userId: target.id, role, joinedAt: existing?.joinedAt ?? at, viaLink: false }, changed: true };
   }
 
   /** The owner changes a member's role (not their own). */
@@ -98,7 +120,7 @@ export class DocAccess {
     if (member.role === 'owner') throw new AccessError(409, 'owner_role', "The owner's role cannot change.");
     await this.accounts.setMember(docId, userId, role, member.joinedAt);
     this.events.announce('memberChanged', docId, userId, role);
-    return { ...member, role };
+    return { ...member, role, viaLink: false };
   }
 
   /** The owner removes a member, or a member leaves (userId = their own). The owner cannot leave. */

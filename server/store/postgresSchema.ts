@@ -120,6 +120,13 @@ CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (user_id) WHERE
 CREATE INDEX IF NOT EXISTS notifications_doc ON notifications (doc_id) WHERE doc_id IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    sql: `
+-- true: joined by opening a link; the role follows the document's link access.
+ALTER TABLE doc_members ADD COLUMN IF NOT EXISTS via_link boolean NOT NULL DEFAULT false;
+`,
+  },
 ];
 
 /** The schema version this build of Tandem writes and reads. */

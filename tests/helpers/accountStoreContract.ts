@@ -135,7 +135,7 @@ export function accountStoreContract(
         expect(await store.getDocAccess('d1')).toBeNull();
         await store.createDocAccess('d1', 'u-ann', 'edit', 10);
         expect(await store.getDocAccess('d1')).toEqual({ docId: 'd1', ownerId: 'u-ann', linkAccess: 'edit', deletedAt: null });
-        expect(await store.getMember('d1', 'u-ann')).toEqual({ docId: 'd1', userId: 'u-ann', role: 'owner', joinedAt: 10 });
+        expect(await store.getMember('d1', 'u-ann')).toEqual({ docId: 'd1', userId: 'u-ann', role: 'owner', joinedAt: 10, viaLink: false });
         await expect(store.createDocAccess('d1', 'u-bob', 'view', 11)).rejects.toThrow();
         expect((await store.getDocAccess('d1'))?.ownerId).toBe('u-ann');
         await store.setLinkAccess('d1', 'none');
@@ -150,13 +150,36 @@ export function accountStoreContract(
         await store.createDocAccess('d1', 'u-ann', 'none', 10);
         expect(await store.getMember('d1', 'u-bob')).toBeNull();
         await store.setMember('d1', 'u-bob', 'viewer', 20);
-        expect(await store.getMember('d1', 'u-bob')).toEqual({ docId: 'd1', userId: 'u-bob', role: 'viewer', joinedAt: 20 });
+        expect(await store.getMember('d1', 'u-bob')).toEqual({ docId: 'd1', userId: 'u-bob', role: 'viewer', joinedAt: 20, viaLink: false });
         await store.setMember('d1', 'u-bob', 'editor', 30);
-        expect(await store.getMember('d1', 'u-bob')).toEqual({ docId: 'd1', userId: 'u-bob', role: 'editor', joinedAt: 20 });
+        expect(await store.getMember('d1', 'u-bob')).toEqual({ docId: 'd1', userId: 'u-bob', role: 'editor', joinedAt: 20, viaLink: false });
         expect(await store.removeMember('d1', 'u-bob')).toBe(true);
         expect(await store.getMember('d1', 'u-bob')).toBeNull();
         expect(await store.removeMember('d1', 'u-bob')).toBe(false);
         expect(await store.removeMember('nodoc', 'u-ann')).toBe(false);
+      });
+
+      it('joins by link only if not a member yet; sharing by name makes the role stick', async () => {
+        const { store } = await fresh();
+        await users(store, 'ann', 'bob', 'cy');
+        await store.createDocAccess('d1', 'u-ann', 'edit', 10);
+        expect(await store.joinViaLink('d1', 'u-bob', 'editor', 20)).toBe(true);
+        expect(await store.getMember('d1', 'u-bob')).toEqual({ docId: 'd1', userId: 'u-bob', role: 'editor', joinedAt: 20, viaLink: true });
+        // Never over an existing membership, named or not (a share that landed first wins).
+        expect(await store.joinViaLink('d1', 'u-bob', 'viewer', 30)).toBe(false);
+        expect(await store.joinViaLink('d1', 'u-ann', 'editor', 30)).toBe(false);
+        expect((await store.getMember('d1', 'u-ann'))?.role).toBe('owner');
+        // The link's role changes, still by link.
+        await store.setMember('d1', 'u-bob', 'viewer', 20, true);
+        expect(await store.getMember('d1', 'u-bob')).toMatchObject({ role: 'viewer', viaLink: true });
+        // Shared by name: no longer by link.
+        await store.setMember('d1', 'u-bob', 'editor', 20);
+        expect(await store.getMember('d1', 'u-bob')).toMatchObject({ role: 'editor', viaLink: false, joinedAt: 20 });
+        await store.setMember('d1', 'u-cy', 'viewer', 40);
+        expect(await store.joinViaLink('d1', 'u-cy', 'editor', 50)).toBe(false);
+        expect(await store.getMember('d1', 'u-cy')).toMatchObject({ role: 'viewer', viaLink: false });
+        expect((await store.listMembers('d1')).map((m) => [m.userId, m.viaLink])).toEqual([['u-ann', false], ['u-bob', false], ['u-cy', false]]);
+        expect((await store.listMemberships('u-bob'))[0]).toMatchObject({ docId: 'd1', viaLink: false });
       });
 
       it('lists members owner first, then by role, then by join time', async () => {
@@ -182,7 +205,7 @@ export function accountStoreContract(
         await users(store, 'ann');
         await store.setMember('legacy', 'u-ann', 'editor', 5);
         expect(await store.getDocAccess('legacy')).toBeNull();
-        expect(await store.listMemberships('u-ann')).toEqual([{ docId: 'legacy', userId: 'u-ann', role: 'editor', joinedAt: 5 }]);
+        expect(await store.listMemberships('u-ann')).toEqual([{ docId: 'legacy', userId: 'u-ann', role: 'editor', joinedAt: 5, viaLink: false }]);
       });
 
       it('lists the documents a user is a member of, leaving deleted ones out', async () => {

@@ -14,14 +14,17 @@ export interface ApiAnswer<T = unknown> {
   headers: Headers;
 }
 
-/** Calls the REST API like a browser would (JSON body, optional session cookie and Origin). */
+/**
+ * Calls the REST API like a browser would (JSON body, optional session cookie and Origin); `headers`
+ * adds others (X-Forwarded-For, as a reverse proxy would send it).
+ */
 export async function api<T = any>(
   server: TestServer,
   method: string,
   path: string,
-  options: { cookie?: string; body?: unknown; origin?: string } = {},
+  options: { cookie?: string; body?: unknown; origin?: string; headers?: Record<string, string> } = {},
 ): Promise<ApiAnswer<T>> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.cookie) headers.cookie = options.cookie;
   if (options.origin) headers.origin = options.origin;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -72,9 +75,18 @@ export async function registerUser(server: TestServer, name = uniqueName(), pass
   return { id: answer.body.user.id, name, password, cookie };
 }
 
-/** Signs in through the API; resolves to the answer and the new session cookie (null when refused). */
-export async function signIn(server: TestServer, name: string, password: string, cookie?: string): Promise<ApiAnswer<any> & { cookie: string | null }> {
-  const answer = await api<any>(server, "POST", "/api/session", { body: { name, password }, cookie });
+/**
+ * Signs in through the API; resolves to the answer and the new session cookie (null when refused).
+ * `headers` are sent too (X-Forwarded-For: a client at another address, behind a trusted proxy).
+ */
+export async function signIn(
+  server: TestServer,
+  name: string,
+  password: string,
+  cookie?: string,
+  headers?: Record<string, string>,
+): Promise<ApiAnswer<any> & { cookie: string | null }> {
+  const answer = await api<any>(server, 'POST', '/api/session', { body: { name, password }, cookie, headers });
   return { ...answer, cookie: sessionCookieOf(answer.headers) };
 }
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { onTestFinished } from 'vitest';
 import { buildApp } from '../../server/app.js';
 import { type Config, defaultConfig } from '../../server/config.js';
+import type { AccountStore } from '../../server/accounts/accountStore.js';
 import type { DocStore } from '../../server/store/docStore.js';
 
 export interface TestServer {
@@ -25,8 +26,8 @@ export function tempDataDir(): string {
 }
 
 /** Starts the real app on 127.0.0.1, port 0; closed when the test finishes (closing twice is fine). */
-export async function startServer(overrides: Partial<Config> & { store?: DocStore } = {}): Promise<TestServer> {
-  const { store, ...configOverrides } = overrides;
+export async function startServer(overrides: Partial<Config> & { store?: DocStore; accounts?: AccountStore } = {}): Promise<TestServer> {
+  const { store, accounts, ...configOverrides } = overrides;
   const config: Config = {
     ...defaultConfig,
     port: 0,
@@ -35,7 +36,7 @@ export async function startServer(overrides: Partial<Config> & { store?: DocStor
     ...configOverrides,
     dataDir: configOverrides.dataDir ?? tempDataDir(),
   };
-  const app = await buildApp(config, store);
+  const app = await buildApp(config, store, accounts);
   await app.listen({ port: configOverrides.port ?? 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   let closed: Promise<void> | null = null;

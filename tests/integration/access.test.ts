@@ -5,11 +5,14 @@ import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { readAccessBody } from '../../shared/ownMessages.js';
 import { MessageType } from '../../shared/protocol.js';
-import { api, createDoc, registerUser, setLinkAccess, share, type TestUser } from '../helpers/accounts.js';
+import type { AccountStore } from '../../server/accounts/accountStore.js';
+import { openSqliteAccountStore } from '../../server/accounts/sqliteAccountStore.js';
+import { hashToken } from '../../server/auth/sessions.js';
+import { api, createDoc, openLive, registerUser, setLinkAccess, share, signIn, type TestUser } from '../helpers/accounts.js';
 import { connectClient, textOf, whenSynced, type TestClient } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer, type TestServer, uniqueDocId } from '../helpers/testServer.js';
+import { startServer, tempDataDir, type TestServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // Who may open and change a document, enforced by the server on the real socket and REST API.
@@ -48,7 +51,64 @@ function closeOf(client: TestClient): Promise<number> {
   return new Promise((resolve) => client.provider.on('connection-close', (event: CloseEvent | null) => resolve(event?.code ?? 0)));
 }
 
+/**
+ * The real SQLite account store, with lookups about one person (getMember) or one session
+ * (findSession) made slow on demand: a remote database's latency, at the moment a test needs it.
+ */
+function slowAccounts(dataDir: string): { accounts: AccountStore; slowMemberLookups(userId: string): void; slowSessionLookups(tokenHash: string): void } {
+  const inner = openSqliteAccountStore({ dataDir, synchronous: 'normal' });
+  const slowUsers = new Set<string>();
+  const slowSessions = new Set<string>();
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+  const accounts: AccountStore = {
+    ...inner,
+    async getMember(docId, userId) {
+      const found = await inner.getMember(docId, userId);
+      if (slowUsers.has(userId)) await pause();
+      return found;
+    },
+    async findSession(tokenHash) {
+      const found = await inner.findSession(tokenHash);
+      if (slowSessions.has(tokenHash)) await pause();
+      return found;
+    },
+  };
+  return { accounts, slowMemberLookups: (id) => slowUsers.add(id), slowSessionLookups: (hash) => slowSessions.add(hash) };
+}
+
 describe('document access', () => {
+  it('an access change announced while a socket is still being opened reaches it too', async () => {
+    const dataDir = tempDataDir();
+    const slow = slowAccounts(dataDir);
+    const server = await startServer({ passwordHashCost: 12, dataDir, accounts: slow.accounts });
+    const [owner, member] = [await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    await setLinkAccess(server, docId, owner, 'none');
+    await share(server, docId, owner, member, 'editor');
+
+    // The member's access lookup takes 300 ms; the owner removes them meanwhile.
+    slow.slowMemberLookups(member.id);
+    const opening = openRawSocket(`${server.collabUrl}/${docId}`, { cookie: member.cookie });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await api(server, 'DELETE', `/api/docs/${docId}/members/${member.id}`, { cookie: owner.cookie })).status).toBe(204);
+    const socket = await opening;
+    expect(await socket.closed).toEqual({ code: CloseCode.tryAgain, reason: 'your access changed while connecting; reconnect' });
+    // Reconnecting resolves afresh: no access.
+    const again = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: member.cookie });
+    expect((await again.closed).code).toBe(CloseCode.noAccess);
+
+    // A session revoked while its /live and /collab upgrades are being authenticated: both closed 4401.
+    const laptop = (await signIn(server, owner.name, owner.password)).cookie!;
+    slow.slowSessionLookups(hashToken(laptop.split('=')[1]!));
+    const collab = openRawSocket(`${server.collabUrl}/${docId}`, { cookie: laptop });
+    const live = openLive(server, { ...owner, cookie: laptop });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sessions = (await api(server, 'GET', '/api/sessions', { cookie: owner.cookie })).body.sessions as Array<{ id: string; current: boolean }>;
+    expect((await api(server, 'DELETE', `/api/sessions/${sessions.find((s) => !s.current)!.id}`, { cookie: owner.cookie })).status).toBe(204);
+    expect((await (await collab).closed).code).toBe(CloseCode.unauthenticated);
+    expect((await (await live).closed).code).toBe(CloseCode.unauthenticated);
+  });
+
   it('a viewer gets the document and shows a cursor, but its updates are refused, told, never stored or relayed', async () => {
     const server = await start();
     const [owner, viewer] = [await registerUser(server), await registerUser(server)];
@@ -157,8 +217,17 @@ describe('document access', () => {
     await setLinkAccess(server, docId, owner, 'view');
     await waitFor(() => visitorRoles.length === 2, 'the visitor to become a viewer');
     expect(visitorRoles[1]).toBe('viewer');
-    // Members keep their role.
-    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: passerby.cookie })).body.myRole).toBe('editor');
+    // Someone who joined by the link follows it (live, too); someone shared with by name keeps their role.
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: passerby.cookie })).body.myRole).toBe('viewer');
+    expect((await api(server, 'GET', '/api/docs', { cookie: passerby.cookie })).body.documents[0].role).toBe('viewer');
+    const named = await registerUser(server);
+    await share(server, docId, owner, named, 'editor');
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: named.cookie })).body.myRole).toBe('editor');
+    const passerbyClient = open(server, docId, passerby);
+    const passerbyRoles = watchRoles(passerbyClient);
+    const passerbyClosed = closeOf(passerbyClient);
+    await whenSynced(passerbyClient);
+    expect(passerbyRoles).toEqual(['viewer']);
 
     // Members only: the visitor is closed, new visitors are asked to sign in, strangers get 404.
     const closed = closeOf(visitor);
@@ -172,6 +241,11 @@ describe('document access', () => {
     expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: stranger.cookie })).status).toBe(404);
     const strangerSocket = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: stranger.cookie });
     expect((await strangerSocket.closed).code).toBe(CloseCode.noAccess);
+    // Link-joined people lose access with the link (their open window is closed); named members stay.
+    expect(await passerbyClosed).toBe(CloseCode.noAccess);
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: passerby.cookie })).status).toBe(404);
+    expect((await api(server, 'GET', '/api/docs', { cookie: passerby.cookie })).body.documents).toEqual([]);
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: named.cookie })).body.myRole).toBe('editor');
   });
 
   it('only the owner manages access; editors may share; viewers may not; the owner cannot leave', async () => {
@@ -202,6 +276,40 @@ describe('document access', () => {
     // A viewer leaves: the document leaves their list.
     expect((await api(server, 'DELETE', `/api/docs/${docId}/members/me`, { cookie: viewer.cookie })).status).toBe(204);
     expect((await api(server, 'GET', '/api/docs', { cookie: viewer.cookie })).body.documents).toEqual([]);
+  });
+
+  it('sharing: only real documents, a notification only when something changed, editors cannot re-role members, a rate limit', async () => {
+    const server = await start();
+    const [owner, editor, bob] = [await registerUser(server), await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    await share(server, docId, owner, editor, 'editor');
+    const notificationsOf = async (user: TestUser) => (await api(server, 'GET', '/api/notifications', { cookie: user.cookie })).body.notifications as unknown[];
+
+    // No document, no notification (a document nobody made is not a way to reach someone).
+    const ghost = await api(server, 'POST', `/api/docs/${uniqueDocId('ghost')}/members`, { cookie: owner.cookie, body: { userId: bob.id, role: 'editor' } });
+    expect(ghost.status).toBe(404);
+    expect(await notificationsOf(bob)).toHaveLength(0);
+
+    // Shared once as viewer: one notification; the same share again changes nothing and notifies nobody.
+    expect((await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: owner.cookie, body: { userId: bob.id, role: 'viewer' } })).status).toBe(201);
+    const again = await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: owner.cookie, body: { userId: bob.id, role: 'viewer' } });
+    expect([again.status, again.body.role]).toEqual([200, 'viewer']);
+    expect(await notificationsOf(bob)).toHaveLength(1);
+
+    // An editor cannot turn the owner's viewer into an editor by sharing again.
+    const promote = await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: editor.cookie, body: { userId: bob.id, role: 'editor' } });
+    expect([promote.status, promote.body.role]).toEqual([200, 'viewer']);
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: bob.cookie })).body.myRole).toBe('viewer');
+
+    // Who has access is not shown to visitors.
+    expect((await api(server, 'GET', `/api/docs/${docId}/access`)).status).toBe(401);
+
+    // Sharing is limited per person (30 a minute).
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) {
+      statuses.push((await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: editor.cookie, body: { userId: owner.id, role: 'viewer' } })).status);
+    }
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
   });
 
   it('deleting a document closes its connections (4410), removes its content and refuses it from then on', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/closeCodes.js';
+import { loadConfig } from '../../server/config.js';
 import { openDatabase } from '../helpers/database.js';
 import { api, GOOD_PASSWORD, openLiveReady, registerUser, sessionCookieOf, signIn, uniqueName } from '../helpers/accounts.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
@@ -106,20 +107,69 @@ describe('accounts and sessions', () => {
     expect((await api(server, 'GET', '/api/session', { cookie: next.cookie! })).body.user.id).toBe(ann.id);
   });
 
-  it('limits sign-in attempts per name and per address with 429 and Retry-After', async () => {
+  it('limits sign-in attempts per address and name, and per address, with 429 and Retry-After', async () => {
     const server = await startServer({ passwordHashCost: 12, loginAttemptsPerMinutePerName: 3, loginAttemptsPerMinutePerIp: 6 });
     const ann = await registerUser(server);
     for (let i = 0; i < 2; i++) expect((await signIn(server, ann.name, 'wrong password!')).status).toBe(401);
     const limited = await signIn(server, ann.name, 'wrong password!');
-    // Registration spent one of the name's three attempts.
+    // Registration spent one of this address's three attempts on the name.
     expect(limited.status).toBe(429);
     expect(limited.body.error).toBe('too_many_attempts');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Even the right password waits: the limit is on attempts, not failures.
+    // From this address even the right password waits: the limit is on attempts, not failures.
     expect((await signIn(server, ann.name, ann.password)).status).toBe(429);
-    // Other names from the same address still have attempts until the address's own limit.
-    expect((await signIn(server, uniqueName('x'), 'whatever123')).status).toBe(401);
-    expect((await signIn(server, uniqueName('y'), 'whatever123')).status).toBe(429);
+    // Refused attempts spent nothing: other names from the same address have the address's last three.
+    for (const label of ['x', 'y', 'z']) expect((await signIn(server, uniqueName(label), 'whatever123')).status).toBe(401);
+    expect((await signIn(server, uniqueName('w'), 'whatever123')).status).toBe(429);
+  });
+
+  it("an attacker's failed attempts from one address do not lock the owner out elsewhere; signing in spends no budget", async () => {
+    const server = await startServer({ passwordHashCost: 12, trustProxy: 1, loginAttemptsPerMinutePerName: 3, loginAttemptsPerMinutePerIp: 100 });
+    const ann = await registerUser(server);
+    // Behind one trusted proxy: the last X-Forwarded-For hop is the client's address.
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    const attacker = from('203.0.113.66');
+    const owner = from('198.51.100.7');
+    for (let i = 0; i < 3; i++) expect((await signIn(server, ann.name, `wrong password ${i}`, undefined, attacker)).status).toBe(401);
+    expect((await signIn(server, ann.name, 'wrong password 3', undefined, attacker)).status).toBe(429);
+    // The owner, elsewhere, signs in — again and again: a successful sign-in gives its attempt back.
+    for (let i = 0; i < 5; i++) expect((await signIn(server, ann.name, ann.password, undefined, owner)).status).toBe(200);
+    // …so the owner's address still has all three attempts on the name (a typo and two more).
+    for (let i = 0; i < 3; i++) expect((await signIn(server, ann.name, `typo ${i}`, undefined, owner)).status).toBe(401);
+    expect((await signIn(server, ann.name, ann.password, undefined, owner)).status).toBe(429);
+
+    // Guessing one name from many addresses stays slow: the name's global budget is five times one
+    // address's (15 here), of which registration and the six failures above spent seven.
+    let refusedAfter = -1;
+    for (let i = 0; i < 20 && refusedAfter < 0; i++) {
+      const answer = await signIn(server, ann.name, 'distributed guess', undefined, from(`192.0.2.${i + 1}`));
+      if (answer.status === 429) refusedAfter = i;
+      else expect(answer.status).toBe(401);
+    }
+    // Eight left (a ninth may have refilled, at 15 a minute, on a slow run).
+    expect(refusedAfter).toBeGreaterThanOrEqual(8);
+    expect(refusedAfter).toBeLessThanOrEqual(9);
+    // Other names are not affected.
+    expect((await signIn(server, uniqueName('other'), 'whatever123', undefined, from('192.0.2.200'))).status).toBe(401);
+  });
+
+  it('keys per-address limits on the address the trusted proxy saw, not on what the client wrote in X-Forwarded-For', async () => {
+    // TRUST_PROXY=true: one reverse proxy in front, which appends the address it saw.
+    const server = await startServer({ passwordHashCost: 12, trustProxy: loadConfig({ TRUST_PROXY: 'true' }).trustProxy, loginAttemptsPerMinutePerIp: 3 });
+    const attempt = (forwardedFor: string) =>
+      signIn(server, uniqueName('guess'), 'whatever123', undefined, { 'x-forwarded-for': forwardedFor });
+    // The client forges the start of the header; nginx appends the client's real address, 10.0.0.9.
+    for (let i = 0; i < 3; i++) expect((await attempt(`1.2.3.${i}, 10.0.0.9`)).status).toBe(401);
+    for (let i = 3; i < 6; i++) expect((await attempt(`1.2.3.${i}, 10.0.0.9`)).status).toBe(429);
+    expect((await attempt('10.0.0.9')).status).toBe(429);
+    // Another client of the same proxy has its own budget.
+    expect((await attempt('1.2.3.4, 10.0.0.10')).status).toBe(401);
+    // Without a trusted proxy the header means nothing: every request here comes from 127.0.0.1.
+    const direct = await startServer({ passwordHashCost: 12, loginAttemptsPerMinutePerIp: 3 });
+    const directAttempt = (forwardedFor: string) =>
+      signIn(direct, uniqueName('guess'), 'whatever123', undefined, { 'x-forwarded-for': forwardedFor });
+    for (let i = 0; i < 3; i++) expect((await directAttempt(`10.0.1.${i}`)).status).toBe(401);
+    expect((await directAttempt('10.0.1.99')).status).toBe(429);
   });
 
   it('exposes account, live and chat figures on /metrics', async () => {
@@ -188,5 +238,40 @@ describe('accounts and sessions', () => {
     expect(own.status).toBe(201);
     const register = await api(server, 'POST', '/api/account', { body: { name: uniqueName(), password: GOOD_PASSWORD }, origin: 'https://evil.example' });
     expect(register.status).toBe(403);
+  });
+
+  it('authenticates and checks the Origin by the route matched, however the path is spelled', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server);
+    // Fastify routes /%61pi/docs to /api/docs: the same checks must run as for /api/docs.
+    const foreign = await api(server, 'POST', '/%61pi/docs', { cookie: ann.cookie, origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error).toBe('origin_not_allowed');
+    const list = await api(server, 'GET', '/%61pi/docs', { cookie: ann.cookie });
+    expect(list.status).toBe(200);
+    const created = await api(server, 'POST', '/%61pi/%64ocs', { cookie: ann.cookie, origin: server.httpUrl });
+    expect(created.status).toBe(201);
+    expect((await api(server, 'GET', `/api/docs/${created.body.id}`, { cookie: ann.cookie })).status).toBe(200);
+    // An unknown path is a plain 404, with or without a cookie.
+    expect((await api(server, 'POST', '/api/nothing-here', { cookie: ann.cookie, origin: 'https://evil.example' })).status).toBe(404);
+  });
+});
+
+describe('sessions of open connections', () => {
+  it('an open window keeps its session alive; a session gone from the store closes its sockets (4401)', async () => {
+    const server = await startServer({ passwordHashCost: 12, sessionIdleMs: 1_200 });
+    const ann = await registerUser(server);
+    const docId = (await api(server, 'POST', '/api/docs', { cookie: ann.cookie })).body.id as string;
+    const collab = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: ann.cookie });
+    const live = await openLiveReady(server, ann);
+    // Three idle periods pass with nothing but the open sockets: the session is still valid.
+    await new Promise((resolve) => setTimeout(resolve, 3_600));
+    expect((await api(server, 'GET', '/api/session', { cookie: ann.cookie })).body.user?.id).toBe(ann.id);
+    expect(collab.ws.readyState).toBe(collab.ws.OPEN);
+
+    // Deleted behind the server's back (another process's sweep, an administrator): closed within a keep-alive round.
+    openDatabase(server.config.dataDir, { writable: true }).prepare('DELETE FROM sessions WHERE user_id = ?').run(ann.id);
+    expect((await collab.closed).code).toBe(CloseCode.unauthenticated);
+    expect((await live.closed).code).toBe(CloseCode.unauthenticated);
   });
 });

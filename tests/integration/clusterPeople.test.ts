@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/closeCodes.js';
+import { openPostgresStore } from '../../server/store/postgresStore.js';
+import { connectClient, whenSynced } from '../helpers/clients.js';
 import { api, createDoc, openLiveReady, registerUser, share, signIn } from '../helpers/accounts.js';
 import { postgresDatabases } from '../helpers/postgres.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
@@ -11,6 +13,16 @@ import { waitFor } from '../helpers/waitFor.js';
 // their access (revocation, removal) and who is online must reach every process.
 
 const databases = postgresDatabases();
+
+/** Rows (updates and snapshot) the shared store holds for a document. */
+async function storedRows(databaseUrl: string, docId: string): Promise<number> {
+  const store = await openPostgresStore({ connectionString: databaseUrl });
+  try {
+    return (await store.load(docId)).updates.length + ((await store.describe(docId)) ? 1 : 0);
+  } finally {
+    await store.close();
+  }
+}
 
 describe('cluster: people across processes', () => {
   it('a session revoked or a member removed through one process closes their sockets on the other; presence is cluster-wide', async () => {
@@ -53,8 +65,23 @@ describe('cluster: people across processes', () => {
     expect((await api(a, 'DELETE', `/api/sessions/${other.id}`, { cookie: owner.cookie })).status).toBe(204);
     expect((await ownerOnB.closed).code).toBe(CloseCode.unauthenticated);
 
+    // Deleted through A while the owner types through B: B closes (4410) and its room's last updates
+    // do not bring the document back into the shared store.
+    const typing = connectClient(b.collabUrl, docId, { cookie: owner.cookie });
+    await whenSynced(typing);
+    const closedB = new Promise<number>((resolve) => typing.provider.on('connection-close', (event: CloseEvent | null) => resolve(event?.code ?? 0)));
+    const timer = setInterval(() => typing.doc.getText('text').insert(0, 'x'), 5);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await api(a, 'DELETE', `/api/docs/${docId}`, { cookie: owner.cookie })).status).toBe(204);
+    expect(await closedB).toBe(CloseCode.docDeleted);
+    clearInterval(timer);
+    await waitFor(async () => (await storedRows(databaseUrl, docId)) === 0, 'the document to be gone from the store');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await storedRows(databaseUrl, docId)).toBe(0);
+    const docId2 = await createDoc(a, owner);
+
     // A process that goes away takes its people with it.
-    const again = await openRawSocket(`${b.collabUrl}/${docId}`, { cookie: owner.cookie });
+    const again = await openRawSocket(`${b.collabUrl}/${docId2}`, { cookie: owner.cookie });
     await waitFor(() => again.frames.length > 0, 'B to serve the owner again');
     await waitFor(() => a.app.tandem.online.isOnline(owner.id), 'A to see the owner online through B');
     await b.close();

@@ -6,7 +6,9 @@ import { BODY_FRAGMENT, TITLE_TEXT } from '../../shared/schema.js';
 import type { Config } from '../../server/config.js';
 import { connectClient, whenSynced } from '../helpers/clients.js';
 import { registerUser } from '../helpers/accounts.js';
-import { startServer, type TestServer } from '../helpers/testServer.js';
+import type { DocStore } from '../../server/store/docStore.js';
+import { openSqliteStore } from '../../server/store/sqliteStore.js';
+import { startServer, tempDataDir, type TestServer } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const SAMPLE = `# Release plan
@@ -180,5 +182,32 @@ describe('export and import', () => {
     // Refused imports created nothing.
     const list = (await (await fetch(`${server.httpUrl}/api/docs`, { headers: asUser(server) })).json()) as DocList;
     expect(list.documents.map((d) => d.id)).toEqual([created.id]);
+  });
+
+  it("answers a store that fails to load with a generic 500, never the store's own error message", async () => {
+    const dataDir = tempDataDir();
+    const inner = openSqliteStore({ dataDir, synchronous: 'normal' });
+    let failLoads = false;
+    const store: DocStore = {
+      ...inner,
+      async load(docId) {
+        if (failLoads) throw new Error('SQLITE_IOERR: disk I/O error reading /srv/secret/tandem.sqlite as postgres://admin:hunter2@db');
+        return inner.load(docId);
+      },
+    };
+    const server = await startServer({ dataDir, store, passwordHashCost: 12 });
+    cookies.set(server, (await registerUser(server)).cookie);
+    const created = (await (await importMarkdown(server, 'hello\n', 'text/plain')).json()) as DocSummary;
+    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'no open room, so the export reads storage');
+
+    failLoads = true;
+    const failed = await exportDoc(server, created.id);
+    expect(failed.status).toBe(500);
+    const text = await failed.text();
+    expect(JSON.parse(text)).toEqual({ error: 'load_failed', message: 'the document could not be loaded' });
+    expect(text).not.toMatch(/SQLITE|secret|hunter2|postgres/);
+
+    failLoads = false;
+    expect(normalize(await exportText(server, created.id))).toBe('hello');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeClusterMessage, encodeClusterMessage, type ClusterMessage } from '../../server/cluster/clusterMessage.js';
 import { SettleGate } from '../../server/collab/settleGate.js';
-import { TokenBucket } from '../../server/tokenBucket.js';
+import { KeyedTokenBuckets, TokenBucket } from '../../server/tokenBucket.js';
 
 describe('cluster message codec', () => {
   it('round-trips every kind', () => {
@@ -31,6 +31,20 @@ describe('token bucket', () => {
     expect(bucket.isFull).toBe(false);
     now += 10_000;
     expect(bucket.isFull).toBe(true);
+  });
+  it('gives a token back on refund, never past the burst', () => {
+    let now = 0;
+    const buckets = new KeyedTokenBuckets(1, 2, () => now);
+    expect([buckets.take('a'), buckets.take('a'), buckets.take('a')]).toEqual([true, true, false]);
+    buckets.refund('a');
+    expect([buckets.take('a'), buckets.take('a')]).toEqual([true, false]);
+    buckets.refund('a');
+    buckets.refund('a');
+    buckets.refund('a');
+    expect([buckets.take('a'), buckets.take('a'), buckets.take('a')]).toEqual([true, true, false]);
+    buckets.refund('unknown'); // a bucket never used (or forgotten as full) stays full
+    expect(buckets.size).toBe(1);
+    expect([buckets.take('b'), buckets.take('b'), buckets.take('b')]).toEqual([true, true, false]);
   });
 });
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, loadConfig } from '../../server/config.js';
+import { defaultConfig, fastifyTrustProxy, loadConfig } from '../../server/config.js';
 
 describe('config', () => {
   it('uses the documented defaults', () => {
@@ -27,5 +27,25 @@ describe('config', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@db' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@db' })).not.toThrow(/secret/);
     expect(() => loadConfig({ REDIS_URL: 'http://cache' })).toThrow(/REDIS_URL/);
+  });
+  it('reads TRUST_PROXY as no proxy, a hop count (true: one) or a list of proxy addresses; never "trust every hop"', () => {
+    const trust = (value?: string) => loadConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy;
+    for (const off of [undefined, '', 'false', 'FALSE', '0', ' 0 ', '00']) expect(trust(off)).toBe(false);
+    expect(trust('true')).toBe(1);
+    expect(trust('True')).toBe(1);
+    expect(trust('1')).toBe(1);
+    expect(trust('2')).toBe(2);
+    expect(trust('127.0.0.1')).toEqual(['127.0.0.1']);
+    expect(trust(' 10.0.0.0/8, ::1 ,fd00::/8,loopback')).toEqual(['10.0.0.0/8', '::1', 'fd00::/8', 'loopback']);
+    for (const bad of ['yes', '-1', '21', '10.0.0', '10.0.0.0/33', '10.0.0.0/0', '10.0.0.0/8/1', 'fd00::/129', '10.0.0.1,,10.0.0.2', 'proxy.example.com']) {
+      expect(() => trust(bad), bad).toThrow(/TRUST_PROXY/);
+    }
+  });
+  it('hands Fastify a hop count as a function that trusts exactly that many hops, whatever their address', () => {
+    expect(fastifyTrustProxy(false)).toBe(false);
+    expect(fastifyTrustProxy(['10.0.0.0/8'])).toEqual(['10.0.0.0/8']);
+    const oneHop = fastifyTrustProxy(1);
+    if (typeof oneHop !== 'function') throw new Error('expected a function');
+    expect([oneHop('203.0.113.5', 0), oneHop('203.0.113.5', 1)]).toEqual([true, false]);
   });
 });
