@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caretToEnd, createDocument, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf } from '../helpers/browser.js';
+import { caretToEnd, createDocument, docIdOf, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf, storedOfflineUpdates } from '../helpers/browser.js';
 import { spawnServer } from '../helpers/serverProcess.js';
 import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -102,8 +102,11 @@ describe('durability in the browser', () => {
     await waitFor(() => ada.page.evaluate(() => navigator.serviceWorker.controller !== null), 'the service worker to take control');
     await first.kill9();
     await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), 'offline status');
+    const storedBefore = await storedOfflineUpdates(ada.page, docIdOf(url));
     await ada.page.keyboard.type('offline part.');
     await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), 'still offline');
+    // Reloading before the browser has written them would lose them in any editor: wait for the write.
+    await waitFor(async () => (await storedOfflineUpdates(ada.page, docIdOf(url))) >= storedBefore + 'offline part.'.length, 'the offline copy to hold the new edits');
     // Reload with the server down: the app comes from the browser (service worker cache), the
     // unsynced edits from IndexedDB, and the status says they wait to sync.
     await ada.page.reload();

@@ -119,3 +119,33 @@ export async function caretToEnd(page: Page): Promise<void> {
   await page.click('#editor .ProseMirror');
   await page.keyboard.press('Control+End');
 }
+
+/**
+ * How many updates this browser's offline copy of a document holds in IndexedDB (y-indexeddb's
+ * `updates` store; it writes each change asynchronously, so a test that reloads right after typing
+ * waits for this to grow).
+ */
+export function storedOfflineUpdates(page: Page, docId: string): Promise<number> {
+  return page.evaluate(
+    (name) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open(name);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('updates')) {
+            db.close();
+            resolve(0);
+            return;
+          }
+          const count = db.transaction('updates').objectStore('updates').count();
+          count.onsuccess = () => {
+            db.close();
+            resolve(count.result);
+          };
+          count.onerror = () => reject(count.error);
+        };
+      }),
+    `tandem.doc.${docId}`,
+  );
+}

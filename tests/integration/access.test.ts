@@ -23,7 +23,11 @@ async function start(): Promise<TestServer> {
 
 /** A WebsocketProvider signed in as `user` (null: a visitor) that asked for our own messages. */
 function open(server: TestServer, docId: string, user: TestUser | null): TestClient {
-  return connectClient(server.collabUrl, docId, { cookie: user?.cookie, params: { ack: '1' } });
+  const client = connectClient(server.collabUrl, docId, { cookie: user?.cookie, params: { ack: '1' } });
+  // Our own messages (saved, access) are read by the tests that watch them; the rest ignore them.
+  const handlers = (client.provider as unknown as { messageHandlers: Array<(...args: unknown[]) => void> }).messageHandlers;
+  for (const type of [MessageType.saved, MessageType.storageStatus, MessageType.access]) handlers[type] = () => undefined;
+  return client;
 }
 
 /** The roles a client was told (access messages), in order. */
