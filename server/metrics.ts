@@ -27,6 +27,8 @@ export interface Metrics {
   /** Sign-in and registration attempts by result: ok, wrong_credentials, rate_limited, refused (bad name/password/taken). */
   accountAttempts: Counter<'kind' | 'result'>;
   chatMessages: Counter;
+  /** Awareness updates the server rewrote to say who the sender is (see RoomPresence). */
+  presenceStamped: Counter;
 }
 
 /** Creates the metrics; `sources` may be wired after creation (it is only read when scraped). */
@@ -96,6 +98,11 @@ export function createMetrics(sources: () => MetricSources | null): Metrics {
     chatMessages: new Counter({
       name: 'tandem_chat_messages_total',
       help: 'Chat messages stored',
+      registers: [registry],
+    }),
+    presenceStamped: new Counter({
+      name: 'tandem_presence_stamped_total',
+      help: "Awareness updates rewritten to carry the sender's account (or guest mark) because the client sent another",
       registers: [registry],
     }),
     updatesReceived: new Counter({

@@ -182,6 +182,7 @@ export class Room implements CommitListener, ReplicaHost {
         const applied = this.presence.receive(peer, message.update);
         // Not applied (an id another process still holds): dropped; the client repeats its presence.
         if (applied === null) return;
+        if (applied !== message.update) this.deps.metrics.presenceStamped.inc();
         // To everyone, the sender too: y-websocket clients count their own echo as a sign of life.
         this.broadcast(applied === message.update ? frame : encodeAwarenessFrame(applied), null);
         this.deps.cluster?.publishAwareness(this.docId, applied);

@@ -189,6 +189,9 @@ describe('people in the browser', () => {
     await caretToEnd(vera.page);
     await vera.page.keyboard.type(' Vera agrees.');
     await waitFor(async () => (await docText(ann.page)) === 'Open to all. Vera agrees.', "Ann to see the visitor's words");
+    // Both pages said who they are exactly as the server would: it relayed every presence update as sent.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^tandem_presence_stamped_total 0$/m);
     // Visitors cannot chat.
     await vera.page.click('#chat-toggle');
     expect(await vera.page.textContent('#chat-panel')).toContain('Sign in to chat');

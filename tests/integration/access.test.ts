@@ -148,6 +148,7 @@ describe('document access', () => {
       'the presence to carry the account name',
     );
     expect(writer.provider.awareness.getStates().get(reader.doc.clientID)?.user).toEqual({ name: viewer.name, color: '#123456', userId: viewer.id });
+    expect(await (await fetch(`${server.httpUrl}/metrics`)).text()).toMatch(/^tandem_presence_stamped_total [1-9]/m);
   });
 
   it('a role changed while connected takes effect at once; a removed member is disconnected (4404)', async () => {

@@ -248,7 +248,10 @@ function bindIdentity(provider: WebsocketProvider, doc: Y.Doc, view: EditorView,
   let asking = false;
   const use = (chosen: Identity): void => {
     identity = chosen;
-    provider.awareness.setLocalStateField('user', { name: chosen.name, color: chosen.color });
+    // Exactly what the server stamps (account id, or the guest mark), so it relays every cursor move
+    // as sent instead of re-encoding it.
+    const who = me === null ? { guest: true } : { userId: me.id };
+    provider.awareness.setLocalStateField('user', { name: chosen.name, color: chosen.color, ...who });
   };
   const ask = (): void => {
     if (asking) return;
