@@ -1,5 +1,6 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type WebSocket from 'ws';
 import type { ApiError } from '../../shared/api.js';
 import { roleFromLink } from '../../shared/accounts.js';
 import { CloseCode } from '../../shared/closeCodes.js';
@@ -108,25 +109,18 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
         return;
       }
       const access = resolved.get(request) ?? { refused: 'no_access' as const };
-      if (access === 'session_ended' || 'refused' in access) {
-        const [code, reason] = refusalClose(access === 'session_ended' ? 'session_ended' : access.refused);
-        request.log.warn({ docId, code, userId: request.auth?.user.id }, `refused websocket: ${reason}`);
-        metrics.upgradesRefused.inc({ reason: access === 'session_ended' ? 'session_ended' : access.refused });
-        socket.close(code, reason);
-        return;
-      }
+      if (access === 'session_ended') return refuseAfterUpgrade(socket, request, metrics, access, refusalClose(access));
+      if ('refused' in access) return refuseAfterUpgrade(socket, request, metrics, access.refused, refusalClose(access.refused));
+      // No closure made here may refer to `request`: it would keep it (sharing this scope with the
+      // socket's listeners) alive as long as the socket.
       const ack = request.query[ACK_QUERY_PARAM];
       const auth = request.auth;
       const viewer = { userId: auth?.user.id ?? null, name: auth?.user.name ?? null, sessionHash: auth?.session.tokenHash ?? null };
       // Announced while the session and access were being resolved: this socket was not yet there to hear it.
       const changed = options.journal.changedSince(request.accessMark, { docId, ...viewer });
-      if (changed !== null) {
-        const [code, reason] = changed === 'sessionEnded' ? refusalClose('session_ended') : changed === 'deleted' ? refusalClose('deleted') : [CloseCode.tryAgain, 'your access changed while connecting; reconnect'];
-        request.log.warn({ docId, code, userId: viewer.userId }, `refused websocket: ${reason}`);
-        metrics.upgradesRefused.inc({ reason: changed });
-        socket.close(code, reason);
-        return;
-      }
+      if (changed === 'sessionEnded') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('session_ended'));
+      if (changed === 'deleted') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('deleted'));
+      if (changed === 'access') return refuseAfterUpgrade(socket, request, metrics, changed, [CloseCode.tryAgain, 'your access changed while connecting; reconnect']);
       // request.log carries the request id, which names this connection on every line; the
       // connection adds the document id when it first logs.
       const connection = new Connection(socket, docId, viewer, access.role, ack === '1' || ack === 'true', request.log, metrics, options);
@@ -153,6 +147,13 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
       void registry.connect(connection);
     },
   );
+}
+
+/** Closes an upgraded socket that may not stay, with a log line and a count. */
+function refuseAfterUpgrade(socket: WebSocket, request: FastifyRequest, metrics: Metrics, why: string, [code, reason]: [number, string]): void {
+  request.log.warn({ url: request.url, code, userId: request.auth?.user.id }, `refused websocket: ${reason}`);
+  metrics.upgradesRefused.inc({ reason: why });
+  socket.close(code, reason);
 }
 
 /** The close code and reason for a refused connection. */
