@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_LINK_ACCESS, isLinkAccess, isRole } from '../../shared/accounts.js';
 import type { DocAccess as DocAccessBody, DocDetails, DocList, DocSummary, Member, MyDocSummary, PublicUser } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
 import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
 import { requireUser } from '../auth/authPlugin.js';
+import type { Authenticated } from '../auth/sessions.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import { AccessError, type DocAccess } from '../people/docAccess.js';
 import type { DocStore } from '../store/docStore.js';
@@ -26,6 +27,12 @@ export function newDocId(): string {
 
 /** Shares one person may make per minute (and in a burst). */
 const SHARES_PER_MINUTE = 30;
+
+/** Path parameters of the routes about one document (and, for members, one person). */
+interface DocParams {
+  id: string;
+  userId?: string;
+}
 
 const INVALID_ID = 'document ids are 1–64 characters of A–Z a–z 0–9 _ -';
 
@@ -117,110 +124,98 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
     }
   });
 
-  app.get<{ Params: { id: string } }>('/api/docs/:id/access', async (request, reply) => {
-    // Who has access is for people with an account: a visitor by link sees no names.
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const { id } = request.params;
-    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
-    try {
-      const { role } = await access.require(id, auth.user);
-      return await accessBody(id, role);
-    } catch (error) {
-      return sendAccessError(reply, error);
-    }
-  });
+  /**
+   * A route about one document for a signed-in person: answers 401 (no session), 400 (bad id) and
+   * access refusals (AccessError) itself, so `handle` holds only what the route is for.
+   */
+  function signedInDocRoute(
+    handle: (request: FastifyRequest<{ Params: DocParams }>, reply: FastifyReply, auth: Authenticated, id: string) => Promise<unknown>,
+  ) {
+    return async (request: FastifyRequest<{ Params: DocParams }>, reply: FastifyReply): Promise<unknown> => {
+      const auth = requireUser(request, reply);
+      if (!auth) return reply;
+      const { id } = request.params;
+      if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
+      try {
+        return await handle(request, reply, auth, id);
+      } catch (error) {
+        return sendAccessError(reply, error);
+      }
+    };
+  }
 
-  app.patch<{ Params: { id: string } }>('/api/docs/:id/access', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const { id } = request.params;
-    const linkAccess = (request.body as { linkAccess?: unknown } | null)?.linkAccess;
-    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
-    if (!isLinkAccess(linkAccess)) return sendApiError(reply, 400, 'bad_request', 'linkAccess must be none, view or edit.');
-    try {
+  // Who has access is for people with an account: a visitor by link sees no names.
+  app.get<{ Params: DocParams }>(
+    '/api/docs/:id/access',
+    signedInDocRoute(async (_request, _reply, auth, id) => accessBody(id, (await access.require(id, auth.user)).role)),
+  );
+
+  app.patch<{ Params: DocParams }>(
+    '/api/docs/:id/access',
+    signedInDocRoute(async (request, reply, auth, id) => {
+      const linkAccess = (request.body as { linkAccess?: unknown } | null)?.linkAccess;
+      if (!isLinkAccess(linkAccess)) return sendApiError(reply, 400, 'bad_request', 'linkAccess must be none, view or edit.');
       await access.setLinkAccess(id, auth.user, linkAccess);
       request.log.info({ docId: id, linkAccess }, 'link access changed');
-      return await accessBody(id, 'owner');
-    } catch (error) {
-      return sendAccessError(reply, error);
-    }
-  });
+      return accessBody(id, 'owner');
+    }),
+  );
 
-  app.post<{ Params: { id: string } }>('/api/docs/:id/members', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const { id } = request.params;
-    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
-    const body = (request.body ?? {}) as { userId?: unknown; name?: unknown; role?: unknown };
-    if (!isRole(body.role) || body.role === 'owner') return sendApiError(reply, 400, 'bad_request', 'role must be editor or viewer.');
-    let target: UserRecord | null = null;
-    if (typeof body.userId === 'string' && body.userId.length <= 64) target = await accounts.getUser(body.userId);
-    else if (typeof body.name === 'string' && body.name.length <= 64) target = await accounts.findUserByName(body.name.trim());
-    else return sendApiError(reply, 400, 'bad_request', 'Name the person by userId or name.');
-    if (!target) return sendApiError(reply, 404, 'no_such_user', 'There is nobody with that name.');
-    if (!shareBuckets.take(auth.user.id)) {
-      request.log.warn({ userId: auth.user.id }, 'refused sharing: rate limit');
-      return sendApiError(reply, 429, 'rate_limited', 'You are sharing too fast; wait a moment.');
-    }
-    if ((await store.describe(id)) === null) return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
-    try {
+  app.post<{ Params: DocParams }>(
+    '/api/docs/:id/members',
+    signedInDocRoute(async (request, reply, auth, id) => {
+      const body = (request.body ?? {}) as { userId?: unknown; name?: unknown; role?: unknown };
+      if (!isRole(body.role) || body.role === 'owner') return sendApiError(reply, 400, 'bad_request', 'role must be editor or viewer.');
+      let target: UserRecord | null = null;
+      if (typeof body.userId === 'string' && body.userId.length <= 64) target = await accounts.getUser(body.userId);
+      else if (typeof body.name === 'string' && body.name.length <= 64) target = await accounts.findUserByName(body.name.trim());
+      else return sendApiError(reply, 400, 'bad_request', 'Name the person by userId or name.');
+      if (!target) return sendApiError(reply, 404, 'no_such_user', 'There is nobody with that name.');
+      if (!shareBuckets.take(auth.user.id)) {
+        request.log.warn({ userId: auth.user.id }, 'refused sharing: rate limit');
+        return sendApiError(reply, 429, 'rate_limited', 'You are sharing too fast; wait a moment.');
+      }
+      if ((await store.describe(id)) === null) return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
       const { member, changed } = await access.share(id, auth.user, target, body.role, await titleOf(id));
       request.log.info({ docId: id, userId: target.id, role: member.role, changed }, 'document shared');
       const answer: Member = { user: publicUser(target), role: member.role, joinedAt: member.joinedAt };
       return reply.code(changed ? 201 : 200).send(answer);
-    } catch (error) {
-      return sendAccessError(reply, error);
-    }
-  });
+    }),
+  );
 
-  app.patch<{ Params: { id: string; userId: string } }>('/api/docs/:id/members/:userId', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const { id, userId } = request.params;
-    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
-    const role = (request.body as { role?: unknown } | null)?.role;
-    if (!isRole(role) || role === 'owner') return sendApiError(reply, 400, 'bad_request', 'role must be editor or viewer.');
-    try {
+  app.patch<{ Params: DocParams }>(
+    '/api/docs/:id/members/:userId',
+    signedInDocRoute(async (request, reply, auth, id) => {
+      const userId = request.params.userId ?? '';
+      const role = (request.body as { role?: unknown } | null)?.role;
+      if (!isRole(role) || role === 'owner') return sendApiError(reply, 400, 'bad_request', 'role must be editor or viewer.');
       const member = await access.changeRole(id, auth.user, userId, role);
       request.log.info({ docId: id, userId, role }, 'member role changed');
       const user = await userById(userId);
       const answer: Member = { user: user ?? { id: userId, name: '' }, role: member.role, joinedAt: member.joinedAt };
       return answer;
-    } catch (error) {
-      return sendAccessError(reply, error);
-    }
-  });
+    }),
+  );
 
-  app.delete<{ Params: { id: string; userId: string } }>('/api/docs/:id/members/:userId', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const { id } = request.params;
-    const userId = request.params.userId === 'me' ? auth.user.id : request.params.userId;
-    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
-    try {
+  app.delete<{ Params: DocParams }>(
+    '/api/docs/:id/members/:userId',
+    signedInDocRoute(async (request, reply, auth, id) => {
+      const userId = request.params.userId === 'me' ? auth.user.id : (request.params.userId ?? '');
       await access.removeMember(id, auth.user, userId);
       request.log.info({ docId: id, userId, by: auth.user.id }, userId === auth.user.id ? 'member left' : 'member removed');
       return reply.code(204).send();
-    } catch (error) {
-      return sendAccessError(reply, error);
-    }
-  });
+    }),
+  );
 
-  app.delete<{ Params: { id: string } }>('/api/docs/:id', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const { id } = request.params;
-    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
-    try {
+  app.delete<{ Params: DocParams }>(
+    '/api/docs/:id',
+    signedInDocRoute(async (request, reply, auth, id) => {
       await access.delete(id, auth.user);
-    } catch (error) {
-      return sendAccessError(reply, error);
-    }
-    await registry.remove(id);
-    request.log.info({ docId: id }, 'document deleted');
-    return reply.code(204).send();
-  });
+      await registry.remove(id);
+      request.log.info({ docId: id }, 'document deleted');
+      return reply.code(204).send();
+    }),
+  );
 }
 
 /** Creates a new, empty document owned by `owner` (anyone with the link can edit it). */

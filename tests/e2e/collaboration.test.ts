@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caretToEnd, createDocument, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf } from '../helpers/browser.js';
+import { adaAndGraceOnNewDocument, caretToEnd, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf } from '../helpers/browser.js';
 import { type ServerProcess, spawnServer } from '../helpers/serverProcess.js';
 import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -29,12 +29,7 @@ function keptInOrder(text: string, alphabet: RegExp): string {
 describe('collaborating in the browser', () => {
   it('two people typing at once in the same paragraph lose and double nothing', async () => {
     await startApp();
-    // Ada (signed in) creates the document; Grace opens its link as a visitor (new documents admit anyone with the link).
-    const ada = await openPerson(browser, 'Ada', '#c0392b');
-    const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await signUp(ada, base);
-    const url = await createDocument(ada, base);
-    await openDocument(grace, url);
+    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Start: ');
     await waitFor(async () => (await docText(grace.page)) === 'Start: ', 'Grace to see the start');
@@ -69,12 +64,7 @@ describe('collaborating in the browser', () => {
 
   it("shows the other person's cursor with their name, lists them as present and typing; all go when they leave", async () => {
     await startApp();
-    // Ada (signed in) creates the document; Grace opens its link as a visitor (new documents admit anyone with the link).
-    const ada = await openPerson(browser, 'Ada', '#c0392b');
-    const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await signUp(ada, base);
-    const url = await createDocument(ada, base);
-    await openDocument(grace, url);
+    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Where is my cursor?');
     await grace.page.waitForSelector('#editor .ProseMirror-yjs-cursor');
@@ -95,12 +85,7 @@ describe('collaborating in the browser', () => {
 
   it('formatting made in one page (heading, bold, list) appears in the other', async () => {
     await startApp();
-    // Ada (signed in) creates the document; Grace opens its link as a visitor (new documents admit anyone with the link).
-    const ada = await openPerson(browser, 'Ada', '#c0392b');
-    const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await signUp(ada, base);
-    const url = await createDocument(ada, base);
-    await openDocument(grace, url);
+    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('# Plan\nThis is ');
     await ada.page.keyboard.press('Control+b');
@@ -117,12 +102,7 @@ describe('collaborating in the browser', () => {
 
   it('undo undoes only your own changes', async () => {
     await startApp();
-    // Ada (signed in) creates the document; Grace opens its link as a visitor (new documents admit anyone with the link).
-    const ada = await openPerson(browser, 'Ada', '#c0392b');
-    const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await signUp(ada, base);
-    const url = await createDocument(ada, base);
-    await openDocument(grace, url);
+    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Ada wrote this. ');
     await waitFor(async () => (await docText(grace.page)) === 'Ada wrote this. ', 'Grace to see Ada');

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caretToEnd, createDocument, docIdOf, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf, storedOfflineUpdates } from '../helpers/browser.js';
+import { adaAndGraceOnNewDocument, caretToEnd, createDocument, docIdOf, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf, storedOfflineUpdates } from '../helpers/browser.js';
 import { spawnServer } from '../helpers/serverProcess.js';
 import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -20,11 +20,7 @@ describe('durability in the browser', () => {
     const dataDir = tempDataDir();
     const first = await spawnServer({ DATA_DIR: dataDir }, { built: true });
     const base = `http://127.0.0.1:${first.port}`;
-    const ada = await openPerson(browser, 'Ada', '#c0392b');
-    const grace = await openPerson(browser, 'Grace', '#2563eb');
-    await signUp(ada, base);
-    const url = await createDocument(ada, base);
-    await openDocument(grace, url);
+    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('before the crash. ', { delay: 5 });
     await waitFor(async () => (await docText(grace.page)) === 'before the crash. ', 'Grace to see the first words');

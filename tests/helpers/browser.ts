@@ -149,3 +149,19 @@ export function storedOfflineUpdates(page: Page, docId: string): Promise<number>
     `tandem.doc.${docId}`,
   );
 }
+
+/**
+ * Ada signs up and creates a document; Grace opens its link as a visitor (new documents admit
+ * anyone with the link). Both pages end on the document.
+ */
+export async function adaAndGraceOnNewDocument(
+  browser: Browser,
+  base: string,
+): Promise<{ ada: Person & { errors: string[] }; grace: Person & { errors: string[] }; url: string }> {
+  const ada = await openPerson(browser, 'Ada', '#c0392b');
+  const grace = await openPerson(browser, 'Grace', '#2563eb');
+  await signUp(ada, base);
+  const url = await createDocument(ada, base);
+  await openDocument(grace, url);
+  return { ada, grace, url };
+}
