@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
 import { encodePermissionDenied } from './frames.js';
 import type { Room } from './room.js';
+import { idleRawSocket, type SharedFrame } from './sharedFrame.js';
 import type { Peer } from './roomContracts.js';
 import type { PresenceUser } from './roomPresence.js';
 import { TokenBucket } from '../tokenBucket.js';
@@ -186,19 +187,23 @@ export class Connection implements Peer {
     if (this.writable()) this.socket.send(frame);
   }
 
-  sendAll(frames: Uint8Array[]): void {
+  sendShared(frames: readonly SharedFrame[]): void {
     // Checked once: the frames of one batch may together pass the limit without the client lagging.
     if (!this.writable()) return;
-    if (frames.length === 1) {
-      this.socket.send(frames[0]!);
+    const raw = idleRawSocket(this.socket);
+    const only = frames.length === 1 ? frames[0]!.wire : null;
+    if (raw && only) {
+      raw.write(only);
       return;
     }
-    // ws has no public cork: its socket is `_socket` (stable across ws 8). Corked, the frames leave in
-    // one write instead of one per frame.
-    const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    // Corked, several frames leave in one write instead of one each.
     raw?.cork();
     try {
-      for (const frame of frames) this.socket.send(frame);
+      for (const frame of frames) {
+        const wire = raw ? frame.wire : null;
+        if (raw && wire) raw.write(wire);
+        else this.socket.send(frame.payload);
+      }
     } finally {
       raw?.uncork();
     }

@@ -9,6 +9,7 @@ import type { CommitListener, PendingWrite } from './commitQueue.js';
 import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
 import { type Parked, ParkedUpdates } from './parkedUpdates.js';
 import { RoomReplica, type ReplicaHost } from './roomReplica.js';
+import { SharedFrame } from './sharedFrame.js';
 import type { Peer, RoomDeps } from './roomContracts.js';
 import { RoomPresence } from './roomPresence.js';
 import { SettleGate } from './settleGate.js';
@@ -57,7 +58,7 @@ export class Room implements CommitListener, ReplicaHost {
   private uncommittedBytes = 0;
   private storageFailing = false;
   /** Committed updates of the current batch, relayed together in batchDone. */
-  private relays: Array<{ frame: Uint8Array; from: Peer | null }> = [];
+  private relays: Array<{ frame: SharedFrame; from: Peer | null }> = [];
   private ackDue = new Set<Peer>();
   private titleDirty = false;
   private compaction: Promise<void> | null = null;
@@ -274,8 +275,8 @@ export class Room implements CommitListener, ReplicaHost {
       this.uncommittedBytes -= write.update.length;
       this.log.committed(seq, write.update.length, !this.deps.cluster);
       this.deps.cluster?.publishUpdate(this.docId, seq, write.update);
-      // Encoded once, the same buffer for every other peer; sent when the batch is reported.
-      this.relays.push({ frame: frame ?? encodeSyncUpdate(write.update), from });
+      // Encoded and framed once, the same bytes for every other peer; sent when the batch is reported.
+      this.relays.push({ frame: new SharedFrame(frame ?? encodeSyncUpdate(write.update)), from });
     }
     if (from) {
       from.frameCommitted(frameNo);
@@ -408,22 +409,24 @@ export class Room implements CommitListener, ReplicaHost {
     const relays = this.relays;
     if (relays.length === 0) return;
     this.relays = [];
+    const all = relays.map((relay) => relay.frame);
     let sent = 0;
     for (const peer of this.peers) {
-      const frames: Uint8Array[] = [];
-      for (const { frame, from } of relays) if (from !== peer) frames.push(frame);
+      // Each peer gets every relay but its own updates' (most batches hold one relay, from one peer).
+      const frames = relays.some((relay) => relay.from === peer) ? relays.filter((relay) => relay.from !== peer).map((relay) => relay.frame) : all;
       if (frames.length === 0) continue;
-      peer.sendAll(frames);
+      peer.sendShared(frames);
       sent += frames.length;
     }
     this.deps.metrics.framesRelayed.inc(sent);
   }
 
   private broadcast(frame: Uint8Array, except: Peer | null): void {
+    const shared = [new SharedFrame(frame)];
     let sent = 0;
     for (const peer of this.peers) {
       if (peer === except) continue;
-      peer.send(frame);
+      peer.sendShared(shared);
       sent++;
     }
     this.deps.metrics.framesRelayed.inc(sent);

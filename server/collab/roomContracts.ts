@@ -4,6 +4,7 @@ import type { DocStore } from '../store/docStore.js';
 import type { CommitQueue } from './commitQueue.js';
 import type { Room } from './room.js';
 import type { PresenceOwner } from './roomPresence.js';
+import type { SharedFrame } from './sharedFrame.js';
 
 // What a room is given and what it asks of its connections: the contracts between a Room
 // (room.ts), its Connections (connection.ts) and the RoomRegistry that builds rooms.
@@ -12,8 +13,8 @@ import type { PresenceOwner } from './roomPresence.js';
 export interface Peer extends PresenceOwner {
   /** Sends a frame if the connection is still open; a no-op otherwise. */
   send(frame: Uint8Array): void;
-  /** Sends several frames in one write (same rules as send). */
-  sendAll(frames: Uint8Array[]): void;
+  /** Sends frames that other peers get too, in one write (same rules as send). */
+  sendShared(frames: readonly SharedFrame[]): void;
   /** Closes the connection with a code and reason; safe to call twice. */
   close(code: number, reason: string): void;
   /** Numbers the peer's next update-bearing frame (1, 2, 3… per connection). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { DocSummary } from '../../shared/api.js';
 import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
-import { startCheckpointer } from './sqliteCheckpointer.js';
+import { type CheckpointPolicy, startCheckpointer } from './sqliteCheckpointer.js';
 
 /** `updatedAt` moves at most this often per document (and on its first append in a process). */
 const TOUCH_INTERVAL_MS = 1000;
@@ -58,6 +58,8 @@ export interface SqliteStoreOptions {
   /** Folder of the database file; created if missing. */
   dataDir: string;
   synchronous: 'normal' | 'full';
+  /** When WAL checkpoints run (tests shorten it); CHECKPOINT_POLICY by default. */
+  checkpoint?: CheckpointPolicy;
 }
 
 /**
@@ -77,7 +79,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
   // Checkpoints run on a worker thread (sqliteCheckpointer.ts), never inside a commit.
   db.pragma('wal_autocheckpoint = 0');
   db.exec(SCHEMA);
-  const checkpointer = startCheckpointer(path.join(options.dataDir, DATABASE_FILE));
+  const checkpointer = startCheckpointer(path.join(options.dataDir, DATABASE_FILE), options.checkpoint);
 
   /** The highest sequence number ever used, rows deleted by compaction included. */
   let lastSeq = highestSeq(db);
