@@ -45,7 +45,7 @@ export function makePlan(quick: boolean, servers: ServerId[], parts: string[] = 
   return {
     quick,
     parts: new Set(parts),
-    rounds: rounds ?? (quick ? 1 : 2),
+    rounds: rounds ?? (quick ? 1 : 3),
     servers,
     load: quick ? { warmupMs: 300, measureMs: 800, drainMs: 200 } : { warmupMs: 1_500, measureMs: 5_000, drainMs: 1_000 },
     step: quick ? { warmupMs: 200, measureMs: 600, drainMs: 200 } : { warmupMs: 500, measureMs: 2_500, drainMs: 1_000 },
