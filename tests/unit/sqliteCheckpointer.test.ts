@@ -62,3 +62,24 @@ it('gives back a large WAL once writing stops, keeps it bounded under unbroken w
   store = openSqliteStore({ dataDir: dir, synchronous: 'normal', checkpoint: POLICY });
   for (const [docId, count] of perDoc) expect((await store.load(docId)).updates).toHaveLength(count);
 });
+
+/** The nice value of every thread of this process (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNiceValues(): number[] {
+  return fs.readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
+
+it.runIf(process.platform === 'linux')('runs its passes on a thread of the lowest priority, leaving the event loop’s as it was', async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-checkpoint-'));
+  const before = os.getPriority();
+  expect(threadNiceValues()).not.toContain(19);
+  store = openSqliteStore({ dataDir: dir, synchronous: 'normal', checkpoint: POLICY });
+  await expect.poll(threadNiceValues, { timeout: 10_000, interval: 50 }).toContain(19);
+  expect(os.getPriority()).toBe(before);
+});
