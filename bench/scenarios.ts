@@ -24,7 +24,11 @@ export interface Plan {
   step: WindowTiming;
   /** S: edits/s per client, tried in order over E2's shape until one fails. */
   stepRates: number[];
-  /** I1/I2: wait this long after the last connect before reading RSS. */
+  /**
+   * I1/I2: wait this long after the last connect before reading RSS. Idle means idle: V8 shrinks its
+   * heap only once allocation has stopped for some seconds, so a read soon after the connects counts
+   * every server's connect-time garbage as if the connections held it.
+   */
   idleSettleMs: number;
   idle: { id: 'I1' | 'I2'; connections: number; docs: number }[];
   c1: { joins: number; burst: number };
@@ -50,7 +54,7 @@ export function makePlan(quick: boolean, servers: ServerId[], parts: string[] = 
     load: quick ? { warmupMs: 300, measureMs: 800, drainMs: 200 } : { warmupMs: 1_500, measureMs: 5_000, drainMs: 1_000 },
     step: quick ? { warmupMs: 200, measureMs: 600, drainMs: 200 } : { warmupMs: 500, measureMs: 2_500, drainMs: 1_000 },
     stepRates: quick ? [2, 6] : [2, 3, 4, 5, 6, 7.5, 9, 11, 13, 16, 20],
-    idleSettleMs: quick ? 300 : 1_500,
+    idleSettleMs: quick ? 300 : 10_000,
     idle: quick
       ? [{ id: 'I1', connections: 1_000, docs: 100 }]
       : [

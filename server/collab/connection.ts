@@ -61,7 +61,7 @@ export class Connection implements Peer {
   private framesNumbered = 0;
   private committedThrough = 0;
   /** Committed frames above committedThrough (an earlier one still waits). */
-  private readonly committedAhead = new Set<number>();
+  private committedAhead: Set<number> | null = null;
   private ackedFrames = 0;
   private closed = false;
   private readonly updateBucket: TokenBucket;
@@ -252,8 +252,14 @@ export class Connection implements Peer {
   }
 
   frameCommitted(frameNo: number): void {
-    this.committedAhead.add(frameNo);
-    while (this.committedAhead.delete(this.committedThrough + 1)) this.committedThrough++;
+    // Frames nearly always finish in order: a Set only for those that overtake an earlier one.
+    if (frameNo === this.committedThrough + 1 && !this.committedAhead?.size) {
+      this.committedThrough = frameNo;
+      return;
+    }
+    const ahead = (this.committedAhead ??= new Set());
+    ahead.add(frameNo);
+    while (ahead.delete(this.committedThrough + 1)) this.committedThrough++;
   }
 
   flushAck(): void {
