@@ -191,13 +191,9 @@ export class Connection implements Peer {
     // Checked once: the frames of one batch may together pass the limit without the client lagging.
     if (!this.writable()) return;
     const raw = idleRawSocket(this.socket);
-    const only = frames.length === 1 ? frames[0]!.wire : null;
-    if (raw && only) {
-      raw.write(only);
-      return;
-    }
     // Corked, several frames leave in one write instead of one each.
-    raw?.cork();
+    const corked = raw !== null && frames.length > 1;
+    if (corked) raw.cork();
     try {
       for (const frame of frames) {
         const wire = raw ? frame.wire : null;
@@ -205,7 +201,7 @@ export class Connection implements Peer {
         else this.socket.send(frame.payload);
       }
     } finally {
-      raw?.uncork();
+      if (corked) raw.uncork();
     }
   }
 
