@@ -182,6 +182,7 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
     maxFrameBytes: config.maxFrameBytes,
     maxBufferedFrames: config.maxBufferedFrames,
     maxSendBufferBytes: config.maxSendBufferBytes,
+    maxDocBytes: config.maxDocBytes,
     updatesPerSecond: config.updatesPerSecond,
     updateBurst: config.updateBurst,
     awarenessPerSecond: config.awarenessPerSecond,

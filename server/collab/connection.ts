@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
 import { encodePermissionDenied } from './frames.js';
 import type { Room } from './room.js';
-import { idleRawSocket, type SharedFrame } from './sharedFrame.js';
+import { frameLength, idleRawSocket, type SharedFrame } from './sharedFrame.js';
 import type { Peer } from './roomContracts.js';
 import type { PresenceUser } from './roomPresence.js';
 import { TokenBucket } from '../tokenBucket.js';
@@ -17,8 +17,16 @@ import { TokenBucket } from '../tokenBucket.js';
 export interface ConnectionLimits {
   /** Frames a connection may send while its document is still loading. */
   maxBufferedFrames: number;
-  /** Bytes waiting in the socket's send buffer past which a client counts as not reading. */
+  /**
+   * Bytes waiting in the socket's send buffer past which a client that takes nothing for
+   * SLOW_READER_STALL_MS counts as not reading (and is dropped at the next frame for it).
+   */
   maxSendBufferBytes: number;
+  /**
+   * The largest document: one frame (a sync step 2) may be that large, so a client is dropped at once
+   * only past this much beyond maxSendBufferBytes.
+   */
+  maxDocBytes: number;
   /** Update frames (sync step2/update) per second, and the burst allowed above that rate. */
   updatesPerSecond: number;
   updateBurst: number;
@@ -36,6 +44,12 @@ export interface Viewer {
   /** The hash of the session the connection was opened with (null: a visitor). */
   sessionHash: string | null;
 }
+
+/**
+ * How long a client whose backlog is over the limit may go without taking a byte. A document larger
+ * than the limit is sent as one frame: a client reading it is over the limit, and keeps taking bytes.
+ */
+export const SLOW_READER_STALL_MS = 5_000;
 
 /** A close reason may be at most 123 bytes of UTF-8 (RFC 6455); ws throws on a longer one. */
 function closeReason(reason: string): string {
@@ -64,6 +78,11 @@ export class Connection implements Peer {
   private committedAhead: Set<number> | null = null;
   private ackedFrames = 0;
   private closed = false;
+  /** Bytes handed to the socket (whole frames). Less what it still buffers: what the client has taken. */
+  private bytesQueued = 0;
+  /** While over the send limit: what the client had taken when last seen taking more, and when (0: not over). */
+  private bytesTaken = 0;
+  private takingAt = 0;
   private readonly updateBucket: TokenBucket;
   private readonly otherBucket: TokenBucket;
 
@@ -184,7 +203,9 @@ export class Connection implements Peer {
   }
 
   send(frame: Uint8Array): void {
-    if (this.writable()) this.socket.send(frame);
+    if (!this.writable()) return;
+    this.socket.send(frame);
+    this.bytesQueued += frameLength(frame.length);
   }
 
   sendShared(frames: readonly SharedFrame[]): void {
@@ -199,6 +220,7 @@ export class Connection implements Peer {
         const wire = raw ? frame.wire : null;
         if (raw && wire) raw.write(wire);
         else this.socket.send(frame.payload);
+        this.bytesQueued += frameLength(frame.payload.length);
       }
     } finally {
       if (corked) raw.uncork();
@@ -206,14 +228,25 @@ export class Connection implements Peer {
   }
 
   /**
-   * Whether a frame may be sent now: the socket is open and the client keeps reading. One whose
-   * send buffer has passed the limit is dropped at once: a client that does not read cannot read
-   * a close frame either.
+   * Whether a frame may be sent now: the socket is open and the client keeps reading. A client over
+   * the send limit that has taken nothing for SLOW_READER_STALL_MS, or is a whole document beyond
+   * the limit, is dropped at once: a client that does not read cannot read a close frame either.
    */
   private writable(): boolean {
     if (this.closed || this.socket.readyState !== WebSocket.OPEN) return false;
-    if (this.socket.bufferedAmount <= this.limits.maxSendBufferBytes) return true;
-    this.log.warn({ code: CloseCode.slowReader, bufferedBytes: this.socket.bufferedAmount }, 'dropping a client that stopped reading');
+    const buffered = this.socket.bufferedAmount;
+    if (buffered <= this.limits.maxSendBufferBytes) {
+      this.takingAt = 0;
+      return true;
+    }
+    const taken = this.bytesQueued - buffered;
+    const now = Date.now();
+    if (this.takingAt === 0 || taken > this.bytesTaken) {
+      this.bytesTaken = taken;
+      this.takingAt = now;
+    }
+    if (now - this.takingAt < SLOW_READER_STALL_MS && buffered <= this.limits.maxSendBufferBytes + this.limits.maxDocBytes) return true;
+    this.log.warn({ code: CloseCode.slowReader, bufferedBytes: buffered, idleMs: now - this.takingAt }, 'dropping a client that stopped reading');
     this.metrics.framesRefused.inc({ reason: 'slowReader' });
     this.closed = true;
     this.socket.terminate();

@@ -38,6 +38,11 @@ export class SharedFrame {
   }
 }
 
+/** The bytes a server-sent (unmasked) frame of this payload takes on the wire (RFC 6455 §5.2). */
+export function frameLength(payloadLength: number): number {
+  return payloadLength + (payloadLength < 126 ? 2 : payloadLength < 65_536 ? 4 : 10);
+}
+
 interface WsInternals {
   _socket?: Duplex;
   _sender?: { _state?: unknown; _queue?: unknown[] };

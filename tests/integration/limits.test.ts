@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
+import { SLOW_READER_STALL_MS } from '../../server/collab/connection.js';
 import { encodeAwarenessFrame, encodeSyncUpdate } from '../../server/collab/frames.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
@@ -143,8 +144,9 @@ describe('limits', () => {
     expect(watcher.provider.wsconnected).toBe(true);
   });
 
-  it('drops a client that stops reading once its send buffer passes the limit; others are unaffected', async () => {
-    // 2 MB: far more than a reading client lags behind (even on a busy machine), far less than the 16 MB sent.
+  it('drops a client that stops reading: past the send limit and taking nothing for a while; others are unaffected', async () => {
+    // 2 MB: far less than the 16 MB sent. A reading client may lag past it on a busy machine; it is
+    // never dropped for that, as it keeps taking bytes.
     const server = await startServer({ maxSendBufferBytes: 2 * 1024 * 1024, updatesPerSecond: 10_000, updateBurst: 10_000 });
     const docId = uniqueDocId('backpressure');
     const reader = connectClient(server.collabUrl, docId);
@@ -154,14 +156,44 @@ describe('limits', () => {
     const stalledClosed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
     (stalled as unknown as { _socket: net.Socket })._socket.pause(); // stop reading
     const writer = await openRawSocket(`${server.collabUrl}/${docId}`);
+    const written = new Y.Doc();
+    written.on('update', (update: Uint8Array) => writer.send(encodeSyncUpdate(update)));
     // 16 MB: more than the loopback socket buffers absorb, so the server's own send buffer grows.
-    const frames = updateFrames(160, 'w'.repeat(100_000));
-    for (const frame of frames) writer.send(frame);
-    await waitFor(() => server.app.tandem.registry.connectionCount === 2, 'the stalled client to be dropped', 20_000);
-    await waitFor(() => textOf(reader).length === 160 * 100_000, 'the reader to get everything', 20_000);
+    for (let i = 0; i < 160; i++) written.getText('text').insert(0, 'w'.repeat(100_000));
+    // The document keeps changing: at a frame for it, the stalled client is found to have taken
+    // nothing for SLOW_READER_STALL_MS.
+    const typing = setInterval(() => written.getText('text').insert(0, 'k'), 100);
+    try {
+      await waitFor(() => server.app.tandem.registry.connectionCount === 2, 'the stalled client to be dropped', SLOW_READER_STALL_MS + 15_000);
+    } finally {
+      clearInterval(typing);
+    }
+    await waitFor(() => textOf(reader).length === written.getText('text').length, 'the reader to get everything', 20_000);
     (stalled as unknown as { _socket: net.Socket })._socket.resume();
     await stalledClosed;
     expect(writer.ws.readyState).toBe(WebSocket.OPEN);
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^tandem_frames_refused_total\{reason="slowReader"\} 1$/m); // the stalled client only
+  });
+
+  it('sends a document larger than the send limit to a client that joins while it is being edited', async () => {
+    const server = await startServer({ maxSendBufferBytes: 1024 * 1024, updatesPerSecond: 10_000, updateBurst: 10_000 });
+    const docId = uniqueDocId('large-join');
+    const writer = await openRawSocket(`${server.collabUrl}/${docId}`);
+    const written = new Y.Doc();
+    written.on('update', (update: Uint8Array) => writer.send(encodeSyncUpdate(update)));
+    for (let i = 0; i < 8; i++) written.getText('text').insert(0, 'L'.repeat(1024 * 1024));
+    // Frames keep following the joiner's 8 MB sync step 2 while it is still being read.
+    const typing = setInterval(() => written.getText('text').insert(0, 'k'), 10);
+    try {
+      const joiner = connectClient(server.collabUrl, docId);
+      await whenSynced(joiner);
+      await waitFor(() => textOf(joiner).length >= 8 * 1024 * 1024, 'the joiner to hold the document', 20_000);
+    } finally {
+      clearInterval(typing);
+    }
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    expect(metrics).not.toMatch(/reason="slowReader"/);
   });
 
   it('refuses a request with thousands of headers (431) and keeps serving', async () => {

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { idleRawSocket, SharedFrame } from '../../server/collab/sharedFrame.js';
+import { frameLength, idleRawSocket, SharedFrame } from '../../server/collab/sharedFrame.js';
 
 function payloadOf(length: number): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i * 7) % 256);
@@ -21,6 +21,10 @@ describe('SharedFrame', () => {
     expect([...long.subarray(0, 2)]).toEqual([0x82, 127]);
     expect(long.readBigUInt64BE(2)).toBe(70_000n);
     expect(long.subarray(10)).toEqual(Buffer.from(payloadOf(70_000)));
+  });
+
+  it('knows the wire length of a frame from its payload length', () => {
+    for (const length of [0, 125, 126, 65_535, 65_536, 70_000]) expect(frameLength(length)).toBe(new SharedFrame(payloadOf(length)).wire!.length);
   });
 
   it('frames once, however often it is written', () => {
