@@ -52,7 +52,9 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
   const ipBuckets = new KeyedTokenBuckets(options.connectionsPerSecondPerIp, options.connectionBurstPerIp);
 
   await app.register(websocket, {
-    options: { maxPayload: options.maxFrameBytes, maxFragments: MAX_FRAGMENTS } as Record<string, unknown>,
+    // No client tracking: `connections` (below) and the registry know every socket, and ws's own Set
+    // would give each socket one more 'close' closure.
+    options: { maxPayload: options.maxFrameBytes, maxFragments: MAX_FRAGMENTS, clientTracking: false } as Record<string, unknown>,
     // Shutdown is the registry's job (1012 after a final commit); see app.ts.
     preClose: (done) => done(),
     errorHandler: (error, socket, request) => {
@@ -78,6 +80,37 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
     const body: ApiError = { error, message };
     return reply.code(status).send(body);
   }
+
+  /**
+   * The socket's listeners, one set for every connection (an idle connection is cheaper without four
+   * closures of its own): ws calls them with the socket as `this`, which knows its connection.
+   */
+  const listeners = {
+    message(this: WebSocket, data: WebSocket.RawData, isBinary: boolean) {
+      connectionOf(this).onMessage(data, isBinary);
+    },
+    pong(this: WebSocket) {
+      connectionOf(this).onPong();
+    },
+    error(this: WebSocket, error: Error) {
+      connectionOf(this).onSocketError(error);
+    },
+    close(this: WebSocket) {
+      const connection = connectionOf(this);
+      connections.delete(connection);
+      connection.onSocketClosed();
+      const { userId, session } = connection.viewer;
+      if (userId !== null) options.online.disconnected(userId);
+      if (session !== null) options.sessions.closed(session);
+    },
+  };
+  const listen = (socket: WebSocket, connection: Connection): void => {
+    (socket as SocketWithConnection)[CONNECTION] = connection;
+    socket.on('error', listeners.error);
+    socket.on('message', listeners.message);
+    socket.on('pong', listeners.pong);
+    socket.on('close', listeners.close);
+  };
 
   /** Access resolved before the upgrade, for the handler (which must not await). */
   const resolved = new WeakMap<FastifyRequest, AccessResult | 'session_ended'>();
@@ -111,42 +144,38 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
       const access = resolved.get(request) ?? { refused: 'no_access' as const };
       if (access === 'session_ended') return refuseAfterUpgrade(socket, request, metrics, access, refusalClose(access));
       if ('refused' in access) return refuseAfterUpgrade(socket, request, metrics, access.refused, refusalClose(access.refused));
-      // No closure made here may refer to `request`: it would keep it (sharing this scope with the
-      // socket's listeners) alive as long as the socket.
+      // Nothing kept for the socket's lifetime may refer to `request` (it would keep it alive).
       const ack = request.query[ACK_QUERY_PARAM];
       const auth = request.auth;
-      const viewer = { userId: auth?.user.id ?? null, name: auth?.user.name ?? null, sessionHash: auth?.session.tokenHash ?? null };
+      const viewer = { userId: auth?.user.id ?? null, name: auth?.user.name ?? null, session: auth?.session ?? null };
       // Announced while the session and access were being resolved: this socket was not yet there to hear it.
-      const changed = options.journal.changedSince(request.accessMark, { docId, ...viewer });
+      const changed = options.journal.changedSince(request.accessMark, { docId, userId: viewer.userId, sessionHash: viewer.session?.tokenHash ?? null });
       if (changed === 'sessionEnded') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('session_ended'));
       if (changed === 'deleted') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('deleted'));
       if (changed === 'access') return refuseAfterUpgrade(socket, request, metrics, changed, [CloseCode.tryAgain, 'your access changed while connecting; reconnect']);
-      // request.log carries the request id, which names this connection on every line; the
-      // connection adds the document id when it first logs.
-      const connection = new Connection(socket, docId, viewer, access.role, ack === '1' || ack === 'true', request.log, metrics, options);
+      // Lines the connection logs carry the request id, which names it, and the document id.
+      const connection = new Connection(socket, docId, viewer, access.role, ack === '1' || ack === 'true', app.log, request.id, metrics, options);
       connections.add(connection);
-      const { userId } = viewer;
-      const session = auth?.session ?? null;
-      if (userId !== null) options.online.connected(userId);
-      if (session !== null) options.sessions.opened(session);
+      if (viewer.userId !== null) options.online.connected(viewer.userId);
+      if (viewer.session !== null) options.sessions.opened(viewer.session);
       // @fastify/websocket's own error listener, and the ServerResponse it attached to the TCP socket
       // to route the upgrade, keep Fastify's request and reply (and Node's request/response) alive
       // as long as the socket; idle connections are cheaper without them.
       socket.removeAllListeners('error');
       releaseUpgradeResponse(request.raw.socket);
-      socket.on('error', (error) => connection.onSocketError(error));
       // Attached before anything is awaited: @fastify/websocket drops frames that arrive earlier.
-      socket.on('message', (data, isBinary) => connection.onMessage(data, isBinary));
-      socket.on('pong', () => connection.onPong());
-      socket.on('close', () => {
-        connections.delete(connection);
-        connection.onSocketClosed();
-        if (userId !== null) options.online.disconnected(userId);
-        if (session !== null) options.sessions.closed(session);
-      });
+      listen(socket, connection);
       void registry.connect(connection);
     },
   );
+}
+
+const CONNECTION = Symbol('connection');
+type SocketWithConnection = WebSocket & { [CONNECTION]?: Connection };
+
+/** The connection a socket's listeners were attached for (see `listen`). */
+function connectionOf(socket: WebSocket): Connection {
+  return (socket as SocketWithConnection)[CONNECTION]!;
 }
 
 /** Closes an upgraded socket that may not stay, with a log line and a count. */
@@ -176,7 +205,7 @@ function watchAccessChanges(events: PeopleEvents, connections: Set<Connection>):
     for (const connection of [...connections]) if (filter(connection)) act(connection);
   };
   events.on('sessionEnded', (session) =>
-    each((c) => c.viewer.sessionHash === session.tokenHash, (c) => c.close(CloseCode.unauthenticated, 'your session has ended; sign in again')),
+    each((c) => c.viewer.session?.tokenHash === session.tokenHash, (c) => c.close(CloseCode.unauthenticated, 'your session has ended; sign in again')),
   );
   events.on('memberChanged', (docId, userId, role) =>
     each(

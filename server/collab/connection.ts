@@ -4,6 +4,7 @@ import { CloseCode } from '../../shared/closeCodes.js';
 import { isUpdateBearingFrame } from '../../shared/protocol.js';
 import { canEdit, type Role } from '../../shared/accounts.js';
 import { encodeAccess, encodeSavedAck, encodeStorageStatus } from '../../shared/ownMessages.js';
+import type { SessionRecord } from '../accounts/accountStore.js';
 import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
 import { encodePermissionDenied } from './frames.js';
@@ -41,9 +42,12 @@ export interface Viewer {
   userId: string | null;
   /** The account name, or null for a visitor. */
   name: string | null;
-  /** The hash of the session the connection was opened with (null: a visitor). */
-  sessionHash: string | null;
+  /** The session the connection was opened with (null: a visitor). */
+  session: SessionRecord | null;
 }
+
+/** Every visitor's presence is stamped the same way: one object for all. */
+const GUEST: PresenceUser = Object.freeze({ guest: true });
 
 /**
  * How long a client whose backlog is over the limit may go without taking a byte. A document larger
@@ -66,7 +70,6 @@ const CLOSE_CODE_NAMES = new Map<number, string>(Object.entries(CloseCode).map((
  * order once it is ready. A frame that fails closes only this connection, with a named code.
  */
 export class Connection implements Peer {
-  readonly awarenessIds = new Set<number>();
   /** Date.now() when the client last showed it is alive (a frame or a pong). */
   lastSeenAt = Date.now();
   private room: Room | null = null;
@@ -85,6 +88,8 @@ export class Connection implements Peer {
   private takingAt = 0;
   private readonly updateBucket: TokenBucket;
   private readonly otherBucket: TokenBucket;
+  /** Made when the client first speaks presence (a client may never). */
+  private presenceIds: Set<number> | null = null;
 
   readonly presenceUser: PresenceUser;
 
@@ -95,12 +100,16 @@ export class Connection implements Peer {
     /** The connection's role on the document; changes with setRole. */
     private role: Role,
     private readonly ackEnabled: boolean,
-    /** The request's logger (it names the connection); lines get the document id too (see `log`). */
-    private readonly requestLog: FastifyBaseLogger,
+    /**
+     * The app's logger and the request id that names this connection: a child logger (as the
+     * request's own, plus the document id) is made only when the connection first logs.
+     */
+    private readonly appLog: FastifyBaseLogger,
+    private readonly reqId: string,
     private readonly metrics: Metrics,
     private readonly limits: ConnectionLimits,
   ) {
-    this.presenceUser = viewer.userId !== null && viewer.name !== null ? { userId: viewer.userId, name: viewer.name } : { guest: true };
+    this.presenceUser = viewer.userId !== null && viewer.name !== null ? { userId: viewer.userId, name: viewer.name } : GUEST;
     this.updateBucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
     this.otherBucket = new TokenBucket(limits.awarenessPerSecond, limits.awarenessBurst);
   }
@@ -109,7 +118,12 @@ export class Connection implements Peer {
 
   /** A logger whose every line names the connection (request id) and the document; made when first used. */
   private get log(): FastifyBaseLogger {
-    return (this.childLog ??= this.requestLog.child({ docId: this.docId }));
+    return (this.childLog ??= this.appLog.child({ reqId: this.reqId, docId: this.docId }));
+  }
+
+  /** The awareness client ids this connection speaks for (PresenceOwner). */
+  get awarenessIds(): Set<number> {
+    return (this.presenceIds ??= new Set());
   }
 
   /** ws reported a socket error (e.g. a frame over maxPayload, which it already closed with 1009). */
