@@ -31,6 +31,7 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   private readonly loading = new Map<string, Promise<Room>>();
   private readonly unloading = new Map<string, Promise<void>>();
+  private readonly removing = new Map<string, Promise<void>>();
   private readonly unloadTimers = new Map<Room, NodeJS.Timeout>();
   private closing = false;
 
@@ -95,7 +96,9 @@ export class RoomRegistry {
     const pendingUnload = this.unloading.get(docId);
     if (pendingUnload) await pendingUnload;
     const existing = this.rooms.get(docId);
-    if (existing) return existing;
+    if (existing && !existing.isDestroyed) return existing;
+    // Destroyed while open (its stored row failed to build): forgotten, and loaded afresh.
+    if (existing) this.drop(existing);
     let load = this.loading.get(docId);
     if (!load) {
       load = this.load(docId).finally(() => this.loading.delete(docId));
@@ -201,7 +204,17 @@ export class RoomRegistry {
    * and removes the document from the store. The caller has already made sure no new connection is
    * let in (the access record is a tombstone by now).
    */
-  async remove(docId: string): Promise<void> {
+  remove(docId: string): Promise<void> {
+    // The route that deletes and the deletion event it announces both ask; one removal serves both.
+    let removal = this.removing.get(docId);
+    if (!removal) {
+      removal = this.removeNow(docId).finally(() => this.removing.delete(docId));
+      this.removing.set(docId, removal);
+    }
+    return removal;
+  }
+
+  private async removeNow(docId: string): Promise<void> {
     await this.loading.get(docId)?.catch(() => undefined);
     await this.unloading.get(docId);
     const room = this.rooms.get(docId);

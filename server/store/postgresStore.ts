@@ -24,6 +24,11 @@ interface DocRow {
   updated_at: string;
 }
 
+/** SQLSTATEs a delete racing other processes' deletes and appends can meet, and retries. */
+const DELETE_RETRYABLE = new Set(['23503' /* foreign key violation */, '40P01' /* deadlock detected */]);
+/** A delete that lost such a race is tried this often in all. */
+const DELETE_ATTEMPTS = 5;
+
 /** One row of a load: the snapshot (kind 0, seq = its through_seq) or an update (kind 1). */
 interface LogRow {
   kind: number;
@@ -260,14 +265,25 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
 
     async delete(docId) {
-      await inTransaction(pool, async (client) => {
-        // The row lock first: an append or compaction of the document waits for this transaction,
-        // so none can add a row between the deletes below (an append then makes the row anew).
-        await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [docId]);
-        await client.query('DELETE FROM updates WHERE doc_id = $1', [docId]);
-        await client.query('DELETE FROM snapshots WHERE doc_id = $1', [docId]);
-        await client.query('DELETE FROM documents WHERE id = $1', [docId]);
-      });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await inTransaction(pool, async (client) => {
+            // The row lock first: an append or compaction of the document waits for this transaction,
+            // so none can add a row between the deletes below (an append then makes the row anew).
+            await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [docId]);
+            await client.query('DELETE FROM updates WHERE doc_id = $1', [docId]);
+            await client.query('DELETE FROM snapshots WHERE doc_id = $1', [docId]);
+            await client.query('DELETE FROM documents WHERE id = $1', [docId]);
+          });
+          return;
+        } catch (error) {
+          // Every process deletes a deleted document. When another one's delete had just removed the
+          // row, there was nothing to lock, and an append still running elsewhere could make the row
+          // and an update anew between the deletes above: the last one fails on the foreign key (or
+          // PostgreSQL breaks a deadlock between such transactions). Tried again, the lock holds.
+          if (!DELETE_RETRYABLE.has((error as { code?: string }).code ?? '') || attempt >= DELETE_ATTEMPTS) throw error;
+        }
+      }
     },
 
     async describe(docId) {

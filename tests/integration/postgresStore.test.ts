@@ -127,6 +127,31 @@ describe('PostgreSQL store shared by several processes', () => {
     }
   });
 
+  it('every process deletes a deleted document while another still appends to it: no delete fails, and the last leaves nothing', async () => {
+    const url = await databases.create();
+    const [a, b, c] = [await storeOn(url), await storeOn(url), await storeOn(url)];
+    for (let round = 0; round < 30; round++) {
+      const doc = `deleted-${round}`;
+      await a.appendBatch([{ docId: doc, update: encode('first') }]);
+      let typing = true;
+      const appends = (async () => {
+        while (typing) {
+          await c.appendBatch([{ docId: doc, update: encode('typed') }]);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      // The route's process deletes, and every process hears of it and deletes too.
+      const deletes = await Promise.allSettled([a.delete(doc), a.delete(doc), b.delete(doc)]);
+      typing = false;
+      await appends;
+      expect(deletes.filter((result) => result.status === 'rejected')).toEqual([]);
+      await b.delete(doc);
+      expect(await a.load(doc)).toEqual({ updates: [], lastSeq: 0 });
+      expect(await a.describe(doc)).toBeNull();
+    }
+  });
+
   it('connections cut mid-transaction reject those calls only; the store goes on with new connections', async () => {
     const url = await databases.create();
     const store = await storeOn(url);
