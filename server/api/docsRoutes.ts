@@ -227,5 +227,5 @@ export async function createOwnedDocument(store: DocStore, access: DocAccess, ow
 
 function withLiveTitle<T extends DocSummary>(doc: T, registry: RoomRegistry): DocSummary {
   const room = registry.peek(doc.id);
-  return { id: doc.id, title: room ? room.title : doc.title, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+  return { id: doc.id, title: room?.title ?? doc.title, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
 }

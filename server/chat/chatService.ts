@@ -353,8 +353,8 @@ export class ChatService {
 
   /** The document's current title ('' untitled), or null when there is no such document. */
   private async docTitle(docId: string): Promise<string | null> {
-    const room = this.options.registry.peek(docId);
-    if (room) return room.title;
+    const title = this.options.registry.peek(docId)?.title;
+    if (title != null) return title;
     return (await this.options.store.describe(docId))?.title ?? null;
   }
 

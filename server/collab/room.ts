@@ -36,16 +36,26 @@ export class LoadError extends Error {
   override name = 'LoadError';
 }
 
+/** An update that adds nothing and deletes nothing (what an empty Yjs doc answers a step1 with). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.length === 2 && update[0] === 0 && update[1] === 0;
+}
+
 /**
  * One open document: its Y.Doc, its presence and its peers. Every update a peer sends is applied
  * to the doc at once (to validate it), queued for the group commit, and relayed and acknowledged
  * only after the commit. Anything that reveals the doc's state to a peer (sync step1/step2) waits
  * until no update is uncommitted, so no peer ever sees what is not on disk. When storage refuses
  * writes, they stay queued (and the doc in memory) and are retried; the room never unloads them.
+ *
+ * A document stored as one row (the snapshot an unload leaves) is checked when it loads but turned
+ * into a Y.Doc only when something needs one: the first change, or a title, export or snapshot.
+ * Until then joining clients are served from the stored bytes (the whole state, a diff against
+ * their state vector, its state vector), so opening a large document to read it costs no build.
  */
 export class Room implements CommitListener, ReplicaHost {
-  readonly doc = new Y.Doc();
-  readonly presence = new RoomPresence(this.doc);
+  private readonly ydoc = new Y.Doc();
+  readonly presence = new RoomPresence(this.ydoc);
   readonly peers = new Set<Peer>();
   private readonly log: StoredLog;
   /**
@@ -62,7 +72,11 @@ export class Room implements CommitListener, ReplicaHost {
   private ackDue = new Set<Peer>();
   private titleDirty = false;
   private compaction: Promise<void> | null = null;
-  private readonly applier = new UpdateApplier(this.doc);
+  private readonly applier = new UpdateApplier(this.ydoc);
+  /** The one stored row not yet applied to the doc (see `build`), or null once built. */
+  private unbuilt: Uint8Array | null = null;
+  /** The stored row's state vector while unbuilt. */
+  private unbuiltVector: Uint8Array | null = null;
   private readonly parked: ParkedUpdates<Peer>;
   private readonly replica: RoomReplica | null = null;
   private destroyed = false;
@@ -76,33 +90,92 @@ export class Room implements CommitListener, ReplicaHost {
     stored: StoredDoc,
     private readonly deps: RoomDeps,
   ) {
-    try {
-      Y.transact(this.doc, () => {
-        for (const update of stored.updates) Y.applyUpdate(this.doc, update);
-      });
-    } catch (error) {
-      this.destroy();
-      throw new LoadError(`stored update of ${docId} cannot be applied: ${(error as Error).message}`);
-    }
-    if (this.doc.store.pendingStructs || this.doc.store.pendingDs) {
-      this.destroy();
-      throw new LoadError(`stored updates of ${docId} have missing dependencies`);
+    if (stored.updates.length === 1) {
+      // Decoded whole now, so that a malformed row is refused at load as before; applied on first need.
+      const only = stored.updates[0]!;
+      try {
+        this.unbuiltVector = Y.encodeStateVectorFromUpdate(only);
+      } catch (error) {
+        this.destroy();
+        throw new LoadError(`stored update of ${docId} cannot be decoded: ${(error as Error).message}`);
+      }
+      this.unbuilt = only;
+      this.fullState = only;
+    } else {
+      try {
+        this.applyStoredUpdates(stored.updates);
+      } catch (error) {
+        this.destroy();
+        throw error;
+      }
     }
     this.log = new StoredLog(stored);
-    if (stored.updates.length === 1) this.fullState = stored.updates[0]!;
     this.parked = new ParkedUpdates<Peer>(
       { timeoutMs: deps.pendingUpdateTimeoutMs, maxUpdates: MAX_PARKED_UPDATES, maxBytes: MAX_PARKED_BYTES },
       ({ peer }) => peer.close(CloseCode.updateRejected, 'update depends on changes the server never received'),
     );
-    this.doc.getText(TITLE_TEXT).observe(() => {
+    this.ydoc.getText(TITLE_TEXT).observe(() => {
       this.titleDirty = true;
     });
     if (deps.cluster) this.replica = new RoomReplica(this, this.log, deps.store, deps.log, deps.cluster.repairIntervalMs);
   }
 
-  /** Current title, as typed (possibly empty). */
-  get title(): string {
-    return this.doc.getText(TITLE_TEXT).toString();
+  /**
+   * The doc, built from the stored row first if it was not yet (see `build`). Everything that reads
+   * or changes the content goes through here.
+   */
+  get doc(): Y.Doc {
+    this.build();
+    return this.ydoc;
+  }
+
+  /** Whether the doc has been built (a room loaded from one stored row is not until it is needed). */
+  get isBuilt(): boolean {
+    return this.unbuilt === null;
+  }
+
+  /**
+   * Current title, as typed (possibly empty); null while the doc is not built, when the stored title
+   * (recorded at every change) is the same.
+   */
+  get title(): string | null {
+    return this.isBuilt ? this.ydoc.getText(TITLE_TEXT).toString() : null;
+  }
+
+  /** Applies stored rows to the (empty) doc; LoadError if they do not apply whole. */
+  private applyStoredUpdates(updates: readonly Uint8Array[]): void {
+    try {
+      Y.transact(this.ydoc, () => {
+        for (const update of updates) Y.applyUpdate(this.ydoc, update);
+      });
+    } catch (error) {
+      throw new LoadError(`stored update of ${this.docId} cannot be applied: ${(error as Error).message}`);
+    }
+    if (this.ydoc.store.pendingStructs || this.ydoc.store.pendingDs) {
+      throw new LoadError(`stored updates of ${this.docId} have missing dependencies`);
+    }
+  }
+
+  /**
+   * Turns the stored row into the doc, once. It decoded at load, so only an inconsistent row (one
+   * depending on changes it lacks) can fail here: then the document is refused as a failed load is,
+   * every peer closed with loadFailed, and the room destroyed (the registry loads it afresh).
+   */
+  private build(): void {
+    const row = this.unbuilt;
+    if (row === null) return;
+    this.unbuilt = null;
+    this.unbuiltVector = null;
+    try {
+      this.applyStoredUpdates([row]);
+    } catch (error) {
+      this.deps.log.error({ err: error, docId: this.docId }, 'document could not be loaded');
+      this.closePeers(CloseCode.loadFailed, 'the document could not be loaded');
+      this.destroy();
+      throw new ProtocolError(CloseCode.loadFailed, 'the document could not be loaded');
+    }
+    // Building is not a change: the title it brings is the recorded one.
+    this.titleDirty = false;
   }
 
   /** Whether updates are stored after the snapshot, i.e. compaction has something to do. */
@@ -130,7 +203,7 @@ export class Room implements CommitListener, ReplicaHost {
    * its later updates waiting on changes the server never stored).
    */
   askForMissing(peer: Peer): void {
-    this.gate.whenSettled(() => peer.send(encodeSyncStep1(Y.encodeStateVector(this.doc))));
+    this.gate.whenSettled(() => peer.send(encodeSyncStep1(this.unbuiltVector ?? Y.encodeStateVector(this.doc))));
   }
 
   /** Removes a peer and its presence (broadcast to the rest). Safe to call twice. */
@@ -163,7 +236,11 @@ export class Room implements CommitListener, ReplicaHost {
         }
         this.gate.whenSettled(() => {
           // Settled: the doc is exactly what is committed, so its cached whole state may be served.
-          const answer = isEmpty ? (this.fullState ??= Y.encodeStateAsUpdate(this.doc)) : Y.encodeStateAsUpdate(this.doc, stateVector);
+          const answer = isEmpty
+            ? (this.fullState ??= Y.encodeStateAsUpdate(this.doc))
+            : this.unbuilt !== null
+              ? Y.diffUpdate(this.unbuilt, stateVector)
+              : Y.encodeStateAsUpdate(this.doc, stateVector);
           peer.send(encodeSyncStep2(answer));
         });
         return;
@@ -204,13 +281,17 @@ export class Room implements CommitListener, ReplicaHost {
    * told (permission denied). Either way the frame counts as done for the saved acknowledgement.
    */
   private receiveFromViewer(peer: Peer, update: Uint8Array): void {
-    let changesNothing: boolean;
-    try {
-      changesNothing = Y.snapshotContainsUpdate(Y.snapshot(this.doc), update);
-    } catch {
-      throw new ProtocolError(CloseCode.badMessage, 'malformed update');
+    // An empty update (a client holding nothing new) needs no doc to judge.
+    if (!isEmptyUpdate(update)) {
+      const doc = this.doc; // built first, outside the try: failing to build is its own refusal
+      let changesNothing: boolean;
+      try {
+        changesNothing = Y.snapshotContainsUpdate(Y.snapshot(doc), update);
+      } catch {
+        throw new ProtocolError(CloseCode.badMessage, 'malformed update');
+      }
+      if (!changesNothing) peer.refuseEdit();
     }
-    if (!changesNothing) peer.refuseEdit();
     peer.frameCommitted(peer.takeFrameNumber());
     peer.flushAck();
   }
@@ -224,6 +305,9 @@ export class Room implements CommitListener, ReplicaHost {
     if (this.storageFailing && this.uncommittedBytes + update.length > this.deps.maxUnsavedBytes) {
       throw new ProtocolError(CloseCode.storageFailed, 'storage is failing and the unsaved backlog is full');
     }
+    // A client with nothing the document lacks answers our step1 with an empty update; it needs no doc.
+    if (this.unbuilt !== null && isEmptyUpdate(update)) return this.queueWrite(peer, frameNo, null);
+    this.build();
     const { effective, whole, failure, pending } = this.applier.apply(update, peer);
     if (failure !== null) {
       // What entered before Yjs gave up is in the doc: it is stored like any update.
@@ -290,7 +374,7 @@ export class Room implements CommitListener, ReplicaHost {
     this.ackDue.clear();
     if (this.titleDirty) {
       this.titleDirty = false;
-      const title = this.title.slice(0, MAX_LISTED_TITLE_CHARS);
+      const title = this.ydoc.getText(TITLE_TEXT).toString().slice(0, MAX_LISTED_TITLE_CHARS);
       this.deps.store.setTitle(this.docId, title).catch((error: unknown) => {
         this.deps.log.warn({ err: error, docId: this.docId }, 'could not record title');
       });
@@ -331,6 +415,11 @@ export class Room implements CommitListener, ReplicaHost {
 
   /** Applies an update some process committed; relays what was new. False when it did not apply whole. */
   applyStored(update: Uint8Array): boolean {
+    try {
+      this.build();
+    } catch {
+      return false; // refused and destroyed (see build)
+    }
     const { effective, failure, pending } = this.applier.apply(update, REMOTE_ORIGIN);
     if (effective) {
       this.fullState = null;
@@ -389,7 +478,7 @@ export class Room implements CommitListener, ReplicaHost {
     this.parked.clear();
     this.replica?.stop();
     this.presence.destroy();
-    this.doc.destroy();
+    this.ydoc.destroy();
   }
 
   /** Applies the updates that waited while the doc settled, in the order they came. */

@@ -1,0 +1,116 @@
+import * as encoding from 'lib0/encoding';
+import { describe, expect, it } from 'vitest';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
+import { CloseCode } from '../../shared/closeCodes.js';
+import { MessageType, SyncStep } from '../../shared/protocol.js';
+import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
+import { openDatabase, rowCounts } from '../helpers/database.js';
+import { openRawSocket } from '../helpers/rawSocket.js';
+import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+function syncFrame(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MessageType.sync);
+  write(encoder);
+  return encoding.toUint8Array(encoder);
+}
+
+describe('a document stored as one row is built only when something needs it', () => {
+  it('readers (new and returning) are served from the stored row; the first change builds the doc, and nothing is lost', async () => {
+    const dataDir = tempDataDir();
+    const server = await startServer({ dataDir, unloadGraceMs: 20 });
+    const registry = server.app.tandem.registry;
+    const docId = uniqueDocId('lazy');
+
+    const writer = connectClient(server.collabUrl, docId);
+    await whenSynced(writer);
+    writer.doc.getText('title').insert(0, 'Lazy');
+    writer.doc.getText('text').insert(0, 'hello');
+    // A returning reader: it saw the document up to here, and comes back later.
+    const earlier = Y.encodeStateAsUpdate(writer.doc);
+    writer.doc.getText('text').insert(5, ' world');
+    await waitFor(() => registry.peek(docId)?.doc.getText('text').toString() === 'hello world', 'the server to have the edits');
+    writer.destroy();
+    await waitFor(() => registry.roomCount === 0, 'the room to unload');
+    expect(rowCounts(openDatabase(dataDir), docId)).toEqual({ updates: 0, snapshots: 1 });
+
+    const fresh = connectClient(server.collabUrl, docId);
+    await whenSynced(fresh);
+    expect(textOf(fresh)).toBe('hello world');
+    const returningDoc = new Y.Doc();
+    Y.applyUpdate(returningDoc, earlier);
+    const returning = connectClient(server.collabUrl, docId, { doc: returningDoc });
+    await whenSynced(returning);
+    await waitFor(() => textOf(returning) === 'hello world', 'the returning reader to get what it missed');
+    const room = registry.peek(docId)!;
+    expect(room.isBuilt).toBe(false);
+    // The title of an unbuilt room is the recorded one.
+    const described = (await (await fetch(`${server.httpUrl}/api/docs/${docId}`)).json()) as { title: string };
+    expect(described.title).toBe('Lazy');
+    expect(room.isBuilt).toBe(false);
+
+    fresh.doc.getText('text').insert(11, '!');
+    await waitFor(() => textOf(returning) === 'hello world!', 'the edit to reach the other reader');
+    expect(room.isBuilt).toBe(true);
+    expect(room.title).toBe('Lazy');
+
+    await server.close();
+    const again = await startServer({ dataDir });
+    const reader = connectClient(again.collabUrl, docId);
+    await whenSynced(reader);
+    expect(textOf(reader)).toBe('hello world!');
+    expect(textOf(reader, 'title')).toBe('Lazy');
+  });
+
+  it('a returning client whose answer carries its delete set gets the diff, and building the doc to check that answer changes nothing', async () => {
+    const server = await startServer({ unloadGraceMs: 20 });
+    const registry = server.app.tandem.registry;
+    const docId = uniqueDocId('lazy-deletes');
+    const writer = connectClient(server.collabUrl, docId);
+    await whenSynced(writer);
+    writer.doc.getText('text').insert(0, 'abcdef');
+    writer.doc.getText('text').delete(1, 2);
+    await waitFor(() => registry.peek(docId)?.doc.getText('text').toString() === 'adef', 'the server to have the edits');
+    const held = Y.encodeStateAsUpdate(writer.doc);
+    writer.destroy();
+    await waitFor(() => registry.roomCount === 0, 'the room to unload');
+
+    // A viewer-like raw client: asks with its state vector, answers our step1 with its (same) state.
+    const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
+    const holder = new Y.Doc();
+    Y.applyUpdate(holder, held);
+    socket.send(syncFrame((e) => syncProtocol.writeSyncStep1(e, holder)));
+    socket.send(syncFrame((e) => syncProtocol.writeSyncStep2(e, holder, Y.encodeStateVector(holder))));
+    await waitFor(() => socket.frames.some((frame) => frame[0] === MessageType.sync && frame[1] === SyncStep.step2), 'the answer');
+    // Its step2 carried the delete set, so the doc was built to check it; the content is unchanged.
+    const room = registry.peek(docId)!;
+    expect(room.doc.getText('text').toString()).toBe('adef');
+
+    const other = connectClient(server.collabUrl, docId);
+    await whenSynced(other);
+    expect(textOf(other)).toBe('adef');
+  });
+
+  it('a stored row that decodes but depends on changes it lacks is refused with 4500 when first built', async () => {
+    const server = await startServer({ unloadGraceMs: 20 });
+    const docId = uniqueDocId('lazy-broken');
+    const first = new Y.Doc();
+    first.getText('text').insert(0, 'a');
+    const second = new Y.Doc();
+    Y.applyUpdate(second, Y.encodeStateAsUpdate(first));
+    const before = Y.encodeStateVector(second);
+    second.getText('text').insert(1, 'b');
+    // Only the second client's insert, which sits after an item the row does not hold.
+    const dependent = Y.encodeStateAsUpdate(second, before);
+    await server.app.tandem.store.appendBatch([{ docId, update: dependent }]);
+
+    const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
+    const edit = new Y.Doc();
+    edit.getText('text').insert(0, 'x');
+    socket.send(syncFrame((e) => syncProtocol.writeUpdate(e, Y.encodeStateAsUpdate(edit))));
+    expect((await socket.closed).code).toBe(CloseCode.loadFailed);
+    await waitFor(() => server.app.tandem.registry.peek(docId) === undefined || server.app.tandem.registry.peek(docId)!.isDestroyed, 'the room to be dropped');
+  });
+});
