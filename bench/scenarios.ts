@@ -193,8 +193,12 @@ export async function runAll(plan: Plan, trace: TraceDoc | null, log: Log): Prom
     const order = round % 2 === 0 ? plan.servers : [...plan.servers].reverse();
     for (const scenario of ['E1', 'E2', 'E3'] as const) {
       const ids: ServerId[] = order.filter((id) => takesPart(id, scenario, plan.parts));
-      // D rides along with E2: Tandem with an in-memory store, in the same rounds.
-      if (scenario === 'E2' && plan.parts.has('E2') && plan.servers.includes('tandem') && !ids.includes('tandem-memory')) ids.push('tandem-memory');
+      // D rides along with E2: Tandem with an in-memory store, in the same rounds, right next to
+      // Tandem (after it, then before it), so that the machine's drift between the two is least.
+      if (scenario === 'E2' && plan.parts.has('E2') && ids.includes('tandem') && !ids.includes('tandem-memory')) {
+        const at = ids.indexOf('tandem');
+        ids.splice(round % 2 === 0 ? at + 1 : at, 0, 'tandem-memory');
+      }
       for (const id of ids) {
         await attempt(`${scenario} ${SERVERS[id].label}`, async () => {
           const result = await runLoad(id, scenario, plan.load, `${scenario.toLowerCase()}r${round}`, patience, log);
