@@ -64,7 +64,7 @@ describe('a document stored as one row is built only when something needs it', (
     expect(textOf(reader, 'title')).toBe('Lazy');
   });
 
-  it('a returning client whose answer carries its delete set gets the diff, and building the doc to check that answer changes nothing', async () => {
+  it('a client whose answer carries its delete set makes the room build the doc to check it, and that changes nothing', async () => {
     const server = await startServer({ unloadGraceMs: 20 });
     const registry = server.app.tandem.registry;
     const docId = uniqueDocId('lazy-deletes');
