@@ -20,6 +20,16 @@ export interface RoomRegistryOptions extends RoomLimits {
   unloadGraceMs: number;
 }
 
+/** The work running for `key` in `running`, or new work from `start`, forgotten once it settles. */
+function shared<T>(running: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
+  let work = running.get(key);
+  if (!work) {
+    work = start().finally(() => running.delete(key));
+    running.set(key, work);
+  }
+  return work;
+}
+
 /**
  * Owns the open rooms, keyed by document id. Concurrent first connections to a document share one
  * load; a room whose last connection left is compacted and dropped after a grace period; a failed
@@ -99,12 +109,7 @@ export class RoomRegistry {
     if (existing && !existing.isDestroyed) return existing;
     // Destroyed while open (its stored row failed to build): forgotten, and loaded afresh.
     if (existing) this.drop(existing);
-    let load = this.loading.get(docId);
-    if (!load) {
-      load = this.load(docId).finally(() => this.loading.delete(docId));
-      this.loading.set(docId, load);
-    }
-    return load;
+    return shared(this.loading, docId, () => this.load(docId));
   }
 
   private async load(docId: string): Promise<Room> {
@@ -206,12 +211,7 @@ export class RoomRegistry {
    */
   remove(docId: string): Promise<void> {
     // The route that deletes and the deletion event it announces both ask; one removal serves both.
-    let removal = this.removing.get(docId);
-    if (!removal) {
-      removal = this.removeNow(docId).finally(() => this.removing.delete(docId));
-      this.removing.set(docId, removal);
-    }
-    return removal;
+    return shared(this.removing, docId, () => this.removeNow(docId));
   }
 
   private async removeNow(docId: string): Promise<void> {
