@@ -49,7 +49,8 @@ function isEmptyUpdate(update: Uint8Array): boolean {
  * writes, they stay queued (and the doc in memory) and are retried; the room never unloads them.
  *
  * A document stored as one row (the snapshot an unload leaves) is checked when it loads but turned
- * into a Y.Doc only when something needs one: the first change, or a title, export or snapshot.
+ * into a Y.Doc only when something needs one: the first change, an export or a snapshot (its title
+ * is the recorded one meanwhile).
  * Until then joining clients are served from the stored bytes (the whole state, a diff against
  * their state vector, its state vector), so opening a large document to read it costs no build.
  */
