@@ -120,7 +120,6 @@ RETURNING seq`;
  * call and is discarded rather than returned to the pool.
  */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
   let broken = false;
   // pg emits 'error' on a checked-out client whose connection drops (even mid-query); the pool
   // listens only while the client is idle, and an 'error' event nobody hears crashes the process.
@@ -128,7 +127,19 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
   const onError = () => {
     broken = true;
   };
-  client.on('error', onError);
+  // The listener goes on inside pool.connect's callback, not after `await pool.connect()`: a new
+  // connection's callback runs while pg is still reading the chunk that held its ReadyForQuery, and
+  // a FATAL in the same chunk (a backend terminated as it opened) is emitted before any await resumes.
+  const client = await new Promise<PoolClient>((resolve, reject) => {
+    pool.connect((error, connected) => {
+      if (error || !connected) {
+        reject(error ?? new Error('the pool gave no connection'));
+        return;
+      }
+      connected.on('error', onError);
+      resolve(connected);
+    });
+  });
   try {
     await client.query('BEGIN');
     const result = await work(client);

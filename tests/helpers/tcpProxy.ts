@@ -7,6 +7,12 @@ export interface TcpProxy {
   freeze(): void;
   /** Forwards again, delivering what was held back. */
   thaw(): void;
+  /**
+   * Connections opened from now on hand each chunk from the target to a fresh `intercept()`
+   * (null: plain forwarding again). It returns the bytes to deliver, and whether to end that
+   * connection once they are written. Freezing does not hold back what such connections receive.
+   */
+  interceptNew(intercept: (() => (chunk: Buffer) => { deliver: Buffer; end: boolean }) | null): void;
 }
 
 /**
@@ -18,10 +24,18 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   // While frozen, what arrives is held here (per destination) and written on thaw.
   const held = new Map<net.Socket, Buffer[]>();
   let frozen = false;
+  let interceptNew: (() => (chunk: Buffer) => { deliver: Buffer; end: boolean }) | null = null;
   const forward = (from: net.Socket, to: net.Socket) => {
     from.on('data', (chunk: Buffer) => {
       if (frozen) held.set(to, [...(held.get(to) ?? []), chunk]);
       else to.write(chunk);
+    });
+  };
+  const forwardIntercepted = (from: net.Socket, to: net.Socket, intercept: (chunk: Buffer) => { deliver: Buffer; end: boolean }) => {
+    from.on('data', (chunk: Buffer) => {
+      const { deliver, end } = intercept(chunk);
+      if (end) to.end(deliver);
+      else if (deliver.length > 0) to.write(deliver);
     });
   };
   const server = net.createServer((client) => {
@@ -29,7 +43,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
     forward(client, upstream);
-    forward(upstream, client);
+    if (interceptNew) forwardIntercepted(upstream, client, interceptNew());
+    else forward(upstream, client);
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -55,6 +70,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       frozen = false;
       for (const [to, chunks] of held) if (!to.destroyed) for (const chunk of chunks) to.write(chunk);
       held.clear();
+    },
+    interceptNew(intercept) {
+      interceptNew = intercept;
     },
   };
 }

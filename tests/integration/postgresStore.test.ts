@@ -6,6 +6,7 @@ import { openPostgresStore } from '../../server/store/postgresStore.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { postgresDatabases, whenOpened } from '../helpers/postgres.js';
 import { storeContract } from '../helpers/storeContract.js';
+import { startTcpProxy } from '../helpers/tcpProxy.js';
 import { startServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -26,6 +27,39 @@ async function storeOn(url: string): Promise<DocStore> {
 }
 
 const encode = (text: string) => new TextEncoder().encode(text);
+
+/** PostgreSQL's backend message: type byte, then an int32 length that counts itself and the body. */
+function backendMessage(type: string, body: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.write(type, 0, 'latin1');
+  header.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([header, body]);
+}
+
+/** The ErrorResponse a backend sends when pg_terminate_backend ends it. */
+const TERMINATED = backendMessage(
+  'E',
+  Buffer.from('SFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0', 'latin1'),
+);
+
+/**
+ * A proxy intercept for one connection: holds the server's bytes until its first ReadyForQuery,
+ * then delivers them with a FATAL right behind, in one write, and ends the connection — a backend
+ * terminated just as it opened, with both messages landing in one read of the client.
+ */
+function terminatedAsItOpens(): (chunk: Buffer) => { deliver: Buffer; end: boolean } {
+  let held = Buffer.alloc(0);
+  return (chunk) => {
+    held = Buffer.concat([held, chunk]);
+    for (let at = 0; at + 5 <= held.length; ) {
+      const next = at + 1 + held.readInt32BE(at + 1);
+      if (next > held.length) break;
+      if (held[at] === 'Z'.charCodeAt(0)) return { deliver: Buffer.concat([held.subarray(0, next), TERMINATED]), end: true };
+      at = next;
+    }
+    return { deliver: Buffer.alloc(0), end: false };
+  };
+}
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 describe('PostgreSQL store shared by several processes', () => {
@@ -189,6 +223,24 @@ describe('PostgreSQL store shared by several processes', () => {
     const stored = new Set((await store.load('cut')).updates.map(decode));
     for (const text of committed) expect(stored.has(text)).toBe(true);
     await store.appendBatch([{ docId: 'cut', update: encode('after') }]);
+    await store.check();
+  });
+
+  it('a connection terminated as it opens (its FATAL read with its ReadyForQuery) fails that call only, with no unheard error', async () => {
+    const url = new URL(await databases.create());
+    const proxy = await startTcpProxy(Number(url.port || 5432));
+    url.port = String(proxy.port);
+    // Opening migrates over one connection, which then waits idle in the pool.
+    const store = await storeOn(url.toString());
+    proxy.interceptNew(terminatedAsItOpens);
+    // The first call takes the idle connection; the pool opens a new one for each of the others.
+    const outcomes = await Promise.allSettled(
+      ['idle', 'new 1', 'new 2', 'new 3'].map((text) => store.appendBatch([{ docId: 'opening', update: encode(text) }])),
+    );
+    proxy.interceptNew(null);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected']);
+    await store.appendBatch([{ docId: 'opening', update: encode('after') }]);
+    expect((await store.load('opening')).updates.map(decode)).toEqual(['idle', 'after']);
     await store.check();
   });
 
