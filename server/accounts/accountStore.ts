@@ -1,5 +1,6 @@
 import type { LinkAccess, Role } from '../../shared/accounts.js';
 import type { ConversationKind, NotificationBody } from '../../shared/api.js';
+import type { AttemptBudgetStore } from './attemptBudgets.js';
 
 // Storage of everything about people: users, sessions, who may open which document, conversations,
 // chat messages and notifications. Routes and the live hub talk only to this interface; SQLite
@@ -75,7 +76,8 @@ export interface NotificationRecord {
   readAt: number | null;
 }
 
-export interface AccountStore {
+/** Sign-in attempt budgets (AttemptBudgetStore) are kept here too, shared by every process on the database. */
+export interface AccountStore extends AttemptBudgetStore {
   // Users
   /** Creates a user; resolves to 'taken' (creating nothing) when the name is taken under userNameKey. */
   createUser(user: { id: string; name: string; passwordHash: string; createdAt: number }): Promise<UserRecord | 'taken'>;

@@ -9,6 +9,7 @@ import {
   toSafeNumber,
 } from '../store/postgresStore.js';
 import { directConversationKey, notificationDocId } from './accountKeys.js';
+import { postgresAttemptBudgets } from './attemptBudgets.js';
 import type {
   AccountStore,
   ConversationRecord,
@@ -186,6 +187,7 @@ export async function openPostgresAccountStore(options: PostgresAccountStoreOpti
 
   let closing: Promise<void> | null = null;
   return {
+    ...postgresAttemptBudgets(pool),
     async createUser(user) {
       const inserted = await count(
         `INSERT INTO users (id, name, name_key, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)

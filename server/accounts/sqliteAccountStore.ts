@@ -15,6 +15,7 @@ import type {
   UserRecord,
 } from './accountStore.js';
 import { directConversationKey, notificationDocId } from './accountKeys.js';
+import { sqliteAttemptBudgets } from './attemptBudgets.js';
 
 /**
  * The account tables, beside the documents' in the same file. Users are never deleted, so every
@@ -412,6 +413,7 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
 
   let closed = false;
   return {
+    ...sqliteAttemptBudgets(db),
     async createUser(user) {
       const { changes } = insertUser.run(user.id, user.name, userNameKey(user.name), user.passwordHash, user.createdAt);
       if (changes === 0) return 'taken';

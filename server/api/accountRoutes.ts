@@ -3,12 +3,12 @@ import { passwordProblem, userNameKey, userNameProblem } from '../../shared/acco
 import type { Credentials, PublicUser, SessionInfo, SessionList } from '../../shared/api.js';
 import { randomBytes } from 'node:crypto';
 import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
+import type { AttemptBudget } from '../accounts/attemptBudgets.js';
 import { clearSessionCookie, requireUser, setSessionCookie } from '../auth/authPlugin.js';
 import { hashPassword, needsRehash, verifyPassword } from '../auth/passwords.js';
 import { SESSION_COOKIE, type Sessions } from '../auth/sessions.js';
 import type { Metrics } from '../metrics.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
-import { KeyedTokenBuckets } from '../tokenBucket.js';
 import { sendApiError } from './apiError.js';
 
 export interface AccountRoutesOptions {
@@ -43,54 +43,58 @@ const GLOBAL_NAME_FACTOR = 5;
  * limited (HTTP 429 with Retry-After) per client IP, per client IP and name, and per name from
  * anywhere at GLOBAL_NAME_FACTOR times the latter: one address guessing a name is slowed without
  * locking its owner out elsewhere, and guessing one name from many addresses stays slow. A refused
- * attempt spends nothing; a successful sign-in gives back what it spent.
+ * attempt spends nothing; a successful sign-in gives back what it spent. The budgets are kept in the
+ * database, so every process on it spends from the same ones, and a restart resets none.
  */
 export async function accountRoutes(app: FastifyInstance, options: AccountRoutesOptions): Promise<void> {
   const { accounts, sessions } = options;
   const perName = options.loginAttemptsPerMinutePerName;
-  const limits = {
-    ip: new KeyedTokenBuckets(options.loginAttemptsPerMinutePerIp / 60, options.loginAttemptsPerMinutePerIp),
-    ip_name: new KeyedTokenBuckets(perName / 60, perName),
-    name: new KeyedTokenBuckets((GLOBAL_NAME_FACTOR * perName) / 60, GLOBAL_NAME_FACTOR * perName),
+  /** Attempts per minute of each budget an attempt spends from. */
+  const perMinute = {
+    ip: options.loginAttemptsPerMinutePerIp,
+    ip_name: perName,
+    name: GLOBAL_NAME_FACTOR * perName,
   };
   const sweep = setInterval(() => {
-    for (const buckets of Object.values(limits)) buckets.sweep();
+    accounts.forgetFullBudgets(Date.now()).catch((error: unknown) => app.log.warn({ err: error }, 'could not forget full sign-in budgets'));
   }, 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
   // Compared against when the name is unknown, so an unknown name takes as long as a wrong password.
   let decoyHash: Promise<string> | null = null;
 
-  /** The bucket keys of an attempt on `name` from the request's address. */
-  function attemptKeys(request: FastifyRequest, name: string): Record<keyof typeof limits, string> {
+  /**
+   * The budgets an attempt on `name` from the request's address spends from. The keys start with
+   * the budget's kind, so an address and a name that read alike are different budgets; an address
+   * has no newline, so the address-and-name pair cannot collide with another.
+   */
+  function attemptBudgets(request: FastifyRequest, name: string): AttemptBudget[] {
     const nameKey = userNameKey(name);
-    // An address has no newline, so the pair cannot collide with another.
-    return { ip: request.ip, ip_name: `${request.ip}\n${nameKey}`, name: nameKey };
+    const keys: Record<keyof typeof perMinute, string> = { ip: request.ip, ip_name: `${request.ip}\n${nameKey}`, name: nameKey };
+    return (Object.keys(perMinute) as Array<keyof typeof perMinute>).map((kind) => ({
+      key: `${kind}:${keys[kind]}`,
+      ratePerSecond: perMinute[kind] / 60,
+      burst: perMinute[kind],
+    }));
   }
 
   /**
-   * Spends an attempt from each limit (the address, the address and name, the name); answers 429
-   * and returns false, spending nothing, when any is used up.
+   * Spends an attempt from each budget (the address, the address and name, the name); answers 429
+   * and resolves to false, spending nothing, when any is used up.
    */
-  function allowAttempt(request: FastifyRequest, reply: FastifyReply, name: string, kind: 'register' | 'sign_in'): boolean {
-    const keys = attemptKeys(request, name);
-    const kinds = Object.keys(limits) as Array<keyof typeof limits>;
-    const waits = kinds.map((limit) => limits[limit].msUntilToken(keys[limit]));
-    if (waits.every((ms) => ms === 0)) {
-      for (const limit of kinds) limits[limit].take(keys[limit]);
-      return true;
-    }
+  async function allowAttempt(request: FastifyRequest, reply: FastifyReply, name: string, kind: 'register' | 'sign_in'): Promise<boolean> {
+    const budgets = attemptBudgets(request, name);
+    const waitMs = await accounts.spendAttempt(budgets, Date.now());
+    if (waitMs === 0) return true;
     options.metrics.accountAttempts.inc({ kind, result: 'rate_limited' });
-    const limit = kinds.filter((_, i) => waits[i]! > 0).join(',');
-    request.log.warn({ ip: request.ip, name: name.slice(0, 40), limit }, 'refused sign-in attempt: rate limit');
-    void sendApiError(reply.header('retry-after', String(Math.max(1, Math.ceil(Math.max(...waits) / 1000)))), 429, 'too_many_attempts', 'Too many attempts; wait a minute and try again.');
+    request.log.warn({ ip: request.ip, name: name.slice(0, 40) }, 'refused sign-in attempt: rate limit');
+    void sendApiError(reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))), 429, 'too_many_attempts', 'Too many attempts; wait a minute and try again.');
     return false;
   }
 
   /** Gives back what a successful sign-in spent, so that signing in never uses up anyone's budget. */
-  function refundAttempt(request: FastifyRequest, name: string): void {
-    const keys = attemptKeys(request, name);
-    for (const limit of Object.keys(limits) as Array<keyof typeof limits>) limits[limit].refund(keys[limit]);
+  function refundAttempt(request: FastifyRequest, name: string): Promise<void> {
+    return accounts.refundAttempt(attemptBudgets(request, name), Date.now());
   }
 
   function refuseRegistration(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
@@ -120,7 +124,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     if (nameProblem !== null) return refuseRegistration(reply, 400, 'invalid_name', nameProblem);
     const weakness = passwordProblem(password, name);
     if (weakness !== null) return refuseRegistration(reply, 400, 'weak_password', weakness);
-    if (!allowAttempt(request, reply, name, 'register')) return reply;
+    if (!(await allowAttempt(request, reply, name, 'register'))) return reply;
     const passwordHash = await hashPassword(password, options.passwordHashCost);
     const created = await accounts.createUser({ id: randomBytes(12).toString('base64url'), name, passwordHash, createdAt: Date.now() });
     if (created === 'taken') return refuseRegistration(reply, 409, 'name_taken', `The name “${name}” is taken; choose another.`);
@@ -135,7 +139,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     if (credentials === null) return sendApiError(reply, 400, 'bad_request', 'Send a JSON body with a name and a password.');
     const { name, password } = credentials;
     if (name.length > 64 || [...password].length > 1024) return sendApiError(reply, 401, 'wrong_credentials', 'Wrong name or password.');
-    if (!allowAttempt(request, reply, name, 'sign_in')) return reply;
+    if (!(await allowAttempt(request, reply, name, 'sign_in'))) return reply;
     const user = await accounts.findUserByName(name);
     const ok = user
       ? await verifyPassword(password, user.passwordHash)
@@ -147,7 +151,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     }
     request.log.info({ userId: user.id }, 'signed in');
     options.metrics.accountAttempts.inc({ kind: 'sign_in', result: 'ok' });
-    refundAttempt(request, name);
+    await refundAttempt(request, name);
     if (needsRehash(user.passwordHash, options.passwordHashCost)) {
       // Made at a lower cost than today's: upgraded now that the password is at hand.
       await accounts.setPasswordHash(user.id, await hashPassword(password, options.passwordHashCost));

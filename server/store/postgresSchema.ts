@@ -127,6 +127,20 @@ CREATE INDEX IF NOT EXISTS notifications_doc ON notifications (doc_id) WHERE doc
 ALTER TABLE doc_members ADD COLUMN IF NOT EXISTS via_link boolean NOT NULL DEFAULT false;
 `,
   },
+  {
+    // Sign-in attempt budgets shared by every process (attemptBudgets.ts): attempts left as of
+    // \`at\`, and when the budget is full again (a full one means the same as no row).
+    version: 4,
+    sql: `
+CREATE TABLE IF NOT EXISTS attempt_budgets (
+  key text PRIMARY KEY,
+  tokens double precision NOT NULL,
+  at bigint NOT NULL,
+  full_at bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);
+`,
+  },
 ];
 
 /** The schema version this build of Tandem writes and reads. */

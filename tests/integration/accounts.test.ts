@@ -3,12 +3,15 @@ import { CloseCode } from '../../shared/closeCodes.js';
 import { loadConfig } from '../../server/config.js';
 import { openDatabase } from '../helpers/database.js';
 import { api, GOOD_PASSWORD, openLiveReady, registerUser, sessionCookieOf, signIn, uniqueName } from '../helpers/accounts.js';
+import { postgresDatabases } from '../helpers/postgres.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { startServer } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // Accounts and sessions through the real API: a real server on port 0 with its SQLite file.
 // Hashing at a low cost keeps these fast, except in the test that checks the default cost.
+
+const databases = postgresDatabases();
 
 describe('accounts and sessions', () => {
   it('registers with a memory-hard hash at OWASP parameters, signs in and out', async () => {
@@ -151,6 +154,28 @@ describe('accounts and sessions', () => {
     expect(refusedAfter).toBeLessThanOrEqual(9);
     // Other names are not affected.
     expect((await signIn(server, uniqueName('other'), 'whatever123', undefined, from('192.0.2.200'))).status).toBe(401);
+  });
+
+  it('sign-in budgets are kept in the database: a restart resets none, and processes on one database share them', async () => {
+    const limits = { passwordHashCost: 12, loginAttemptsPerMinutePerName: 3, loginAttemptsPerMinutePerIp: 100 };
+    // SQLite: the restarted app on the same file remembers what was spent.
+    const first = await startServer(limits);
+    const ann = await registerUser(first);
+    for (let i = 0; i < 2; i++) expect((await signIn(first, ann.name, `wrong ${i}`)).status).toBe(401);
+    await first.close();
+    const restarted = await startServer({ ...limits, dataDir: first.config.dataDir });
+    expect((await signIn(restarted, ann.name, 'wrong 2')).status).toBe(429);
+
+    // PostgreSQL: two processes on one database spend from the same budget, whichever is asked.
+    const databaseUrl = await databases.create();
+    const [a, b] = [await startServer({ ...limits, databaseUrl }), await startServer({ ...limits, databaseUrl })];
+    const bob = await registerUser(a);
+    expect((await signIn(b, bob.name, 'wrong 0')).status).toBe(401);
+    expect((await signIn(a, bob.name, 'wrong 1')).status).toBe(401);
+    const refused = await signIn(b, bob.name, 'wrong 2');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await signIn(a, bob.name, bob.password)).status).toBe(429);
   });
 
   it('keys per-address limits on the address the trusted proxy saw, not on what the client wrote in X-Forwarded-For', async () => {
