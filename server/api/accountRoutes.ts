@@ -9,6 +9,7 @@ import { hashPassword, needsRehash, verifyPassword } from '../auth/passwords.js'
 import { SESSION_COOKIE, type Sessions } from '../auth/sessions.js';
 import type { Metrics } from '../metrics.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
+import { KeyedTokenBuckets } from '../tokenBucket.js';
 import { sendApiError } from './apiError.js';
 
 export interface AccountRoutesOptions {
@@ -55,7 +56,14 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     ip_name: perName,
     name: GLOBAL_NAME_FACTOR * perName,
   };
+  type BudgetKind = keyof typeof perMinute;
+  const kinds = Object.keys(perMinute) as BudgetKind[];
+  // This process's own view of the same budgets. It sees only its own spending, so it never holds
+  // fewer attempts than the database does: when it has none, the attempt is refused without asking
+  // the database, and a flood of refused attempts costs no database writes.
+  const local = Object.fromEntries(kinds.map((kind) => [kind, new KeyedTokenBuckets(perMinute[kind] / 60, perMinute[kind])])) as Record<BudgetKind, KeyedTokenBuckets>;
   const sweep = setInterval(() => {
+    for (const buckets of Object.values(local)) buckets.sweep();
     accounts.forgetFullBudgets(Date.now()).catch((error: unknown) => app.log.warn({ err: error }, 'could not forget full sign-in budgets'));
   }, 60_000);
   sweep.unref();
@@ -68,14 +76,10 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
    * the budget's kind, so an address and a name that read alike are different budgets; an address
    * has no newline, so the address-and-name pair cannot collide with another.
    */
-  function attemptBudgets(request: FastifyRequest, name: string): AttemptBudget[] {
+  function attemptBudgets(request: FastifyRequest, name: string): Array<AttemptBudget & { kind: BudgetKind }> {
     const nameKey = userNameKey(name);
-    const keys: Record<keyof typeof perMinute, string> = { ip: request.ip, ip_name: `${request.ip}\n${nameKey}`, name: nameKey };
-    return (Object.keys(perMinute) as Array<keyof typeof perMinute>).map((kind) => ({
-      key: `${kind}:${keys[kind]}`,
-      ratePerSecond: perMinute[kind] / 60,
-      burst: perMinute[kind],
-    }));
+    const keys: Record<BudgetKind, string> = { ip: request.ip, ip_name: `${request.ip}\n${nameKey}`, name: nameKey };
+    return kinds.map((kind) => ({ kind, key: `${kind}:${keys[kind]}`, ratePerSecond: perMinute[kind] / 60, burst: perMinute[kind] }));
   }
 
   /**
@@ -84,8 +88,12 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
    */
   async function allowAttempt(request: FastifyRequest, reply: FastifyReply, name: string, kind: 'register' | 'sign_in'): Promise<boolean> {
     const budgets = attemptBudgets(request, name);
-    const waitMs = await accounts.spendAttempt(budgets, Date.now());
-    if (waitMs === 0) return true;
+    const localWaitMs = Math.max(...budgets.map((budget) => local[budget.kind].msUntilToken(budget.key)));
+    const waitMs = localWaitMs > 0 ? localWaitMs : await accounts.spendAttempt(budgets, Date.now());
+    if (waitMs === 0) {
+      for (const budget of budgets) local[budget.kind].take(budget.key);
+      return true;
+    }
     options.metrics.accountAttempts.inc({ kind, result: 'rate_limited' });
     request.log.warn({ ip: request.ip, name: name.slice(0, 40) }, 'refused sign-in attempt: rate limit');
     void sendApiError(reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))), 429, 'too_many_attempts', 'Too many attempts; wait a minute and try again.');
@@ -94,7 +102,9 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
 
   /** Gives back what a successful sign-in spent, so that signing in never uses up anyone's budget. */
   function refundAttempt(request: FastifyRequest, name: string): Promise<void> {
-    return accounts.refundAttempt(attemptBudgets(request, name), Date.now());
+    const budgets = attemptBudgets(request, name);
+    for (const budget of budgets) local[budget.kind].refund(budget.key);
+    return accounts.refundAttempt(budgets, Date.now());
   }
 
   function refuseRegistration(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {

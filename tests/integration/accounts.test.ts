@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/closeCodes.js';
+import { openSqliteAccountStore } from '../../server/accounts/sqliteAccountStore.js';
 import { loadConfig } from '../../server/config.js';
 import { openDatabase } from '../helpers/database.js';
 import { api, GOOD_PASSWORD, openLiveReady, registerUser, sessionCookieOf, signIn, uniqueName } from '../helpers/accounts.js';
 import { postgresDatabases } from '../helpers/postgres.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer } from '../helpers/testServer.js';
+import { startServer, tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // Accounts and sessions through the real API: a real server on port 0 with its SQLite file.
@@ -176,6 +177,25 @@ describe('accounts and sessions', () => {
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await signIn(a, bob.name, bob.password)).status).toBe(429);
+  });
+
+  it('attempts this process already knows to be over the limit are refused without asking the database', async () => {
+    const dataDir = tempDataDir();
+    const store = openSqliteAccountStore({ dataDir, synchronous: 'normal' });
+    let asked = 0;
+    const accounts = new Proxy(store, {
+      get: (target, property, receiver) =>
+        property === 'spendAttempt'
+          ? (...args: Parameters<typeof store.spendAttempt>) => {
+              asked += 1;
+              return target.spendAttempt(...args);
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const server = await startServer({ passwordHashCost: 12, loginAttemptsPerMinutePerIp: 3, dataDir, accounts });
+    for (let i = 0; i < 3; i++) expect((await signIn(server, uniqueName('guess'), 'whatever123')).status).toBe(401);
+    for (let i = 0; i < 10; i++) expect((await signIn(server, uniqueName('flood'), 'whatever123')).status).toBe(429);
+    expect(asked).toBe(3);
   });
 
   it('keys per-address limits on the address the trusted proxy saw, not on what the client wrote in X-Forwarded-For', async () => {
