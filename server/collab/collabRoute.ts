@@ -52,8 +52,9 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
   const ipBuckets = new KeyedTokenBuckets(options.connectionsPerSecondPerIp, options.connectionBurstPerIp);
 
   await app.register(websocket, {
-    // No client tracking: `connections` (below) and the registry know every socket, and ws's own Set
-    // would give each socket one more 'close' closure.
+    // No client tracking: `connections` (below) holds every accepted socket (heartbeats), the registry
+    // closes them at shutdown (one still waiting for its room gets 1012 when the wait ends), and
+    // ws's own Set would give each socket one more 'close' closure.
     options: { maxPayload: options.maxFrameBytes, maxFragments: MAX_FRAGMENTS, clientTracking: false } as Record<string, unknown>,
     // Shutdown is the registry's job (1012 after a final commit); see app.ts.
     preClose: (done) => done(),

@@ -30,6 +30,13 @@ function shared<T>(running: Map<string, Promise<T>>, key: string, start: () => P
   return work;
 }
 
+/** Thrown by RoomRegistry.open when shutdown began while it waited: the connection gets 1012. */
+class ShuttingDown extends Error {
+  constructor() {
+    super('the server is shutting down');
+  }
+}
+
 /**
  * Owns the open rooms, keyed by document id. Concurrent first connections to a document share one
  * load; a room whose last connection left is compacted and dropped after a grace period; a failed
@@ -61,6 +68,11 @@ export class RoomRegistry {
     return count;
   }
 
+  /** Whether shutdown has begun (new connections are closed with 1012 from then on). */
+  get isShuttingDown(): boolean {
+    return this.closing;
+  }
+
   /** Number of unload timers running (a leak shows here). */
   get unloadTimerCount(): number {
     return this.unloadTimers.size;
@@ -88,6 +100,10 @@ export class RoomRegistry {
     try {
       room = await this.open(connection.docId);
     } catch (error) {
+      if (error instanceof ShuttingDown) {
+        connection.close(CloseCode.restarting, 'the server is shutting down');
+        return;
+      }
       this.options.log.error({ err: error, docId: connection.docId }, 'document could not be loaded');
       connection.close(CloseCode.loadFailed, 'the document could not be loaded');
       return;
@@ -105,6 +121,8 @@ export class RoomRegistry {
   private async open(docId: string): Promise<Room> {
     const pendingUnload = this.unloading.get(docId);
     if (pendingUnload) await pendingUnload;
+    // Shutdown began while the room unloaded: it has released every room and will close the store.
+    if (this.closing) throw new ShuttingDown();
     const existing = this.rooms.get(docId);
     if (existing && !existing.isDestroyed) return existing;
     // Destroyed while open (its stored row failed to build): forgotten, and loaded afresh.
@@ -259,7 +277,9 @@ export class RoomRegistry {
     this.closing = true;
     for (const timer of this.unloadTimers.values()) clearTimeout(timer);
     this.unloadTimers.clear();
-    await Promise.allSettled([...this.loading.values()]);
+    // Unloads in flight finish first (their rooms are dropped, and connections waiting for them
+    // are closed with 1012), so that no compaction runs twice or after the store closes.
+    await Promise.allSettled([...this.loading.values(), ...this.unloading.values()]);
     const committed = await this.queue.flush();
     this.queue.close();
     if (!committed) {

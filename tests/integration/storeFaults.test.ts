@@ -49,6 +49,40 @@ describe('storage faults and loading', () => {
     expect(control.loads.get(docId)).toBe(1);
   });
 
+  it('a connection waiting for its document to finish unloading when shutdown begins gets 1012, and nothing is loaded after', async () => {
+    const dataDir = tempDataDir();
+    const { store: counted, control } = instrumentedStore(dataDir);
+    let releaseCompaction!: () => void;
+    const compactionHeld = new Promise<void>((resolve) => (releaseCompaction = resolve));
+    let compactions = 0;
+    const store: DocStore = {
+      ...counted,
+      async compact(docId, snapshot, throughSeq) {
+        compactions += 1;
+        await compactionHeld;
+        return counted.compact(docId, snapshot, throughSeq);
+      },
+    };
+    const server = await startServer({ dataDir, store, unloadGraceMs: 20 });
+    const docId = uniqueDocId('unloading');
+    const writer = connectClient(server.collabUrl, docId);
+    await whenSynced(writer);
+    writer.doc.getText('text').insert(0, 'kept');
+    await waitFor(() => server.app.tandem.registry.peek(docId)?.uncommittedCount === 0 && server.app.tandem.registry.pendingWrites === 0, 'the edit committed');
+    writer.destroy();
+    await waitFor(() => compactions === 1, 'the empty room to start compacting on unload');
+    // Opened while the unload is held: it waits for the unload before loading the document anew.
+    const late = await openRawSocket(`${server.collabUrl}/${docId}`);
+    const closing = server.close();
+    await waitFor(() => server.app.tandem.registry.isShuttingDown, 'shutdown to begin');
+    releaseCompaction();
+    await closing;
+    expect((await late.closed).code).toBe(CloseCode.restarting);
+    expect(control.loads.get(docId)).toBe(1);
+    expect(compactions).toBe(1);
+    expect(server.app.tandem.registry.roomCount).toBe(0);
+  });
+
   it('a failed write is kept, never acknowledged or relayed; the client is told; nothing unloads; writing resumes when the fault clears', async () => {
     const dataDir = tempDataDir();
     const { store, control } = instrumentedStore(dataDir);
