@@ -140,7 +140,14 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
       const settled = await settledWithin(room, SETTLE_TIMEOUT_MS);
       if (registry.peek(id) === room && !room.isDestroyed) {
         if (!settled) return { ok: false, status: 503, error: 'busy', message: 'the document is busy; try again' };
-        return { ok: true, ...read(room.doc) };
+        let doc: Y.Doc;
+        try {
+          doc = room.doc;
+        } catch (error) {
+          // Its stored row failed to build: refused as a failed load is (the room is gone now).
+          return { ok: false, status: 500, error: 'load_failed', message: 'the document could not be loaded', cause: error };
+        }
+        return { ok: true, ...read(doc) };
       }
       // The room went away while we waited: what it held is in storage now.
     }

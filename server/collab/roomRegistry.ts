@@ -112,6 +112,12 @@ export class RoomRegistry {
       connection.close(CloseCode.restarting, 'the server is shutting down');
       return;
     }
+    // Another connection sharing the load made the room build its stored row, which failed: the
+    // room is gone, and this connection is refused as every other one of that load was.
+    if (room.isDestroyed) {
+      connection.close(CloseCode.loadFailed, 'the document could not be loaded');
+      return;
+    }
     this.cancelUnload(room);
     connection.attach(room);
     // The connection may have gone while the room loaded; an empty room must still unload.

@@ -51,7 +51,17 @@ export class SettleGate<P> {
     if (this.pending !== 0) return [];
     const waiters = this.waiters;
     this.waiters = [];
-    for (const waiter of waiters) waiter();
+    // Every waiter runs even if one throws (each answers a different peer); the first error is
+    // rethrown once all have run.
+    let failure: { error: unknown } | null = null;
+    for (const waiter of waiters) {
+      try {
+        waiter();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
     const held = this.held;
     this.held = [];
     this.heldBytes = 0;

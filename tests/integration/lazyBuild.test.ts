@@ -7,6 +7,8 @@ import { MessageType, SyncStep } from '../../shared/protocol.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
+import type { DocStore } from '../../server/store/docStore.js';
+import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -96,21 +98,78 @@ describe('a document stored as one row is built only when something needs it', (
   it('a stored row that decodes but depends on changes it lacks is refused with 4500 when first built', async () => {
     const server = await startServer({ unloadGraceMs: 20 });
     const docId = uniqueDocId('lazy-broken');
-    const first = new Y.Doc();
-    first.getText('text').insert(0, 'a');
-    const second = new Y.Doc();
-    Y.applyUpdate(second, Y.encodeStateAsUpdate(first));
-    const before = Y.encodeStateVector(second);
-    second.getText('text').insert(1, 'b');
-    // Only the second client's insert, which sits after an item the row does not hold.
-    const dependent = Y.encodeStateAsUpdate(second, before);
-    await server.app.tandem.store.appendBatch([{ docId, update: dependent }]);
+    await server.app.tandem.store.appendBatch([{ docId, update: dependentRow() }]);
 
     const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
-    const edit = new Y.Doc();
-    edit.getText('text').insert(0, 'x');
-    socket.send(syncFrame((e) => syncProtocol.writeUpdate(e, Y.encodeStateAsUpdate(edit))));
+    socket.send(anEdit());
     expect((await socket.closed).code).toBe(CloseCode.loadFailed);
     await waitFor(() => server.app.tandem.registry.peek(docId) === undefined || server.app.tandem.registry.peek(docId)!.isDestroyed, 'the room to be dropped');
+    // An export of it is refused the same way.
+    await server.app.tandem.store.appendBatch([{ docId: `${docId}-export`, update: dependentRow() }]);
+    const reader = await openRawSocket(`${server.collabUrl}/${docId}-export`);
+    await waitFor(() => server.app.tandem.registry.peek(`${docId}-export`) !== undefined, 'the room to load, unbuilt');
+    const exported = await fetch(`${server.httpUrl}/api/docs/${docId}-export/export`);
+    expect(exported.status).toBe(500);
+    expect(((await exported.json()) as { error: string }).error).toBe('load_failed');
+    expect((await reader.closed).code).toBe(CloseCode.loadFailed);
+  });
+
+  it('every connection that shared the load of such a row is refused, not only the one whose edit built it', async () => {
+    const dataDir = tempDataDir();
+    const inner = openSqliteStore({ dataDir, synchronous: 'normal' });
+    let releaseLoad!: () => void;
+    const loadHeld = new Promise<void>((resolve) => (releaseLoad = resolve));
+    const store: DocStore = {
+      ...inner,
+      async load(docId) {
+        await loadHeld;
+        return inner.load(docId);
+      },
+    };
+    const server = await startServer({ dataDir, store, unloadGraceMs: 20 });
+    const docId = uniqueDocId('lazy-broken-shared');
+    await inner.appendBatch([{ docId, update: dependentRow() }]);
+    const editor = await openRawSocket(`${server.collabUrl}/${docId}`);
+    const reader = await openRawSocket(`${server.collabUrl}/${docId}`);
+    editor.send(anEdit());
+    // The edit reaches the server (same process) while the load is held; it is replayed when the
+    // editor joins, before the reader's turn.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    releaseLoad();
+    expect((await editor.closed).code).toBe(CloseCode.loadFailed);
+    expect((await reader.closed).code).toBe(CloseCode.loadFailed);
+  });
+
+  it('a stored row whose delete set is damaged is refused at load (4500), not served', async () => {
+    const server = await startServer({ unloadGraceMs: 20 });
+    const docId = uniqueDocId('lazy-damaged');
+    const doc = new Y.Doc();
+    doc.getText('text').insert(0, 'abcdef');
+    doc.getText('text').delete(1, 2);
+    const whole = Y.encodeStateAsUpdate(doc);
+    // The structs are whole; the delete set at the end is cut short.
+    await server.app.tandem.store.appendBatch([{ docId, update: whole.subarray(0, whole.length - 2) }]);
+    const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
+    socket.send(syncFrame((e) => syncProtocol.writeSyncStep1(e, new Y.Doc())));
+    expect((await socket.closed).code).toBe(CloseCode.loadFailed);
+    expect(socket.frames.some((frame) => frame[0] === MessageType.sync && frame[1] === SyncStep.step2)).toBe(false);
   });
 });
+
+/** A row holding only a second client's insert, which sits after an item the row does not hold. */
+function dependentRow(): Uint8Array {
+  const first = new Y.Doc();
+  first.getText('text').insert(0, 'a');
+  const second = new Y.Doc();
+  Y.applyUpdate(second, Y.encodeStateAsUpdate(first));
+  const before = Y.encodeStateVector(second);
+  second.getText('text').insert(1, 'b');
+  return Y.encodeStateAsUpdate(second, before);
+}
+
+/** A sync update frame inserting one character, as an editor's first keystroke. */
+function anEdit(): Uint8Array {
+  const edit = new Y.Doc();
+  edit.getText('text').insert(0, 'x');
+  return syncFrame((e) => syncProtocol.writeUpdate(e, Y.encodeStateAsUpdate(edit)));
+}

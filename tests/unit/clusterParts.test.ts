@@ -80,4 +80,17 @@ describe('settle gate', () => {
     ]);
     expect(gate.hold('d', new Uint8Array(4), 10)).toBe('apply');
   });
+  it('runs every waiter even when one throws, then rethrows the first error', () => {
+    const gate = new SettleGate<string>();
+    const ran: string[] = [];
+    gate.opened();
+    gate.whenSettled(() => ran.push('first'));
+    gate.whenSettled(() => {
+      throw new Error('this answer failed');
+    });
+    gate.whenSettled(() => ran.push('third'));
+    gate.closed();
+    expect(() => gate.release()).toThrow('this answer failed');
+    expect(ran).toEqual(['first', 'third']);
+  });
 });
