@@ -283,12 +283,16 @@ export class RoomRegistry {
     this.closing = true;
     for (const timer of this.unloadTimers.values()) clearTimeout(timer);
     this.unloadTimers.clear();
-    // Unloads in flight finish first (their rooms are dropped, and connections waiting for them
-    // are closed with 1012), so that no compaction runs twice or after the store closes.
-    await Promise.allSettled([...this.loading.values(), ...this.unloading.values()]);
+    await Promise.allSettled([...this.loading.values()]);
     const committed = await this.queue.flush();
     this.queue.close();
-    if (!committed) {
+    if (committed) {
+      // Everything is committed, so unloads in flight can finish (their rooms are dropped, and
+      // connections waiting for them are closed with 1012): no compaction runs twice or after the
+      // store closes. With storage refusing writes, an unload waits for a commit that will not come
+      // now: its room is released below like the others.
+      await Promise.allSettled([...this.unloading.values()]);
+    } else {
       this.options.log.error(
         { writes: this.queue.pendingCount },
         'shutting down with updates storage refused; their clients still hold them and resend on reconnect',

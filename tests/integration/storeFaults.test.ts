@@ -83,6 +83,25 @@ describe('storage faults and loading', () => {
     expect(server.app.tandem.registry.roomCount).toBe(0);
   });
 
+  it('shutdown with storage refusing writes does not wait for a room whose unload waits on them', async () => {
+    const dataDir = tempDataDir();
+    const { store, control } = instrumentedStore(dataDir);
+    const server = await startServer({ dataDir, store, unloadGraceMs: 20 });
+    const docId = uniqueDocId('unsaved-unload');
+    const writer = connectClient(server.collabUrl, docId);
+    await whenSynced(writer);
+    control.failAppends = true;
+    writer.doc.getText('text').insert(0, 'not stored');
+    await waitFor(() => server.app.tandem.registry.pendingWrites > 0, 'the refused write to be kept');
+    writer.destroy();
+    // The empty room's unload starts, and waits for its write to be committed, which storage keeps refusing.
+    const registry = server.app.tandem.registry;
+    await waitFor(() => registry.connectionCount === 0 && registry.unloadTimerCount === 0, 'the unload to start');
+    expect(registry.roomCount).toBe(1);
+    await server.close();
+    expect(server.app.tandem.registry.roomCount).toBe(0);
+  });
+
   it('a failed write is kept, never acknowledged or relayed; the client is told; nothing unloads; writing resumes when the fault clears', async () => {
     const dataDir = tempDataDir();
     const { store, control } = instrumentedStore(dataDir);
