@@ -107,7 +107,10 @@ export interface AccountStore extends AttemptBudgetStore {
 
   // Documents: access and members
   getDocAccess(docId: string): Promise<DocAccessRecord | null>;
-  /** Records a new document's owner (a member with role 'owner') and link access. Rejects if it has a record. */
+  /**
+   * Records a new document's owner (a member with role 'owner', never by link, even if they had joined by
+   * it before) and link access. Rejects if it has a record.
+   */
   createDocAccess(docId: string, ownerId: string, linkAccess: LinkAccess, at: number): Promise<void>;
   setLinkAccess(docId: string, linkAccess: LinkAccess): Promise<void>;
   /** Marks the document deleted (the record stays as a tombstone) and removes its members, chat and notifications about it. */

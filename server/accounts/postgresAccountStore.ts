@@ -271,8 +271,9 @@ export async function openPostgresAccountStore(options: PostgresAccountStoreOpti
           at,
         ]);
         await client.query(
-          `INSERT INTO doc_members (doc_id, user_id, role, joined_at) VALUES ($1, $2, 'owner', $3)
-           ON CONFLICT (doc_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
+          // The owner's role never follows the link, whatever membership they held before (as SQLite's).
+          `INSERT INTO doc_members (doc_id, user_id, role, joined_at, via_link) VALUES ($1, $2, 'owner', $3, false)
+           ON CONFLICT (doc_id, user_id) DO UPDATE SET role = EXCLUDED.role, via_link = false`,
           [docId, ownerId, at],
         );
       });

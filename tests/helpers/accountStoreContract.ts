@@ -144,6 +144,15 @@ export function accountStoreContract(
         expect((await store.getDocAccess('d1'))?.linkAccess).toBe('view');
       });
 
+      it('the owner of a document is never a member by link, even one who had joined it by link before', async () => {
+        const { store } = await fresh();
+        await users(store, 'ann');
+        // A document without a record (a stock client made it) that ann joined by opening its link.
+        expect(await store.joinViaLink('d1', 'u-ann', 'editor', 5)).toBe(true);
+        await store.createDocAccess('d1', 'u-ann', 'none', 10);
+        expect(await store.getMember('d1', 'u-ann')).toEqual({ docId: 'd1', userId: 'u-ann', role: 'owner', joinedAt: 5, viaLink: false });
+      });
+
       it('adds members, changes their role (keeping when they joined), removes them', async () => {
         const { store } = await fresh();
         await users(store, 'ann', 'bob');

@@ -283,6 +283,41 @@ describe('document access', () => {
     expect((await api(server, 'GET', '/api/docs', { cookie: viewer.cookie })).body.documents).toEqual([]);
   });
 
+  it('an editor who joined by the link cannot make anyone\'s access outlast the link, nor re-role anyone', async () => {
+    const server = await start();
+    const [owner, mallory, alt, carol] = [await registerUser(server), await registerUser(server), await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    // Mallory and Carol open the link (anyone with it can edit, the default): they join by link.
+    for (const user of [mallory, carol]) expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: user.cookie })).body.myRole).toBe('editor');
+    const shareAs = (by: TestUser, to: TestUser, role: string) =>
+      api(server, 'POST', `/api/docs/${docId}/members`, { cookie: by.cookie, body: { userId: to.id, role } });
+
+    // Nobody shares with themselves (it would turn a link-joined role into a named one).
+    const self = await shareAs(mallory, mallory, 'editor');
+    expect([self.status, self.body.error]).toEqual([400, 'self_share']);
+    expect((await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: owner.cookie, body: { userId: owner.id, role: 'viewer' } })).status).toBe(400);
+    // A member is not re-roled by anyone but the owner: Carol stays an editor by link.
+    const demote = await shareAs(mallory, carol, 'viewer');
+    expect([demote.status, demote.body.role]).toEqual([200, 'editor']);
+    // A new person Mallory invites holds what the link gives and follows it, as Mallory does.
+    const invite = await shareAs(mallory, alt, 'editor');
+    expect([invite.status, invite.body.role]).toEqual([201, 'editor']);
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: alt.cookie })).body.myRole).toBe('editor');
+    // Carol, invited again by Alt, is unchanged too.
+    expect((await shareAs(alt, carol, 'viewer')).status).toBe(200);
+
+    const malloryClient = open(server, docId, mallory);
+    const malloryClosed = closeOf(malloryClient);
+    await whenSynced(malloryClient);
+    // Members only: everyone whose access came from the link loses it, Mallory's second account too.
+    await setLinkAccess(server, docId, owner, 'none');
+    expect(await malloryClosed).toBe(CloseCode.noAccess);
+    for (const user of [mallory, alt, carol]) expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: user.cookie })).status).toBe(404);
+    const again = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: mallory.cookie });
+    expect((await again.closed).code).toBe(CloseCode.noAccess);
+    expect((await api(server, 'GET', `/api/docs/${docId}/access`, { cookie: owner.cookie })).body.members.map((m: { user: { id: string } }) => m.user.id)).toEqual([owner.id]);
+  });
+
   it('sharing: only real documents, a notification only when something changed, editors cannot re-role members, a rate limit', async () => {
     const server = await start();
     const [owner, editor, bob] = [await registerUser(server), await registerUser(server), await registerUser(server)];
