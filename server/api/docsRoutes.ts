@@ -106,9 +106,14 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
     const { id } = request.params;
     if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
     try {
-      const { role, record } = await access.require(id, request.auth?.user ?? null, true);
+      const user = request.auth?.user ?? null;
       const stored = await store.describe(id);
-      if (!stored) return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
+      if (!stored) {
+        // Refused as a deleted (410) or closed (401) document is; else 404, joining nobody to an id nobody made.
+        await access.require(id, user, false);
+        return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
+      }
+      const { role, record } = await access.require(id, user, true);
       const room = registry.peek(id);
       const body: DocDetails = {
         ...withLiveTitle(stored, registry),

@@ -376,12 +376,36 @@ describe('document access', () => {
     expect(rowCounts(db, docId)).toEqual({ updates: 0, snapshots: 0 });
   });
 
-  it('creating and importing need an account; a document made without one stays open by its link', async () => {
+  it('creating and importing need an account; a connection to an id without a document is refused (4406) and creates nothing', async () => {
     const server = await start();
     expect((await api(server, 'POST', '/api/docs')).status).toBe(401);
     const importAnswer = await fetch(`${server.httpUrl}/api/docs/import`, { method: 'POST', headers: { 'content-type': 'text/markdown' }, body: '# Hi' });
     expect(importAnswer.status).toBe(401);
-    // A stock client at a new address (as before accounts): anyone with the link can edit it.
+    const ann = await registerUser(server);
+    const db = openDatabase(server.config.dataDir);
+    // A stock client, a visitor's raw socket and a signed-in person's, at ids nobody made: refused.
+    const docId = uniqueDocId('nobody-made');
+    const stock = connectClient(server.collabUrl, docId);
+    expect(await closeOf(stock)).toBe(CloseCode.docNotFound);
+    for (const options of [{}, { cookie: ann.cookie }] as Array<Record<string, string>>) {
+      const socket = await openRawSocket(`${server.collabUrl}/${docId}`, options);
+      const closed = await socket.closed;
+      expect([closed.code, closed.reason]).toEqual([CloseCode.docNotFound, 'there is no document with this id']);
+    }
+    // …and nothing was made: no document, no membership, nothing in the list.
+    expect(db.prepare('SELECT count(*) AS n FROM documents WHERE id = ?').get(docId)).toEqual({ n: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM doc_members WHERE doc_id = ?').get(docId)).toEqual({ n: 0 });
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: ann.cookie })).status).toBe(404);
+    expect(db.prepare('SELECT count(*) AS n FROM doc_members WHERE doc_id = ?').get(docId)).toEqual({ n: 0 });
+    expect((await api(server, 'GET', '/api/docs', { cookie: ann.cookie })).body.documents).toEqual([]);
+    // A document that exists opens as before.
+    const made = await createDoc(server, ann);
+    const client = open(server, made, null);
+    await whenSynced(client);
+  });
+
+  it('OPEN_DOCUMENTS: a stock client at a new address makes a document with no owner, open to anyone with its link', async () => {
+    const server = await startServer({ passwordHashCost: 12, openDocuments: true });
     const docId = uniqueDocId('unowned');
     const first = connectClient(server.collabUrl, docId);
     await whenSynced(first);
@@ -392,6 +416,11 @@ describe('document access', () => {
     const ann = await registerUser(server);
     expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: ann.cookie })).body).toMatchObject({ owner: null, myRole: 'editor' });
     expect((await api(server, 'PATCH', `/api/docs/${docId}/access`, { cookie: ann.cookie, body: { linkAccess: 'none' } })).body.error).toBe('no_owner');
+    // A deleted document stays deleted even here.
+    const owned = await createDoc(server, ann);
+    expect((await api(server, 'DELETE', `/api/docs/${owned}`, { cookie: ann.cookie })).status).toBe(204);
+    const late = await openRawSocket(`${server.collabUrl}/${owned}`);
+    expect((await late.closed).code).toBe(CloseCode.docDeleted);
   });
 
   it('refuses a signed-in upgrade from a foreign page (cross-site WebSocket hijacking) with 403', async () => {
