@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics.js';
 import { findMentions, MAX_CHAT_MESSAGE_CHARS, MAX_GROUP_TITLE_CHARS } from '../../shared/accounts.js';
 import type { ChatMessage, Conversation, ConversationKind, MessagePage } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
+import { cleanTitle, MAX_EXCERPT_CHARS } from '../../shared/text.js';
 import type { AccountStore, ConversationRecord, UserRecord } from '../accounts/accountStore.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import type { LiveHub } from '../live/liveHub.js';
@@ -50,7 +51,7 @@ const DOC_CONVERSATION_PREFIX = 'doc:';
 /** At most this many people are notified of one message's mentions. */
 const MAX_MENTIONS_PER_MESSAGE = 20;
 /** A mention notification quotes the message up to this many characters. */
-const EXCERPT_CHARS = 140;
+const EXCERPT_CHARS = MAX_EXCERPT_CHARS;
 /** A new group may start with at most this many members besides its creator. */
 export const MAX_GROUP_START_MEMBERS = 100;
 
@@ -355,7 +356,8 @@ export class ChatService {
   private async docTitle(docId: string): Promise<string | null> {
     const title = this.options.registry.peek(docId)?.title;
     if (title != null) return title;
-    return (await this.options.store.describe(docId))?.title ?? null;
+    const stored = await this.options.store.describe(docId);
+    return stored ? cleanTitle(stored.title) : null;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { ChatMessage, Notification, Person, PublicUser } from '../../shared/api.js';
 import type { AccountStore, MessageRecord, NotificationRecord, UserRecord } from '../accounts/accountStore.js';
 import type { OnlineTracker } from '../people/onlineTracker.js';
+import { boundedNotificationBody } from '../people/notifications.js';
 
 // How stored records about people look to the API and the /live socket (shared/api.ts shapes).
 
@@ -19,7 +20,7 @@ export function messageView(record: MessageRecord, author: PublicUser): ChatMess
 }
 
 export function notificationView(record: NotificationRecord, actor: PublicUser): Notification {
-  return { ...record.body, id: record.id, actor, createdAt: record.createdAt, readAt: record.readAt };
+  return { ...boundedNotificationBody(record.body), id: record.id, actor, createdAt: record.createdAt, readAt: record.readAt };
 }
 
 /**
