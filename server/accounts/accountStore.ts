@@ -79,7 +79,10 @@ export interface NotificationRecord {
 /** Sign-in attempt budgets (AttemptBudgetStore) are kept here too, shared by every process on the database. */
 export interface AccountStore extends AttemptBudgetStore {
   // Users
-  /** Creates a user; resolves to 'taken' (creating nothing) when the name is taken under userNameKey. */
+  /**
+   * Creates a user; resolves to 'taken' (creating nothing) when the name is taken under userNameKey,
+   * or looks like a name taken (the same userNameSkeleton: "аdmin" with a Cyrillic а beside "admin").
+   */
   createUser(user: { id: string; name: string; passwordHash: string; createdAt: number }): Promise<UserRecord | 'taken'>;
   /** Finds a user by name, case-insensitively (userNameKey). */
   findUserByName(name: string): Promise<UserRecord | null>;

@@ -180,7 +180,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     if (!(await allowRegistration(request, reply, name))) return reply;
     const passwordHash = await hashPassword(password, options.passwordHashCost);
     const created = await accounts.createUser({ id: randomBytes(12).toString('base64url'), name, passwordHash, createdAt: Date.now() });
-    if (created === 'taken') return refuseRegistration(reply, 409, 'name_taken', `The name “${name}” is taken; choose another.`);
+    if (created === 'taken') return refuseRegistration(reply, 409, 'name_taken', `The name “${name}” is taken, or looks like one that is; choose another.`);
     request.log.info({ userId: created.id }, 'user registered');
     options.metrics.accountAttempts.inc({ kind: 'register', result: 'ok' });
     options.events.announce('userAdded', publicUser(created));
