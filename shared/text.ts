@@ -19,12 +19,9 @@ export const MAX_EXCERPT_CHARS = 140;
  */
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
 
-/** Whether `text` holds a bidirectional formatting character. */
-export function hasBidiControls(text: string): boolean {
-  BIDI_CONTROLS.lastIndex = 0;
-  const found = BIDI_CONTROLS.test(text);
-  BIDI_CONTROLS.lastIndex = 0;
-  return found;
+/** Where `text` holds a bidirectional formatting character (UTF-16 indexes, ascending; [] for none). */
+export function bidiControlIndexes(text: string): number[] {
+  return [...text.matchAll(BIDI_CONTROLS)].map((match) => match.index!);
 }
 
 /** `text` without bidirectional formatting characters. */

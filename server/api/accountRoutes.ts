@@ -6,6 +6,7 @@ import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
 import type { AttemptBudget } from '../accounts/attemptBudgets.js';
 import { clearSessionCookie, requireUser, setSessionCookie } from '../auth/authPlugin.js';
 import { hashPassword, needsRehash, verifyPassword } from '../auth/passwords.js';
+import { guessablePasswordProblem } from '../auth/passwordStrength.js';
 import { SESSION_COOKIE, type Sessions } from '../auth/sessions.js';
 import type { Metrics } from '../metrics.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
@@ -178,6 +179,9 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     const weakness = passwordProblem(password, name);
     if (weakness !== null) return refuseRegistration(reply, 400, 'weak_password', weakness);
     if (!(await allowRegistration(request, reply, name))) return reply;
+    // After the budget: the list check costs a few milliseconds a try.
+    const guessable = await guessablePasswordProblem(password, name);
+    if (guessable !== null) return refuseRegistration(reply, 400, 'weak_password', guessable);
     const passwordHash = await hashPassword(password, options.passwordHashCost);
     const created = await accounts.createUser({ id: randomBytes(12).toString('base64url'), name, passwordHash, createdAt: Date.now() });
     if (created === 'taken') return refuseRegistration(reply, 409, 'name_taken', `The name “${name}” is taken, or looks like one that is; choose another.`);

@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.js';
 import { findMentions, MAX_CHAT_MESSAGE_CHARS, MAX_GROUP_TITLE_CHARS } from '../../shared/accounts.js';
 import type { ChatMessage, Conversation, ConversationKind, MessagePage } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
-import { cleanTitle, MAX_EXCERPT_CHARS } from '../../shared/text.js';
+import { cleanTitle, MAX_EXCERPT_CHARS, stripBidiControls } from '../../shared/text.js';
 import type { AccountStore, ConversationRecord, UserRecord } from '../accounts/accountStore.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import type { LiveHub } from '../live/liveHub.js';
@@ -153,13 +153,15 @@ export class ChatService {
   }
 
   /**
-   * Posts `text` as `author`: refused unless the author may post there, the text (trimmed) is 1 to
+   * Posts `text` as `author`: refused unless the author may post there, the text (trimmed, without
+ * bidirectional formatting characters) is 1 to
    * MAX_CHAT_MESSAGE_CHARS characters (longer is refused, never cut), and the author is within
    * their rate. Resolves once the message is stored and delivered.
    */
   async post(author: UserRecord, conversationId: string, text: string): Promise<ChatResult<ChatMessage>> {
     if (typeof text !== 'string') return refuse(400, 'empty', 'Write a message first.');
-    const body = text.trim();
+    // Bidirectional controls removed: an override would make the message read otherwise than it is.
+    const body = stripBidiControls(text).trim();
     if (body === '') return refuse(400, 'empty', 'Write a message first.');
     if (chars(body) > MAX_CHAT_MESSAGE_CHARS) {
       return refuse(400, 'too_long', `Messages may have at most ${MAX_CHAT_MESSAGE_CHARS} characters.`);
@@ -274,7 +276,7 @@ export class ChatService {
   /** Creates a group named `title` with `user` and `memberIds` in it; each is told live. */
   async createGroup(user: UserRecord, title: string, memberIds: readonly string[]): Promise<ChatResult<Conversation>> {
     const { accounts } = this.options;
-    const name = title.trim();
+    const name = stripBidiControls(title).trim();
     if (name === '' || chars(name) > MAX_GROUP_TITLE_CHARS) {
       return refuse(400, 'invalid_title', `A group's name has 1 to ${MAX_GROUP_TITLE_CHARS} characters.`);
     }
@@ -339,7 +341,8 @@ export class ChatService {
   private async view(conversation: ResolvedConversation, viewerId: string, users = new UserDirectory(this.options.accounts)): Promise<Conversation> {
     const { accounts } = this.options;
     const members = await users.all(conversation.memberIds);
-    let title = conversation.title;
+    // Stored before bidirectional controls were removed on the way in, perhaps: removed here too.
+    let title = stripBidiControls(conversation.title);
     if (conversation.kind === 'direct') {
       title = (members.find((member) => member.id !== viewerId) ?? members[0])?.name ?? '';
     }

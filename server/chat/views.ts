@@ -2,6 +2,7 @@ import type { ChatMessage, Notification, Person, PublicUser } from '../../shared
 import type { AccountStore, MessageRecord, NotificationRecord, UserRecord } from '../accounts/accountStore.js';
 import type { OnlineTracker } from '../people/onlineTracker.js';
 import { boundedNotificationBody } from '../people/notifications.js';
+import { stripBidiControls } from '../../shared/text.js';
 
 // How stored records about people look to the API and the /live socket (shared/api.ts shapes).
 
@@ -16,7 +17,8 @@ export function personOf(user: UserRecord, online: OnlineTracker): Person {
 }
 
 export function messageView(record: MessageRecord, author: PublicUser): ChatMessage {
-  return { id: record.id, conversationId: record.conversationId, author, text: record.text, createdAt: record.createdAt };
+  // Messages stored before bidirectional controls were removed on the way in lose them here.
+  return { id: record.id, conversationId: record.conversationId, author, text: stripBidiControls(record.text), createdAt: record.createdAt };
 }
 
 export function notificationView(record: NotificationRecord, actor: PublicUser): Notification {

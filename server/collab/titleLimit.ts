@@ -1,11 +1,9 @@
 import * as Y from 'yjs';
 import { TITLE_TEXT } from '../../shared/schema.js';
-import { clipEnd, MAX_TITLE_CHARS } from '../../shared/text.js';
+import { bidiControlIndexes, clipEnd, MAX_TITLE_CHARS } from '../../shared/text.js';
 
 /** Origin of the server's own title changes (so that nothing mistakes them for a client's). */
 export const TITLE_LIMIT_ORIGIN = Symbol('title limit');
-
-const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/g;
 
 /**
  * Holds the document's live title (the Y.Text TITLE_TEXT) to the rules every other place shows it
@@ -20,7 +18,7 @@ export function limitTitle(doc: Y.Doc): Uint8Array | null {
   const value = text.toString();
   const cut = clipEnd(value, MAX_TITLE_CHARS);
   const kept = value.slice(0, cut);
-  const controls = [...kept.matchAll(BIDI_CONTROL)].map((match) => match.index!);
+  const controls = bidiControlIndexes(kept);
   if (cut === value.length && controls.length === 0) return null;
   const updates: Uint8Array[] = [];
   const capture = (update: Uint8Array): void => void updates.push(update);
