@@ -48,9 +48,9 @@ const MAX_FRAGMENTS = 1024;
  * the session cookie with any page's upgrade), the client IP within its connection rate (else 429),
  * and the person's access to the document is resolved from the session cookie. After it, a refused
  * request is closed with a named code (4401 sign in, 4404 no access, 4406 no such document, 4410
- * deleted, 1008 bad id), so
- * a browser can show why (a refused upgrade is an opaque 1006 to it). Every connection is pinged; a
- * silent one is dropped. Access changes reach open connections at once (see PeopleEvents).
+ * deleted, 1008 bad id), so a browser can show why (a refused upgrade is an opaque 1006 to it).
+ * Every connection is pinged; a silent one is dropped. Access changes reach open connections at once
+ * (see PeopleEvents).
  */
 export async function collabRoute(app: FastifyInstance, options: CollabRouteOptions): Promise<void> {
   const { registry, metrics } = options;
