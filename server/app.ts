@@ -173,6 +173,8 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
 
   await app.register(collabRoute, {
     registry: rooms,
+    store: docStore,
+    openDocuments: config.openDocuments,
     metrics,
     access,
     journal,

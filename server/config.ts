@@ -23,6 +23,12 @@ export interface Config {
   clusterRepairIntervalMs: number;
   /** pino log level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
+  /**
+   * Whether `/collab/<id>` opens a document that does not exist yet (creating it: no owner, anyone with
+   * the link can edit), as a plain y-websocket server does. Off by default: documents are made by
+   * signed-in people (POST /api/docs, import), and a connection to an unknown id is closed with 4406.
+   */
+  openDocuments: boolean;
   /** Folder of the built web app to serve, or null to serve only the API and WebSocket (WEB_ROOT=''). */
   webRoot: string | null;
   /** How long a document stays in memory after its last connection leaves. */
@@ -123,6 +129,7 @@ export const defaultConfig: Config = {
   loginAttemptsPerMinutePerName: 10,
   chatMessagesPerSecond: 2,
   chatBurst: 10,
+  openDocuments: false,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -168,7 +175,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     loginAttemptsPerMinutePerName: integer(env, 'LOGIN_ATTEMPTS_PER_MINUTE_PER_NAME', defaultConfig.loginAttemptsPerMinutePerName, 1, 100_000),
     chatMessagesPerSecond: integer(env, 'CHAT_MESSAGES_PER_SECOND', defaultConfig.chatMessagesPerSecond, 1, 10_000),
     chatBurst: integer(env, 'CHAT_BURST', defaultConfig.chatBurst, 1, 100_000),
+    openDocuments: flag(env, 'OPEN_DOCUMENTS', defaultConfig.openDocuments),
   };
+}
+
+/** A yes/no variable: true/1/yes or false/0/no (any case); unset or empty is the default. */
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
 }
 
 /** Checks DATABASE_URL names PostgreSQL; unset or empty is null (the SQLite store). */

@@ -10,6 +10,7 @@ import {
 import { prosemirrorToYXmlFragment, yXmlFragmentToProsemirrorJSON } from 'y-prosemirror';
 import * as Y from 'yjs';
 import { BODY_FRAGMENT, schema, TITLE_TEXT } from '../shared/schema.js';
+import { cleanTitle } from '../shared/text.js';
 
 /**
  * Documents as Markdown and HTML, and Markdown as a new document. Pure functions of their inputs:
@@ -41,9 +42,9 @@ const markdownParser = new MarkdownParser(
 
 const markdownRenderer = new MarkdownIt('commonmark', { html: false });
 
-/** The document's title as typed (possibly empty). */
+/** The document's title (possibly empty), as the server shows titles (cleanTitle). */
 export function documentTitle(doc: Y.Doc): string {
-  return doc.getText(TITLE_TEXT).toString();
+  return cleanTitle(doc.getText(TITLE_TEXT).toString());
 }
 
 /**
@@ -125,7 +126,7 @@ export function markdownToDocument(markdown: string): ImportedDocument {
   let title = '';
   const blocks: PMNode[] = [];
   parsed.forEach((block, _offset, index) => {
-    if (index === 0 && block.type.name === 'heading' && block.attrs['level'] === 1) title = oneLine(block.textContent);
+    if (index === 0 && block.type.name === 'heading' && block.attrs['level'] === 1) title = cleanTitle(oneLine(block.textContent));
     else blocks.push(block);
   });
   const body = schema.topNodeType.createAndFill(null, blocks) ?? schema.topNodeType.create(null, blocks);

@@ -18,6 +18,3 @@ export const BODY_FRAGMENT = 'prosemirror';
 
 /** Name of the Y.Text holding the document's title (it syncs live like the body). */
 export const TITLE_TEXT = 'title';
-
-/** Titles longer than this are cut when listed; the document itself keeps what was typed. */
-export const MAX_LISTED_TITLE_CHARS = 200;

@@ -79,7 +79,10 @@ export interface NotificationRecord {
 /** Sign-in attempt budgets (AttemptBudgetStore) are kept here too, shared by every process on the database. */
 export interface AccountStore extends AttemptBudgetStore {
   // Users
-  /** Creates a user; resolves to 'taken' (creating nothing) when the name is taken under userNameKey. */
+  /**
+   * Creates a user; resolves to 'taken' (creating nothing) when the name is taken under userNameKey,
+   * or looks like a name taken (the same userNameSkeleton: "аdmin" with a Cyrillic а beside "admin").
+   */
   createUser(user: { id: string; name: string; passwordHash: string; createdAt: number }): Promise<UserRecord | 'taken'>;
   /** Finds a user by name, case-insensitively (userNameKey). */
   findUserByName(name: string): Promise<UserRecord | null>;
@@ -107,7 +110,10 @@ export interface AccountStore extends AttemptBudgetStore {
 
   // Documents: access and members
   getDocAccess(docId: string): Promise<DocAccessRecord | null>;
-  /** Records a new document's owner (a member with role 'owner') and link access. Rejects if it has a record. */
+  /**
+   * Records a new document's owner (a member with role 'owner', never by link, even if they had joined by
+   * it before) and link access. Rejects if it has a record.
+   */
   createDocAccess(docId: string, ownerId: string, linkAccess: LinkAccess, at: number): Promise<void>;
   setLinkAccess(docId: string, linkAccess: LinkAccess): Promise<void>;
   /** Marks the document deleted (the record stays as a tombstone) and removes its members, chat and notifications about it. */

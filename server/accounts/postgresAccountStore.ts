@@ -10,6 +10,7 @@ import {
 } from '../store/postgresStore.js';
 import { directConversationKey, notificationDocId } from './accountKeys.js';
 import { postgresAttemptBudgets } from './attemptBudgets.js';
+import { userNameSkeleton } from './nameSkeleton.js';
 import type {
   AccountStore,
   ConversationRecord,
@@ -158,6 +159,20 @@ export type PostgresAccountStoreOptions = {
     }
 );
 
+/** First key of the advisory locks registrations take per name skeleton ("name"). */
+const SKELETON_LOCK_KEY = 0x6e616d65;
+
+/** Writes every user's current userNameSkeleton where it differs from the stored one. */
+async function refreshSkeletons(pool: Pool): Promise<void> {
+  const { rows } = await pool.query<{ id: string; name: string; name_skeleton: string | null }>('SELECT id, name, name_skeleton FROM users');
+  const stale = rows.filter((row) => userNameSkeleton(row.name) !== row.name_skeleton);
+  if (stale.length === 0) return;
+  await pool.query('UPDATE users AS u SET name_skeleton = t.skeleton FROM unnest($1::text[], $2::text[]) AS t(id, skeleton) WHERE u.id = t.id', [
+    stale.map((row) => row.id),
+    stale.map((row) => userNameSkeleton(row.name)),
+  ]);
+}
+
 /**
  * The account store for Tandem processes sharing one PostgreSQL database (the documents' one). The
  * schema is migrated before the promise resolves (the same migrations as openPostgresStore, so
@@ -170,6 +185,7 @@ export async function openPostgresAccountStore(options: PostgresAccountStoreOpti
   const pool = 'connectionString' in options ? createPool(options) : options.pool;
   try {
     await migratePool(pool, options.log);
+    await refreshSkeletons(pool);
   } catch (error) {
     if (ownPool) await pool.end().catch(() => undefined);
     throw error;
@@ -189,11 +205,18 @@ export async function openPostgresAccountStore(options: PostgresAccountStoreOpti
   return {
     ...postgresAttemptBudgets(pool),
     async createUser(user) {
-      const inserted = await count(
-        `INSERT INTO users (id, name, name_key, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (name_key) DO NOTHING`,
-        [user.id, user.name, userNameKey(user.name), user.passwordHash, user.createdAt],
-      );
+      const skeleton = userNameSkeleton(user.name);
+      const inserted = await inTransaction(pool, async (client) => {
+        // Two registrations of look-alike names take turns, so that the second sees the first.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SKELETON_LOCK_KEY, skeleton]);
+        const result = await client.query(
+          `INSERT INTO users (id, name, name_key, name_skeleton, password_hash, created_at)
+           SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_skeleton = $4)
+           ON CONFLICT (name_key) DO NOTHING`,
+          [user.id, user.name, userNameKey(user.name), skeleton, user.passwordHash, user.createdAt],
+        );
+        return result.rowCount ?? 0;
+      });
       return inserted === 0 ? 'taken' : { ...user, lastSeenAt: null };
     },
     async findUserByName(name) {
@@ -271,8 +294,9 @@ export async function openPostgresAccountStore(options: PostgresAccountStoreOpti
           at,
         ]);
         await client.query(
-          `INSERT INTO doc_members (doc_id, user_id, role, joined_at) VALUES ($1, $2, 'owner', $3)
-           ON CONFLICT (doc_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
+          // The owner's role never follows the link, whatever membership they held before (as SQLite's).
+          `INSERT INTO doc_members (doc_id, user_id, role, joined_at, via_link) VALUES ($1, $2, 'owner', $3, false)
+           ON CONFLICT (doc_id, user_id) DO UPDATE SET role = EXCLUDED.role, via_link = false`,
           [docId, ownerId, at],
         );
       });

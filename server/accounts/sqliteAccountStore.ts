@@ -16,6 +16,7 @@ import type {
 } from './accountStore.js';
 import { directConversationKey, notificationDocId } from './accountKeys.js';
 import { sqliteAttemptBudgets } from './attemptBudgets.js';
+import { userNameSkeleton } from './nameSkeleton.js';
 
 /**
  * The account tables, beside the documents' in the same file. Users are never deleted, so every
@@ -28,6 +29,8 @@ CREATE TABLE IF NOT EXISTS users (
   name TEXT NOT NULL,
   -- userNameKey(name): names are unique case-insensitively.
   name_key TEXT NOT NULL UNIQUE,
+  -- userNameSkeleton(name): a new name may not look like one taken (kept current at every open).
+  name_skeleton TEXT,
   password_hash TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   last_seen_at INTEGER
@@ -218,6 +221,18 @@ const NOTIFICATION_COLUMNS = 'id, user_id, actor_id, body, created_at, read_at';
 // Members by role, owner first, then by when they joined.
 const MEMBER_ORDER = `CASE role WHEN 'owner' THEN 0 WHEN 'editor' THEN 1 ELSE 2 END, joined_at, user_id`;
 
+/** Writes every user's current userNameSkeleton where it differs from the stored one (one transaction). */
+function refreshSkeletons(db: Database.Database): void {
+  const users = db.prepare<[], { id: string; name: string; name_skeleton: string | null }>('SELECT id, name, name_skeleton FROM users');
+  const update = db.prepare<[string, string]>('UPDATE users SET name_skeleton = ? WHERE id = ?');
+  db.transaction(() => {
+    for (const user of users.all()) {
+      const skeleton = userNameSkeleton(user.name);
+      if (skeleton !== user.name_skeleton) update.run(skeleton, user.id);
+    }
+  }).immediate();
+}
+
 export interface SqliteAccountStoreOptions {
   /** Folder of the database file (the document store's: DATABASE_FILE); created if missing. */
   dataDir: string;
@@ -243,10 +258,18 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
   // Files made before doc_members had via_link get it (every earlier member was shared by name or joined; 0).
   const memberColumns = db.prepare<[], { name: string }>('PRAGMA table_info(doc_members)').all();
   if (!memberColumns.some((column) => column.name === 'via_link')) db.exec('ALTER TABLE doc_members ADD COLUMN via_link INTEGER NOT NULL DEFAULT 0');
+  // Files made before name_skeleton get it; every user's is (re)computed, so that a change of the
+  // look-alike rules (or of the package's map) reaches existing names too.
+  const userColumns = db.prepare<[], { name: string }>('PRAGMA table_info(users)').all();
+  if (!userColumns.some((column) => column.name === 'name_skeleton')) db.exec('ALTER TABLE users ADD COLUMN name_skeleton TEXT');
+  db.exec('CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton)');
+  refreshSkeletons(db);
 
   // Users
-  const insertUser = db.prepare<[string, string, string, string, number]>(
-    `INSERT INTO users (id, name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+  // Nothing when the name is taken (name_key) or looks like one taken (name_skeleton).
+  const insertUser = db.prepare<[string, string, string, string, string, number, string]>(
+    `INSERT INTO users (id, name, name_key, name_skeleton, password_hash, created_at)
+     SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users WHERE name_skeleton = ?)
      ON CONFLICT (name_key) DO NOTHING`,
   );
   const selectUserByKey = db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE name_key = ?`);
@@ -415,7 +438,8 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
   return {
     ...sqliteAttemptBudgets(db),
     async createUser(user) {
-      const { changes } = insertUser.run(user.id, user.name, userNameKey(user.name), user.passwordHash, user.createdAt);
+      const skeleton = userNameSkeleton(user.name);
+      const { changes } = insertUser.run(user.id, user.name, userNameKey(user.name), skeleton, user.passwordHash, user.createdAt, skeleton);
       if (changes === 0) return 'taken';
       return { ...user, lastSeenAt: null };
     },

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { MAX_LISTED_TITLE_CHARS, TITLE_TEXT } from '../../shared/schema.js';
+import { TITLE_TEXT } from '../../shared/schema.js';
+import { cleanTitle } from '../../shared/text.js';
 import type { ClusterMessage } from '../cluster/clusterMessage.js';
 import { ProtocolError } from '../protocolError.js';
 import type { StoredDoc } from '../store/docStore.js';
@@ -15,6 +16,7 @@ import { RoomPresence } from './roomPresence.js';
 import { SettleGate } from './settleGate.js';
 import { StoredLog } from './storedLog.js';
 import { UpdateApplier } from './updateApplier.js';
+import { limitTitle } from './titleLimit.js';
 
 /** Who sent a queued write (they get the ack for frame `frameNo`, everyone else the relay); null for none. */
 interface WriteContext {
@@ -72,6 +74,8 @@ export class Room implements CommitListener, ReplicaHost {
   private relays: Array<{ frame: SharedFrame; from: Peer | null }> = [];
   private ackDue = new Set<Peer>();
   private titleDirty = false;
+  /** The title changed since limitTitle last looked at it. */
+  private titleTouched = false;
   private compaction: Promise<void> | null = null;
   private readonly applier = new UpdateApplier(this.ydoc);
   /** The one stored row not yet applied to the doc (see `build`), or null once built. */
@@ -121,6 +125,7 @@ export class Room implements CommitListener, ReplicaHost {
     );
     this.ydoc.getText(TITLE_TEXT).observe(() => {
       this.titleDirty = true;
+      this.titleTouched = true;
     });
     if (deps.cluster) this.replica = new RoomReplica(this, this.log, deps.store, deps.log, deps.cluster.repairIntervalMs);
   }
@@ -140,11 +145,12 @@ export class Room implements CommitListener, ReplicaHost {
   }
 
   /**
-   * Current title, as typed (possibly empty); null while the doc is not built, when the stored title
-   * (recorded at every change) is the same.
+   * Current title (possibly empty), as titles are shown (cleanTitle: at most MAX_TITLE_CHARS, no
+   * bidirectional controls); null while the doc is not built, when the stored title (recorded at
+   * every change) is the same.
    */
   get title(): string | null {
-    return this.isBuilt ? this.ydoc.getText(TITLE_TEXT).toString() : null;
+    return this.isBuilt ? cleanTitle(this.ydoc.getText(TITLE_TEXT).toString()) : null;
   }
 
   /** Applies stored rows to the (empty) doc; LoadError if they do not apply whole. */
@@ -317,10 +323,12 @@ export class Room implements CommitListener, ReplicaHost {
     if (failure !== null) {
       // What entered before Yjs gave up is in the doc: it is stored like any update.
       if (effective) this.queueWrite(null, 0, effective);
+      this.limitTitle();
       throw new ProtocolError(CloseCode.updateRejected, 'update could not be applied');
     }
     if (pending) {
       if (effective) this.queueWrite(null, 0, effective);
+      this.limitTitle();
       if (!this.parked.park(peer, update, frameNo)) {
         throw new ProtocolError(CloseCode.updateRejected, 'too many updates wait for changes the server does not have');
       }
@@ -328,6 +336,19 @@ export class Room implements CommitListener, ReplicaHost {
     }
     this.queueWrite(peer, frameNo, effective, whole ? frame : null);
     if (effective && this.parked.size > 0) this.parked.retry((entry) => this.retryParked(entry));
+    this.limitTitle();
+  }
+
+  /**
+   * After an update that changed the title: cuts it back to the rules (see titleLimit.ts), as a
+   * change of the server's own, stored and relayed to every peer like any other. So a title typed
+   * past MAX_TITLE_CHARS is cut for everyone, and no list, notification or export carries more.
+   */
+  private limitTitle(): void {
+    if (!this.titleTouched) return;
+    const update = limitTitle(this.ydoc);
+    this.titleTouched = false;
+    if (update) this.queueWrite(null, 0, update);
   }
 
   /** Applies a held update again; 'done' once it applied whole (or failed and its peer was refused). */
@@ -379,7 +400,7 @@ export class Room implements CommitListener, ReplicaHost {
     this.ackDue.clear();
     if (this.titleDirty) {
       this.titleDirty = false;
-      const title = this.ydoc.getText(TITLE_TEXT).toString().slice(0, MAX_LISTED_TITLE_CHARS);
+      const title = cleanTitle(this.ydoc.getText(TITLE_TEXT).toString());
       this.deps.store.setTitle(this.docId, title).catch((error: unknown) => {
         this.deps.log.warn({ err: error, docId: this.docId }, 'could not record title');
       });

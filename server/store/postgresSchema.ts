@@ -141,6 +141,15 @@ CREATE TABLE IF NOT EXISTS attempt_budgets (
 CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);
 `,
   },
+  {
+    // userNameSkeleton(name): a new name may not look like one taken. Filled (and kept current) by
+    // the account store at every start, in JavaScript (the folding is not SQL's).
+    version: 5,
+    sql: `
+ALTER TABLE users ADD COLUMN IF NOT EXISTS name_skeleton text;
+CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton);
+`,
+  },
 ];
 
 /** The schema version this build of Tandem writes and reads. */

@@ -53,6 +53,21 @@ export function accountStoreContract(
         expect((await store.findUserByName('ann'))?.name).toBe('Ann');
       });
 
+      it("a name that looks like one taken (confusables, ASCII look-alikes) is 'taken'; sign-in stays by the exact name", async () => {
+        const { store } = await fresh();
+        await users(store, 'admin', 'Paul');
+        const lookalikes = ['\u0430dmin', 'ADM1N', 'admIn', '\u0430\u0501min', 'PauI', 'Pau1', '\u0420aul'];
+        for (const [i, name] of lookalikes.entries()) {
+          expect(await store.createUser({ id: `x${i}`, name, passwordHash: 'h', createdAt: 10 + i }), name).toBe('taken');
+        }
+        expect((await store.listUsers()).map((u) => u.name)).toEqual(['admin', 'Paul']);
+        // Look-alikes are refused, not found: signing in and sharing still need the exact name.
+        expect(await store.findUserByName('\u0430dmin')).toBeNull();
+        expect((await store.findUserByName('ADMIN'))?.id).toBe('u-admin');
+        // Names that merely share letters are fine.
+        expect(await store.createUser({ id: 'y1', name: 'adrian', passwordHash: 'h', createdAt: 20 })).not.toBe('taken');
+      });
+
       it('lists every user by name, case-insensitively', async () => {
         const { store } = await fresh();
         await users(store, 'bob', 'Zed', 'ann', 'Carl');
@@ -142,6 +157,15 @@ export function accountStoreContract(
         expect((await store.getDocAccess('d1'))?.linkAccess).toBe('none');
         await store.setLinkAccess('d1', 'view');
         expect((await store.getDocAccess('d1'))?.linkAccess).toBe('view');
+      });
+
+      it('the owner of a document is never a member by link, even one who had joined it by link before', async () => {
+        const { store } = await fresh();
+        await users(store, 'ann');
+        // A document without a record (a stock client made it) that ann joined by opening its link.
+        expect(await store.joinViaLink('d1', 'u-ann', 'editor', 5)).toBe(true);
+        await store.createDocAccess('d1', 'u-ann', 'none', 10);
+        expect(await store.getMember('d1', 'u-ann')).toEqual({ docId: 'd1', userId: 'u-ann', role: 'owner', joinedAt: 5, viaLink: false });
       });
 
       it('adds members, changes their role (keeping when they joined), removes them', async () => {

@@ -19,6 +19,13 @@ describe('config', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ COMPACT_AFTER_UPDATES: '0' })).toThrow(/COMPACT_AFTER_UPDATES/);
     expect(() => loadConfig({ ALLOWED_ORIGINS: 'https://a.example/path' })).toThrow(/ALLOWED_ORIGINS/);
+    expect(() => loadConfig({ OPEN_DOCUMENTS: 'maybe' })).toThrow(/OPEN_DOCUMENTS .*"maybe"/);
+  });
+
+  it('opens documents on connection only when OPEN_DOCUMENTS says so', () => {
+    expect(loadConfig({}).openDocuments).toBe(false);
+    for (const yes of ['true', 'TRUE', '1', 'yes']) expect(loadConfig({ OPEN_DOCUMENTS: yes }).openDocuments).toBe(true);
+    for (const no of ['false', '0', 'no', '']) expect(loadConfig({ OPEN_DOCUMENTS: no }).openDocuments).toBe(false);
   });
   it('reads the cluster settings, and never echoes a password in an error', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:secret@db/tandem', REDIS_URL: 'redis://cache:6379', ALLOWED_ORIGINS: 'https://a.example, http://b.example:8080' });

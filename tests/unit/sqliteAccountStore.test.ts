@@ -50,6 +50,24 @@ describe('SQLite account store beside the document store', () => {
     await docsAgain.check();
   });
 
+  it('a file made before look-alike names were refused: its users (look-alikes too) keep signing in; new look-alikes are refused', async () => {
+    const dir = dataDir();
+    const before = openSqliteAccountStore({ dataDir: dir, synchronous: 'normal' });
+    await before.createUser({ id: 'u1', name: 'admin', passwordHash: 'h1', createdAt: 1 });
+    await before.close();
+    // As an earlier Tandem left it: no name_skeleton column, and a look-alike it let in.
+    const raw = new Database(path.join(dir, DATABASE_FILE));
+    raw.exec('DROP INDEX users_skeleton; ALTER TABLE users DROP COLUMN name_skeleton');
+    raw.prepare("INSERT INTO users (id, name, name_key, password_hash, created_at) VALUES ('u2', '\u0430dmin', '\u0430dmin', 'h2', 2)").run();
+    raw.close();
+    const after = openSqliteAccountStore({ dataDir: dir, synchronous: 'normal' });
+    onTestFinished(() => after.close());
+    expect((await after.findUserByName('admin'))?.id).toBe('u1');
+    expect((await after.findUserByName('\u0430dmin'))?.id).toBe('u2');
+    expect(await after.createUser({ id: 'u3', name: 'ADM1N', passwordHash: 'h', createdAt: 3 })).toBe('taken');
+    expect((await after.createUser({ id: 'u4', name: 'adrian', passwordHash: 'h', createdAt: 4 })) !== 'taken').toBe(true);
+  });
+
   it('deleting a document forgets its chat read marks', async () => {
     const dir = dataDir();
     const accounts = openSqliteAccountStore({ dataDir: dir, synchronous: 'normal' });
