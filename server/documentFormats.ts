@@ -119,7 +119,7 @@ export interface ImportedDocument {
 /**
  * Parses CommonMark into a new document's content. The first block, when it is a first-level
  * heading, becomes the title and leaves the body. For a NEW document only: applying this to an
- * existing document would add a second copy of its content (DESIGN.md, "Doubled content").
+ * existing document would add a second copy of its content (two histories of the same text merge into two copies of it).
  */
 export function markdownToDocument(markdown: string): ImportedDocument {
   const parsed = markdownParser.parse(markdown);
