@@ -14,6 +14,7 @@ import type { Peer, RoomDeps } from './roomContracts.js';
 import { RoomPresence } from './roomPresence.js';
 import { SettleGate } from './settleGate.js';
 import { StoredLog } from './storedLog.js';
+import { refuseUnsafeUrls } from './unsafeUrls.js';
 import { UpdateApplier } from './updateApplier.js';
 
 /** Who sent a queued write (they get the ack for frame `frameNo`, everyone else the relay); null for none. */
@@ -253,6 +254,7 @@ export class Room implements CommitListener, ReplicaHost {
       case 'syncUpdate':
       case 'syncStep2': {
         if (!peer.mayEdit) return this.receiveFromViewer(peer, message.update);
+        refuseUnsafeUrls(message.update);
         // While someone waits for the doc to settle (to be shown what is committed), new updates wait
         // too, so a steady stream of edits cannot keep that moment from coming (a remote store commits
         // slowly enough for that to matter).
