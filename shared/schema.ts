@@ -3,6 +3,11 @@ import { schema as basicSchema } from 'prosemirror-schema-basic';
 import { addListNodes } from 'prosemirror-schema-list';
 import { isSafeUrl } from './safeUrl.js';
 
+/** What the parse rules read of a DOM element (shared/ is also compiled without the DOM's types). */
+interface Element {
+  getAttribute(name: string): string | null;
+}
+
 /**
  * prosemirror-schema-basic's image, rendered and parsed only with a safe `src` (shared/safeUrl.ts):
  * an image whose stored `src` is unsafe (written by another client, or stored before the rule) is
@@ -13,7 +18,7 @@ const image: NodeSpec = {
   parseDOM: [
     {
       tag: 'img[src]',
-      getAttrs(dom: HTMLElement) {
+      getAttrs(dom: Element) {
         const src = dom.getAttribute('src');
         if (!isSafeUrl(src)) return false;
         return { src, title: dom.getAttribute('title'), alt: dom.getAttribute('alt') };
@@ -36,7 +41,7 @@ const link: MarkSpec = {
   parseDOM: [
     {
       tag: 'a[href]',
-      getAttrs(dom: HTMLElement) {
+      getAttrs(dom: Element) {
         const href = dom.getAttribute('href');
         if (!isSafeUrl(href)) return false;
         return { href, title: dom.getAttribute('title') };
