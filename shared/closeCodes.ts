@@ -37,7 +37,7 @@ export const CloseCode = {
   docDeleted: 4410,
   /** The document's stored state would pass its size cap; the update was not applied. */
   docTooLarge: 4413,
-  /** An update Yjs cannot apply, or one whose dependencies the server never received. */
+  /** An update Yjs cannot apply, one writing an unsafe link or image URL (shared/safeUrl.ts), or one whose dependencies the server never received. */
   updateRejected: 4422,
   /** The connection sent updates or awareness faster than its rate limit. */
   rateLimited: 4429,

@@ -7,6 +7,7 @@ import type { CommitListener, PendingWrite } from './commitQueue.js';
 import type { Fanout } from './fanout.js';
 import { encodeSyncUpdate } from './frames.js';
 import { type Parked, ParkedUpdates } from './parkedUpdates.js';
+import { refuseUnsafeUrls } from './unsafeUrls.js';
 import type { Peer, RoomDeps } from './roomContracts.js';
 import { isEmptyUpdate, type RoomDoc } from './roomDoc.js';
 import type { RoomReplica } from './roomReplica.js';
@@ -95,6 +96,7 @@ export class WritePath implements CommitListener {
    */
   receive(peer: Peer, update: Uint8Array, frame: Uint8Array | null): void {
     if (!peer.mayEdit) return this.receiveFromViewer(peer, update);
+    refuseUnsafeUrls(update);
     // While someone waits for the doc to settle (to be shown what is committed), new updates wait
     // too, so a steady stream of edits cannot keep that moment from coming (a remote store commits
     // slowly enough for that to matter).

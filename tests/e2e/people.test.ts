@@ -16,7 +16,7 @@ import {
   TEST_PASSWORD,
 } from '../helpers/browser.js';
 import { spawnServer } from '../helpers/serverProcess.js';
-import { tempDataDir } from '../helpers/testServer.js';
+import { readMetrics, tempDataDir, TEST_METRICS_TOKEN } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 let browser: Browser;
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 async function startApp(): Promise<string> {
-  const server = await spawnServer({ DATA_DIR: tempDataDir() }, { built: true });
+  const server = await spawnServer({ DATA_DIR: tempDataDir(), METRICS_TOKEN: TEST_METRICS_TOKEN }, { built: true });
   return `http://127.0.0.1:${server.port}`;
 }
 
@@ -190,7 +190,7 @@ describe('people in the browser', () => {
     await vera.page.keyboard.type(' Vera agrees.');
     await waitFor(async () => (await docText(ann.page)) === 'Open to all. Vera agrees.', "Ann to see the visitor's words");
     // Both pages said who they are exactly as the server would: it relayed every presence update as sent.
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await readMetrics(base);
     expect(metrics).toMatch(/^tandem_presence_stamped_total 0$/m);
     // Visitors cannot chat.
     await vera.page.click('#chat-toggle');

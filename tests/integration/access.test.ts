@@ -12,7 +12,7 @@ import { api, createDoc, openLive, registerUser, setLinkAccess, share, signIn, t
 import { connectClient, textOf, whenSynced, type TestClient } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer, tempDataDir, type TestServer, uniqueDocId } from '../helpers/testServer.js';
+import { readMetrics, startServer, tempDataDir, type TestServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // Who may open and change a document, enforced by the server on the real socket and REST API.
@@ -148,7 +148,7 @@ describe('document access', () => {
       'the presence to carry the account name',
     );
     expect(writer.provider.awareness.getStates().get(reader.doc.clientID)?.user).toEqual({ name: viewer.name, color: '#123456', userId: viewer.id });
-    expect(await (await fetch(`${server.httpUrl}/metrics`)).text()).toMatch(/^tandem_presence_stamped_total [1-9]/m);
+    expect(await readMetrics(server.httpUrl)).toMatch(/^tandem_presence_stamped_total [1-9]/m);
   });
 
   it('a role changed while connected takes effect at once; a removed member is disconnected (4404)', async () => {

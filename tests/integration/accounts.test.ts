@@ -6,7 +6,7 @@ import { openDatabase } from '../helpers/database.js';
 import { api, GOOD_PASSWORD, openLiveReady, registerUser, sessionCookieOf, signIn, uniqueName } from '../helpers/accounts.js';
 import { postgresDatabases } from '../helpers/postgres.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer, tempDataDir } from '../helpers/testServer.js';
+import { readMetrics, startServer, tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // Accounts and sessions through the real API: a real server on port 0 with its SQLite file.
@@ -245,7 +245,7 @@ describe('accounts and sessions', () => {
     const live = await openLiveReady(server, ann);
     const docId = (await api(server, 'POST', '/api/docs', { cookie: ann.cookie })).body.id as string;
     expect((await api(server, 'POST', `/api/conversations/doc:${docId}/messages`, { cookie: ann.cookie, body: { text: 'hi' } })).status).toBe(201);
-    const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const text = await readMetrics(server.httpUrl);
     expect(text).toMatch(/tandem_account_attempts_total\{kind="register",result="ok"\} 1/);
     expect(text).toMatch(/tandem_account_attempts_total\{kind="register",result="refused"\} 1/);
     expect(text).toMatch(/tandem_account_attempts_total\{kind="sign_in",result="wrong_credentials"\} 1/);

@@ -11,7 +11,7 @@ import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { spawnServer } from '../helpers/serverProcess.js';
 import { bystander } from '../helpers/bystander.js';
-import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { readMetrics, startServer, tempDataDir, TEST_METRICS_TOKEN, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /** `count` successive one-character updates of one Y.Doc, each a complete sync update frame. */
@@ -172,7 +172,7 @@ describe('limits', () => {
     (stalled as unknown as { _socket: net.Socket })._socket.resume();
     await stalledClosed;
     expect(writer.ws.readyState).toBe(WebSocket.OPEN);
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const metrics = await readMetrics(server.httpUrl);
     expect(metrics).toMatch(/^tandem_frames_refused_total\{reason="slowReader"\} 1$/m); // the stalled client only
   });
 
@@ -192,7 +192,7 @@ describe('limits', () => {
     } finally {
       clearInterval(typing);
     }
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const metrics = await readMetrics(server.httpUrl);
     expect(metrics).not.toMatch(/reason="slowReader"/);
   });
 
@@ -227,7 +227,7 @@ describe('metrics', () => {
     const bad = await openRawSocket(`${server.collabUrl}/${docId}`);
     bad.send(new Uint8Array([42]));
     await bad.closed;
-    const response = await fetch(`${server.httpUrl}/metrics`);
+    const response = await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } });
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(text).toMatch(/^tandem_connections 2$/m);

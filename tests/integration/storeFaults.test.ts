@@ -9,7 +9,7 @@ import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import { openDatabase } from '../helpers/database.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { readMetrics, startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /** The real SQLite store with a switch that makes appends fail and a count of loads. */
@@ -123,7 +123,7 @@ describe('storage faults and loading', () => {
     reader.destroy();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(server.app.tandem.registry.roomCount).toBe(1);
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const metrics = await readMetrics(server.httpUrl);
     expect(metrics).toMatch(/tandem_storage_failures_total [1-9]/);
     expect(metrics).toMatch(/tandem_pending_writes 1/);
 

@@ -48,6 +48,19 @@ describe('config', () => {
       expect(() => trust(bad), bad).toThrow(/TRUST_PROXY/);
     }
   });
+  it('reads ALLOWED_HOSTS (host names, or * for no check) and METRICS_TOKEN (16+ visible characters), never echoing the token', () => {
+    expect(loadConfig({}).allowedHosts).toEqual([]);
+    expect(loadConfig({ ALLOWED_HOSTS: ' Docs.Example.com, mybox.local. ,intranet' }).allowedHosts).toEqual(['docs.example.com', 'mybox.local', 'intranet']);
+    expect(loadConfig({ ALLOWED_HOSTS: '*' }).allowedHosts).toBe('*');
+    for (const bad of ['https://docs.example.com', 'docs.example.com:443', 'a b', 'docs.example.com/x', 'a,,b', '*.example.com']) {
+      expect(() => loadConfig({ ALLOWED_HOSTS: bad }), bad).toThrow(/ALLOWED_HOSTS/);
+    }
+    expect(loadConfig({}).metricsToken).toBeNull();
+    expect(loadConfig({ METRICS_TOKEN: ' 0123456789abcdef0123 ' }).metricsToken).toBe('0123456789abcdef0123');
+    expect(() => loadConfig({ METRICS_TOKEN: 'short-secret' })).toThrow(/METRICS_TOKEN/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'has a space in the middle' })).toThrow(/METRICS_TOKEN/);
+  });
   it('hands Fastify a hop count as a function that trusts exactly that many hops, whatever their address', () => {
     expect(fastifyTrustProxy(false)).toBe(false);
     expect(fastifyTrustProxy(['10.0.0.0/8'])).toEqual(['10.0.0.0/8']);
