@@ -40,7 +40,7 @@ function bodyOf(doc: Y.Doc): string {
 
 describe('1. unsafe URLs in documents are refused by the server', () => {
   it('a stock client writing a javascript: link is closed with 4422; nothing is stored or relayed', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('jslink');
     const db = openDatabase(server.config.dataDir);
     const reader = connectClient(server.collabUrl, docId);
@@ -81,7 +81,7 @@ describe('1. unsafe URLs in documents are refused by the server', () => {
   ];
   for (const { name, update } of unsafe) {
     it(`${name} → 4422, not stored`, async () => {
-      const server = await startServer();
+      const server = await startServer({ openDocuments: true });
       const docId = uniqueDocId('unsafe');
       const db = openDatabase(server.config.dataDir);
       const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
@@ -94,7 +94,7 @@ describe('1. unsafe URLs in documents are refused by the server', () => {
   }
 
   it('safe links and images (https, mailto, relative) are stored and relayed as they came', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('safelink');
     const writer = connectClient(server.collabUrl, docId);
     const reader = connectClient(server.collabUrl, docId);
