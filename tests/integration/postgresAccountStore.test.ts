@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openPostgresAccountStore } from '../../server/accounts/postgresAccountStore.js';
 import { openPostgresStore } from '../../server/store/postgresStore.js';
-import { SCHEMA_VERSION } from '../../server/store/postgresSchema.js';
+import { SCHEMA_VERSION } from '../../server/db/postgresSchema.js';
 import { accountStoreContract } from '../helpers/accountStoreContract.js';
 import { postgresDatabases } from '../helpers/postgres.js';
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openSqliteAccountStore } from '../../server/accounts/sqliteAccountStore.js';
-import { DATABASE_FILE, openSqliteStore } from '../../server/store/sqliteStore.js';
+import { DATABASE_FILE } from '../../server/db/sqliteDatabase.js';
+import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import { docConversationId } from '../../shared/api.js';
 import { accountStoreContract } from '../helpers/accountStoreContract.js';
 
@@ -55,9 +56,9 @@ describe('SQLite account store beside the document store', () => {
     const before = openSqliteAccountStore({ dataDir: dir, synchronous: 'normal' });
     await before.createUser({ id: 'u1', name: 'admin', passwordHash: 'h1', createdAt: 1 });
     await before.close();
-    // As an earlier Tandem left it: no name_skeleton column, and a look-alike it let in.
+    // As an earlier Tandem left it: no schema version, no name_skeleton column, and a look-alike it let in.
     const raw = new Database(path.join(dir, DATABASE_FILE));
-    raw.exec('DROP INDEX users_skeleton; ALTER TABLE users DROP COLUMN name_skeleton');
+    raw.exec('DROP INDEX users_skeleton; ALTER TABLE users DROP COLUMN name_skeleton; PRAGMA user_version = 0');
     raw.prepare("INSERT INTO users (id, name, name_key, password_hash, created_at) VALUES ('u2', '\u0430dmin', '\u0430dmin', 'h2', 2)").run();
     raw.close();
     const after = openSqliteAccountStore({ dataDir: dir, synchronous: 'normal' });

@@ -32,8 +32,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
 `,
   },
   {
-    // Accounts, sharing and chat (postgresAccountStore.ts). Same tables and meaning as SQLite's
-    // (sqliteAccountStore.ts). Users are never deleted, so references to them are foreign keys;
+    // Accounts, sharing and chat (the postgres*.ts files of server/accounts/). Same tables and meaning as SQLite's
+    // (sqliteSchema.ts, same version numbers). Users are never deleted, so references to them are foreign keys;
     // documents and conversations are referenced without one (a document made before accounts has
     // no doc_access row, a document's chat 'doc:<docId>' no conversations row, and a deleted
     // document's doc_access row outlives its documents row as a tombstone).
