@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import type { DocStore } from '../../server/store/docStore.js';
 import { api, createDoc, registerUser, share, type TestUser } from '../helpers/accounts.js';
+import { openDatabase } from '../helpers/database.js';
+import { spawnServer } from '../helpers/serverProcess.js';
 import { startServer, tempDataDir, type TestServer } from '../helpers/testServer.js';
 
 // The HTTP error pipeline (server/api/errorHandler.ts): every refusal of every route, Fastify's own
@@ -134,6 +136,29 @@ describe('HTTP errors', () => {
       expect(text).not.toMatch(/SQLITE|secret|hunter2|postgres|stack|at /);
     }
   });
+
+  it("logs an unexpected failure under the request id its 500 names (a real server process, its database locked)", async () => {
+    const dataDir = tempDataDir();
+    const server = await spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'error' });
+    // Another connection holds the write lock: the sign-up's first write waits out busy_timeout (5 s) and fails.
+    const db = openDatabase(dataDir, { writable: true });
+    db.exec('BEGIN EXCLUSIVE');
+    const response = await fetch(`http://127.0.0.1:${server.port}/api/account`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'locked_out', password: 'correct horse battery staple' }),
+    });
+    db.exec('ROLLBACK');
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { error: string; message: string };
+    expect(body.error).toBe('internal');
+    const reqId = /\(request (req-\w+)\)/.exec(body.message)?.[1];
+    expect(reqId).toBeDefined();
+    const lines = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, any>);
+    const logged = lines.find((line) => line.reqId === reqId && line.msg === 'request failed');
+    expect(logged?.level).toBe(50);
+    expect(logged?.err?.message).toMatch(/locked/);
+  }, 30_000);
 
   it('answers keep every property of their shared/api.ts shape (the answer schemas drop nothing)', async () => {
     const { server, ann } = await signedInServer();
