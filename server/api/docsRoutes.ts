@@ -93,7 +93,7 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
     };
   }
 
-  /** Route options of a route about one document (`:id`), for a signed-in person unless `visitors`. */
+  /** Route options of a route about one document (`:id`) for a signed-in person. */
   const aboutOneDoc = { config: { signedIn: true, refusals: { invalid_id: INVALID_ID } } } as const;
 
   app.get('/api/docs', { config: { signedIn: true }, schema: { response: answers({ 200: schemas.docList }) } }, async (request) => {

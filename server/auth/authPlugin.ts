@@ -47,13 +47,15 @@ export interface AuthOptions {
  * every route): parses cookies, resolves `request.auth` from the session cookie on API, /collab and
  * /live routes (the matched route decides, however the URL spells it), and refuses a state-changing
  * API request from a foreign page's Origin with 403 (SameSite=Lax already keeps the cookie off
- * cross-site POSTs; this covers same-site other origins and browsers without SameSite).
+ * cross-site POSTs; this covers same-site other origins and browsers without SameSite), and
+ * answers 401 to a request without a session on a route declared `config: { signedIn: true }`.
+ * Refusals are thrown as ApiHttpError to the root error handler.
  */
 export async function installAuth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(cookie);
   app.decorateRequest('auth', null);
   app.decorateRequest('sessionStale', false);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', async (request) => {
     // Decided by the route the router matched, which is the handler that will run.
     if (!isAuthenticatedRoute(request.routeOptions.url)) return;
     if (UNSAFE_METHODS.has(request.method) && !originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
