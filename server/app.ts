@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { docsRoutes } from './api/docsRoutes.js';
+import { installApiErrors } from './api/errorHandler.js';
 import { exportRoutes } from './api/exportRoutes.js';
 import { healthRoute } from './api/healthRoute.js';
 import { collabRoute } from './collab/collabRoute.js';
@@ -62,7 +63,10 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
   const app = Fastify({
     logger: { level: config.logLevel },
     trustProxy: fastifyTrustProxy(config.trustProxy),
+    // The API's JSON schemas (server/api/schemas.ts) check types as sent: 42 is not a name.
+    ajv: { customOptions: { coerceTypes: false } },
   });
+  installApiErrors(app);
   const docStore =
     store ??
     (config.databaseUrl

@@ -178,7 +178,65 @@ export interface MarkRead {
   ids?: number[];
 }
 
-/** Body of every error response: a stable machine code and a sentence for people. */
+/**
+ * Every machine code an error body of the API carries (ApiError.error), grouped by where it arises.
+ * A client shows `message` and branches on `error`; it treats a code it does not know (a newer
+ * server) as a plain failure of the request.
+ */
+export const API_ERROR_CODES = [
+  // Requests the server cannot read (Fastify's parser and the routes' JSON schemas).
+  'bad_request', // a body of the wrong shape
+  'invalid_json', // Content-Type application/json, but the body is not JSON (or is empty)
+  'invalid_id', // a path parameter that is not an id (a document id: DOC_ID_PATTERN)
+  'invalid_query', // a query parameter of the wrong shape (those below name which)
+  'invalid_format',
+  'invalid_limit',
+  'invalid_before',
+  'too_large', // the body is over the route's limit (413)
+  'unsupported_media_type', // a body of a type the route does not take (415)
+  'not_found', // no such route, or no such thing (or none I may see)
+  // Sessions and accounts.
+  'sign_in_required',
+  'origin_not_allowed',
+  'wrong_credentials',
+  'too_many_attempts',
+  'invalid_name',
+  'weak_password',
+  'name_taken',
+  // Documents and access (DocAccess's AccessError).
+  'self_share',
+  'not_allowed',
+  'not_owner',
+  'no_owner',
+  'owner_role',
+  'owner_cannot_leave',
+  'deleted',
+  'no_such_user',
+  'rate_limited',
+  'busy',
+  'load_failed',
+  // Chat (ChatService's refusals, also sent over /live).
+  'no_such_conversation',
+  'not_member',
+  'not_a_group',
+  'empty',
+  'too_long',
+  'invalid_user',
+  'invalid_title',
+  'already_member',
+  // WebSocket upgrades refused over HTTP (/collab, /live).
+  'upgrade_required',
+  'too_many_connections',
+  // Anything unexpected: the details are in the server's log under the request's id, never here.
+  'internal',
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+/**
+ * Body of every error response of the API (and of refused WebSocket upgrades): a stable machine
+ * code, one of API_ERROR_CODES (typed `string` on the wire: a client must accept codes newer than
+ * itself), and a sentence for people.
+ */
 export interface ApiError {
   error: string;
   message: string;

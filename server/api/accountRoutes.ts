@@ -4,14 +4,15 @@ import type { Credentials, PublicUser, SessionInfo, SessionList } from '../../sh
 import { randomBytes } from 'node:crypto';
 import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
 import type { AttemptBudget } from '../accounts/attemptBudgets.js';
-import { clearSessionCookie, requireUser, setSessionCookie } from '../auth/authPlugin.js';
+import { clearSessionCookie, setSessionCookie, signedInUser } from '../auth/authPlugin.js';
 import { hashPassword, needsRehash, verifyPassword } from '../auth/passwords.js';
 import { guessablePasswordProblem } from '../auth/passwordStrength.js';
 import { SESSION_COOKIE, type Sessions } from '../auth/sessions.js';
 import type { Metrics } from '../metrics.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
 import { KeyedTokenBuckets } from '../tokenBucket.js';
-import { sendApiError } from './apiError.js';
+import { ApiHttpError } from './apiError.js';
+import { answers, idParams, sessionInfo, sessionList } from './schemas.js';
 
 export interface AccountRoutesOptions {
   accounts: AccountStore;
@@ -28,12 +29,15 @@ export function publicUser(user: UserRecord): PublicUser {
   return { id: user.id, name: user.name };
 }
 
-/** The credentials in a request body, or null when it is not `{ name: string, password: string }`. */
-function readCredentials(body: unknown): Credentials | null {
-  if (typeof body !== 'object' || body === null) return null;
-  const { name, password } = body as Record<string, unknown>;
-  if (typeof name !== 'string' || typeof password !== 'string') return null;
-  return { name: name.trim(), password };
+/** Route options of sign-up and sign-in: a body `{ name: string, password: string }`, answered `{ user }`. */
+function credentialsRoute(okStatus: number) {
+  return {
+    config: { refusals: { bad_request: 'Send a JSON body with a name and a password.' } },
+    schema: {
+      body: { type: 'object', required: ['name', 'password'], properties: { name: { type: 'string' }, password: { type: 'string' } } },
+      response: answers({ [okStatus]: sessionInfo }),
+    },
+  } as const;
 }
 
 /** A name's global budget, as a multiple of what one address may try on it. */
@@ -101,31 +105,31 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     return waitMs;
   }
 
-  function refuseAttempt(request: FastifyRequest, reply: FastifyReply, name: string, kind: 'register' | 'sign_in', waitMs: number): void {
+  /** The 429 of an attempt over budget (logged and counted here). */
+  function refuseAttempt(request: FastifyRequest, name: string, kind: 'register' | 'sign_in', waitMs: number): ApiHttpError {
     options.metrics.accountAttempts.inc({ kind, result: 'rate_limited' });
     request.log.warn({ ip: request.ip, name: name.slice(0, 40) }, 'refused sign-in attempt: rate limit');
-    void sendApiError(reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))), 429, 'too_many_attempts', 'Too many attempts; wait a minute and try again.');
+    const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
+    return new ApiHttpError(429, 'too_many_attempts', 'Too many attempts; wait a minute and try again.', { 'retry-after': retryAfter });
   }
 
   /**
-   * Spends an attempt from each budget (the address, the address and name, the name); answers 429
-   * and resolves to false, spending nothing, when any is used up.
+   * Spends an attempt from each budget (the address, the address and name, the name); throws 429,
+   * spending nothing, when any is used up.
    */
-  async function allowRegistration(request: FastifyRequest, reply: FastifyReply, name: string): Promise<boolean> {
+  async function spendRegistrationAttempt(request: FastifyRequest, name: string): Promise<void> {
     const { ip, ip_name, name: nameBudget } = attemptBudgets(request, name);
     const waitMs = await spendFrom([ip, ip_name, nameBudget]);
-    if (waitMs === 0) return true;
-    refuseAttempt(request, reply, name, 'register', waitMs);
-    return false;
+    if (waitMs !== 0) throw refuseAttempt(request, name, 'register', waitMs);
   }
 
   /**
    * Spends a sign-in attempt: from the address, the address and name, and the name's global budget;
    * or, when only the latter is used up, from this address's slow budget on a guessed name instead.
-   * Resolves to what was spent (to give back if the password is right), or null after answering 429
-   * (spending nothing). So guessers elsewhere never refuse a correct password from a new address.
+   * Resolves to what was spent (to give back if the password is right), or throws 429 (spending
+   * nothing). So guessers elsewhere never refuse a correct password from a new address.
    */
-  async function spendSignInAttempt(request: FastifyRequest, reply: FastifyReply, name: string): Promise<Budget[] | null> {
+  async function spendSignInAttempt(request: FastifyRequest, name: string): Promise<Budget[]> {
     const budgets = attemptBudgets(request, name);
     const usual = [budgets.ip, budgets.ip_name, budgets.name];
     // The name's budget in this process's view says nothing about this address: it goes to the slow path.
@@ -141,8 +145,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
       request.log.warn({ ip: request.ip, name: name.slice(0, 40) }, 'sign-in attempt on a name guessed from many addresses: this address is slowed');
       return slow;
     }
-    refuseAttempt(request, reply, name, 'sign_in', waitMs);
-    return null;
+    throw refuseAttempt(request, name, 'sign_in', waitMs);
   }
 
   /** Gives back what a successful sign-in spent, so that signing in never uses up anyone's budget. */
@@ -151,9 +154,10 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     return accounts.refundAttempt(budgets, Date.now());
   }
 
-  function refuseRegistration(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
+  /** A refused registration (counted here). */
+  function refuseRegistration(status: number, error: 'invalid_name' | 'weak_password' | 'name_taken', message: string): ApiHttpError {
     options.metrics.accountAttempts.inc({ kind: 'register', result: 'refused' });
-    return sendApiError(reply, status, error, message);
+    return new ApiHttpError(status, error, message);
   }
 
   /** Ends the session of the request's cookie, if any (sign-in rotates the session). */
@@ -170,34 +174,31 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     return reply.code(status).send(body);
   }
 
-  app.post('/api/account', async (request, reply) => {
-    const credentials = readCredentials(request.body);
-    if (credentials === null) return sendApiError(reply, 400, 'bad_request', 'Send a JSON body with a name and a password.');
-    const { name, password } = credentials;
+  app.post<{ Body: Credentials }>('/api/account', credentialsRoute(201), async (request, reply) => {
+    const name = request.body.name.trim();
+    const { password } = request.body;
     const nameProblem = userNameProblem(name);
-    if (nameProblem !== null) return refuseRegistration(reply, 400, 'invalid_name', nameProblem);
+    if (nameProblem !== null) throw refuseRegistration(400, 'invalid_name', nameProblem);
     const weakness = passwordProblem(password, name);
-    if (weakness !== null) return refuseRegistration(reply, 400, 'weak_password', weakness);
-    if (!(await allowRegistration(request, reply, name))) return reply;
+    if (weakness !== null) throw refuseRegistration(400, 'weak_password', weakness);
+    await spendRegistrationAttempt(request, name);
     // After the budget: the list check costs a few milliseconds a try.
     const guessable = await guessablePasswordProblem(password, name);
-    if (guessable !== null) return refuseRegistration(reply, 400, 'weak_password', guessable);
+    if (guessable !== null) throw refuseRegistration(400, 'weak_password', guessable);
     const passwordHash = await hashPassword(password, options.passwordHashCost);
     const created = await accounts.createUser({ id: randomBytes(12).toString('base64url'), name, passwordHash, createdAt: Date.now() });
-    if (created === 'taken') return refuseRegistration(reply, 409, 'name_taken', `The name “${name}” is taken, or looks like one that is; choose another.`);
+    if (created === 'taken') throw refuseRegistration(409, 'name_taken', `The name “${name}” is taken, or looks like one that is; choose another.`);
     request.log.info({ userId: created.id }, 'user registered');
     options.metrics.accountAttempts.inc({ kind: 'register', result: 'ok' });
     options.events.announce('userAdded', publicUser(created));
     return signIn(request, reply, created, 201);
   });
 
-  app.post('/api/session', async (request, reply) => {
-    const credentials = readCredentials(request.body);
-    if (credentials === null) return sendApiError(reply, 400, 'bad_request', 'Send a JSON body with a name and a password.');
-    const { name, password } = credentials;
-    if (name.length > 64 || [...password].length > 1024) return sendApiError(reply, 401, 'wrong_credentials', 'Wrong name or password.');
-    const spent = await spendSignInAttempt(request, reply, name);
-    if (spent === null) return reply;
+  app.post<{ Body: Credentials }>('/api/session', credentialsRoute(200), async (request, reply) => {
+    const name = request.body.name.trim();
+    const { password } = request.body;
+    if (name.length > 64 || [...password].length > 1024) throw new ApiHttpError(401, 'wrong_credentials', 'Wrong name or password.');
+    const spent = await spendSignInAttempt(request, name);
     const user = await accounts.findUserByName(name);
     const ok = user
       ? await verifyPassword(password, user.passwordHash)
@@ -205,7 +206,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     if (!user || !ok) {
       request.log.warn({ ip: request.ip, name: name.slice(0, 40) }, 'sign-in refused: wrong name or password');
       options.metrics.accountAttempts.inc({ kind: 'sign_in', result: 'wrong_credentials' });
-      return sendApiError(reply, 401, 'wrong_credentials', 'Wrong name or password.');
+      throw new ApiHttpError(401, 'wrong_credentials', 'Wrong name or password.');
     }
     request.log.info({ userId: user.id }, 'signed in');
     options.metrics.accountAttempts.inc({ kind: 'sign_in', result: 'ok' });
@@ -217,7 +218,7 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     return signIn(request, reply, user, 200);
   });
 
-  app.get('/api/session', async (request, reply) => {
+  app.get('/api/session', { schema: { response: answers({ 200: sessionInfo }) } }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
     if (request.auth && token) setSessionCookie(request, reply, token, options.sessionIdleMs);
     else if (request.sessionStale) clearSessionCookie(request, reply);
@@ -225,15 +226,14 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     return body;
   });
 
-  app.delete('/api/session', async (request, reply) => {
+  app.delete('/api/session', { schema: { response: answers({}) } }, async (request, reply) => {
     await endCookieSession(request);
     clearSessionCookie(request, reply);
     return reply.code(204).send();
   });
 
-  app.get('/api/sessions', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
+  app.get('/api/sessions', { config: { signedIn: true }, schema: { response: answers({ 200: sessionList }) } }, async (request) => {
+    const auth = signedInUser(request);
     const list = await sessions.list(auth.user.id);
     const body: SessionList = {
       sessions: list.map((session) => ({
@@ -248,13 +248,16 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     return body;
   });
 
-  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const { id } = request.params;
-    if (!(await sessions.revoke(auth.user.id, id))) return sendApiError(reply, 404, 'not_found', 'You have no session with that id.');
-    request.log.info({ userId: auth.user.id, sessionId: id }, 'session revoked');
-    if (id === auth.session.id) clearSessionCookie(request, reply);
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/api/sessions/:id',
+    { config: { signedIn: true }, schema: { params: idParams, response: answers({}) } },
+    async (request, reply) => {
+      const auth = signedInUser(request);
+      const { id } = request.params;
+      if (!(await sessions.revoke(auth.user.id, id))) throw new ApiHttpError(404, 'not_found', 'You have no session with that id.');
+      request.log.info({ userId: auth.user.id, sessionId: id }, 'session revoked');
+      if (id === auth.session.id) clearSessionCookie(request, reply);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -1,18 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_LINK_ACCESS, isLinkAccess, isRole } from '../../shared/accounts.js';
-import type { DocAccess as DocAccessBody, DocDetails, DocList, DocSummary, Member, MyDocSummary, PublicUser } from '../../shared/api.js';
-import { isValidDocId } from '../../shared/docId.js';
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_LINK_ACCESS } from '../../shared/accounts.js';
+import type {
+  DocAccess as DocAccessBody,
+  DocDetails,
+  DocList,
+  DocSummary,
+  LinkAccessChange,
+  Member,
+  MyDocSummary,
+  PublicUser,
+  RoleChange,
+  ShareRequest,
+} from '../../shared/api.js';
 import { cleanTitle } from '../../shared/text.js';
 import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
-import { requireUser } from '../auth/authPlugin.js';
-import type { Authenticated } from '../auth/sessions.js';
+import { signedInUser } from '../auth/authPlugin.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
-import { AccessError, type DocAccess } from '../people/docAccess.js';
+import type { DocAccess } from '../people/docAccess.js';
 import type { DocStore } from '../store/docStore.js';
-import { publicUser } from './accountRoutes.js';
 import { KeyedTokenBuckets } from '../tokenBucket.js';
-import { sendApiError } from './apiError.js';
+import { publicUser } from './accountRoutes.js';
+import { ApiHttpError } from './apiError.js';
+import * as schemas from './schemas.js';
+import { answers } from './schemas.js';
 
 export interface DocsRoutesOptions {
   store: DocStore;
@@ -29,18 +40,17 @@ export function newDocId(): string {
 /** Shares one person may make per minute (and in a burst). */
 const SHARES_PER_MINUTE = 30;
 
-/** Path parameters of the routes about one document (and, for members, one person). */
+/** Path parameters of the routes about one document. */
 interface DocParams {
   id: string;
-  userId?: string;
 }
 
-const INVALID_ID = 'document ids are 1–64 characters of A–Z a–z 0–9 _ -';
+/** The refusal of an `:id` that is not a document id (400 invalid_id). */
+export const INVALID_ID = 'document ids are 1–64 characters of A–Z a–z 0–9 _ -';
 
-/** Answers an AccessError with its status and code; rethrows anything else. */
-export function sendAccessError(reply: FastifyReply, error: unknown): FastifyReply {
-  if (error instanceof AccessError) return sendApiError(reply, error.status, error.code, error.message);
-  throw error;
+/** Answer to an id nobody made, or that the caller may not see (indistinguishable on purpose). */
+export function noSuchDocument(): ApiHttpError {
+  return new ApiHttpError(404, 'not_found', 'There is no such document, or you do not have access to it.');
 }
 
 /**
@@ -83,9 +93,11 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
     };
   }
 
-  app.get('/api/docs', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
+  /** Route options of a route about one document (`:id`) for a signed-in person. */
+  const aboutOneDoc = { config: { signedIn: true, refusals: { invalid_id: INVALID_ID } } } as const;
+
+  app.get('/api/docs', { config: { signedIn: true }, schema: { response: answers({ 200: schemas.docList }) } }, async (request) => {
+    const auth = signedInUser(request);
     const documents: MyDocSummary[] = [];
     for (const membership of await accounts.listMemberships(auth.user.id)) {
       const stored = await store.describe(membership.docId);
@@ -96,23 +108,23 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
     return body;
   });
 
-  app.post('/api/docs', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const created = await createOwnedDocument(store, access, auth.user);
+  app.post('/api/docs', { config: { signedIn: true }, schema: { response: answers({ 201: schemas.docSummary }) } }, async (request, reply) => {
+    const created = await createOwnedDocument(store, access, signedInUser(request).user);
     return reply.code(201).header('location', `/d/${created.id}`).send(created);
   });
 
-  app.get<{ Params: { id: string } }>('/api/docs/:id', async (request, reply) => {
-    const { id } = request.params;
-    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
-    try {
+  // Visitors too, where the link admits them.
+  app.get<{ Params: DocParams }>(
+    '/api/docs/:id',
+    { config: { refusals: aboutOneDoc.config.refusals }, schema: { params: schemas.docIdParams, response: answers({ 200: schemas.docDetails }) } },
+    async (request) => {
+      const { id } = request.params;
       const user = request.auth?.user ?? null;
       const stored = await store.describe(id);
       if (!stored) {
         // Refused as a deleted (410) or closed (401) document is; else 404, joining nobody to an id nobody made.
         await access.require(id, user, false);
-        return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
+        throw noSuchDocument();
       }
       const { role, record } = await access.require(id, user, true);
       const room = registry.peek(id);
@@ -125,102 +137,117 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
         linkAccess: record?.linkAccess ?? 'edit',
       };
       return body;
-    } catch (error) {
-      return sendAccessError(reply, error);
-    }
-  });
-
-  /**
-   * A route about one document for a signed-in person: answers 401 (no session), 400 (bad id) and
-   * access refusals (AccessError) itself, so `handle` holds only what the route is for.
-   */
-  function signedInDocRoute(
-    handle: (request: FastifyRequest<{ Params: DocParams }>, reply: FastifyReply, auth: Authenticated, id: string) => Promise<unknown>,
-  ) {
-    return async (request: FastifyRequest<{ Params: DocParams }>, reply: FastifyReply): Promise<unknown> => {
-      const auth = requireUser(request, reply);
-      if (!auth) return reply;
-      const { id } = request.params;
-      if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
-      try {
-        return await handle(request, reply, auth, id);
-      } catch (error) {
-        return sendAccessError(reply, error);
-      }
-    };
-  }
+    },
+  );
 
   // Who has access is for people with an account: a visitor by link sees no names.
   app.get<{ Params: DocParams }>(
     '/api/docs/:id/access',
-    signedInDocRoute(async (_request, _reply, auth, id) => accessBody(id, (await access.require(id, auth.user)).role)),
+    { ...aboutOneDoc, schema: { params: schemas.docIdParams, response: answers({ 200: schemas.docAccess }) } },
+    async (request) => {
+      const { id } = request.params;
+      return accessBody(id, (await access.require(id, signedInUser(request).user)).role);
+    },
   );
 
-  app.patch<{ Params: DocParams }>(
+  app.patch<{ Params: DocParams; Body: LinkAccessChange }>(
     '/api/docs/:id/access',
-    signedInDocRoute(async (request, reply, auth, id) => {
-      const linkAccess = (request.body as { linkAccess?: unknown } | null)?.linkAccess;
-      if (!isLinkAccess(linkAccess)) return sendApiError(reply, 400, 'bad_request', 'linkAccess must be none, view or edit.');
-      await access.setLinkAccess(id, auth.user, linkAccess);
+    {
+      config: { ...aboutOneDoc.config, refusals: { ...aboutOneDoc.config.refusals, bad_request: 'linkAccess must be none, view or edit.' } },
+      schema: {
+        params: schemas.docIdParams,
+        body: { type: 'object', required: ['linkAccess'], properties: { linkAccess: schemas.linkAccess } },
+        response: answers({ 200: schemas.docAccess }),
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { linkAccess } = request.body;
+      await access.setLinkAccess(id, signedInUser(request).user, linkAccess);
       request.log.info({ docId: id, linkAccess }, 'link access changed');
       return accessBody(id, 'owner');
-    }),
+    },
   );
 
-  app.post<{ Params: DocParams }>(
+  app.post<{ Params: DocParams; Body: ShareRequest }>(
     '/api/docs/:id/members',
-    signedInDocRoute(async (request, reply, auth, id) => {
-      const body = (request.body ?? {}) as { userId?: unknown; name?: unknown; role?: unknown };
-      if (!isRole(body.role) || body.role === 'owner') return sendApiError(reply, 400, 'bad_request', 'role must be editor or viewer.');
-      let target: UserRecord | null = null;
-      if (typeof body.userId === 'string' && body.userId.length <= 64) target = await accounts.getUser(body.userId);
-      else if (typeof body.name === 'string' && body.name.length <= 64) target = await accounts.findUserByName(body.name.trim());
-      else return sendApiError(reply, 400, 'bad_request', 'Name the person by userId or name.');
-      if (!target) return sendApiError(reply, 404, 'no_such_user', 'There is nobody with that name.');
+    {
+      config: {
+        ...aboutOneDoc.config,
+        refusals: { ...aboutOneDoc.config.refusals, bad_request: 'Send the role (editor or viewer) and the person by userId or name.' },
+      },
+      schema: {
+        params: schemas.docIdParams,
+        body: {
+          type: 'object',
+          required: ['role'],
+          properties: { role: schemas.givenRole, userId: { type: 'string', maxLength: 64 }, name: { type: 'string', maxLength: 64 } },
+          anyOf: [{ required: ['userId'] }, { required: ['name'] }],
+        },
+        response: answers({ 200: schemas.member, 201: schemas.member }),
+      },
+    },
+    async (request, reply) => {
+      const auth = signedInUser(request);
+      const { id } = request.params;
+      const { userId, name, role } = request.body;
+      const target = userId !== undefined ? await accounts.getUser(userId) : await accounts.findUserByName((name ?? '').trim());
+      if (!target) throw new ApiHttpError(404, 'no_such_user', 'There is nobody with that name.');
       if (!shareBuckets.take(auth.user.id)) {
         request.log.warn({ userId: auth.user.id }, 'refused sharing: rate limit');
-        return sendApiError(reply, 429, 'rate_limited', 'You are sharing too fast; wait a moment.');
+        throw new ApiHttpError(429, 'rate_limited', 'You are sharing too fast; wait a moment.');
       }
-      if ((await store.describe(id)) === null) return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
-      const { member, changed } = await access.share(id, auth.user, target, body.role, await titleOf(id));
+      if ((await store.describe(id)) === null) throw noSuchDocument();
+      const { member, changed } = await access.share(id, auth.user, target, role, await titleOf(id));
       request.log.info({ docId: id, userId: target.id, role: member.role, changed }, 'document shared');
       const answer: Member = { user: publicUser(target), role: member.role, joinedAt: member.joinedAt };
       return reply.code(changed ? 201 : 200).send(answer);
-    }),
+    },
   );
 
-  app.patch<{ Params: DocParams }>(
+  app.patch<{ Params: DocParams & { userId: string }; Body: RoleChange }>(
     '/api/docs/:id/members/:userId',
-    signedInDocRoute(async (request, reply, auth, id) => {
-      const userId = request.params.userId ?? '';
-      const role = (request.body as { role?: unknown } | null)?.role;
-      if (!isRole(role) || role === 'owner') return sendApiError(reply, 400, 'bad_request', 'role must be editor or viewer.');
-      const member = await access.changeRole(id, auth.user, userId, role);
-      request.log.info({ docId: id, userId, role }, 'member role changed');
+    {
+      config: { ...aboutOneDoc.config, refusals: { ...aboutOneDoc.config.refusals, bad_request: 'role must be editor or viewer.' } },
+      schema: {
+        params: schemas.docMemberParams,
+        body: { type: 'object', required: ['role'], properties: { role: schemas.givenRole } },
+        response: answers({ 200: schemas.member }),
+      },
+    },
+    async (request) => {
+      const { id, userId } = request.params;
+      const member = await access.changeRole(id, signedInUser(request).user, userId, request.body.role);
+      request.log.info({ docId: id, userId, role: member.role }, 'member role changed');
       const user = await userById(userId);
       const answer: Member = { user: user ?? { id: userId, name: '' }, role: member.role, joinedAt: member.joinedAt };
       return answer;
-    }),
+    },
   );
 
-  app.delete<{ Params: DocParams }>(
+  app.delete<{ Params: DocParams & { userId: string } }>(
     '/api/docs/:id/members/:userId',
-    signedInDocRoute(async (request, reply, auth, id) => {
-      const userId = request.params.userId === 'me' ? auth.user.id : (request.params.userId ?? '');
+    { ...aboutOneDoc, schema: { params: schemas.docMemberParams, response: answers({}) } },
+    async (request, reply) => {
+      const auth = signedInUser(request);
+      const { id } = request.params;
+      const userId = request.params.userId === 'me' ? auth.user.id : request.params.userId;
       await access.removeMember(id, auth.user, userId);
       request.log.info({ docId: id, userId, by: auth.user.id }, userId === auth.user.id ? 'member left' : 'member removed');
       return reply.code(204).send();
-    }),
+    },
   );
 
   app.delete<{ Params: DocParams }>(
     '/api/docs/:id',
-    signedInDocRoute(async (request, reply, auth, id) => {
-      await access.delete(id, auth.user);
+    { ...aboutOneDoc, schema: { params: schemas.docIdParams, response: answers({}) } },
+    async (request, reply) => {
+      const { id } = request.params;
+      await access.delete(id, signedInUser(request).user);
       await registry.remove(id);
       request.log.info({ docId: id }, 'document deleted');
       return reply.code(204).send();
-    }),
+    },
   );
 }
 

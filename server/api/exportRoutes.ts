@@ -1,7 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import * as Y from 'yjs';
-import { type DocSummary, type ExportFormat, MAX_IMPORT_BYTES } from '../../shared/api.js';
-import { isValidDocId } from '../../shared/docId.js';
+import { type ApiErrorCode, type DocSummary, type ExportFormat, MAX_IMPORT_BYTES } from '../../shared/api.js';
 import type { Room } from '../collab/room.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import {
@@ -12,10 +11,11 @@ import {
   markdownToDocument,
 } from '../documentFormats.js';
 import type { DocStore } from '../store/docStore.js';
-import { requireUser } from '../auth/authPlugin.js';
+import { signedInUser } from '../auth/authPlugin.js';
 import type { DocAccess } from '../people/docAccess.js';
-import { sendApiError } from './apiError.js';
-import { createOwnedDocument, sendAccessError } from './docsRoutes.js';
+import { ApiHttpError } from './apiError.js';
+import { createOwnedDocument, INVALID_ID } from './docsRoutes.js';
+import { answers, docIdParams, docSummary, exportQuery } from './schemas.js';
 
 export interface ExportRoutesOptions {
   store: DocStore;
@@ -34,17 +34,13 @@ const FORMATS: Record<ExportFormat, { contentType: string; extension: string; re
   html: { contentType: 'text/html; charset=utf-8', extension: 'html', render: documentToHtml },
 };
 
-function isFormat(value: string): value is ExportFormat {
-  return Object.hasOwn(FORMATS, value);
-}
-
 /**
  * The committed state of a document, or why there is none to read: `message` is for the client,
  * `cause` (the store's error, which may name files, hosts or SQL) only for the log.
  */
 type Snapshot =
   | { ok: true; title: string; body: string }
-  | { ok: false; status: number; error: string; message: string; cause?: unknown };
+  | { ok: false; status: number; error: ApiErrorCode; message: string; cause?: unknown };
 
 /**
  * Export and import (see documentFormats.ts for the conversions):
@@ -57,76 +53,73 @@ type Snapshot =
  *   else 413): creates a NEW document with that content and answers 201 with its summary and
  *   `Location: /d/<id>`, like `POST /api/docs`. An existing document is never rebuilt from text.
  *
- * Every error answer is an ApiError.
+ * Every error answer is an ApiError (errorHandler.ts).
  */
 export async function exportRoutes(app: FastifyInstance, { store, registry, access }: ExportRoutesOptions): Promise<void> {
-  // Fastify parses text/plain already; Markdown is text too. Both as UTF-8 strings.
-  app.addContentTypeParser('text/markdown', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // This plugin's routes take Markdown only, as a UTF-8 string (text/plain and text/markdown): any
+  // other type, JSON included, is refused by Fastify's parser with 415 before anything else runs.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['text/markdown', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  // Body-parsing failures (too large, wrong type) answer in our ApiError shape like everything else.
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (status === 413) {
-      return sendApiError(reply, 413, 'too_large', `imports are limited to ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB of Markdown`);
-    }
-    if (status === 415) {
-      return sendApiError(reply, 415, 'unsupported_media_type', 'send the Markdown as text/markdown or text/plain');
-    }
-    if (status >= 400 && status < 500) return sendApiError(reply, status, 'bad_request', error.message);
-    request.log.error({ err: error }, 'export/import failed');
-    return sendApiError(reply, 500, 'internal', 'the server could not complete this request');
-  });
-
-  app.get<{ Params: { id: string }; Querystring: { format?: string } }>('/api/docs/:id/export', async (request, reply) => {
-    const { id } = request.params;
-    const format = request.query.format ?? 'md';
-    if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', 'document ids are 1–64 characters of A–Z a–z 0–9 _ -');
-    if (!isFormat(format)) return sendApiError(reply, 400, 'invalid_format', `format must be md or html, got ${JSON.stringify(format)}`);
-    try {
+  app.get<{ Params: { id: string }; Querystring: { format?: ExportFormat } }>(
+    '/api/docs/:id/export',
+    {
+      config: { refusals: { invalid_id: INVALID_ID, invalid_format: 'format must be md or html.' } },
+      schema: { params: docIdParams, querystring: exportQuery, response: answers({}) },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const format = request.query.format ?? 'md';
       await access.require(id, request.auth?.user ?? null);
-    } catch (error) {
-      return sendAccessError(reply, error);
-    }
-    if ((await store.describe(id)) === null) return sendApiError(reply, 404, 'not_found', `no document ${id}`);
+      if ((await store.describe(id)) === null) throw new ApiHttpError(404, 'not_found', `no document ${id}`);
 
-    const { render, contentType, extension } = FORMATS[format];
-    const snapshot = await readDocument(id, (doc) => ({ title: documentTitle(doc), body: render(doc) }));
-    if (!snapshot.ok) {
-      if (snapshot.status >= 500) request.log.error({ docId: id, reason: snapshot.message, err: snapshot.cause }, 'export failed');
-      return sendApiError(reply, snapshot.status, snapshot.error, snapshot.message);
-    }
-    const { ascii, unicode } = downloadFileName(snapshot.title, id);
-    return reply
-      .header('content-type', contentType)
-      .header(
-        'content-disposition',
-        `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${unicode}.${extension}`)}`,
-      )
-      .header('x-content-type-options', 'nosniff')
-      .header('cache-control', 'no-store')
-      .send(snapshot.body);
-  });
+      const { render, contentType, extension } = FORMATS[format];
+      const snapshot = await readDocument(id, (doc) => ({ title: documentTitle(doc), body: render(doc) }));
+      if (!snapshot.ok) {
+        if (snapshot.status >= 500) request.log.error({ docId: id, reason: snapshot.message, err: snapshot.cause }, 'export failed');
+        throw new ApiHttpError(snapshot.status, snapshot.error, snapshot.message);
+      }
+      const { ascii, unicode } = downloadFileName(snapshot.title, id);
+      return reply
+        .header('content-type', contentType)
+        .header(
+          'content-disposition',
+          `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${unicode}.${extension}`)}`,
+        )
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-store')
+        .send(snapshot.body);
+    },
+  );
 
-  app.post('/api/docs/import', { bodyLimit: MAX_IMPORT_BYTES }, async (request, reply) => {
-    // Fastify parsed any other type it knows (JSON) into something that is not text.
-    if (typeof request.body !== 'string') {
-      return sendApiError(reply, 415, 'unsupported_media_type', 'send the Markdown as text/markdown or text/plain');
-    }
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const { update, title } = markdownToDocument(request.body);
-    const created = await createOwnedDocument(store, access, auth.user);
-    const id = created.id;
-    // The id is new and random, so no room can hold this document yet: writing to the store
-    // directly cannot race a room's own writes.
-    await store.appendBatch([{ docId: id, update }]);
-    if (title !== '') await store.setTitle(id, title);
-    const stored = await store.describe(id);
-    const body: DocSummary = stored
-      ? { id, title: stored.title, createdAt: stored.createdAt, updatedAt: stored.updatedAt }
-      : created;
-    return reply.code(201).header('location', `/d/${id}`).send(body);
-  });
+  app.post<{ Body: string }>(
+    '/api/docs/import',
+    {
+      bodyLimit: MAX_IMPORT_BYTES,
+      config: {
+        signedIn: true,
+        refusals: {
+          too_large: `imports are limited to ${MAX_IMPORT_BYTES / (1024 * 1024)} MiB of Markdown`,
+          unsupported_media_type: 'send the Markdown as text/markdown or text/plain',
+        },
+      },
+      schema: { body: { type: 'string' }, response: answers({ 201: docSummary }) },
+    },
+    async (request, reply) => {
+      const { update, title } = markdownToDocument(request.body);
+      const created = await createOwnedDocument(store, access, signedInUser(request).user);
+      const id = created.id;
+      // The id is new and random, so no room can hold this document yet: writing to the store
+      // directly cannot race a room's own writes.
+      await store.appendBatch([{ docId: id, update }]);
+      if (title !== '') await store.setTitle(id, title);
+      const stored = await store.describe(id);
+      const body: DocSummary = stored
+        ? { id, title: stored.title, createdAt: stored.createdAt, updatedAt: stored.updatedAt }
+        : created;
+      return reply.code(201).header('location', `/d/${id}`).send(body);
+    },
+  );
 
   /**
    * Runs `read` on the document's committed state: the open room's doc once it has settled, or a

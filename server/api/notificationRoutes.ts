@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { NotificationList } from '../../shared/api.js';
+import type { MarkRead, NotificationList } from '../../shared/api.js';
 import type { AccountStore } from '../accounts/accountStore.js';
-import { requireUser } from '../auth/authPlugin.js';
+import { signedInUser } from '../auth/authPlugin.js';
 import { notificationView, UserDirectory } from '../chat/views.js';
-import { sendApiError } from './apiError.js';
+import { answers, notificationList } from './schemas.js';
 
 export interface NotificationRoutesOptions {
   accounts: AccountStore;
@@ -20,12 +20,11 @@ const MAX_MARK_IDS = 1000;
  * some (`{ids}`) or all (`{}` or no body) read. Signed-in users only.
  */
 export async function notificationRoutes(app: FastifyInstance, { accounts }: NotificationRoutesOptions): Promise<void> {
-  app.get('/api/notifications', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
+  app.get('/api/notifications', { config: { signedIn: true }, schema: { response: answers({ 200: notificationList }) } }, async (request) => {
+    const { user } = signedInUser(request);
     const [records, unread] = await Promise.all([
-      accounts.listNotifications(auth.user.id, NOTIFICATION_LIST_LIMIT),
-      accounts.unreadNotificationCount(auth.user.id),
+      accounts.listNotifications(user.id, NOTIFICATION_LIST_LIMIT),
+      accounts.unreadNotificationCount(user.id),
     ]);
     const users = new UserDirectory(accounts);
     const notifications = await Promise.all(records.map(async (record) => notificationView(record, await users.get(record.actorId))));
@@ -33,20 +32,28 @@ export async function notificationRoutes(app: FastifyInstance, { accounts }: Not
     return body;
   });
 
-  app.post('/api/notifications/read', async (request, reply) => {
-    const auth = requireUser(request, reply);
-    if (!auth) return reply;
-    const body = request.body ?? {};
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return sendApiError(reply, 400, 'bad_request', 'Send {ids} with notification ids, or {} to mark all read.');
-    }
-    const { ids } = body as { ids?: unknown };
-    if (ids !== undefined) {
-      if (!Array.isArray(ids) || ids.length > MAX_MARK_IDS || !ids.every((id) => typeof id === 'number' && Number.isSafeInteger(id) && id > 0)) {
-        return sendApiError(reply, 400, 'bad_request', `ids is a list of at most ${MAX_MARK_IDS} notification ids.`);
-      }
-    }
-    await accounts.markNotificationsRead(auth.user.id, Date.now(), ids as number[] | undefined);
-    return reply.code(204).send();
-  });
+  app.post<{ Body: MarkRead }>(
+    '/api/notifications/read',
+    {
+      config: {
+        signedIn: true,
+        refusals: { bad_request: `Send {ids} with at most ${MAX_MARK_IDS} notification ids, or {} to mark all read.` },
+      },
+      // No body (or JSON null) means {}: mark all read. Set before the schema is checked.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      schema: {
+        body: {
+          type: 'object',
+          properties: { ids: { type: 'array', maxItems: MAX_MARK_IDS, items: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
+        },
+        response: answers({}),
+      },
+    },
+    async (request, reply) => {
+      await accounts.markNotificationsRead(signedInUser(request).user.id, Date.now(), request.body.ids);
+      return reply.code(204).send();
+    },
+  );
 }
