@@ -1,3 +1,4 @@
+import { waitFor } from '../helpers/waitFor.js';
 import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import type { DocStore } from '../../server/store/docStore.js';
@@ -154,8 +155,11 @@ describe('HTTP errors', () => {
     expect(body.error).toBe('internal');
     const reqId = /\(request (req-\w+)\)/.exec(body.message)?.[1];
     expect(reqId).toBeDefined();
-    const lines = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, any>);
-    const logged = lines.find((line) => line.reqId === reqId && line.msg === 'request failed');
+    // The child writes its log line around the time it answers: wait for it to arrive on its stdout.
+    const logged = await waitFor(() => {
+      const lines = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, any>);
+      return lines.find((line) => line.reqId === reqId && line.msg === 'request failed');
+    }, `the error log line of ${reqId}`);
     expect(logged?.level).toBe(50);
     expect(logged?.err?.message).toMatch(/locked/);
   }, 30_000);
