@@ -4,7 +4,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { MessageType } from '../../shared/protocol.js';
-import { encodeSavedAck } from '../../shared/ownMessages.js';
+import { encodeSavedAck } from '../../shared/codec.js';
 import { openCollab } from '../../web/src/sync/collabConnection.js';
 import { SavedTracker } from '../../web/src/sync/savedTracker.js';
 import type { WebSocketClass } from '../../web/src/sync/savedWiring.js';
