@@ -1,4 +1,3 @@
-import * as decoding from 'lib0/decoding';
 import { EditorState } from 'prosemirror-state';
 import { EditorView } from 'prosemirror-view';
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin } from 'y-prosemirror';
@@ -7,8 +6,6 @@ import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import type { Role } from '../../../shared/accounts.js';
 import { exportPath, type DocDetails } from '../../../shared/api.js';
-import { readAccessBody } from '../../../shared/ownMessages.js';
-import { MessageType } from '../../../shared/protocol.js';
 import { BODY_FRAGMENT, schema, TITLE_TEXT } from '../../../shared/schema.js';
 import { MAX_TITLE_CHARS } from '../../../shared/text.js';
 import { openCollab } from '../sync/collabConnection.js';
@@ -123,25 +120,18 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
   // The offline copy exists before the provider connects; its load is not counted as new changes.
   const offline = openOfflineCopy(docId, doc);
   offline.track(tracker);
-  const { provider, reconnect } = openCollab(docId, doc, tracker, { offline });
-  // [102, role]: my role, on join and on every change.
-  provider.messageHandlers[MessageType.access] = (_encoder, decoder) => {
-    try {
-      const next = readAccessBody(decoder);
+  const { provider, reconnect } = openCollab(docId, doc, tracker, {
+    offline,
+    onRole: (next) => {
       rememberRole(docId, next);
       role.set(next);
-    } catch (err) {
-      console.warn('malformed access message ignored', err);
-    }
-  };
-  // [2, 0, reason]: the server refused a change of mine (I can only view).
-  provider.messageHandlers[MessageType.auth] = (_encoder, decoder) => {
-    const kind = decoding.readVarUint(decoder);
-    const reason = decoding.hasContent(decoder) ? decoding.readVarString(decoder) : '';
-    if (kind === 0) console.info(`the server refused a change: ${reason}`);
-    if (role.role !== 'viewer') role.set('viewer');
-    status.setChangesRefused(true);
-  };
+    },
+    // I can only view: the server refused a change of mine.
+    onChangeRefused: () => {
+      if (role.role !== 'viewer') role.set('viewer');
+      status.setChangesRefused(true);
+    },
+  });
   // Allowed to edit again: the server asks for what this window holds, refused changes included.
   role.onChange(() => {
     if (role.editable) status.setChangesRefused(false);

@@ -1,20 +1,20 @@
 import type * as Y from 'yjs';
+import type { Role } from '../../../shared/accounts.js';
 import { WebsocketProvider } from 'y-websocket';
 import { ACK_QUERY_PARAM, COLLAB_PATH } from '../../../shared/protocol.js';
 import { reconnectDelayMs, reconnectPolitely, type ReconnectHandle } from './reconnect.js';
 import type { SavedTracker } from './savedTracker.js';
-import {
-  countLocalChanges,
-  createTrackingWebSocket,
-  handleSavedAcks,
-  type OfflineRestore,
-  type WebSocketClass,
-} from './savedWiring.js';
+import { countLocalChanges, createTrackingWebSocket, type OfflineRestore, type WebSocketClass } from './savedWiring.js';
+import { handleServerMessages } from './serverMessages.js';
 
 export { isTerminalClose } from './reconnect.js';
 
-/** Overrides for tests; the page uses the defaults. */
+/** What the page listens to, and overrides for tests (the page uses the defaults). */
 export interface CollabOptions {
+  /** `[102, role]`: my role, on join and on every change. Default: ignored. */
+  onRole?: (role: Role) => void;
+  /** `[2, 0, reason]`: the server refused a change of mine. Default: ignored. */
+  onChangeRefused?: (reason: string) => void;
   /** Default: `${ws|wss}://<this page's host>/collab`. */
   serverUrl?: string;
   /** The socket class to extend with frame tracking. Default: the browser's WebSocket. */
@@ -35,7 +35,8 @@ export interface Collab {
 
 /**
  * Opens the collaboration connection for `docId`: a stock y-websocket WebsocketProvider on
- * `<serverUrl>/<docId>?ack=1`, wired to `tracker` so "Saved" can be told (see savedWiring.ts).
+ * `<serverUrl>/<docId>?ack=1`, wired to `tracker` so "Saved" can be told (see savedWiring.ts), with
+ * the server's own messages handled by serverMessages.ts.
  * The provider is connecting when this returns. After a server close it does not reconnect on its
  * own: reconnect.ts does, after a jittered delay, unless the close was a refusal (isTerminalClose).
  */
@@ -51,7 +52,12 @@ export function openCollab(docId: string, doc: Y.Doc, tracker: SavedTracker, opt
     // Every server close stops the provider ('closed'); reconnectPolitely decides what comes next.
     shouldReconnect: () => false,
   });
-  handleSavedAcks(provider, tracker);
+  handleServerMessages(provider, {
+    saved: (socket, committedFrames) => tracker.onAck(socket, committedFrames),
+    storageFailing: (failing) => tracker.setServerStorageFailing(failing),
+    role: options.onRole ?? (() => {}),
+    changeRefused: options.onChangeRefused ?? (() => {}),
+  });
   const reconnect = reconnectPolitely(provider, options.reconnectDelay ?? reconnectDelayMs);
   provider.connect();
   return { provider, reconnect };

@@ -1,4 +1,5 @@
-import { isUpdateBearingFrame, SyncStep } from '../../../shared/protocol.js';
+import { isUpdateBearingFrame } from '../../../shared/codec.js';
+import { SyncStep } from '../../../shared/protocol.js';
 
 /**
  * Which of this window's local changes the server has committed to storage — the only basis for

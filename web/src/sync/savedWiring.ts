@@ -1,13 +1,11 @@
 import type * as Y from 'yjs';
 import type { WebsocketProvider } from 'y-websocket';
-import { MessageType } from '../../../shared/protocol.js';
-import { readSavedAckBody, readStorageStatusBody } from '../../../shared/ownMessages.js';
 import type { SavedTracker } from './savedTracker.js';
 
 /**
  * Connects a SavedTracker to a Y.Doc and a y-websocket WebsocketProvider without modifying the
- * provider: a doc listener counts local changes, a WebSocket subclass reports what is sent, and a
- * message handler for MessageType.saved reports the server's acknowledgements.
+ * provider: a doc listener counts local changes and a WebSocket subclass reports what is sent. The
+ * server's acknowledgements reach the tracker through serverMessages.ts (openCollab wires both).
  *
  * Order matters, and openCollab() in collabConnection.ts keeps it: the doc listener must be registered
  * before the provider is constructed, so that when the provider's own update listener sends a
@@ -67,36 +65,6 @@ export function countLocalChanges(
   };
   doc.on('update', onUpdate);
   return () => doc.off('update', onUpdate);
-}
-
-/**
- * Teaches `provider` our own messages: MessageType.storageStatus, and the MessageType.saved frame: `[100, varUint N]` → tracker.onAck(socket, N),
- * where socket is the provider's current socket (the provider only reads messages from it).
- * The handler writes nothing to the reply encoder, so the provider sends no answer.
- */
-export function handleSavedAcks(provider: WebsocketProvider, tracker: SavedTracker): void {
-  provider.messageHandlers[MessageType.saved] = (_encoder, decoder, p) => {
-    const socket = p.ws;
-    if (socket === null) return;
-    let committed: number;
-    try {
-      committed = readSavedAckBody(decoder);
-    } catch (err) {
-      console.warn('malformed saved acknowledgement ignored', err);
-      return;
-    }
-    tracker.onAck(socket, committed);
-  };
-  // [101, 1]: the server's storage refuses writes (ours are kept and retried); [101, 0]: it stores again.
-  provider.messageHandlers[MessageType.storageStatus] = (_encoder, decoder) => {
-    try {
-      tracker.setServerStorageFailing(readStorageStatusBody(decoder));
-    } catch (err) {
-      console.warn('malformed storage status ignored', err);
-    }
-  };
-  // A new connection is told again if storage still fails.
-  provider.on('connection-close', () => tracker.setServerStorageFailing(false));
 }
 
 /** A view of `data` as bytes, or null for strings and Blobs (never update-bearing here). */
