@@ -3,7 +3,8 @@
  *
  * Frames are binary. The first varUint of a frame is its message type. Types 0–3 are the standard
  * y-websocket protocol, so any stock Yjs client can connect; types of our own start at 100 and are
- * only ever sent to a client that asked for them (see ACK_QUERY_PARAM).
+ * only ever sent to a client that asked for them (see ACK_QUERY_PARAM). Encoders and decoders of the
+ * frames are in codec.ts.
  */
 
 /** Message types: the first varUint of every frame. */
@@ -44,16 +45,3 @@ export const ACK_QUERY_PARAM = 'ack';
 
 /** URL path prefix of the collaboration WebSocket: `${COLLAB_PATH}/<docId>`. */
 export const COLLAB_PATH = '/collab';
-
-/**
- * Whether a frame carries document content that the server commits: a sync step2 or a sync update.
- * These are the frames the saved acknowledgement counts. Returns false for anything else, including
- * frames too short to tell (both type bytes are single-byte varUints for these messages).
- */
-export function isUpdateBearingFrame(frame: Uint8Array): boolean {
-  return (
-    frame.length >= 2 &&
-    frame[0] === MessageType.sync &&
-    (frame[1] === SyncStep.step2 || frame[1] === SyncStep.update)
-  );
-}

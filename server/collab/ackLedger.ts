@@ -1,4 +1,4 @@
-import { encodeSavedAck } from '../../shared/ownMessages.js';
+import { encodeSavedAck } from '../../shared/codec.js';
 import type { Peer } from './roomContracts.js';
 
 /**

@@ -1,13 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { isUpdateBearingFrame } from '../../shared/protocol.js';
 import { canEdit, type Role } from '../../shared/accounts.js';
-import { encodeAccess } from '../../shared/ownMessages.js';
+import { encodeAccess, encodePermissionDenied, isUpdateBearingFrame } from '../../shared/codec.js';
 import type { SessionRecord } from '../accounts/accountStore.js';
 import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
-import { encodePermissionDenied } from './frames.js';
 import { frameLength, idleRawSocket, type SharedFrame } from './sharedFrame.js';
 import type { Peer, RoomOfPeer } from './roomContracts.js';
 import type { PresenceUser } from './roomPresence.js';

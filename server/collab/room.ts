@@ -5,7 +5,7 @@ import { ProtocolError } from '../protocolError.js';
 import type { StoredDoc } from '../store/docStore.js';
 import { parseClientFrame } from './clientFrame.js';
 import { Fanout } from './fanout.js';
-import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2 } from './frames.js';
+import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2 } from '../../shared/codec.js';
 import type { Peer, RoomDeps, RoomOfPeer } from './roomContracts.js';
 import { type LoadError, RoomDoc } from './roomDoc.js';
 import { RoomPresence } from './roomPresence.js';

@@ -4,7 +4,7 @@ import type * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { ProtocolError } from '../protocolError.js';
 import { type AwarenessEntry, parseAwarenessUpdate } from './awarenessUpdate.js';
-import { encodeAwarenessFrame } from './frames.js';
+import { encodeAwarenessFrame } from '../../shared/codec.js';
 
 /** What presence needs to know of a connection: the awareness ids it speaks for. */
 export interface PresenceOwner {

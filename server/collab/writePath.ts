@@ -1,11 +1,10 @@
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { encodeStorageStatus } from '../../shared/ownMessages.js';
+import { encodeStorageStatus, encodeSyncUpdate } from '../../shared/codec.js';
 import { ProtocolError } from '../protocolError.js';
 import { AckLedger } from './ackLedger.js';
 import type { CommitListener, PendingWrite } from './commitQueue.js';
 import type { Fanout } from './fanout.js';
-import { encodeSyncUpdate } from './frames.js';
 import { type Parked, ParkedUpdates } from './parkedUpdates.js';
 import { refuseUnsafeUrls } from './unsafeUrls.js';
 import type { Peer, RoomDeps } from './roomContracts.js';

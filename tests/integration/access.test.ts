@@ -3,7 +3,7 @@ import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { readAccessBody } from '../../shared/ownMessages.js';
+import { readAccessBody } from '../../shared/codec.js';
 import { MessageType } from '../../shared/protocol.js';
 import type { AccountStore } from '../../server/accounts/accountStore.js';
 import { openSqliteAccountStore } from '../../server/accounts/sqliteAccountStore.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { encodeAwarenessFrame } from '../../server/collab/frames.js';
+import { encodeAwarenessFrame } from '../../shared/codec.js';
 import { connectClient, whenSynced } from '../helpers/clients.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { startServer, uniqueDocId } from '../helpers/testServer.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../server/collab/frames.js';
+import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../shared/codec.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { startServer, uniqueDocId } from '../helpers/testServer.js';

@@ -5,7 +5,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { SLOW_READER_STALL_MS } from '../../server/collab/connection.js';
-import { encodeAwarenessFrame, encodeSyncUpdate } from '../../server/collab/frames.js';
+import { encodeAwarenessFrame, encodeSyncUpdate } from '../../shared/codec.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { decodeSavedAck } from '../../shared/ownMessages.js';
+import { decodeSavedAck, encodeSyncStep2, encodeSyncUpdate } from '../../shared/codec.js';
 import { MessageType } from '../../shared/protocol.js';
-import { encodeSyncStep2, encodeSyncUpdate } from '../../server/collab/frames.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { BODY_FRAGMENT } from '../../shared/schema.js';
-import { encodeSyncUpdate } from '../../server/collab/frames.js';
+import { encodeSyncUpdate } from '../../shared/codec.js';
 import { connectClient, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';

@@ -1,13 +1,28 @@
 import { describe, expect, it } from 'vitest';
+import * as encoding from 'lib0/encoding';
+import * as authProtocol from 'y-protocols/auth';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode, describeCloseCode, isPermanentRefusal } from '../../shared/closeCodes.js';
 import { isValidDocId } from '../../shared/docId.js';
-import { isUpdateBearingFrame, MessageType } from '../../shared/protocol.js';
-import { decodeSavedAck, encodeSavedAck } from '../../shared/ownMessages.js';
+import { MessageType } from '../../shared/protocol.js';
+import {
+  decodeAccess,
+  decodePermissionDenied,
+  decodeSavedAck,
+  decodeStorageStatus,
+  encodeAccess,
+  encodeAwarenessFrame,
+  encodePermissionDenied,
+  encodeSavedAck,
+  encodeStorageStatus,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeSyncUpdate,
+  isUpdateBearingFrame,
+} from '../../shared/codec.js';
 import { parseAwarenessUpdate } from '../../server/collab/awarenessUpdate.js';
 import { parseClientFrame } from '../../server/collab/clientFrame.js';
-import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../server/collab/frames.js';
 import { ProtocolError } from '../../server/protocolError.js';
 
 function refusal(action: () => unknown): ProtocolError {
@@ -31,6 +46,51 @@ describe('saved acknowledgement codec', () => {
   it('rejects other message types and trailing bytes', () => {
     expect(() => decodeSavedAck(new Uint8Array([0, 1]))).toThrow(/not a saved/);
     expect(() => decodeSavedAck(new Uint8Array([100, 1, 1]))).toThrow(/trailing/);
+  });
+});
+
+describe('own message codecs', () => {
+  it('storage status round-trips both states', () => {
+    for (const failing of [true, false]) {
+      const frame = encodeStorageStatus(failing);
+      expect(frame[0]).toBe(MessageType.storageStatus);
+      expect(decodeStorageStatus(frame)).toBe(failing);
+    }
+  });
+  it('access round-trips every role, and refuses an unknown role code', () => {
+    for (const role of ['viewer', 'editor', 'owner'] as const) {
+      const frame = encodeAccess(role);
+      expect(frame[0]).toBe(MessageType.access);
+      expect(decodeAccess(frame)).toBe(role);
+    }
+    expect(() => decodeAccess(new Uint8Array([MessageType.access, 3]))).toThrow(/unknown role/);
+  });
+  it('each decoder refuses the others\' frames and trailing bytes', () => {
+    expect(() => decodeStorageStatus(encodeAccess('editor'))).toThrow(/not a storage status/);
+    expect(() => decodeAccess(encodeSavedAck(1))).toThrow(/not an access message/);
+    expect(() => decodeStorageStatus(new Uint8Array([MessageType.storageStatus, 1, 0]))).toThrow(/trailing/);
+    expect(() => decodeAccess(new Uint8Array([MessageType.access, 1, 0]))).toThrow(/trailing/);
+  });
+});
+
+describe('permission denied codec (y-protocols auth)', () => {
+  it('round-trips the reason, empty and non-ASCII included', () => {
+    for (const reason of ['read-only: you may view this document but not change it', '', 'lecture seule — é ✓']) {
+      const frame = encodePermissionDenied(reason);
+      expect(frame[0]).toBe(MessageType.auth);
+      expect(decodePermissionDenied(frame)).toBe(reason);
+    }
+  });
+  it('reads what y-protocols/auth writes, and a frame without a reason', () => {
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MessageType.auth);
+    authProtocol.writePermissionDenied(encoder, 'no');
+    expect(decodePermissionDenied(encoding.toUint8Array(encoder))).toBe('no');
+    expect(decodePermissionDenied(new Uint8Array([MessageType.auth, 0]))).toBe('');
+  });
+  it('refuses other auth sub-types and other message types', () => {
+    expect(() => decodePermissionDenied(new Uint8Array([MessageType.auth, 1]))).toThrow(/unknown auth/);
+    expect(() => decodePermissionDenied(encodeSavedAck(0))).toThrow(/not a permission denied/);
   });
 });
 

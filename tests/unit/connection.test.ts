@@ -3,7 +3,7 @@ import type WebSocket from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
 import type { Role } from '../../shared/accounts.js';
 import { Connection, SLOW_READER_STALL_MS, type ConnectionLimits } from '../../server/collab/connection.js';
-import { encodeAwarenessFrame, encodeSyncUpdate } from '../../server/collab/frames.js';
+import { encodeAwarenessFrame, encodeSyncUpdate } from '../../shared/codec.js';
 import type { Peer, RoomOfPeer } from '../../server/collab/roomContracts.js';
 import { ProtocolError } from '../../server/protocolError.js';
 import { fakeLog, fakeMetrics } from '../helpers/roomFakes.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatMessage, Person } from '../../shared/api.js';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { LiveClient, LiveSendError, type LiveSocket, type LiveState } from '../../web/src/liveClient.js';
+import { LiveClient, LiveSendError, type LiveSocket, type LiveState } from '../../web/src/live/liveClient.js';
 
 /** A socket the test drives: it records what the client sends and delivers what the "server" says. */
 class FakeSocket implements LiveSocket {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findMentions } from '../../shared/accounts.js';
-import { mentionsMe, splitMentions } from '../../web/src/mentions.js';
+import { mentionsMe, splitMentions } from '../../web/src/chat/mentions.js';
 
 describe('splitMentions (highlighting @names in chat)', () => {
   it('splits plain text and mentions, marking the reader\'s own name', () => {

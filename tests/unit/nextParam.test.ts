@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeNext, signInHref } from '../../web/src/nextParam.js';
+import { safeNext, signInHref } from '../../web/src/ui/nextParam.js';
 
 describe('safeNext (where to go after signing in)', () => {
   it('keeps paths on this site, with their query and fragment', () => {

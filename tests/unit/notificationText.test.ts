@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Notification } from '../../shared/api.js';
-import { describeNotification } from '../../web/src/notificationText.js';
+import { describeNotification } from '../../web/src/chat/notificationText.js';
 
 const ann = { id: 'u1', name: 'Ann' };
 

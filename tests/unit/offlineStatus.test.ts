@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { PENDING_KEY_PREFIX, readPendingCount, writePendingCount, type CountStorage } from '../../web/src/offline.js';
-import { deriveStatus, STATUS_TEXT, type StatusInputs } from '../../web/src/status.js';
+import { PENDING_KEY_PREFIX, readPendingCount, writePendingCount, type CountStorage } from '../../web/src/sync/offlineCopy.js';
+import { deriveStatus, STATUS_TEXT, type StatusInputs } from '../../web/src/sync/statusLine.js';
 
 function memoryStorage(): CountStorage & { data: Map<string, string> } {
   const data = new Map<string, string>();

@@ -6,7 +6,7 @@ import {
   RECONNECT_MAX_CEILING_MS,
   RECONNECT_MIN_DELAY_MS,
   reconnectDelayMs,
-} from '../../web/src/reconnect.js';
+} from '../../web/src/sync/reconnect.js';
 
 describe('reconnectDelayMs (jittered reconnect policy)', () => {
   it('spreads the first attempt after a close between the minimum and the first ceiling', () => {

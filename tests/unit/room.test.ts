@@ -3,7 +3,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { CommitQueue } from '../../server/collab/commitQueue.js';
-import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../server/collab/frames.js';
+import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../shared/codec.js';
 import { Room } from '../../server/collab/room.js';
 import type { RoomCluster, RoomDeps } from '../../server/collab/roomContracts.js';
 import type { StoredDoc } from '../../server/store/docStore.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import type { Connection } from '../../server/collab/connection.js';
-import { encodeSyncUpdate } from '../../server/collab/frames.js';
+import { encodeSyncUpdate } from '../../shared/codec.js';
 import type { Room } from '../../server/collab/room.js';
 import { RoomRegistry } from '../../server/collab/roomRegistry.js';
 import { clientDoc, FakePeer, fakeLog, fakeMetrics, flakyStore, turns } from '../helpers/roomFakes.js';

@@ -4,10 +4,10 @@ import * as syncProtocol from 'y-protocols/sync';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { MessageType } from '../../shared/protocol.js';
-import { encodeSavedAck } from '../../shared/ownMessages.js';
-import { openCollab } from '../../web/src/connection.js';
-import { SavedTracker } from '../../web/src/savedTracker.js';
-import type { WebSocketClass } from '../../web/src/savedWiring.js';
+import { encodeSavedAck } from '../../shared/codec.js';
+import { openCollab } from '../../web/src/sync/collabConnection.js';
+import { SavedTracker } from '../../web/src/sync/savedTracker.js';
+import type { WebSocketClass } from '../../web/src/sync/savedWiring.js';
 
 // Frames as the provider sends them; the tracker only looks at the first two bytes.
 const step1 = Uint8Array.of(MessageType.sync, 0, 0);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { listParticipants } from '../../web/src/presence.js';
-import { announceTyping, TYPING_FIELD, TYPING_SEND_INTERVAL_MS, TYPING_SHOWN_MS, TypingWatch } from '../../web/src/typing.js';
+import { listParticipants } from '../../web/src/document/presence.js';
+import { announceTyping, TYPING_FIELD, TYPING_SEND_INTERVAL_MS, TYPING_SHOWN_MS, TypingWatch } from '../../web/src/document/typing.js';
 
 const user = (name: string) => ({ name, color: '#112233' });
 

@@ -1,5 +1,5 @@
 // Tandem's service worker: keeps the app itself loadable when the server is unreachable, so a tab
-// reloaded offline comes back with its unsynced edits (they live in IndexedDB, see web/src/offline.ts).
+// reloaded offline comes back with its unsynced edits (they live in IndexedDB, see web/src/sync/offlineCopy.ts).
 // Hand-written because it is this small: the app shell (index.html, which serves every page) is
 // fetched network-first and kept as a fallback; the hashed assets it references are cached when it
 // is; nothing else (API, WebSocket, health, metrics) is ever touched.

@@ -1,17 +1,17 @@
 import type { PublicUser } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
-import { renderConversations } from './conversations.js';
-import { openDocumentPage } from './docPage.js';
-import { el } from './dom.js';
-import { renderHome } from './home.js';
-import { startLive } from './live.js';
-import type { LiveClient } from './liveClient.js';
-import { signInHref } from './nextParam.js';
-import { renderPeople } from './people.js';
-import { loadSession, type Session } from './session.js';
-import { renderSessions } from './sessions.js';
-import { renderSignIn } from './signIn.js';
-import { renderTopbar } from './topbar.js';
+import { renderConversations } from './pages/chatsPage.js';
+import { openDocumentPage } from './document/docPage.js';
+import { el } from './ui/dom.js';
+import { renderHome } from './pages/homePage.js';
+import { startLive } from './live/pageLive.js';
+import type { LiveClient } from './live/liveClient.js';
+import { signInHref } from './ui/nextParam.js';
+import { renderPeople } from './pages/peoplePage.js';
+import { loadSession, type Session } from './api/accountApi.js';
+import { renderSessions } from './pages/sessionsPage.js';
+import { renderSignIn } from './pages/signInPage.js';
+import { renderTopbar } from './ui/topbar.js';
 
 /**
  * Router of the single-page app, by `location.pathname`, once the page knows who is signed in:
@@ -21,7 +21,7 @@ import { renderTopbar } from './topbar.js';
  *   /people, /chats, /chats/<id>, /sessions → signed in only (otherwise: to /signin, then back)
  *   anything else        → "page not found"
  * Navigation between pages is ordinary full-page loads (plain links). A signed-in page keeps one
- * /live connection (live.ts).
+ * /live connection (live/pageLive.ts).
  */
 async function route(root: HTMLElement): Promise<void> {
   const path = location.pathname;

@@ -1,0 +1,103 @@
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+import type { Role } from '../../shared/accounts.js';
+import { encodeAccess, encodePermissionDenied, encodeSavedAck, encodeStorageStatus } from '../../shared/codec.js';
+import { MessageType } from '../../shared/protocol.js';
+import { handleServerMessages } from '../../web/src/sync/serverMessages.js';
+
+/**
+ * Hands `frame` to the provider the way y-websocket's readMessage does (it is not exported): the
+ * message type is read, then the handler registered for it gets the rest. Returns the reply bytes.
+ */
+function deliver(provider: WebsocketProvider, frame: Uint8Array): Uint8Array {
+  const decoder = decoding.createDecoder(frame);
+  const encoder = encoding.createEncoder();
+  const type = decoding.readVarUint(decoder);
+  const handler = provider.messageHandlers[type];
+  if (handler === undefined) throw new Error(`no handler for message type ${type}`);
+  handler(encoder, decoder, provider, false, type);
+  return encoding.toUint8Array(encoder);
+}
+
+function setUp() {
+  const provider = new WebsocketProvider('ws://127.0.0.1:9', 'doc', new Y.Doc(), {
+    connect: false,
+    disableBc: true,
+    // Never connects; the provider only needs a class to hold.
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+  });
+  // Stands for the provider's current socket: the saved callback is keyed by it.
+  const socket = {} as globalThis.WebSocket;
+  provider.ws = socket;
+  const seen = {
+    saved: [] as [globalThis.WebSocket, number][],
+    storageFailing: [] as boolean[],
+    role: [] as Role[],
+    changeRefused: [] as string[],
+  };
+  handleServerMessages(provider, {
+    saved: (s, n) => seen.saved.push([s, n]),
+    storageFailing: (failing) => seen.storageFailing.push(failing),
+    role: (role) => seen.role.push(role),
+    changeRefused: (reason) => seen.changeRefused.push(reason),
+  });
+  return { provider, socket, seen };
+}
+
+/** Destroys the provider, whose stand-in socket it must not try to close. */
+function close(provider: WebsocketProvider): void {
+  provider.ws = null;
+  provider.destroy();
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('the client handler of the server messages', () => {
+  it('hands each message, decoded, to its callback and answers nothing', () => {
+    vi.spyOn(console, 'info').mockImplementation(() => {});
+    const { provider, socket, seen } = setUp();
+    const replies = [
+      deliver(provider, encodeSavedAck(7)),
+      deliver(provider, encodeStorageStatus(true)),
+      deliver(provider, encodeStorageStatus(false)),
+      deliver(provider, encodeAccess('viewer')),
+      deliver(provider, encodeAccess('owner')),
+      deliver(provider, encodePermissionDenied('read-only')),
+    ];
+    expect(seen).toEqual({
+      saved: [[socket, 7]],
+      storageFailing: [true, false],
+      role: ['viewer', 'owner'],
+      changeRefused: ['read-only'],
+    });
+    expect(replies.every((reply) => reply.length === 0)).toBe(true);
+    close(provider);
+  });
+
+  it('ignores malformed messages and a saved acknowledgement with no socket', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { provider, seen } = setUp();
+    deliver(provider, new Uint8Array([MessageType.saved]));
+    deliver(provider, new Uint8Array([MessageType.storageStatus]));
+    deliver(provider, new Uint8Array([MessageType.access, 9]));
+    provider.ws = null;
+    deliver(provider, encodeSavedAck(1));
+    expect(seen).toEqual({ saved: [], storageFailing: [], role: [], changeRefused: [] });
+    expect(warn).toHaveBeenCalledTimes(3);
+    close(provider);
+  });
+
+  it('forgets a storage failure when the connection closes (a new one is told again)', () => {
+    const { provider, seen } = setUp();
+    deliver(provider, encodeStorageStatus(true));
+    provider.emit('connection-close', [null, provider]);
+    expect(seen.storageFailing).toEqual([true, false]);
+    close(provider);
+  });
+});

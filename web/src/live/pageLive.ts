@@ -1,0 +1,30 @@
+import { LIVE_PATH } from '../../../shared/live.js';
+import { LiveClient } from './liveClient.js';
+import { reconnectDelayMs } from '../sync/reconnect.js';
+
+export type { LiveEvents, LiveState } from './liveClient.js';
+export { LiveClient, LiveSendError } from './liveClient.js';
+
+/**
+ * The page's one /live connection (signed-in pages only): made by startLive() when the page starts,
+ * closed when the page goes away, reconnected at once when the browser comes back online.
+ */
+let live: LiveClient | null = null;
+
+export function startLive(): LiveClient {
+  if (live !== null) return live;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const client = new LiveClient({ url: `${scheme}://${location.host}${LIVE_PATH}`, delayFor: (attempt) => reconnectDelayMs(attempt) });
+  live = client;
+  window.addEventListener('online', () => client.connectNow());
+  window.addEventListener('pagehide', (event) => {
+    if (!event.persisted) client.close();
+  });
+  client.start();
+  return client;
+}
+
+/** The page's live connection, or null when nobody is signed in. */
+export function currentLive(): LiveClient | null {
+  return live;
+}

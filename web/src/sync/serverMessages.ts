@@ -1,0 +1,75 @@
+import type { WebsocketProvider } from 'y-websocket';
+import type { Role } from '../../../shared/accounts.js';
+import {
+  readAccessBody,
+  readPermissionDeniedBody,
+  readSavedAckBody,
+  readStorageStatusBody,
+} from '../../../shared/codec.js';
+import { MessageType } from '../../../shared/protocol.js';
+
+/**
+ * What this window does with what the server says beyond sync and awareness. Each callback gets
+ * the decoded value; a malformed message is logged and ignored.
+ */
+export interface ServerMessageHandlers {
+  /** `[100, N]` on `socket` (the provider's current socket): frames 1..N it sent are committed. */
+  saved(socket: WebSocket, committedFrames: number): void;
+  /**
+   * `[101, 1]`: storage refuses writes (ours are kept and retried); `[101, 0]`: it stores again.
+   * Also called with false when the connection closes: a new connection is told again if it still fails.
+   */
+  storageFailing(failing: boolean): void;
+  /** `[102, role]`: my role on this document, on join and on every change. */
+  role(role: Role): void;
+  /** `[2, 0, reason]` (y-protocols auth): the server refused a change of mine (I can only view). */
+  changeRefused(reason: string): void;
+}
+
+/**
+ * The one place the client handles the server's own messages (types 100+, sent because the
+ * provider connects with `?ack=1`) and the auth message, replacing y-websocket's default auth
+ * handler (which only logs). Decoding is shared/codec.ts's. Handlers write nothing to the reply
+ * encoder, so the provider sends no answer. Register before the provider connects.
+ */
+export function handleServerMessages(provider: WebsocketProvider, handlers: ServerMessageHandlers): void {
+  provider.messageHandlers[MessageType.saved] = (_encoder, decoder, p) => {
+    const socket = p.ws;
+    if (socket === null) return;
+    let committed: number;
+    try {
+      committed = readSavedAckBody(decoder);
+    } catch (err) {
+      console.warn('malformed saved acknowledgement ignored', err);
+      return;
+    }
+    handlers.saved(socket, committed);
+  };
+  provider.messageHandlers[MessageType.storageStatus] = (_encoder, decoder) => {
+    let failing: boolean;
+    try {
+      failing = readStorageStatusBody(decoder);
+    } catch (err) {
+      console.warn('malformed storage status ignored', err);
+      return;
+    }
+    handlers.storageFailing(failing);
+  };
+  provider.on('connection-close', () => handlers.storageFailing(false));
+  provider.messageHandlers[MessageType.access] = (_encoder, decoder) => {
+    let role: Role;
+    try {
+      role = readAccessBody(decoder);
+    } catch (err) {
+      console.warn('malformed access message ignored', err);
+      return;
+    }
+    handlers.role(role);
+  };
+  provider.messageHandlers[MessageType.auth] = (_encoder, decoder) => {
+    // Any auth message is a refusal: y-protocols defines no other kind (null: an unknown one).
+    const reason = readPermissionDeniedBody(decoder);
+    if (reason !== null) console.info(`the server refused a change: ${reason}`);
+    handlers.changeRefused(reason ?? '');
+  };
+}
