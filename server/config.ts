@@ -105,6 +105,49 @@ export interface Config {
   metricsToken: string | null;
 }
 
+/**
+ * Which settings each subsystem reads. A subsystem is built from its slice (`configSlice`), never
+ * from the whole Config, so what it depends on is written down here. A setting two subsystems
+ * read (the Origin list, the send buffer) is in both slices; every setting is in at least one
+ * (tests/unit/config.test.ts checks).
+ */
+export const CONFIG_SLICES = {
+  /** The HTTP server itself: where it listens, its log, proxies, hosts and origins, /metrics, the web app. */
+  server: ['port', 'host', 'logLevel', 'trustProxy', 'allowedHosts', 'allowedOrigins', 'metricsToken', 'webRoot'],
+  /** Where documents and accounts are stored. */
+  storage: ['dataDir', 'databaseUrl', 'sqliteSynchronous'],
+  /** Cluster mode (Redis bus). */
+  cluster: ['redisUrl'],
+  /** Open documents in memory: unloading, compaction, size and write limits, the cluster repair. */
+  rooms: ['unloadGraceMs', 'compactAfterUpdates', 'compactAfterBytes', 'maxDocBytes', 'maxUnsavedBytes', 'pendingUpdateTimeoutMs', 'clusterRepairIntervalMs'],
+  /** What guards every WebSocket endpoint (/collab and /live): Origin, new connections per IP, heartbeat. */
+  sockets: ['allowedOrigins', 'connectionsPerSecondPerIp', 'connectionBurstPerIp', 'heartbeatIntervalMs', 'heartbeatTimeoutMs'],
+  /** The /collab endpoint and its connections. */
+  collab: ['openDocuments', 'maxFrameBytes', 'maxBufferedFrames', 'maxSendBufferBytes', 'maxDocBytes', 'updatesPerSecond', 'updateBurst', 'awarenessPerSecond', 'awarenessBurst'],
+  /** The /live endpoint and chat. */
+  live: ['maxSendBufferBytes', 'chatMessagesPerSecond', 'chatBurst'],
+  /** Accounts and sessions: password hashing, session lifetime, sign-in attempt limits. */
+  accounts: ['passwordHashCost', 'sessionIdleMs', 'loginAttemptsPerMinutePerIp', 'loginAttemptsPerMinutePerName'],
+} as const satisfies Record<string, readonly (keyof Config)[]>;
+
+export type ConfigSliceName = keyof typeof CONFIG_SLICES;
+/** The settings of one subsystem (see CONFIG_SLICES). */
+export type ConfigSlice<N extends ConfigSliceName> = Pick<Config, (typeof CONFIG_SLICES)[N][number]>;
+export type ServerConfig = ConfigSlice<'server'>;
+export type StorageConfig = ConfigSlice<'storage'>;
+export type ClusterConfig = ConfigSlice<'cluster'>;
+export type RoomsConfig = ConfigSlice<'rooms'>;
+export type SocketGuardConfig = ConfigSlice<'sockets'>;
+export type CollabConfig = ConfigSlice<'collab'>;
+export type LiveConfig = ConfigSlice<'live'>;
+export type AccountsConfig = ConfigSlice<'accounts'>;
+
+/** A copy of the settings of slice `name`, and nothing else. */
+export function configSlice<N extends ConfigSliceName>(config: Config, name: N): ConfigSlice<N> {
+  const keys: readonly (keyof Config)[] = CONFIG_SLICES[name];
+  return Object.fromEntries(keys.map((key) => [key, config[key]])) as ConfigSlice<N>;
+}
+
 /** The defaults, for `loadConfig` and for tests that build a config by hand. */
 export const defaultConfig: Config = {
   port: 3000,

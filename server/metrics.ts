@@ -29,22 +29,28 @@ export interface Metrics {
   chatMessages: Counter;
   /** Awareness updates the server rewrote to say who the sender is (see RoomPresence). */
   presenceStamped: Counter;
+  /**
+   * Adds live figures, read when scraped: each subsystem gives its own (the rooms theirs, /live its
+   * sockets) once it exists. A figure nobody gave yet reads 0 (seconds since the last commit: 0).
+   */
+  observe(sources: Partial<MetricSources>): void;
 }
 
-/** Creates the metrics; `sources` may be wired after creation (it is only read when scraped). */
-export function createMetrics(sources: () => MetricSources | null): Metrics {
+/** Creates the metrics; live figures come from `observe` (or `sources`, read when scraped). */
+export function createMetrics(sources: () => Partial<MetricSources> | null = () => null): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tandem_process_' });
-  const read = <T>(pick: (s: MetricSources) => T, fallback: T): T => {
-    const s = sources();
-    return s ? pick(s) : fallback;
+  const observed: Partial<MetricSources> = {};
+  const read = (name: keyof MetricSources, fallback: number): number => {
+    const source = observed[name] ?? sources()?.[name];
+    return source ? source() : fallback;
   };
   new Gauge({
     name: 'tandem_connections',
     help: 'Open collaboration WebSocket connections',
     registers: [registry],
     collect() {
-      this.set(read((s) => s.connections(), 0));
+      this.set(read('connections', 0));
     },
   });
   new Gauge({
@@ -52,7 +58,7 @@ export function createMetrics(sources: () => MetricSources | null): Metrics {
     help: 'Documents held in memory',
     registers: [registry],
     collect() {
-      this.set(read((s) => s.rooms(), 0));
+      this.set(read('rooms', 0));
     },
   });
   new Gauge({
@@ -60,7 +66,7 @@ export function createMetrics(sources: () => MetricSources | null): Metrics {
     help: 'Updates applied but not yet committed to storage',
     registers: [registry],
     collect() {
-      this.set(read((s) => s.pendingWrites(), 0));
+      this.set(read('pendingWrites', 0));
     },
   });
   new Gauge({
@@ -68,7 +74,7 @@ export function createMetrics(sources: () => MetricSources | null): Metrics {
     help: 'Open /live WebSockets (one per signed-in window)',
     registers: [registry],
     collect() {
-      this.set(read((s) => s.liveConnections(), 0));
+      this.set(read('liveConnections', 0));
     },
   });
   new Gauge({
@@ -76,7 +82,7 @@ export function createMetrics(sources: () => MetricSources | null): Metrics {
     help: 'People with at least one open connection',
     registers: [registry],
     collect() {
-      this.set(read((s) => s.peopleOnline(), 0));
+      this.set(read('peopleOnline', 0));
     },
   });
   new Gauge({
@@ -84,11 +90,12 @@ export function createMetrics(sources: () => MetricSources | null): Metrics {
     help: 'Seconds since the last successful group commit (or start-up)',
     registers: [registry],
     collect() {
-      this.set((Date.now() - read((s) => s.lastCommitAt(), Date.now())) / 1000);
+      this.set((Date.now() - read('lastCommitAt', Date.now())) / 1000);
     },
   });
   return {
     registry,
+    observe: (part) => Object.assign(observed, part),
     accountAttempts: new Counter({
       name: 'tandem_account_attempts_total',
       help: 'Sign-in (kind=sign_in) and registration (kind=register) attempts by result',

@@ -6,13 +6,14 @@ import { type ClusterMessage, decodeClusterMessage, encodeClusterMessage } from 
 /** Receives what other processes publish about one document. */
 export type DocListener = (message: ClusterMessage) => void;
 
+/** What the bus tells its subscribers (see `ClusterBus.on`). */
 export interface ClusterBusEvents {
   /** Redis is (again) reachable and every subscription is in place: repair from the store. */
-  onReady(): void;
+  ready: () => void;
   /** Another process stopped (said bye, or fell silent): forget its presence. */
-  onProcessGone(processId: string): void;
+  processGone: (processId: string) => void;
   /** Another process announced a people event (PeopleEvents JSON). */
-  onPeople?(processId: string, json: string): void;
+  people: (processId: string, json: string) => void;
 }
 
 const PROCESS_CHANNEL = 'tandem:processes';
@@ -32,11 +33,16 @@ export class ClusterBus {
   private readonly lastSeen = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
   private closed = false;
+  private readonly subscribers: { [K in keyof ClusterBusEvents]: ClusterBusEvents[K][] } = { ready: [], processGone: [], people: [] };
 
+  /**
+   * Connects to Redis at once. Subscribers (`on`) may come later, while the app is being built:
+   * until a document is open there is nothing to repair or forget, and people events are
+   * subscribed before any request is served.
+   */
   constructor(
     url: string,
     private readonly log: FastifyBaseLogger,
-    private readonly events: ClusterBusEvents,
     private readonly heartbeatMs = 1000,
   ) {
     const options = {
@@ -58,7 +64,7 @@ export class ClusterBus {
         .subscribe(...channels)
         .then(() => {
           this.log.info({ processId: this.processId, documents: this.listeners.size }, 'cluster bus ready');
-          this.events.onReady();
+          this.emit('ready');
         })
         .catch((error: unknown) => this.log.warn({ err: error }, 'could not subscribe after connecting'));
     });
@@ -147,11 +153,7 @@ export class ClusterBus {
       if (message.kind === 'bye') return this.forget(message.from, 'bye');
       this.lastSeen.set(message.from, Date.now());
       if (message.kind === 'people') {
-        try {
-          this.events.onPeople?.(message.from, message.json);
-        } catch (error) {
-          this.log.error({ err: error }, 'people event handler threw');
-        }
+        this.emit('people', message.from, message.json);
       }
       return;
     }
@@ -169,6 +171,22 @@ export class ClusterBus {
   private forget(processId: string, why: string): void {
     if (!this.lastSeen.delete(processId)) return;
     this.log.info({ processId, why }, 'a cluster process went away; removing its presence');
-    this.events.onProcessGone(processId);
+    this.emit('processGone', processId);
+  }
+
+  /** Adds a subscriber to one of the bus's events (kept until the bus closes). */
+  on<K extends keyof ClusterBusEvents>(name: K, subscriber: ClusterBusEvents[K]): void {
+    this.subscribers[name].push(subscriber);
+  }
+
+  /** Calls every subscriber of `name`; one that throws is logged and does not stop the others. */
+  private emit<K extends keyof ClusterBusEvents>(name: K, ...args: Parameters<ClusterBusEvents[K]>): void {
+    for (const subscriber of this.subscribers[name]) {
+      try {
+        (subscriber as (...a: Parameters<ClusterBusEvents[K]>) => void)(...args);
+      } catch (error) {
+        this.log.error({ err: error, event: name }, 'cluster bus subscriber threw');
+      }
+    }
   }
 }

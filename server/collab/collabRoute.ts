@@ -1,85 +1,51 @@
-import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type WebSocket from 'ws';
 import type { ApiError } from '../../shared/api.js';
 import { roleFromLink } from '../../shared/accounts.js';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { isValidDocId } from '../../shared/docId.js';
 import { ACK_QUERY_PARAM, COLLAB_PATH } from '../../shared/protocol.js';
-import { originAllowed } from '../auth/origin.js';
-import { releaseUpgradeResponse } from '../websocketUpgrade.js';
+import type { CollabConfig, SocketGuardConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
-import type { Sessions } from '../auth/sessions.js';
-import type { AccessJournal } from '../people/accessJournal.js';
-import type { DocAccess, AccessResult } from '../people/docAccess.js';
-import type { OnlineTracker } from '../people/onlineTracker.js';
+import type { AccessResult } from '../people/docAccess.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
-import { Connection, type ConnectionLimits } from './connection.js';
-import type { RoomRegistry } from './roomRegistry.js';
-import type { DocStore } from '../store/docStore.js';
+import { releaseUpgradeResponse, SocketGuards, type UpgradeRefusal } from '../sockets/guards.js';
+import { Connection } from './connection.js';
 import type { UserRecord } from '../accounts/accountStore.js';
-import { KeyedTokenBuckets } from '../tokenBucket.js';
 
-export interface CollabRouteOptions extends ConnectionLimits {
-  registry: RoomRegistry;
-  store: DocStore;
-  /** OPEN_DOCUMENTS: a connection to an id without a document creates it (else: closed with 4406). */
-  openDocuments: boolean;
-  metrics: Metrics;
-  access: DocAccess;
-  journal: AccessJournal;
-  sessions: Sessions;
-  events: PeopleEvents;
-  online: OnlineTracker;
-  maxFrameBytes: number;
-  connectionsPerSecondPerIp: number;
-  connectionBurstPerIp: number;
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-  allowedOrigins: string[];
+export interface CollabRouteOptions {
+  config: CollabConfig & SocketGuardConfig;
 }
 
-/** ws's default allows 16,384 fragments per message; nothing legitimate needs more than a few. */
-const MAX_FRAGMENTS = 1024;
+/** What a refused upgrade is told, by refusal. */
+const REFUSALS: Record<UpgradeRefusal['error'], string> = {
+  origin_not_allowed: 'pages from this origin may not open documents here',
+  too_many_connections: 'too many new connections from this address; retry shortly',
+};
 
 /**
- * `GET /collab/:docId` — the y-websocket endpoint. Before the upgrade: the Origin must be this
- * server's own or an allowed one (else 403: cross-site WebSocket hijacking, since the browser sends
- * the session cookie with any page's upgrade), the client IP within its connection rate (else 429),
- * and the person's access to the document is resolved from the session cookie. After it, a refused
- * request is closed with a named code (4401 sign in, 4404 no access, 4406 no such document, 4410
- * deleted, 1008 bad id), so a browser can show why (a refused upgrade is an opaque 1006 to it).
- * Every connection is pinged; a silent one is dropped. Access changes reach open connections at once
- * (see PeopleEvents).
+ * `GET /collab/:docId` — the y-websocket endpoint, upgraded by @fastify/websocket (its frame limits:
+ * see websocketPlugin). Before the upgrade: the socket guards (Origin, else 403: cross-site
+ * WebSocket hijacking, since the browser sends the session cookie with any page's upgrade; new
+ * connections per client IP, else 429), and the person's access to the document is resolved from
+ * the session cookie. After it, a refused request is closed with a named code (4401 sign in, 4404 no
+ * access, 4406 no such document, 4410 deleted, 1008 bad id), so a browser can show why (a refused
+ * upgrade is an opaque 1006 to it). Every connection is pinged; a silent one is dropped. Access
+ * changes reach open connections at once (see PeopleEvents). The registry closes the sockets at
+ * shutdown (1012, after the final commit; see roomsPlugin).
  */
-export async function collabRoute(app: FastifyInstance, options: CollabRouteOptions): Promise<void> {
-  const { registry, metrics } = options;
+async function collabRoute(app: FastifyInstance, { config }: CollabRouteOptions): Promise<void> {
+  const { rooms: registry, metrics, docStore: store } = app;
+  const { access: docAccess, journal, sessions, events, online } = app.people;
   const connections = new Set<Connection>();
-  const ipBuckets = new KeyedTokenBuckets(options.connectionsPerSecondPerIp, options.connectionBurstPerIp);
+  const guards = new SocketGuards(config);
 
-  await app.register(websocket, {
-    // No client tracking: `connections` (below) holds every accepted socket (heartbeats), the registry
-    // closes them at shutdown (one still waiting for its room gets 1012 when the wait ends), and
-    // ws's own Set would give each socket one more 'close' closure.
-    options: { maxPayload: options.maxFrameBytes, maxFragments: MAX_FRAGMENTS, clientTracking: false } as Record<string, unknown>,
-    // Shutdown is the registry's job (1012 after a final commit); see app.ts.
-    preClose: (done) => done(),
-    errorHandler: (error, socket, request) => {
-      // ws reports protocol violations here (e.g. a frame over maxPayload, already closed with 1009).
-      request.log.warn({ err: error, url: request.url }, 'websocket error');
-      metrics.framesRefused.inc({ reason: (error as { code?: string }).code ?? 'websocketError' });
-      socket.terminate();
-    },
-  });
-
-  const heartbeat = setInterval(() => {
+  guards.startHeartbeat(app, (timeoutMs) => {
     for (const connection of connections) {
-      if (!connection.heartbeat(options.heartbeatTimeoutMs)) connections.delete(connection);
+      if (!connection.heartbeat(timeoutMs)) connections.delete(connection);
     }
-    ipBuckets.sweep();
-  }, options.heartbeatIntervalMs);
-  heartbeat.unref();
-  app.addHook('onClose', async () => clearInterval(heartbeat));
+  });
 
   function refuse(reply: FastifyReply, request: FastifyRequest, status: number, error: string, message: string) {
     request.log.warn({ status, error, origin: request.headers.origin }, `refused websocket upgrade: ${message}`);
@@ -107,8 +73,8 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
       connections.delete(connection);
       connection.onSocketClosed();
       const { userId, session } = connection.viewer;
-      if (userId !== null) options.online.disconnected(userId);
-      if (session !== null) options.sessions.closed(session);
+      if (userId !== null) online.disconnected(userId);
+      if (session !== null) sessions.closed(session);
     },
   };
   const listen = (socket: WebSocket, connection: Connection): void => {
@@ -128,32 +94,28 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
    * made neither creates a document nor joins anyone to one.
    */
   async function mayOpen(docId: string): Promise<boolean> {
-    return options.openDocuments || registry.peek(docId) !== undefined || (await options.store.describe(docId)) !== null;
+    return config.openDocuments || registry.peek(docId) !== undefined || (await store.describe(docId)) !== null;
   }
 
   /** `user`'s access to a document that may be opened, else 'not_found' (or the tombstone's 4410). */
   async function resolveAccess(docId: string, user: UserRecord | null): Promise<AccessResult | 'not_found'> {
     if (!(await mayOpen(docId))) {
       // A deleted document's content is gone too: its tombstone still answers 4410.
-      const access = await options.access.resolve(docId, user, false);
+      const access = await docAccess.resolve(docId, user, false);
       return 'refused' in access && access.refused === 'deleted' ? access : 'not_found';
     }
     // A signed-in person the link admits joins the document here (it appears in their list).
-    return options.access.resolve(docId, user, true);
+    return docAccess.resolve(docId, user, true);
   }
-  watchAccessChanges(options.events, connections);
+  watchAccessChanges(events, connections);
 
   app.get<{ Params: { docId: string }; Querystring: Record<string, string | undefined> }>(
     `${COLLAB_PATH}/:docId`,
     {
       websocket: true,
       preValidation: async (request, reply) => {
-        if (!originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
-          return refuse(reply, request, 403, 'origin_not_allowed', 'pages from this origin may not open documents here');
-        }
-        if (!ipBuckets.take(request.ip)) {
-          return refuse(reply, request, 429, 'too_many_connections', 'too many new connections from this address; retry shortly');
-        }
+        const refused = guards.refusal(request);
+        if (refused) return refuse(reply, request, refused.status, refused.error, REFUSALS[refused.error]);
         const { docId } = request.params as { docId: string };
         if (!isValidDocId(docId)) return;
         resolved.set(request, request.sessionStale ? 'session_ended' : await resolveAccess(docId, request.auth?.user ?? null));
@@ -176,15 +138,15 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
       const auth = request.auth;
       const viewer = { userId: auth?.user.id ?? null, name: auth?.user.name ?? null, session: auth?.session ?? null };
       // Announced while the session and access were being resolved: this socket was not yet there to hear it.
-      const changed = options.journal.changedSince(request.accessMark, { docId, userId: viewer.userId, sessionHash: viewer.session?.tokenHash ?? null });
+      const changed = journal.changedSince(request.accessMark, { docId, userId: viewer.userId, sessionHash: viewer.session?.tokenHash ?? null });
       if (changed === 'sessionEnded') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('session_ended'));
       if (changed === 'deleted') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('deleted'));
       if (changed === 'access') return refuseAfterUpgrade(socket, request, metrics, changed, [CloseCode.tryAgain, 'your access changed while connecting; reconnect']);
       // Lines the connection logs carry the request id, which names it, and the document id.
-      const connection = new Connection(socket, docId, viewer, access.role, ack === '1' || ack === 'true', app.log, request.id, metrics, options);
+      const connection = new Connection(socket, docId, viewer, access.role, ack === '1' || ack === 'true', app.log, request.id, metrics, config);
       connections.add(connection);
-      if (viewer.userId !== null) options.online.connected(viewer.userId);
-      if (viewer.session !== null) options.sessions.opened(viewer.session);
+      if (viewer.userId !== null) online.connected(viewer.userId);
+      if (viewer.session !== null) sessions.opened(viewer.session);
       // @fastify/websocket's own error listener, and the ServerResponse it attached to the TCP socket
       // to route the upgrade, keep Fastify's request and reply (and Node's request/response) alive
       // as long as the socket; idle connections are cheaper without them.
@@ -250,3 +212,10 @@ function watchAccessChanges(events: PeopleEvents, connections: Set<Connection>):
   });
   events.on('docDeleted', (docId) => each((c) => c.docId === docId, (c) => c.close(CloseCode.docDeleted, 'this document was deleted')));
 }
+
+export default fp(collabRoute, {
+  name: 'tandem-collab-route',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['tandem-websocket', 'tandem-storage', 'tandem-metrics', 'tandem-people', 'tandem-rooms'],
+});

@@ -44,7 +44,7 @@ export class Room implements RoomOfPeer, ReplicaHost {
   constructor(
     readonly docId: string,
     stored: StoredDoc,
-    private readonly deps: RoomDeps,
+    private readonly deps: RoomDeps<Room>,
   ) {
     this.content = new RoomDoc(docId, stored.updates, (error) => this.refuseDocument(error));
     this.presence = new RoomPresence(this.content.presenceDoc);

@@ -2,7 +2,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from '../metrics.js';
 import type { DocStore } from '../store/docStore.js';
 import type { CommitQueue } from './commitQueue.js';
-import type { Room } from './room.js';
 import type { PresenceOwner } from './roomPresence.js';
 import type { SharedFrame } from './sharedFrame.js';
 
@@ -64,13 +63,14 @@ export interface RoomCluster {
   repairIntervalMs: number;
 }
 
-export interface RoomDeps extends RoomLimits {
+/** What a room is built with; `TRoom` is the room itself (Room), named here without importing it. */
+export interface RoomDeps<TRoom = unknown> extends RoomLimits {
   cluster?: RoomCluster;
   queue: CommitQueue;
   store: DocStore;
   log: FastifyBaseLogger;
   metrics: Metrics;
   /** The last peer left. */
-  onEmpty(room: Room): void;
+  onEmpty(room: TRoom): void;
 }
 

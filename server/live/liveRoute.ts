@@ -1,19 +1,15 @@
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import WebSocket, { WebSocketServer } from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { LIVE_PATH, type LiveClientMessage, MAX_LIVE_FRAME_BYTES, parseLiveClientMessage } from '../../shared/live.js';
-import type { AccountStore } from '../accounts/accountStore.js';
 import { sendApiError } from '../api/apiError.js';
-import { originAllowed } from '../auth/origin.js';
 import type { Authenticated } from '../auth/sessions.js';
-import { type ChatService, isRefusal } from '../chat/chatService.js';
-import type { AccessJournal } from '../people/accessJournal.js';
-import type { Sessions } from '../auth/sessions.js';
-import { KeyedTokenBuckets } from '../tokenBucket.js';
-import { releaseUpgradeResponse } from '../websocketUpgrade.js';
-import { LiveConnection, type LiveHub } from './liveHub.js';
+import { isRefusal } from '../chat/chatService.js';
+import type { LiveConfig, SocketGuardConfig } from '../config.js';
+import { releaseUpgradeResponse, SocketGuards, type UpgradeRefusal } from '../sockets/guards.js';
+import { LiveConnection } from './liveHub.js';
 
 /** Frames one /live socket may send per second, and the burst above that (then 4429). */
 export const LIVE_FRAMES_PER_SECOND = 20;
@@ -22,67 +18,55 @@ export const LIVE_FRAME_BURST = 100;
 const SHUTDOWN_GRACE_MS = 1_000;
 
 export interface LiveRouteOptions {
-  hub: LiveHub;
-  journal: AccessJournal;
-  sessions: Sessions;
-  chat: ChatService;
-  accounts: AccountStore;
-  allowedOrigins: readonly string[];
-  connectionsPerSecondPerIp: number;
-  connectionBurstPerIp: number;
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-  maxSendBufferBytes: number;
-  framesPerSecond?: number;
-  frameBurst?: number;
+  config: SocketGuardConfig & Pick<LiveConfig, 'maxSendBufferBytes'>;
 }
 
+/** What a refused upgrade is told, by refusal. */
+const REFUSALS: Record<UpgradeRefusal['error'], string> = {
+  origin_not_allowed: 'pages from this origin may not connect here',
+  too_many_connections: 'too many new connections from this address; retry shortly',
+};
+
 /**
- * `GET /live` — the per-user JSON socket (shared/live.ts). Before the upgrade: the Origin must be
- * this server's own or an allowed one (else 403: the browser sends the session cookie with any
- * page's upgrade), and the client IP within its connection rate (else 429). After it, a request
- * without a session is closed with 4401 (a refused upgrade is an opaque 1006 to a browser). Frames
- * over MAX_LIVE_FRAME_BYTES close with 1009 (ws), binary ones with 1003, malformed ones with 4400,
- * too many with 4429. Every socket is pinged; a silent one is dropped.
+ * `GET /live` — the per-user JSON socket (shared/live.ts). Before the upgrade: the socket guards
+ * (Origin, else 403; new connections per client IP, else 429). After it, a request without a
+ * session is closed with 4401 (a refused upgrade is an opaque 1006 to a browser). Frames over
+ * MAX_LIVE_FRAME_BYTES close with 1009 (ws), binary ones with 1003, malformed ones with 4400, too
+ * many with 4429. Every socket is pinged; a silent one is dropped. On shutdown (preClose) every
+ * socket is closed with 1012 and given a second to answer.
  *
- * The socket is upgraded here with a ws server of its own (not @fastify/websocket's, which the
- * /collab route registers in its own scope with its own frame limit): @fastify/websocket's upgrade
- * listener dispatches every upgrade request through Fastify's router, so this plain GET route
- * receives it with the root hooks (authentication) run, and completes the handshake itself.
+ * Registered beside /collab in the scope of the one @fastify/websocket registration (its 'upgrade'
+ * listener brings the request here through the router, with the root hooks run). The handshake is
+ * completed here, in preHandler (so @fastify/websocket's own handler never runs for /live), with a
+ * ws server of its own: ws takes one frame limit per server, and /live's is far below /collab's.
  */
-export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions): Promise<void> {
-  const { hub, chat } = options;
+async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Promise<void> {
+  const { hub, chat } = app.live;
+  const { journal, sessions } = app.people;
+  const accounts = app.accountStore;
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: MAX_LIVE_FRAME_BYTES });
-  const ipBuckets = new KeyedTokenBuckets(options.connectionsPerSecondPerIp, options.connectionBurstPerIp);
+  const guards = new SocketGuards(config);
   const limits = {
-    framesPerSecond: options.framesPerSecond ?? LIVE_FRAMES_PER_SECOND,
-    frameBurst: options.frameBurst ?? LIVE_FRAME_BURST,
-    maxSendBufferBytes: options.maxSendBufferBytes,
+    framesPerSecond: LIVE_FRAMES_PER_SECOND,
+    frameBurst: LIVE_FRAME_BURST,
+    maxSendBufferBytes: config.maxSendBufferBytes,
   };
 
-  app.addHook('onReady', async () => {
-    // Upgrades reach Fastify's router only through an 'upgrade' listener (@fastify/websocket's, see above).
-    if (app.server.listenerCount('upgrade') === 0) throw new Error(`${LIVE_PATH} needs @fastify/websocket registered (by the /collab route)`);
-  });
-
-  const heartbeat = setInterval(() => {
-    for (const connection of hub.connections()) connection.heartbeat(options.heartbeatTimeoutMs);
-    ipBuckets.sweep();
+  const stopHeartbeat = guards.startHeartbeat(app, (timeoutMs) => {
+    for (const connection of hub.connections()) connection.heartbeat(timeoutMs);
     chat.sweep();
-  }, options.heartbeatIntervalMs);
-  heartbeat.unref();
+  });
 
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
-    clearInterval(heartbeat);
+    stopHeartbeat();
     hub.closeAll(CloseCode.restarting, 'the server is restarting');
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
     while (hub.connectionCount > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const connection of hub.connections()) connection.terminate('it did not answer the shutdown close in time');
   });
   app.addHook('onClose', async () => {
-    hub.dispose();
     wss.close();
   });
 
@@ -93,17 +77,18 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
 
   // A refused upgrade request answered over HTTP has its socket closed by the app (see app.ts).
 
-  app.get(LIVE_PATH, async (request, reply) => {
-    if (!isUpgrade(request.raw)) return sendApiError(reply, 426, 'upgrade_required', `${LIVE_PATH} is a WebSocket.`);
-    if (!originAllowed(request.headers.origin, request.headers.host, options.allowedOrigins)) {
-      return refuse(request, reply, 403, 'origin_not_allowed', 'pages from this origin may not connect here');
-    }
-    if (!ipBuckets.take(request.ip)) {
-      return refuse(request, reply, 429, 'too_many_connections', 'too many new connections from this address; retry shortly');
-    }
-    reply.hijack();
-    upgrade(request);
-    return reply;
+  app.get(LIVE_PATH, {
+    websocket: true,
+    preHandler: async (request, reply) => {
+      if (!isUpgrade(request.raw)) return sendApiError(reply, 426, 'upgrade_required', `${LIVE_PATH} is a WebSocket.`);
+      const refused = guards.refusal(request);
+      if (refused) return refuse(request, reply, refused.status, refused.error, REFUSALS[refused.error]);
+      reply.hijack();
+      upgrade(request);
+      return reply;
+    },
+  }, () => {
+    // Never reached: preHandler answers every request (see above).
   });
 
   /**
@@ -113,7 +98,8 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
   function upgrade(request: FastifyRequest): void {
     const { auth, sessionStale: stale, log: requestLog, accessMark } = request;
     const tcp = request.raw.socket;
-    wss.handleUpgrade(request.raw, upgradeSocket(request.raw), upgradeHead(request.raw), (socket) => {
+    const { socket: upgradeSocket, head } = app.upgradeOf(request);
+    wss.handleUpgrade(request.raw, upgradeSocket, head, (socket) => {
       socket.on('error', () => {});
       releaseUpgradeResponse(tcp);
       if (closing) {
@@ -128,7 +114,7 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
       }
       // Signed out or revoked while this request was on its way: the hub was not there to close it.
       const opening = { docId: null, userId: auth.user.id, sessionHash: auth.session.tokenHash };
-      if (options.journal.changedSince(accessMark, opening) === 'sessionEnded') {
+      if (journal.changedSince(accessMark, opening) === 'sessionEnded') {
         requestLog.warn({ code: CloseCode.unauthenticated }, 'refused live websocket: the session ended while connecting');
         socket.close(CloseCode.unauthenticated, 'your session has ended; sign in again');
         return;
@@ -152,11 +138,11 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
     socket.on('close', (code) => {
       log.debug({ code }, 'live websocket closed');
       hub.remove(connection);
-      options.sessions.closed(auth.session);
+      sessions.closed(auth.session);
     });
     log.info('live websocket opened');
     hub.add(connection);
-    options.sessions.opened(auth.session);
+    sessions.opened(auth.session);
   }
 
   function onFrame(connection: LiveConnection, data: WebSocket.RawData, isBinary: boolean): void {
@@ -193,7 +179,7 @@ export async function liveRoute(app: FastifyInstance, options: LiveRouteOptions)
   async function handle(connection: LiveConnection, message: LiveClientMessage): Promise<void> {
     if (connection.isClosed) return;
     // The session may have expired while the socket stayed open (revocation closes it at once).
-    const session = await options.accounts.findSession(connection.sessionHash);
+    const session = await accounts.findSession(connection.sessionHash);
     if (session === null || session.expiresAt <= Date.now()) {
       connection.close(CloseCode.unauthenticated, 'your session has ended; sign in again');
       return;
@@ -217,21 +203,9 @@ function isUpgrade(raw: IncomingMessage): boolean {
   return raw.headers.upgrade?.toLowerCase() === 'websocket';
 }
 
-/**
- * @fastify/websocket keeps the upgrade's socket and first bytes on the request under symbols of its
- * own ('ws-socket', 'ws-head'); the socket is also the request's (the head is empty in practice: a
- * client sends nothing before the handshake's answer).
- */
-function symbolValue(raw: IncomingMessage, description: string): unknown {
-  const symbol = Object.getOwnPropertySymbols(raw).find((s) => s.description === description);
-  return symbol === undefined ? undefined : (raw as unknown as Record<symbol, unknown>)[symbol];
-}
-
-function upgradeSocket(raw: IncomingMessage): Duplex {
-  return (symbolValue(raw, 'ws-socket') as Duplex | undefined) ?? raw.socket;
-}
-
-function upgradeHead(raw: IncomingMessage): Buffer {
-  const head = symbolValue(raw, 'ws-head');
-  return Buffer.isBuffer(head) ? head : Buffer.alloc(0);
-}
+export default fp(liveRoute, {
+  name: 'tandem-live-route',
+  fastify: '5.x',
+  encapsulate: true,
+  dependencies: ['tandem-websocket', 'tandem-storage', 'tandem-people', 'tandem-live'],
+});

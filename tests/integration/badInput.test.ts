@@ -75,7 +75,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
     expect(late.doc.store.pendingStructs).toBeNull();
     // And after a reload from storage.
     late.destroy();
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'the room to unload');
     const reloaded = connectClient(server.collabUrl, docId);
     await whenSynced(reloaded);
     expect(textOf(reloaded)).toBe('kept');

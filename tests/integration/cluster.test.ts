@@ -127,7 +127,7 @@ describe('cluster: several processes on PostgreSQL and Redis', () => {
     const text = await converged(clients, 'both clients to converge');
     await waitFor(async () => (await storedText(databaseUrl, docId)) === text, 'the compacted store to hold everything');
     for (const client of clients) client.destroy();
-    await waitFor(() => a.app.tandem.registry.roomCount === 0 && b.app.tandem.registry.roomCount === 0, 'both rooms to unload');
+    await waitFor(() => a.app.rooms.roomCount === 0 && b.app.rooms.roomCount === 0, 'both rooms to unload');
     expect(await storedText(databaseUrl, docId)).toBe(text);
   });
 

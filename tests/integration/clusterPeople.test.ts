@@ -39,8 +39,8 @@ describe('cluster: people across processes', () => {
     // The member works through B; A learns they are online.
     const onB = await openRawSocket(`${b.collabUrl}/${docId}`, { cookie: member.cookie });
     await waitFor(() => onB.frames.length > 0, 'B to serve the document');
-    expect(b.app.tandem.online.isOnline(member.id)).toBe(true);
-    await waitFor(() => a.app.tandem.online.isOnline(member.id), 'A to see the member online');
+    expect(b.app.people.online.isOnline(member.id)).toBe(true);
+    await waitFor(() => a.app.people.online.isOnline(member.id), 'A to see the member online');
 
     // A chat message posted through A reaches the member's /live window on B.
     const memberLive = await openLiveReady(b, member);
@@ -54,7 +54,7 @@ describe('cluster: people across processes', () => {
     expect((await onB.closed).code).toBe(CloseCode.noAccess);
     expect(await memberLive.next('access', (m) => m.docId === docId)).toMatchObject({ role: null });
     await memberLive.close();
-    await waitFor(() => !a.app.tandem.online.isOnline(member.id), 'A to see the member offline');
+    await waitFor(() => !a.app.people.online.isOnline(member.id), 'A to see the member offline');
 
     // A second session of the owner, used through B, is revoked through A.
     const laptop = (await signIn(a, owner.name, owner.password)).cookie!;
@@ -83,8 +83,8 @@ describe('cluster: people across processes', () => {
     // A process that goes away takes its people with it.
     const again = await openRawSocket(`${b.collabUrl}/${docId2}`, { cookie: owner.cookie });
     await waitFor(() => again.frames.length > 0, 'B to serve the owner again');
-    await waitFor(() => a.app.tandem.online.isOnline(owner.id), 'A to see the owner online through B');
+    await waitFor(() => a.app.people.online.isOnline(owner.id), 'A to see the owner online through B');
     await b.close();
-    await waitFor(() => !a.app.tandem.online.isOnline(owner.id), 'A to see the owner offline once B is gone');
+    await waitFor(() => !a.app.people.online.isOnline(owner.id), 'A to see the owner offline once B is gone');
   });
 });

@@ -104,7 +104,7 @@ describe('formatted text', () => {
     const expected = a.doc.getXmlFragment('prosemirror').toString();
     a.destroy();
     b.destroy();
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'the room to unload');
     const c = connectClient(server.collabUrl, docId);
     await whenSynced(c);
     expect(c.doc.getXmlFragment('prosemirror').toString()).toBe(expected);

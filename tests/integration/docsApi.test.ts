@@ -39,7 +39,7 @@ describe('REST API', () => {
     expect(details.updatedAt).toBeGreaterThanOrEqual(details.createdAt);
 
     client.destroy();
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'the room to unload');
     expect((await list())[0]).toMatchObject({ id: target.id, title: 'Meeting notes' });
   });
 

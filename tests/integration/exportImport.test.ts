@@ -100,7 +100,7 @@ describe('export and import', () => {
     expect(response.headers.get('location')).toBe(`/d/${created.id}`);
 
     // From storage (no room is open)…
-    expect(server.app.tandem.registry.roomCount).toBe(0);
+    expect(server.app.rooms.roomCount).toBe(0);
     const stored = await exportDoc(server, created.id);
     expect(stored.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
     expect(stored.headers.get('content-disposition')).toContain('attachment; filename="Release plan.md"');
@@ -143,7 +143,7 @@ describe('export and import', () => {
 
     // The room is open: the export reads it (it holds more than the compacted snapshot).
     await waitFor(async () => normalize(await exportText(server, id)) === expected, 'the live export to show what was typed');
-    expect(server.app.tandem.registry.roomCount).toBe(1);
+    expect(server.app.rooms.roomCount).toBe(1);
     const live = await exportDoc(server, id, 'html');
     expect(live.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(live.headers.get('content-disposition')).toContain('filename="Standup Tuesday.html"');
@@ -154,7 +154,7 @@ describe('export and import', () => {
 
     // After the last client leaves and the room unloads, storage alone gives the same export.
     client.destroy();
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'the room to unload');
     expect(normalize(await exportText(server, id))).toBe(expected);
   });
 
@@ -198,7 +198,7 @@ describe('export and import', () => {
     const server = await startServer({ dataDir, store, passwordHashCost: 12 });
     cookies.set(server, (await registerUser(server)).cookie);
     const created = (await (await importMarkdown(server, 'hello\n', 'text/plain')).json()) as DocSummary;
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'no open room, so the export reads storage');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'no open room, so the export reads storage');
 
     failLoads = true;
     const failed = await exportDoc(server, created.id);

@@ -68,7 +68,7 @@ describe('property: hostile frames', () => {
     author.doc.getText('text').insert(0, 'reference content');
     const stateBefore = Y.encodeStateVector(author.doc);
     author.destroy();
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the reference document to unload');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'the reference document to unload');
     const heapBefore = process.memoryUsage().heapUsed;
 
     let frames = 0;
@@ -101,8 +101,8 @@ describe('property: hostile frames', () => {
     }
     expect(reader.doc.store.pendingStructs).toBeNull();
     reader.destroy();
-    await waitFor(() => server.app.tandem.registry.roomCount === 0 && server.app.tandem.registry.connectionCount === 0, 'every room to unload');
-    expect(server.app.tandem.registry.unloadTimerCount).toBe(0);
+    await waitFor(() => server.app.rooms.roomCount === 0 && server.app.rooms.connectionCount === 0, 'every room to unload');
+    expect(server.app.rooms.unloadTimerCount).toBe(0);
     // Bounded: what hundreds of connections and rooms left behind is far below their total.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
   });

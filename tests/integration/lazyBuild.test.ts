@@ -23,7 +23,7 @@ describe('a document stored as one row is built only when something needs it', (
   it('readers (new and returning) are served from the stored row; the first change builds the doc, and nothing is lost', async () => {
     const dataDir = tempDataDir();
     const server = await startServer({ openDocuments: true, dataDir, unloadGraceMs: 20 });
-    const registry = server.app.tandem.registry;
+    const registry = server.app.rooms;
     const docId = uniqueDocId('lazy');
 
     const writer = connectClient(server.collabUrl, docId);
@@ -68,7 +68,7 @@ describe('a document stored as one row is built only when something needs it', (
 
   it('a client whose answer carries its delete set makes the room build the doc to check it, and that changes nothing', async () => {
     const server = await startServer({ openDocuments: true, unloadGraceMs: 20 });
-    const registry = server.app.tandem.registry;
+    const registry = server.app.rooms;
     const docId = uniqueDocId('lazy-deletes');
     const writer = connectClient(server.collabUrl, docId);
     await whenSynced(writer);
@@ -98,16 +98,16 @@ describe('a document stored as one row is built only when something needs it', (
   it('a stored row that decodes but depends on changes it lacks is refused with 4500 when first built', async () => {
     const server = await startServer({ openDocuments: true, unloadGraceMs: 20 });
     const docId = uniqueDocId('lazy-broken');
-    await server.app.tandem.store.appendBatch([{ docId, update: dependentRow() }]);
+    await server.app.docStore.appendBatch([{ docId, update: dependentRow() }]);
 
     const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
     socket.send(anEdit());
     expect((await socket.closed).code).toBe(CloseCode.loadFailed);
-    await waitFor(() => server.app.tandem.registry.peek(docId) === undefined || server.app.tandem.registry.peek(docId)!.isDestroyed, 'the room to be dropped');
+    await waitFor(() => server.app.rooms.peek(docId) === undefined || server.app.rooms.peek(docId)!.isDestroyed, 'the room to be dropped');
     // An export of it is refused the same way.
-    await server.app.tandem.store.appendBatch([{ docId: `${docId}-export`, update: dependentRow() }]);
+    await server.app.docStore.appendBatch([{ docId: `${docId}-export`, update: dependentRow() }]);
     const reader = await openRawSocket(`${server.collabUrl}/${docId}-export`);
-    await waitFor(() => server.app.tandem.registry.peek(`${docId}-export`) !== undefined, 'the room to load, unbuilt');
+    await waitFor(() => server.app.rooms.peek(`${docId}-export`) !== undefined, 'the room to load, unbuilt');
     const exported = await fetch(`${server.httpUrl}/api/docs/${docId}-export/export`);
     expect(exported.status).toBe(500);
     expect(((await exported.json()) as { error: string }).error).toBe('load_failed');
@@ -148,7 +148,7 @@ describe('a document stored as one row is built only when something needs it', (
     doc.getText('text').delete(1, 2);
     const whole = Y.encodeStateAsUpdate(doc);
     // The structs are whole; the delete set at the end is cut short.
-    await server.app.tandem.store.appendBatch([{ docId, update: whole.subarray(0, whole.length - 2) }]);
+    await server.app.docStore.appendBatch([{ docId, update: whole.subarray(0, whole.length - 2) }]);
     const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
     socket.send(syncFrame((e) => syncProtocol.writeSyncStep1(e, new Y.Doc())));
     expect((await socket.closed).code).toBe(CloseCode.loadFailed);

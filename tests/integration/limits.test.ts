@@ -164,7 +164,7 @@ describe('limits', () => {
     // nothing for SLOW_READER_STALL_MS.
     const typing = setInterval(() => written.getText('text').insert(0, 'k'), 100);
     try {
-      await waitFor(() => server.app.tandem.registry.connectionCount === 2, 'the stalled client to be dropped', SLOW_READER_STALL_MS + 15_000);
+      await waitFor(() => server.app.rooms.connectionCount === 2, 'the stalled client to be dropped', SLOW_READER_STALL_MS + 15_000);
     } finally {
       clearInterval(typing);
     }

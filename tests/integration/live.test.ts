@@ -43,7 +43,7 @@ describe('/live: the per-user socket', () => {
 
     // Closing one of two connections changes nothing.
     await first.close();
-    await waitFor(() => server.app.tandem.online.connectionCount(bob.id) === 1, 'one of Bob’s connections to remain');
+    await waitFor(() => server.app.people.online.connectionCount(bob.id) === 1, 'one of Bob’s connections to remain');
     expect(watcher.all('presence').filter((m) => m.person.id === bob.id && !m.person.online)).toHaveLength(0);
 
     const before = Date.now();
@@ -156,7 +156,7 @@ describe('/live: the per-user socket', () => {
     const silent = new WebSocket(liveUrl(server), { headers: { cookie: bob.cookie }, autoPong: false });
     onTestFinished(() => silent.terminate());
     const silentClosed = new Promise<number>((resolve) => silent.on('close', (code) => resolve(code)));
-    await waitFor(() => server.app.tandem.online.isOnline(bob.id), 'Bob online');
+    await waitFor(() => server.app.people.online.isOnline(bob.id), 'Bob online');
     expect(await silentClosed).toBe(1006); // terminated, no close frame
     await answering.next('presence', (m) => m.person.id === bob.id && !m.person.online, 'Bob dropped');
     expect(answering.ws.readyState).toBe(answering.ws.OPEN);

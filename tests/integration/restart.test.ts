@@ -17,7 +17,7 @@ describe('durability across restarts', () => {
       client.doc.getText('text').insert(0, `document ${i}`);
       client.doc.getText('title').insert(0, `Title ${i}`);
     }
-    await waitFor(() => first.app.tandem.registry.connectionCount === 3, 'three connections');
+    await waitFor(() => first.app.rooms.connectionCount === 3, 'three connections');
     // Let the group commit run, then shut down gracefully.
     await new Promise((resolve) => setTimeout(resolve, 20));
     await first.close();
@@ -42,7 +42,7 @@ describe('durability across restarts', () => {
       if (event) closes.push(event.code);
     });
     // Shut down the moment the server has applied the edit, before its group commit has run.
-    const room = server.app.tandem.registry.peek(docId)!;
+    const room = server.app.rooms.peek(docId)!;
     let closing: Promise<void> | null = null;
     room.doc.on('update', () => {
       closing ??= server.close();
@@ -78,7 +78,7 @@ describe('durability across restarts', () => {
     expect(rowCounts(db, docId).updates).toBeLessThan(35);
 
     writer.destroy();
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'the room to unload');
     expect(rowCounts(db, docId)).toEqual({ updates: 0, snapshots: 1 });
 
     const reader = connectClient(server.collabUrl, docId);
@@ -97,7 +97,7 @@ describe('durability across restarts', () => {
     await whenSynced(author);
     author.doc.getText('text').insert(0, 'stored');
     author.destroy();
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload into one snapshot');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'the room to unload into one snapshot');
     const first = connectClient(server.collabUrl, docId);
     await whenSynced(first);
     expect(textOf(first)).toBe('stored');

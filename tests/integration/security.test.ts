@@ -212,7 +212,7 @@ describe('8. only requests for this server\'s own host names are answered (DNS r
     expect(await upgrade(server, `/collab/${uniqueDocId('rebind')}`, rebound)).toBe(421);
     expect(await upgrade(server, '/live', rebound)).toBe(421);
     // Nobody was registered.
-    expect(await server.app.tandem.accounts.findUserByName(name)).toBeNull();
+    expect(await server.app.accountStore.findUserByName(name)).toBeNull();
   });
 
   it('IP addresses, localhost names, ALLOWED_HOSTS and the hosts of ALLOWED_ORIGINS are answered, with any port', async () => {

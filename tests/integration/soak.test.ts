@@ -44,7 +44,7 @@ describe('soak', () => {
     const docs = Array.from({ length: 100 }, () => uniqueDocId('cycle'));
     // Warm up once, so lazily created things are part of the baseline.
     await connectOnce(`${server.collabUrl}/${docs[0]}`);
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the warm-up room to unload');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'the warm-up room to unload');
     const baseline = { timeouts: activeTimeouts(), heap: heapAfterGc() };
 
     const cycles = 10_000;
@@ -52,7 +52,7 @@ describe('soak', () => {
     for (let done = 0; done < cycles; done += parallel) {
       await Promise.all(Array.from({ length: parallel }, (_, i) => connectOnce(`${server.collabUrl}/${docs[(done + i) % docs.length]}`)));
     }
-    const registry = server.app.tandem.registry;
+    const registry = server.app.rooms;
     await waitFor(() => registry.roomCount === 0 && registry.connectionCount === 0, 'every room to unload', 20_000);
     expect(registry.unloadTimerCount).toBe(0);
     await waitFor(() => activeTimeouts() <= baseline.timeouts, 'timers back to the baseline');

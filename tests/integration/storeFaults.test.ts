@@ -67,19 +67,19 @@ describe('storage faults and loading', () => {
     const writer = connectClient(server.collabUrl, docId);
     await whenSynced(writer);
     writer.doc.getText('text').insert(0, 'kept');
-    await waitFor(() => server.app.tandem.registry.peek(docId)?.uncommittedCount === 0 && server.app.tandem.registry.pendingWrites === 0, 'the edit committed');
+    await waitFor(() => server.app.rooms.peek(docId)?.uncommittedCount === 0 && server.app.rooms.pendingWrites === 0, 'the edit committed');
     writer.destroy();
     await waitFor(() => compactions === 1, 'the empty room to start compacting on unload');
     // Opened while the unload is held: it waits for the unload before loading the document anew.
     const late = await openRawSocket(`${server.collabUrl}/${docId}`);
     const closing = server.close();
-    await waitFor(() => server.app.tandem.registry.isShuttingDown, 'shutdown to begin');
+    await waitFor(() => server.app.rooms.isShuttingDown, 'shutdown to begin');
     releaseCompaction();
     await closing;
     expect((await late.closed).code).toBe(CloseCode.restarting);
     expect(control.loads.get(docId)).toBe(1);
     expect(compactions).toBe(1);
-    expect(server.app.tandem.registry.roomCount).toBe(0);
+    expect(server.app.rooms.roomCount).toBe(0);
   });
 
   it('shutdown with storage refusing writes does not wait for a room whose unload waits on them', async () => {
@@ -91,14 +91,14 @@ describe('storage faults and loading', () => {
     await whenSynced(writer);
     control.failAppends = true;
     writer.doc.getText('text').insert(0, 'not stored');
-    await waitFor(() => server.app.tandem.registry.pendingWrites > 0, 'the refused write to be kept');
+    await waitFor(() => server.app.rooms.pendingWrites > 0, 'the refused write to be kept');
     writer.destroy();
     // The empty room's unload starts, and waits for its write to be committed, which storage keeps refusing.
-    const registry = server.app.tandem.registry;
+    const registry = server.app.rooms;
     await waitFor(() => registry.connectionCount === 0 && registry.unloadTimerCount === 0, 'the unload to start');
     expect(registry.roomCount).toBe(1);
     await server.close();
-    expect(server.app.tandem.registry.roomCount).toBe(0);
+    expect(server.app.rooms.roomCount).toBe(0);
   });
 
   it('a failed write is kept, never acknowledged or relayed; the client is told; nothing unloads; writing resumes when the fault clears', async () => {
@@ -109,7 +109,7 @@ describe('storage faults and loading', () => {
     const reader = connectClient(server.collabUrl, docId);
     await whenSynced(reader);
     const writer = await openRawSocket(`${server.collabUrl}/${docId}?ack=1`);
-    await waitFor(() => server.app.tandem.registry.connectionCount === 2, 'both connections');
+    await waitFor(() => server.app.rooms.connectionCount === 2, 'both connections');
 
     control.failAppends = true;
     writer.send(encodeSyncUpdate(oneUpdate('kept in memory')));
@@ -121,7 +121,7 @@ describe('storage faults and loading', () => {
     expect(textOf(reader)).toBe('');
     reader.destroy();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.app.tandem.registry.roomCount).toBe(1);
+    expect(server.app.rooms.roomCount).toBe(1);
     const metrics = await readMetrics(server.httpUrl);
     expect(metrics).toMatch(/tandem_storage_failures_total [1-9]/);
     expect(metrics).toMatch(/tandem_pending_writes 1/);
@@ -134,7 +134,7 @@ describe('storage faults and loading', () => {
     expect(textOf(late)).toBe('kept in memory');
     writer.ws.close();
     late.destroy();
-    await waitFor(() => server.app.tandem.registry.roomCount === 0, 'the room to unload once saved');
+    await waitFor(() => server.app.rooms.roomCount === 0, 'the room to unload once saved');
     const again = connectClient(server.collabUrl, docId);
     await whenSynced(again);
     expect(textOf(again)).toBe('kept in memory');
@@ -145,7 +145,7 @@ describe('storage faults and loading', () => {
     const server = await startServer({ openDocuments: true, dataDir });
     const broken = uniqueDocId('corrupt');
     const healthy = uniqueDocId('healthy');
-    await server.app.tandem.store.appendBatch([
+    await server.app.docStore.appendBatch([
       { docId: broken, update: new Uint8Array([1, 200, 7, 7, 7, 7]) },
       { docId: healthy, update: oneUpdate('fine') },
     ]);
@@ -155,7 +155,7 @@ describe('storage faults and loading', () => {
     const client = connectClient(server.collabUrl, healthy);
     await whenSynced(client);
     expect(textOf(client)).toBe('fine');
-    expect(server.app.tandem.registry.peek(broken)).toBeUndefined();
+    expect(server.app.rooms.peek(broken)).toBeUndefined();
     const rows = openDatabase(dataDir).prepare('SELECT data FROM updates WHERE doc_id = ?').all(broken) as Array<{ data: Buffer }>;
     expect(rows.map((r) => [...r.data])).toEqual([[1, 200, 7, 7, 7, 7]]);
   });

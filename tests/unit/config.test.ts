@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, fastifyTrustProxy, loadConfig } from '../../server/config.js';
+import { CONFIG_SLICES, configSlice, defaultConfig, fastifyTrustProxy, loadConfig } from '../../server/config.js';
 
 describe('config', () => {
   it('uses the documented defaults', () => {
@@ -67,5 +67,21 @@ describe('config', () => {
     const oneHop = fastifyTrustProxy(1);
     if (typeof oneHop !== 'function') throw new Error('expected a function');
     expect([oneHop('203.0.113.5', 0), oneHop('203.0.113.5', 1)]).toEqual([true, false]);
+  });
+  it('gives every setting to at least one subsystem slice, and a slice only its own settings', () => {
+    const sliced = new Set(Object.values(CONFIG_SLICES).flat());
+    expect([...Object.keys(defaultConfig)].filter((key) => !sliced.has(key as never))).toEqual([]);
+    const config = loadConfig({ MAX_FRAME_BYTES: '4096', OPEN_DOCUMENTS: 'yes', REDIS_URL: 'redis://cache:6379' });
+    const collab = configSlice(config, 'collab');
+    expect(Object.keys(collab).sort()).toEqual([...CONFIG_SLICES.collab].sort());
+    expect(collab).toMatchObject({ maxFrameBytes: 4096, openDocuments: true });
+    expect(configSlice(config, 'cluster')).toEqual({ redisUrl: 'redis://cache:6379' });
+    expect(configSlice(config, 'sockets')).toEqual({
+      allowedOrigins: [],
+      connectionsPerSecondPerIp: defaultConfig.connectionsPerSecondPerIp,
+      connectionBurstPerIp: defaultConfig.connectionBurstPerIp,
+      heartbeatIntervalMs: defaultConfig.heartbeatIntervalMs,
+      heartbeatTimeoutMs: defaultConfig.heartbeatTimeoutMs,
+    });
   });
 });

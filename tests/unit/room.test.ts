@@ -23,7 +23,7 @@ function makeRoom(stored: StoredDoc = { updates: [], lastSeq: 0 }, cluster?: Roo
   const log = fakeLog();
   const queue = new CommitQueue(store, log, fakeMetrics());
   const emptied: Room[] = [];
-  const deps: RoomDeps = {
+  const deps: RoomDeps<Room> = {
     queue,
     store,
     log,
