@@ -1,4 +1,4 @@
-import type { ProbeEvent } from './probe.js';
+import type { ProbeEvent, ShapeChange } from './probe.js';
 
 /**
  * The node half of the typing oracle: from what each page's script typed and what each page's probe
@@ -24,6 +24,7 @@ export interface PageRecord {
   /** Spaces the script typed. */
   spaces: number;
   events: ProbeEvent[];
+  shapes: ShapeChange[];
 }
 
 export interface Verdict {
@@ -69,13 +70,26 @@ export function projection(text: string, alphabet: string): string {
   return [...text].filter((ch) => alphabet.includes(ch)).join('');
 }
 
+/**
+ * Every page's Yjs shape changes in the second before `t`: how a paragraph came to hold several
+ * XmlTexts (remote), and whose transaction merged them (local). Times from the run's start.
+ */
+function shapeTrace(pages: PageRecord[], t: number, t0: number): string {
+  const recent = pages.flatMap((p) => p.shapes.filter((s) => s.t <= t && s.t > t - 1000).map((s) => ({ ...s, name: p.name }))).sort((a, b) => a.t - b.t);
+  if (recent.length === 0) return '';
+  const what = (shape: string) => (shape === '' ? 'one XmlText per paragraph' : `several XmlTexts in ${shape}`);
+  return `; Yjs shape before it: ${recent.map((s) => `${s.name} t=${s.t - t0}ms after a ${s.origin} transaction: ${what(s.shape)}`).join(', ')}`;
+}
+
 const change = (event: ProbeEvent, owner: string) => event.changes[owner] ?? { del: '', ins: '', moved: '' };
 
 export function judge(pages: PageRecord[], finalText: string): Verdict {
   const verdict: Verdict = { lost: 0, doubled: 0, reordered: 0, problems: [], evidence: [] };
+  const t0 = Math.min(...pages.flatMap((p) => [...p.events.map((e) => e.t), ...p.shapes.map((s) => s.t)]));
   const eventLine = (page: PageRecord, event: ProbeEvent, what: string): string =>
-    `${page.name} t=${event.t}ms ${event.kind} during "${event.step}": ${what}; own ${JSON.stringify(event.ownBefore)} → ${JSON.stringify(event.ownAfter)}` +
-    `${event.updateBytes !== undefined ? `, update ${event.updateBytes} B` : ''}${event.yShape ? `, Yjs paragraphs with several XmlTexts: ${event.yShape}` : ''}`;
+    `${page.name} t=${event.t - t0}ms ${event.kind} during "${event.step}": ${what}; own ${JSON.stringify(event.ownBefore)} → ${JSON.stringify(event.ownAfter)}` +
+    `${event.updateBytes !== undefined ? `, update ${event.updateBytes} B` : ''}${event.yShape ? `, Yjs paragraphs with several XmlTexts: ${event.yShape}` : ''}` +
+    `${shapeTrace(pages, event.t, t0)}`;
 
   for (const page of pages) {
     const own = String(page.index);

@@ -23,7 +23,7 @@ export interface OwnerChange {
 }
 
 export interface ProbeEvent {
-  /** ms since the probe was installed. */
+  /** Date.now() when recorded (the pages share the machine's clock). */
   t: number;
   kind: 'local' | 'undo' | 'remote';
   /** By owner: '0'…'3' for page alphabets, 's' for spaces. Only owners whose projection changed. */
@@ -39,8 +39,18 @@ export interface ProbeEvent {
   updateBytes?: number;
 }
 
+/** A change of how the body's paragraphs are made in Yjs (ProbeEvent.yShape), after a Yjs transaction. */
+export interface ShapeChange {
+  t: number;
+  /** Paragraphs holding more than one XmlText, or '' when none does. */
+  shape: string;
+  origin: 'local' | 'remote' | 'undo' | 'other';
+}
+
 export interface ProbeState {
   events: ProbeEvent[];
+  /** Every change of the Yjs shape: the trace of two XmlTexts appearing in one paragraph and being merged. */
+  shapes: ShapeChange[];
   step: string;
 }
 
@@ -71,8 +81,7 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
   };
   if (w.__typingProbe) throw new Error('typing probe installed twice');
   const { view, doc, provider } = w.tandem;
-  const started = performance.now();
-  const state: ProbeState = { events: [], step: 'idle' };
+  const state: ProbeState = { events: [], shapes: [], step: 'idle' };
   w.__typingProbe = state;
 
   const ownerOf = new Map<string, string>();
@@ -165,6 +174,17 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
     return out.join(' ');
   };
 
+  let lastShape = '';
+  doc.on('afterTransaction', (transaction: unknown) => {
+    const shape = yShape();
+    if (shape === lastShape) return;
+    lastShape = shape;
+    const { origin, local } = transaction as { origin: unknown; local: boolean };
+    const kind: ShapeChange['origin'] =
+      origin === provider ? 'remote' : origin !== null && typeof origin === 'object' && 'undoStack' in origin ? 'undo' : local ? 'local' : 'other';
+    state.shapes.push({ t: Date.now(), shape, origin: kind });
+  });
+
   let lastRemote: ProbeEvent | null = null;
   doc.on('update', (update: unknown, origin: unknown) => {
     if (origin === provider && lastRemote !== null && lastRemote.updateBytes === undefined) {
@@ -237,7 +257,7 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
       }
     }
     if (Object.keys(changes).length === 0) return;
-    const event: ProbeEvent = { t: Math.round(performance.now() - started), kind, changes, step: state.step };
+    const event: ProbeEvent = { t: Date.now(), kind, changes, step: state.step };
     const mine = changes[String(me)];
     if (kind === 'remote') {
       lastRemote = event;

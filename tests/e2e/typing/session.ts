@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 import * as Y from 'yjs';
 import { BODY_FRAGMENT, TITLE_TEXT } from '../../../shared/schema.js';
-import { ARTIFACTS_DIR, createDocument, docIdOf, docText, openDocument, openPerson, type Person, screenshot, signUp, statusOf } from '../../helpers/browser.js';
+import { ARTIFACTS_DIR, docIdOf, docText, openDocument, openPerson, type Person, screenshot, signUp, statusOf } from '../../helpers/browser.js';
 import { waitFor } from '../../helpers/waitFor.js';
 import { judge, type PageRecord, type Verdict } from './oracle.js';
-import { installProbe, type ProbeEvent } from './probe.js';
+import { installProbe, type ProbeState } from './probe.js';
 import { ALPHABETS, type Typist } from './script.js';
 
 /** Where a failing run's full event log goes. */
@@ -43,6 +43,8 @@ export function summaryLine(t: Totals): string {
 export class TypingStage {
   readonly people: Array<Person & { errors: string[] }> = [];
   reader!: Person & { errors: string[] };
+  /** One DevTools session per typist's page (it survives navigations). */
+  private readonly cdp = new Map<number, CDPSession>();
   /** Every document a run or case produced, with the text and title the pages agreed on. */
   readonly documents: Array<{ label: string; docId: string; text: string; title: string }> = [];
 
@@ -57,18 +59,30 @@ export class TypingStage {
     this.reader = await openPerson(this.browser, 'Reader', '#6b7280');
   }
 
-  /** A new document created by Ada, open in the pages of `indexes` (with a probe, caret in the body). */
+  /**
+   * A new document created by Ada (POST /api/docs from her page, as the "New document" button does),
+   * opened at once in the pages of `indexes`, each with a fresh probe.
+   */
   async newDocument(indexes: number[]): Promise<{ url: string; typists: Typist[] }> {
-    const url = await createDocument(this.people[0]!, this.base);
-    const typists: Typist[] = [];
-    for (const index of indexes) {
-      const person = this.people[index]!;
-      if (index !== 0) await openDocument(person, url);
-      await waitFor(() => person.page.evaluate(() => window.tandem?.provider.synced === true), `${person.name} to sync`);
-      await person.page.evaluate(installProbe, { alphabets: ALPHABETS, me: index });
-      const cdp = await person.context.newCDPSession(person.page);
-      typists.push({ page: person.page, cdp, index, name: person.name, typed: '', spaces: 0, keystrokes: 0, steps: 0 });
-    }
+    const ada = this.people[0]!;
+    if (!ada.page.url().startsWith(this.base)) await ada.page.goto(this.base);
+    const id = await ada.page.evaluate(async () => {
+      const response = await fetch('/api/docs', { method: 'POST' });
+      if (response.status !== 201) throw new Error(`POST /api/docs answered ${response.status}`);
+      return ((await response.json()) as { id: string }).id;
+    });
+    const url = `${this.base}/d/${id}`;
+    const typists = await Promise.all(
+      indexes.map(async (index): Promise<Typist> => {
+        const person = this.people[index]!;
+        await openDocument(person, url);
+        await waitFor(() => person.page.evaluate(() => window.tandem?.provider.synced === true), `${person.name} to sync`);
+        await person.page.evaluate(installProbe, { alphabets: ALPHABETS, me: index });
+        const cdp = this.cdp.get(index) ?? (await person.context.newCDPSession(person.page));
+        this.cdp.set(index, cdp);
+        return { page: person.page, cdp, index, name: person.name, typed: '', spaces: 0, keystrokes: 0, steps: 0 };
+      }),
+    );
     return { url, typists };
   }
 
@@ -113,7 +127,10 @@ export class TypingStage {
         name: t.name,
         typed: t.typed,
         spaces: t.spaces,
-        events: await t.page.evaluate(() => (window as unknown as { __typingProbe: { events: ProbeEvent[] } }).__typingProbe.events),
+        ...(await t.page.evaluate(() => {
+          const probe = (window as unknown as { __typingProbe: ProbeState }).__typingProbe;
+          return { events: probe.events, shapes: probe.shapes };
+        })),
       })),
     );
   }
