@@ -81,6 +81,16 @@ function shapeTrace(pages: PageRecord[], t: number, t0: number): string {
   return `; Yjs shape before it: ${recent.map((s) => `${s.name} t=${s.t - t0}ms after a ${s.origin} transaction: ${what(s.shape)}`).join(', ')}`;
 }
 
+/** What the other pages did to the structure (split, join) or undid in the 300 ms before `t`. */
+function othersBefore(pages: PageRecord[], page: PageRecord, t: number, t0: number): string {
+  const recent = pages
+    .filter((p) => p !== page)
+    .flatMap((p) => p.events.filter((e) => e.kind !== 'remote' && (e.blocks !== undefined || e.kind === 'undo') && e.t <= t && e.t > t - 300).map((e) => ({ e, name: p.name })))
+    .sort((a, b) => a.e.t - b.e.t);
+  if (recent.length === 0) return '';
+  return `; before it: ${recent.map(({ e, name }) => `${name} t=${e.t - t0}ms ${e.kind === 'undo' ? 'undo/redo' : `"${e.step}" textblocks ${e.blocks}`}`).join(', ')}`;
+}
+
 const change = (event: ProbeEvent, owner: string) => event.changes[owner] ?? { del: '', ins: '', moved: '' };
 
 export function judge(pages: PageRecord[], finalText: string): Verdict {
@@ -89,7 +99,7 @@ export function judge(pages: PageRecord[], finalText: string): Verdict {
   const eventLine = (page: PageRecord, event: ProbeEvent, what: string): string =>
     `${page.name} t=${event.t - t0}ms ${event.kind} during "${event.step}": ${what}; own ${JSON.stringify(event.ownBefore)} → ${JSON.stringify(event.ownAfter)}` +
     `${event.updateBytes !== undefined ? `, update ${event.updateBytes} B` : ''}${event.yShape ? `, Yjs paragraphs with several XmlTexts: ${event.yShape}` : ''}` +
-    `${shapeTrace(pages, event.t, t0)}`;
+    `${shapeTrace(pages, event.t, t0)}${othersBefore(pages, page, event.t, t0)}`;
 
   for (const page of pages) {
     const own = String(page.index);

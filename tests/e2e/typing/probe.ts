@@ -35,6 +35,8 @@ export interface ProbeEvent {
   ownAfter?: string;
   /** Paragraphs holding more than one XmlText ("p3.:2"), read when the remote update had been applied. */
   yShape?: string;
+  /** For a local change of the paragraph structure: how many textblocks before → after (e.g. "3→2" for a join). */
+  blocks?: string;
   /** Bytes of the remote Yjs update that caused a remote event. */
   updateBytes?: number;
 }
@@ -62,9 +64,18 @@ export interface ProbeArgs {
 }
 
 export function installProbe({ alphabets, me }: ProbeArgs): void {
-  type Fragment = { size: number; textBetween(from: number, to: number, blockSeparator: string, leafText: string): string };
-  type PMNode = { textContent: string; textBetween(from: number, to: number, blockSeparator: string, leafText: string): string };
-  type Step = { from?: number; to?: number; gapFrom?: number; gapTo?: number; slice?: { content: Fragment } };
+  type Fragment = {
+    size: number;
+    textBetween(from: number, to: number, blockSeparator: string, leafText: string): string;
+    forEach(f: (child: { isText: boolean }) => void): void;
+  };
+  type PMNode = {
+    textContent: string;
+    isTextblock: boolean;
+    textBetween(from: number, to: number, blockSeparator: string, leafText: string): string;
+    descendants(f: (node: PMNode) => boolean | void): void;
+  };
+  type Step = { from?: number; to?: number; gapFrom?: number; gapTo?: number; slice?: { content: Fragment; openStart?: number; openEnd?: number } };
   type Tr = { docChanged: boolean; doc: PMNode; docs: PMNode[]; steps: Step[]; getMeta(key: string): unknown };
   type View = {
     state: { doc: PMNode; apply(tr: Tr): unknown };
@@ -203,26 +214,37 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
   };
 
   /**
-   * A local transaction's changes, exactly, from its steps: what each ReplaceStep removed from the
-   * document before it and what its slice inserted (no diff, so typing "a" over a selected "ab"
-   * counts one deletion of "ab" and one insertion of "a"). During a composition the editor re-reads
-   * the composed text from the DOM and may replace it by itself: there a step's deleted and inserted
-   * text lose their common prefix and suffix.
+   * A local transaction's changes, from its steps: what each step removed from the document before
+   * it and what its slice inserted. An inline step (typing, an inline paste) counts exactly, with no
+   * diff: typing "a" over a selected "ab" is one deletion of "ab" and one insertion of "a". A step
+   * that moves block structure (a slice with blocks in it, or a ReplaceAroundStep: joining, lifting,
+   * a Delete that re-inserts the next block's content) may delete text and insert it again
+   * elsewhere: there each owner's deleted and inserted text are diffed, so what only moved counts as
+   * neither. During a composition the editor re-reads the composed text from the DOM and may replace
+   * it by itself: there a step's deleted and inserted text lose their common prefix and suffix.
    */
   const stepChanges = (tr: Tr): Record<string, OwnerChange> => {
-    const dels: string[] = [];
-    const inss: string[] = [];
+    const changes: Record<string, OwnerChange> = {};
+    const add = (owner: string, del: string, ins: string): void => {
+      if (!del && !ins) return;
+      const c = (changes[owner] ??= { del: '', ins: '', moved: '' });
+      c.del += del;
+      c.ins += ins;
+    };
     tr.steps.forEach((step, index) => {
       const before = tr.docs[index]!;
       if (typeof step.from !== 'number' || typeof step.to !== 'number' || step.slice === undefined) return;
-      let d: string;
-      if (typeof step.gapFrom === 'number' && typeof step.gapTo === 'number') {
-        d = before.textBetween(step.from, step.gapFrom, '', '') + before.textBetween(step.gapTo, step.to, '', '');
-      } else {
-        d = before.textBetween(step.from, step.to, '', '');
-      }
-      let s = step.slice.content.textBetween(0, step.slice.content.size, '', '');
-      if (state.step.startsWith('compose')) {
+      const around = typeof step.gapFrom === 'number' && typeof step.gapTo === 'number';
+      let d = around
+        ? before.textBetween(step.from, step.gapFrom!, '', '') + before.textBetween(step.gapTo!, step.to, '', '')
+        : before.textBetween(step.from, step.to, '', '');
+      const content = step.slice.content;
+      let s = content.textBetween(0, content.size, '', '');
+      let blocks = around || step.slice.openStart! > 0 || step.slice.openEnd! > 0;
+      content.forEach((child) => {
+        if (!child.isText) blocks = true;
+      });
+      if (state.step.includes('compose')) {
         let p = 0;
         while (p < d.length && p < s.length && d[p] === s[p]) p++;
         let q = 0;
@@ -230,16 +252,29 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
         d = d.slice(p, d.length - q);
         s = s.slice(p, s.length - q);
       }
-      dels.push(d);
-      inss.push(s);
+      const del = ownerChars(d);
+      const ins = ownerChars(s);
+      for (const owner of owners) {
+        const dd = (del[owner] ?? []).join('');
+        const ss = (ins[owner] ?? []).join('');
+        if (blocks && dd && ss) {
+          const moved = diff(dd, ss);
+          add(owner, moved.del, moved.ins);
+        } else {
+          add(owner, dd, ss);
+        }
+      }
     });
-    const del = ownerChars(dels.join(''));
-    const ins = ownerChars(inss.join(''));
-    const changes: Record<string, OwnerChange> = {};
-    for (const owner of owners) {
-      if (del[owner] || ins[owner]) changes[owner] = { del: (del[owner] ?? []).join(''), ins: (ins[owner] ?? []).join(''), moved: '' };
-    }
     return changes;
+  };
+
+  const blockCount = (node: PMNode): number => {
+    let count = 0;
+    node.descendants((child) => {
+      if (child.isTextblock) count++;
+      return !child.isTextblock;
+    });
+    return count;
   };
 
   const record = (before: PMNode, tr: Tr): void => {
@@ -256,8 +291,13 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
         if (a[owner] !== b[owner]) changes[owner] = diff(a[owner]!, b[owner]!);
       }
     }
-    if (Object.keys(changes).length === 0) return;
+    // A local change of the paragraph structure alone (Enter, joining paragraphs) is kept too: it is
+    // what rewrites others' text in Yjs when paragraphs are split or joined.
+    const blocks = kind === 'local' ? [blockCount(before), blockCount(tr.doc)] : null;
+    const structural = blocks !== null && blocks[0] !== blocks[1];
+    if (Object.keys(changes).length === 0 && !structural) return;
     const event: ProbeEvent = { t: Date.now(), kind, changes, step: state.step };
+    if (structural) event.blocks = `${blocks![0]}→${blocks![1]}`;
     const mine = changes[String(me)];
     if (kind === 'remote') {
       lastRemote = event;

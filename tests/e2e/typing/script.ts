@@ -197,11 +197,16 @@ const STEP_WEIGHTS: Array<[string, number]> = [
   ['paste', 3],
   ['compose', 6],
 ];
-const TOTAL_WEIGHT = STEP_WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
+/** The step kinds a script may use: all, or those named in TYPING_STEPS (e.g. "type,click,enter"), to narrow a finding down. */
+export const STEP_KINDS = STEP_WEIGHTS.map(([kind]) => kind);
+const allowed = process.env['TYPING_STEPS']?.split(',').map((kind) => kind.trim()) ?? STEP_KINDS;
+for (const kind of allowed) if (!STEP_KINDS.includes(kind)) throw new Error(`TYPING_STEPS: unknown step ${kind}; known: ${STEP_KINDS.join(', ')}`);
+const weights = STEP_WEIGHTS.filter(([kind]) => allowed.includes(kind));
+const TOTAL_WEIGHT = weights.reduce((sum, [, w]) => sum + w, 0);
 
 function stepKind(rng: Random): string {
   let roll = rng() * TOTAL_WEIGHT;
-  for (const [kind, weight] of STEP_WEIGHTS) {
+  for (const [kind, weight] of weights) {
     roll -= weight;
     if (roll < 0) return kind;
   }
