@@ -14,7 +14,8 @@ const root = path.resolve(here, '..');
  * Tandem's abuse limits are per client IP, and every bench client is 127.0.0.1; the peers have no
  * such limits. Raised so that all servers do the same work (the limits are not what is measured).
  */
-const TANDEM_LIMITS = { CONNECTIONS_PER_SECOND_PER_IP: '1000000', CONNECTION_BURST_PER_IP: '10000000' };
+// OPEN_DOCUMENTS: the bench connects stock clients to fresh document ids, as to any y-websocket server.
+const TANDEM_LIMITS = { CONNECTIONS_PER_SECOND_PER_IP: '1000000', CONNECTION_BURST_PER_IP: '10000000', OPEN_DOCUMENTS: 'true' };
 
 /** Server processes still running: killed if the bench exits without stopping them. */
 const live = new Set<ChildProcess>();

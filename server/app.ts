@@ -12,6 +12,7 @@ import { openPostgresAccountStore } from './accounts/postgresAccountStore.js';
 import { openSqliteAccountStore } from './accounts/sqliteAccountStore.js';
 import { accountRoutes } from './api/accountRoutes.js';
 import { installAuth } from './auth/authPlugin.js';
+import { installHostCheck } from './auth/hostCheck.js';
 import { Sessions } from './auth/sessions.js';
 import { AccessJournal } from './people/accessJournal.js';
 import { DocAccess } from './people/docAccess.js';
@@ -23,6 +24,7 @@ import { registerPeople } from './live/registerPeople.js';
 import type { DocStore } from './store/docStore.js';
 import { openPostgresStore } from './store/postgresStore.js';
 import { openSqliteStore } from './store/sqliteStore.js';
+import { installSecurityHeaders } from './securityHeaders.js';
 import { webRoutes } from './webRoutes.js';
 
 export interface AppParts {
@@ -147,6 +149,10 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
     rooms.remove(docId).catch((error: unknown) => app.log.error({ err: error, docId }, 'could not remove a deleted document'));
   });
 
+  // First of all: a request for a host this server does not answer to (DNS rebinding) goes no further.
+  installHostCheck(app, { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, metrics });
+  await installSecurityHeaders(app);
+
   // A request that asked for a WebSocket upgrade but got an ordinary answer (an unknown path, a
   // refusal before the upgrade) leaves its socket outside the HTTP server's timeouts: close it once
   // the answer is out, or every such request would hold a socket for ever.
@@ -173,6 +179,8 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
 
   await app.register(collabRoute, {
     registry: rooms,
+    store: docStore,
+    openDocuments: config.openDocuments,
     metrics,
     access,
     journal,
@@ -196,7 +204,7 @@ export async function buildApp(config: Config, store?: DocStore, accountStore?: 
   await app.register(docsRoutes, { store: docStore, registry: rooms, accounts, access });
   await app.register(exportRoutes, { store: docStore, registry: rooms, access });
   live = (await registerPeople(app, app.tandem, config)).live;
-  await app.register(healthRoute, { store: docStore, registry: rooms, metrics });
+  await app.register(healthRoute, { store: docStore, registry: rooms, metrics, metricsToken: config.metricsToken });
   if (config.webRoot) await app.register(webRoutes, { root: config.webRoot });
   return app;
 }

@@ -23,6 +23,12 @@ export interface Config {
   clusterRepairIntervalMs: number;
   /** pino log level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
+  /**
+   * Whether `/collab/<id>` opens a document that does not exist yet (creating it: no owner, anyone with
+   * the link can edit), as a plain y-websocket server does. Off by default: documents are made by
+   * signed-in people (POST /api/docs, import), and a connection to an unknown id is closed with 4406.
+   */
+  openDocuments: boolean;
   /** Folder of the built web app to serve, or null to serve only the API and WebSocket (WEB_ROOT=''). */
   webRoot: string | null;
   /** How long a document stays in memory after its last connection leaves. */
@@ -85,6 +91,18 @@ export interface Config {
   /** Chat messages one user may post per second, and the burst above that (then refused as rate_limited). */
   chatMessagesPerSecond: number;
   chatBurst: number;
+  /**
+   * Host names (the Host header, any port, lower case) the server answers to besides the ones it
+   * always accepts: IP addresses, `localhost` and `*.localhost`, and the hosts of `allowedOrigins`.
+   * Any other name is refused with 421 (DNS rebinding: a page of another site whose name was
+   * pointed at this server). `'*'` (ALLOWED_HOSTS=*) turns the check off.
+   */
+  allowedHosts: string[] | '*';
+  /**
+   * Bearer token that `GET /metrics` requires (`Authorization: Bearer <token>`); null (METRICS_TOKEN
+   * unset) keeps /metrics closed (403).
+   */
+  metricsToken: string | null;
 }
 
 /** The defaults, for `loadConfig` and for tests that build a config by hand. */
@@ -123,6 +141,9 @@ export const defaultConfig: Config = {
   loginAttemptsPerMinutePerName: 10,
   chatMessagesPerSecond: 2,
   chatBurst: 10,
+  openDocuments: false,
+  allowedHosts: [],
+  metricsToken: null,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -168,7 +189,50 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     loginAttemptsPerMinutePerName: integer(env, 'LOGIN_ATTEMPTS_PER_MINUTE_PER_NAME', defaultConfig.loginAttemptsPerMinutePerName, 1, 100_000),
     chatMessagesPerSecond: integer(env, 'CHAT_MESSAGES_PER_SECOND', defaultConfig.chatMessagesPerSecond, 1, 10_000),
     chatBurst: integer(env, 'CHAT_BURST', defaultConfig.chatBurst, 1, 100_000),
+    openDocuments: flag(env, 'OPEN_DOCUMENTS', defaultConfig.openDocuments),
+    allowedHosts: hostList(env.ALLOWED_HOSTS),
+    metricsToken: metricsToken(env.METRICS_TOKEN),
   };
+}
+
+/** A host name as it may appear in a Host header: letters, digits, "-", "_" and dots (IDNs as punycode). */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?$/;
+
+/** Parses ALLOWED_HOSTS: unset or empty → []; `*` → '*' (no check); else comma-separated host names without ports. */
+function hostList(raw: string | undefined): Config['allowedHosts'] {
+  const value = raw?.trim() ?? '';
+  if (value === '') return [];
+  if (value === '*') return '*';
+  return value.split(',').map((item) => {
+    const host = item.trim().toLowerCase();
+    if (!HOST_NAME.test(host)) {
+      throw new Error(`ALLOWED_HOSTS must be * or comma-separated host names without scheme or port (like docs.example.com,mybox.local), got ${JSON.stringify(item.trim())}`);
+    }
+    return host.replace(/\.$/, '');
+  });
+}
+
+/** Shortest METRICS_TOKEN accepted: a guessable token would leave /metrics open. */
+export const MIN_METRICS_TOKEN_CHARS = 16;
+
+/** Parses METRICS_TOKEN: unset or empty → null (/metrics closed); else at least 16 visible ASCII characters. */
+function metricsToken(raw: string | undefined): string | null {
+  const token = raw?.trim() ?? '';
+  if (token === '') return null;
+  // Never echo the token itself.
+  if (token.length < MIN_METRICS_TOKEN_CHARS || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new Error(`METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_CHARS} visible ASCII characters without spaces (e.g. from "openssl rand -hex 32"), got one of ${token.length} characters`);
+  }
+  return token;
+}
+
+/** A yes/no variable: true/1/yes or false/0/no (any case); unset or empty is the default. */
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
 }
 
 /** Checks DATABASE_URL names PostgreSQL; unset or empty is null (the SQLite store). */

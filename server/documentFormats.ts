@@ -9,7 +9,9 @@ import {
 } from 'prosemirror-markdown';
 import { prosemirrorToYXmlFragment, yXmlFragmentToProsemirrorJSON } from 'y-prosemirror';
 import * as Y from 'yjs';
+import { isSafeUrl, URL_KEYS } from '../shared/safeUrl.js';
 import { BODY_FRAGMENT, schema, TITLE_TEXT } from '../shared/schema.js';
+import { cleanTitle } from '../shared/text.js';
 
 /**
  * Documents as Markdown and HTML, and Markdown as a new document. Pure functions of their inputs:
@@ -31,19 +33,24 @@ const markdownSerializer = new MarkdownSerializer(defaultMarkdownSerializer.node
   escapeExtraCharacters: /</g,
 });
 
-// CommonMark only (no tables or strikethrough, which our schema could not hold) and no raw HTML:
-// an HTML tag in the text stays text.
-const markdownParser = new MarkdownParser(
-  schema,
-  new MarkdownIt('commonmark', { html: false }),
-  withSchemaAttrsOnly(defaultMarkdownParser.tokens),
-);
+/**
+ * CommonMark only (no tables or strikethrough, which our schema could not hold) and no raw HTML:
+ * an HTML tag in the text stays text. Links and images only with URLs of shared/safeUrl.ts (the
+ * rule every document follows): any other stays text, on import and in an exported HTML page.
+ */
+function commonMark(): MarkdownIt {
+  const markdown = new MarkdownIt('commonmark', { html: false });
+  markdown.validateLink = (url) => isSafeUrl(url);
+  return markdown;
+}
 
-const markdownRenderer = new MarkdownIt('commonmark', { html: false });
+const markdownParser = new MarkdownParser(schema, commonMark(), withSchemaAttrsOnly(defaultMarkdownParser.tokens));
 
-/** The document's title as typed (possibly empty). */
+const markdownRenderer = commonMark();
+
+/** The document's title (possibly empty), as the server shows titles (cleanTitle). */
 export function documentTitle(doc: Y.Doc): string {
-  return doc.getText(TITLE_TEXT).toString();
+  return cleanTitle(doc.getText(TITLE_TEXT).toString());
 }
 
 /**
@@ -52,6 +59,8 @@ export function documentTitle(doc: Y.Doc): string {
  * helpers delete what the schema refuses, which must not happen to a live room's document).
  * Anything a client stored that our schema does not know is left out: an unknown element keeps
  * its children, an unknown mark or attribute is dropped, a node that cannot be built is skipped.
+ * So are links and images whose URL shared/safeUrl.ts refuses (a link's text stays): exports,
+ * which read the body through here, never carry one.
  */
 export function documentBody(doc: Y.Doc): PMNode {
   const json = yXmlFragmentToProsemirrorJSON(doc.getXmlFragment(BODY_FRAGMENT)) as JsonNode;
@@ -76,8 +85,8 @@ export function documentToMarkdown(doc: Y.Doc): string {
 /**
  * Renders Markdown as a standalone HTML page: `<title>` from `title` (escaped; "Untitled" when
  * empty), minimal inline CSS, and a Content-Security-Policy that allows no script at all. Raw HTML
- * in the Markdown is shown as text and unsafe link schemes (javascript:…) are not linked
- * (markdown-it's own rules with `html: false`).
+ * in the Markdown is shown as text, and links or images whose URL shared/safeUrl.ts refuses
+ * (javascript:, data:…) are not linked.
  */
 export function markdownToHtmlPage(markdown: string, title: string): string {
   const shownTitle = oneLine(title) === '' ? 'Untitled' : oneLine(title);
@@ -118,14 +127,14 @@ export interface ImportedDocument {
 /**
  * Parses CommonMark into a new document's content. The first block, when it is a first-level
  * heading, becomes the title and leaves the body. For a NEW document only: applying this to an
- * existing document would add a second copy of its content (DESIGN.md, "Doubled content").
+ * existing document would add a second copy of its content (two histories of the same text merge into two copies of it).
  */
 export function markdownToDocument(markdown: string): ImportedDocument {
   const parsed = markdownParser.parse(markdown);
   let title = '';
   const blocks: PMNode[] = [];
   parsed.forEach((block, _offset, index) => {
-    if (index === 0 && block.type.name === 'heading' && block.attrs['level'] === 1) title = oneLine(block.textContent);
+    if (index === 0 && block.type.name === 'heading' && block.attrs['level'] === 1) title = cleanTitle(oneLine(block.textContent));
     else blocks.push(block);
   });
   const body = schema.topNodeType.createAndFill(null, blocks) ?? schema.topNodeType.create(null, blocks);
@@ -197,6 +206,11 @@ function knownAttrs(type: NodeType | MarkType, attrs: Attrs | null): Attrs | nul
   return Object.fromEntries(Object.entries(attrs).filter(([key]) => key in declared));
 }
 
+/** Whether every URL attribute (href, src) of `attrs` is absent or safe (shared/safeUrl.ts). */
+function hasSafeUrls(attrs: Attrs | null): boolean {
+  return URL_KEYS.every((key) => attrs?.[key] === undefined || attrs[key] === null || isSafeUrl(attrs[key]));
+}
+
 /** The JSON y-prosemirror produces: text nodes come as arrays of runs, one per formatting. */
 interface JsonNode {
   type?: unknown;
@@ -235,8 +249,11 @@ function buildNodes(json: JsonNode | JsonNode[]): PMNode[] {
   const children = (json.content ?? []).flatMap((child) => buildNodes(child));
   const type = typeof json.type === 'string' ? schema.nodes[json.type] : undefined;
   if (type === undefined || type === schema.topNodeType || type.isText) return children;
+  const attrs = knownAttrs(type, (json.attrs ?? null) as Attrs | null);
+  // A node with an unsafe URL (an image stored before the server refused them) is left out.
+  if (!hasSafeUrls(attrs)) return children;
   try {
-    return [type.create(knownAttrs(type, (json.attrs ?? null) as Attrs | null), children)];
+    return [type.create(attrs, children)];
   } catch {
     // A required attribute is missing (an image without src…): keep what it held, if anything.
     return children;
@@ -248,8 +265,11 @@ function buildMarks(marks: JsonNode['marks']): readonly Mark[] {
   for (const mark of marks ?? []) {
     const type = typeof mark.type === 'string' ? schema.marks[mark.type] : undefined;
     if (type === undefined) continue;
+    const attrs = knownAttrs(type, (mark.attrs ?? null) as Attrs | null);
+    // A link with an unsafe URL (stored before the server refused them): its text stays, unlinked.
+    if (!hasSafeUrls(attrs)) continue;
     try {
-      result = type.create(knownAttrs(type, (mark.attrs ?? null) as Attrs | null)).addToSet(result);
+      result = type.create(attrs).addToSet(result);
     } catch {
       // A link without href: drop the mark, keep the text.
     }

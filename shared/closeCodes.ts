@@ -28,11 +28,16 @@ export const CloseCode = {
   forbidden: 4403,
   /** This person has no access to the document (never had, or it was taken away). */
   noAccess: 4404,
+  /**
+   * There is no document with this id (and the server does not create documents on connection:
+   * OPEN_DOCUMENTS). 4404 is noAccess, which does not say whether the document exists.
+   */
+  docNotFound: 4406,
   /** The document was deleted by its owner. */
   docDeleted: 4410,
   /** The document's stored state would pass its size cap; the update was not applied. */
   docTooLarge: 4413,
-  /** An update Yjs cannot apply, or one whose dependencies the server never received. */
+  /** An update Yjs cannot apply, one writing an unsafe link or image URL (shared/safeUrl.ts), or one whose dependencies the server never received. */
   updateRejected: 4422,
   /** The connection sent updates or awareness faster than its rate limit. */
   rateLimited: 4429,
@@ -70,6 +75,8 @@ export function describeCloseCode(code: number): string {
       return 'The server refused an action this window may not take';
     case CloseCode.noAccess:
       return 'You do not have access to this document';
+    case CloseCode.docNotFound:
+      return 'There is no document at this address';
     case CloseCode.docDeleted:
       return 'This document was deleted';
     case CloseCode.docTooLarge:

@@ -2,10 +2,14 @@ import type { LinkAccess, Role } from '../../shared/accounts.js';
 import type { ConversationKind, NotificationBody } from '../../shared/api.js';
 import type { AttemptBudgetStore } from './attemptBudgets.js';
 
-// Storage of everything about people: users, sessions, who may open which document, conversations,
-// chat messages and notifications. Routes and the live hub talk only to this interface; SQLite
-// (sqliteAccountStore.ts, beside the documents in the same file) implements it. Every method rejects
-// on a storage fault and resolves only once what it wrote is committed. Times are epoch ms.
+// Storage of everything about people, in five domains, each an interface of its own: users,
+// sessions, document access (owners, link access, members), chat (conversations and messages) and
+// notifications; sign-in attempt budgets are a sixth (attemptBudgets.ts). AccountStore is all of them
+// over one database: routes and the live hub take it whole. Each backend implements each domain in
+// a file of its own (sqliteUsers.ts, postgresUsers.ts, …) and composes them in sqliteAccountStore.ts
+// and postgresAccountStore.ts; one contract suite (tests/helpers/accountStoreContract/) has a block
+// per domain, run on both. Every method rejects on a storage fault and resolves only once what it
+// wrote is committed. Times are epoch ms.
 
 export interface UserRecord {
   /** Opaque, random, never reused. */
@@ -76,21 +80,26 @@ export interface NotificationRecord {
   readAt: number | null;
 }
 
-/** Sign-in attempt budgets (AttemptBudgetStore) are kept here too, shared by every process on the database. */
-export interface AccountStore extends AttemptBudgetStore {
-  // Users
-  /** Creates a user; resolves to 'taken' (creating nothing) when the name is taken under userNameKey. */
+/** Users: who exists, by id and by name. Users are never deleted. */
+export interface UserStore {
+  /**
+   * Creates a user; resolves to 'taken' (creating nothing) when the name is taken under userNameKey,
+   * or looks like a name taken (the same userNameSkeleton: "аdmin" with a Cyrillic а beside "admin").
+   */
   createUser(user: { id: string; name: string; passwordHash: string; createdAt: number }): Promise<UserRecord | 'taken'>;
-  /** Finds a user by name, case-insensitively (userNameKey). */
+  /** Finds a user by name, case-insensitively (userNameKey); null when none. */
   findUserByName(name: string): Promise<UserRecord | null>;
+  /** The user with this id; null when none. */
   getUser(id: string): Promise<UserRecord | null>;
   /** Every user, by name (case-insensitive order). */
   listUsers(): Promise<UserRecord[]>;
   setLastSeen(userId: string, at: number): Promise<void>;
   /** Replaces the user's password hash (a re-hash at a higher cost, at sign-in). */
   setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+}
 
-  // Sessions
+/** Sessions: who is signed in where. A session's user must exist (rejects otherwise). */
+export interface SessionStore {
   createSession(session: SessionRecord): Promise<void>;
   /** The session with this token hash, expired or not (the caller checks expiresAt). */
   findSession(tokenHash: string): Promise<SessionRecord | null>;
@@ -104,14 +113,25 @@ export interface AccountStore extends AttemptBudgetStore {
   listSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Deletes every session that expired before `now`; resolves to how many. */
   deleteExpiredSessions(now: number): Promise<number>;
+}
 
-  // Documents: access and members
+/** Document access: who owns a document, its link access, and its members. */
+export interface DocAccessStore {
+  /** The document's record; null for one made before accounts (or never recorded). */
   getDocAccess(docId: string): Promise<DocAccessRecord | null>;
-  /** Records a new document's owner (a member with role 'owner') and link access. Rejects if it has a record. */
+  /**
+   * Records a new document's owner (a member with role 'owner', never by link, even if they had joined by
+   * it before) and link access. Rejects if it has a record.
+   */
   createDocAccess(docId: string, ownerId: string, linkAccess: LinkAccess, at: number): Promise<void>;
   setLinkAccess(docId: string, linkAccess: LinkAccess): Promise<void>;
-  /** Marks the document deleted (the record stays as a tombstone) and removes its members, chat and notifications about it. */
+  /**
+   * Marks the document deleted (the record stays as a tombstone) and removes its members, chat and
+   * notifications about it, in one transaction: the one write of this domain that reaches into the
+   * chat and notification domains' tables, through their forgetDocument step.
+   */
   markDocDeleted(docId: string, at: number): Promise<void>;
+  /** The user's membership of the document; null when they are not a member. */
   getMember(docId: string, userId: string): Promise<MemberRecord | null>;
   /** Members by role (owner first) then join time. */
   listMembers(docId: string): Promise<MemberRecord[]>;
@@ -123,9 +143,15 @@ export interface AccountStore extends AttemptBudgetStore {
   removeMember(docId: string, userId: string): Promise<boolean>;
   /** The documents the user is a member of (any role), not deleted ones. */
   listMemberships(userId: string): Promise<MemberRecord[]>;
+}
 
-  // Conversations (direct and group; a document's chat needs no record: its members are the document's)
+/**
+ * Chat: direct and group conversations and the messages of any conversation (`doc:<docId>`
+ * included: a document's chat needs no record, its members are the document's).
+ */
+export interface ChatStore {
   createConversation(conversation: ConversationRecord, memberIds: readonly string[]): Promise<void>;
+  /** The conversation's record; null when none (a document's chat never has one). */
   getConversation(id: string): Promise<ConversationRecord | null>;
   /** The direct conversation between these two users, if any (order does not matter). */
   findDirectConversation(userA: string, userB: string): Promise<ConversationRecord | null>;
@@ -139,7 +165,6 @@ export interface AccountStore extends AttemptBudgetStore {
   /** Resolves to false when they were not a member. */
   removeConversationMember(conversationId: string, userId: string): Promise<boolean>;
 
-  // Messages (any conversation, `doc:<docId>` included)
   /** Stores a message; resolves to it with its id once committed. */
   appendMessage(message: Omit<MessageRecord, 'id'>): Promise<MessageRecord>;
   /** Up to `limit` messages older than `beforeId` (all when null), oldest first; hasMore when older ones remain. */
@@ -150,15 +175,23 @@ export interface AccountStore extends AttemptBudgetStore {
   markConversationRead(userId: string, conversationId: string, messageId: number): Promise<void>;
   /** Messages in the conversation after the user's read mark, not counting their own. */
   unreadCount(userId: string, conversationId: string): Promise<number>;
+}
 
-  // Notifications
+/** Notifications: what happened that a user should see (shares, mentions). */
+export interface NotificationStore {
   addNotification(notification: Omit<NotificationRecord, 'id' | 'readAt'>): Promise<NotificationRecord>;
   /** Newest first, at most `limit`. */
   listNotifications(userId: string, limit: number): Promise<NotificationRecord[]>;
   unreadNotificationCount(userId: string): Promise<number>;
   /** Marks these (all when `ids` is absent) of the user's notifications read at `at`. */
   markNotificationsRead(userId: string, at: number, ids?: readonly number[]): Promise<void>;
+}
 
+/**
+ * Every domain over one database (sign-in attempt budgets too, shared by every process on it). One
+ * object, so that callers that need several domains (most routes do) take one thing.
+ */
+export interface AccountStore extends UserStore, SessionStore, DocAccessStore, ChatStore, NotificationStore, AttemptBudgetStore {
   /** Releases the store. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Pool } from 'pg';
-import { inTransaction } from '../store/postgresStore.js';
+import { inTransaction } from '../db/postgresPool.js';
 
 // Budgets of sign-in attempts: token buckets kept in the database, so that every process on one
 // database spends from the same budget (a limit held per process would multiply by the number of
@@ -69,16 +69,8 @@ function refund(budgets: readonly AttemptBudget[], rows: ReadonlyMap<string, Bud
 
 const byKey = (rows: readonly BudgetRow[]) => new Map(rows.map((row) => [row.key, row]));
 
-/** The budgets of a SQLite account store, in its database (the table is made if missing). */
+/** The budgets of a SQLite account store (table: migration 4 in server/db/sqliteSchema.ts). */
 export function sqliteAttemptBudgets(db: Database.Database): AttemptBudgetStore {
-  db.exec(`
-CREATE TABLE IF NOT EXISTS attempt_budgets (
-  key TEXT PRIMARY KEY,
-  tokens REAL NOT NULL,
-  at INTEGER NOT NULL,
-  full_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);`);
   const select = db.prepare<[string], BudgetRow>('SELECT key, tokens, at, full_at AS fullAt FROM attempt_budgets WHERE key = ?');
   const upsert = db.prepare<BudgetRow>(
     `INSERT INTO attempt_budgets (key, tokens, at, full_at) VALUES (@key, @tokens, @at, @fullAt)
@@ -122,7 +114,7 @@ UPDATE attempt_budgets AS b SET tokens = t.tokens, at = t.at, full_at = t.full_a
 FROM unnest($1::text[], $2::float8[], $3::bigint[], $4::bigint[]) AS t(key, tokens, at, full_at)
 WHERE b.key = t.key`;
 
-/** The budgets of a PostgreSQL account store (table: migration 4 in postgresSchema.ts). */
+/** The budgets of a PostgreSQL account store (table: migration 4 in server/db/postgresSchema.ts). */
 export function postgresAttemptBudgets(pool: Pool): AttemptBudgetStore {
   /** Runs `change` on the locked rows of `budgets` and writes the rows it returns, in one transaction. */
   function withLockedRows<T>(budgets: readonly AttemptBudget[], now: number, change: (rows: Map<string, BudgetRow>) => { write: BudgetRow[]; result: T }): Promise<T> {

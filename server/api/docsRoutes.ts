@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_LINK_ACCESS, isLinkAccess, isRole } from '../../shared/accounts.js';
 import type { DocAccess as DocAccessBody, DocDetails, DocList, DocSummary, Member, MyDocSummary, PublicUser } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
+import { cleanTitle } from '../../shared/text.js';
 import type { AccountStore, UserRecord } from '../accounts/accountStore.js';
 import { requireUser } from '../auth/authPlugin.js';
 import type { Authenticated } from '../auth/sessions.js';
@@ -58,7 +59,7 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
 
   /** Title of a document: the open room's (newer) or the recorded one. */
   async function titleOf(docId: string): Promise<string> {
-    return registry.peek(docId)?.title ?? (await store.describe(docId))?.title ?? '';
+    return registry.peek(docId)?.title ?? cleanTitle((await store.describe(docId))?.title ?? '');
   }
 
   async function userById(id: string): Promise<PublicUser | null> {
@@ -106,9 +107,14 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
     const { id } = request.params;
     if (!isValidDocId(id)) return sendApiError(reply, 400, 'invalid_id', INVALID_ID);
     try {
-      const { role, record } = await access.require(id, request.auth?.user ?? null, true);
+      const user = request.auth?.user ?? null;
       const stored = await store.describe(id);
-      if (!stored) return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
+      if (!stored) {
+        // Refused as a deleted (410) or closed (401) document is; else 404, joining nobody to an id nobody made.
+        await access.require(id, user, false);
+        return sendApiError(reply, 404, 'not_found', 'There is no such document, or you do not have access to it.');
+      }
+      const { role, record } = await access.require(id, user, true);
       const room = registry.peek(id);
       const body: DocDetails = {
         ...withLiveTitle(stored, registry),
@@ -227,5 +233,6 @@ export async function createOwnedDocument(store: DocStore, access: DocAccess, ow
 
 function withLiveTitle<T extends DocSummary>(doc: T, registry: RoomRegistry): DocSummary {
   const room = registry.peek(doc.id);
-  return { id: doc.id, title: room?.title ?? doc.title, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+  // The recorded title is clean already; cleaned again for rows recorded before the rules.
+  return { id: doc.id, title: room?.title ?? cleanTitle(doc.title), createdAt: doc.createdAt, updatedAt: doc.updatedAt };
 }

@@ -2,7 +2,6 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import * as Y from 'yjs';
 import { type DocSummary, type ExportFormat, MAX_IMPORT_BYTES } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
-import { MAX_LISTED_TITLE_CHARS } from '../../shared/schema.js';
 import type { Room } from '../collab/room.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import {
@@ -121,7 +120,7 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
     // The id is new and random, so no room can hold this document yet: writing to the store
     // directly cannot race a room's own writes.
     await store.appendBatch([{ docId: id, update }]);
-    if (title !== '') await store.setTitle(id, title.slice(0, MAX_LISTED_TITLE_CHARS));
+    if (title !== '') await store.setTitle(id, title);
     const stored = await store.describe(id);
     const body: DocSummary = stored
       ? { id, title: stored.title, createdAt: stored.createdAt, updatedAt: stored.updatedAt }

@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics.js';
 import { findMentions, MAX_CHAT_MESSAGE_CHARS, MAX_GROUP_TITLE_CHARS } from '../../shared/accounts.js';
 import type { ChatMessage, Conversation, ConversationKind, MessagePage } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
+import { cleanTitle, MAX_EXCERPT_CHARS, stripBidiControls } from '../../shared/text.js';
 import type { AccountStore, ConversationRecord, UserRecord } from '../accounts/accountStore.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import type { LiveHub } from '../live/liveHub.js';
@@ -50,7 +51,7 @@ const DOC_CONVERSATION_PREFIX = 'doc:';
 /** At most this many people are notified of one message's mentions. */
 const MAX_MENTIONS_PER_MESSAGE = 20;
 /** A mention notification quotes the message up to this many characters. */
-const EXCERPT_CHARS = 140;
+const EXCERPT_CHARS = MAX_EXCERPT_CHARS;
 /** A new group may start with at most this many members besides its creator. */
 export const MAX_GROUP_START_MEMBERS = 100;
 
@@ -152,13 +153,15 @@ export class ChatService {
   }
 
   /**
-   * Posts `text` as `author`: refused unless the author may post there, the text (trimmed) is 1 to
+   * Posts `text` as `author`: refused unless the author may post there, the text (trimmed, without
+ * bidirectional formatting characters) is 1 to
    * MAX_CHAT_MESSAGE_CHARS characters (longer is refused, never cut), and the author is within
    * their rate. Resolves once the message is stored and delivered.
    */
   async post(author: UserRecord, conversationId: string, text: string): Promise<ChatResult<ChatMessage>> {
     if (typeof text !== 'string') return refuse(400, 'empty', 'Write a message first.');
-    const body = text.trim();
+    // Bidirectional controls removed: an override would make the message read otherwise than it is.
+    const body = stripBidiControls(text).trim();
     if (body === '') return refuse(400, 'empty', 'Write a message first.');
     if (chars(body) > MAX_CHAT_MESSAGE_CHARS) {
       return refuse(400, 'too_long', `Messages may have at most ${MAX_CHAT_MESSAGE_CHARS} characters.`);
@@ -273,7 +276,7 @@ export class ChatService {
   /** Creates a group named `title` with `user` and `memberIds` in it; each is told live. */
   async createGroup(user: UserRecord, title: string, memberIds: readonly string[]): Promise<ChatResult<Conversation>> {
     const { accounts } = this.options;
-    const name = title.trim();
+    const name = stripBidiControls(title).trim();
     if (name === '' || chars(name) > MAX_GROUP_TITLE_CHARS) {
       return refuse(400, 'invalid_title', `A group's name has 1 to ${MAX_GROUP_TITLE_CHARS} characters.`);
     }
@@ -338,7 +341,8 @@ export class ChatService {
   private async view(conversation: ResolvedConversation, viewerId: string, users = new UserDirectory(this.options.accounts)): Promise<Conversation> {
     const { accounts } = this.options;
     const members = await users.all(conversation.memberIds);
-    let title = conversation.title;
+    // Stored before bidirectional controls were removed on the way in, perhaps: removed here too.
+    let title = stripBidiControls(conversation.title);
     if (conversation.kind === 'direct') {
       title = (members.find((member) => member.id !== viewerId) ?? members[0])?.name ?? '';
     }
@@ -355,7 +359,8 @@ export class ChatService {
   private async docTitle(docId: string): Promise<string | null> {
     const title = this.options.registry.peek(docId)?.title;
     if (title != null) return title;
-    return (await this.options.store.describe(docId))?.title ?? null;
+    const stored = await this.options.store.describe(docId);
+    return stored ? cleanTitle(stored.title) : null;
   }
 
   /**

@@ -1,6 +1,8 @@
 import type { ChatMessage, Notification, Person, PublicUser } from '../../shared/api.js';
 import type { AccountStore, MessageRecord, NotificationRecord, UserRecord } from '../accounts/accountStore.js';
 import type { OnlineTracker } from '../people/onlineTracker.js';
+import { boundedNotificationBody } from '../people/notifications.js';
+import { stripBidiControls } from '../../shared/text.js';
 
 // How stored records about people look to the API and the /live socket (shared/api.ts shapes).
 
@@ -15,11 +17,12 @@ export function personOf(user: UserRecord, online: OnlineTracker): Person {
 }
 
 export function messageView(record: MessageRecord, author: PublicUser): ChatMessage {
-  return { id: record.id, conversationId: record.conversationId, author, text: record.text, createdAt: record.createdAt };
+  // Messages stored before bidirectional controls were removed on the way in lose them here.
+  return { id: record.id, conversationId: record.conversationId, author, text: stripBidiControls(record.text), createdAt: record.createdAt };
 }
 
 export function notificationView(record: NotificationRecord, actor: PublicUser): Notification {
-  return { ...record.body, id: record.id, actor, createdAt: record.createdAt, readAt: record.readAt };
+  return { ...boundedNotificationBody(record.body), id: record.id, actor, createdAt: record.createdAt, readAt: record.readAt };
 }
 
 /**

@@ -16,10 +16,15 @@ import type { OnlineTracker } from '../people/onlineTracker.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import type { RoomRegistry } from './roomRegistry.js';
+import type { DocStore } from '../store/docStore.js';
+import type { UserRecord } from '../accounts/accountStore.js';
 import { KeyedTokenBuckets } from '../tokenBucket.js';
 
 export interface CollabRouteOptions extends ConnectionLimits {
   registry: RoomRegistry;
+  store: DocStore;
+  /** OPEN_DOCUMENTS: a connection to an id without a document creates it (else: closed with 4406). */
+  openDocuments: boolean;
   metrics: Metrics;
   access: DocAccess;
   journal: AccessJournal;
@@ -42,9 +47,10 @@ const MAX_FRAGMENTS = 1024;
  * server's own or an allowed one (else 403: cross-site WebSocket hijacking, since the browser sends
  * the session cookie with any page's upgrade), the client IP within its connection rate (else 429),
  * and the person's access to the document is resolved from the session cookie. After it, a refused
- * request is closed with a named code (4401 sign in, 4404 no access, 4410 deleted, 1008 bad id), so
- * a browser can show why (a refused upgrade is an opaque 1006 to it). Every connection is pinged; a
- * silent one is dropped. Access changes reach open connections at once (see PeopleEvents).
+ * request is closed with a named code (4401 sign in, 4404 no access, 4406 no such document, 4410
+ * deleted, 1008 bad id), so a browser can show why (a refused upgrade is an opaque 1006 to it).
+ * Every connection is pinged; a silent one is dropped. Access changes reach open connections at once
+ * (see PeopleEvents).
  */
 export async function collabRoute(app: FastifyInstance, options: CollabRouteOptions): Promise<void> {
   const { registry, metrics } = options;
@@ -114,7 +120,27 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
   };
 
   /** Access resolved before the upgrade, for the handler (which must not await). */
-  const resolved = new WeakMap<FastifyRequest, AccessResult | 'session_ended'>();
+  const resolved = new WeakMap<FastifyRequest, AccessResult | 'session_ended' | 'not_found'>();
+
+  /**
+   * Whether the document may be opened at all: it exists (open here, or stored), or OPEN_DOCUMENTS
+   * lets a connection create it. Checked before access is resolved, so that opening an id nobody
+   * made neither creates a document nor joins anyone to one.
+   */
+  async function mayOpen(docId: string): Promise<boolean> {
+    return options.openDocuments || registry.peek(docId) !== undefined || (await options.store.describe(docId)) !== null;
+  }
+
+  /** `user`'s access to a document that may be opened, else 'not_found' (or the tombstone's 4410). */
+  async function resolveAccess(docId: string, user: UserRecord | null): Promise<AccessResult | 'not_found'> {
+    if (!(await mayOpen(docId))) {
+      // A deleted document's content is gone too: its tombstone still answers 4410.
+      const access = await options.access.resolve(docId, user, false);
+      return 'refused' in access && access.refused === 'deleted' ? access : 'not_found';
+    }
+    // A signed-in person the link admits joins the document here (it appears in their list).
+    return options.access.resolve(docId, user, true);
+  }
   watchAccessChanges(options.events, connections);
 
   app.get<{ Params: { docId: string }; Querystring: Record<string, string | undefined> }>(
@@ -130,8 +156,7 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
         }
         const { docId } = request.params as { docId: string };
         if (!isValidDocId(docId)) return;
-        // A signed-in person the link admits joins the document here (it appears in their list).
-        resolved.set(request, request.sessionStale ? 'session_ended' : await options.access.resolve(docId, request.auth?.user ?? null, true));
+        resolved.set(request, request.sessionStale ? 'session_ended' : await resolveAccess(docId, request.auth?.user ?? null));
       },
     },
     (socket, request) => {
@@ -144,6 +169,7 @@ export async function collabRoute(app: FastifyInstance, options: CollabRouteOpti
       }
       const access = resolved.get(request) ?? { refused: 'no_access' as const };
       if (access === 'session_ended') return refuseAfterUpgrade(socket, request, metrics, access, refusalClose(access));
+      if (access === 'not_found') return refuseAfterUpgrade(socket, request, metrics, access, [CloseCode.docNotFound, 'there is no document with this id']);
       if ('refused' in access) return refuseAfterUpgrade(socket, request, metrics, access.refused, refusalClose(access.refused));
       // Nothing kept for the socket's lifetime may refer to `request` (it would keep it alive).
       const ack = request.query[ACK_QUERY_PARAM];

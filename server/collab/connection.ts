@@ -3,14 +3,13 @@ import WebSocket from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { isUpdateBearingFrame } from '../../shared/protocol.js';
 import { canEdit, type Role } from '../../shared/accounts.js';
-import { encodeAccess, encodeSavedAck, encodeStorageStatus } from '../../shared/ownMessages.js';
+import { encodeAccess } from '../../shared/ownMessages.js';
 import type { SessionRecord } from '../accounts/accountStore.js';
 import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
 import { encodePermissionDenied } from './frames.js';
-import type { Room } from './room.js';
 import { frameLength, idleRawSocket, type SharedFrame } from './sharedFrame.js';
-import type { Peer } from './roomContracts.js';
+import type { Peer, RoomOfPeer } from './roomContracts.js';
 import type { PresenceUser } from './roomPresence.js';
 import { TokenBucket } from '../tokenBucket.js';
 
@@ -72,14 +71,8 @@ const CLOSE_CODE_NAMES = new Map<number, string>(Object.entries(CloseCode).map((
 export class Connection implements Peer {
   /** Date.now() when the client last showed it is alive (a frame or a pong). */
   lastSeenAt = Date.now();
-  private room: Room | null = null;
+  private room: RoomOfPeer | null = null;
   private buffered: Uint8Array[] = [];
-  /** Update-bearing frames numbered so far; 1..committedThrough are all committed. */
-  private framesNumbered = 0;
-  private committedThrough = 0;
-  /** Committed frames above committedThrough (an earlier one still waits). */
-  private committedAhead: Set<number> | null = null;
-  private ackedFrames = 0;
   private closed = false;
   /** Bytes handed to the socket (whole frames). Less what it still buffers: what the client has taken. */
   private bytesQueued = 0;
@@ -99,7 +92,8 @@ export class Connection implements Peer {
     readonly viewer: Viewer,
     /** The connection's role on the document; changes with setRole. */
     private role: Role,
-    private readonly ackEnabled: boolean,
+    /** The client asked for our own messages (`?ack=1`): access [102], saved acks, storage status. */
+    readonly ownMessages: boolean,
     /**
      * The app's logger and the request id that names this connection: a child logger (as the
      * request's own, plus the document id) is made only when the connection first logs.
@@ -185,7 +179,7 @@ export class Connection implements Peer {
     const couldEdit = this.mayEdit;
     this.role = role;
     this.log.info({ role }, 'role changed while connected');
-    if (this.ackEnabled && this.room) this.send(encodeAccess(role));
+    if (this.ownMessages && this.room) this.send(encodeAccess(role));
     if (!couldEdit && this.mayEdit) this.room?.askForMissing(this);
   }
 
@@ -196,10 +190,10 @@ export class Connection implements Peer {
   }
 
   /** The room is ready: join it and replay what arrived meanwhile. */
-  attach(room: Room): void {
+  attach(room: RoomOfPeer): void {
     if (this.closed) return;
     this.room = room;
-    if (this.ackEnabled) this.send(encodeAccess(this.role));
+    if (this.ownMessages) this.send(encodeAccess(this.role));
     room.join(this);
     const early = this.buffered;
     this.buffered = [];
@@ -290,32 +284,7 @@ export class Connection implements Peer {
     this.room?.leave(this);
   }
 
-  takeFrameNumber(): number {
-    return ++this.framesNumbered;
-  }
-
-  frameCommitted(frameNo: number): void {
-    // Frames nearly always finish in order: a Set only for those that overtake an earlier one.
-    if (frameNo === this.committedThrough + 1 && !this.committedAhead?.size) {
-      this.committedThrough = frameNo;
-      return;
-    }
-    const ahead = (this.committedAhead ??= new Set());
-    ahead.add(frameNo);
-    while (ahead.delete(this.committedThrough + 1)) this.committedThrough++;
-  }
-
-  flushAck(): void {
-    if (!this.ackEnabled || this.committedThrough === this.ackedFrames) return;
-    this.ackedFrames = this.committedThrough;
-    this.send(encodeSavedAck(this.committedThrough));
-  }
-
-  notifyStorage(failing: boolean): void {
-    if (this.ackEnabled) this.send(encodeStorageStatus(failing));
-  }
-
-  private handle(room: Room, frame: Uint8Array): void {
+  private handle(room: RoomOfPeer, frame: Uint8Array): void {
     try {
       room.receive(this, frame);
     } catch (error) {

@@ -9,7 +9,10 @@ import type { SharedFrame } from './sharedFrame.js';
 // What a room is given and what it asks of its connections: the contracts between a Room
 // (room.ts), its Connections (connection.ts) and the RoomRegistry that builds rooms.
 
-/** A connection as a room sees it. */
+/**
+ * A connection as a room sees it: a transport and a role, nothing more. What the room keeps about a
+ * peer (its saved-ack count, its held updates, its presence) the room owns; see AckLedger.
+ */
 export interface Peer extends PresenceOwner {
   /** Sends a frame if the connection is still open; a no-op otherwise. */
   send(frame: Uint8Array): void;
@@ -17,20 +20,29 @@ export interface Peer extends PresenceOwner {
   sendShared(frames: readonly SharedFrame[]): void;
   /** Closes the connection with a code and reason; safe to call twice. */
   close(code: number, reason: string): void;
-  /** Numbers the peer's next update-bearing frame (1, 2, 3… per connection). */
-  takeFrameNumber(): number;
-  /** Records that the peer's update-bearing frame `frameNo` is committed (frames may finish out of order). */
-  frameCommitted(frameNo: number): void;
-  /** Sends the saved acknowledgement if the committed count moved and the peer asked for acks. */
-  flushAck(): void;
-  /** Tells the peer (if it asked for our messages) that storage is failing, or working again. */
-  notifyStorage(failing: boolean): void;
+  /** Refuses the peer for an error raised while handling one of its frames (a ProtocolError's code, else 1011). */
+  fail(error: unknown): void;
+  /**
+   * Whether the client asked for our own messages (`?ack=1`): saved acks [100] and storage status
+   * [101]. Stock clients never get them.
+   */
+  readonly ownMessages: boolean;
   /** Whether the peer may change the document (its role is owner or editor); a viewer's updates are refused. */
   readonly mayEdit: boolean;
   /** Tells the peer a change of theirs was refused because they may only view (and logs it). */
   refuseEdit(): void;
-  /** Refuses the peer for an error raised while handling one of its frames (a ProtocolError's code, else 1011). */
-  fail(error: unknown): void;
+}
+
+/** A room as its connections see it (Room implements it; unit tests give connections a fake). */
+export interface RoomOfPeer {
+  /** Adds the peer and starts its sync. */
+  join(peer: Peer): void;
+  /** Handles one frame; throws ProtocolError when the frame must be refused. */
+  receive(peer: Peer, frame: Uint8Array): void;
+  /** Removes the peer (and its presence); safe to call twice. */
+  leave(peer: Peer): void;
+  /** Asks the peer for what it holds that the document lacks (a viewer became an editor). */
+  askForMissing(peer: Peer): void;
 }
 
 export interface RoomLimits {

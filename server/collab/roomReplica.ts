@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ClusterMessage } from '../cluster/clusterMessage.js';
 import type { DocStore } from '../store/docStore.js';
+import type { RoomCluster } from './roomContracts.js';
 import type { StoredLog } from './storedLog.js';
 
 /** What a replica needs of its room. */
@@ -14,9 +15,11 @@ export interface ReplicaHost {
 }
 
 /**
- * The cluster side of a room (REDIS_URL): takes what other processes publish, and reads what they
- * stored — on a timer, on demand, and whenever a published update does not apply — so the replica
- * converges whatever Redis delivered, delayed or dropped.
+ * The cluster side of a room (REDIS_URL), both ways. Out: what this process committed, and its
+ * connections' presence, published for the other processes (after the commit: the store is the
+ * truth, the bus only the fast path). In: what other processes publish, and what they stored — read
+ * on a timer, on demand, and whenever a published update does not apply — so the replica converges
+ * whatever Redis delivered, delayed or dropped. A room alone (no REDIS_URL) has no replica.
  */
 export class RoomReplica {
   private repairing: Promise<void> | null = null;
@@ -27,12 +30,26 @@ export class RoomReplica {
     private readonly storedLog: StoredLog,
     private readonly store: DocStore,
     private readonly log: FastifyBaseLogger,
-    intervalMs: number,
+    private readonly cluster: RoomCluster,
   ) {
     this.timer = setInterval(() => {
       this.repair().catch((error: unknown) => log.warn({ err: error, docId: host.docId }, 'repair from storage failed'));
-    }, intervalMs);
+    }, cluster.repairIntervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * This process committed `update` as row `seq`: the others apply it. Rows committed here do not
+   * advance the log's `confirmedSeq` in a cluster (rows before them may be on their way); reading
+   * the store does.
+   */
+  publishUpdate(seq: number, update: Uint8Array): void {
+    this.cluster.publishUpdate(this.host.docId, seq, update);
+  }
+
+  /** This process's connections' presence changed (an applied update, or a removal). */
+  publishAwareness(update: Uint8Array): void {
+    this.cluster.publishAwareness(this.host.docId, update);
   }
 
   /** Takes what another process published about this document (through the cluster bus). */

@@ -88,10 +88,13 @@ export class DocAccess {
   }
 
   /**
-   * Shares the document with `target` as `role`, by name: their role no longer follows the link.
-   * Owners give editor or viewer to anyone; editors may add people who are not members yet (only the
-   * owner changes a member's role). Resolves to the membership and whether it changed; only a change
-   * notifies the person.
+   * Shares the document with `target` as `role`. Only the owner changes anyone's role: the owner gives
+   * either role to anyone (by name: the role no longer follows the link). Someone else who may edit
+   * may only invite people who are not members yet (a member is answered unchanged), and what they
+   * give cannot outlast their own access: an editor whose access comes from the link (who joined by
+   * opening it) invites people who hold what the link gives and follow it, as if they had opened it
+   * themselves. Nobody shares with themselves (that would turn a link-joined role into a named one).
+   * Resolves to the membership and whether it changed; only a change notifies the person.
    */
   async share(
     docId: string,
@@ -100,16 +103,35 @@ export class DocAccess {
     role: Exclude<Role, 'owner'>,
     docTitle: string,
   ): Promise<{ member: MemberRecord; changed: boolean }> {
-    const { role: myRole } = await this.require(docId, by);
+    if (target.id === by.id) throw new AccessError(400, 'self_share', 'You cannot share a document with yourself.');
+    const { role: myRole, record } = await this.require(docId, by);
     if (myRole === 'viewer') throw new AccessError(403, 'not_allowed', 'Viewers cannot share a document.');
     const existing = await this.accounts.getMember(docId, target.id);
-    if (existing && (existing.role === 'owner' || (myRole !== 'owner' && !existing.viaLink))) return { member: existing, changed: false };
+    if (existing && (existing.role === 'owner' || myRole !== 'owner')) return { member: existing, changed: false };
     if (existing && !existing.viaLink && existing.role === role) return { member: existing, changed: false };
+    let viaLink = false;
+    let given: Role = role;
+    if (myRole !== 'owner') {
+      const mine = await this.accounts.getMember(docId, by.id);
+      if (mine === null || mine.viaLink) {
+        viaLink = true;
+        given = roleFromLink(record?.linkAccess ?? 'edit') ?? role;
+      }
+    }
     const at = Date.now();
-    await this.accounts.setMember(docId, target.id, role, existing?.joinedAt ?? at);
-    this.events.announce('memberChanged', docId, target.id, role);
-    if (target.id !== by.id) await this.notifications.notify(target.id, by.id, { kind: 'share', docId, docTitle, role });
-    return { member: { docId, userId: target.id, role, joinedAt: existing?.joinedAt ?? at, viaLink: false }, changed: true };
+    const joinedAt = existing?.joinedAt ?? at;
+    if (viaLink) {
+      // Insert-if-absent, as a link join: a share by the owner that landed meanwhile is kept.
+      if (!(await this.accounts.joinViaLink(docId, target.id, given, at))) {
+        const member = await this.accounts.getMember(docId, target.id);
+        if (member) return { member, changed: false };
+      }
+    } else {
+      await this.accounts.setMember(docId, target.id, given, joinedAt);
+    }
+    this.events.announce('memberChanged', docId, target.id, given);
+    await this.notifications.notify(target.id, by.id, { kind: 'share', docId, docTitle, role: given });
+    return { member: { docId, userId: target.id, role: given, joinedAt, viaLink }, changed: true };
   }
 
   /** The owner changes a member's role (not their own). */

@@ -1,21 +1,10 @@
-import { Pool, type PoolClient } from 'pg';
 import type { DocSummary } from '../../shared/api.js';
+import { type PostgresPoolOptions, createPool, inTransaction, migratePool } from '../db/postgresPool.js';
+import { toSafeNumber } from '../db/safeNumber.js';
 import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
-import { migrate } from './postgresSchema.js';
 
-/** Where the store reports what happens outside any call (idle connections lost, migrations). */
-export interface PostgresStoreLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
-export interface PostgresStoreOptions {
-  /** postgres://user:password@host:port/database (any form `pg` accepts). */
-  connectionString: string;
-  log?: PostgresStoreLog;
-  /** Connections the pool may open; 10 when absent. */
-  maxConnections?: number;
-}
+/** How to reach the database (the pool's settings are createPool's, in server/db/postgresPool.ts). */
+export type PostgresStoreOptions = PostgresPoolOptions;
 
 interface DocRow {
   id: string;
@@ -38,18 +27,6 @@ interface LogRow {
 
 // Rows per INSERT statement of appendBatch: three parameters a row, under PostgreSQL's 65,535.
 const ROWS_PER_INSERT = 10_000;
-
-/**
- * Converts a bigint column (which `pg` returns as a string, since it may pass 2^53) to a number,
- * throwing rather than rounding when it is beyond Number.MAX_SAFE_INTEGER.
- */
-export function toSafeNumber(value: string | number, what: string): number {
-  const number = Number(value);
-  if (!Number.isSafeInteger(number)) {
-    throw new Error(`${what} ${String(value)} is beyond Number.MAX_SAFE_INTEGER; the store cannot represent it`);
-  }
-  return number;
-}
 
 function toSummary(row: DocRow): DocSummary {
   return {
@@ -112,84 +89,6 @@ ranked AS (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM drawn)
 INSERT INTO updates (seq, doc_id, data)
 SELECT ranked.seq, input.doc_id, input.data FROM input JOIN ranked USING (n)
 RETURNING seq`;
-}
-
-/**
- * Runs `work` in one transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when
- * it rejects. Resolves only once COMMIT succeeded. A connection that breaks meanwhile rejects the
- * call and is discarded rather than returned to the pool.
- */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  let broken = false;
-  // pg emits 'error' on a checked-out client whose connection drops (even mid-query); the pool
-  // listens only while the client is idle, and an 'error' event nobody hears crashes the process.
-  // The query in flight (or the next one) rejects on its own, so noting it is enough here.
-  const onError = () => {
-    broken = true;
-  };
-  // The listener goes on inside pool.connect's callback, not after `await pool.connect()`: a new
-  // connection's callback runs while pg is still reading the chunk that held its ReadyForQuery, and
-  // a FATAL in the same chunk (a backend terminated as it opened) is emitted before any await resumes.
-  const client = await new Promise<PoolClient>((resolve, reject) => {
-    pool.connect((error, connected) => {
-      if (error || !connected) {
-        reject(error ?? new Error('the pool gave no connection'));
-        return;
-      }
-      connected.on('error', onError);
-      resolve(connected);
-    });
-  });
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    // After a failed COMMIT there is no transaction left and ROLLBACK only warns; a ROLLBACK that
-    // fails means the connection itself is gone.
-    if (!broken) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-    }
-    throw error;
-  } finally {
-    client.removeListener('error', onError);
-    client.release(broken);
-  }
-}
-
-/**
- * A pool with the settings every Tandem store uses. Idle connections that break are reported to
- * `log` (and replaced on the next call) instead of crashing the process.
- */
-export function createPool(options: PostgresStoreOptions): Pool {
-  const pool = new Pool({
-    connectionString: options.connectionString,
-    max: options.maxConnections ?? 10,
-    // A database that cannot be reached fails a call after 10 s instead of queueing it forever.
-    connectionTimeoutMillis: 10_000,
-    // TCP keep-alive, so that a connection whose server vanished without a word is noticed.
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-    application_name: 'tandem',
-  });
-  // An idle pooled connection that breaks (database restart, network) emits here; without a
-  // listener it would crash the process. The pool replaces it on the next call.
-  pool.on('error', (error) => {
-    options.log?.warn({ err: error }, 'PostgreSQL connection lost while idle; the pool will reconnect');
-  });
-  return pool;
-}
-
-/**
- * Brings the database's schema (documents and accounts: postgresSchema.ts) up to date in one
- * transaction. Rejects, changing nothing, when it cannot.
- */
-export async function migratePool(pool: Pool, log?: PostgresStoreLog): Promise<void> {
-  const applied = await inTransaction(pool, migrate);
-  if (applied.length > 0) log?.info({ versions: applied }, 'PostgreSQL schema migrated');
 }
 
 /**

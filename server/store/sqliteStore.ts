@@ -1,47 +1,14 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { DocSummary } from '../../shared/api.js';
+import { DATABASE_FILE, openSqliteDatabase } from '../db/sqliteDatabase.js';
 import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
 import { type CheckpointPolicy, startCheckpointer } from './sqliteCheckpointer.js';
 
 /** `updatedAt` moves at most this often per document (and on its first append in a process). */
 const TOUCH_INTERVAL_MS = 1000;
 
-/** File name of the database inside the data directory. */
-export const DATABASE_FILE = 'tandem.sqlite';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS documents (
-  id TEXT PRIMARY KEY,
-  title TEXT NOT NULL DEFAULT '',
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS documents_updated ON documents(updated_at DESC);
--- One B-tree keyed by (doc_id, seq): a commit writes one page, and a document's rows are one range.
--- seq is assigned by the store (see highestSeq): never reused, even after compaction deleted the
--- newest row, so "every update with seq <= N" always means the same rows. (Databases made before
--- this have a rowid table with an index; every statement here works on both.)
-CREATE TABLE IF NOT EXISTS updates (
-  doc_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  PRIMARY KEY (doc_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS snapshots (
-  doc_id TEXT PRIMARY KEY REFERENCES documents(id),
-  data BLOB NOT NULL,
-  through_seq INTEGER NOT NULL,
-  created_at INTEGER NOT NULL
-);
--- Facts about the store itself. 'deleted_through_seq': the highest sequence number in use when a
--- document was last deleted, so that deleting the newest rows never lets a later process reuse them.
-CREATE TABLE IF NOT EXISTS store_meta (
-  key TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
-);
-`;
+// The tables are migration 1 of server/db/sqliteSchema.ts (the accounts' are in the same file).
 
 interface DocRow {
   id: string;
@@ -68,17 +35,10 @@ export interface SqliteStoreOptions {
  * returned promise settles; callers may rely on that ordering only through the promise.
  */
 export function openSqliteStore(options: SqliteStoreOptions): DocStore {
-  fs.mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(path.join(options.dataDir, DATABASE_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  // Not enforced: the store itself makes each document's row before its first update, and the
-  // per-insert lookup would cost every commit.
-  db.pragma('foreign_keys = OFF');
-  db.pragma('busy_timeout = 5000');
+  // Foreign keys not enforced: the store itself makes each document's row before its first update,
+  // and the per-insert lookup would cost every commit.
+  const db = openSqliteDatabase({ dataDir: options.dataDir, synchronous: options.synchronous, foreignKeys: false });
   // Checkpoints run on a worker thread (sqliteCheckpointer.ts), never inside a commit.
-  db.pragma('wal_autocheckpoint = 0');
-  db.exec(SCHEMA);
   const checkpointer = startCheckpointer(path.join(options.dataDir, DATABASE_FILE), options.checkpoint);
 
   /** The highest sequence number ever used, rows deleted by compaction included. */

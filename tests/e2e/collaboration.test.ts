@@ -139,3 +139,35 @@ describe('collaborating in the browser', () => {
     await ada.context.close();
   });
 });
+
+describe('the title field', () => {
+  it('keeps what an input method composes while someone else edits the title', async () => {
+    await startApp();
+    const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
+    await ada.page.click('#title');
+    await ada.page.keyboard.type('Plan ');
+    await waitFor(async () => (await grace.page.inputValue('#title')) === 'Plan ', 'Grace to see the title');
+    await grace.page.click('#title');
+    await grace.page.keyboard.press('End');
+    // Ada composes "ü" (as a dead-key or accent input method does) while Grace types at the end.
+    const cdp = await ada.context.newCDPSession(ada.page);
+    await cdp.send('Input.imeSetComposition', { text: '¨', selectionStart: 1, selectionEnd: 1 });
+    await grace.page.keyboard.type('XYZ', { delay: 10 });
+    await waitFor(async () => (await grace.page.inputValue('#title')).endsWith('XYZ'), "Grace's letters typed").catch(async (error) => {
+      throw new Error(`${(error as Error).message}: Grace's title is ${JSON.stringify(await grace.page.inputValue('#title'))}`);
+    });
+    // Let Grace's letters reach Ada's page while she is still composing.
+    await waitFor(async () => (await ada.page.evaluate(() => window.tandem!.doc.getText('title').toString())).includes('XYZ'), "Grace's letters to reach Ada");
+    await cdp.send('Input.imeSetComposition', { text: 'ü', selectionStart: 1, selectionEnd: 1 });
+    await cdp.send('Input.insertText', { text: 'ü' });
+    await waitFor(
+      async () => (await ada.page.inputValue('#title')) === (await grace.page.inputValue('#title')) && (await grace.page.inputValue('#title')).includes('ü'),
+      'both windows to show the same title with the composed letter',
+    );
+    const title = await grace.page.inputValue('#title');
+    expect([...title].filter((c) => c === 'ü')).toHaveLength(1);
+    expect(title.replace('ü', '')).toBe('Plan XYZ');
+    await screenshot(ada.page, 'title-composition');
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+});

@@ -16,7 +16,7 @@ import {
   TEST_PASSWORD,
 } from '../helpers/browser.js';
 import { spawnServer } from '../helpers/serverProcess.js';
-import { tempDataDir } from '../helpers/testServer.js';
+import { readMetrics, tempDataDir, TEST_METRICS_TOKEN } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 let browser: Browser;
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 async function startApp(): Promise<string> {
-  const server = await spawnServer({ DATA_DIR: tempDataDir() }, { built: true });
+  const server = await spawnServer({ DATA_DIR: tempDataDir(), METRICS_TOKEN: TEST_METRICS_TOKEN }, { built: true });
   return `http://127.0.0.1:${server.port}`;
 }
 
@@ -190,7 +190,7 @@ describe('people in the browser', () => {
     await vera.page.keyboard.type(' Vera agrees.');
     await waitFor(async () => (await docText(ann.page)) === 'Open to all. Vera agrees.', "Ann to see the visitor's words");
     // Both pages said who they are exactly as the server would: it relayed every presence update as sent.
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await readMetrics(base);
     expect(metrics).toMatch(/^tandem_presence_stamped_total 0$/m);
     // Visitors cannot chat.
     await vera.page.click('#chat-toggle');
@@ -395,5 +395,34 @@ describe('people in the browser', () => {
     await screenshot(cy.page, 'deleted');
     expect([...ann.errors, ...cy.errors]).toEqual([]);
     await Promise.all([ann.context.close(), cy.context.close()]);
+  });
+  it('an address with no document: the page says so, and a window that opened it without asking the server is told by the socket (4406)', async () => {
+    const base = await startApp();
+    // Service workers blocked, so that the route below sees the page's API requests.
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, serviceWorkers: 'block' });
+    await context.addInitScript(() => localStorage.setItem('tandem.identity', JSON.stringify({ name: 'Ann', color: '#c0392b' })));
+    const ann = { name: 'Ann', context, page: await context.newPage() };
+    const errors: string[] = [];
+    ann.page.on('pageerror', (error) => errors.push(String(error)));
+    await signUp(ann, base);
+
+    // Online, the server's answer (404) is the page.
+    await ann.page.goto(`${base}/d/nobody-made-this-one`);
+    await ann.page.waitForSelector('#problem[data-status="404"]');
+    expect(await ann.page.textContent('#problem h1')).toBe('No access or no such document');
+
+    // The server cannot be asked (GET /api/docs/:id fails), so the editor opens as offline: the
+    // collaboration socket is then refused with 4406, and the page says why and offers no retry.
+    await ann.page.route(/\/api\/docs\/[^/]+$/, (route) => route.abort());
+    await ann.page.goto(`${base}/d/nobody-made-this-either`);
+    await ann.page.waitForSelector('#access-banner:not([hidden])');
+    expect(await ann.page.getAttribute('#access-banner', 'data-code')).toBe('4406');
+    expect(await ann.page.textContent('#access-banner')).toContain('There is no document at this address on the server');
+    await waitFor(async () => (await statusOf(ann.page)) === 'There is no document at this address', 'the status line to say so');
+    expect(await ann.page.isHidden('#retry')).toBe(true);
+    expect(await ann.page.getAttribute('#role-badge', 'data-role')).toBe('none');
+    await screenshot(ann.page, 'no-such-document');
+    expect(errors).toEqual([]);
+    await context.close();
   });
 });

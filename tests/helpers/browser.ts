@@ -22,8 +22,21 @@ export interface Person {
 }
 
 /**
+ * The page's uncaught errors, and every Content-Security-Policy violation it reports (Chromium logs
+ * them to the console): the app must run under its own policy without one.
+ */
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) errors.push(`CSP violation: ${message.text()}`);
+  });
+  return errors;
+}
+
+/**
  * A person with their own browser profile (storage, IndexedDB), who has already told Tandem their
- * name and colour, so no dialog interrupts. Console errors are collected in `errors`.
+ * name and colour, so no dialog interrupts. Uncaught errors and CSP violations are collected in `errors`.
  */
 export async function openPerson(browser: Browser, name: string, color: string): Promise<Person & { errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
@@ -32,8 +45,7 @@ export async function openPerson(browser: Browser, name: string, color: string):
     [name, color],
   );
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
+  const errors = collectErrors(page);
   return { name, context, page, errors };
 }
 
@@ -84,8 +96,7 @@ export function docIdOf(url: string): string {
 export async function openVisitor(browser: Browser, name: string): Promise<Person & { errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
+  const errors = collectErrors(page);
   return { name, context, page, errors };
 }
 

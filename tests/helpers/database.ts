@@ -1,7 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { onTestFinished } from 'vitest';
-import { DATABASE_FILE } from '../../server/store/sqliteStore.js';
+import { DATABASE_FILE } from '../../server/db/sqliteDatabase.js';
 
 /** A read-only view of a data directory's SQLite file, closed when the test finishes. */
 export function openDatabase(dataDir: string, options: { writable?: boolean } = {}): Database.Database {

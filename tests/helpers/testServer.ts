@@ -33,6 +33,7 @@ export async function startServer(overrides: Partial<Config> & { store?: DocStor
     port: 0,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     unloadGraceMs: 200,
+    metricsToken: TEST_METRICS_TOKEN,
     ...configOverrides,
     dataDir: configOverrides.dataDir ?? tempDataDir(),
   };
@@ -49,6 +50,17 @@ export async function startServer(overrides: Partial<Config> & { store?: DocStor
     collabUrl: `ws://127.0.0.1:${port}/collab`,
     close,
   };
+}
+
+/** The METRICS_TOKEN test servers use (startServer's default; pass it to spawned servers too). */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
+
+/** The server's /metrics text, read with the test metrics token. Throws unless it answers 200. */
+export async function readMetrics(baseUrl: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}: ${text}`);
+  return text;
 }
 
 let counter = 0;

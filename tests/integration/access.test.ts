@@ -12,7 +12,7 @@ import { api, createDoc, openLive, registerUser, setLinkAccess, share, signIn, t
 import { connectClient, textOf, whenSynced, type TestClient } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer, tempDataDir, type TestServer, uniqueDocId } from '../helpers/testServer.js';
+import { readMetrics, startServer, tempDataDir, type TestServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // Who may open and change a document, enforced by the server on the real socket and REST API.
@@ -148,7 +148,7 @@ describe('document access', () => {
       'the presence to carry the account name',
     );
     expect(writer.provider.awareness.getStates().get(reader.doc.clientID)?.user).toEqual({ name: viewer.name, color: '#123456', userId: viewer.id });
-    expect(await (await fetch(`${server.httpUrl}/metrics`)).text()).toMatch(/^tandem_presence_stamped_total [1-9]/m);
+    expect(await readMetrics(server.httpUrl)).toMatch(/^tandem_presence_stamped_total [1-9]/m);
   });
 
   it('a role changed while connected takes effect at once; a removed member is disconnected (4404)', async () => {
@@ -283,6 +283,41 @@ describe('document access', () => {
     expect((await api(server, 'GET', '/api/docs', { cookie: viewer.cookie })).body.documents).toEqual([]);
   });
 
+  it('an editor who joined by the link cannot make anyone\'s access outlast the link, nor re-role anyone', async () => {
+    const server = await start();
+    const [owner, mallory, alt, carol] = [await registerUser(server), await registerUser(server), await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    // Mallory and Carol open the link (anyone with it can edit, the default): they join by link.
+    for (const user of [mallory, carol]) expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: user.cookie })).body.myRole).toBe('editor');
+    const shareAs = (by: TestUser, to: TestUser, role: string) =>
+      api(server, 'POST', `/api/docs/${docId}/members`, { cookie: by.cookie, body: { userId: to.id, role } });
+
+    // Nobody shares with themselves (it would turn a link-joined role into a named one).
+    const self = await shareAs(mallory, mallory, 'editor');
+    expect([self.status, self.body.error]).toEqual([400, 'self_share']);
+    expect((await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: owner.cookie, body: { userId: owner.id, role: 'viewer' } })).status).toBe(400);
+    // A member is not re-roled by anyone but the owner: Carol stays an editor by link.
+    const demote = await shareAs(mallory, carol, 'viewer');
+    expect([demote.status, demote.body.role]).toEqual([200, 'editor']);
+    // A new person Mallory invites holds what the link gives and follows it, as Mallory does.
+    const invite = await shareAs(mallory, alt, 'editor');
+    expect([invite.status, invite.body.role]).toEqual([201, 'editor']);
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: alt.cookie })).body.myRole).toBe('editor');
+    // Carol, invited again by Alt, is unchanged too.
+    expect((await shareAs(alt, carol, 'viewer')).status).toBe(200);
+
+    const malloryClient = open(server, docId, mallory);
+    const malloryClosed = closeOf(malloryClient);
+    await whenSynced(malloryClient);
+    // Members only: everyone whose access came from the link loses it, Mallory's second account too.
+    await setLinkAccess(server, docId, owner, 'none');
+    expect(await malloryClosed).toBe(CloseCode.noAccess);
+    for (const user of [mallory, alt, carol]) expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: user.cookie })).status).toBe(404);
+    const again = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: mallory.cookie });
+    expect((await again.closed).code).toBe(CloseCode.noAccess);
+    expect((await api(server, 'GET', `/api/docs/${docId}/access`, { cookie: owner.cookie })).body.members.map((m: { user: { id: string } }) => m.user.id)).toEqual([owner.id]);
+  });
+
   it('sharing: only real documents, a notification only when something changed, editors cannot re-role members, a rate limit', async () => {
     const server = await start();
     const [owner, editor, bob] = [await registerUser(server), await registerUser(server), await registerUser(server)];
@@ -341,12 +376,36 @@ describe('document access', () => {
     expect(rowCounts(db, docId)).toEqual({ updates: 0, snapshots: 0 });
   });
 
-  it('creating and importing need an account; a document made without one stays open by its link', async () => {
+  it('creating and importing need an account; a connection to an id without a document is refused (4406) and creates nothing', async () => {
     const server = await start();
     expect((await api(server, 'POST', '/api/docs')).status).toBe(401);
     const importAnswer = await fetch(`${server.httpUrl}/api/docs/import`, { method: 'POST', headers: { 'content-type': 'text/markdown' }, body: '# Hi' });
     expect(importAnswer.status).toBe(401);
-    // A stock client at a new address (as before accounts): anyone with the link can edit it.
+    const ann = await registerUser(server);
+    const db = openDatabase(server.config.dataDir);
+    // A stock client, a visitor's raw socket and a signed-in person's, at ids nobody made: refused.
+    const docId = uniqueDocId('nobody-made');
+    const stock = connectClient(server.collabUrl, docId);
+    expect(await closeOf(stock)).toBe(CloseCode.docNotFound);
+    for (const options of [{}, { cookie: ann.cookie }] as Array<Record<string, string>>) {
+      const socket = await openRawSocket(`${server.collabUrl}/${docId}`, options);
+      const closed = await socket.closed;
+      expect([closed.code, closed.reason]).toEqual([CloseCode.docNotFound, 'there is no document with this id']);
+    }
+    // …and nothing was made: no document, no membership, nothing in the list.
+    expect(db.prepare('SELECT count(*) AS n FROM documents WHERE id = ?').get(docId)).toEqual({ n: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM doc_members WHERE doc_id = ?').get(docId)).toEqual({ n: 0 });
+    expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: ann.cookie })).status).toBe(404);
+    expect(db.prepare('SELECT count(*) AS n FROM doc_members WHERE doc_id = ?').get(docId)).toEqual({ n: 0 });
+    expect((await api(server, 'GET', '/api/docs', { cookie: ann.cookie })).body.documents).toEqual([]);
+    // A document that exists opens as before.
+    const made = await createDoc(server, ann);
+    const client = open(server, made, null);
+    await whenSynced(client);
+  });
+
+  it('OPEN_DOCUMENTS: a stock client at a new address makes a document with no owner, open to anyone with its link', async () => {
+    const server = await startServer({ passwordHashCost: 12, openDocuments: true });
     const docId = uniqueDocId('unowned');
     const first = connectClient(server.collabUrl, docId);
     await whenSynced(first);
@@ -357,6 +416,11 @@ describe('document access', () => {
     const ann = await registerUser(server);
     expect((await api(server, 'GET', `/api/docs/${docId}`, { cookie: ann.cookie })).body).toMatchObject({ owner: null, myRole: 'editor' });
     expect((await api(server, 'PATCH', `/api/docs/${docId}/access`, { cookie: ann.cookie, body: { linkAccess: 'none' } })).body.error).toBe('no_owner');
+    // A deleted document stays deleted even here.
+    const owned = await createDoc(server, ann);
+    expect((await api(server, 'DELETE', `/api/docs/${owned}`, { cookie: ann.cookie })).status).toBe(204);
+    const late = await openRawSocket(`${server.collabUrl}/${owned}`);
+    expect((await late.closed).code).toBe(CloseCode.docDeleted);
   });
 
   it('refuses a signed-in upgrade from a foreign page (cross-site WebSocket hijacking) with 403', async () => {

@@ -6,7 +6,7 @@ import { openDatabase } from '../helpers/database.js';
 import { api, GOOD_PASSWORD, openLiveReady, registerUser, sessionCookieOf, signIn, uniqueName } from '../helpers/accounts.js';
 import { postgresDatabases } from '../helpers/postgres.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer, tempDataDir } from '../helpers/testServer.js';
+import { readMetrics, startServer, tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // Accounts and sessions through the real API: a real server on port 0 with its SQLite file.
@@ -143,18 +143,38 @@ describe('accounts and sessions', () => {
     expect((await signIn(server, ann.name, ann.password, undefined, owner)).status).toBe(429);
 
     // Guessing one name from many addresses stays slow: the name's global budget is five times one
-    // address's (15 here), of which registration and the six failures above spent seven.
-    let refusedAfter = -1;
-    for (let i = 0; i < 20 && refusedAfter < 0; i++) {
-      const answer = await signIn(server, ann.name, 'distributed guess', undefined, from(`192.0.2.${i + 1}`));
-      if (answer.status === 429) refusedAfter = i;
-      else expect(answer.status).toBe(401);
+    // address's (15 here), of which registration and the six failures above spent seven. Past it,
+    // each further address gets one attempt a minute on the name (not none: see the next test).
+    let slowedAfter = -1;
+    for (let i = 0; i < 20 && slowedAfter < 0; i++) {
+      const address = from(`192.0.2.${i + 1}`);
+      expect((await signIn(server, ann.name, 'distributed guess', undefined, address)).status).toBe(401);
+      if ((await signIn(server, ann.name, 'distributed guess 2', undefined, address)).status === 429) slowedAfter = i;
     }
-    // Eight left (a ninth may have refilled, at 15 a minute, on a slow run).
-    expect(refusedAfter).toBeGreaterThanOrEqual(8);
-    expect(refusedAfter).toBeLessThanOrEqual(9);
+    // Eight left, two per address (a ninth may have refilled, at 15 a minute, on a slow run).
+    expect(slowedAfter).toBeGreaterThanOrEqual(4);
+    expect(slowedAfter).toBeLessThanOrEqual(5);
     // Other names are not affected.
     expect((await signIn(server, uniqueName('other'), 'whatever123', undefined, from('192.0.2.200'))).status).toBe(401);
+  });
+
+  it('guessers at many addresses cannot lock the owner out: a right password from a new address signs in', async () => {
+    const server = await startServer({ passwordHashCost: 12, trustProxy: 1 });
+    const ann = await registerUser(server);
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    // Ten wrong guesses from each of eight addresses: past the name's budget of 50 a minute.
+    const statuses: number[] = [];
+    for (let a = 0; a < 8; a++) {
+      for (let i = 0; i < 10; i++) statuses.push((await signIn(server, ann.name, `guess ${a}-${i}`, undefined, from(`203.0.113.${a + 1}`))).status);
+    }
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
+    // The owner, from an address of their own, signs in; and again (success gives the attempt back).
+    for (let i = 0; i < 3; i++) expect((await signIn(server, ann.name, ann.password, undefined, from('198.51.100.7'))).status).toBe(200);
+    // A guesser at a fresh address is slowed to one attempt a minute on the name.
+    expect((await signIn(server, ann.name, 'one more guess', undefined, from('203.0.113.99'))).status).toBe(401);
+    const slowed = await signIn(server, ann.name, 'and another', undefined, from('203.0.113.99'));
+    expect([slowed.status, slowed.body.error]).toEqual([429, 'too_many_attempts']);
+    expect(Number(slowed.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('sign-in budgets are kept in the database: a restart resets none, and processes on one database share them', async () => {
@@ -225,7 +245,7 @@ describe('accounts and sessions', () => {
     const live = await openLiveReady(server, ann);
     const docId = (await api(server, 'POST', '/api/docs', { cookie: ann.cookie })).body.id as string;
     expect((await api(server, 'POST', `/api/conversations/doc:${docId}/messages`, { cookie: ann.cookie, body: { text: 'hi' } })).status).toBe(201);
-    const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const text = await readMetrics(server.httpUrl);
     expect(text).toMatch(/tandem_account_attempts_total\{kind="register",result="ok"\} 1/);
     expect(text).toMatch(/tandem_account_attempts_total\{kind="register",result="refused"\} 1/);
     expect(text).toMatch(/tandem_account_attempts_total\{kind="sign_in",result="wrong_credentials"\} 1/);

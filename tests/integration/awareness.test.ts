@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/waitFor.js';
 
 describe('awareness (presence)', () => {
   it('appears for the others and is removed when its connection closes', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('presence');
     const a = connectClient(server.collabUrl, docId);
     const b = connectClient(server.collabUrl, docId);
@@ -30,7 +30,7 @@ describe('awareness (presence)', () => {
   });
 
   it("refuses a connection that speaks for another connection's presence, and keeps the victim's state", async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('spoof');
     const victim = connectClient(server.collabUrl, docId);
     const watcher = connectClient(server.collabUrl, docId);

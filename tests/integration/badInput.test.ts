@@ -39,7 +39,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
 
   for (const { name, frame, code } of cases) {
     it(`${name} → ${code}`, async () => {
-      const server = await startServer({ pendingUpdateTimeoutMs: 200 });
+      const server = await startServer({ openDocuments: true, pendingUpdateTimeoutMs: 200 });
       const other = await bystander(server);
       const docId = uniqueDocId('bad');
       const db = openDatabase(server.config.dataDir);
@@ -59,7 +59,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
   }
 
   it('an update with missing dependencies is never stored or served, while the good part of the stream is', async () => {
-    const server = await startServer({ pendingUpdateTimeoutMs: 200 });
+    const server = await startServer({ openDocuments: true, pendingUpdateTimeoutMs: 200 });
     const docId = uniqueDocId('poison');
     const good = new Y.Doc();
     let goodUpdate: Uint8Array | null = null;
@@ -83,7 +83,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
   });
 
   it('an invalid document id is closed with 1008', async () => {
-    const server = await startServer({ pendingUpdateTimeoutMs: 200 });
+    const server = await startServer({ openDocuments: true, pendingUpdateTimeoutMs: 200 });
     const other = await bystander(server);
     for (const bad of ['a.b', '..%2F..%2Fetc', 'x'.repeat(65), '%00', 'sp%20ace']) {
       const socket = await openRawSocket(`${server.collabUrl}/${bad}`);
@@ -94,7 +94,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
   });
 
   it('a frame over the size limit is closed with 1009', async () => {
-    const server = await startServer({ maxFrameBytes: 4096 });
+    const server = await startServer({ openDocuments: true, maxFrameBytes: 4096 });
     const other = await bystander(server);
     const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('big')}`);
     socket.send(encodeSyncUpdate(new Uint8Array(8192)));

@@ -15,8 +15,8 @@ const databases = postgresDatabases();
 async function twoProcesses(redisUrls: [string, string], overrides: Record<string, unknown> = {}) {
   const databaseUrl = await databases.create();
   const common = { databaseUrl, clusterRepairIntervalMs: 200, unloadGraceMs: 100, ...overrides };
-  const a = await startServer({ ...common, redisUrl: redisUrls[0] });
-  const b = await startServer({ ...common, redisUrl: redisUrls[1] });
+  const a = await startServer({ openDocuments: true, ...common, redisUrl: redisUrls[0] });
+  const b = await startServer({ openDocuments: true, ...common, redisUrl: redisUrls[1] });
   return { databaseUrl, a, b };
 }
 
@@ -134,7 +134,7 @@ describe('cluster: several processes on PostgreSQL and Redis', () => {
   it('kill -9 of one process: its clients reconnect to another and lose nothing; the others carry on', async () => {
     const redis = await startRedis();
     const databaseUrl = await databases.create();
-    const env = { DATABASE_URL: databaseUrl, REDIS_URL: redis.url, CLUSTER_REPAIR_INTERVAL_MS: '200' };
+    const env = { DATABASE_URL: databaseUrl, REDIS_URL: redis.url, CLUSTER_REPAIR_INTERVAL_MS: '200', OPEN_DOCUMENTS: 'true' };
     const victim = await spawnServer(env);
     const survivor = await spawnServer(env);
     const docId = uniqueDocId('failover');

@@ -31,7 +31,7 @@ function randomEdit(text: Y.Text, random: () => number): void {
 
 describe('live sync', () => {
   it('three clients making concurrent random edits converge, and a late joiner gets the same content', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('converge');
     const clients = [0, 1, 2].map(() => connectClient(server.collabUrl, docId));
     await Promise.all(clients.map((c, i) => whenSynced(c, `client ${i}`)));
@@ -57,7 +57,7 @@ describe('live sync', () => {
   });
 
   it('relays formatted rich-text structure (XmlFragment) unchanged', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('xml');
     const a = connectClient(server.collabUrl, docId);
     const b = connectClient(server.collabUrl, docId);
@@ -78,7 +78,7 @@ describe('live sync', () => {
 
 describe('formatted text', () => {
   it('formatting and deleting formatted text reach the others and storage (Yjs runs a clean-up transaction for these)', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('format');
     const a = connectClient(server.collabUrl, docId, { params: { ack: '1' } });
     const b = connectClient(server.collabUrl, docId);

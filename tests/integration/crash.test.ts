@@ -21,7 +21,7 @@ function tokensOf(text: string): string[] {
 describe('crash recovery (kill -9)', () => {
   it('keeps every update any client received, and reconnecting clients double nothing', async () => {
     const dataDir = tempDataDir();
-    const env = { DATA_DIR: dataDir };
+    const env = { DATA_DIR: dataDir, OPEN_DOCUMENTS: 'true' };
     const first = await spawnServer(env);
     const url = `ws://127.0.0.1:${first.port}/collab`;
     const docId = uniqueDocId('crash');

@@ -52,6 +52,7 @@ describe('property: hostile frames', () => {
   it('thousands of random and mutated frames never crash the server, touch stored documents, or grow memory', async () => {
     const unlimited = 1_000_000;
     const server = await startServer({
+      openDocuments: true,
       unloadGraceMs: 20,
       pendingUpdateTimeoutMs: 50,
       updatesPerSecond: unlimited,

@@ -22,7 +22,7 @@ function syncFrame(write: (encoder: encoding.Encoder) => void): Uint8Array {
 describe('a document stored as one row is built only when something needs it', () => {
   it('readers (new and returning) are served from the stored row; the first change builds the doc, and nothing is lost', async () => {
     const dataDir = tempDataDir();
-    const server = await startServer({ dataDir, unloadGraceMs: 20 });
+    const server = await startServer({ openDocuments: true, dataDir, unloadGraceMs: 20 });
     const registry = server.app.tandem.registry;
     const docId = uniqueDocId('lazy');
 
@@ -59,7 +59,7 @@ describe('a document stored as one row is built only when something needs it', (
     expect(room.title).toBe('Lazy');
 
     await server.close();
-    const again = await startServer({ dataDir });
+    const again = await startServer({ openDocuments: true, dataDir });
     const reader = connectClient(again.collabUrl, docId);
     await whenSynced(reader);
     expect(textOf(reader)).toBe('hello world!');
@@ -67,7 +67,7 @@ describe('a document stored as one row is built only when something needs it', (
   });
 
   it('a client whose answer carries its delete set makes the room build the doc to check it, and that changes nothing', async () => {
-    const server = await startServer({ unloadGraceMs: 20 });
+    const server = await startServer({ openDocuments: true, unloadGraceMs: 20 });
     const registry = server.app.tandem.registry;
     const docId = uniqueDocId('lazy-deletes');
     const writer = connectClient(server.collabUrl, docId);
@@ -96,7 +96,7 @@ describe('a document stored as one row is built only when something needs it', (
   });
 
   it('a stored row that decodes but depends on changes it lacks is refused with 4500 when first built', async () => {
-    const server = await startServer({ unloadGraceMs: 20 });
+    const server = await startServer({ openDocuments: true, unloadGraceMs: 20 });
     const docId = uniqueDocId('lazy-broken');
     await server.app.tandem.store.appendBatch([{ docId, update: dependentRow() }]);
 
@@ -126,7 +126,7 @@ describe('a document stored as one row is built only when something needs it', (
         return inner.load(docId);
       },
     };
-    const server = await startServer({ dataDir, store, unloadGraceMs: 20 });
+    const server = await startServer({ openDocuments: true, dataDir, store, unloadGraceMs: 20 });
     const docId = uniqueDocId('lazy-broken-shared');
     await inner.appendBatch([{ docId, update: dependentRow() }]);
     const editor = await openRawSocket(`${server.collabUrl}/${docId}`);
@@ -141,7 +141,7 @@ describe('a document stored as one row is built only when something needs it', (
   });
 
   it('a stored row whose delete set is damaged is refused at load (4500), not served', async () => {
-    const server = await startServer({ unloadGraceMs: 20 });
+    const server = await startServer({ openDocuments: true, unloadGraceMs: 20 });
     const docId = uniqueDocId('lazy-damaged');
     const doc = new Y.Doc();
     doc.getText('text').insert(0, 'abcdef');

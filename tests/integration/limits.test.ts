@@ -11,7 +11,7 @@ import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { spawnServer } from '../helpers/serverProcess.js';
 import { bystander } from '../helpers/bystander.js';
-import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { readMetrics, startServer, tempDataDir, TEST_METRICS_TOKEN, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /** `count` successive one-character updates of one Y.Doc, each a complete sync update frame. */
@@ -43,7 +43,7 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
 
 describe('limits', () => {
   it('a connection flooding updates is closed with 4429; others carry on', async () => {
-    const server = await startServer({ updatesPerSecond: 10, updateBurst: 20 });
+    const server = await startServer({ openDocuments: true, updatesPerSecond: 10, updateBurst: 20 });
     const { stillServed } = await bystander(server);
     const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('flood')}`);
     for (const frame of updateFrames(100)) socket.send(frame);
@@ -52,7 +52,7 @@ describe('limits', () => {
   });
 
   it('a connection flooding awareness is closed with 4429', async () => {
-    const server = await startServer({ awarenessPerSecond: 10, awarenessBurst: 20 });
+    const server = await startServer({ openDocuments: true, awarenessPerSecond: 10, awarenessBurst: 20 });
     const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('awareflood')}`);
     const awareness = new awarenessProtocol.Awareness(new Y.Doc());
     for (let i = 0; i < 100; i++) {
@@ -64,7 +64,7 @@ describe('limits', () => {
   });
 
   it('an upgrade request answered without an upgrade (unknown path, refused Origin) has its socket closed', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const { port } = server.app.server.address() as { port: number };
     const answers: string[] = [];
     const refused = [['/nope', null], [`/collab/${uniqueDocId('refused')}`, 'https://evil.example'], ['/live', 'https://evil.example']] as const;
@@ -89,7 +89,7 @@ describe('limits', () => {
   });
 
   it('too many new connections from one address get HTTP 429 before the upgrade', async () => {
-    const server = await startServer({ connectionsPerSecondPerIp: 1, connectionBurstPerIp: 3 });
+    const server = await startServer({ openDocuments: true, connectionsPerSecondPerIp: 1, connectionBurstPerIp: 3 });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push(await upgradeStatus(`${server.collabUrl}/${uniqueDocId('ip')}`));
     expect(statuses.slice(0, 3)).toEqual([101, 101, 101]);
@@ -97,7 +97,7 @@ describe('limits', () => {
   });
 
   it('checks the Origin: same origin and allowed origins pass, others get 403', async () => {
-    const server = await startServer({ allowedOrigins: ['https://docs.example.com'] });
+    const server = await startServer({ openDocuments: true, allowedOrigins: ['https://docs.example.com'] });
     const url = `${server.collabUrl}/${uniqueDocId('origin')}`;
     const host = new URL(server.httpUrl).host;
     expect(await upgradeStatus(url, { Origin: `http://${host}` })).toBe(101);
@@ -108,7 +108,7 @@ describe('limits', () => {
   });
 
   it('a document over its size cap refuses the update with 4413 and stores nothing of it', async () => {
-    const server = await startServer({ maxDocBytes: 4096 });
+    const server = await startServer({ openDocuments: true, maxDocBytes: 4096 });
     const docId = uniqueDocId('cap');
     const db = openDatabase(server.config.dataDir);
     const small = connectClient(server.collabUrl, docId);
@@ -125,7 +125,7 @@ describe('limits', () => {
   });
 
   it('drops a client that stops answering pings, and removes its presence', async () => {
-    const server = await startServer({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1_000 });
+    const server = await startServer({ openDocuments: true, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 1_000 });
     const docId = uniqueDocId('heartbeat');
     const watcher = connectClient(server.collabUrl, docId);
     await whenSynced(watcher);
@@ -147,7 +147,7 @@ describe('limits', () => {
   it('drops a client that stops reading: past the send limit and taking nothing for a while; others are unaffected', async () => {
     // 2 MB: far less than the 16 MB sent. A reading client may lag past it on a busy machine; it is
     // never dropped for that, as it keeps taking bytes.
-    const server = await startServer({ maxSendBufferBytes: 2 * 1024 * 1024, updatesPerSecond: 10_000, updateBurst: 10_000 });
+    const server = await startServer({ openDocuments: true, maxSendBufferBytes: 2 * 1024 * 1024, updatesPerSecond: 10_000, updateBurst: 10_000 });
     const docId = uniqueDocId('backpressure');
     const reader = connectClient(server.collabUrl, docId);
     await whenSynced(reader);
@@ -172,12 +172,12 @@ describe('limits', () => {
     (stalled as unknown as { _socket: net.Socket })._socket.resume();
     await stalledClosed;
     expect(writer.ws.readyState).toBe(WebSocket.OPEN);
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const metrics = await readMetrics(server.httpUrl);
     expect(metrics).toMatch(/^tandem_frames_refused_total\{reason="slowReader"\} 1$/m); // the stalled client only
   });
 
   it('sends a document larger than the send limit to a client that joins while it is being edited', async () => {
-    const server = await startServer({ maxSendBufferBytes: 1024 * 1024, updatesPerSecond: 10_000, updateBurst: 10_000 });
+    const server = await startServer({ openDocuments: true, maxSendBufferBytes: 1024 * 1024, updatesPerSecond: 10_000, updateBurst: 10_000 });
     const docId = uniqueDocId('large-join');
     const writer = await openRawSocket(`${server.collabUrl}/${docId}`);
     const written = new Y.Doc();
@@ -192,12 +192,12 @@ describe('limits', () => {
     } finally {
       clearInterval(typing);
     }
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const metrics = await readMetrics(server.httpUrl);
     expect(metrics).not.toMatch(/reason="slowReader"/);
   });
 
   it('refuses a request with thousands of headers (431) and keeps serving', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const { port } = new URL(server.httpUrl);
     const response = await new Promise<string>((resolve) => {
       const socket = net.connect(Number(port), '127.0.0.1', () => {
@@ -217,7 +217,7 @@ describe('limits', () => {
 
 describe('metrics', () => {
   it('exposes connections, rooms, updates, relays, commit latency and refusals by reason', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('metrics');
     const a = connectClient(server.collabUrl, docId);
     const b = connectClient(server.collabUrl, docId);
@@ -227,7 +227,7 @@ describe('metrics', () => {
     const bad = await openRawSocket(`${server.collabUrl}/${docId}`);
     bad.send(new Uint8Array([42]));
     await bad.closed;
-    const response = await fetch(`${server.httpUrl}/metrics`);
+    const response = await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } });
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(text).toMatch(/^tandem_connections 2$/m);
@@ -243,7 +243,7 @@ describe('metrics', () => {
 
 describe('logs', () => {
   it('every line about a connection names the document and the connection', async () => {
-    const server = await spawnServer({ DATA_DIR: tempDataDir(), LOG_LEVEL: 'info' });
+    const server = await spawnServer({ DATA_DIR: tempDataDir(), LOG_LEVEL: 'info', OPEN_DOCUMENTS: 'true' });
     const docId = uniqueDocId('logged');
     const socket = await openRawSocket(`ws://127.0.0.1:${server.port}/collab/${docId}`);
     socket.send(new Uint8Array([42]));

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openPostgresAccountStore } from '../../server/accounts/postgresAccountStore.js';
 import { openPostgresStore } from '../../server/store/postgresStore.js';
-import { SCHEMA_VERSION } from '../../server/store/postgresSchema.js';
+import { SCHEMA_VERSION } from '../../server/db/postgresSchema.js';
 import { accountStoreContract } from '../helpers/accountStoreContract.js';
 import { postgresDatabases } from '../helpers/postgres.js';
 
@@ -36,6 +36,25 @@ describe('PostgreSQL account store beside the document store', () => {
     onTestFinished(() => admin.end());
     const { rows } = await admin.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((row) => row.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+  });
+
+  it('users made before look-alike names were refused (look-alikes too) keep signing in; new look-alikes are refused', async () => {
+    const url = await databases.create();
+    const before = await openPostgresAccountStore({ connectionString: url });
+    await before.createUser({ id: 'u1', name: 'admin', passwordHash: 'h1', createdAt: 1 });
+    await before.close();
+    // As an earlier Tandem left them: no skeletons, and a look-alike it let in.
+    const admin = new Pool({ connectionString: url, max: 1 });
+    onTestFinished(() => admin.end());
+    await admin.query('UPDATE users SET name_skeleton = NULL');
+    await admin.query("INSERT INTO users (id, name, name_key, password_hash, created_at) VALUES ('u2', '\u0430dmin', '\u0430dmin', 'h2', 2)");
+    const after = await openPostgresAccountStore({ connectionString: url });
+    onTestFinished(() => after.close());
+    expect((await after.findUserByName('admin'))?.id).toBe('u1');
+    expect((await after.findUserByName('\u0430dmin'))?.id).toBe('u2');
+    expect(await after.createUser({ id: 'u3', name: 'ADM1N', passwordHash: 'h', createdAt: 3 })).toBe('taken');
+    const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE name_skeleton IS NULL');
+    expect(rows[0]?.n).toBe(0);
   });
 
   it('runs on a pool the caller owns, and leaves it open when closed', async () => {

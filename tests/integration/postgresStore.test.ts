@@ -246,7 +246,7 @@ describe('PostgreSQL store shared by several processes', () => {
 
   it('the app on DATABASE_URL: two clients edit, and a restarted app on the same database keeps the document', async () => {
     const databaseUrl = await databases.create();
-    const first = await startServer({ databaseUrl });
+    const first = await startServer({ openDocuments: true, databaseUrl });
     const docId = uniqueDocId('pg');
     const alice = connectClient(first.collabUrl, docId);
     const bob = connectClient(first.collabUrl, docId);
@@ -275,7 +275,7 @@ describe('PostgreSQL store shared by several processes', () => {
     bob.destroy();
     await first.close();
 
-    const second = await startServer({ databaseUrl });
+    const second = await startServer({ openDocuments: true, databaseUrl });
     const reader = connectClient(second.collabUrl, docId);
     await whenSynced(reader, 'reader');
     expect(textOf(reader)).toBe(expected);

@@ -9,7 +9,7 @@ import { waitFor } from '../helpers/waitFor.js';
 describe('durability across restarts', () => {
   it('a restarted app on the same database keeps every document', async () => {
     const dataDir = tempDataDir();
-    const first = await startServer({ dataDir });
+    const first = await startServer({ openDocuments: true, dataDir });
     const docs = [uniqueDocId('keep'), uniqueDocId('keep'), uniqueDocId('keep')];
     for (const [i, docId] of docs.entries()) {
       const client = connectClient(first.collabUrl, docId, { params: { ack: '1' } });
@@ -22,7 +22,7 @@ describe('durability across restarts', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await first.close();
 
-    const second = await startServer({ dataDir });
+    const second = await startServer({ openDocuments: true, dataDir });
     for (const [i, docId] of docs.entries()) {
       const reader = connectClient(second.collabUrl, docId);
       await whenSynced(reader);
@@ -33,7 +33,7 @@ describe('durability across restarts', () => {
 
   it('graceful shutdown commits what is queued and closes clients with 1012', async () => {
     const dataDir = tempDataDir();
-    const server = await startServer({ dataDir });
+    const server = await startServer({ openDocuments: true, dataDir });
     const docId = uniqueDocId('shutdown');
     const client = connectClient(server.collabUrl, docId);
     await whenSynced(client);
@@ -54,7 +54,7 @@ describe('durability across restarts', () => {
     expect(closes[0]).toBe(CloseCode.restarting);
     client.destroy();
 
-    const again = await startServer({ dataDir });
+    const again = await startServer({ openDocuments: true, dataDir });
     const reader = connectClient(again.collabUrl, docId);
     await whenSynced(reader);
     expect(textOf(reader)).toBe('typed just before shutdown');
@@ -62,7 +62,7 @@ describe('durability across restarts', () => {
 
   it('compacts the update log past its threshold and on unload, with the same content after reload', async () => {
     const dataDir = tempDataDir();
-    const server = await startServer({ dataDir, compactAfterUpdates: 10, unloadGraceMs: 50 });
+    const server = await startServer({ openDocuments: true, dataDir, compactAfterUpdates: 10, unloadGraceMs: 50 });
     const docId = uniqueDocId('compact');
     const db = openDatabase(dataDir);
     const writer = connectClient(server.collabUrl, docId);
@@ -91,7 +91,7 @@ describe('durability across restarts', () => {
   });
 
   it('a new client is served the whole state, also right after a load from one snapshot and after every change', async () => {
-    const server = await startServer({ unloadGraceMs: 20 });
+    const server = await startServer({ openDocuments: true, unloadGraceMs: 20 });
     const docId = uniqueDocId('fullstate');
     const author = connectClient(server.collabUrl, docId);
     await whenSynced(author);

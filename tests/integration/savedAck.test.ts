@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/waitFor.js';
 
 describe('saved acknowledgement', () => {
   it('arrives only after the acknowledged updates are committed, counting frames in order', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('ack');
     const db = openDatabase(server.config.dataDir);
     const socket = await openRawSocket(`${server.collabUrl}/${docId}?ack=1`);
@@ -44,7 +44,7 @@ describe('saved acknowledgement', () => {
   });
 
   it('is never sent to a client that did not ask for it', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('noack');
     const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
     const doc = new Y.Doc();
@@ -60,7 +60,7 @@ describe('saved acknowledgement', () => {
   });
 
   it('a relayed update is already stored when another client receives it', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('relay');
     const db = openDatabase(server.config.dataDir);
     const writer = connectClient(server.collabUrl, docId);
@@ -79,7 +79,7 @@ describe('saved acknowledgement', () => {
   });
 
   it('an update that arrives before the changes it depends on waits for them, then both are stored, relayed and acked in order', async () => {
-    const server = await startServer();
+    const server = await startServer({ openDocuments: true });
     const docId = uniqueDocId('outoforder');
     const db = openDatabase(server.config.dataDir);
     const reader = connectClient(server.collabUrl, docId);

@@ -40,7 +40,7 @@ function activeTimeouts(): number {
 
 describe('soak', () => {
   it('10,000 connect/disconnect cycles across documents return rooms, timers and heap to their baseline', async () => {
-    const server = await startServer({ unloadGraceMs: 10, ...unlimitedConnections });
+    const server = await startServer({ openDocuments: true, unloadGraceMs: 10, ...unlimitedConnections });
     const docs = Array.from({ length: 100 }, () => uniqueDocId('cycle'));
     // Warm up once, so lazily created things are part of the baseline.
     await connectOnce(`${server.collabUrl}/${docs[0]}`);
@@ -61,7 +61,7 @@ describe('soak', () => {
   });
 
   it('an open, idle connection (/collab or /live) keeps nothing of the HTTP upgrade request alive', async () => {
-    const server = await startServer({ passwordHashCost: 12 });
+    const server = await startServer({ openDocuments: true, passwordHashCost: 12 });
     const ann = await registerUser(server);
     const requests: Array<WeakRef<object>> = [];
     server.app.server.prependListener('upgrade', (request: object) => requests.push(new WeakRef(request)));
@@ -78,7 +78,7 @@ describe('soak', () => {
   it('500 clients reconnecting at once after a restart load each document exactly once', async () => {
     const dataDir = tempDataDir();
     const port = await freePort();
-    const first = await startServer({ dataDir, port, ...unlimitedConnections });
+    const first = await startServer({ openDocuments: true, dataDir, port, ...unlimitedConnections });
     const docs = Array.from({ length: 50 }, () => uniqueDocId('herd'));
     const clients: TestClient[] = [];
     for (let i = 0; i < 500; i++) clients.push(connectClient(first.collabUrl, docs[i % docs.length]!));
@@ -97,7 +97,7 @@ describe('soak', () => {
         return inner.load(docId);
       },
     };
-    await startServer({ dataDir, port, store, ...unlimitedConnections });
+    await startServer({ openDocuments: true, dataDir, port, store, ...unlimitedConnections });
     await waitFor(() => clients.every((c) => c.provider.synced), 'all 500 clients to reconnect and sync', 60_000);
     for (const docId of docs) expect(loads.get(docId), docId).toBe(1);
     expect(clients.every((c, i) => textOf(c) === docs[i % docs.length])).toBe(true);
@@ -108,7 +108,7 @@ describe('soak', () => {
     const port = await freePort();
     const url = `ws://127.0.0.1:${port}/collab`;
     const docId = uniqueDocId('crashloop');
-    let server = await spawnServer({ DATA_DIR: dataDir, COMPACT_AFTER_UPDATES: '50' }, { port });
+    let server = await spawnServer({ DATA_DIR: dataDir, COMPACT_AFTER_UPDATES: '50', OPEN_DOCUMENTS: 'true' }, { port });
     const writers = [connectClient(url, docId), connectClient(url, docId), connectClient(url, docId)];
     await Promise.all(writers.map((w) => whenSynced(w)));
     const typed: string[] = [];
@@ -134,7 +134,7 @@ describe('soak', () => {
       });
       await server.kill9();
       await waitFor(() => witnessed !== null, 'the witness to see the crash');
-      server = await spawnServer({ DATA_DIR: dataDir, COMPACT_AFTER_UPDATES: '50' }, { port });
+      server = await spawnServer({ DATA_DIR: dataDir, COMPACT_AFTER_UPDATES: '50', OPEN_DOCUMENTS: 'true' }, { port });
       // What the server recovered on its own contains everything the witness had been sent.
       const fresh = connectClient(url, docId, { connect: false });
       fresh.provider.connect();

@@ -9,7 +9,7 @@ import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import { openDatabase } from '../helpers/database.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
-import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { readMetrics, startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /** The real SQLite store with a switch that makes appends fail and a count of loads. */
@@ -42,7 +42,7 @@ describe('storage faults and loading', () => {
   it('concurrent first connections to a document share one load', async () => {
     const dataDir = tempDataDir();
     const { store, control } = instrumentedStore(dataDir);
-    const server = await startServer({ dataDir, store });
+    const server = await startServer({ openDocuments: true, dataDir, store });
     const docId = uniqueDocId('oneload');
     const clients = Array.from({ length: 20 }, () => connectClient(server.collabUrl, docId));
     await Promise.all(clients.map((c) => whenSynced(c)));
@@ -63,7 +63,7 @@ describe('storage faults and loading', () => {
         return counted.compact(docId, snapshot, throughSeq);
       },
     };
-    const server = await startServer({ dataDir, store, unloadGraceMs: 20 });
+    const server = await startServer({ openDocuments: true, dataDir, store, unloadGraceMs: 20 });
     const docId = uniqueDocId('unloading');
     const writer = connectClient(server.collabUrl, docId);
     await whenSynced(writer);
@@ -86,7 +86,7 @@ describe('storage faults and loading', () => {
   it('shutdown with storage refusing writes does not wait for a room whose unload waits on them', async () => {
     const dataDir = tempDataDir();
     const { store, control } = instrumentedStore(dataDir);
-    const server = await startServer({ dataDir, store, unloadGraceMs: 20 });
+    const server = await startServer({ openDocuments: true, dataDir, store, unloadGraceMs: 20 });
     const docId = uniqueDocId('unsaved-unload');
     const writer = connectClient(server.collabUrl, docId);
     await whenSynced(writer);
@@ -105,7 +105,7 @@ describe('storage faults and loading', () => {
   it('a failed write is kept, never acknowledged or relayed; the client is told; nothing unloads; writing resumes when the fault clears', async () => {
     const dataDir = tempDataDir();
     const { store, control } = instrumentedStore(dataDir);
-    const server = await startServer({ dataDir, store, unloadGraceMs: 20 });
+    const server = await startServer({ openDocuments: true, dataDir, store, unloadGraceMs: 20 });
     const docId = uniqueDocId('diskfull');
     const reader = connectClient(server.collabUrl, docId);
     await whenSynced(reader);
@@ -123,7 +123,7 @@ describe('storage faults and loading', () => {
     reader.destroy();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(server.app.tandem.registry.roomCount).toBe(1);
-    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    const metrics = await readMetrics(server.httpUrl);
     expect(metrics).toMatch(/tandem_storage_failures_total [1-9]/);
     expect(metrics).toMatch(/tandem_pending_writes 1/);
 
@@ -143,7 +143,7 @@ describe('storage faults and loading', () => {
 
   it('a document whose stored rows cannot be loaded is refused (4500), kept as it is, and others keep working', async () => {
     const dataDir = tempDataDir();
-    const server = await startServer({ dataDir });
+    const server = await startServer({ openDocuments: true, dataDir });
     const broken = uniqueDocId('corrupt');
     const healthy = uniqueDocId('healthy');
     await server.app.tandem.store.appendBatch([

@@ -19,6 +19,13 @@ describe('config', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ COMPACT_AFTER_UPDATES: '0' })).toThrow(/COMPACT_AFTER_UPDATES/);
     expect(() => loadConfig({ ALLOWED_ORIGINS: 'https://a.example/path' })).toThrow(/ALLOWED_ORIGINS/);
+    expect(() => loadConfig({ OPEN_DOCUMENTS: 'maybe' })).toThrow(/OPEN_DOCUMENTS .*"maybe"/);
+  });
+
+  it('opens documents on connection only when OPEN_DOCUMENTS says so', () => {
+    expect(loadConfig({}).openDocuments).toBe(false);
+    for (const yes of ['true', 'TRUE', '1', 'yes']) expect(loadConfig({ OPEN_DOCUMENTS: yes }).openDocuments).toBe(true);
+    for (const no of ['false', '0', 'no', '']) expect(loadConfig({ OPEN_DOCUMENTS: no }).openDocuments).toBe(false);
   });
   it('reads the cluster settings, and never echoes a password in an error', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:secret@db/tandem', REDIS_URL: 'redis://cache:6379', ALLOWED_ORIGINS: 'https://a.example, http://b.example:8080' });
@@ -40,6 +47,19 @@ describe('config', () => {
     for (const bad of ['yes', '-1', '21', '10.0.0', '10.0.0.0/33', '10.0.0.0/0', '10.0.0.0/8/1', 'fd00::/129', '10.0.0.1,,10.0.0.2', 'proxy.example.com']) {
       expect(() => trust(bad), bad).toThrow(/TRUST_PROXY/);
     }
+  });
+  it('reads ALLOWED_HOSTS (host names, or * for no check) and METRICS_TOKEN (16+ visible characters), never echoing the token', () => {
+    expect(loadConfig({}).allowedHosts).toEqual([]);
+    expect(loadConfig({ ALLOWED_HOSTS: ' Docs.Example.com, mybox.local. ,intranet' }).allowedHosts).toEqual(['docs.example.com', 'mybox.local', 'intranet']);
+    expect(loadConfig({ ALLOWED_HOSTS: '*' }).allowedHosts).toBe('*');
+    for (const bad of ['https://docs.example.com', 'docs.example.com:443', 'a b', 'docs.example.com/x', 'a,,b', '*.example.com']) {
+      expect(() => loadConfig({ ALLOWED_HOSTS: bad }), bad).toThrow(/ALLOWED_HOSTS/);
+    }
+    expect(loadConfig({}).metricsToken).toBeNull();
+    expect(loadConfig({ METRICS_TOKEN: ' 0123456789abcdef0123 ' }).metricsToken).toBe('0123456789abcdef0123');
+    expect(() => loadConfig({ METRICS_TOKEN: 'short-secret' })).toThrow(/METRICS_TOKEN/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'has a space in the middle' })).toThrow(/METRICS_TOKEN/);
   });
   it('hands Fastify a hop count as a function that trusts exactly that many hops, whatever their address', () => {
     expect(fastifyTrustProxy(false)).toBe(false);

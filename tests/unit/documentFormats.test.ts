@@ -1,3 +1,4 @@
+import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
@@ -105,6 +106,34 @@ describe('documentFormats', () => {
     expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(3)&gt;');
     expect(markdownToHtmlPage('[click](javascript:alert(1))', '')).not.toContain('href="javascript:');
     expect(markdownToHtmlPage('', '')).toContain('<title>Untitled</title>');
+  });
+
+  it('exports never carry an unsafe URL a document holds (stored before the server refused them): the link text stays, the image goes', () => {
+    const doc = new Y.Doc();
+    addParagraph(doc, [['before '], ['click me', { link: { href: 'javascript:fetch("/api/sessions")' } }], [' and '], ['this', { link: { href: 'java\nscript:x' } }]]);
+    const image = new Y.XmlElement('image');
+    image.setAttribute('src', 'data:image/svg+xml,<svg onload=alert(1)>');
+    const paragraph = addParagraph(doc, [['picture: ']]);
+    paragraph.insert(1, [image]);
+    addParagraph(doc, [['kept', { link: { href: 'https://example.com/ok' } }]]);
+    const markdown = documentToMarkdown(doc);
+    expect(markdown).toBe('before click me and this\n\npicture: \n\n[kept](https://example.com/ok)\n');
+    const html = documentToHtml(doc);
+    expect(html).not.toMatch(/javascript|script:|data:image|<img/i);
+    expect(html).toContain('<a href="https://example.com/ok">kept</a>');
+  });
+
+  it('Markdown import and HTML pages link only safe URLs (data: images and hidden schemes stay text)', () => {
+    const doc = importToDoc('[a](javascript&colon;alert(1)) [b](vbscript:x) ![c](data:image/png;base64,AAAA) [d](/ok) <https://example.com/auto>\n');
+    const markdown = documentToMarkdown(doc);
+    // What another (lenient) Markdown reader makes of the export: the refused ones are text.
+    const rendered = new MarkdownIt().render(markdown);
+    expect(rendered).not.toMatch(/href="(javascript|vbscript)|src="data:/);
+    expect(rendered).toContain('javascript:alert(1)');
+    expect(markdown).toContain('[d](/ok)');
+    expect(markdown).toContain('<https://example.com/auto>');
+    const page = markdownToHtmlPage('![c](data:image/png;base64,AAAA) [e](file:///etc/passwd)', '');
+    expect(page).not.toMatch(/src="data:|href="file:/);
   });
 
   it('names downloads after the title, safely, falling back to the id', () => {

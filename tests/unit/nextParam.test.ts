@@ -26,6 +26,26 @@ describe('safeNext (where to go after signing in)', () => {
     }
   });
 
+  it('dot segments that normalise into "//host" or "/\\host" lead home, not to another origin', () => {
+    for (const raw of [
+      '/.//evil.example/x',
+      '/..//evil.example/x',
+      '/./\\evil.example/x',
+      '/../\\evil.example',
+      '/%2e//evil.example/x',
+      '/%2E%2E//evil.example/x',
+      '/a/..//evil.example/x',
+      '/././/evil.example',
+      '/.\\/evil.example',
+    ]) {
+      const next = safeNext(raw);
+      expect(next, raw).toBe('/');
+      expect(new URL(next, 'http://app.example:3000/signin').origin, raw).toBe('http://app.example:3000');
+    }
+    // Dot segments that stay on the site still work.
+    expect(safeNext('/a/../d/abc')).toBe('/d/abc');
+  });
+
   it('never sends back to the sign-in pages', () => {
     expect(safeNext('/signin?next=/x')).toBe('/');
     expect(safeNext('/register')).toBe('/');

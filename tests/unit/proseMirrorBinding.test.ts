@@ -95,7 +95,7 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
     ada.type(endOfParagraph(ada.view(), 1), 'a');
     grace.type(endOfParagraph(grace.view(), 1), '0');
     syncAll([ada, grace]);
-    expect(ada.fragment.get(1).toArray().length).toBe(2);
+    expect((ada.fragment.get(1) as Y.XmlElement).toArray().length).toBe(2);
 
     // Both keep typing, each seeing the paragraph as one text, with updates crossing in flight.
     for (const [letter, digit] of [['b', '1'], ['c', '2'], ['d', '3']]) {
@@ -119,7 +119,7 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
     ada.edit((state) => state.tr.insertText('abcdef', 1).doc);
     ada.edit((state) => state.tr.replaceWith(4, 4, schema.nodes.hard_break!.create()).doc);
     syncAll([ada, grace]);
-    expect(ada.fragment.get(0).toArray().length).toBe(3);
+    expect((ada.fragment.get(0) as Y.XmlElement).toArray().length).toBe(3);
     // Ada deletes the break while Grace types inside the second run.
     ada.edit((state) => state.tr.delete(4, 5).doc);
     grace.type(6, '7');

@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openSqliteAccountStore } from '../../server/accounts/sqliteAccountStore.js';
-import { DATABASE_FILE, openSqliteStore } from '../../server/store/sqliteStore.js';
+import { DATABASE_FILE } from '../../server/db/sqliteDatabase.js';
+import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import { docConversationId } from '../../shared/api.js';
 import { accountStoreContract } from '../helpers/accountStoreContract.js';
 
@@ -48,6 +49,24 @@ describe('SQLite account store beside the document store', () => {
     const [seq] = await docsAgain.appendBatch([{ docId: 'd1', update: new Uint8Array([99]) }]);
     expect(seq).toBe(21);
     await docsAgain.check();
+  });
+
+  it('a file made before look-alike names were refused: its users (look-alikes too) keep signing in; new look-alikes are refused', async () => {
+    const dir = dataDir();
+    const before = openSqliteAccountStore({ dataDir: dir, synchronous: 'normal' });
+    await before.createUser({ id: 'u1', name: 'admin', passwordHash: 'h1', createdAt: 1 });
+    await before.close();
+    // As an earlier Tandem left it: no schema version, no name_skeleton column, and a look-alike it let in.
+    const raw = new Database(path.join(dir, DATABASE_FILE));
+    raw.exec('DROP INDEX users_skeleton; ALTER TABLE users DROP COLUMN name_skeleton; PRAGMA user_version = 0');
+    raw.prepare("INSERT INTO users (id, name, name_key, password_hash, created_at) VALUES ('u2', '\u0430dmin', '\u0430dmin', 'h2', 2)").run();
+    raw.close();
+    const after = openSqliteAccountStore({ dataDir: dir, synchronous: 'normal' });
+    onTestFinished(() => after.close());
+    expect((await after.findUserByName('admin'))?.id).toBe('u1');
+    expect((await after.findUserByName('\u0430dmin'))?.id).toBe('u2');
+    expect(await after.createUser({ id: 'u3', name: 'ADM1N', passwordHash: 'h', createdAt: 3 })).toBe('taken');
+    expect((await after.createUser({ id: 'u4', name: 'adrian', passwordHash: 'h', createdAt: 4 })) !== 'taken').toBe(true);
   });
 
   it('deleting a document forgets its chat read marks', async () => {

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { DATABASE_FILE, openSqliteStore } from '../../server/store/sqliteStore.js';
+import { DATABASE_FILE } from '../../server/db/sqliteDatabase.js';
+import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import type { DocStore } from '../../server/store/docStore.js';
 
 // The checkpointer's own policy, shrunk so that a test sees several passes and restarts in a second.

@@ -6,7 +6,7 @@ import { signInHref } from './nextParam.js';
 /**
  * What this window may do with its document, as the server last said: a role (from GET
  * /api/docs/:id, then the collab socket's access message and /live's access events), or lost
- * access (a 4401/4404/4410 close, or /live saying the role is gone). Listeners run on every change.
+ * access (a 4401/4404/4406/4410 close, or /live saying the role is gone). Listeners run on every change.
  */
 export class DocRole {
   private current: Role;
@@ -21,7 +21,7 @@ export class DocRole {
     return this.current;
   }
 
-  /** The close code that ended access (4401, 4404 or 4410), or null while there is access. */
+  /** The close code that ended access (4401, 4404, 4406 or 4410), or null while there is access. */
   get lost(): number | null {
     return this.lostCode;
   }
@@ -53,9 +53,9 @@ export class DocRole {
   }
 }
 
-/** Close codes that mean this window's access to the document ended. */
+/** Close codes that mean this window's access to the document ended (or that it has no document to open). */
 export function isAccessLoss(code: number): boolean {
-  return code === CloseCode.unauthenticated || code === CloseCode.noAccess || code === CloseCode.docDeleted;
+  return code === CloseCode.unauthenticated || code === CloseCode.noAccess || code === CloseCode.docNotFound || code === CloseCode.docDeleted;
 }
 
 /** Remembers the role per document so a page opened offline starts as it last was. */
@@ -98,7 +98,7 @@ export function bindRoleUi(role: DocRole, els: RoleElements, refresh: () => void
     els.titleInput.readOnly = !role.editable;
     els.titleInput.setAttribute('aria-readonly', String(!role.editable));
     els.readOnlyBanner.hidden = lost !== null || role.editable;
-    els.badge.textContent = lost === null ? ROLE_LABELS[role.role] : 'No access';
+    els.badge.textContent = lost === null ? ROLE_LABELS[role.role] : lost === CloseCode.docNotFound ? 'No document' : 'No access';
     els.badge.dataset['role'] = lost === null ? role.role : 'none';
     document.body.dataset['role'] = lost === null ? role.role : 'none';
     if (lost === null) {
@@ -116,6 +116,8 @@ export function bindRoleUi(role: DocRole, els: RoleElements, refresh: () => void
 
 function accessText(code: number): string {
   if (code === CloseCode.noAccess) return 'No access — you do not have access to this document any more';
+  // Opened from this browser's copy while the server could not be asked: the server has no such document.
+  if (code === CloseCode.docNotFound) return 'There is no document at this address on the server — what this window shows is only in this browser';
   return describeCloseCode(code);
 }
 

@@ -10,6 +10,7 @@ import { exportPath, type DocDetails } from '../../shared/api.js';
 import { readAccessBody } from '../../shared/ownMessages.js';
 import { MessageType } from '../../shared/protocol.js';
 import { BODY_FRAGMENT, schema, TITLE_TEXT } from '../../shared/schema.js';
+import { MAX_TITLE_CHARS } from '../../shared/text.js';
 import { openCollab } from './connection.js';
 import { buildCursor, buildSelection } from './cursors.js';
 import { bindDocChat } from './docChat.js';
@@ -63,7 +64,7 @@ export interface EditorContext {
 const TEMPLATE = `
   <div class="doc-bar">
     <label class="visually-hidden" for="title">Document title</label>
-    <input id="title" class="title-input" type="text" placeholder="Untitled" autocomplete="off" spellcheck="true">
+    <input id="title" class="title-input" type="text" placeholder="Untitled" autocomplete="off" spellcheck="true" maxlength="${MAX_TITLE_CHARS}">
     <span id="role-badge" class="role-badge" title="Your role in this document"></span>
     <div class="status-line">
       <div class="status-text" role="status" aria-live="polite">

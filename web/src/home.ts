@@ -1,6 +1,6 @@
 import { ROLE_LABELS } from '../../shared/accounts.js';
 import type { MyDocSummary } from '../../shared/api.js';
-import { MAX_LISTED_TITLE_CHARS } from '../../shared/schema.js';
+import { cleanTitle } from '../../shared/text.js';
 import { createDocument, importMarkdown, listDocuments } from './api.js';
 import { el, timeElement } from './dom.js';
 import type { LiveClient } from './liveClient.js';
@@ -204,7 +204,7 @@ class DocLists {
 function renderItem(doc: MyDocSummary): HTMLLIElement {
   const item = el('li', { dataset: { docId: doc.id, role: doc.role } });
   const link = el('a', { attrs: { href: `/d/${encodeURIComponent(doc.id)}` } });
-  const title = doc.title.trim().slice(0, MAX_LISTED_TITLE_CHARS);
+  const title = cleanTitle(doc.title).trim();
   link.textContent = title === '' ? 'Untitled' : title;
   if (title === '') link.classList.add('untitled');
   const role = el('span', { className: `role-badge role-${doc.role}`, text: ROLE_LABELS[doc.role] ?? doc.role });

@@ -1,4 +1,5 @@
 import type { Command, EditorState } from 'prosemirror-state';
+import { isSafeUrl } from '../../shared/safeUrl.js';
 import { schema } from '../../shared/schema.js';
 import { marks } from './schemaTypes.js';
 
@@ -7,16 +8,14 @@ const linkType = marks.link;
 /**
  * Turns what a person typed into a safe link target, or null to refuse it: http(s) and mailto
  * URLs, site-relative paths and fragments are kept; a bare "example.com" becomes https://…; any
- * other scheme (javascript:, data:…) is refused.
+ * other scheme (javascript:, data:…) is refused — the rule of shared/safeUrl.ts, which the server
+ * also enforces (an update carrying another link would close the connection with 4422).
  */
 export function normalizeHref(input: string): string | null {
   const href = input.trim();
   if (href === '') return null;
-  if (href.startsWith('/') || href.startsWith('#')) return href;
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(href);
-  if (scheme === null) return `https://${href}`;
-  const name = (scheme[1] ?? '').toLowerCase();
-  return name === 'http' || name === 'https' || name === 'mailto' ? href : null;
+  const candidate = href.startsWith('/') || href.startsWith('#') || /^[a-z][a-z0-9+.-]*:/i.test(href) ? href : `https://${href}`;
+  return isSafeUrl(candidate) ? candidate : null;
 }
 
 /** The document range of the link mark around the cursor or selection start, or null if none. */

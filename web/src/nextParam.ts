@@ -1,3 +1,7 @@
+/** A stand-in origin to resolve paths against: whatever resolves elsewhere is not a path on this site. */
+const BASE = 'https://tandem.invalid/';
+const BASE_ORIGIN = 'https://tandem.invalid';
+
 /**
  * Where to go after signing in: the `next` query parameter, but only a path on this site. Anything
  * else (another origin, a scheme, "//host", a backslash trick) becomes "/", so a crafted sign-in
@@ -11,14 +15,18 @@ export function safeNext(raw: string | null | undefined): string {
   if (/[\u0000-\u001f\u007f]/.test(raw)) return '/';
   let url: URL;
   try {
-    url = new URL(raw, 'https://tandem.invalid');
+    url = new URL(raw, BASE);
   } catch {
     return '/';
   }
-  if (url.origin !== 'https://tandem.invalid') return '/';
+  if (url.origin !== BASE_ORIGIN) return '/';
   // Never back to the sign-in pages themselves.
   if (url.pathname === '/signin' || url.pathname === '/register') return '/';
-  return `${url.pathname}${url.search}${url.hash}`;
+  // Dot segments normalise away: "/.//evil.example/x" has the pathname "//evil.example/x", which,
+  // navigated to, is another host. So the result itself must still resolve to this origin.
+  const next = `${url.pathname}${url.search}${url.hash}`;
+  if (next.startsWith('//') || next.startsWith('/\\') || new URL(next, BASE).origin !== BASE_ORIGIN) return '/';
+  return next;
 }
 
 /** A link to the sign-in (or register) page that comes back to `path` afterwards. */

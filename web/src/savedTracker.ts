@@ -2,7 +2,7 @@ import { isUpdateBearingFrame, SyncStep } from '../../shared/protocol.js';
 
 /**
  * Which of this window's local changes the server has committed to storage — the only basis for
- * "Saved" (DESIGN.md, "Saved acknowledgement"). Pure logic: no DOM, no sockets, no Yjs; the wiring
+ * "Saved" (docs/architecture.md, "One keystroke, end to end"). Pure logic: no DOM, no sockets, no Yjs; the wiring
  * in savedWiring.ts feeds it three kinds of facts:
  *
  * - onLocalChange(): a local change was made (a Y.Doc update whose origin is not the provider).

@@ -90,7 +90,9 @@ export function renderSignIn(root: HTMLElement, session: Session, mode: 'signin'
     submit.textContent = registering ? 'Creating account…' : 'Signing in…';
     try {
       await (registering ? register(credentials) : signIn(credentials));
-      location.assign(next);
+      // Checked once more where it is used: only ever a page of this origin.
+      const target = new URL(next, location.origin);
+      location.assign(target.origin === location.origin ? target.href : '/');
     } catch (err) {
       const status = (err as { status?: number }).status;
       const code = (err as { code?: string }).code;

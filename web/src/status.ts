@@ -135,7 +135,8 @@ export function bindStatus(
     els.status.dataset['state'] = view.state;
     els.status.dataset['pending'] = String(inputs.pendingChanges);
     // Retrying cannot bring back access that was taken away or a deleted document.
-    els.retry.hidden = view.state !== 'stopped' || inputs.stoppedCode === CloseCode.noAccess || inputs.stoppedCode === CloseCode.docDeleted;
+    els.retry.hidden =
+      view.state !== 'stopped' || inputs.stoppedCode === CloseCode.noAccess || inputs.stoppedCode === CloseCode.docNotFound || inputs.stoppedCode === CloseCode.docDeleted;
   };
   // Renders once per burst of events, after the provider has finished updating its own fields
   // (it emits 'connection-close' before it clears wsconnected, for instance).

@@ -71,24 +71,67 @@ export function mapIndexThroughDelta(index: number, delta: TextDelta): number {
  * Binds `input` to `text` both ways until the page goes away:
  * - typing replaces the changed span of `text` in one transaction (minimalSplice), so concurrent
  *   edits by others elsewhere in the title merge instead of being overwritten;
- * - a change from anyone else updates the input, keeping the caret on the same character.
+ * - a change from anyone else updates the input, keeping the caret on the same character;
+ * - while an input method composes (accents, CJK), nothing is written and the input is left alone
+ *   (setting its value would end the composition); at its end the composed text is written where
+ *   it belongs after the changes that arrived meanwhile, and those are shown.
  * `onTitle` is called with the current title at once and after every change.
  */
 export function bindTitle(input: HTMLInputElement, text: Y.Text, onTitle: (title: string) => void): void {
-  input.value = text.toString();
-  onTitle(input.value);
-  input.addEventListener('input', () => {
-    const splice = minimalSplice(text.toString(), input.value);
-    if (splice === null) return;
-    text.doc?.transact(() => {
-      if (splice.deleteCount > 0) text.delete(splice.index, splice.deleteCount);
-      if (splice.insert !== '') text.insert(splice.index, splice.insert);
-    }, TITLE_INPUT_ORIGIN);
-    onTitle(text.toString());
+  /** The title as the input last showed it: what local edits are measured against. */
+  let shown = text.toString();
+  /** Others' changes not shown yet (they arrived during a composition), oldest first. */
+  let unshown: TextDelta[] = [];
+  let composing = false;
+  input.value = shown;
+  onTitle(shown);
+
+  const mapThroughUnshown = (index: number): number => unshown.reduce((at, delta) => mapIndexThroughDelta(at, delta), index);
+  const writeLocal = (): void => {
+    const splice = minimalSplice(shown, input.value);
+    let caret = mapThroughUnshown(input.selectionStart ?? input.value.length);
+    if (splice !== null) {
+      const from = mapThroughUnshown(splice.index);
+      const to = Math.max(from, mapThroughUnshown(splice.index + splice.deleteCount));
+      text.doc?.transact(() => {
+        if (to > from) text.delete(from, to - from);
+        if (splice.insert !== '') text.insert(from, splice.insert);
+      }, TITLE_INPUT_ORIGIN);
+      caret = from + splice.insert.length;
+    }
+    if (unshown.length > 0) {
+      // Show what arrived during the composition, with the caret after what was composed.
+      unshown = [];
+      shown = text.toString();
+      input.value = shown;
+      if (document.activeElement === input) input.setSelectionRange(caret, caret);
+    } else if (splice !== null) {
+      shown = input.value;
+    } else {
+      return;
+    }
+    onTitle(shown);
+  };
+
+  input.addEventListener('compositionstart', () => {
+    composing = true;
+  });
+  input.addEventListener('compositionend', () => {
+    composing = false;
+    writeLocal();
+  });
+  input.addEventListener('input', (event) => {
+    if (composing || (event as InputEvent).isComposing) return;
+    writeLocal();
   });
   text.observe((event) => {
     if (event.transaction.origin === TITLE_INPUT_ORIGIN) return;
+    if (composing) {
+      unshown.push(event.delta as TextDelta);
+      return;
+    }
     const value = text.toString();
+    shown = value;
     if (input.value !== value) {
       const focused = document.activeElement === input;
       const start = input.selectionStart;

@@ -32,8 +32,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
 `,
   },
   {
-    // Accounts, sharing and chat (postgresAccountStore.ts). Same tables and meaning as SQLite's
-    // (sqliteAccountStore.ts). Users are never deleted, so references to them are foreign keys;
+    // Accounts, sharing and chat (the postgres*.ts files of server/accounts/). Same tables and meaning as SQLite's
+    // (sqliteSchema.ts, same version numbers). Users are never deleted, so references to them are foreign keys;
     // documents and conversations are referenced without one (a document made before accounts has
     // no doc_access row, a document's chat 'doc:<docId>' no conversations row, and a deleted
     // document's doc_access row outlives its documents row as a tombstone).
@@ -139,6 +139,15 @@ CREATE TABLE IF NOT EXISTS attempt_budgets (
   full_at bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);
+`,
+  },
+  {
+    // userNameSkeleton(name): a new name may not look like one taken. Filled (and kept current) by
+    // the account store at every start, in JavaScript (the folding is not SQL's).
+    version: 5,
+    sql: `
+ALTER TABLE users ADD COLUMN IF NOT EXISTS name_skeleton text;
+CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton);
 `,
   },
 ];

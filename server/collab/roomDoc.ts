@@ -1,0 +1,195 @@
+import * as Y from 'yjs';
+import { CloseCode } from '../../shared/closeCodes.js';
+import { TITLE_TEXT } from '../../shared/schema.js';
+import { cleanTitle } from '../../shared/text.js';
+import { ProtocolError } from '../protocolError.js';
+import { limitTitle } from './titleLimit.js';
+import { type Applied, UpdateApplier } from './updateApplier.js';
+
+/** The stored document could not be turned into a Y.Doc; nothing may be served in its place. */
+export class LoadError extends Error {
+  override name = 'LoadError';
+}
+
+/**
+ * Where a room's document stands, as one value:
+ * - `unbuilt`: storage held one row (the snapshot an unload leaves). It was decoded whole at load but
+ *   not applied: the Y.Doc is empty, `row` is the whole state and `vector` its state vector.
+ * - `built`: the Y.Doc holds the state. `whole` is its encoding while the doc is unchanged (what a new
+ *   client, with an empty state vector, is sent), or null to encode on the next need.
+ * - `broken`: the row decoded but did not apply when built; the room was refused (see RoomDoc).
+ */
+export type DocState =
+  | { kind: 'unbuilt'; row: Uint8Array; vector: Uint8Array }
+  | { kind: 'built'; whole: Uint8Array | null }
+  | { kind: 'broken' };
+
+/** An update that adds nothing and deletes nothing (what an empty Yjs doc answers a step1 with). */
+export function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.length === 2 && update[0] === 0 && update[1] === 0;
+}
+
+/**
+ * A room's Y.Doc and its stored state. A document stored as one row is checked when it loads but
+ * built into the Y.Doc only when something needs one (a change, an export, a snapshot, a viewer's
+ * update to judge); until then clients are served from the stored bytes, so opening a large document
+ * to read it costs no build. Everything that reads or changes the content goes through `doc` or
+ * `apply`, which build first.
+ *
+ * Contract of the build: it decoded at load, so only an inconsistent row (one depending on changes it
+ * lacks) can fail. Then `onBuildFailed` runs once (the room refuses the document and destroys itself)
+ * and the caller gets ProtocolError(loadFailed); so does every later caller.
+ */
+export class RoomDoc {
+  private readonly ydoc = new Y.Doc();
+  private state: DocState;
+  private readonly applier = new UpdateApplier(this.ydoc);
+  private titleChanged = false;
+  /** The title changed since limitTitle last looked at it. */
+  private titleTouched = false;
+
+  /** Throws LoadError when the stored rows do not decode, do not apply, or lack dependencies. */
+  constructor(
+    private readonly docId: string,
+    updates: readonly Uint8Array[],
+    private readonly onBuildFailed: (error: LoadError) => void,
+  ) {
+    if (updates.length === 1) {
+      // Decoded whole now, so that a malformed row is refused at load. The state vector reads only
+      // the structs; the diff against it reads them again and then the delete set, which a damaged
+      // row could otherwise hand to clients verbatim (2 ms for the 259,778-edit trace; building it
+      // takes 10–13 ms).
+      const row = updates[0]!;
+      let vector: Uint8Array;
+      try {
+        vector = Y.encodeStateVectorFromUpdate(row);
+        Y.diffUpdate(row, vector);
+      } catch (error) {
+        this.ydoc.destroy();
+        throw new LoadError(`stored update of ${docId} cannot be decoded: ${(error as Error).message}`);
+      }
+      this.state = { kind: 'unbuilt', row, vector };
+    } else {
+      try {
+        this.applyStored(updates);
+      } catch (error) {
+        this.ydoc.destroy();
+        throw error;
+      }
+      this.state = { kind: 'built', whole: null };
+    }
+    // Observed after loading: only changes since count.
+    this.ydoc.getText(TITLE_TEXT).observe(() => {
+      this.titleChanged = true;
+      this.titleTouched = true;
+    });
+  }
+
+  /** The Y.Doc for awareness only (it is bound to a doc but never reads its content): never builds. */
+  get presenceDoc(): Y.Doc {
+    return this.ydoc;
+  }
+
+  /** Whether the doc has been built (a room loaded from one stored row is not until it is needed). */
+  get isBuilt(): boolean {
+    return this.state.kind !== 'unbuilt';
+  }
+
+  /** The doc, built first if it was not yet. Throws ProtocolError(loadFailed) if it cannot be. */
+  get doc(): Y.Doc {
+    this.build();
+    return this.ydoc;
+  }
+
+  /**
+   * Current title as titles are shown (cleanTitle: at most MAX_TITLE_CHARS, no bidirectional
+   * controls); null while not built (the recorded title is the same) or broken.
+   */
+  get title(): string | null {
+    return this.state.kind === 'built' ? cleanTitle(this.ydoc.getText(TITLE_TEXT).toString()) : null;
+  }
+
+  /** The title (as `title` shows it) if it changed since the last call (building is not a change), else null. */
+  takeTitleChange(): string | null {
+    if (!this.titleChanged) return null;
+    this.titleChanged = false;
+    return cleanTitle(this.ydoc.getText(TITLE_TEXT).toString());
+  }
+
+  /**
+   * After an update that changed the title: cuts it back to the rules (titleLimit.ts) by a change of
+   * the server's own, returned to be stored and relayed to every peer like any other (so a title
+   * typed past MAX_TITLE_CHARS is cut for everyone); null when nothing needed cutting.
+   */
+  limitTitle(): Uint8Array | null {
+    if (!this.titleTouched || this.state.kind !== 'built') return null;
+    this.titleTouched = false;
+    return limitTitle(this.ydoc);
+  }
+
+  /** The state vector, from the stored row while unbuilt. */
+  stateVector(): Uint8Array {
+    return this.state.kind === 'unbuilt' ? this.state.vector : Y.encodeStateVector(this.doc);
+  }
+
+  /**
+   * What a client whose state vector is `stateVector` lacks (a sync step 2's content); `isEmpty`: that
+   * vector is empty, and the whole state is served (cached while unchanged). Call only when settled:
+   * the doc must be exactly what is committed.
+   */
+  answer(stateVector: Uint8Array, isEmpty: boolean): Uint8Array {
+    const state = this.state;
+    if (state.kind === 'unbuilt') return isEmpty ? state.row : Y.diffUpdate(state.row, stateVector);
+    if (!isEmpty) return Y.encodeStateAsUpdate(this.doc, stateVector);
+    if (state.kind === 'built') return (state.whole ??= Y.encodeStateAsUpdate(this.ydoc));
+    return Y.encodeStateAsUpdate(this.doc); // broken: throws
+  }
+
+  /** Whether `update` is known to change nothing without building (an empty update while unbuilt). */
+  changesNothingUnbuilt(update: Uint8Array): boolean {
+    return this.state.kind === 'unbuilt' && isEmptyUpdate(update);
+  }
+
+  /** Builds, then applies `update` (see UpdateApplier); the cached whole state goes once anything entered. */
+  apply(update: Uint8Array, origin: unknown): Applied {
+    this.build();
+    const applied = this.applier.apply(update, origin);
+    if (applied.effective && this.state.kind === 'built') this.state.whole = null;
+    return applied;
+  }
+
+  /** Releases the Y.Doc. */
+  destroy(): void {
+    this.ydoc.destroy();
+  }
+
+  private build(): void {
+    const state = this.state;
+    if (state.kind === 'built') return;
+    if (state.kind === 'broken') throw new ProtocolError(CloseCode.loadFailed, 'the document could not be loaded');
+    try {
+      this.applyStored([state.row]);
+    } catch (error) {
+      this.state = { kind: 'broken' };
+      this.onBuildFailed(error as LoadError);
+      throw new ProtocolError(CloseCode.loadFailed, 'the document could not be loaded');
+    }
+    // The row is still exactly the doc's whole state; building is not a change of title.
+    this.state = { kind: 'built', whole: state.row };
+    this.titleChanged = false;
+  }
+
+  /** Applies stored rows to the (empty) doc; LoadError if they do not apply whole. */
+  private applyStored(updates: readonly Uint8Array[]): void {
+    try {
+      Y.transact(this.ydoc, () => {
+        for (const update of updates) Y.applyUpdate(this.ydoc, update);
+      });
+    } catch (error) {
+      throw new LoadError(`stored update of ${this.docId} cannot be applied: ${(error as Error).message}`);
+    }
+    if (this.ydoc.store.pendingStructs || this.ydoc.store.pendingDs) {
+      throw new LoadError(`stored updates of ${this.docId} have missing dependencies`);
+    }
+  }
+}

@@ -1,0 +1,218 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The SQLite schema (documents and accounts, one file), as numbered migrations applied in order when
+ * a store opens; the number reached is the file's `user_version`. The numbers are PostgreSQL's
+ * (postgresSchema.ts): version N means the same tables there and here. A migration, once released,
+ * is never edited: a later change of schema is a new entry at the end of the list.
+ *
+ * Files made before these numbers (user_version 0) hold some prefix of this schema, made ad hoc by
+ * earlier Tandems: so versions 1 to 5 tolerate what they create being there already (IF NOT EXISTS,
+ * columns added only when missing). Later versions need not.
+ */
+interface SqliteMigration {
+  version: number;
+  /** SQL run as one script, or a step that needs to look first. */
+  up: string | ((db: Database.Database) => void);
+}
+
+/** Adds `column` to `table` unless a file made before version numbers has it already. */
+function addColumnIfMissing(db: Database.Database, table: string, column: string, definition: string): void {
+  const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all();
+  if (!columns.some((existing) => existing.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+}
+
+const MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    // Documents (sqliteStore.ts).
+    version: 1,
+    up: `
+CREATE TABLE IF NOT EXISTS documents (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_updated ON documents(updated_at DESC);
+-- One B-tree keyed by (doc_id, seq): a commit writes one page, and a document's rows are one range.
+-- seq is assigned by the store (see highestSeq): never reused, even after compaction deleted the
+-- newest row, so "every update with seq <= N" always means the same rows. (Databases made before
+-- this have a rowid table with an index; every statement of the store works on both.)
+CREATE TABLE IF NOT EXISTS updates (
+  doc_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (doc_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+  doc_id TEXT PRIMARY KEY REFERENCES documents(id),
+  data BLOB NOT NULL,
+  through_seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+-- Facts about the store itself. 'deleted_through_seq': the highest sequence number in use when a
+-- document was last deleted, so that deleting the newest rows never lets a later process reuse them.
+CREATE TABLE IF NOT EXISTS store_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+`,
+  },
+  {
+    // Accounts, sharing and chat (the sqlite*.ts files of server/accounts/). Users are never deleted,
+    // so every reference to a user is a foreign key; documents and conversations are referenced
+    // without one (a document made before accounts has no doc_access row, a document's chat has no
+    // conversations row).
+    version: 2,
+    up: `
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  -- userNameKey(name): names are unique case-insensitively.
+  name_key TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  user_agent TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
+-- A deleted document's row stays (deleted_at set) so that its id is never served again.
+CREATE TABLE IF NOT EXISTS doc_access (
+  doc_id TEXT PRIMARY KEY,
+  owner_id TEXT REFERENCES users (id),
+  link_access TEXT NOT NULL CHECK (link_access IN ('none', 'view', 'edit')),
+  created_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS doc_members (
+  doc_id TEXT NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users (id),
+  role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY (doc_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS doc_members_user ON doc_members (user_id);
+-- Direct and group conversations ('doc:<docId>' chats have no row). direct_key: the two members'
+-- ids, sorted, for a direct conversation (NULL otherwise), so each pair has at most one.
+CREATE TABLE IF NOT EXISTS conversations (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('doc', 'direct', 'group')),
+  title TEXT NOT NULL,
+  created_by TEXT REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  direct_key TEXT UNIQUE
+);
+CREATE INDEX IF NOT EXISTS conversations_kind ON conversations (kind, created_at);
+CREATE TABLE IF NOT EXISTS conversation_members (
+  conversation_id TEXT NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users (id),
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS conversation_members_user ON conversation_members (user_id);
+-- How far each user has read each conversation (a message id).
+CREATE TABLE IF NOT EXISTS conversation_reads (
+  user_id TEXT NOT NULL REFERENCES users (id),
+  conversation_id TEXT NOT NULL,
+  last_read_id INTEGER NOT NULL,
+  PRIMARY KEY (user_id, conversation_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS conversation_reads_conversation ON conversation_reads (conversation_id);
+-- AUTOINCREMENT: ids increase across the server and are never reused, even after deletions.
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id TEXT NOT NULL,
+  author_id TEXT NOT NULL REFERENCES users (id),
+  text TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation_id, id);
+-- body: the NotificationBody as JSON. doc_id: the document it is about (see notificationDocId),
+-- so that deleting a document finds them.
+CREATE TABLE IF NOT EXISTS notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id TEXT NOT NULL REFERENCES users (id),
+  actor_id TEXT NOT NULL REFERENCES users (id),
+  doc_id TEXT,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  read_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS notifications_user ON notifications (user_id, id);
+CREATE INDEX IF NOT EXISTS notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+CREATE INDEX IF NOT EXISTS notifications_doc ON notifications (doc_id) WHERE doc_id IS NOT NULL;
+`,
+  },
+  {
+    // 1: joined by opening a link; the role follows the document's link access. Every earlier
+    // member was shared by name (or is the owner): 0.
+    version: 3,
+    up: (db) => addColumnIfMissing(db, 'doc_members', 'via_link', 'INTEGER NOT NULL DEFAULT 0'),
+  },
+  {
+    // Sign-in attempt budgets shared by every connection to the file (attemptBudgets.ts): attempts
+    // left as of `at`, and when the budget is full again (a full one means the same as no row).
+    version: 4,
+    up: `
+CREATE TABLE IF NOT EXISTS attempt_budgets (
+  key TEXT PRIMARY KEY,
+  tokens REAL NOT NULL,
+  at INTEGER NOT NULL,
+  full_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);
+`,
+  },
+  {
+    // userNameSkeleton(name): a new name may not look like one taken. Filled (and kept current) by
+    // the account store at every open, in JavaScript (the folding is not SQL's).
+    version: 5,
+    up: (db) => {
+      addColumnIfMissing(db, 'users', 'name_skeleton', 'TEXT');
+      db.exec('CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton)');
+    },
+  },
+];
+
+/** The schema version this build of Tandem writes and reads (the file's user_version once migrated). */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+const userVersion = (db: Database.Database) => db.pragma('user_version', { simple: true }) as number;
+
+/**
+ * Brings the file's schema up to SQLITE_SCHEMA_VERSION in one IMMEDIATE transaction, so that a
+ * failure changes nothing and two connections opening the file at once take turns (the second finds
+ * the work done). A file already current costs one read and takes no lock. Returns the versions
+ * applied (empty when current). Throws when a migration fails or the file was migrated by a newer
+ * Tandem than this one.
+ */
+export function migrateSqlite(db: Database.Database): number[] {
+  if (userVersion(db) === SQLITE_SCHEMA_VERSION) return [];
+  return db
+    .transaction(() => {
+      const current = userVersion(db);
+      if (current > SQLITE_SCHEMA_VERSION) {
+        throw new Error(`the database's schema is version ${current}, newer than this Tandem's ${SQLITE_SCHEMA_VERSION}: upgrade Tandem`);
+      }
+      const applied: number[] = [];
+      for (const migration of MIGRATIONS) {
+        if (migration.version <= current) continue;
+        if (typeof migration.up === 'string') db.exec(migration.up);
+        else migration.up(db);
+        applied.push(migration.version);
+      }
+      // Part of the transaction: the header's version moves with the tables, or neither does.
+      if (applied.length > 0) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+      return applied;
+    })
+    .immediate();
+}
