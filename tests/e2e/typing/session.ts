@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, CDPSession, Page } from 'playwright-core';
+import type { Browser, CDPSession } from 'playwright-core';
 import * as Y from 'yjs';
 import { BODY_FRAGMENT, TITLE_TEXT } from '../../../shared/schema.js';
 import { ARTIFACTS_DIR, docIdOf, docText, openDocument, openPerson, type Person, screenshot, signUp, statusOf } from '../../helpers/browser.js';
@@ -184,13 +184,4 @@ export function fragmentText(doc: Y.Doc): string {
 
 export function titleOf(doc: Y.Doc): string {
   return doc.getText(TITLE_TEXT).toString();
-}
-
-/** The first page of `pages` whose text is not `text`, for messages. */
-export async function firstDifferent(pages: Page[], text: string): Promise<string | null> {
-  for (const page of pages) {
-    const shown = await docText(page);
-    if (shown !== text) return shown;
-  }
-  return null;
 }
