@@ -39,12 +39,17 @@ export interface SpawnOptions {
   built?: boolean;
   /** Listen on this port (e.g. to restart on the same one); a free one by default. */
   port?: number;
+  /**
+   * 'test' (default): killed when the current test finishes. 'caller': the caller stops it (e.g. a
+   * server shared by a whole file, started in beforeAll and stopped in afterAll).
+   */
+  lifetime?: 'test' | 'caller';
 }
 
 /**
  * Starts the server as a real child process — by default `server/main.ts` through tsx (the current
  * source, API and WebSocket only), or the built `dist/` with its web app — and waits until /healthz
- * answers. Killed when the test finishes.
+ * answers. Killed when the test finishes, unless `lifetime` is 'caller'.
  */
 export async function spawnServer(env: Record<string, string>, options: SpawnOptions = {}): Promise<ServerProcess> {
   const listenPort = options.port ?? (await freePort());
@@ -61,9 +66,11 @@ export async function spawnServer(env: Record<string, string>, options: SpawnOpt
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  if (options.lifetime !== 'caller') {
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+  }
   await waitFor(
     async () => {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);

@@ -1,0 +1,195 @@
+import type { ProbeEvent, ShapeChange } from './probe.js';
+
+/**
+ * The node half of the typing oracle: from what each page's script typed and what each page's probe
+ * recorded, decides whether any keystroke was lost, doubled or reordered. Pure functions.
+ *
+ * Every page types characters of its own alphabet, so each character's author is known. For page P:
+ * - the characters P's own (non-undo) transactions inserted are exactly those its script typed,
+ *   pasted and composed (else a keystroke never reached the document, or reached it twice);
+ * - a remote change may remove P's characters only as far as the other pages recorded deleting them
+ *   (Backspace, Delete, typing over a selection, their undo/redo), and may add P's characters only
+ *   as far as the other pages' undo/redo recorded restoring them; the rest is lost / doubled;
+ * - a remote change never changes the order of P's characters (moved = reordered);
+ * - an undo never deletes another page's characters that it had not itself restored;
+ * and spaces, shared by all, are counted: the final count is what the pages inserted minus what
+ * they deleted. Convergence (all pages, a fresh page, the stored document) is checked by the caller.
+ */
+
+export interface PageRecord {
+  index: number;
+  name: string;
+  /** Every own-alphabet character the script entered (typed, pasted, composed), in step order. */
+  typed: string;
+  /** Spaces the script typed. */
+  spaces: number;
+  events: ProbeEvent[];
+  shapes: ShapeChange[];
+}
+
+export interface Verdict {
+  lost: number;
+  doubled: number;
+  reordered: number;
+  /** One line per finding, naming the page and the characters. */
+  problems: string[];
+  /** The remote events that carried findings (the root-cause trace). */
+  evidence: string[];
+}
+
+/** A multiset of characters. */
+class Bag {
+  private readonly counts = new Map<string, number>();
+  add(text: string): this {
+    for (const ch of text) this.counts.set(ch, (this.counts.get(ch) ?? 0) + 1);
+    return this;
+  }
+  /** Removes what it can of `text`; returns the characters it did not hold. */
+  take(text: string): string {
+    let missing = '';
+    for (const ch of text) {
+      const n = this.counts.get(ch) ?? 0;
+      if (n > 0) this.counts.set(ch, n - 1);
+      else missing += ch;
+    }
+    return missing;
+  }
+  /** Characters of this bag not in `other` (with multiplicity). */
+  minus(other: Bag): string {
+    let out = '';
+    for (const [ch, n] of this.counts) {
+      const extra = n - (other.counts.get(ch) ?? 0);
+      if (extra > 0) out += ch.repeat(extra);
+    }
+    return out;
+  }
+}
+
+/** The characters of `text` that belong to `alphabet`, in order. */
+export function projection(text: string, alphabet: string): string {
+  return [...text].filter((ch) => alphabet.includes(ch)).join('');
+}
+
+/**
+ * Every page's Yjs shape changes in the second before `t`: how a paragraph came to hold several
+ * XmlTexts (remote), and whose transaction merged them (local). Times from the run's start.
+ */
+function shapeTrace(pages: PageRecord[], t: number, t0: number): string {
+  const recent = pages.flatMap((p) => p.shapes.filter((s) => s.t <= t && s.t > t - 1000).map((s) => ({ ...s, name: p.name }))).sort((a, b) => a.t - b.t);
+  if (recent.length === 0) return '';
+  const what = (shape: string) => (shape === '' ? 'one XmlText per paragraph' : `several XmlTexts in ${shape}`);
+  return `; Yjs shape before it: ${recent.map((s) => `${s.name} t=${s.t - t0}ms after a ${s.origin} transaction: ${what(s.shape)}`).join(', ')}`;
+}
+
+/** What the other pages did to the structure (split, join) or undid in the 300 ms before `t`. */
+function othersBefore(pages: PageRecord[], page: PageRecord, t: number, t0: number): string {
+  const recent = pages
+    .filter((p) => p !== page)
+    .flatMap((p) => p.events.filter((e) => e.kind !== 'remote' && (e.blocks !== undefined || e.kind === 'undo') && e.t <= t && e.t > t - 300).map((e) => ({ e, name: p.name })))
+    .sort((a, b) => a.e.t - b.e.t);
+  if (recent.length === 0) return '';
+  return `; before it: ${recent.map(({ e, name }) => `${name} t=${e.t - t0}ms ${e.kind === 'undo' ? 'undo/redo' : `"${e.step}" textblocks ${e.blocks}`}`).join(', ')}`;
+}
+
+const change = (event: ProbeEvent, owner: string) => event.changes[owner] ?? { del: '', ins: '', moved: '' };
+
+export function judge(pages: PageRecord[], finalText: string): Verdict {
+  const verdict: Verdict = { lost: 0, doubled: 0, reordered: 0, problems: [], evidence: [] };
+  const t0 = Math.min(...pages.flatMap((p) => [...p.events.map((e) => e.t), ...p.shapes.map((s) => s.t)]));
+  const eventLine = (page: PageRecord, event: ProbeEvent, what: string): string =>
+    `${page.name} t=${event.t - t0}ms ${event.kind} during "${event.step}": ${what}; own ${JSON.stringify(event.ownBefore)} → ${JSON.stringify(event.ownAfter)}` +
+    `${event.updateBytes !== undefined ? `, update ${event.updateBytes} B` : ''}${event.yShape ? `, Yjs paragraphs with several XmlTexts: ${event.yShape}` : ''}` +
+    `${shapeTrace(pages, event.t, t0)}${othersBefore(pages, page, event.t, t0)}`;
+
+  for (const page of pages) {
+    const own = String(page.index);
+    // 1. What this page's own transactions inserted is what its script entered.
+    const inserted = new Bag();
+    for (const event of page.events) if (event.kind === 'local') inserted.add(change(event, own).ins);
+    const typed = new Bag().add(page.typed);
+    const neverArrived = typed.minus(inserted);
+    const insertedTwice = inserted.minus(typed);
+    if (neverArrived) {
+      verdict.lost += neverArrived.length;
+      verdict.problems.push(`${page.name}: typed ${JSON.stringify(neverArrived)} but its editor never inserted them`);
+    }
+    if (insertedTwice) {
+      verdict.doubled += insertedTwice.length;
+      verdict.problems.push(`${page.name}: its editor inserted ${JSON.stringify(insertedTwice)} more often than typed`);
+    }
+
+    // 2. Remote removals and additions of my characters, against the other pages' records.
+    const deletedByOthers = new Bag();
+    const restoredByOthers = new Bag();
+    for (const other of pages) {
+      if (other === page) continue;
+      for (const event of other.events) {
+        if (event.kind === 'remote') continue;
+        deletedByOthers.add(change(event, own).del);
+        if (event.kind === 'undo') restoredByOthers.add(change(event, own).ins);
+      }
+    }
+    for (const event of page.events) {
+      if (event.kind !== 'remote') continue;
+      const mine = change(event, own);
+      const lost = deletedByOthers.take(mine.del);
+      const doubled = restoredByOthers.take(mine.ins);
+      if (lost) {
+        verdict.lost += lost.length;
+        verdict.problems.push(`${page.name}: a remote change removed ${JSON.stringify(lost)} that no other page deleted`);
+        verdict.evidence.push(eventLine(page, event, `lost ${JSON.stringify(lost)}`));
+      }
+      if (doubled) {
+        verdict.doubled += doubled.length;
+        verdict.problems.push(`${page.name}: a remote change added ${JSON.stringify(doubled)} that it typed once`);
+        verdict.evidence.push(eventLine(page, event, `doubled ${JSON.stringify(doubled)}`));
+      }
+      if (mine.moved) {
+        verdict.reordered += mine.moved.length;
+        verdict.problems.push(`${page.name}: a remote change moved ${JSON.stringify(mine.moved)}`);
+        verdict.evidence.push(eventLine(page, event, `reordered ${JSON.stringify(mine.moved)}`));
+      }
+    }
+
+    // 3. My undo/redo deletes others' characters only where it restored them first.
+    const undoRestored = new Map<string, Bag>();
+    for (const event of page.events) {
+      if (event.kind !== 'undo') continue;
+      for (const [owner, c] of Object.entries(event.changes)) {
+        if (owner === own || owner === 's') continue;
+        const bag = undoRestored.get(owner) ?? new Bag();
+        undoRestored.set(owner, bag);
+        const taken = bag.take(c.del);
+        if (taken) verdict.problems.push(`${page.name}: an undo/redo deleted ${JSON.stringify(taken)} of page ${owner}, which it had not restored (undo took others' words)`);
+        bag.add(c.ins);
+      }
+    }
+    // 4. My local (non-undo) transactions never insert others' characters.
+    for (const event of page.events) {
+      if (event.kind !== 'local') continue;
+      for (const [owner, c] of Object.entries(event.changes)) {
+        if (owner !== own && owner !== 's' && c.ins) {
+          verdict.problems.push(`${page.name}: its own change during "${event.step}" inserted ${JSON.stringify(c.ins)} of page ${owner}`);
+        }
+      }
+    }
+  }
+
+  // 5. Spaces: inserted minus deleted by everyone's own transactions.
+  let spaces = 0;
+  for (const page of pages) {
+    for (const event of page.events) {
+      if (event.kind === 'remote') continue;
+      const c = change(event, 's');
+      spaces += c.ins.length - c.del.length;
+    }
+  }
+  const finalSpaces = [...finalText].filter((ch) => ch === ' ').length;
+  if (finalSpaces !== spaces) {
+    const diffSpaces = finalSpaces - spaces;
+    if (diffSpaces < 0) verdict.lost += -diffSpaces;
+    else verdict.doubled += diffSpaces;
+    verdict.problems.push(`spaces: the pages inserted minus deleted ${spaces}, the document holds ${finalSpaces}`);
+  }
+  return verdict;
+}
