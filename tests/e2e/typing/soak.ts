@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * `npm run test:typing -- --runs 500 [--seed BASE]`: the typing suite (tests/e2e/typing.test.ts)
+ * `npm run test:typing -- --runs 500 [--seed BASE] [--steps type,click,…]`: the typing suite (every step kind by default) (tests/e2e/typing.test.ts)
  * with many random runs, then its summary line
  * (`runs R, steps S, keystrokes K, lost L, doubled D, reordered O; failed: …`).
  * Expects the app built (the npm script builds it first). Exits with vitest's status.
@@ -15,7 +15,8 @@ function option(name: string): string | undefined {
 
 const runs = option('runs') ?? '40';
 if (!/^\d+$/.test(runs)) throw new Error(`--runs must be a whole number, got ${runs}`);
-const env: NodeJS.ProcessEnv = { ...process.env, RUNS: runs };
+// The soak takes every step kind unless told otherwise (`npm test` only the guaranteed ones).
+const env: NodeJS.ProcessEnv = { ...process.env, RUNS: runs, TYPING_STEPS: option('steps') ?? process.env['TYPING_STEPS'] ?? 'all' };
 const seed = option('seed');
 if (seed !== undefined) env['BASE_SEED'] = seed;
 const summaryFile = path.resolve('test-artifacts/e2e/typing/summary.txt');
