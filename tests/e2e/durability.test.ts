@@ -27,7 +27,8 @@ describe('durability in the browser', () => {
 
     // Kill the server while Ada is typing.
     const typing = ada.page.keyboard.type('typed while the server dies, ', { delay: 20 });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Once the typing is under way and reaching Grace, the server dies mid-phrase.
+    await waitFor(async () => (await docText(grace.page)).startsWith('before the crash. ty'), 'the typing to start reaching Grace');
     await first.kill9();
     await typing;
     await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), "Ada's status to say offline");
@@ -63,6 +64,8 @@ describe('durability in the browser', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 20; i++) {
       seen.add(await statusOf(ada.page));
+      // The window is the thing tested: nothing can arrive from a stopped server, so "never Saved"
+      // can only be watched for a while (a page that assumed saved after a delay would show it).
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(seen.has('Saved')).toBe(false);
@@ -77,6 +80,7 @@ describe('durability in the browser', () => {
     await waitFor(async () => OFFLINE.test(await statusOf(ada.page)), 'offline status');
     for (let i = 0; i < 10; i++) {
       expect(await statusOf(ada.page)).not.toBe('Saved');
+      // As above: with the server dead no marker can arrive; watching for a while is the test.
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await screenshot(ada.page, 'offline-not-saved');

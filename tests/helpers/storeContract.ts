@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import * as Y from 'yjs';
 import type { DocStore } from '../../server/store/docStore.js';
 
@@ -42,7 +42,10 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       const created = await store.create('doc1');
       expect(created).toMatchObject({ id: 'doc1', title: '' });
       await expect(store.create('doc1')).rejects.toThrow();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // Stores stamp edits with Date.now: move that clock on (only Date is faked) rather than sleep,
+      // so doc2 is edited later than doc1 was created.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 1_000 });
+      onTestFinished(() => void vi.useRealTimers());
       await store.appendBatch([{ docId: 'doc2', update: bytes(9, 9) }]);
       await store.setTitle('doc2', 'Second');
       expect((await store.list(10)).map((d) => [d.id, d.title])).toEqual([

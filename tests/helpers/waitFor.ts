@@ -1,6 +1,7 @@
 /**
  * Polls `predicate` until it returns true (or a truthy value, which is returned), failing after
- * `timeoutMs` with `message`. Tests wait on conditions, never on fixed sleeps.
+ * `timeoutMs` with `message`. Tests wait on conditions, never on fixed sleeps. The deadline is kept
+ * on performance.now, so a test that fakes Date (to move a clock) still times out.
  */
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
@@ -8,7 +9,7 @@ export async function waitFor<T>(
   timeoutMs = 10_000,
   intervalMs = 10,
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let lastError: unknown = null;
   for (;;) {
     try {
@@ -17,7 +18,7 @@ export async function waitFor<T>(
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for: ${message}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -59,11 +59,22 @@ function closeOf(client: TestClient): Promise<number> {
  * The real SQLite account store, with lookups about one person (getMember) or one session
  * (findSession) made slow on demand: a remote database's latency, at the moment a test needs it.
  */
-function slowAccounts(dataDir: string): { accounts: AccountStore; slowMemberLookups(userId: string): void; slowSessionLookups(tokenHash: string): void } {
+function slowAccounts(dataDir: string): {
+  accounts: AccountStore;
+  slowMemberLookups(userId: string): void;
+  slowSessionLookups(tokenHash: string): void;
+  /** How many slow lookups have started (the test acts once its lookups are under way). */
+  slowStarted(): number;
+} {
   const inner = openSqliteAccountStore({ dataDir, synchronous: 'normal' });
   const slowUsers = new Set<string>();
   const slowSessions = new Set<string>();
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+  let started = 0;
+  // The modelled latency, not a wait of the test's: the test's change lands inside it.
+  const pause = () => {
+    started += 1;
+    return new Promise((resolve) => setTimeout(resolve, 300));
+  };
   const accounts: AccountStore = {
     ...inner,
     async getMember(docId, userId) {
@@ -77,7 +88,7 @@ function slowAccounts(dataDir: string): { accounts: AccountStore; slowMemberLook
       return found;
     },
   };
-  return { accounts, slowMemberLookups: (id) => slowUsers.add(id), slowSessionLookups: (hash) => slowSessions.add(hash) };
+  return { accounts, slowMemberLookups: (id) => slowUsers.add(id), slowSessionLookups: (hash) => slowSessions.add(hash), slowStarted: () => started };
 }
 
 describe('document access', () => {
@@ -93,7 +104,7 @@ describe('document access', () => {
     // The member's access lookup takes 300 ms; the owner removes them meanwhile.
     slow.slowMemberLookups(member.id);
     const opening = openRawSocket(`${server.collabUrl}/${docId}`, { cookie: member.cookie });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => slow.slowStarted() >= 1, "the member's access lookup to start");
     expect((await api(server, 'DELETE', `/api/docs/${docId}/members/${member.id}`, { cookie: owner.cookie })).status).toBe(204);
     const socket = await opening;
     expect(await socket.closed).toEqual({ code: CloseCode.tryAgain, reason: 'your access changed while connecting; reconnect' });
@@ -104,9 +115,10 @@ describe('document access', () => {
     // A session revoked while its /live and /collab upgrades are being authenticated: both closed 4401.
     const laptop = (await signIn(server, owner.name, owner.password)).cookie!;
     slow.slowSessionLookups(hashToken(laptop.split('=')[1]!));
+    const startedBefore = slow.slowStarted();
     const collab = openRawSocket(`${server.collabUrl}/${docId}`, { cookie: laptop });
     const live = openLive(server, { ...owner, cookie: laptop });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => slow.slowStarted() >= startedBefore + 2, 'both session lookups to start');
     const sessions = (await api(server, 'GET', '/api/sessions', { cookie: owner.cookie })).body.sessions as Array<{ id: string; current: boolean }>;
     expect((await api(server, 'DELETE', `/api/sessions/${sessions.find((s) => !s.current)!.id}`, { cookie: owner.cookie })).status).toBe(204);
     expect((await (await collab).closed).code).toBe(CloseCode.unauthenticated);

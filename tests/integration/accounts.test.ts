@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { openSqliteAccountStore } from '../../server/accounts/sqliteAccountStore.js';
 import { loadConfig } from '../../server/config.js';
@@ -324,13 +324,26 @@ describe('accounts and sessions', () => {
 
 describe('sessions of open connections', () => {
   it('an open window keeps its session alive; a session gone from the store closes its sockets (4401)', async () => {
-    const server = await startServer({ passwordHashCost: 12, sessionIdleMs: 1_200 });
+    // Sessions tell time by Date.now: with only Date faked, the test moves the clock past three idle
+    // periods at once, while the keep-alive (a real interval of idle / 4) still has to run and extend
+    // the session every time. No sleep: each step waits for the extension it needs.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    onTestFinished(() => void vi.useRealTimers());
+    const idleMs = 400;
+    const server = await startServer({ passwordHashCost: 12, sessionIdleMs: idleMs });
     const ann = await registerUser(server);
     const docId = (await api(server, 'POST', '/api/docs', { cookie: ann.cookie })).body.id as string;
     const collab = await openRawSocket(`${server.collabUrl}/${docId}`, { cookie: ann.cookie });
     const live = await openLiveReady(server, ann);
-    // Three idle periods pass with nothing but the open sockets: the session is still valid.
-    await new Promise((resolve) => setTimeout(resolve, 3_600));
+    const db = openDatabase(server.config.dataDir);
+    const expiresAt = () => (db.prepare('SELECT expires_at FROM sessions WHERE user_id = ?').get(ann.id) as { expires_at: number } | undefined)?.expires_at;
+    // Three idle periods pass, half a period at a time, with nothing but the open sockets.
+    for (let half = 0; half < 6; half++) {
+      vi.setSystemTime(Date.now() + idleMs / 2);
+      const now = Date.now();
+      await waitFor(() => expiresAt() === now + idleMs, `the keep-alive to extend the session at +${(half + 1) * (idleMs / 2)} ms`);
+    }
+    // The session is still valid.
     expect((await api(server, 'GET', '/api/session', { cookie: ann.cookie })).body.user?.id).toBe(ann.id);
     expect(collab.ws.readyState).toBe(collab.ws.OPEN);
 

@@ -27,6 +27,11 @@ function randomEdit(client: TestClient, label: string, n: number): void {
   else text.insert(at, `${label}${n} `);
 }
 
+/** How far `holder` has `author`'s edits: the clock of author's client id in holder's state vector. */
+function clockOf(holder: TestClient, author: TestClient): number {
+  return Y.decodeStateVector(Y.encodeStateVector(holder.doc)).get(author.doc.clientID) ?? 0;
+}
+
 /** The document as the store holds it, read with a fresh store connection. */
 async function storedText(databaseUrl: string, docId: string): Promise<string> {
   const store = await openPostgresStore({ connectionString: databaseUrl });
@@ -54,6 +59,7 @@ describe('cluster: several processes on PostgreSQL and Redis', () => {
     await Promise.all(clients.map((c) => whenSynced(c)));
     for (let round = 0; round < 30; round++) {
       for (const [i, client] of clients.entries()) randomEdit(client, `c${i}-`, round);
+      // Pacing of the workload, not a wait: rounds spaced so remote edits arrive between them (concurrency).
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const text = await converged(clients, 'all four clients to converge');
@@ -82,15 +88,22 @@ describe('cluster: several processes on PostgreSQL and Redis', () => {
       randomEdit(onA, 'a', n);
       randomEdit(onB, 'b', n);
     }, 10);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    /** Waits until each client holds everything the other had typed when this was called. */
+    const crossed = async (what: string) => {
+      const wanted = [clockOf(onA, onA), clockOf(onB, onB)];
+      await waitFor(() => clockOf(onB, onA) >= wanted[0]! && clockOf(onA, onB) >= wanted[1]!, what, 20_000);
+    };
+    await crossed('typing to cross between the processes');
     await redis.stop();
+    // How long the outage lasts is part of what is tested (typing goes on throughout): real time.
     await new Promise((resolve) => setTimeout(resolve, 700));
     await redis.start();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await crossed('typing to cross again once Redis is back');
     proxy.freeze();
+    // Likewise the length of the cut-off.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     proxy.thaw();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await crossed('typing to cross again once B reaches Redis');
     clearInterval(typing);
     const text = await converged([onA, onB], 'both clients to converge');
     await waitFor(async () => (await storedText(databaseUrl, docId)) === text, 'the store to hold every update');
@@ -122,6 +135,7 @@ describe('cluster: several processes on PostgreSQL and Redis', () => {
     await Promise.all(clients.map((c) => whenSynced(c)));
     for (let round = 0; round < 60; round++) {
       for (const [i, client] of clients.entries()) randomEdit(client, `k${i}-`, round);
+      // Pacing of the workload, not a wait: rounds spaced so remote edits and compactions interleave.
       await new Promise((resolve) => setTimeout(resolve, 3));
     }
     const text = await converged(clients, 'both clients to converge');
@@ -149,7 +163,7 @@ describe('cluster: several processes on PostgreSQL and Redis', () => {
       onVictim.doc.getText('text').insert(0, `v${i} `);
       onSurvivor.doc.getText('text').insert(0, `s${i} `);
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => textOf(onSurvivor).includes('v0 '), "the victim's edits to start crossing");
     await victim.kill9();
     // Typed while its server is dead, then the client fails over to the survivor (same Y.Doc).
     onVictim.doc.getText('text').insert(0, 'after the crash ');

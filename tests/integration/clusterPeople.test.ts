@@ -71,12 +71,13 @@ describe('cluster: people across processes', () => {
     await whenSynced(typing);
     const closedB = new Promise<number>((resolve) => typing.provider.on('connection-close', (event: CloseEvent | null) => resolve(event?.code ?? 0)));
     const timer = setInterval(() => typing.doc.getText('text').insert(0, 'x'), 5);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(async () => (await storedRows(databaseUrl, docId)) > 1, 'the typing to reach the shared store', 10_000, 50);
     expect((await api(a, 'DELETE', `/api/docs/${docId}`, { cookie: owner.cookie })).status).toBe(204);
     expect(await closedB).toBe(CloseCode.docDeleted);
     clearInterval(timer);
     await waitFor(async () => (await storedRows(databaseUrl, docId)) === 0, 'the document to be gone from the store');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The window ends once neither process holds the room or anything left to write for it.
+    await waitFor(() => [a, b].every((s) => s.app.rooms.roomCount === 0 && s.app.rooms.pendingWrites === 0), 'both processes to have let the room go');
     expect(await storedRows(databaseUrl, docId)).toBe(0);
     const docId2 = await createDoc(a, owner);
 

@@ -49,8 +49,11 @@ describe('crash recovery (kill -9)', () => {
     await waitFor(() => textOf(witness).length > 400, 'the witness to receive a good part of the typing');
     await first.kill9();
     await waitFor(() => witnessed !== null, 'the witness to notice the crash');
-    // Keep typing offline for a moment, then stop and take the writers offline.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Keep typing offline for a while (ten rounds once both writers know they are offline), then stop
+    // and take the writers offline.
+    await waitFor(() => !a.provider.wsconnected && !b.provider.wsconnected, 'the writers to notice the crash');
+    const offlineFrom = typed.length;
+    await waitFor(() => typed.length >= offlineFrom + 20, 'ten rounds typed offline');
     clearInterval(typing);
     a.provider.disconnect();
     b.provider.disconnect();

@@ -9,7 +9,7 @@ import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import type { DocStore } from '../../server/store/docStore.js';
 import { openSqliteStore } from '../../server/store/sqliteStore.js';
-import { startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
+import { readMetrics, startServer, tempDataDir, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 function syncFrame(write: (encoder: encoding.Encoder) => void): Uint8Array {
@@ -134,7 +134,7 @@ describe('a document stored as one row is built only when something needs it', (
     editor.send(anEdit());
     // The edit reaches the server (same process) while the load is held; it is replayed when the
     // editor joins, before the reader's turn.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(async () => /tandem_updates_received_total 1\b/.test(await readMetrics(server.httpUrl)), 'the edit to reach the server');
     releaseLoad();
     expect((await editor.closed).code).toBe(CloseCode.loadFailed);
     expect((await reader.closed).code).toBe(CloseCode.loadFailed);

@@ -168,13 +168,17 @@ describe('PostgreSQL store shared by several processes', () => {
       const doc = `deleted-${round}`;
       await a.appendBatch([{ docId: doc, update: encode('first') }]);
       let typing = true;
+      let appended = 0;
       const appends = (async () => {
         while (typing) {
           await c.appendBatch([{ docId: doc, update: encode('typed') }]);
+          appended += 1;
+          // Pacing of the workload (typing speed), not a wait. Back to back appends, under load, once
+          // met a deadlock with the deletes (40P01 on "documents"): left for the store's owners.
           await new Promise((resolve) => setTimeout(resolve, 2));
         }
       })();
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await waitFor(() => appended >= 1, 'the other process to be appending');
       // The route's process deletes, and every process hears of it and deletes too.
       const deletes = await Promise.allSettled([a.delete(doc), a.delete(doc), b.delete(doc)]);
       typing = false;

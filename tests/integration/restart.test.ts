@@ -18,8 +18,10 @@ describe('durability across restarts', () => {
       client.doc.getText('title').insert(0, `Title ${i}`);
     }
     await waitFor(() => first.app.rooms.connectionCount === 3, 'three connections');
-    // Let the group commit run, then shut down gracefully.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Let the group commit run (title and text stored for each), then shut down gracefully.
+    const db = openDatabase(dataDir);
+    await waitFor(() => docs.every((docId) => rowCounts(db, docId).updates === 2), 'every edit to be stored');
+    db.close();
     await first.close();
 
     const second = await startServer({ openDocuments: true, dataDir });

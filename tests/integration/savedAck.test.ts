@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { decodeSavedAck, encodeSyncStep2, encodeSyncUpdate } from '../../shared/codec.js';
+import { decodeSavedAck, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../shared/codec.js';
 import { MessageType } from '../../shared/protocol.js';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
@@ -54,7 +54,11 @@ describe('saved acknowledgement', () => {
     // A stock client on the same doc sees the update, so it has been committed and relayed.
     const reader = connectClient(server.collabUrl, docId);
     await waitFor(() => textOf(reader) === 'x', 'reader to see the update');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // An ack for 'x' would be sent at its commit, before a later update is committed and relayed to
+    // the same socket: the reader's next edit, arriving there, ends the window.
+    const before = socket.frames.length;
+    reader.doc.getText('text').insert(1, 'y');
+    await waitFor(() => socket.frames.slice(before).some((frame) => frame[0] === MessageType.sync), "the reader's edit to reach the socket");
     expect(socket.frames.some((frame) => frame[0] === MessageType.saved)).toBe(false);
   });
 
@@ -92,14 +96,22 @@ describe('saved acknowledgement', () => {
     const acks = () => socket.frames.filter((f) => f[0] === MessageType.saved).map(decodeSavedAck);
     // As a reconnecting client does: its newest edit first, its step2 with the older one after.
     socket.send(encodeSyncUpdate(updates[1]!));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The window ends on a marker that must come after: once the server has answered a step1 sent
+    // behind the frame (so it has handled it), the reader edits another type; that edit is committed
+    // after, and relayed to the socket after, anything the waiting frame would wrongly have caused.
+    const answered = socket.frames.length;
+    socket.send(encodeSyncStep1(Y.encodeStateVector(new Y.Doc())));
+    await waitFor(() => socket.frames.length > answered, 'the answer to the step1');
+    const beforeMarker = socket.frames.length;
+    reader.doc.getText('marker').insert(0, 'm');
+    await waitFor(() => socket.frames.slice(beforeMarker).some((frame) => frame[0] === MessageType.sync), "the reader's marker edit to reach the socket");
     expect(acks()).toEqual([]);
     expect(textOf(reader)).toBe('');
-    expect(rowCounts(db, docId).updates).toBe(0);
+    expect(rowCounts(db, docId).updates).toBe(1); // the marker alone
     socket.send(encodeSyncStep2(updates[0]!));
     await waitFor(() => acks().at(-1) === 2, 'both frames to be acknowledged');
     expect(acks().every((n) => n === 2)).toBe(true); // never "1" alone: frame 1 was the waiting one
     await waitFor(() => textOf(reader) === 'offline then online', 'the reader to get both, in the right order');
-    expect(rowCounts(db, docId).updates).toBe(2);
+    expect(rowCounts(db, docId).updates).toBe(3); // the marker and both
   });
 });

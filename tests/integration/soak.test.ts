@@ -126,7 +126,9 @@ describe('soak', () => {
     for (let cycle = 0; cycle < 4; cycle++) {
       const witness = connectClient(url, docId);
       await whenSynced(witness, `witness ${cycle}`);
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // The witness is to have been relayed some typing (60 characters, about eight tokens) before the crash.
+      const seenAtSync = textOf(witness).length;
+      await waitFor(() => textOf(witness).length >= seenAtSync + 60, `witness ${cycle} to be relayed some typing`, 20_000);
       let witnessed: Uint8Array | null = null;
       witness.provider.on('connection-close', () => {
         witnessed ??= Y.encodeStateAsUpdate(witness.doc);

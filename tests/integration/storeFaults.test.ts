@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { MessageType } from '../../shared/protocol.js';
-import { decodeSavedAck, encodeSyncUpdate } from '../../shared/codec.js';
+import { decodeSavedAck, encodeAwarenessFrame, encodeSyncUpdate } from '../../shared/codec.js';
 import type { DocStore } from '../../server/store/docStore.js';
 import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import { openDatabase } from '../helpers/database.js';
@@ -116,11 +117,21 @@ describe('storage faults and loading', () => {
     const storageStatus = (failing: number) => writer.frames.some((f) => f[0] === MessageType.storageStatus && f[1] === failing);
     await waitFor(() => storageStatus(1), 'the writer to be told that storage is failing');
     // Several retries fail; meanwhile nothing is acknowledged or relayed, and the room stays.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await waitFor(async () => Number(/tandem_storage_failures_total (\d+)/.exec(await readMetrics(server.httpUrl))?.[1] ?? 0) >= 3, 'three failed attempts');
+    // Markers through the same sockets end the window: presence from each side is relayed at once, so
+    // a wrongly sent ack or relay of the failed write would have arrived before it.
+    const writerPresence = new awarenessProtocol.Awareness(new Y.Doc());
+    writerPresence.setLocalState({ marker: 1 });
+    writer.send(encodeAwarenessFrame(awarenessProtocol.encodeAwarenessUpdate(writerPresence, [writerPresence.clientID])));
+    await waitFor(() => reader.provider.awareness.getStates().has(writerPresence.clientID), "the writer's presence to reach the reader");
+    const writerFramesBefore = writer.frames.length;
+    reader.provider.awareness.setLocalStateField('marker', 1);
+    await waitFor(() => writer.frames.slice(writerFramesBefore).some((f) => f[0] === MessageType.awareness), "the reader's presence to reach the writer");
+    writerPresence.destroy();
     expect(writer.frames.some((f) => f[0] === MessageType.saved)).toBe(false);
     expect(textOf(reader)).toBe('');
     reader.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => server.app.rooms.connectionCount === 1, "the reader's leaving to be handled");
     expect(server.app.rooms.roomCount).toBe(1);
     const metrics = await readMetrics(server.httpUrl);
     expect(metrics).toMatch(/tandem_storage_failures_total [1-9]/);

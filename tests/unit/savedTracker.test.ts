@@ -1,5 +1,5 @@
 import * as encoding from 'lib0/encoding';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import * as syncProtocol from 'y-protocols/sync';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
@@ -8,6 +8,7 @@ import { encodeSavedAck } from '../../shared/codec.js';
 import { openCollab } from '../../web/src/sync/collabConnection.js';
 import { SavedTracker } from '../../web/src/sync/savedTracker.js';
 import type { WebSocketClass } from '../../web/src/sync/savedWiring.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 // Frames as the provider sends them; the tracker only looks at the first two bytes.
 const step1 = Uint8Array.of(MessageType.sync, 0, 0);
@@ -298,14 +299,6 @@ describe('saved tracking wired to WebsocketProvider', () => {
     return encoding.toUint8Array(encoder);
   }
 
-  async function waitFor(predicate: () => boolean): Promise<void> {
-    const deadline = Date.now() + 3000;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
   it('asks for acks, counts only local changes, and is saved exactly when the server acks', async () => {
     const { doc, tracker } = setup();
     const text = doc.getText('t');
@@ -350,7 +343,7 @@ describe('saved tracking wired to WebsocketProvider', () => {
     first.drop(); // change 1 was never acknowledged
 
     text.insert(1, 'b'); // change 2, offline
-    await waitFor(() => FakeSocket.instances.length === 2);
+    await waitFor(() => FakeSocket.instances.length === 2, 'the provider to reconnect');
     const second = latestSocket();
     second.open();
     text.insert(2, 'c'); // change 3: sent before this connection's step2, as frame 1
@@ -399,7 +392,10 @@ describe('saved tracking wired to WebsocketProvider', () => {
     expect(tracker.localSeq).toBe(3);
   });
 
-  it('reconnects after a server restart (1012) on its own jittered schedule, and stops on a refusal', async () => {
+  it('reconnects after a server restart (1012) on its own jittered schedule, and stops on a refusal', () => {
+    // The schedule is what is tested: fake timers move it exactly, and show that nothing follows a refusal.
+    vi.useFakeTimers();
+    onTestFinished(() => void vi.useRealTimers());
     const doc = new Y.Doc();
     const tracker = new SavedTracker();
     const delays: number[] = [];
@@ -419,10 +415,16 @@ describe('saved tracking wired to WebsocketProvider', () => {
     latestSocket().drop(1012);
     expect(closed).toEqual([1012]); // the provider stopped itself…
     expect(reconnect.scheduledDelayMs).toBe(20);
-    await waitFor(() => FakeSocket.instances.length === 2); // …and the schedule reconnected it
+    vi.advanceTimersByTime(19);
+    expect(FakeSocket.instances.length).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances.length).toBe(2); // …and the schedule reconnected it
     latestSocket().drop(1006); // the server is not back yet
     expect(reconnect.scheduledDelayMs).toBe(40);
-    await waitFor(() => FakeSocket.instances.length === 3);
+    vi.advanceTimersByTime(39);
+    expect(FakeSocket.instances.length).toBe(2);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances.length).toBe(3);
     latestSocket().open();
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MessageType.sync);
@@ -433,7 +435,7 @@ describe('saved tracking wired to WebsocketProvider', () => {
     latestSocket().drop(4403);
     expect(reconnect.scheduledDelayMs).toBeNull();
     expect(delays).toEqual([1, 2]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    vi.advanceTimersByTime(60_000); // far past any schedule, and the provider's own checks
     expect(FakeSocket.instances.length).toBe(3);
   });
 });
