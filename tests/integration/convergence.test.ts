@@ -3,18 +3,8 @@ import * as Y from 'yjs';
 import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
 import { startServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { seededRandom } from '../helpers/seededRandom.js';
 
-/** A small deterministic PRNG so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomEdit(text: Y.Text, random: () => number): void {
   const length = text.length;
@@ -36,7 +26,7 @@ describe('live sync', () => {
     const clients = [0, 1, 2].map(() => connectClient(server.collabUrl, docId));
     await Promise.all(clients.map((c, i) => whenSynced(c, `client ${i}`)));
 
-    const random = prng(0xc0ffee);
+    const random = seededRandom(0xc0ffee);
     for (let round = 0; round < 40; round++) {
       for (const client of clients) randomEdit(client.doc.getText('text'), random);
       if (round % 8 === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { updateYFragment, yXmlFragmentToProseMirrorRootNode } from 'y-prosemirror';
 import * as Y from 'yjs';
 import { BODY_FRAGMENT, schema } from '../../shared/schema.js';
+import { seededRandom } from '../helpers/seededRandom.js';
 
 /**
  * y-prosemirror's binding between a ProseMirror document and the Y.XmlFragment, as patched by
@@ -69,17 +70,6 @@ function endOfParagraph(doc: PMNode, index: number): number {
 
 const own = (text: string, alphabet: RegExp) => [...text].filter((ch) => alphabet.test(ch)).join('');
 
-/** A small seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the ProseMirror binding (patched y-prosemirror)', () => {
   it('keeps both first keystrokes in a fresh paragraph and everything typed after them, once each', () => {
@@ -131,7 +121,7 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
   it('loses, doubles and reorders nothing in 100 seeded random sessions of three typists (typing, repeated letters, Enter, bold, Backspace)', () => {
     const seed = Number(process.env.SEED ?? 20261207);
     for (let run = 0; run < 100; run++) {
-      const random = prng(seed + run);
+      const random = seededRandom(seed + run);
       const sides = [new Side(/[a-z]/), new Side(/[A-Z]/), new Side(/[0-9]/)];
       const alphabets = ['abcdefghij', 'ABCDEFGHIJ', '0123456789'];
       connect(sides);

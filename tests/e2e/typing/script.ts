@@ -12,17 +12,7 @@ export const TYPED = ['abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
 export const COMPOSED = ['áéíóúàèìòù', 'ÁÉÍÓÚÀÈÌÒÙ', '中文字漢語日本', 'жщюяфцш'];
 export const ALPHABETS = TYPED.map((keys, index) => keys + COMPOSED[index]);
 
-/** mulberry32: a small seeded generator, so a script is the same for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../helpers/seededRandom.js';
 
 export type Random = () => number;
 export const pick = <T>(rng: Random, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
