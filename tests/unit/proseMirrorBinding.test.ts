@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { updateYFragment, yXmlFragmentToProseMirrorRootNode } from 'y-prosemirror';
 import * as Y from 'yjs';
 import { BODY_FRAGMENT, schema } from '../../shared/schema.js';
+import { createUndoManager } from '../../web/src/document/undoManager.js';
 import { seededRandom } from '../helpers/seededRandom.js';
 
 /**
@@ -116,6 +117,26 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
     syncAll([ada, grace]);
     expect(ada.view().textContent).toBe('abcd7ef');
     expect(grace.view().textContent).toBe('abcd7ef');
+  });
+
+  it("an undo never takes a keystroke someone typed into the text it undoes (the editor's undo manager)", () => {
+    const ada = new Side(/[a-z]/);
+    const linus = new Side(/[0-9]/);
+    connect([ada, linus]);
+    const undo = createUndoManager(ada.fragment);
+    // Ada's first keystrokes make the paragraph's text; Linus, who has them, types after them.
+    ada.type(1, 'x');
+    ada.type(2, 'y');
+    ada.type(3, 'z');
+    syncAll([ada, linus]);
+    linus.type(4, '6');
+    // Ada undoes her typing before Linus's keystroke reaches her.
+    undo.undo();
+    syncAll([ada, linus]);
+    expect(ada.view().textContent).toBe('6');
+    expect(linus.view().textContent).toBe('6');
+    // Undoing into an empty document still leaves nothing of Ada's.
+    expect(own(ada.view().textContent, /[a-z]/)).toBe('');
   });
 
   it('loses, doubles and reorders nothing in 100 seeded random sessions of three typists (typing, repeated letters, Enter, bold, Backspace)', () => {

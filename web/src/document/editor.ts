@@ -24,6 +24,7 @@ import type { Session } from '../api/accountApi.js';
 import { bindShareDialog } from './shareDialog.js';
 import { bindStatus } from '../sync/statusLine.js';
 import { bindTitle } from './title.js';
+import { createUndoManager } from './undoManager.js';
 import { toolbarPlugin } from './toolbar.js';
 import { renderTopbar } from '../ui/topbar.js';
 import { announceTyping } from './typing.js';
@@ -165,13 +166,14 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
     document.title = `${title.trim() === '' ? 'Untitled' : title.trim()} — Tandem`;
   });
 
+  const body = doc.getXmlFragment(BODY_FRAGMENT);
   const view = new EditorView(mount, {
     state: EditorState.create({
       schema,
       plugins: [
-        ySyncPlugin(doc.getXmlFragment(BODY_FRAGMENT)),
+        ySyncPlugin(body),
         yCursorPlugin(provider.awareness, { cursorBuilder: buildCursor, selectionBuilder: buildSelection }),
-        yUndoPlugin(),
+        yUndoPlugin({ undoManager: createUndoManager(body) }),
         editorInputRules(),
         ...editorKeymaps(),
         toolbarPlugin(byId(root, 'toolbar'), () => !role.editable),
