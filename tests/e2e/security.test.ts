@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { BODY_FRAGMENT } from '../../shared/schema.js';
 import { openSqliteStore } from '../../server/store/sqliteStore.js';
-import { launchBrowser, openPerson, screenshot, TEST_PASSWORD } from '../helpers/browser.js';
+import { docText, launchBrowser, openPerson, screenshot, signIn, statusOf, TEST_PASSWORD } from '../helpers/browser.js';
 import { spawnServer } from '../helpers/serverProcess.js';
 import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -96,6 +96,61 @@ describe('security in the browser', () => {
     expect(await vic.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(vic.errors.every((error) => error.includes('javascript:'))).toBe(true);
     await screenshot(vic.page, 'security-javascript-link');
+  });
+
+  it('an editor of a document holding such a link keeps saving: the link is cleared (its text stays) and splitting it is not refused', async () => {
+    const dataDir = tempDataDir();
+    // Ada's document gets the link while no server runs (one process writes the SQLite file at a time).
+    const first = await spawnServer({ DATA_DIR: dataDir }, { built: true });
+    const made = await call(`http://127.0.0.1:${first.port}`, 'POST', '/api/account', { name: 'Ada', password: TEST_PASSWORD });
+    expect(made.status).toBe(201);
+    const created = await call(`http://127.0.0.1:${first.port}`, 'POST', '/api/docs', undefined, made.cookie!);
+    const docId = created.body.id as string;
+    expect(await first.stop()).toBe(0);
+    const store = openSqliteStore({ dataDir, synchronous: 'normal' });
+    try {
+      await store.appendBatch([{ docId, update: maliciousLinkUpdate() }]);
+    } finally {
+      await store.close();
+    }
+    const server = await spawnServer({ DATA_DIR: dataDir }, { built: true });
+    const base = `http://127.0.0.1:${server.port}`;
+    const ada = await openPerson(browser, 'Ada', '#c0392b');
+    await signIn(ada, base);
+    const cookie = (await ada.context.cookies()).find((c) => c.name === 'tandem_session');
+    // Ada opens it and presses Enter inside the link's text ("before click| me after"), then types.
+    await ada.page.goto(`${base}/d/${docId}`);
+    await ada.page.locator('#editor .ProseMirror', { hasText: 'click me' }).waitFor();
+    // Caret after "before click" (the link's text is "click me"), checked before each key goes on.
+    const caret = () => ada.page.evaluate(() => window.tandem!.view.state.selection.from);
+    const start = await ada.page.evaluate(() => {
+      let at = -1;
+      window.tandem!.view.state.doc.descendants((node, pos) => {
+        if (at < 0 && node.isTextblock && node.textContent.startsWith('before')) at = pos + 1;
+      });
+      return at;
+    });
+    await ada.page.locator('#editor .ProseMirror p', { hasText: 'before' }).click({ position: { x: 1, y: 8 } });
+    await ada.page.keyboard.press('Home');
+    await waitFor(async () => (await caret()) === start, 'the caret at the start of the paragraph');
+    for (let i = 0; i < 'before click'.length; i++) await ada.page.keyboard.press('ArrowRight');
+    await waitFor(async () => (await caret()) === start + 'before click'.length, 'the caret after "before click"');
+    await ada.page.keyboard.press('Enter');
+    await ada.page.keyboard.type('ok');
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'the change to be saved', 15_000).catch(async (error) => {
+      throw new Error(`${(error as Error).message}: the status says ${JSON.stringify(await statusOf(ada.page))}; server: ${server.output().slice(-1500)}`);
+    });
+    expect(await docText(ada.page)).toBe('before clickok me after');
+    expect(await ada.page.locator('#editor .ProseMirror a').count()).toBe(0);
+    // What the server stored: the text, no address.
+    const exported = await fetch(`${base}/api/docs/${docId}/export?format=md`, { headers: { cookie: `tandem_session=${cookie!.value}` } });
+    expect(exported.status).toBe(200);
+    const markdown = await exported.text();
+    expect(markdown).toContain('ok me after');
+    expect(markdown).not.toContain('javascript');
+    await screenshot(ada.page, 'security-unsafe-link-cleared');
+    expect(ada.errors).toEqual([]);
+    await ada.context.close();
   });
 
   it('signing in with next=/.//evil.example/x stays on the app', async () => {

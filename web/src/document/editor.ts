@@ -25,6 +25,7 @@ import { bindShareDialog } from './shareDialog.js';
 import { bindStatus } from '../sync/statusLine.js';
 import { bindTitle } from './title.js';
 import { createUndoManager } from './undoManager.js';
+import { unsafeUrlCleanup } from './unsafeLinks.js';
 import { toolbarPlugin } from './toolbar.js';
 import { renderTopbar } from '../ui/topbar.js';
 import { announceTyping } from './typing.js';
@@ -174,6 +175,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
         ySyncPlugin(body),
         yCursorPlugin(provider.awareness, { cursorBuilder: buildCursor, selectionBuilder: buildSelection }),
         yUndoPlugin({ undoManager: createUndoManager(body) }),
+        unsafeUrlCleanup(() => role.editable),
         editorInputRules(),
         ...editorKeymaps(),
         toolbarPlugin(byId(root, 'toolbar'), () => !role.editable),
