@@ -35,36 +35,14 @@ export interface ServerMessageHandlers {
 export function handleServerMessages(provider: WebsocketProvider, handlers: ServerMessageHandlers): void {
   provider.messageHandlers[MessageType.saved] = (_encoder, decoder, p) => {
     const socket = p.ws;
-    if (socket === null) return;
-    let committed: number;
-    try {
-      committed = readSavedAckBody(decoder);
-    } catch (err) {
-      console.warn('malformed saved acknowledgement ignored', err);
-      return;
-    }
-    handlers.saved(socket, committed);
+    if (socket !== null) readOrIgnore('saved acknowledgement', () => readSavedAckBody(decoder), (n) => handlers.saved(socket, n));
   };
   provider.messageHandlers[MessageType.storageStatus] = (_encoder, decoder) => {
-    let failing: boolean;
-    try {
-      failing = readStorageStatusBody(decoder);
-    } catch (err) {
-      console.warn('malformed storage status ignored', err);
-      return;
-    }
-    handlers.storageFailing(failing);
+    readOrIgnore('storage status', () => readStorageStatusBody(decoder), (failing) => handlers.storageFailing(failing));
   };
   provider.on('connection-close', () => handlers.storageFailing(false));
   provider.messageHandlers[MessageType.access] = (_encoder, decoder) => {
-    let role: Role;
-    try {
-      role = readAccessBody(decoder);
-    } catch (err) {
-      console.warn('malformed access message ignored', err);
-      return;
-    }
-    handlers.role(role);
+    readOrIgnore('access message', () => readAccessBody(decoder), (role) => handlers.role(role));
   };
   provider.messageHandlers[MessageType.auth] = (_encoder, decoder) => {
     // Any auth message is a refusal: y-protocols defines no other kind (null: an unknown one).
@@ -72,4 +50,16 @@ export function handleServerMessages(provider: WebsocketProvider, handlers: Serv
     if (reason !== null) console.info(`the server refused a change: ${reason}`);
     handlers.changeRefused(reason ?? '');
   };
+}
+
+/** Passes what `read` decodes to `use`; a malformed message (read throws) is logged and ignored. */
+function readOrIgnore<T>(what: string, read: () => T, use: (value: T) => void): void {
+  let value: T;
+  try {
+    value = read();
+  } catch (err) {
+    console.warn(`malformed ${what} ignored`, err);
+    return;
+  }
+  use(value);
 }
