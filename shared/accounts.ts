@@ -41,12 +41,15 @@ export function passwordProblem(password: string, name: string): string | null {
   return null;
 }
 
-/** A person's role on a document. Owners can do everything; editors change the text; viewers read it. */
-export const ROLES = ['owner', 'editor', 'viewer'] as const;
+/**
+ * A person's role on a document. Owners can do everything; editors change the text; commenters read
+ * it and comment on it; viewers read it (and its comments).
+ */
+export const ROLES = ['owner', 'editor', 'commenter', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who may open a document by its link without being a member. */
-export const LINK_ACCESS = ['none', 'view', 'edit'] as const;
+export const LINK_ACCESS = ['none', 'view', 'comment', 'edit'] as const;
 export type LinkAccess = (typeof LINK_ACCESS)[number];
 /** What a new document allows: anyone with the link can edit, so opening a shared URL keeps working. */
 export const DEFAULT_LINK_ACCESS: LinkAccess = 'edit';
@@ -63,16 +66,33 @@ export function canEdit(role: Role | null): boolean {
   return role === 'owner' || role === 'editor';
 }
 
+/** Whether someone with `role` may comment (start threads, reply, react, resolve): anyone but a viewer. */
+export function canComment(role: Role | null): boolean {
+  return role === 'owner' || role === 'editor' || role === 'commenter';
+}
+
 /** The role link access gives someone who is not a member (null: none). */
 export function roleFromLink(link: LinkAccess): Role | null {
-  return link === 'edit' ? 'editor' : link === 'view' ? 'viewer' : null;
+  switch (link) {
+    case 'edit':
+      return 'editor';
+    case 'comment':
+      return 'commenter';
+    case 'view':
+      return 'viewer';
+    case 'none':
+      return null;
+  }
 }
 
 /** Human words for a role and for link access, for the UI. */
-export const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', editor: 'Can edit', viewer: 'Can view' };
+export const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', editor: 'Can edit', commenter: 'Can comment', viewer: 'Can view' };
+/** The roles a member can be given (anyone's but the owner's), most first. */
+export const GIVEN_ROLES = ['editor', 'commenter', 'viewer'] as const satisfies readonly Exclude<Role, 'owner'>[];
 export const LINK_ACCESS_LABELS: Record<LinkAccess, string> = {
   none: 'Only members',
   view: 'Anyone with the link can view',
+  comment: 'Anyone with the link can comment',
   edit: 'Anyone with the link can edit',
 };
 

@@ -143,12 +143,13 @@ export function decodeStorageStatus(frame: Uint8Array): boolean {
   return decodeWhole(frame, MessageType.storageStatus, 'a storage status message', readStorageStatusBody);
 }
 
-/** Roles in the order of their codes in the access message. */
-const ROLE_CODES: readonly Role[] = ['viewer', 'editor', 'owner'];
+/** Roles in the order of their codes in the access message (commenter came later: code 3). */
+const ROLE_CODES: readonly Role[] = ['viewer', 'editor', 'owner', 'commenter'];
 
 /**
- * The access message: `[MessageType.access, varUint role]` (0 viewer, 1 editor, 2 owner). Sent when a
- * connection joins its document and whenever its role changes; a viewer's updates are refused.
+ * The access message: `[MessageType.access, varUint role]` (0 viewer, 1 editor, 2 owner, 3
+ * commenter). Sent when a connection joins its document and whenever its role changes; a viewer's
+ * and a commenter's updates are refused.
  */
 export function encodeAccess(role: Role): Uint8Array {
   const encoder = encoding.createEncoder();

@@ -2,10 +2,10 @@ import type { LinkAccess, Role } from '../../shared/accounts.js';
 import type { ConversationKind, NotificationBody } from '../../shared/api.js';
 import type { AttemptBudgetStore } from './attemptBudgets.js';
 
-// Storage of everything about people, in five domains, each an interface of its own: users,
-// sessions, document access (owners, link access, members), chat (conversations and messages) and
-// notifications; sign-in attempt budgets are a sixth (attemptBudgets.ts). AccountStore is all of them
-// over one database: routes and the live hub take it whole. Each backend implements each domain in
+// Storage of everything about people, in six domains, each an interface of its own: users,
+// sessions, document access (owners, link access, members), chat (conversations and messages),
+// comments (threads on documents) and notifications; sign-in attempt budgets are a seventh
+// (attemptBudgets.ts). AccountStore is all of them over one database: routes and the live hub take it whole. Each backend implements each domain in
 // a file of its own (sqliteUsers.ts, postgresUsers.ts, …) and composes them in sqliteAccountStore.ts
 // and postgresAccountStore.ts; one contract suite (tests/helpers/accountStoreContract/) has a block
 // per domain, run on both. Every method rejects on a storage fault and resolves only once what it
@@ -78,6 +78,42 @@ export interface NotificationRecord {
   body: NotificationBody;
   createdAt: number;
   readAt: number | null;
+}
+
+/** A thread's anchor: two encoded Yjs relative positions and the text the range quoted when made. */
+export interface AnchorRecord {
+  start: Uint8Array;
+  end: Uint8Array;
+  excerpt: string;
+}
+
+export interface ReactionRecord {
+  emoji: string;
+  userId: string;
+  createdAt: number;
+}
+
+export interface CommentRecord {
+  id: number;
+  threadId: number;
+  authorId: string;
+  body: string;
+  createdAt: number;
+  editedAt: number | null;
+  /** In the order given (then by emoji and user). */
+  reactions: ReactionRecord[];
+}
+
+/** A comment thread with its comments, oldest first (the first opened it). */
+export interface ThreadRecord {
+  id: number;
+  docId: string;
+  anchor: AnchorRecord;
+  createdBy: string;
+  createdAt: number;
+  resolvedBy: string | null;
+  resolvedAt: number | null;
+  comments: CommentRecord[];
 }
 
 /** Users: who exists, by id and by name. Users are never deleted. */
@@ -177,6 +213,35 @@ export interface ChatStore {
   unreadCount(userId: string, conversationId: string): Promise<number>;
 }
 
+/**
+ * Comments on documents: threads anchored to the text, their comments and reactions. Ids increase
+ * and are never reused. A thread without comments does not exist: deleting its last comment
+ * deletes it. Deleting a document (markDocDeleted) deletes its threads.
+ */
+export interface CommentStore {
+  /** Stores a thread and its first comment (by the thread's author, at its time); resolves to the thread. */
+  createThread(thread: { docId: string; anchor: AnchorRecord; createdBy: string; createdAt: number }, body: string): Promise<ThreadRecord>;
+  /** The thread with its comments and reactions; null when none. */
+  getThread(threadId: number): Promise<ThreadRecord | null>;
+  /** Up to `limit` of the document's threads older than `beforeId` (all when null), oldest first; hasMore when older ones remain. */
+  listThreads(docId: string, beforeId: number | null, limit: number): Promise<{ threads: ThreadRecord[]; hasMore: boolean }>;
+  /** Adds a comment to a thread; rejects when there is no such thread. */
+  addComment(comment: { threadId: number; authorId: string; body: string; createdAt: number }): Promise<CommentRecord>;
+  /** The comment's thread id, or null when there is no such comment. */
+  threadOfComment(commentId: number): Promise<number | null>;
+  /** Replaces a comment's body (editedAt = at); false when there is no such comment. */
+  editComment(commentId: number, body: string, at: number): Promise<boolean>;
+  /**
+   * Deletes a comment and its reactions, and its thread when it was the last: resolves to 'comment',
+   * 'thread' (the thread went with it), or null when there was no such comment.
+   */
+  deleteComment(commentId: number): Promise<'comment' | 'thread' | null>;
+  /** Gives (on) or takes back a reaction; resolves to whether anything changed. Rejects when there is no such comment. */
+  setReaction(commentId: number, userId: string, emoji: string, on: boolean, at: number): Promise<boolean>;
+  /** Resolves the thread (by, at) or reopens it (null, null); false when there is no such thread. */
+  setThreadResolved(threadId: number, by: string | null, at: number | null): Promise<boolean>;
+}
+
 /** Notifications: what happened that a user should see (shares, mentions). */
 export interface NotificationStore {
   addNotification(notification: Omit<NotificationRecord, 'id' | 'readAt'>): Promise<NotificationRecord>;
@@ -191,7 +256,7 @@ export interface NotificationStore {
  * Every domain over one database (sign-in attempt budgets too, shared by every process on it). One
  * object, so that callers that need several domains (most routes do) take one thing.
  */
-export interface AccountStore extends UserStore, SessionStore, DocAccessStore, ChatStore, NotificationStore, AttemptBudgetStore {
+export interface AccountStore extends UserStore, SessionStore, DocAccessStore, ChatStore, CommentStore, NotificationStore, AttemptBudgetStore {
   /** Releases the store. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -3,12 +3,13 @@ import { type PostgresStoreLog, createPool, migratePool } from '../db/postgresPo
 import type { AccountStore } from './accountStore.js';
 import { postgresAttemptBudgets } from './attemptBudgets.js';
 import { postgresChat, postgresForgetDocumentChat } from './postgresChat.js';
+import { postgresComments, postgresForgetDocumentComments } from './postgresComments.js';
 import { postgresDocAccess } from './postgresDocAccess.js';
 import { postgresForgetDocumentNotifications, postgresNotifications } from './postgresNotifications.js';
 import { postgresSessions } from './postgresSessions.js';
 import { postgresUsers, refreshPostgresSkeletons } from './postgresUsers.js';
 
-// The tables are migrations 2 to 5 of server/db/postgresSchema.ts (beside the documents'). Each
+// The tables are migrations 2 to 7 of server/db/postgresSchema.ts (beside the documents'). Each
 // domain is a file of its own (postgresUsers.ts, …); this one opens (or borrows) the pool, migrates
 // and composes them.
 
@@ -49,8 +50,9 @@ export async function openPostgresAccountStore(options: PostgresAccountStoreOpti
   return {
     ...postgresUsers(pool),
     ...postgresSessions(pool),
-    ...postgresDocAccess(pool, [postgresForgetDocumentChat, postgresForgetDocumentNotifications]),
+    ...postgresDocAccess(pool, [postgresForgetDocumentChat, postgresForgetDocumentComments, postgresForgetDocumentNotifications]),
     ...postgresChat(pool),
+    ...postgresComments(pool),
     ...postgresNotifications(pool),
     ...postgresAttemptBudgets(pool),
     close() {

@@ -10,7 +10,7 @@ import type { DocAccessStore } from './accountStore.js';
 export type PostgresForgetDocument = (client: PoolClient, docId: string) => Promise<void>;
 
 // Text orders use the "C" collation (code points), as SQLite does, whatever the database's locale.
-const MEMBER_ORDER = `CASE role WHEN 'owner' THEN 0 WHEN 'editor' THEN 1 ELSE 2 END, joined_at, user_id COLLATE "C"`;
+const MEMBER_ORDER = `CASE role WHEN 'owner' THEN 0 WHEN 'editor' THEN 1 WHEN 'commenter' THEN 2 ELSE 3 END, joined_at, user_id COLLATE "C"`;
 
 /**
  * Document access in a PostgreSQL account store (tables `doc_access`, `doc_members`). Deleting a

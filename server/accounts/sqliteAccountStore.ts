@@ -2,12 +2,13 @@ import { openSqliteDatabase } from '../db/sqliteDatabase.js';
 import type { AccountStore } from './accountStore.js';
 import { sqliteAttemptBudgets } from './attemptBudgets.js';
 import { sqliteChat, sqliteForgetDocumentChat } from './sqliteChat.js';
+import { sqliteComments, sqliteForgetDocumentComments } from './sqliteComments.js';
 import { sqliteDocAccess } from './sqliteDocAccess.js';
 import { sqliteForgetDocumentNotifications, sqliteNotifications } from './sqliteNotifications.js';
 import { sqliteSessions } from './sqliteSessions.js';
 import { sqliteUsers } from './sqliteUsers.js';
 
-// The tables are migrations 2 to 5 of server/db/sqliteSchema.ts (beside the documents' in the same
+// The tables are migrations 2 to 7 of server/db/sqliteSchema.ts (beside the documents' in the same
 // file). Each domain is a file of its own (sqliteUsers.ts, …); this one opens the connection and
 // composes them.
 
@@ -31,8 +32,9 @@ export function openSqliteAccountStore(options: SqliteAccountStoreOptions): Acco
     return {
       ...sqliteUsers(db),
       ...sqliteSessions(db),
-      ...sqliteDocAccess(db, [sqliteForgetDocumentChat(db), sqliteForgetDocumentNotifications(db)]),
+      ...sqliteDocAccess(db, [sqliteForgetDocumentChat(db), sqliteForgetDocumentComments(db), sqliteForgetDocumentNotifications(db)]),
       ...sqliteChat(db),
+      ...sqliteComments(db),
       ...sqliteNotifications(db),
       ...sqliteAttemptBudgets(db),
       async close() {

@@ -10,7 +10,7 @@ import type { DocAccessStore } from './accountStore.js';
 export type SqliteForgetDocument = (docId: string) => void;
 
 // Members by role, owner first, then by when they joined.
-const MEMBER_ORDER = `CASE role WHEN 'owner' THEN 0 WHEN 'editor' THEN 1 ELSE 2 END, joined_at, user_id`;
+const MEMBER_ORDER = `CASE role WHEN 'owner' THEN 0 WHEN 'editor' THEN 1 WHEN 'commenter' THEN 2 ELSE 3 END, joined_at, user_id`;
 
 /**
  * Document access in a SQLite account store (tables `doc_access`, `doc_members`). Deleting a

@@ -150,7 +150,50 @@ ALTER TABLE users ADD COLUMN IF NOT EXISTS name_skeleton text;
 CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton);
 `,
   },
+  {
+    // Comments (postgresComments.ts), and the commenter role: the role and link-access CHECKs widen.
+    // Same tables and meaning as SQLite's version 7: threads, comments and reactions belong to a
+    // document by doc_id; an anchor is two encoded Yjs relative positions and the text it quoted.
+    version: 7,
+    sql: `
+ALTER TABLE doc_access DROP CONSTRAINT IF EXISTS doc_access_link_access_check;
+ALTER TABLE doc_access ADD CONSTRAINT doc_access_link_access_check CHECK (link_access IN ('none', 'view', 'comment', 'edit'));
+ALTER TABLE doc_members DROP CONSTRAINT IF EXISTS doc_members_role_check;
+ALTER TABLE doc_members ADD CONSTRAINT doc_members_role_check CHECK (role IN ('owner', 'editor', 'commenter', 'viewer'));
+CREATE TABLE comment_threads (
+  id bigserial PRIMARY KEY,
+  doc_id text NOT NULL,
+  anchor_start bytea NOT NULL,
+  anchor_end bytea NOT NULL,
+  excerpt text NOT NULL,
+  created_by text NOT NULL REFERENCES users (id),
+  created_at bigint NOT NULL,
+  resolved_by text REFERENCES users (id),
+  resolved_at bigint
+);
+CREATE INDEX comment_threads_doc ON comment_threads (doc_id, id);
+CREATE TABLE comments (
+  id bigserial PRIMARY KEY,
+  thread_id bigint NOT NULL REFERENCES comment_threads (id),
+  author_id text NOT NULL REFERENCES users (id),
+  body text NOT NULL,
+  created_at bigint NOT NULL,
+  edited_at bigint
+);
+CREATE INDEX comments_thread ON comments (thread_id, id);
+CREATE TABLE comment_reactions (
+  comment_id bigint NOT NULL REFERENCES comments (id),
+  emoji text NOT NULL,
+  user_id text NOT NULL REFERENCES users (id),
+  created_at bigint NOT NULL,
+  PRIMARY KEY (comment_id, emoji, user_id)
+);
+`,
+  },
 ];
+
+/** Every version of the schema, in order (not necessarily contiguous while branches merge). */
+export const SCHEMA_VERSIONS: readonly number[] = MIGRATIONS.map((migration) => migration.version);
 
 /** The schema version this build of Tandem writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -181,7 +181,75 @@ CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);
       db.exec('CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton)');
     },
   },
+  {
+    // Comments (sqliteComments.ts), and the commenter role: the role and link-access CHECKs widen,
+    // which SQLite does only by making the table anew (same columns, rows and index). Threads,
+    // comments and reactions belong to a document by doc_id (no foreign key, as doc_members);
+    // people are foreign keys. An anchor is two encoded Yjs relative positions and the text it
+    // quoted when made; nothing about a comment lives in the document itself.
+    version: 7,
+    up: `
+DROP TABLE IF EXISTS doc_access_v7;
+DROP TABLE IF EXISTS doc_members_v7;
+CREATE TABLE doc_access_v7 (
+  doc_id TEXT PRIMARY KEY,
+  owner_id TEXT REFERENCES users (id),
+  link_access TEXT NOT NULL CHECK (link_access IN ('none', 'view', 'comment', 'edit')),
+  created_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+INSERT INTO doc_access_v7 (doc_id, owner_id, link_access, created_at, deleted_at)
+  SELECT doc_id, owner_id, link_access, created_at, deleted_at FROM doc_access;
+DROP TABLE doc_access;
+ALTER TABLE doc_access_v7 RENAME TO doc_access;
+CREATE TABLE doc_members_v7 (
+  doc_id TEXT NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users (id),
+  role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'commenter', 'viewer')),
+  joined_at INTEGER NOT NULL,
+  via_link INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (doc_id, user_id)
+) WITHOUT ROWID;
+INSERT INTO doc_members_v7 (doc_id, user_id, role, joined_at, via_link)
+  SELECT doc_id, user_id, role, joined_at, via_link FROM doc_members;
+DROP TABLE doc_members;
+ALTER TABLE doc_members_v7 RENAME TO doc_members;
+CREATE INDEX IF NOT EXISTS doc_members_user ON doc_members (user_id);
+-- AUTOINCREMENT: ids are never reused, even after a thread or comment is deleted.
+CREATE TABLE IF NOT EXISTS comment_threads (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  doc_id TEXT NOT NULL,
+  anchor_start BLOB NOT NULL,
+  anchor_end BLOB NOT NULL,
+  excerpt TEXT NOT NULL,
+  created_by TEXT NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  resolved_by TEXT REFERENCES users (id),
+  resolved_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS comment_threads_doc ON comment_threads (doc_id, id);
+CREATE TABLE IF NOT EXISTS comments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  thread_id INTEGER NOT NULL REFERENCES comment_threads (id),
+  author_id TEXT NOT NULL REFERENCES users (id),
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  edited_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS comments_thread ON comments (thread_id, id);
+CREATE TABLE IF NOT EXISTS comment_reactions (
+  comment_id INTEGER NOT NULL REFERENCES comments (id),
+  emoji TEXT NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (comment_id, emoji, user_id)
+) WITHOUT ROWID;
+`,
+  },
 ];
+
+/** Every version of the schema, in order (not necessarily contiguous while branches merge). */
+export const SQLITE_SCHEMA_VERSIONS: readonly number[] = MIGRATIONS.map((migration) => migration.version);
 
 /** The schema version this build of Tandem writes and reads (the file's user_version once migrated). */
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,4 +1,4 @@
-import { type LinkAccess, type Role, roleFromLink } from '../../shared/accounts.js';
+import { canEdit, type LinkAccess, type Role, roleFromLink } from '../../shared/accounts.js';
 import type { AccountStore, DocAccessRecord, MemberRecord, UserRecord } from '../accounts/accountStore.js';
 import type { Notifications } from './notifications.js';
 import type { PeopleEvents } from './peopleEvents.js';
@@ -71,8 +71,8 @@ export class DocAccess {
   }
 
   /**
-   * The owner sets link access. People who joined by the link follow it: they become viewers or
-   * editors with it, and lose access (are removed) when the link admits members only.
+   * The owner sets link access. People who joined by the link follow it: they become viewers,
+   * commenters or editors with it, and lose access (are removed) when the link admits members only.
    */
   async setLinkAccess(docId: string, by: UserRecord, linkAccess: LinkAccess): Promise<void> {
     await this.requireOwner(docId, by);
@@ -105,7 +105,7 @@ export class DocAccess {
   ): Promise<{ member: MemberRecord; changed: boolean }> {
     if (target.id === by.id) throw new AccessError(400, 'self_share', 'You cannot share a document with yourself.');
     const { role: myRole, record } = await this.require(docId, by);
-    if (myRole === 'viewer') throw new AccessError(403, 'not_allowed', 'Viewers cannot share a document.');
+    if (!canEdit(myRole)) throw new AccessError(403, 'not_allowed', 'Only the owner and editors can share a document.');
     const existing = await this.accounts.getMember(docId, target.id);
     if (existing && (existing.role === 'owner' || myRole !== 'owner')) return { member: existing, changed: false };
     if (existing && !existing.viaLink && existing.role === role) return { member: existing, changed: false };

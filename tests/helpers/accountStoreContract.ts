@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { docConversationId } from '../../shared/api.js';
 import { attemptBudgetsContract } from './accountStoreContract/attemptBudgets.js';
 import { chatContract } from './accountStoreContract/chat.js';
+import { commentsContract } from './accountStoreContract/comments.js';
 import { docAccessContract } from './accountStoreContract/docAccess.js';
 import { type OpenAccountStore, contractKit } from './accountStoreContract/kit.js';
 import { notificationsContract } from './accountStoreContract/notifications.js';
@@ -22,6 +23,7 @@ export function accountStoreContract(name: string, open: OpenAccountStore) {
     sessionsContract(kit);
     docAccessContract(kit);
     chatContract(kit);
+    commentsContract(kit);
     notificationsContract(kit);
     attemptBudgetsContract(kit);
 

@@ -1,4 +1,4 @@
-import { canEdit, ROLE_LABELS, type Role } from '../../../shared/accounts.js';
+import { canEdit, isRole, ROLE_LABELS, type Role } from '../../../shared/accounts.js';
 import { CloseCode, describeCloseCode } from '../../../shared/closeCodes.js';
 import { el } from '../ui/dom.js';
 import { signInHref } from '../ui/nextParam.js';
@@ -70,7 +70,7 @@ export function rememberRole(docId: string, role: Role): void {
 export function rememberedRole(docId: string): Role | null {
   try {
     const value = localStorage.getItem(ROLE_KEY_PREFIX + docId);
-    return value === 'owner' || value === 'editor' || value === 'viewer' ? value : null;
+    return isRole(value) ? value : null;
   } catch {
     return null;
   }

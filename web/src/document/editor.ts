@@ -4,7 +4,7 @@ import { ySyncPlugin, yCursorPlugin, yUndoPlugin } from 'y-prosemirror';
 import { removeAwarenessStates } from 'y-protocols/awareness';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import type { Role } from '../../../shared/accounts.js';
+import { canEdit, type Role } from '../../../shared/accounts.js';
 import { exportPath, type DocDetails } from '../../../shared/api.js';
 import { BODY_FRAGMENT, schema, TITLE_TEXT } from '../../../shared/schema.js';
 import { MAX_TITLE_CHARS } from '../../../shared/text.js';
@@ -130,7 +130,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
     },
     // I can only view: the server refused a change of mine.
     onChangeRefused: () => {
-      if (role.role !== 'viewer') role.set('viewer');
+      if (canEdit(role.role)) role.set('viewer');
       status.setChangesRefused(true);
     },
   });

@@ -1,4 +1,4 @@
-import { canEdit, LINK_ACCESS, LINK_ACCESS_LABELS, ROLE_LABELS, type LinkAccess, type Role } from '../../../shared/accounts.js';
+import { canEdit, GIVEN_ROLES, LINK_ACCESS, LINK_ACCESS_LABELS, ROLE_LABELS, type LinkAccess, type Role } from '../../../shared/accounts.js';
 import type { DocAccess, Member, PublicUser } from '../../../shared/api.js';
 import { changeRole, deleteDocument, getDocAccess, removeMember, setLinkAccess, shareDocument } from '../api/docsApi.js';
 import { button, el } from '../ui/dom.js';
@@ -150,7 +150,7 @@ function renderMembers(access: DocAccess, me: PublicUser | null, isOwner: boolea
     item.append(el('span', { className: 'member-name', text: mine ? `${member.user.name} (you)` : member.user.name }));
     if (isOwner && member.role !== 'owner') {
       const select = el('select', { className: 'member-role', attrs: { 'aria-label': `Role of ${member.user.name}` } });
-      for (const value of ['editor', 'viewer'] as const) select.append(el('option', { text: ROLE_LABELS[value], attrs: { value } }));
+      for (const value of GIVEN_ROLES) select.append(el('option', { text: ROLE_LABELS[value], attrs: { value } }));
       select.value = member.role;
       select.addEventListener('change', () => actions.change(member, select.value as Exclude<Role, 'owner'>));
       item.append(select, button('Remove', () => actions.remove(member), { className: 'remove-member', attrs: { 'aria-label': `Remove ${member.user.name}` } }));
@@ -166,7 +166,7 @@ function renderInvite(access: DocAccess, docId: string, fail: (what: string, err
   const name = el('input', { id: 'invite-name', attrs: { type: 'text', list: 'invite-people', autocomplete: 'off', required: '', placeholder: 'Their user name' } });
   const people = el('datalist', { id: 'invite-people' });
   const role = el('select', { id: 'invite-role', attrs: { 'aria-label': 'Role' } });
-  for (const value of ['editor', 'viewer'] as const) role.append(el('option', { text: ROLE_LABELS[value], attrs: { value } }));
+  for (const value of GIVEN_ROLES) role.append(el('option', { text: ROLE_LABELS[value], attrs: { value } }));
   const submit = el('button', { id: 'invite-submit', className: 'primary', text: 'Share', attrs: { type: 'submit' } });
   const done = el('p', { id: 'invite-result', className: 'ok', attrs: { role: 'status' }, hidden: true });
   const form = el('form', { id: 'invite-form', className: 'invite-form' }, el('label', { text: 'Add a person', attrs: { for: 'invite-name' } }), el('div', { className: 'invite-row' }, name, people, role, submit), done);

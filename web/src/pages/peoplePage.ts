@@ -1,4 +1,4 @@
-import { canEdit, ROLE_LABELS, type Role } from '../../../shared/accounts.js';
+import { canEdit, GIVEN_ROLES, ROLE_LABELS, type Role } from '../../../shared/accounts.js';
 import type { Person, PublicUser } from '../../../shared/api.js';
 import { listDocuments, shareDocument } from '../api/docsApi.js';
 import { createConversation } from '../api/chatApi.js';
@@ -152,7 +152,7 @@ async function openShareForm(area: HTMLElement, person: Person, result: HTMLElem
   const docSelect = el('select', { id: `${prefix}-doc`, className: 'share-doc' });
   for (const doc of docs) docSelect.append(el('option', { text: doc.title.trim() === '' ? 'Untitled' : doc.title.trim(), attrs: { value: doc.id } }));
   const roleSelect = el('select', { id: `${prefix}-role`, className: 'share-role' });
-  for (const role of ['editor', 'viewer'] as const) roleSelect.append(el('option', { text: ROLE_LABELS[role], attrs: { value: role } }));
+  for (const role of GIVEN_ROLES) roleSelect.append(el('option', { text: ROLE_LABELS[role], attrs: { value: role } }));
   const error = el('p', { className: 'error', attrs: { role: 'alert' }, hidden: true });
   const submit = el('button', { className: 'primary', text: 'Share', attrs: { type: 'submit' } });
   const form = el(
