@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AccountStore } from './accounts/accountStore.js';
 import { accountRoutes } from './api/accountRoutes.js';
 import { chatRoutes } from './api/chatRoutes.js';
+import { commentRoutes } from './api/commentRoutes.js';
 import { docsRoutes } from './api/docsRoutes.js';
 import { installApiErrors } from './api/errorHandler.js';
 import { exportRoutes } from './api/exportRoutes.js';
@@ -37,7 +38,7 @@ import { webRoutes } from './webRoutes.js';
  *   tandem-people   app.people: events, sessions, journal, access, notifications, online
  *                                                                   onClose: timers stopped
  *   tandem-rooms    app.rooms (RoomRegistry)                         preClose: shutdown
- *   tandem-live     app.live: the /live hub and chat                 onClose: hub unsubscribed
+ *   tandem-live     app.live: the /live hub, chat, comments        onClose: hub unsubscribed
  *   sockets scope   tandem-websocket (@fastify/websocket, once) + /collab + /live, each with
  *                   its SocketGuards (Origin, per-IP limit, heartbeat)
  *
@@ -92,6 +93,7 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   await app.register(docsRoutes, { store, registry, accounts, access });
   await app.register(exportRoutes, { store, registry, access });
   await app.register(chatRoutes, { chat: app.live.chat });
+  await app.register(commentRoutes, { comments: app.live.comments });
   await app.register(peopleRoutes, { accounts, online });
   await app.register(notificationRoutes, { accounts });
   await app.register(healthRoute, { store, registry, metrics, metricsToken: config.metricsToken });

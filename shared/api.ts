@@ -159,7 +159,9 @@ export interface NewMessage {
 /** Something that happened to me while I may not have been looking. */
 export type NotificationBody =
   | { kind: 'share'; docId: string; docTitle: string; role: Role }
-  | { kind: 'mention'; conversationId: string; conversationTitle: string; messageId: number; excerpt: string; docId?: string };
+  | { kind: 'mention'; conversationId: string; conversationTitle: string; messageId: number; excerpt: string; docId?: string }
+  /** Mentioned in a comment on a document's text (shared/comments.ts). */
+  | { kind: 'commentMention'; docId: string; docTitle: string; threadId: number; commentId: number; excerpt: string };
 export type Notification = NotificationBody & {
   id: number;
   /** Who shared or mentioned. */
@@ -224,6 +226,13 @@ export const API_ERROR_CODES = [
   'invalid_user',
   'invalid_title',
   'already_member',
+  // Comments (CommentService's refusals; empty, too_long, not_allowed and rate_limited too).
+  'no_such_thread',
+  'no_such_comment',
+  'not_author',
+  'thread_full',
+  'invalid_anchor',
+  'invalid_reaction',
   // WebSocket upgrades refused over HTTP (/collab, /live).
   'upgrade_required',
   'too_many_connections',

@@ -38,6 +38,12 @@ export type LiveServerMessage =
   | { type: 'presence'; person: Person }
   /** Something for my notifications list. */
   | { type: 'notification'; notification: Notification }
+  /**
+   * A comment thread of a document I may read changed: made, replied to, edited, reacted to,
+   * resolved or reopened, or gone (deleted). Sent to the document's members; a window showing the
+   * document reads the thread again (GET /api/docs/:docId/threads/:threadId; 404: it is gone).
+   */
+  | { type: 'comments'; docId: string; threadId: number }
   /** My role on a document changed (null: I no longer have access; the document may be gone). */
   | { type: 'access'; docId: string; role: Role | null };
 

@@ -120,12 +120,39 @@ export const chatMessage = {
 } as const;
 export const messagePage = { type: 'object', properties: { messages: { type: 'array', items: chatMessage }, hasMore: boolean } } as const;
 
+const commentSchema = {
+  type: 'object',
+  properties: {
+    id: integer,
+    threadId: integer,
+    author: publicUser,
+    body: string,
+    createdAt: integer,
+    editedAt: nullableInteger,
+    reactions: { type: 'array', items: { type: 'object', properties: { emoji: string, users: { type: 'array', items: publicUser } } } },
+  },
+} as const;
+/** A comment thread (shared/comments.ts CommentThread). */
+export const commentThread = {
+  type: 'object',
+  properties: {
+    id: integer,
+    docId: string,
+    anchor: { type: 'object', properties: { start: string, end: string, excerpt: string } },
+    createdAt: integer,
+    resolvedAt: nullableInteger,
+    resolvedBy: nullablePublicUser,
+    comments: { type: 'array', items: commentSchema },
+  },
+} as const;
+export const threadPage = { type: 'object', properties: { threads: { type: 'array', items: commentThread }, hasMore: boolean } } as const;
+
 /** A notification of either kind (shared/api.ts NotificationBody): the properties of both, each present where its kind has it. */
 export const notification = {
   type: 'object',
   properties: {
     id: integer,
-    kind: { type: 'string', enum: ['share', 'mention'] },
+    kind: { type: 'string', enum: ['share', 'mention', 'commentMention'] },
     actor: publicUser,
     createdAt: integer,
     readAt: nullableInteger,
@@ -136,6 +163,8 @@ export const notification = {
     conversationTitle: string,
     messageId: integer,
     excerpt: string,
+    threadId: integer,
+    commentId: integer,
   },
 } as const;
 export const notificationList = {

@@ -1,19 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ChatService } from '../chat/chatService.js';
+import { CommentService } from '../comments/commentService.js';
 import type { LiveConfig } from '../config.js';
 import { LiveHub } from './liveHub.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The /live sockets' hub, and chat (shared by /live and the REST API). */
-    live: { hub: LiveHub; chat: ChatService };
+    /** The /live sockets' hub, chat (shared by /live and the REST API), and comments (REST, told over /live). */
+    live: { hub: LiveHub; chat: ChatService; comments: CommentService };
   }
 }
 
 /**
  * What is about people rather than documents and outlives a single socket: the hub of /live
- * sockets (it pushes people events to each person's windows) and chat. The /live endpoint itself is
+ * sockets (it pushes people events to each person's windows), chat and comments. The /live endpoint itself is
  * registered with the other WebSocket endpoint (see liveRoute); the REST routes for chat, people and
  * notifications at the root. The hub stops listening to people events in `onClose`.
  */
@@ -32,7 +33,19 @@ async function livePlugin(app: FastifyInstance, { config }: { config: Pick<LiveC
     messagesPerSecond: config.chatMessagesPerSecond,
     burst: config.chatBurst,
   });
-  app.decorate('live', { hub, chat });
+  // Comment writes are limited like chat messages (CHAT_MESSAGES_PER_SECOND, CHAT_BURST), in buckets of their own.
+  const comments = new CommentService({
+    accounts: app.accountStore,
+    access,
+    notifications,
+    live: hub,
+    registry: app.rooms,
+    store: app.docStore,
+    log: app.log,
+    writesPerSecond: config.chatMessagesPerSecond,
+    burst: config.chatBurst,
+  });
+  app.decorate('live', { hub, chat, comments });
   app.metrics.observe({ liveConnections: () => hub.connectionCount });
   app.addHook('onClose', async () => hub.dispose());
 }

@@ -12,6 +12,9 @@ import type { PeopleEvents } from './peopleEvents.js';
  */
 export function boundedNotificationBody(body: NotificationBody): NotificationBody {
   if (body.kind === 'share') return { ...body, docTitle: cleanTitle(body.docTitle) };
+  if (body.kind === 'commentMention') {
+    return { ...body, docTitle: cleanTitle(body.docTitle), excerpt: clipText(stripBidiControls(body.excerpt), 2 * MAX_EXCERPT_CHARS) };
+  }
   // Group names and excerpts are counted in characters (code points): at most two UTF-16 units each.
   const conversationTitle = body.docId === undefined ? clipText(stripBidiControls(body.conversationTitle), 2 * MAX_GROUP_TITLE_CHARS) : cleanTitle(body.conversationTitle);
   return { ...body, conversationTitle, excerpt: clipText(stripBidiControls(body.excerpt), 2 * MAX_EXCERPT_CHARS) };

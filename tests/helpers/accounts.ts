@@ -2,6 +2,7 @@
 import { onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { LIVE_PATH, type LiveServerMessage } from '../../shared/live.js';
+import type { LinkAccess, Role } from '../../shared/accounts.js';
 import type { TestServer } from './testServer.js';
 import { waitFor } from './waitFor.js';
 
@@ -98,13 +99,13 @@ export async function createDoc(server: TestServer, user: TestUser): Promise<str
 }
 
 /** Shares a document (as `by`) with `to` in `role`. Throws unless 201. */
-export async function share(server: TestServer, docId: string, by: TestUser, to: TestUser, role: 'editor' | 'viewer'): Promise<void> {
+export async function share(server: TestServer, docId: string, by: TestUser, to: TestUser, role: Exclude<Role, 'owner'>): Promise<void> {
   const answer = await api(server, 'POST', `/api/docs/${docId}/members`, { cookie: by.cookie, body: { userId: to.id, role } });
   if (answer.status !== 201) throw new Error(`share: ${answer.status} ${JSON.stringify(answer.body)}`);
 }
 
 /** Sets a document's link access (as its owner). Throws unless 200. */
-export async function setLinkAccess(server: TestServer, docId: string, owner: TestUser, linkAccess: 'none' | 'view' | 'edit'): Promise<void> {
+export async function setLinkAccess(server: TestServer, docId: string, owner: TestUser, linkAccess: LinkAccess): Promise<void> {
   const answer = await api(server, 'PATCH', `/api/docs/${docId}/access`, { cookie: owner.cookie, body: { linkAccess } });
   if (answer.status !== 200) throw new Error(`link access: ${answer.status} ${JSON.stringify(answer.body)}`);
 }

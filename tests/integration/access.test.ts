@@ -163,6 +163,51 @@ describe('document access', () => {
     expect(await readMetrics(server.httpUrl)).toMatch(/^tandem_presence_stamped_total [1-9]/m);
   });
 
+  it('a commenter is refused on the socket exactly as a viewer: told, never stored or relayed; roles and link access change it live', async () => {
+    const server = await start();
+    const [owner, member] = [await registerUser(server), await registerUser(server)];
+    const docId = await createDoc(server, owner);
+    await setLinkAccess(server, docId, owner, 'comment');
+    await share(server, docId, owner, member, 'editor');
+    const writer = open(server, docId, owner);
+    const client = open(server, docId, member);
+    const visitor = open(server, docId, null);
+    const roles = watchRoles(client);
+    const visitorRoles = watchRoles(visitor);
+    const denied = watchDenied(client);
+    const visitorDenied = watchDenied(visitor);
+    await Promise.all([whenSynced(writer), whenSynced(client), whenSynced(visitor)]);
+    expect(visitorRoles).toEqual(['commenter']);
+    client.doc.getText('text').insert(0, 'a');
+    await waitFor(() => textOf(writer) === 'a' && textOf(visitor) === 'a', 'the editor edit');
+    const db = openDatabase(server.config.dataDir);
+    await waitFor(() => rowCounts(db, docId).updates === 1, 'the edit to be stored');
+
+    // Made a commenter while connected: told at once, and the next change is refused.
+    expect((await api(server, 'PATCH', `/api/docs/${docId}/members/${member.id}`, { cookie: owner.cookie, body: { role: 'commenter' } })).status).toBe(200);
+    await waitFor(() => roles.length === 2, 'the new role to be announced');
+    expect(roles).toEqual(['editor', 'commenter']);
+    client.doc.getText('text').insert(1, 'b');
+    visitor.doc.getText('text').insert(0, 'v');
+    await waitFor(() => denied.length === 1 && visitorDenied.length === 1, 'both commenters to be told');
+    expect(denied[0]).toMatch(/read-only/);
+    // The owner types after them: when that arrives, anything relayed before it would have arrived too.
+    writer.doc.getText('text').insert(0, '>');
+    await waitFor(() => textOf(client).startsWith('>') && textOf(visitor).startsWith('>'), 'the owner edit to reach both');
+    expect(textOf(writer)).toBe('>a');
+    expect(textOf(visitor)).toBe('>va');
+    await waitFor(() => rowCounts(db, docId).updates === 2, 'the owner edit to be stored');
+    expect(rowCounts(db, docId).updates).toBe(2);
+    expect(client.provider.wsconnected && visitor.provider.wsconnected).toBe(true);
+
+    // The link made to admit editors: the visitor edits at once.
+    await setLinkAccess(server, docId, owner, 'edit');
+    await waitFor(() => visitorRoles.length === 2, 'the visitor to become an editor');
+    expect(visitorRoles[1]).toBe('editor');
+    visitor.doc.getText('text').insert(0, '!');
+    await waitFor(() => textOf(writer).startsWith('!'), 'the visitor edit to arrive');
+  });
+
   it('a role changed while connected takes effect at once; a removed member is disconnected (4404)', async () => {
     const server = await start();
     const [owner, member] = [await registerUser(server), await registerUser(server)];

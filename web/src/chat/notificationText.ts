@@ -20,6 +20,14 @@ export function describeNotification(n: Notification): NotificationView {
       href: `/d/${encodeURIComponent(n.docId)}`,
     };
   }
+  if (n.kind === 'commentMention') {
+    const title = n.docTitle.trim() === '' ? 'Untitled' : n.docTitle.trim();
+    const excerpt = n.excerpt.trim();
+    return {
+      text: `${who} mentioned you in a comment on “${title}”${excerpt === '' ? '' : `: ${excerpt}`}`,
+      href: `/d/${encodeURIComponent(n.docId)}#comment-${n.threadId}`,
+    };
+  }
   const where = n.conversationTitle.trim() === '' ? 'a chat' : `“${n.conversationTitle.trim()}”`;
   const excerpt = n.excerpt.trim();
   return {

@@ -1,0 +1,267 @@
+import type { FastifyBaseLogger } from 'fastify';
+import * as Y from 'yjs';
+import { canComment, findMentions, type Role } from '../../shared/accounts.js';
+import type { ApiErrorCode } from '../../shared/api.js';
+import {
+  type CommentAnchor,
+  type CommentThread,
+  isReaction,
+  MAX_ANCHOR_BYTES,
+  MAX_COMMENT_CHARS,
+  MAX_COMMENT_EXCERPT_CHARS,
+  MAX_COMMENTS_PER_THREAD,
+  MAX_MENTIONS_PER_COMMENT,
+  type ThreadPage,
+} from '../../shared/comments.js';
+import { cleanTitle, MAX_EXCERPT_CHARS, stripBidiControls } from '../../shared/text.js';
+import type { AccountStore, AnchorRecord, ThreadRecord, UserRecord } from '../accounts/accountStore.js';
+import { ApiHttpError } from '../api/apiError.js';
+import { UserDirectory } from '../chat/views.js';
+import type { RoomRegistry } from '../collab/roomRegistry.js';
+import type { LiveHub } from '../live/liveHub.js';
+import type { DocAccess } from '../people/docAccess.js';
+import type { Notifications } from '../people/notifications.js';
+import type { DocStore } from '../store/docStore.js';
+import { KeyedTokenBuckets } from '../tokenBucket.js';
+import { threadView } from './commentViews.js';
+
+export interface CommentServiceOptions {
+  accounts: AccountStore;
+  access: DocAccess;
+  notifications: Notifications;
+  live: LiveHub;
+  registry: RoomRegistry;
+  store: DocStore;
+  log: FastifyBaseLogger;
+  /** Comment writes (threads, replies, edits, reactions, resolutions) one person may make per second, and the burst above that. */
+  writesPerSecond: number;
+  burst: number;
+}
+
+function refuse(status: number, code: ApiErrorCode, message: string): ApiHttpError {
+  return new ApiHttpError(status, code, message);
+}
+
+function chars(text: string): number {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
+/** The first `max` characters of `text` (whitespace runs as one space), with "…" when cut. */
+function excerptOf(text: string, max: number): string {
+  const points = [...stripBidiControls(text).replace(/\s+/g, ' ').trim()];
+  return points.length <= max ? points.join('') : `${points.slice(0, max - 1).join('')}…`;
+}
+
+/** A comment's text as stored: bidirectional controls removed, trimmed, 1 to MAX_COMMENT_CHARS characters. */
+function cleanBody(body: string): string {
+  const clean = stripBidiControls(body).trim();
+  if (clean === '') throw refuse(400, 'empty', 'Write a comment first.');
+  if (chars(clean) > MAX_COMMENT_CHARS) throw refuse(400, 'too_long', `Comments may have at most ${MAX_COMMENT_CHARS} characters.`);
+  return clean;
+}
+
+/** One encoded Yjs relative position, from base64; refused unless Yjs can decode it. */
+function decodePosition(base64: string): Uint8Array {
+  const bytes = new Uint8Array(Buffer.from(base64, 'base64'));
+  if (bytes.length === 0 || bytes.length > MAX_ANCHOR_BYTES || Buffer.from(bytes).toString('base64') !== base64) {
+    throw refuse(400, 'invalid_anchor', `An anchor is two encoded Yjs relative positions in base64, each at most ${MAX_ANCHOR_BYTES} bytes.`);
+  }
+  try {
+    Y.decodeRelativePosition(bytes);
+  } catch {
+    throw refuse(400, 'invalid_anchor', 'That anchor is not an encoded Yjs relative position.');
+  }
+  return bytes;
+}
+
+/**
+ * Comments on documents: threads anchored to the text, replies, edits, reactions, resolution. Every
+ * write goes through here: the author is the signed-in user and the time the server's; it is
+ * stored, then each member of the document is told on /live (in every process) that the thread
+ * changed, then people @mentioned are notified. Reading needs what opening the document needs (a
+ * visitor where the link admits visitors); writing needs a role that may comment (owner, editor,
+ * commenter) and a session. Refusals are thrown as ApiHttpError (the API's error pipeline).
+ */
+export class CommentService {
+  private readonly buckets: KeyedTokenBuckets;
+
+  constructor(private readonly options: CommentServiceOptions) {
+    this.buckets = new KeyedTokenBuckets(options.writesPerSecond, options.burst);
+  }
+
+  /** Forgets idle rate-limit buckets (run now and then). */
+  sweep(): void {
+    this.buckets.sweep();
+  }
+
+  /** A page of the document's threads, oldest first, older than `beforeId` (the newest when null). */
+  async list(user: UserRecord | null, docId: string, beforeId: number | null, limit: number): Promise<ThreadPage> {
+    await this.readable(docId, user);
+    const page = await this.options.accounts.listThreads(docId, beforeId, limit);
+    const users = this.directory(user);
+    return { threads: await Promise.all(page.threads.map((t) => threadView(t, users))), hasMore: page.hasMore };
+  }
+
+  /** One thread of the document (404 no_such_thread when it has none by that id). */
+  async get(user: UserRecord | null, docId: string, threadId: number): Promise<CommentThread> {
+    await this.readable(docId, user);
+    return threadView(await this.thread(docId, threadId), this.directory(user));
+  }
+
+  /** Opens a thread on `anchor` with its first comment. */
+  async createThread(user: UserRecord, docId: string, anchor: CommentAnchor, body: string): Promise<CommentThread> {
+    const text = cleanBody(body);
+    const stored: AnchorRecord = {
+      start: decodePosition(anchor.start),
+      end: decodePosition(anchor.end),
+      excerpt: excerptOf(anchor.excerpt, MAX_COMMENT_EXCERPT_CHARS),
+    };
+    await this.writable(docId, user);
+    const thread = await this.options.accounts.createThread({ docId, anchor: stored, createdBy: user.id, createdAt: Date.now() }, text);
+    await this.changed(user, thread, thread.comments[0]!.id, text);
+    return threadView(thread, this.directory(user));
+  }
+
+  /** Adds a reply to a thread (refused with thread_full past MAX_COMMENTS_PER_THREAD). */
+  async reply(user: UserRecord, docId: string, threadId: number, body: string): Promise<CommentThread> {
+    const text = cleanBody(body);
+    await this.writable(docId, user);
+    const thread = await this.thread(docId, threadId);
+    if (thread.comments.length >= MAX_COMMENTS_PER_THREAD) {
+      throw refuse(409, 'thread_full', `A thread holds at most ${MAX_COMMENTS_PER_THREAD} comments; start another.`);
+    }
+    const comment = await this.options.accounts.addComment({ threadId, authorId: user.id, body: text, createdAt: Date.now() });
+    return this.afterChange(user, docId, threadId, comment.id, text);
+  }
+
+  /** Replaces the text of my own comment. */
+  async edit(user: UserRecord, docId: string, commentId: number, body: string): Promise<CommentThread> {
+    const text = cleanBody(body);
+    await this.writable(docId, user);
+    const { thread, comment } = await this.comment(docId, commentId);
+    if (comment.authorId !== user.id) throw refuse(403, 'not_author', 'Only its author can edit a comment.');
+    await this.options.accounts.editComment(commentId, text, Date.now());
+    return this.afterChange(user, docId, thread.id, null, null);
+  }
+
+  /** Deletes my own comment (the owner may delete anyone's); the thread goes with its last comment. */
+  async remove(user: UserRecord, docId: string, commentId: number): Promise<void> {
+    const role = await this.readable(docId, user);
+    if (!this.buckets.take(user.id)) throw this.tooFast(user);
+    const { thread, comment } = await this.comment(docId, commentId);
+    if (comment.authorId !== user.id && role !== 'owner') throw refuse(403, 'not_author', 'Only its author (or the document\'s owner) can delete a comment.');
+    await this.options.accounts.deleteComment(commentId);
+    await this.push(docId, thread.id, user);
+  }
+
+  /** Gives (on) or takes back one of REACTIONS on a comment. */
+  async react(user: UserRecord, docId: string, commentId: number, emoji: string, on: boolean): Promise<CommentThread> {
+    if (!isReaction(emoji)) throw refuse(400, 'invalid_reaction', 'That reaction is not one of those offered.');
+    await this.writable(docId, user);
+    const { thread } = await this.comment(docId, commentId);
+    if (!(await this.options.accounts.setReaction(commentId, user.id, emoji, on, Date.now()))) {
+      return threadView(thread, this.directory(user));
+    }
+    return this.afterChange(user, docId, thread.id, null, null);
+  }
+
+  /** Resolves (true) or reopens (false) a thread. */
+  async resolve(user: UserRecord, docId: string, threadId: number, resolved: boolean): Promise<CommentThread> {
+    await this.writable(docId, user);
+    const thread = await this.thread(docId, threadId);
+    if ((thread.resolvedAt !== null) === resolved) return threadView(thread, this.directory(user));
+    await this.options.accounts.setThreadResolved(threadId, resolved ? user.id : null, resolved ? Date.now() : null);
+    return this.afterChange(user, docId, threadId, null, null);
+  }
+
+  /** The caller's role; throws 401/404/410 when the document does not admit them. */
+  private async readable(docId: string, user: UserRecord | null): Promise<Role> {
+    const { role } = await this.options.access.require(docId, user);
+    if ((await this.options.store.describe(docId)) === null) {
+      throw refuse(404, 'not_found', 'There is no such document, or you do not have access to it.');
+    }
+    return role;
+  }
+
+  /** Like `readable`, refusing a role that may not comment (403) and a writer past their rate (429). */
+  private async writable(docId: string, user: UserRecord): Promise<void> {
+    const role = await this.readable(docId, user);
+    if (!canComment(role)) throw refuse(403, 'not_allowed', 'You can read the comments on this document but not add to them.');
+    if (!this.buckets.take(user.id)) throw this.tooFast(user);
+  }
+
+  private tooFast(user: UserRecord): ApiHttpError {
+    const seconds = Math.max(1, Math.ceil(this.buckets.msUntilToken(user.id) / 1000));
+    this.options.log.warn({ userId: user.id }, 'refused a comment: rate limit');
+    return new ApiHttpError(429, 'rate_limited', `You are commenting too fast; wait ${seconds} s.`, { 'retry-after': String(seconds) });
+  }
+
+  private async thread(docId: string, threadId: number): Promise<ThreadRecord> {
+    const thread = await this.options.accounts.getThread(threadId);
+    if (!thread || thread.docId !== docId) throw refuse(404, 'no_such_thread', 'There is no such comment thread on this document.');
+    return thread;
+  }
+
+  private async comment(docId: string, commentId: number) {
+    const threadId = await this.options.accounts.threadOfComment(commentId);
+    const thread = threadId === null ? null : await this.options.accounts.getThread(threadId);
+    const comment = thread?.docId === docId ? thread.comments.find((c) => c.id === commentId) : undefined;
+    if (!thread || !comment) throw refuse(404, 'no_such_comment', 'There is no such comment on this document.');
+    return { thread, comment };
+  }
+
+  /** Reads the thread again, tells everyone, notifies mentions in `text` (a new comment's); resolves to the thread. */
+  private async afterChange(user: UserRecord, docId: string, threadId: number, commentId: number | null, text: string | null): Promise<CommentThread> {
+    const thread = await this.thread(docId, threadId);
+    await this.changed(user, thread, commentId, text);
+    return threadView(thread, this.directory(user));
+  }
+
+  private async changed(user: UserRecord, thread: ThreadRecord, commentId: number | null, text: string | null): Promise<void> {
+    await this.push(thread.docId, thread.id, user);
+    if (commentId !== null && text !== null) await this.notifyMentions(user, thread.docId, thread.id, commentId, text);
+  }
+
+  /** Tells the document's members (and the actor, who may be in by the link alone) that the thread changed. */
+  private async push(docId: string, threadId: number, actor: UserRecord): Promise<void> {
+    const members = await this.options.accounts.listMembers(docId);
+    this.options.live.push([...members.map((m) => m.userId), actor.id], { type: 'comments', docId, threadId });
+  }
+
+  /**
+   * Notifies each person `@named` in a new comment who may read the document, not the author, at
+   * most MAX_MENTIONS_PER_COMMENT. A failure is logged: the comment is stored and delivered already.
+   */
+  private async notifyMentions(author: UserRecord, docId: string, threadId: number, commentId: number, text: string): Promise<void> {
+    const names = findMentions(text).slice(0, MAX_MENTIONS_PER_COMMENT);
+    if (names.length === 0) return;
+    const notified = new Set<string>([author.id]);
+    let docTitle: string | null = null;
+    for (const name of names) {
+      try {
+        const person = await this.options.accounts.findUserByName(name);
+        if (!person || notified.has(person.id)) continue;
+        if ('refused' in (await this.options.access.resolve(docId, person, false))) continue;
+        notified.add(person.id);
+        docTitle ??= this.options.registry.peek(docId)?.title ?? cleanTitle((await this.options.store.describe(docId))?.title ?? '');
+        await this.options.notifications.notify(person.id, author.id, {
+          kind: 'commentMention',
+          docId,
+          docTitle,
+          threadId,
+          commentId,
+          excerpt: excerptOf(text, MAX_EXCERPT_CHARS),
+        });
+      } catch (error) {
+        this.options.log.warn({ err: error, docId, commentId }, 'could not notify a comment mention');
+      }
+    }
+  }
+
+  private directory(user: UserRecord | null): UserDirectory {
+    const users = new UserDirectory(this.options.accounts);
+    return user ? users.know(user) : users;
+  }
+}
