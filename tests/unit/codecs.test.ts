@@ -1,3 +1,4 @@
+import { ROLES } from '../../shared/accounts.js';
 import { describe, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as authProtocol from 'y-protocols/auth';
@@ -58,12 +59,16 @@ describe('own message codecs', () => {
     }
   });
   it('access round-trips every role, and refuses an unknown role code', () => {
-    for (const role of ['viewer', 'editor', 'owner'] as const) {
+    for (const role of ROLES) {
       const frame = encodeAccess(role);
       expect(frame[0]).toBe(MessageType.access);
       expect(decodeAccess(frame)).toBe(role);
     }
-    expect(() => decodeAccess(new Uint8Array([MessageType.access, 3]))).toThrow(/unknown role/);
+    // Codes as they were before commenter (code 3) came: an older client reads them unchanged.
+    expect([...encodeAccess('viewer'), ...encodeAccess('editor'), ...encodeAccess('owner'), ...encodeAccess('commenter')]).toEqual([
+      MessageType.access, 0, MessageType.access, 1, MessageType.access, 2, MessageType.access, 3,
+    ]);
+    expect(() => decodeAccess(new Uint8Array([MessageType.access, 4]))).toThrow(/unknown role/);
   });
   it('each decoder refuses the others\' frames and trailing bytes', () => {
     expect(() => decodeStorageStatus(encodeAccess('editor'))).toThrow(/not a storage status/);
