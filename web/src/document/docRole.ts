@@ -1,4 +1,4 @@
-import { canEdit, isRole, ROLE_LABELS, type Role } from '../../../shared/accounts.js';
+import { canComment, canEdit, isRole, ROLE_LABELS, type Role } from '../../../shared/accounts.js';
 import { CloseCode, describeCloseCode } from '../../../shared/closeCodes.js';
 import { el } from '../ui/dom.js';
 import { signInHref } from '../ui/nextParam.js';
@@ -29,6 +29,11 @@ export class DocRole {
   /** Whether this window may change the document now. */
   get editable(): boolean {
     return this.lostCode === null && canEdit(this.current);
+  }
+
+  /** Whether this window may comment now (owner, editor, commenter). */
+  get commentable(): boolean {
+    return this.lostCode === null && canComment(this.current);
   }
 
   set(role: Role): void {
@@ -98,6 +103,9 @@ export function bindRoleUi(role: DocRole, els: RoleElements, refresh: () => void
     els.titleInput.readOnly = !role.editable;
     els.titleInput.setAttribute('aria-readonly', String(!role.editable));
     els.readOnlyBanner.hidden = lost !== null || role.editable;
+    els.readOnlyBanner.textContent = role.commentable
+      ? 'You can comment on this document; only editors can change it'
+      : 'You can view this document; only editors can change it';
     els.badge.textContent = lost === null ? ROLE_LABELS[role.role] : lost === CloseCode.docNotFound ? 'No document' : 'No access';
     els.badge.dataset['role'] = lost === null ? role.role : 'none';
     document.body.dataset['role'] = lost === null ? role.role : 'none';

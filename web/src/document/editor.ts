@@ -11,6 +11,8 @@ import { MAX_TITLE_CHARS } from '../../../shared/text.js';
 import { openCollab } from '../sync/collabConnection.js';
 import { buildCursor, buildSelection } from './cursors.js';
 import { bindDocChat } from './docChat.js';
+import { commentHighlights } from './comments/commentHighlights.js';
+import { bindComments, type CommentsPanel } from './comments/commentsPanel.js';
 import { bindRoleUi, DocRole, isAccessLoss, rememberRole } from './docRole.js';
 import { byId } from '../ui/dom.js';
 import { askIdentity, colorFor, loadIdentity, suggestIdentity, type Identity } from './identity.js';
@@ -42,6 +44,8 @@ export interface TandemHandle {
   offline: OfflineCopy;
   /** My role as the server last said, and whether access was lost. */
   role: DocRole;
+  /** The comments sidebar. */
+  comments: CommentsPanel;
 }
 
 declare global {
@@ -74,6 +78,7 @@ const TEMPLATE = `
     </div>
     <div class="doc-actions" role="group" aria-label="Document actions">
       <button type="button" id="share">Share</button>
+      <button type="button" id="comment-button" title="Comment on the selected text (Ctrl+Alt+M)" aria-keyshortcuts="Control+Alt+M" disabled>Comment</button>
       <button type="button" id="chat-toggle" aria-expanded="false" aria-controls="chat-panel">Chat <span id="chat-unread" class="badge" hidden></span></button>
       <span id="chat-announce" class="visually-hidden" role="status" aria-live="polite"></span>
       <a id="export-md" class="button-link" download>Download Markdown</a>
@@ -92,6 +97,7 @@ const TEMPLATE = `
         <h2 id="people-heading">People here</h2>
         <ul id="presence" class="presence"></ul>
       </section>
+      <section id="comments-panel" class="comments-panel" aria-labelledby="comments-heading"></section>
       <section id="chat-panel" class="chat-panel" aria-labelledby="chat-heading" hidden>
         <h2 id="chat-heading">Chat</h2>
         <div id="chat-body"></div>
@@ -168,7 +174,9 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
   });
 
   const body = doc.getXmlFragment(BODY_FRAGMENT);
-  const view = new EditorView(mount, {
+  // The comments sidebar needs the view, and the view's highlights talk to the sidebar: bound late.
+  let comments: CommentsPanel | null = null;
+  const view: EditorView = new EditorView(mount, {
     state: EditorState.create({
       schema,
       plugins: [
@@ -179,6 +187,11 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
         editorInputRules(),
         ...editorKeymaps(),
         toolbarPlugin(byId(root, 'toolbar'), () => !role.editable),
+        commentHighlights(
+          (threadId) => comments?.select(threadId),
+          (ranges) => comments?.rangesChanged(ranges),
+          () => comments?.selectionChanged(),
+        ),
       ],
     }),
     editable: () => role.editable,
@@ -207,6 +220,12 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
   const identity = bindIdentity(provider, doc, view, me);
   bindPresence(provider.awareness, byId(root, 'presence'), identity.ask, me === null);
 
+  comments = bindComments(
+    { panel: byId(root, 'comments-panel'), commentButton: byId<HTMLButtonElement>(root, 'comment-button') },
+    { docId, me, role, live, synced: () => provider.synced },
+    () => view,
+  );
+
   const layout = root.querySelector('.editor-layout') as HTMLElement;
   bindShareDialog(byId<HTMLButtonElement>(root, 'share'), docId, me, role);
   bindDocChat(
@@ -230,7 +249,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
     if (tracker.pendingChanges > 0 && !offline.available) event.preventDefault();
   });
 
-  window.tandem = { doc, provider, view, tracker, reconnect, offline, role };
+  window.tandem = { doc, provider, view, tracker, reconnect, offline, role, comments };
 }
 
 /**

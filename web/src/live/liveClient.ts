@@ -33,6 +33,8 @@ export interface LiveEvents {
   conversation: Conversation;
   conversationGone: string;
   access: { docId: string; role: Role | null };
+  /** A comment thread of a document changed (or is gone): read it again. */
+  comments: { docId: string; threadId: number };
   state: LiveState;
 }
 
@@ -268,6 +270,9 @@ export class LiveClient {
         return;
       case 'access':
         this.emit('access', { docId: message.docId, role: message.role });
+        return;
+      case 'comments':
+        this.emit('comments', { docId: message.docId, threadId: message.threadId });
         return;
       default:
         return;

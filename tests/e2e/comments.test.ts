@@ -1,0 +1,116 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caretToEnd, createDocument, docIdOf, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf } from '../helpers/browser.js';
+import { spawnServer } from '../helpers/serverProcess.js';
+import { tempDataDir, TEST_METRICS_TOKEN } from '../helpers/testServer.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const threadCards = (page: Page) => page.locator('#comment-threads .comment-thread');
+
+describe('comments in the browser', () => {
+  it('Ann comments on a selection, Bob (a commenter) sees it live, replies with a mention and reacts; Ann resolves; deleting the text orphans it', async () => {
+    const server = await spawnServer({ DATA_DIR: tempDataDir(), METRICS_TOKEN: TEST_METRICS_TOKEN }, { built: true });
+    const base = `http://127.0.0.1:${server.port}`;
+    const ann = await openPerson(browser, 'Ann', '#c0392b');
+    const bob = await openPerson(browser, 'Bob', '#2563eb');
+    const dialogs: string[] = [];
+    for (const person of [ann, bob]) person.page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+
+    await signUp(ann, base);
+    const url = await createDocument(ann, base);
+    const docId = docIdOf(url);
+    await caretToEnd(ann.page);
+    await ann.page.keyboard.type('The launch is on Friday. Budget is tight.');
+    await waitFor(async () => (await statusOf(ann.page)) === 'Saved', "Ann's text to be saved");
+
+    // Bob registers; Ann shares the document with him as a commenter (the Share dialog offers the role).
+    await signUp(bob, base);
+    await ann.page.click('#share');
+    await ann.page.fill('#invite-name', 'Bob');
+    await ann.page.selectOption('#invite-role', 'commenter');
+    await ann.page.click('#invite-submit');
+    await ann.page.locator('#invite-result', { hasText: 'Can comment' }).waitFor();
+    await ann.page.click('#share-close');
+    await openDocument(bob, url);
+    await bob.page.locator('#role-badge', { hasText: 'Can comment' }).waitFor();
+    await bob.page.locator('#read-only-banner', { hasText: 'You can comment on this document' }).waitFor();
+    expect(await bob.page.getAttribute('#editor .ProseMirror', 'contenteditable')).toBe('false');
+
+    // Ann selects "tight." with the keyboard and presses Ctrl+Alt+M.
+    await caretToEnd(ann.page);
+    for (let i = 0; i < 'tight.'.length; i++) await ann.page.keyboard.press('Shift+ArrowLeft');
+    await ann.page.keyboard.press('Control+Alt+KeyM');
+    await ann.page.locator('#comment-composer .thread-excerpt', { hasText: 'tight.' }).waitFor();
+    await ann.page.keyboard.type('Can we add 10%? Plan: https://example.com/plan <img src=x onerror=alert(1)> javascript:alert(2)');
+    await screenshot(ann.page, 'comments-1-ann-writes');
+    await ann.page.click('#post-comment');
+    await threadCards(ann.page).first().waitFor();
+
+    // Bob sees it live, with the text highlighted in his editor.
+    const bobCard = threadCards(bob.page).first();
+    await bobCard.waitFor();
+    await bob.page.locator('#editor .comment-anchor', { hasText: 'tight.' }).waitFor();
+    const body = bobCard.locator('.comment-body').first();
+    expect(await body.innerText()).toBe('Can we add 10%? Plan: https://example.com/plan <img src=x onerror=alert(1)> javascript:alert(2)');
+    // Inert: no element from the body's markup, one link (the https one), none to javascript:.
+    expect(await body.locator('img').count()).toBe(0);
+    expect(await body.locator('a').evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toEqual(['https://example.com/plan']);
+    await screenshot(bob.page, 'comments-2-bob-sees-it');
+
+    // Clicking the highlighted text makes the thread the active one.
+    await bob.page.click('#editor .comment-anchor');
+    await bob.page.locator('#comment-threads .comment-thread.active').waitFor();
+
+    // Bob replies, mentioning Ann, and reacts to her comment with a thumbs up.
+    await bobCard.locator('.reply-input').click();
+    await bob.page.keyboard.type('@Ann agreed, 10% is fine');
+    await bobCard.locator('.reply-button').click();
+    await bobCard.locator('.comment').nth(1).waitFor();
+    await bobCard.locator('.comment').first().locator('.add-reaction').click();
+    await bobCard.locator('.comment').first().locator('.reaction-choice', { hasText: '👍' }).click();
+
+    // Ann sees both live, and a notification of the mention.
+    const annCard = threadCards(ann.page).first();
+    await annCard.locator('.comment').nth(1).locator('.comment-body', { hasText: '@Ann agreed' }).waitFor();
+    await annCard.locator('.comment .mention.me').waitFor();
+    const thumbs = annCard.locator('.comment').first().locator('.reaction[data-emoji="👍"]');
+    await thumbs.waitFor();
+    expect(await thumbs.innerText()).toBe('👍 1');
+    expect(await thumbs.getAttribute('title')).toBe('Bob');
+    await ann.page.waitForSelector('#notifications-count:not([hidden])');
+    await screenshot(ann.page, 'comments-3-ann-sees-reply-and-reaction');
+
+    // Ann resolves: the thread leaves both sidebars; "Show resolved" brings it back with Reopen.
+    await annCard.locator('.resolve-button').click();
+    await waitFor(async () => (await threadCards(bob.page).count()) === 0 && (await threadCards(ann.page).count()) === 0, 'the thread to be hidden in both windows');
+    expect(await bob.page.locator('#editor .comment-anchor').count()).toBe(0);
+    await bob.page.check('#show-resolved');
+    await threadCards(bob.page).locator('.resolved-note', { hasText: 'Resolved by Ann' }).waitFor();
+    await screenshot(bob.page, 'comments-4-bob-shows-resolved');
+    await threadCards(bob.page).locator('.reopen-button').click();
+    await threadCards(ann.page).first().waitFor();
+
+    // Ann deletes the commented text: the thread stays, saying so, with its excerpt.
+    await caretToEnd(ann.page);
+    for (let i = 0; i < 'tight.'.length; i++) await ann.page.keyboard.press('Backspace');
+    await threadCards(bob.page).locator('.orphan-note', { hasText: 'The text it was on was deleted' }).waitFor();
+    await threadCards(ann.page).locator('.orphan-note').waitFor();
+    expect(await threadCards(bob.page).locator('.thread-excerpt').innerText()).toBe('tight.');
+    await screenshot(bob.page, 'comments-5-orphaned');
+
+    expect(dialogs).toEqual([]);
+    expect([...ann.errors, ...bob.errors]).toEqual([]);
+    void docId;
+  }, 120_000);
+});
