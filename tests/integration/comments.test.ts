@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { NotificationList } from '../../shared/api.js';
+import { exportPath, type NotificationList } from '../../shared/api.js';
 import { type CommentThread, MAX_COMMENT_CHARS, type ThreadPage, threadsPath, commentPath } from '../../shared/comments.js';
 import { api, createDoc, openLiveReady, registerUser, setLinkAccess, share, type TestUser, uniqueName } from '../helpers/accounts.js';
 import { openDatabase } from '../helpers/database.js';
@@ -84,6 +84,13 @@ describe('comments', () => {
     expect(rows).toEqual([{ author_id: ann!.id, body: 'Is this <b>right</b>?' }, { author_id: bob!.id, body: 'rewritten' }]);
     // Nothing about comments is written into the document.
     expect((db.prepare('SELECT count(*) AS n FROM updates WHERE doc_id = ?').get(docId) as { n: number }).n).toBe(0);
+
+    // Exports are of the document's text: comments are left out.
+    for (const format of ['md', 'html'] as const) {
+      const exported = await fetch(`${server.httpUrl}${exportPath(docId, format)}`, { headers: { cookie: ann!.cookie } });
+      expect(exported.status).toBe(200);
+      expect(await exported.text()).not.toMatch(/right|rewritten/);
+    }
 
     // Deleting: the owner may delete anyone's; the last comment takes the thread; deleting the document deletes the rest.
     expect((await api(server, 'DELETE', commentPath(docId, thread.comments[0]!.id), { cookie: bob!.cookie })).status).toBe(403);
