@@ -48,3 +48,16 @@ export function clipText(text: string, max: number): string {
 export function cleanTitle(title: string): string {
   return clipText(stripBidiControls(title), MAX_TITLE_CHARS);
 }
+
+/** How many characters (code points) `text` has: an emoji counts one, as people count. */
+export function charCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
+/** The first `max` characters of `text` with whitespace runs as one space, ending in "…" when cut. */
+export function excerptOf(text: string, max: number): string {
+  const points = [...text.replace(/\s+/g, ' ')];
+  return points.length <= max ? points.join('') : `${points.slice(0, max - 1).join('')}…`;
+}

@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.js';
 import { findMentions, MAX_CHAT_MESSAGE_CHARS, MAX_GROUP_TITLE_CHARS } from '../../shared/accounts.js';
 import type { ChatMessage, Conversation, ConversationKind, MessagePage } from '../../shared/api.js';
 import { isValidDocId } from '../../shared/docId.js';
-import { cleanTitle, MAX_EXCERPT_CHARS, stripBidiControls } from '../../shared/text.js';
+import { charCount, cleanTitle, excerptOf, MAX_EXCERPT_CHARS, stripBidiControls } from '../../shared/text.js';
 import type { AccountStore, ConversationRecord, UserRecord } from '../accounts/accountStore.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import type { LiveHub } from '../live/liveHub.js';
@@ -84,16 +84,8 @@ export interface ChatServiceOptions {
   burst: number;
 }
 
-function chars(text: string): number {
-  let count = 0;
-  for (const _ of text) count += 1;
-  return count;
-}
-
-function excerpt(text: string): string {
-  const points = [...text.replace(/\s+/g, ' ')];
-  return points.length <= EXCERPT_CHARS ? points.join('') : `${points.slice(0, EXCERPT_CHARS - 1).join('')}…`;
-}
+const chars = charCount;
+const excerpt = (text: string): string => excerptOf(text, EXCERPT_CHARS);
 
 /**
  * Conversations and chat messages: a document's chat (`doc:<docId>`, whose members are the

@@ -13,7 +13,7 @@ import {
   MAX_MENTIONS_PER_COMMENT,
   type ThreadPage,
 } from '../../shared/comments.js';
-import { cleanTitle, MAX_EXCERPT_CHARS, stripBidiControls } from '../../shared/text.js';
+import { charCount, cleanTitle, excerptOf, MAX_EXCERPT_CHARS, stripBidiControls } from '../../shared/text.js';
 import type { AccountStore, AnchorRecord, ThreadRecord, UserRecord } from '../accounts/accountStore.js';
 import { ApiHttpError } from '../api/apiError.js';
 import { UserDirectory } from '../chat/views.js';
@@ -42,23 +42,16 @@ function refuse(status: number, code: ApiErrorCode, message: string): ApiHttpErr
   return new ApiHttpError(status, code, message);
 }
 
-function chars(text: string): number {
-  let count = 0;
-  for (const _ of text) count += 1;
-  return count;
-}
-
-/** The first `max` characters of `text` (whitespace runs as one space), with "…" when cut. */
-function excerptOf(text: string, max: number): string {
-  const points = [...stripBidiControls(text).replace(/\s+/g, ' ').trim()];
-  return points.length <= max ? points.join('') : `${points.slice(0, max - 1).join('')}…`;
+/** An excerpt as stored and sent: without bidirectional controls, trimmed, at most `max` characters. */
+function cleanExcerpt(text: string, max: number): string {
+  return excerptOf(stripBidiControls(text).trim(), max);
 }
 
 /** A comment's text as stored: bidirectional controls removed, trimmed, 1 to MAX_COMMENT_CHARS characters. */
 function cleanBody(body: string): string {
   const clean = stripBidiControls(body).trim();
   if (clean === '') throw refuse(400, 'empty', 'Write a comment first.');
-  if (chars(clean) > MAX_COMMENT_CHARS) throw refuse(400, 'too_long', `Comments may have at most ${MAX_COMMENT_CHARS} characters.`);
+  if (charCount(clean) > MAX_COMMENT_CHARS) throw refuse(400, 'too_long', `Comments may have at most ${MAX_COMMENT_CHARS} characters.`);
   return clean;
 }
 
@@ -116,7 +109,7 @@ export class CommentService {
     const stored: AnchorRecord = {
       start: decodePosition(anchor.start),
       end: decodePosition(anchor.end),
-      excerpt: excerptOf(anchor.excerpt, MAX_COMMENT_EXCERPT_CHARS),
+      excerpt: cleanExcerpt(anchor.excerpt, MAX_COMMENT_EXCERPT_CHARS),
     };
     await this.writable(docId, user);
     const thread = await this.options.accounts.createThread({ docId, anchor: stored, createdBy: user.id, createdAt: Date.now() }, text);
@@ -252,7 +245,7 @@ export class CommentService {
           docTitle,
           threadId,
           commentId,
-          excerpt: excerptOf(text, MAX_EXCERPT_CHARS),
+          excerpt: cleanExcerpt(text, MAX_EXCERPT_CHARS),
         });
       } catch (error) {
         this.options.log.warn({ err: error, docId, commentId }, 'could not notify a comment mention');

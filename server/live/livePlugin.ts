@@ -21,30 +21,11 @@ declare module 'fastify' {
 async function livePlugin(app: FastifyInstance, { config }: { config: Pick<LiveConfig, 'chatMessagesPerSecond' | 'chatBurst'> }): Promise<void> {
   const { events, online, access, notifications } = app.people;
   const hub = new LiveHub({ accounts: app.accountStore, events, online, log: app.log });
-  const chat = new ChatService({
-    accounts: app.accountStore,
-    access,
-    notifications,
-    live: hub,
-    registry: app.rooms,
-    store: app.docStore,
-    log: app.log,
-    metrics: app.metrics,
-    messagesPerSecond: config.chatMessagesPerSecond,
-    burst: config.chatBurst,
-  });
+  // What chat and comments both stand on: people, access, the hub that tells windows, documents' titles.
+  const common = { accounts: app.accountStore, access, notifications, live: hub, registry: app.rooms, store: app.docStore, log: app.log };
+  const chat = new ChatService({ ...common, metrics: app.metrics, messagesPerSecond: config.chatMessagesPerSecond, burst: config.chatBurst });
   // Comment writes are limited like chat messages (CHAT_MESSAGES_PER_SECOND, CHAT_BURST), in buckets of their own.
-  const comments = new CommentService({
-    accounts: app.accountStore,
-    access,
-    notifications,
-    live: hub,
-    registry: app.rooms,
-    store: app.docStore,
-    log: app.log,
-    writesPerSecond: config.chatMessagesPerSecond,
-    burst: config.chatBurst,
-  });
+  const comments = new CommentService({ ...common, writesPerSecond: config.chatMessagesPerSecond, burst: config.chatBurst });
   app.decorate('live', { hub, chat, comments });
   app.metrics.observe({ liveConnections: () => hub.connectionCount });
   app.addHook('onClose', async () => hub.dispose());

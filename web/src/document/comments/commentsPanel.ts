@@ -3,6 +3,7 @@ import { ySyncPluginKey } from 'y-prosemirror';
 import type * as Y from 'yjs';
 import type { PublicUser } from '../../../../shared/api.js';
 import { type CommentThread, MAX_COMMENT_EXCERPT_CHARS } from '../../../../shared/comments.js';
+import { excerptOf } from '../../../../shared/text.js';
 import * as api from '../../api/commentsApi.js';
 import { ApiRequestError } from '../../api/request.js';
 import type { LiveClient } from '../../live/liveClient.js';
@@ -193,9 +194,7 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
     const binding = (ySyncPluginKey.getState(editor.state) as { binding?: { doc: Y.Doc; type: Y.XmlFragment; mapping: YMapping } | null }).binding;
     if (!binding) return false;
     const anchor = anchorOfRange(binding.doc, binding.type, binding.mapping, range.from, range.to);
-    const text = editor.state.doc.textBetween(range.from, range.to, ' ').replace(/\s+/g, ' ').trim();
-    const points = [...text];
-    const excerpt = points.length <= MAX_COMMENT_EXCERPT_CHARS ? text : `${points.slice(0, MAX_COMMENT_EXCERPT_CHARS - 1).join('')}…`;
+    const excerpt = excerptOf(editor.state.doc.textBetween(range.from, range.to, ' ').trim(), MAX_COMMENT_EXCERPT_CHARS);
     composing = { anchor, excerpt };
     const input = el('textarea', { id: 'new-comment', attrs: { rows: '3', placeholder: 'Comment… (@name to mention)', 'aria-label': 'New comment' } });
     const post = button('Comment', () => {
