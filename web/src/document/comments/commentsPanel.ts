@@ -253,7 +253,11 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
     if (greeted) void reload();
     greeted = true;
   });
-  void reload();
+  // A mention notification leads to /d/<id>#comment-<threadId>: that thread is shown once loaded.
+  void reload().then(() => {
+    const linked = /^#comment-(\d+)$/.exec(location.hash);
+    if (linked !== null && threads.has(Number(linked[1]))) select(Number(linked[1]), true);
+  });
 
   return {
     rangesChanged(next) {
