@@ -120,6 +120,13 @@ describe('SQLite schema migrations', () => {
       expect((await accounts.appendMessage({ conversationId: chat, authorId: 'u2', text: 'again', createdAt: 11 })).id).toBe(3);
       expect(await accounts.joinViaLink('d2', 'u2', 'viewer', 12)).toBe(true);
       expect((await accounts.getMember('d2', 'u2'))?.viaLink).toBe(true);
+      // Version 7: the rebuilt access tables take the commenter role and link access, and comments are kept.
+      await accounts.setMember('d1', 'u2', 'commenter', 6);
+      await accounts.setLinkAccess('d1', 'comment');
+      expect(await accounts.getMember('d1', 'u2')).toMatchObject({ role: 'commenter', joinedAt: 6 });
+      expect((await accounts.getDocAccess('d1'))?.linkAccess).toBe('comment');
+      const thread = await accounts.createThread({ docId: 'd1', anchor: { start: new Uint8Array([1]), end: new Uint8Array([2]), excerpt: 'x' }, createdBy: 'u2', createdAt: 13 }, 'a comment');
+      expect((await accounts.listThreads('d1', null, 10)).threads).toEqual([thread]);
     });
   }
 
