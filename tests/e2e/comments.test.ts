@@ -109,8 +109,20 @@ describe('comments in the browser', () => {
     expect(await threadCards(bob.page).locator('.thread-excerpt').innerText()).toBe('tight.');
     await screenshot(bob.page, 'comments-5-orphaned');
 
+    // Ann makes Bob a viewer: his window loses the ways to comment at once, without a reload.
+    await waitFor(async () => (await bobCard.locator('.reply-input').count()) === 1, "Bob's reply box");
+    const bobId = await bob.page.evaluate(async () => ((await (await fetch('/api/session')).json()) as { user: { id: string } }).user.id);
+    const changed = await ann.page.evaluate(
+      async ([id, user]) => (await fetch(`/api/docs/${id}/members/${user}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'viewer' }) })).status,
+      [docId, bobId] as const,
+    );
+    expect(changed).toBe(200);
+    await bob.page.locator('#role-badge', { hasText: 'Can view' }).waitFor();
+    await waitFor(async () => (await bobCard.locator('.reply-input, .resolve-button, .add-reaction').count()) === 0, "Bob's comment controls to go");
+    expect(await bob.page.isDisabled('#comment-button')).toBe(true);
+    await screenshot(bob.page, 'comments-6-bob-now-a-viewer');
+
     expect(dialogs).toEqual([]);
     expect([...ann.errors, ...bob.errors]).toEqual([]);
-    void docId;
   }, 120_000);
 });

@@ -182,8 +182,24 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
     }
   }
 
+  /**
+   * The selected range, read from the DOM first: ProseMirror takes a selection made with the
+   * keyboard or mouse in on the next selectionchange event, after a shortcut pressed at once (Shift+←
+   * then Ctrl+Alt+M) has already arrived. Null when nothing is selected.
+   */
   function selectionRange(): { from: number; to: number } | null {
-    const { from, to, empty: isEmpty } = view().state.selection;
+    const editor = view();
+    const dom = document.getSelection();
+    if (dom !== null && dom.anchorNode !== null && dom.focusNode !== null && editor.dom.contains(dom.anchorNode) && editor.dom.contains(dom.focusNode)) {
+      try {
+        const anchor = editor.posAtDOM(dom.anchorNode, dom.anchorOffset);
+        const head = editor.posAtDOM(dom.focusNode, dom.focusOffset);
+        if (anchor !== head) return { from: Math.min(anchor, head), to: Math.max(anchor, head) };
+      } catch {
+        // A DOM position ProseMirror cannot map (inside a widget): its own selection decides.
+      }
+    }
+    const { from, to, empty: isEmpty } = editor.state.selection;
     return isEmpty ? null : { from, to };
   }
 
