@@ -125,6 +125,18 @@ export class AttributionIndex {
     for (const list of [...this.inserts.values(), ...this.deletes.values()]) list.sort((a, b) => a[0] - b[0]);
   }
 
+  /** Every id where one record's range starts or ends: where items must be split to tell authors apart. */
+  *boundaries(): Generator<[client: number, clock: number]> {
+    for (const map of [this.inserts, this.deletes]) {
+      for (const [client, list] of map) {
+        for (const [clock, len] of list) {
+          yield [client, clock];
+          yield [client, clock + len];
+        }
+      }
+    }
+  }
+
   /** The record of whoever inserted `id`, or null when not known. */
   inserter(id: Y.ID): AttributionRecord | null {
     return this.find(this.inserts, id);

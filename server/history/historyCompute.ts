@@ -115,7 +115,15 @@ export function versionChanges(baseUpdates: readonly Uint8Array[], newerUpdates:
       lastBlock = block;
     };
     const render = new ChangeRenderer(before, after, mark, note);
-    const body = render.children(doc.getXmlFragment(BODY_FRAGMENT), null);
+    let body: JsonNode[] = [];
+    // One transaction: Yjs joins adjacent items of one client id when a transaction ends, so the
+    // items are split where authors change (a guest may reuse someone's client id) and read before that.
+    Y.transact(doc, (transaction) => {
+      for (const [client, clock] of index.boundaries()) {
+        if (clock > 0 && clock < Y.getState(doc.store, client)) Y.getItemCleanStart(transaction, Y.createID(client, clock));
+      }
+      body = render.children(doc.getXmlFragment(BODY_FRAGMENT), null);
+    });
     return { authors, changes, doc: { type: 'doc', content: body.length > 0 ? body : [{ type: 'paragraph' }] } };
   } finally {
     doc.destroy();
@@ -141,8 +149,8 @@ class ChangeRenderer {
   private block = 0;
 
   /**
-   * The children of `parent` shown on either side. `forced`: the parent element itself was inserted
-   * or deleted, so everything inside is (its mark).
+   * The children of `parent` shown on either side. `forced`: an element around them was deleted, so
+   * everything inside is (its mark).
    */
   children(parent: Y.XmlFragment | Y.XmlElement, forced: ChangeMarkAttrs | null): JsonNode[] {
     const out: JsonNode[] = [];
@@ -153,13 +161,15 @@ class ChangeRenderer {
       if (!(item.content instanceof Y.ContentType)) continue;
       const type = item.content.type;
       const own = forced ?? (!shownAfter ? this.mark('delete', item.id) : !shownBefore ? this.mark('insert', item.id) : null);
-      if (type instanceof Y.XmlText) out.push(...this.text(type, own));
+      if (type instanceof Y.XmlText) out.push(...this.text(type, own?.kind === 'delete' ? own : forced));
       else if (type instanceof Y.XmlElement) {
         const attrs = type.getAttributes(shownAfter ? this.after : this.before) as Record<string, unknown>;
         this.block++;
         const node: JsonNode = { type: type.nodeName };
         if (Object.keys(attrs).length > 0) node.attrs = attrs;
-        const content = this.children(type, own);
+        // Inside a deleted element nothing is deleted on its own: all of it goes with the element.
+        // Inside an inserted one each item is attributed to whoever inserted it.
+        const content = this.children(type, own?.kind === 'delete' ? own : forced);
         if (content.length > 0) node.content = content;
         // An inline leaf (image, hard break) inserted or deleted: noted, shown with its mark where ProseMirror allows.
         if (own && content.length === 0 && type.nodeName !== 'paragraph') this.note(own, type.nodeName === 'hard_break' ? '\n' : `[${type.nodeName}]`, this.block);
@@ -170,10 +180,12 @@ class ChangeRenderer {
   }
 
   private text(text: Y.XmlText, forced: ChangeMarkAttrs | null): JsonNode[] {
-    const delta = text.toDelta(this.after, this.before, (kind: 'added' | 'removed', id: Y.ID) => ({
-      user: id.client,
-      ...this.mark(kind === 'added' ? 'insert' : 'delete', id),
-    })) as Array<{ insert: unknown; attributes?: Record<string, unknown> }>;
+    // Yjs packs runs by `user` (it expects a client id); a key of our own keeps two authors of one
+    // client id (a guest reusing one) apart. Runs of equal marks are joined again below.
+    const delta = text.toDelta(this.after, this.before, (kind: 'added' | 'removed', id: Y.ID) => {
+      const attrs = this.mark(kind === 'added' ? 'insert' : 'delete', id);
+      return { user: `${attrs.kind}/${attrs.author}/${attrs.at}`, ...attrs };
+    }) as Array<{ insert: unknown; attributes?: Record<string, unknown> }>;
     const out: JsonNode[] = [];
     for (const op of delta) {
       if (typeof op.insert !== 'string' || op.insert === '') continue;
@@ -193,6 +205,11 @@ class ChangeRenderer {
       if (change) {
         marks.push({ type: CHANGE_MARK, attrs: { ...change } });
         this.note(change, op.insert, this.block);
+      }
+      const last = out.at(-1);
+      if (last && JSON.stringify(last.marks ?? []) === JSON.stringify(marks)) {
+        last.text += op.insert;
+        continue;
       }
       const node: JsonNode = { type: 'text', text: op.insert };
       if (marks.length > 0) node.marks = marks;

@@ -23,6 +23,8 @@ export interface HistoryRow {
   at: number | null;
   /** A merged row's attribution (attribution.ts encoding), else null. */
   attribution: Uint8Array | null;
+  /** Still in the live log (not yet compacted): such rows are never merged. Absent: false. */
+  live?: boolean;
 }
 
 /** What makes a version's content: every history row and update row with seq ≤ the version's, oldest first. */
@@ -60,9 +62,10 @@ export interface HistoryStore {
   readLog(docId: string, throughSeq: number | null): Promise<HistoryLog>;
   /**
    * Replaces the history rows with `afterSeq` < seq ≤ `throughSeq` by `merged` (whose seq must be
-   * the highest of them) and drops the versions `dropVersionIds` (whose authors are added to the
-   * version at `throughSeq`), in one transaction. Resolves false, changing nothing, when a row in
-   * that range is still a live update row (not yet compacted) or the rows changed since `expectRows`.
+   * `throughSeq`, the highest of them) and drops the versions `dropVersionIds` (whose authors are
+   * added to the version at `survivorSeq`), in one transaction. Resolves false, changing nothing, when
+   * a row in that range is still a live update row (not yet compacted) or the rows changed since
+   * `expectRows`.
    */
   mergeHistory(docId: string, range: MergeRange): Promise<boolean>;
 }
@@ -75,4 +78,6 @@ export interface MergeRange {
   expectRows: number;
   merged: HistoryRow;
   dropVersionIds: number[];
+  /** The kept version the dropped ones' authors go to. */
+  survivorSeq: number;
 }

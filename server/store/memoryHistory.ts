@@ -76,12 +76,12 @@ export function memoryHistory(data: MemoryHistoryData, liveLog: (docId: string) 
       const rows: HistoryRow[] = (data.rows.get(docId) ?? []).filter((row) => row.seq <= through).map((row) => ({ ...row }));
       const log = liveLog(docId);
       if (rows.length === 0 && log?.snapshot && log.throughSeq > 0) {
-        rows.push({ seq: log.throughSeq, data: log.snapshot, author: null, at: null, attribution: null });
+        rows.push({ seq: log.throughSeq, data: log.snapshot, author: null, at: null, attribution: null, live: true });
       }
-      for (const row of live(docId)) if (row.seq <= through) rows.push({ ...row, attribution: null });
+      for (const row of live(docId)) if (row.seq <= through) rows.push({ ...row, attribution: null, live: true });
       return { rows };
     },
-    async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds }) {
+    async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds, survivorSeq }) {
       const inRange = (row: { seq: number }) => row.seq > afterSeq && row.seq <= throughSeq;
       if (live(docId).some(inRange)) return false;
       const rows = rowsOf(docId);
@@ -90,7 +90,7 @@ export function memoryHistory(data: MemoryHistoryData, liveLog: (docId: string) 
       const versions = versionsOf(docId);
       const dropped = versions.filter((version) => dropVersionIds.includes(version.id));
       data.versions.set(docId, versions.filter((version) => !dropVersionIds.includes(version.id)));
-      const survivor = data.versions.get(docId)!.find((version) => version.seq === throughSeq);
+      const survivor = data.versions.get(docId)!.find((version) => version.seq === survivorSeq);
       if (survivor && dropped.length > 0) survivor.authors = distinct([...dropped.flatMap((v) => v.authors), ...survivor.authors]);
       return true;
     },

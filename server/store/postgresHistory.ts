@@ -23,6 +23,7 @@ interface LogRow {
   author: string | null;
   at: string | null;
   attribution: Buffer | null;
+  live: boolean;
 }
 
 function toVersion(row: VersionRow): VersionRecord {
@@ -44,6 +45,7 @@ function toHistoryRow(row: LogRow): HistoryRow {
     author: row.author,
     at: row.at === null ? null : toSafeNumber(row.at, 'at'),
     attribution: row.attribution,
+    live: row.live,
   };
 }
 
@@ -124,16 +126,16 @@ export function postgresHistory(pool: Pool): HistoryStore {
       const through = throughSeq ?? Number.MAX_SAFE_INTEGER;
       // One statement, so one MVCC snapshot: a compaction moving rows meanwhile is seen whole or not at all.
       const { rows } = await pool.query<LogRow>(
-        `SELECT seq, data, author, at, attribution FROM history_rows WHERE doc_id = $1 AND seq <= $2
-         UNION ALL SELECT through_seq, data, NULL, NULL, NULL FROM snapshots
+        `SELECT seq, data, author, at, attribution, false AS live FROM history_rows WHERE doc_id = $1 AND seq <= $2
+         UNION ALL SELECT through_seq, data, NULL, NULL, NULL, true FROM snapshots
            WHERE doc_id = $1 AND through_seq > 0 AND NOT EXISTS (SELECT 1 FROM history_rows WHERE doc_id = $1)
-         UNION ALL SELECT seq, data, author, at, NULL FROM updates WHERE doc_id = $1 AND seq <= $2
+         UNION ALL SELECT seq, data, author, at, NULL, true FROM updates WHERE doc_id = $1 AND seq <= $2
          ORDER BY seq`,
         [docId, through],
       );
       return { rows: rows.map(toHistoryRow) };
     },
-    async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds }) {
+    async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds, survivorSeq }) {
       return inTransaction(pool, async (client) => {
         await client.query('SELECT 1 FROM documents WHERE id = $1 FOR NO KEY UPDATE', [docId]);
         const { rows: counts } = await client.query<{ live: string; kept: string }>(
@@ -154,7 +156,7 @@ export function postgresHistory(pool: Pool): HistoryStore {
           ]);
           const { rows: survivors } = await client.query<VersionRow>('SELECT * FROM versions WHERE doc_id = $1 AND seq = $2 ORDER BY id LIMIT 1', [
             docId,
-            throughSeq,
+            survivorSeq,
           ]);
           const survivor = survivors[0];
           if (survivor && dropped.length > 0) {

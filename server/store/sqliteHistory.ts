@@ -20,6 +20,7 @@ interface LogRow {
   author: string | null;
   at: number | null;
   attribution: Buffer | null;
+  live: number;
 }
 
 function toVersion(row: VersionRow): VersionRecord {
@@ -27,7 +28,7 @@ function toVersion(row: VersionRow): VersionRecord {
 }
 
 function toHistoryRow(row: LogRow): HistoryRow {
-  return { seq: row.seq, data: row.data, author: row.author, at: row.at, attribution: row.attribution };
+  return { seq: row.seq, data: row.data, author: row.author, at: row.at, attribution: row.attribution, live: row.live === 1 };
 }
 
 /** The history half of the SQLite store: `fold` runs inside the store's compaction transaction. */
@@ -69,8 +70,8 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
   );
   const updateName = db.prepare<[string | null, string, number]>('UPDATE versions SET name = ? WHERE doc_id = ? AND id = ?');
   const selectLog = db.prepare<[string, number, string, number], LogRow>(
-    `SELECT seq, data, author, at, attribution FROM history_rows WHERE doc_id = ? AND seq <= ?
-     UNION ALL SELECT seq, data, author, at, NULL FROM updates WHERE doc_id = ? AND seq <= ?
+    `SELECT seq, data, author, at, attribution, 0 AS live FROM history_rows WHERE doc_id = ? AND seq <= ?
+     UNION ALL SELECT seq, data, author, at, NULL, 1 FROM updates WHERE doc_id = ? AND seq <= ?
      ORDER BY seq`,
   );
   const countLiveIn = db.prepare<[string, number, number], { n: number }>('SELECT count(*) AS n FROM updates WHERE doc_id = ? AND seq > ? AND seq <= ?');
@@ -93,14 +94,14 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
     return { id: Number(lastInsertRowid), docId, seq, kind, name, createdAt, authors } satisfies VersionRecord;
   });
 
-  const mergeTx = db.transaction((docId: string, afterSeq: number, throughSeq: number, expectRows: number, merged: HistoryRow, drop: number[]) => {
+  const mergeTx = db.transaction((docId: string, afterSeq: number, throughSeq: number, expectRows: number, merged: HistoryRow, drop: number[], survivorSeq: number) => {
     if ((countLiveIn.get(docId, afterSeq, throughSeq)?.n ?? 0) > 0) return false;
     if ((countHistoryIn.get(docId, afterSeq, throughSeq)?.n ?? 0) !== expectRows) return false;
     const dropped = drop.map((id) => selectVersion.get(docId, id)).filter((row) => row !== undefined);
     deleteHistoryIn.run(docId, afterSeq, throughSeq);
     insertRow.run(docId, merged.seq, merged.data, merged.author, merged.at, merged.attribution);
     for (const row of dropped) deleteVersion.run(docId, row.id);
-    const survivor = versionAt.get(docId, throughSeq);
+    const survivor = versionAt.get(docId, survivorSeq);
     if (survivor && dropped.length > 0) {
       const authors = distinct([...dropped.flatMap((row) => JSON.parse(row.authors) as string[]), ...(JSON.parse(survivor.authors) as string[])]);
       setAuthors.run(JSON.stringify(authors), survivor.id);
@@ -142,12 +143,12 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
           const rows = selectLog.all(docId, through, docId, through).map(toHistoryRow);
           // Compacted only before history was kept: the old snapshot is where the history begins.
           const old = hasHistory.get(docId) === undefined ? oldSnapshot.get(docId) : undefined;
-          if (old && old.through_seq > 0) rows.unshift({ seq: old.through_seq, data: old.data, author: null, at: null, attribution: null });
+          if (old && old.through_seq > 0) rows.unshift({ seq: old.through_seq, data: old.data, author: null, at: null, attribution: null, live: true });
           return { rows };
         })();
       },
-      async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds }) {
-        return mergeTx.immediate(docId, afterSeq, throughSeq, expectRows, merged, dropVersionIds);
+      async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds, survivorSeq }) {
+        return mergeTx.immediate(docId, afterSeq, throughSeq, expectRows, merged, dropVersionIds, survivorSeq);
       },
     },
   };
