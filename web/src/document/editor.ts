@@ -11,6 +11,7 @@ import { MAX_TITLE_CHARS } from '../../../shared/text.js';
 import { openCollab } from '../sync/collabConnection.js';
 import { buildCursor, buildSelection } from './cursors.js';
 import { bindDocChat } from './docChat.js';
+import { bindHistory } from './historyPanel.js';
 import { bindRoleUi, DocRole, isAccessLoss, rememberRole } from './docRole.js';
 import { byId } from '../ui/dom.js';
 import { askIdentity, colorFor, loadIdentity, suggestIdentity, type Identity } from './identity.js';
@@ -75,6 +76,7 @@ const TEMPLATE = `
     <div class="doc-actions" role="group" aria-label="Document actions">
       <button type="button" id="share">Share</button>
       <button type="button" id="chat-toggle" aria-expanded="false" aria-controls="chat-panel">Chat <span id="chat-unread" class="badge" hidden></span></button>
+      <button type="button" id="history-toggle" aria-expanded="false" aria-controls="history-panel">History</button>
       <span id="chat-announce" class="visually-hidden" role="status" aria-live="polite"></span>
       <a id="export-md" class="button-link" download>Download Markdown</a>
       <a id="export-html" class="button-link" download>Download HTML</a>
@@ -84,6 +86,7 @@ const TEMPLATE = `
   <p id="access-banner" class="banner danger" role="alert" hidden></p>
   <div class="editor-layout">
     <div class="editor-column">
+      <section id="history-view" class="history-view" aria-labelledby="history-view-heading" hidden></section>
       <div id="toolbar" class="toolbar" role="toolbar" aria-label="Formatting" aria-controls="editor"></div>
       <div id="editor" class="editor"></div>
     </div>
@@ -92,6 +95,7 @@ const TEMPLATE = `
         <h2 id="people-heading">People here</h2>
         <ul id="presence" class="presence"></ul>
       </section>
+      <section id="history-panel" class="history-panel" aria-labelledby="history-heading" hidden></section>
       <section id="chat-panel" class="chat-panel" aria-labelledby="chat-heading" hidden>
         <h2 id="chat-heading">Chat</h2>
         <div id="chat-body"></div>
@@ -221,6 +225,17 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
     docId,
     me,
     live,
+    role,
+  );
+
+  bindHistory(
+    {
+      toggle: byId<HTMLButtonElement>(root, 'history-toggle'),
+      panel: byId(root, 'history-panel'),
+      view: byId(root, 'history-view'),
+      onToggle: (open) => layout.classList.toggle('history-open', open),
+    },
+    docId,
     role,
   );
 
