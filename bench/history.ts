@@ -35,6 +35,9 @@ const realNow = Date.now;
 Date.now = () => now; // versions and rows are stamped with the simulated time
 
 const store = openSqliteStore({ dataDir: dir, synchronous: 'normal' });
+const thread = new HistoryThread();
+const accounts = { getUser: async (id: string) => ({ id, name: id }) } as unknown as AccountStore;
+const service = new HistoryService({ store, registry: {} as RoomRegistry, accounts, thread, config: defaultConfig, log: console as never });
 const docs = [new Y.Doc(), new Y.Doc()];
 const authors = ['u:ann', 'u:bob'];
 const pending: Array<{ docId: string; update: Uint8Array; author: string }> = [];
@@ -77,7 +80,9 @@ for (const txn of trace.txns) {
     await flush();
     if (edits > 0) {
       now += PAUSE_MS;
+      // As the server does after each automatic version: thinning merges the intervals compacted so far.
       await store.history.createVersion(docId, { kind: 'auto', name: null, createdBy: null }, true);
+      await service.thin(docId);
       versions++;
     }
     author = 1 - author;
@@ -100,6 +105,7 @@ await flush();
 await store.history.createVersion(docId, { kind: 'auto', name: null, createdBy: null }, true);
 versions++;
 await store.compact(docId, Y.encodeStateAsUpdate(docs[0]!), lastSeq);
+await service.thin(docId);
 if (textOf(docs[0]!).toString() !== trace.endContent) throw new Error('the replay did not give the trace\u2019s endContent');
 const replaySeconds = (realNow() - started) / 1000;
 
@@ -114,10 +120,6 @@ function bytes(): { live: number; history: number; versions: number; rows: numbe
   };
 }
 const before = bytes();
-
-const thread = new HistoryThread();
-const accounts = { getUser: async (id: string) => ({ id, name: id }) } as unknown as AccountStore;
-const service = new HistoryService({ store, registry: {} as RoomRegistry, accounts, thread, config: defaultConfig, log: console as never });
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();

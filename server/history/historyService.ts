@@ -200,11 +200,12 @@ export class HistoryService {
     const drop = new Set(versionsToDrop(versions, Date.now(), { keepAllMs: config.versionKeepAllMs, keepHourlyMs: config.versionKeepHourlyMs }));
     const kept = [...new Set(versions.filter((v) => !drop.has(v.id)).map((v) => v.seq))].sort((a, b) => a - b);
     if (kept.length === 0) return;
-    const { rows } = await store.history.readLog(docId, kept.at(-1)!);
     let after = 0;
     for (const boundary of kept) {
-      // Only rows compaction has moved into the history merge; live ones (and versions among them) wait.
-      const inRange = rows.filter((row) => row.seq > after && row.seq <= boundary && row.live !== true);
+      // Read one interval at a time (a merged one is one row). Only rows compaction has moved into the
+      // history merge; live ones (and versions among them) wait.
+      const { rows } = await store.history.readLog(docId, boundary, after);
+      const inRange = rows.filter((row) => row.live !== true);
       const through = inRange.at(-1)?.seq ?? after;
       const dropVersionIds = versions.filter((v) => drop.has(v.id) && v.seq > after && v.seq <= through).map((v) => v.id);
       if (inRange.length > 1 || (inRange.length === 1 && dropVersionIds.length > 0)) {

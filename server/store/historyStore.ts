@@ -58,8 +58,8 @@ export interface HistoryStore {
   createVersion(docId: string, version: NewVersion, onlyIfChanged?: boolean): Promise<VersionRecord | null>;
   /** Sets (null: removes) a version's name; null when there is no such version. */
   renameVersion(docId: string, id: number, name: string | null): Promise<VersionRecord | null>;
-  /** Every row (history, then live update rows) with seq ≤ `throughSeq` (null: all), oldest first. */
-  readLog(docId: string, throughSeq: number | null): Promise<HistoryLog>;
+  /** Every row (history and live update rows) with `afterSeq` < seq ≤ `throughSeq` (null: all), oldest first. */
+  readLog(docId: string, throughSeq: number | null, afterSeq?: number): Promise<HistoryLog>;
   /**
    * Replaces the history rows with `afterSeq` < seq ≤ `throughSeq` by `merged` (whose seq must be
    * `throughSeq`, the highest of them) and drops the versions `dropVersionIds` (whose authors are

@@ -71,14 +71,16 @@ export function memoryHistory(data: MemoryHistoryData, liveLog: (docId: string) 
       found.name = name;
       return copy(found);
     },
-    async readLog(docId, throughSeq) {
+    async readLog(docId, throughSeq, afterSeq = 0) {
       const through = throughSeq ?? Number.MAX_SAFE_INTEGER;
-      const rows: HistoryRow[] = (data.rows.get(docId) ?? []).filter((row) => row.seq <= through).map((row) => ({ ...row }));
+      const inRange = (row: { seq: number }) => row.seq > afterSeq && row.seq <= through;
+      const kept = data.rows.get(docId) ?? [];
+      const rows: HistoryRow[] = kept.filter(inRange).map((row) => ({ ...row }));
       const log = liveLog(docId);
-      if (rows.length === 0 && log?.snapshot && log.throughSeq > 0) {
+      if (kept.length === 0 && log?.snapshot && log.throughSeq > afterSeq) {
         rows.push({ seq: log.throughSeq, data: log.snapshot, author: null, at: null, attribution: null, live: true });
       }
-      for (const row of live(docId)) if (row.seq <= through) rows.push({ ...row, attribution: null, live: true });
+      for (const row of live(docId)) if (inRange(row)) rows.push({ ...row, attribution: null, live: true });
       return { rows };
     },
     async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds, survivorSeq }) {

@@ -122,16 +122,16 @@ export function postgresHistory(pool: Pool): HistoryStore {
       const { rows } = await pool.query<VersionRow>('UPDATE versions SET name = $3 WHERE doc_id = $1 AND id = $2 RETURNING *', [docId, id, name]);
       return rows[0] ? toVersion(rows[0]) : null;
     },
-    async readLog(docId, throughSeq) {
+    async readLog(docId, throughSeq, afterSeq = 0) {
       const through = throughSeq ?? Number.MAX_SAFE_INTEGER;
       // One statement, so one MVCC snapshot: a compaction moving rows meanwhile is seen whole or not at all.
       const { rows } = await pool.query<LogRow>(
-        `SELECT seq, data, author, at, attribution, false AS live FROM history_rows WHERE doc_id = $1 AND seq <= $2
+        `SELECT seq, data, author, at, attribution, false AS live FROM history_rows WHERE doc_id = $1 AND seq > $3 AND seq <= $2
          UNION ALL SELECT through_seq, data, NULL, NULL, NULL, true FROM snapshots
-           WHERE doc_id = $1 AND through_seq > 0 AND NOT EXISTS (SELECT 1 FROM history_rows WHERE doc_id = $1)
-         UNION ALL SELECT seq, data, author, at, NULL, true FROM updates WHERE doc_id = $1 AND seq <= $2
+           WHERE doc_id = $1 AND through_seq > $3 AND NOT EXISTS (SELECT 1 FROM history_rows WHERE doc_id = $1)
+         UNION ALL SELECT seq, data, author, at, NULL, true FROM updates WHERE doc_id = $1 AND seq > $3 AND seq <= $2
          ORDER BY seq`,
-        [docId, through],
+        [docId, through, afterSeq],
       );
       return { rows: rows.map(toHistoryRow) };
     },

@@ -69,9 +69,9 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
     'INSERT INTO versions (doc_id, seq, kind, name, created_at, created_by, authors) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const updateName = db.prepare<[string | null, string, number]>('UPDATE versions SET name = ? WHERE doc_id = ? AND id = ?');
-  const selectLog = db.prepare<[string, number, string, number], LogRow>(
-    `SELECT seq, data, author, at, attribution, 0 AS live FROM history_rows WHERE doc_id = ? AND seq <= ?
-     UNION ALL SELECT seq, data, author, at, NULL, 1 FROM updates WHERE doc_id = ? AND seq <= ?
+  const selectLog = db.prepare<[string, number, number, string, number, number], LogRow>(
+    `SELECT seq, data, author, at, attribution, 0 AS live FROM history_rows WHERE doc_id = ? AND seq > ? AND seq <= ?
+     UNION ALL SELECT seq, data, author, at, NULL, 1 FROM updates WHERE doc_id = ? AND seq > ? AND seq <= ?
      ORDER BY seq`,
   );
   const countLiveIn = db.prepare<[string, number, number], { n: number }>('SELECT count(*) AS n FROM updates WHERE doc_id = ? AND seq > ? AND seq <= ?');
@@ -137,13 +137,13 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
         const row = selectVersion.get(docId, id);
         return row ? toVersion(row) : null;
       },
-      async readLog(docId, throughSeq) {
+      async readLog(docId, throughSeq, afterSeq = 0) {
         const through = throughSeq ?? Number.MAX_SAFE_INTEGER;
         return db.transaction(() => {
-          const rows = selectLog.all(docId, through, docId, through).map(toHistoryRow);
+          const rows = selectLog.all(docId, afterSeq, through, docId, afterSeq, through).map(toHistoryRow);
           // Compacted only before history was kept: the old snapshot is where the history begins.
           const old = hasHistory.get(docId) === undefined ? oldSnapshot.get(docId) : undefined;
-          if (old && old.through_seq > 0) rows.unshift({ seq: old.through_seq, data: old.data, author: null, at: null, attribution: null, live: true });
+          if (old && old.through_seq > afterSeq) rows.unshift({ seq: old.through_seq, data: old.data, author: null, at: null, attribution: null, live: true });
           return { rows };
         })();
       },

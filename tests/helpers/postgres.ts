@@ -82,7 +82,7 @@ export function whenOpened(opening: Promise<DocStore>): DocStore {
       getVersion: async (docId, id) => (await history()).getVersion(docId, id),
       createVersion: async (docId, version, onlyIfChanged) => (await history()).createVersion(docId, version, onlyIfChanged),
       renameVersion: async (docId, id, name) => (await history()).renameVersion(docId, id, name),
-      readLog: async (docId, throughSeq) => (await history()).readLog(docId, throughSeq),
+      readLog: async (docId, throughSeq, afterSeq) => (await history()).readLog(docId, throughSeq, afterSeq),
       mergeHistory: async (docId, range) => (await history()).mergeHistory(docId, range),
     },
     load: async (docId) => (await opening).load(docId),

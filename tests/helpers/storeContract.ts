@@ -210,6 +210,7 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       const second = await store.history.createVersion('h', { kind: 'auto', name: null, createdBy: null }, true);
       expect(second).toMatchObject({ seq: s3, authors: ['u:bob'] });
       expect((await store.history.readLog('h', s2!)).rows.map((row) => row.seq)).toEqual([s1, s2]);
+      expect((await store.history.readLog('h', null, s1!)).rows.map((row) => row.seq)).toEqual([s2, s3]);
       await store.close();
       const again = reopen();
       onTestFinished(() => again.close());
