@@ -6,6 +6,7 @@ import { commentRoutes } from './api/commentRoutes.js';
 import { docsRoutes } from './api/docsRoutes.js';
 import { installApiErrors } from './api/errorHandler.js';
 import { exportRoutes } from './api/exportRoutes.js';
+import { versionRoutes } from './api/versionRoutes.js';
 import { healthRoute } from './api/healthRoute.js';
 import { notificationRoutes } from './api/notificationRoutes.js';
 import { peopleRoutes } from './api/peopleRoutes.js';
@@ -15,6 +16,7 @@ import clusterPlugin from './cluster/clusterPlugin.js';
 import collabRoute from './collab/collabRoute.js';
 import roomsPlugin from './collab/roomsPlugin.js';
 import { type Config, configSlice, fastifyTrustProxy } from './config.js';
+import historyPlugin from './history/historyPlugin.js';
 import livePlugin from './live/livePlugin.js';
 import liveRoute from './live/liveRoute.js';
 import metricsPlugin from './metricsPlugin.js';
@@ -38,7 +40,9 @@ import { webRoutes } from './webRoutes.js';
  *   tandem-people   app.people: events, sessions, journal, access, notifications, online
  *                                                                   onClose: timers stopped
  *   tandem-rooms    app.rooms (RoomRegistry)                         preClose: shutdown
- *   tandem-live     app.live: the /live hub, chat, comments        onClose: hub unsubscribed
+ *   tandem-live     app.live: the /live hub, chat, comments          onClose: hub unsubscribed
+ *   tandem-history  app.history: versions, restore, the history thread
+ *                                                                   onClose: due versions made, thread ended
  *   sockets scope   tandem-websocket (@fastify/websocket, once) + /collab + /live, each with
  *                   its SocketGuards (Origin, per-IP limit, heartbeat)
  *
@@ -62,6 +66,7 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   await app.register(peoplePlugin, { config: configSlice(config, 'accounts') });
   await app.register(roomsPlugin, { config: configSlice(config, 'rooms') });
   await app.register(livePlugin, { config: configSlice(config, 'live') });
+  await app.register(historyPlugin, { config: configSlice(config, 'history') });
 
   // First of all: a request for a host this server does not answer to (DNS rebinding) goes no further.
   installHostCheck(app, { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, metrics: app.metrics });
@@ -92,6 +97,7 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   await app.register(accountRoutes, { accounts, sessions, events, metrics, ...accountsConfig });
   await app.register(docsRoutes, { store, registry, accounts, access });
   await app.register(exportRoutes, { store, registry, access });
+  await app.register(versionRoutes, { store, access, history: app.history });
   await app.register(chatRoutes, { chat: app.live.chat });
   await app.register(commentRoutes, { comments: app.live.comments });
   await app.register(peopleRoutes, { accounts, online });

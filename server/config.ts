@@ -37,6 +37,14 @@ export interface Config {
   compactAfterUpdates: number;
   /** …or once the updates stored after its snapshot pass this many bytes. */
   compactAfterBytes: number;
+  /** History: an automatic version is made once a document had no change for this long… */
+  versionIdleMs: number;
+  /** …and at least this often while editing goes on. */
+  versionMaxSpanMs: number;
+  /** History retention: every automatic version younger than this is kept… */
+  versionKeepAllMs: number;
+  /** …then one an hour until this age, then one a day (named versions are kept for ever). */
+  versionKeepHourlyMs: number;
   /** Largest WebSocket frame accepted; a larger one closes the connection with 1009. */
   maxFrameBytes: number;
   /** Frames a connection may send while its document is still loading; more closes it with 1008. */
@@ -126,6 +134,8 @@ export const CONFIG_SLICES = {
   collab: ['openDocuments', 'maxFrameBytes', 'maxBufferedFrames', 'maxSendBufferBytes', 'maxDocBytes', 'updatesPerSecond', 'updateBurst', 'awarenessPerSecond', 'awarenessBurst'],
   /** The /live endpoint and chat. */
   live: ['maxSendBufferBytes', 'chatMessagesPerSecond', 'chatBurst'],
+  /** Version history: when automatic versions are made, and how long they are kept. */
+  history: ['versionIdleMs', 'versionMaxSpanMs', 'versionKeepAllMs', 'versionKeepHourlyMs'],
   /** Accounts and sessions: password hashing, session lifetime, sign-in attempt limits. */
   accounts: ['passwordHashCost', 'sessionIdleMs', 'loginAttemptsPerMinutePerIp', 'loginAttemptsPerMinutePerName'],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
@@ -141,6 +151,7 @@ export type SocketGuardConfig = ConfigSlice<'sockets'>;
 export type CollabConfig = ConfigSlice<'collab'>;
 export type LiveConfig = ConfigSlice<'live'>;
 export type AccountsConfig = ConfigSlice<'accounts'>;
+export type HistoryConfig = ConfigSlice<'history'>;
 
 /** A copy of the settings of slice `name`, and nothing else. */
 export function configSlice<N extends ConfigSliceName>(config: Config, name: N): ConfigSlice<N> {
@@ -161,6 +172,10 @@ export const defaultConfig: Config = {
   unloadGraceMs: 30_000,
   compactAfterUpdates: 1_000,
   compactAfterBytes: 1024 * 1024,
+  versionIdleMs: 5 * 60_000,
+  versionMaxSpanMs: 30 * 60_000,
+  versionKeepAllMs: 24 * 3600_000,
+  versionKeepHourlyMs: 30 * 24 * 3600_000,
   maxFrameBytes: 16 * 1024 * 1024,
   maxBufferedFrames: 1_000,
   pendingUpdateTimeoutMs: 10_000,
@@ -209,6 +224,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     unloadGraceMs: integer(env, 'UNLOAD_GRACE_MS', defaultConfig.unloadGraceMs, 0, 24 * 3600_000),
     compactAfterUpdates: integer(env, 'COMPACT_AFTER_UPDATES', defaultConfig.compactAfterUpdates, 1, 10_000_000),
     compactAfterBytes: integer(env, 'COMPACT_AFTER_BYTES', defaultConfig.compactAfterBytes, 1, 2 ** 40),
+    versionIdleMs: integer(env, 'VERSION_IDLE_MS', defaultConfig.versionIdleMs, 10, 24 * 3600_000),
+    versionMaxSpanMs: integer(env, 'VERSION_MAX_SPAN_MS', defaultConfig.versionMaxSpanMs, 10, 7 * 24 * 3600_000),
+    versionKeepAllMs: integer(env, 'VERSION_KEEP_ALL_MS', defaultConfig.versionKeepAllMs, 0, 3650 * 24 * 3600_000),
+    versionKeepHourlyMs: integer(env, 'VERSION_KEEP_HOURLY_MS', defaultConfig.versionKeepHourlyMs, 0, 3650 * 24 * 3600_000),
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', defaultConfig.maxFrameBytes, 1024, 2 ** 30),
     maxBufferedFrames: integer(env, 'MAX_BUFFERED_FRAMES', defaultConfig.maxBufferedFrames, 1, 1_000_000),
     pendingUpdateTimeoutMs: integer(env, 'PENDING_UPDATE_TIMEOUT_MS', defaultConfig.pendingUpdateTimeoutMs, 10, 600_000),

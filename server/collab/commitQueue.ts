@@ -21,6 +21,8 @@ export interface PendingWrite {
   listener: CommitListener;
   /** The update to append, or null for a frame that changed nothing but still orders acks. */
   update: Uint8Array | null;
+  /** Who sent it (stored with it, for history); null or absent: the server. */
+  author?: string | null;
   /** Opaque to the queue: handed back to the listener. */
   context: unknown;
 }
@@ -95,7 +97,7 @@ export class CommitQueue {
 
   private async commit(batch: PendingWrite[]): Promise<boolean> {
     const entries: AppendEntry[] = [];
-    for (const write of batch) if (write.update) entries.push({ docId: write.docId, update: write.update });
+    for (const write of batch) if (write.update) entries.push({ docId: write.docId, update: write.update, author: write.author ?? null });
     const started = performance.now();
     let seqs: number[];
     try {

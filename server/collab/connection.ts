@@ -10,6 +10,7 @@ import { frameLength, idleRawSocket, type SharedFrame } from './sharedFrame.js';
 import type { Peer, RoomOfPeer } from './roomContracts.js';
 import type { PresenceUser } from './roomPresence.js';
 import { TokenBucket } from '../tokenBucket.js';
+import { newGuestAuthor, userAuthor } from '../history/historyAuthors.js';
 
 /** Per-connection limits. */
 export interface ConnectionLimits {
@@ -83,6 +84,8 @@ export class Connection implements Peer {
   private presenceIds: Set<number> | null = null;
 
   readonly presenceUser: PresenceUser;
+  /** Who the stored updates of this connection are attributed to: its account, else this guest connection. */
+  readonly author: string;
 
   constructor(
     private readonly socket: WebSocket,
@@ -102,6 +105,7 @@ export class Connection implements Peer {
     private readonly limits: ConnectionLimits,
   ) {
     this.presenceUser = viewer.userId !== null && viewer.name !== null ? { userId: viewer.userId, name: viewer.name } : GUEST;
+    this.author = viewer.userId !== null ? userAuthor(viewer.userId) : newGuestAuthor();
     this.updateBucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
     this.otherBucket = new TokenBucket(limits.awarenessPerSecond, limits.awarenessBurst);
   }

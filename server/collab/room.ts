@@ -215,6 +215,16 @@ export class Room implements RoomOfPeer, ReplicaHost {
     return this.compaction;
   }
 
+  /**
+   * Applies an update the server made for `author` (a restore) and resolves once it is committed:
+   * every peer receives it as one change. Rejects when it does not apply whole.
+   */
+  async writeOnBehalf(update: Uint8Array, author: string): Promise<void> {
+    if (this.destroyed) throw new Error(`the room of ${this.docId} is closed`);
+    this.writes.writeOnBehalf(update, author);
+    await this.settled();
+  }
+
   /** Resolves once every update queued so far is committed (at once if none is pending). */
   settled(): Promise<void> {
     return new Promise((resolve) => this.writes.whenSettled(resolve));

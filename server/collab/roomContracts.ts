@@ -30,6 +30,8 @@ export interface Peer extends PresenceOwner {
   readonly mayEdit: boolean;
   /** Tells the peer a change of theirs was refused because they may only view (and logs it). */
   refuseEdit(): void;
+  /** Who the server says sends this peer's updates (server/history/historyAuthors.ts); absent: not known. */
+  readonly author?: string;
 }
 
 /** A room as its connections see it (Room implements it; unit tests give connections a fake). */
@@ -72,5 +74,7 @@ export interface RoomDeps<TRoom = unknown> extends RoomLimits {
   metrics: Metrics;
   /** The last peer left. */
   onEmpty(room: TRoom): void;
+  /** This process committed updates of the document (history's automatic versions watch this). */
+  onStored?(docId: string): void;
 }
 

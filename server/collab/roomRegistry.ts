@@ -90,6 +90,22 @@ export class RoomRegistry {
     return this.rooms.get(docId);
   }
 
+  /** Told each time this process committed updates of a document (history's automatic versions). */
+  onStored: ((docId: string) => void) | null = null;
+
+  /**
+   * The document's room, loaded if it is not in memory; one nobody joins unloads after the grace
+   * period as usual. Use it at once (before awaiting anything else). Rejects when the document cannot
+   * be loaded or shutdown has begun.
+   */
+  async acquire(docId: string): Promise<Room> {
+    if (this.closing) throw new ShuttingDown();
+    const room = await this.open(docId);
+    if (room.isDestroyed) throw new Error(`the document ${docId} could not be loaded`);
+    if (room.peers.size === 0) this.scheduleUnload(room);
+    return room;
+  }
+
   /** Loads (or finds) the connection's room and joins it. Never rejects. */
   async connect(connection: Connection): Promise<void> {
     if (this.closing) {
@@ -178,6 +194,7 @@ export class RoomRegistry {
         maxUnsavedBytes,
         pendingUpdateTimeoutMs,
         onEmpty: (r) => this.scheduleUnload(r),
+        onStored: (id) => this.onStored?.(id),
       });
     } catch (error) {
       bus?.unsubscribe(docId);

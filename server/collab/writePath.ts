@@ -23,6 +23,8 @@ interface WriteContext {
 
 /** Origin of updates another process committed (applied from the bus or the store). */
 const REMOTE_ORIGIN = Symbol('stored elsewhere');
+/** Origin of updates the server writes on someone's behalf (a restore). */
+const ON_BEHALF_ORIGIN = Symbol('written on behalf');
 
 /** Most updates, and bytes, a room holds waiting for their dependencies. */
 const MAX_PARKED_UPDATES = 1000;
@@ -57,6 +59,8 @@ export class WritePath implements CommitListener {
   private readonly parked: ParkedUpdates<Peer>;
   private uncommittedBytes = 0;
   private storageFailing = false;
+  /** This batch stored an update of the document (the history is told in batchDone). */
+  private storedInBatch = false;
 
   constructor(private readonly parts: WritePathParts) {
     this.parked = new ParkedUpdates<Peer>(
@@ -125,10 +129,23 @@ export class WritePath implements CommitListener {
     return failure === null && !pending;
   }
 
+  /**
+   * An update the server made for `author` (a restore): applied, committed and relayed to every peer
+   * like one of theirs, attributed to them. Throws when it does not apply whole (what did apply is stored).
+   */
+  writeOnBehalf(update: Uint8Array, author: string): void {
+    const { effective, failure, pending } = this.parts.content.apply(update, ON_BEHALF_ORIGIN);
+    if (effective) this.queueWrite(null, 0, effective, null, author);
+    this.limitTitle();
+    if (failure !== null || pending) throw new Error('the update written on behalf of someone did not apply whole');
+    if (effective && this.parked.size > 0) this.parked.retry((entry) => this.retryParked(entry));
+  }
+
   committed(write: PendingWrite, seq: number): void {
     this.gate.closed();
     const { from, frameNo, frame } = write.context as WriteContext;
     if (write.update) {
+      this.storedInBatch = true;
       this.uncommittedBytes -= write.update.length;
       this.parts.log.committed(seq, write.update.length, this.parts.replica === null);
       this.parts.replica?.publishUpdate(seq, write.update);
@@ -144,6 +161,8 @@ export class WritePath implements CommitListener {
   batchDone(): void {
     const { fanout, content, deps, log, docId } = this.parts;
     fanout.sendRelays();
+    if (this.storedInBatch) deps.onStored?.(docId);
+    this.storedInBatch = false;
     for (const ledger of this.ackDue) ledger.flush();
     this.ackDue.clear();
     const title = content.takeTitleChange();
@@ -210,13 +229,13 @@ export class WritePath implements CommitListener {
     if (content.changesNothingUnbuilt(update)) return this.queueWrite(peer, frameNo, null);
     const { effective, whole, failure, pending } = content.apply(update, peer);
     if (failure !== null) {
-      // What entered before Yjs gave up is in the doc: it is stored like any update.
-      if (effective) this.queueWrite(null, 0, effective);
+      // What entered before Yjs gave up is in the doc: it is stored like any update (and is the peer's).
+      if (effective) this.queueWrite(null, 0, effective, null, peer.author ?? null);
       this.limitTitle();
       throw new ProtocolError(CloseCode.updateRejected, 'update could not be applied');
     }
     if (pending) {
-      if (effective) this.queueWrite(null, 0, effective);
+      if (effective) this.queueWrite(null, 0, effective, null, peer.author ?? null);
       this.limitTitle();
       if (!this.parked.park(peer, update, frameNo)) {
         throw new ProtocolError(CloseCode.updateRejected, 'too many updates wait for changes the server does not have');
@@ -238,7 +257,7 @@ export class WritePath implements CommitListener {
   private retryParked({ peer, update, frameNo }: Parked<Peer>): 'done' | 'waiting' {
     const { effective, failure, pending } = this.parts.content.apply(update, peer);
     if (failure !== null || pending) {
-      if (effective) this.queueWrite(null, 0, effective);
+      if (effective) this.queueWrite(null, 0, effective, null, peer.author ?? null);
       if (failure === null) return 'waiting';
       peer.close(CloseCode.updateRejected, 'update could not be applied');
       return 'done';
@@ -251,11 +270,11 @@ export class WritePath implements CommitListener {
    * Queues `update` for the group commit; null when the frame changed nothing (its ack still waits its
    * turn). `from` gets the ack for its frame `frameNo`; the others get the relay.
    */
-  private queueWrite(from: Peer | null, frameNo: number, update: Uint8Array | null, frame: Uint8Array | null = null): void {
+  private queueWrite(from: Peer | null, frameNo: number, update: Uint8Array | null, frame: Uint8Array | null = null, author = from?.author ?? null): void {
     this.gate.opened();
     if (update) this.uncommittedBytes += update.length;
     const context: WriteContext = { from, frameNo, frame };
-    this.parts.deps.queue.enqueue({ docId: this.parts.docId, listener: this, update, context });
+    this.parts.deps.queue.enqueue({ docId: this.parts.docId, listener: this, update, context, author });
   }
 
   /** Applies the updates that waited while the doc settled, in the order they came. */

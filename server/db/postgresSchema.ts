@@ -151,6 +151,35 @@ CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton);
 `,
   },
   {
+    // Version history (server/store/postgresHistory.ts); same tables and meaning as SQLite's
+    // migration 6 (sqliteSchema.ts). versions.id is bigserial: ids increase and are never reused.
+    version: 6,
+    sql: `
+ALTER TABLE updates ADD COLUMN IF NOT EXISTS author text;
+ALTER TABLE updates ADD COLUMN IF NOT EXISTS at bigint;
+CREATE TABLE IF NOT EXISTS history_rows (
+  doc_id text NOT NULL,
+  seq bigint NOT NULL,
+  data bytea NOT NULL,
+  author text,
+  at bigint,
+  attribution bytea,
+  PRIMARY KEY (doc_id, seq)
+);
+CREATE TABLE IF NOT EXISTS versions (
+  id bigserial PRIMARY KEY,
+  doc_id text NOT NULL,
+  seq bigint NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('auto', 'named', 'restore')),
+  name text,
+  created_at bigint NOT NULL,
+  created_by text,
+  authors jsonb NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS versions_doc ON versions (doc_id, seq);
+`,
+  },
+  {
     // Comments (postgresComments.ts), and the commenter role: the role and link-access CHECKs widen.
     // Same tables and meaning as SQLite's version 7: threads, comments and reactions belong to a
     // document by doc_id; an anchor is two encoded Yjs relative positions and the text it quoted.

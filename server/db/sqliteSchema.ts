@@ -182,6 +182,39 @@ CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);
     },
   },
   {
+    // Version history (server/store/sqliteHistory.ts). Every stored update names who sent it
+    // (historyAuthors.ts: 'u:<userId>', 'g:<guest connection>', NULL for the server itself) and when.
+    // Compaction moves the rows it folds into history_rows instead of dropping them; rows of one
+    // version interval are later merged into one (data: Y.mergeUpdates, author NULL, attribution:
+    // who inserted and deleted what, attribution.ts). versions: a position in the log (seq) and a
+    // name; authors, the people who changed the document since the previous version (JSON array).
+    version: 6,
+    up: `
+ALTER TABLE updates ADD COLUMN author TEXT;
+ALTER TABLE updates ADD COLUMN at INTEGER;
+CREATE TABLE history_rows (
+  doc_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  author TEXT,
+  at INTEGER,
+  attribution BLOB,
+  PRIMARY KEY (doc_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE versions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  doc_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('auto', 'named', 'restore')),
+  name TEXT,
+  created_at INTEGER NOT NULL,
+  created_by TEXT,
+  authors TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX versions_doc ON versions (doc_id, seq);
+`,
+  },
+  {
     // Comments (sqliteComments.ts), and the commenter role: the role and link-access CHECKs widen,
     // which SQLite does only by making the table anew (same columns, rows and index). Threads,
     // comments and reactions belong to a document by doc_id (no foreign key, as doc_members);

@@ -1,4 +1,5 @@
 import type { DocDetails, DocSummary } from '../../shared/api.js';
+import type { HistoryStore } from './historyStore.js';
 
 /** What is stored for one document, oldest first. */
 export interface StoredDoc {
@@ -12,6 +13,8 @@ export interface StoredDoc {
 export interface AppendEntry {
   docId: string;
   update: Uint8Array;
+  /** Who sent it, as the server knows (server/history/historyAuthors.ts); null or absent: the server. */
+  author?: string | null;
 }
 
 /**
@@ -36,7 +39,9 @@ export interface DocStore {
   appendBatch(entries: readonly AppendEntry[]): Promise<number[]>;
   /**
    * Replaces the document's snapshot and every update with sequence ≤ `throughSeq` by `snapshot`,
-   * in one transaction: after a crash there is either the old state or the new one. Resolves to false
+   * in one transaction: after a crash there is either the old state or the new one. The updates it
+   * replaces move to the document's history (HistoryStore), with their authors; the first time, a
+   * snapshot stored before history was kept goes there too, as its beginning. Resolves to false
    * (changing nothing) when the stored snapshot already covers `throughSeq` or more, so a process
    * never replaces a newer snapshot with an older one.
    */
@@ -51,6 +56,8 @@ export interface DocStore {
   list(limit: number): Promise<DocSummary[]>;
   /** Records the document's current title for listings (the title itself lives in the document). */
   setTitle(docId: string, title: string): Promise<void>;
+  /** The document's versions and the history its compactions keep (same database). */
+  readonly history: HistoryStore;
   /** Resolves when the store can serve requests; rejects with the fault otherwise. */
   check(): Promise<void>;
   /** Releases the store. Safe to call twice. */

@@ -1,11 +1,12 @@
 import type { DocSummary } from '../../shared/api.js';
 import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
+import { emptyMemoryHistory, type MemoryHistoryData, memoryHistory } from './memoryHistory.js';
 
 /** One document's stored log: its snapshot (covering every row up to `throughSeq`) and later rows. */
 interface MemoryLog {
   snapshot: Uint8Array | null;
   throughSeq: number;
-  updates: Array<{ seq: number; data: Uint8Array }>;
+  updates: Array<{ seq: number; data: Uint8Array; author: string | null; at: number }>;
 }
 
 /**
@@ -18,10 +19,12 @@ export interface MemoryStoreData {
   logs: Map<string, MemoryLog>;
   /** The highest sequence number ever handed out (never reused, not even after a delete). */
   lastSeq: number;
+  /** Versions and the rows compactions moved out of the log (memoryHistory.ts). */
+  history: MemoryHistoryData;
 }
 
 export function emptyMemoryData(): MemoryStoreData {
-  return { rows: new Map(), logs: new Map(), lastSeq: 0 };
+  return { rows: new Map(), logs: new Map(), lastSeq: 0, history: emptyMemoryHistory() };
 }
 
 /**
@@ -54,7 +57,10 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
     return (log.snapshot?.length ?? 0) + log.updates.reduce((sum, row) => sum + row.data.length, 0);
   };
 
+  const history = memoryHistory(data.history, (docId) => data.logs.get(docId));
+
   return {
+    history: history.history,
     async load(docId) {
       return load(docId);
     },
@@ -68,18 +74,19 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
     },
     async appendBatch(entries: readonly AppendEntry[]) {
       const now = Date.now();
-      return entries.map(({ docId, update }) => {
+      return entries.map(({ docId, update, author }) => {
         const seq = ++data.lastSeq;
         const row = data.rows.get(docId);
         if (row) row.updatedAt = now;
         else data.rows.set(docId, { id: docId, title: '', createdAt: now, updatedAt: now });
-        logOf(docId).updates.push({ seq, data: update });
+        logOf(docId).updates.push({ seq, data: update, author: author ?? null, at: now });
         return seq;
       });
     },
     async compact(docId, snapshot, throughSeq) {
       const log = logOf(docId);
       if (log.throughSeq >= throughSeq) return false;
+      history.fold(docId, throughSeq);
       log.updates = log.updates.filter((row) => row.seq > throughSeq);
       log.snapshot = snapshot;
       log.throughSeq = throughSeq;
@@ -95,6 +102,7 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
     async delete(docId) {
       data.rows.delete(docId);
       data.logs.delete(docId);
+      history.remove(docId);
     },
     async describe(docId) {
       const row = data.rows.get(docId);

@@ -2,6 +2,7 @@ import type { DocSummary } from '../../shared/api.js';
 import { type PostgresPoolOptions, createPool, inTransaction, migratePool } from '../db/postgresPool.js';
 import { toSafeNumber } from '../db/safeNumber.js';
 import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
+import { foldIntoHistory, postgresHistory, removeHistory } from './postgresHistory.js';
 
 /** How to reach the database (the pool's settings are createPool's, in server/db/postgresPool.ts). */
 export type PostgresStoreOptions = PostgresPoolOptions;
@@ -25,7 +26,7 @@ interface LogRow {
   data: Buffer;
 }
 
-// Rows per INSERT statement of appendBatch: three parameters a row, under PostgreSQL's 65,535.
+// Rows per INSERT statement of appendBatch: four parameters a row (and one), under PostgreSQL's 65,535.
 const ROWS_PER_INSERT = 10_000;
 
 function toSummary(row: DocRow): DocSummary {
@@ -75,19 +76,20 @@ SELECT id, '', $2::bigint, $2::bigint FROM unnest($1::text[]) AS t(id) ORDER BY 
 ON CONFLICT (id) DO UPDATE SET updated_at = EXCLUDED.updated_at`;
 
 /**
- * Inserts `count` updates given as VALUES rows (ordinal, doc_id, data). The sequence numbers are
+ * Inserts `count` updates given as VALUES rows (ordinal, doc_id, data, author), stamped with the time
+ * in the last parameter. The sequence numbers are
  * drawn first and handed out by rank — the n-th smallest to the n-th entry — so entries get
  * increasing numbers in input order whatever order PostgreSQL evaluates nextval() or returns rows in.
  */
 function insertUpdatesSql(count: number): string {
   const rows: string[] = [];
-  for (let i = 0; i < count; i++) rows.push(`($${3 * i + 1}::bigint, $${3 * i + 2}::text, $${3 * i + 3}::bytea)`);
+  for (let i = 0; i < count; i++) rows.push(`($${4 * i + 1}::bigint, $${4 * i + 2}::text, $${4 * i + 3}::bytea, $${4 * i + 4}::text)`);
   return `
-WITH input (n, doc_id, data) AS (VALUES ${rows.join(', ')}),
+WITH input (n, doc_id, data, author) AS (VALUES ${rows.join(', ')}),
 drawn AS (SELECT nextval('updates_seq_seq') AS seq FROM input),
 ranked AS (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM drawn)
-INSERT INTO updates (seq, doc_id, data)
-SELECT ranked.seq, input.doc_id, input.data FROM input JOIN ranked USING (n)
+INSERT INTO updates (seq, doc_id, data, author, at)
+SELECT ranked.seq, input.doc_id, input.data, input.author, $${4 * count + 1}::bigint FROM input JOIN ranked USING (n)
 RETURNING seq`;
 }
 
@@ -108,6 +110,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   let closing: Promise<void> | null = null;
   return {
+    history: postgresHistory(pool),
     async load(docId) {
       const { rows } = await pool.query<LogRow>({ name: 'tandem_load', text: LOAD_SQL, values: [docId] });
       return toStoredDoc(rows, 0);
@@ -133,7 +136,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         const seqs: number[] = [];
         for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
           const chunk: readonly AppendEntry[] = entries.slice(start, start + ROWS_PER_INSERT);
-          const params = chunk.flatMap((entry, i) => [i + 1, entry.docId, entry.update]);
+          const params: unknown[] = chunk.flatMap((entry, i) => [i + 1, entry.docId, entry.update, entry.author ?? null]);
+          params.push(Date.now());
           const { rows } = await client.query<{ seq: string }>(insertUpdatesSql(chunk.length), params);
           if (rows.length !== chunk.length) {
             throw new Error(`inserted ${rows.length} update rows for ${chunk.length} entries`);
@@ -157,6 +161,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         );
         const stored = rows[0] ? toSafeNumber(rows[0].through_seq, 'through_seq') : 0;
         if (stored >= throughSeq) return false;
+        await foldIntoHistory(client, docId, throughSeq);
         await client.query('DELETE FROM updates WHERE doc_id = $1 AND seq <= $2', [docId, throughSeq]);
         await client.query(
           `INSERT INTO snapshots (doc_id, data, through_seq, created_at) VALUES ($1, $2, $3, $4)
@@ -183,6 +188,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [docId]);
             await client.query('DELETE FROM updates WHERE doc_id = $1', [docId]);
             await client.query('DELETE FROM snapshots WHERE doc_id = $1', [docId]);
+            await removeHistory(client, docId);
             await client.query('DELETE FROM documents WHERE id = $1', [docId]);
           });
           return;

@@ -4,6 +4,7 @@ import type { DocSummary } from '../../shared/api.js';
 import { DATABASE_FILE, openSqliteDatabase } from '../db/sqliteDatabase.js';
 import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
 import { type CheckpointPolicy, startCheckpointer } from './sqliteCheckpointer.js';
+import { sqliteHistory } from './sqliteHistory.js';
 
 /** `updatedAt` moves at most this often per document (and on its first append in a process). */
 const TOUCH_INTERVAL_MS = 1000;
@@ -64,7 +65,10 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     `INSERT INTO documents (id, title, created_at, updated_at) VALUES (?, '', ?, ?)
      ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at`,
   );
-  const insertUpdate = db.prepare<[number, string, Uint8Array]>('INSERT INTO updates (seq, doc_id, data) VALUES (?, ?, ?)');
+  const insertUpdate = db.prepare<[number, string, Uint8Array, string | null, number]>(
+    'INSERT INTO updates (seq, doc_id, data, author, at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const history = sqliteHistory(db);
   const deleteUpdatesThrough = db.prepare<[string, number]>('DELETE FROM updates WHERE doc_id = ? AND seq <= ?');
   const upsertSnapshot = db.prepare<[string, Uint8Array, number, number]>(
     `INSERT INTO snapshots (doc_id, data, through_seq, created_at) VALUES (?, ?, ?, ?)
@@ -107,7 +111,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
   const appendTx = db.transaction((entries: readonly AppendEntry[], now: number, marks: Map<string, number>): number[] => {
     const seqs: number[] = [];
     let seq = lastSeq;
-    for (const { docId, update } of entries) {
+    for (const { docId, update, author } of entries) {
       if (!marks.has(docId)) {
         const last = touched.get(docId);
         if (last === undefined || now - last >= TOUCH_INTERVAL_MS) {
@@ -116,7 +120,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
         }
       }
       seq += 1;
-      insertUpdate.run(seq, docId, update);
+      insertUpdate.run(seq, docId, update, author ?? null, now);
       seqs.push(seq);
     }
     return seqs;
@@ -137,6 +141,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
 
   const compactTx = db.transaction((docId: string, snapshot: Uint8Array, throughSeq: number): boolean => {
     if ((selectSnapshotSeq.get(docId)?.through_seq ?? 0) >= throughSeq) return false;
+    history.fold(docId, throughSeq);
     deleteUpdatesThrough.run(docId, throughSeq);
     upsertSnapshot.run(docId, snapshot, throughSeq, Date.now());
     return true;
@@ -146,11 +151,13 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     deleteUpdates.run(docId);
     deleteSnapshot.run(docId);
     deleteDocRow.run(docId);
+    history.remove(docId);
     recordDeletedThrough.run(through);
   });
 
   let closed = false;
   return {
+    history: history.history,
     async load(docId) {
       return loadTx(docId);
     },

@@ -75,7 +75,16 @@ export function postgresDatabases(): { create(): Promise<string> } {
 export function whenOpened(opening: Promise<DocStore>): DocStore {
   // Keeps an opening failure from being reported as unhandled before the first call awaits it.
   opening.catch(() => undefined);
+  const history = async () => (await opening).history;
   return {
+    history: {
+      listVersions: async (docId) => (await history()).listVersions(docId),
+      getVersion: async (docId, id) => (await history()).getVersion(docId, id),
+      createVersion: async (docId, version, onlyIfChanged) => (await history()).createVersion(docId, version, onlyIfChanged),
+      renameVersion: async (docId, id, name) => (await history()).renameVersion(docId, id, name),
+      readLog: async (docId, throughSeq, afterSeq) => (await history()).readLog(docId, throughSeq, afterSeq),
+      mergeHistory: async (docId, range) => (await history()).mergeHistory(docId, range),
+    },
     load: async (docId) => (await opening).load(docId),
     loadSince: async (docId, afterSeq) => (await opening).loadSince(docId, afterSeq),
     appendBatch: async (entries) => (await opening).appendBatch(entries),

@@ -187,6 +187,64 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       expect(third).toBeGreaterThan(second!);
     });
 
+    it('history: rows keep their authors through compaction (and a reopen); versions name the authors since the previous one', async () => {
+      const { store, reopen } = fresh();
+      const [s1, s2] = await store.appendBatch([
+        { docId: 'h', update: bytes(1), author: 'u:ann' },
+        { docId: 'h', update: bytes(2), author: 'g:guest' },
+      ]);
+      const first = await store.history.createVersion('h', { kind: 'named', name: 'One', createdBy: 'u:ann' });
+      expect(first).toMatchObject({ docId: 'h', seq: s2, kind: 'named', name: 'One', authors: ['u:ann', 'g:guest'] });
+      expect(await store.history.createVersion('h', { kind: 'auto', name: null, createdBy: null }, true)).toBeNull();
+      const [s3] = await store.appendBatch([{ docId: 'h', update: bytes(3), author: 'u:bob' }, { docId: 'other', update: bytes(9), author: 'u:x' }]);
+      await store.compact('h', bytes(7, 7), s3!);
+      // The live log is the snapshot; the history still has every row, with its author.
+      expect((await store.load('h')).updates.map((u) => [...u])).toEqual([[7, 7]]);
+      const log = await store.history.readLog('h', null);
+      expect(log.rows.map((row) => [row.seq, [...row.data], row.author])).toEqual([
+        [s1, [1], 'u:ann'],
+        [s2, [2], 'g:guest'],
+        [s3, [3], 'u:bob'],
+      ]);
+      expect(log.rows.every((row) => typeof row.at === 'number')).toBe(true);
+      const second = await store.history.createVersion('h', { kind: 'auto', name: null, createdBy: null }, true);
+      expect(second).toMatchObject({ seq: s3, authors: ['u:bob'] });
+      expect((await store.history.readLog('h', s2!)).rows.map((row) => row.seq)).toEqual([s1, s2]);
+      expect((await store.history.readLog('h', null, s1!)).rows.map((row) => row.seq)).toEqual([s2, s3]);
+      await store.close();
+      const again = reopen();
+      onTestFinished(() => again.close());
+      expect((await again.history.listVersions('h')).map((v) => [v.id, v.name])).toEqual([
+        [second!.id, null],
+        [first!.id, 'One'],
+      ]);
+      expect(await again.history.renameVersion('h', first!.id, null)).toMatchObject({ id: first!.id, name: null });
+      expect(await again.history.renameVersion('h', 999_999, 'x')).toBeNull();
+      expect(await again.history.getVersion('other', first!.id)).toBeNull();
+    });
+
+    it('history: merging rows between versions drops thinned versions, hands their authors on, and refuses live rows', async () => {
+      const { store } = fresh();
+      const seqs = await store.appendBatch([1, 2, 3, 4].map((n) => ({ docId: 'm', update: bytes(n), author: n < 3 ? 'u:ann' : 'u:bob' })));
+      const mid = await store.history.createVersion('m', { kind: 'auto', name: null, createdBy: null });
+      const [s5] = await store.appendBatch([{ docId: 'm', update: bytes(5), author: 'u:cat' }]);
+      const last = await store.history.createVersion('m', { kind: 'auto', name: null, createdBy: null });
+      const merged = { seq: s5!, data: bytes(8), author: null, at: null, attribution: bytes(0) };
+      // Not yet compacted: the rows are live and are not merged.
+      expect(await store.history.mergeHistory('m', { afterSeq: 0, throughSeq: s5!, expectRows: 5, merged, dropVersionIds: [mid!.id], survivorSeq: s5! })).toBe(false);
+      await store.compact('m', bytes(9), s5!);
+      expect(await store.history.mergeHistory('m', { afterSeq: 0, throughSeq: s5!, expectRows: 4, merged, dropVersionIds: [mid!.id], survivorSeq: s5! })).toBe(false);
+      expect(await store.history.mergeHistory('m', { afterSeq: 0, throughSeq: s5!, expectRows: 5, merged, dropVersionIds: [mid!.id], survivorSeq: s5! })).toBe(true);
+      expect((await store.history.readLog('m', null)).rows.map((row) => [row.seq, [...row.data], row.attribution ? [...row.attribution] : null])).toEqual([[s5, [8], [0]]]);
+      const versions = await store.history.listVersions('m');
+      expect(versions.map((v) => v.id)).toEqual([last!.id]);
+      expect(versions[0]!.authors).toEqual(['u:ann', 'u:bob', 'u:cat']);
+      expect(seqs).toHaveLength(4);
+      await store.delete('m');
+      expect(await store.history.listVersions('m')).toEqual([]);
+      expect((await store.history.readLog('m', null)).rows).toEqual([]);
+    });
+
     it('answers check() and closes twice safely', async () => {
       const { store } = fresh();
       await store.check();

@@ -13,6 +13,7 @@ import { buildCursor, buildSelection } from './cursors.js';
 import { bindDocChat } from './docChat.js';
 import { commentHighlights } from './comments/commentHighlights.js';
 import { bindComments, type CommentsPanel } from './comments/commentsPanel.js';
+import { bindHistory } from './historyPanel.js';
 import { bindRoleUi, DocRole, isAccessLoss, rememberRole } from './docRole.js';
 import { byId } from '../ui/dom.js';
 import { askIdentity, colorFor, loadIdentity, suggestIdentity, type Identity } from './identity.js';
@@ -80,6 +81,7 @@ const TEMPLATE = `
       <button type="button" id="share">Share</button>
       <button type="button" id="comment-button" title="Comment on the selected text (Ctrl+Alt+M)" aria-keyshortcuts="Control+Alt+M" disabled>Comment</button>
       <button type="button" id="chat-toggle" aria-expanded="false" aria-controls="chat-panel">Chat <span id="chat-unread" class="badge" hidden></span></button>
+      <button type="button" id="history-toggle" aria-expanded="false" aria-controls="history-panel">History</button>
       <span id="chat-announce" class="visually-hidden" role="status" aria-live="polite"></span>
       <a id="export-md" class="button-link" download>Download Markdown</a>
       <a id="export-html" class="button-link" download>Download HTML</a>
@@ -89,6 +91,7 @@ const TEMPLATE = `
   <p id="access-banner" class="banner danger" role="alert" hidden></p>
   <div class="editor-layout">
     <div class="editor-column">
+      <section id="history-view" class="history-view" aria-labelledby="history-view-heading" hidden></section>
       <div id="toolbar" class="toolbar" role="toolbar" aria-label="Formatting" aria-controls="editor"></div>
       <div id="editor" class="editor"></div>
     </div>
@@ -98,6 +101,7 @@ const TEMPLATE = `
         <ul id="presence" class="presence"></ul>
       </section>
       <section id="comments-panel" class="comments-panel" aria-labelledby="comments-heading"></section>
+      <section id="history-panel" class="history-panel" aria-labelledby="history-heading" hidden></section>
       <section id="chat-panel" class="chat-panel" aria-labelledby="chat-heading" hidden>
         <h2 id="chat-heading">Chat</h2>
         <div id="chat-body"></div>
@@ -240,6 +244,17 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
     docId,
     me,
     live,
+    role,
+  );
+
+  bindHistory(
+    {
+      toggle: byId<HTMLButtonElement>(root, 'history-toggle'),
+      panel: byId(root, 'history-panel'),
+      view: byId(root, 'history-view'),
+      onToggle: (open) => layout.classList.toggle('history-open', open),
+    },
+    docId,
     role,
   );
 

@@ -1,3 +1,7 @@
+import { PALETTE } from '../../../shared/colours.js';
+
+export { colorFor } from '../../../shared/colours.js';
+
 /**
  * Who this person is to others: a display name and a colour, asked once and kept in localStorage.
  * The colour is always `#rrggbb`, the only form y-prosemirror's cursors accept.
@@ -11,23 +15,11 @@ const STORAGE_KEY = 'tandem.identity';
 export const MAX_NAME_CHARS = 40;
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 
-/** Pleasant, distinct colours that keep white label text readable. */
-const PALETTE = [
-  '#c2410c', '#b45309', '#4d7c0f', '#15803d', '#0f766e', '#0e7490',
-  '#1d4ed8', '#4338ca', '#6d28d9', '#a21caf', '#be185d', '#b91c1c',
-];
 const ADJECTIVES = ['Brave', 'Calm', 'Clever', 'Gentle', 'Happy', 'Keen', 'Lucky', 'Quiet', 'Swift', 'Witty'];
 const ANIMALS = ['Badger', 'Crane', 'Fox', 'Heron', 'Lynx', 'Otter', 'Owl', 'Panda', 'Robin', 'Seal'];
 
 function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)] as T;
-}
-
-/** A colour of the palette picked by `seed` (an account id): the same every time, on every device. */
-export function colorFor(seed: string): string {
-  let hash = 0;
-  for (const ch of seed) hash = (hash * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
-  return PALETTE[hash % PALETTE.length] as string;
 }
 
 /** A random suggestion for someone who has not chosen yet. */

@@ -1,0 +1,27 @@
+import { parentPort } from 'node:worker_threads';
+import { mergeRows, restoreUpdate, versionChanges, versionContent } from './historyCompute.js';
+import type { HistoryTask } from './historyThread.js';
+
+// The history worker thread's body: runs one HistoryTask at a time (historyCompute.ts) and answers
+// { id, result } or { id, error }. Started by historyThread.ts, never imported by the server itself.
+
+function run(task: HistoryTask): unknown {
+  switch (task.kind) {
+    case 'content':
+      return versionContent(task.updates, task.format);
+    case 'changes':
+      return versionChanges(task.base, task.newer, task.rows);
+    case 'restore':
+      return restoreUpdate(task.version, task.later);
+    case 'merge':
+      return mergeRows(task.rows);
+  }
+}
+
+parentPort!.on('message', ({ id, task }: { id: number; task: HistoryTask }) => {
+  try {
+    parentPort!.postMessage({ id, result: run(task) });
+  } catch (error) {
+    parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+  }
+});
