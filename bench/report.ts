@@ -14,6 +14,8 @@ export interface Pooled {
   expected: number;
   delivered: number;
   cpuMicrosPerEdit: number;
+  readSyscallsPerEdit: number;
+  writeSyscallsPerEdit: number;
   deliveriesPerSec: number;
   deliveredPct: number;
   rssKb: number;
@@ -42,6 +44,7 @@ export interface PooledDeliveries {
 export function pool(rounds: LoadResult[] | undefined): Pooled | null {
   if (!rounds || rounds.length === 0) return null;
   const latency = new Samples();
+  let reads = 0, writes = 0;
   let edits = 0, windowMs = 0, expected = 0, delivered = 0, cpu = 0, rssKb = 0, genCpu = 0, lag = 0, lost = 0, foreign = 0;
   const kinds = { same: { latency: new Samples(), expected: 0, delivered: 0 }, cross: { latency: new Samples(), expected: 0, delivered: 0 } };
   const processes = rounds[0]!.processes.map(() => ({ cpu: 0, edits: 0, rssKb: 0 }));
@@ -69,6 +72,8 @@ export function pool(rounds: LoadResult[] | undefined): Pooled | null {
     expected += r.expected;
     delivered += r.delivered;
     cpu += r.serverCpuMicros;
+    reads += r.serverSyscalls.reads;
+    writes += r.serverSyscalls.writes;
     rssKb = Math.max(rssKb, r.rssKb);
     genCpu = Math.max(genCpu, r.generator.cpuPercent);
     lag = Math.max(lag, r.generator.lagP99Ms);
@@ -78,6 +83,8 @@ export function pool(rounds: LoadResult[] | undefined): Pooled | null {
   return {
     latency, edits, windowMs, expected, delivered, rssKb, clientsLost: lost,
     cpuMicrosPerEdit: cpu / edits,
+    readSyscallsPerEdit: reads / edits,
+    writeSyscallsPerEdit: writes / edits,
     deliveriesPerSec: (delivered / windowMs) * 1000,
     deliveredPct: expected === 0 ? 100 : (delivered / expected) * 100,
     genCpuPercent: genCpu,
@@ -135,6 +142,8 @@ function loadRows(scenario: LoadScenarioId, pooled: Partial<Record<ServerId, Poo
     row('deliveries/s ↑', 0, (p) => p.deliveriesPerSec),
     row('delivered % ↑', 2, (p) => p.deliveredPct),
     row('server CPU µs/edit ↓', 0, (p) => p.cpuMicrosPerEdit),
+    row('server read syscalls/edit ↓', 1, (p) => p.readSyscallsPerEdit),
+    row('server write syscalls/edit ↓', 1, (p) => p.writeSyscallsPerEdit),
     row('server RSS MB ↓', 1, (p) => p.rssKb / 1024),
     row('generator CPU % (max)', 0, (p) => p.genCpuPercent, false),
     row('generator lag p99 ms', 1, (p) => p.genLagP99Ms, false),

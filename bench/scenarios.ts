@@ -224,7 +224,7 @@ export async function runAll(plan: Plan, trace: TraceDoc | null, log: Log): Prom
             ? ` (cross-process p99 ${result.crossProcess.latency.percentile(99).toFixed(1)} ms; per process ${result.processes.map((p) => (p.cpuMicros / p.edits).toFixed(0)).join(' / ')} µs/edit` +
               (result.auxiliaryCpu ? `; PostgreSQL ${(result.auxiliaryCpu.postgres / result.edits).toFixed(0)}, Redis ${(result.auxiliaryCpu.redis / result.edits).toFixed(0)} µs/edit` : '') + ')'
             : '';
-          log(`  ${scenario} round ${round + 1} ${SERVERS[id].label}: p99 ${result.latency.percentile(99).toFixed(1)} ms, ${(result.serverCpuMicros / result.edits).toFixed(0)} µs/edit, delivered ${deliveredPct(result).toFixed(2)}%, gen CPU ${Math.round(result.generator.cpuPercent)}%, foreign ${Math.round(result.foreignCpuPercent)}%${cluster}`);
+          log(`  ${scenario} round ${round + 1} ${SERVERS[id].label}: p99 ${result.latency.percentile(99).toFixed(1)} ms, ${(result.serverCpuMicros / result.edits).toFixed(0)} µs/edit, ${(result.serverSyscalls.writes / result.edits).toFixed(1)} writes/edit, delivered ${deliveredPct(result).toFixed(2)}%, gen CPU ${Math.round(result.generator.cpuPercent)}%, foreign ${Math.round(result.foreignCpuPercent)}%${cluster}`);
         });
       }
     }
