@@ -1,7 +1,7 @@
 import type { AuxiliaryCpu } from './cluster.js';
 import { BenchClient, pool } from './client.js';
 import { forEachInsert } from './edits.js';
-import { foreignCpuPercent, GeneratorMonitor, type GeneratorHealth, machineBusyMicros, processCpuMicros, processRssKb } from './proc.js';
+import { foreignCpuPercent, GeneratorMonitor, type GeneratorHealth, machineBusyMicros, processCpuMicros, processRssKb, processSyscalls } from './proc.js';
 import type { RunningServer } from './servers.js';
 import { Samples, sleep, waitFor } from './stats.js';
 
@@ -53,6 +53,8 @@ export interface LoadResult {
   crossProcess: { latency: Samples; expected: number; delivered: number };
   /** Server CPU (utime + stime) during the window, µs; summed over a cluster's processes. */
   serverCpuMicros: number;
+  /** Server system calls that read and that wrote during the window; summed over a cluster's processes. */
+  serverSyscalls: { reads: number; writes: number };
   /** Server VmRSS at the end of the window, KB; summed over a cluster's processes. */
   rssKb: number;
   processes: ProcessLoad[];
@@ -144,6 +146,7 @@ export class LoadRun {
     await sleep(timing.warmupMs);
     this.windowStart = performance.now();
     const cpuStart = pids.map(processCpuMicros);
+    const syscallsStart = pids.map(processSyscalls);
     auxiliary?.start();
     const busyStart = machineBusyMicros();
     monitor.start();
@@ -152,6 +155,10 @@ export class LoadRun {
     const editsByProc = sending.stop();
     this.windowEnd = performance.now();
     const cpuByProc = pids.map((pid, i) => processCpuMicros(pid) - cpuStart[i]!);
+    const syscallsByProc = pids.map((pid, i) => {
+      const now = processSyscalls(pid);
+      return { reads: now.reads - syscallsStart[i]!.reads, writes: now.writes - syscallsStart[i]!.writes };
+    });
     const auxiliaryCpu = auxiliary?.read() ?? null;
     const machineBusy = machineBusyMicros() - busyStart;
     const rssByProc = pids.map(processRssKb);
@@ -175,6 +182,10 @@ export class LoadRun {
       sameProcess: this.same,
       crossProcess: this.cross,
       serverCpuMicros,
+      serverSyscalls: {
+        reads: syscallsByProc.reduce((a, b) => a + b.reads, 0),
+        writes: syscallsByProc.reduce((a, b) => a + b.writes, 0),
+      },
       rssKb: rssByProc.reduce((a, b) => a + b, 0),
       processes: this.server.processes.map((p, i) => ({ port: p.port, cpuMicros: cpuByProc[i]!, edits: editsByProc[i]!, rssKb: rssByProc[i]! })),
       auxiliaryCpu,

@@ -1,6 +1,7 @@
 import type { IdleResult } from './idle.js';
 import type { C1Result } from './join.js';
 import type { LoadResult } from './loadgen.js';
+import type { QuietResult, QuietWindow } from './quiet.js';
 import { deliveredPct, LOAD_SHAPES, type LoadScenarioId, type Plan, type Results } from './scenarios.js';
 import { PEERS, SERVERS, type ServerId } from './servers.js';
 import { Samples } from './stats.js';
@@ -13,6 +14,8 @@ export interface Pooled {
   expected: number;
   delivered: number;
   cpuMicrosPerEdit: number;
+  readSyscallsPerEdit: number;
+  writeSyscallsPerEdit: number;
   deliveriesPerSec: number;
   deliveredPct: number;
   rssKb: number;
@@ -41,6 +44,7 @@ export interface PooledDeliveries {
 export function pool(rounds: LoadResult[] | undefined): Pooled | null {
   if (!rounds || rounds.length === 0) return null;
   const latency = new Samples();
+  let reads = 0, writes = 0;
   let edits = 0, windowMs = 0, expected = 0, delivered = 0, cpu = 0, rssKb = 0, genCpu = 0, lag = 0, lost = 0, foreign = 0;
   const kinds = { same: { latency: new Samples(), expected: 0, delivered: 0 }, cross: { latency: new Samples(), expected: 0, delivered: 0 } };
   const processes = rounds[0]!.processes.map(() => ({ cpu: 0, edits: 0, rssKb: 0 }));
@@ -68,6 +72,8 @@ export function pool(rounds: LoadResult[] | undefined): Pooled | null {
     expected += r.expected;
     delivered += r.delivered;
     cpu += r.serverCpuMicros;
+    reads += r.serverSyscalls.reads;
+    writes += r.serverSyscalls.writes;
     rssKb = Math.max(rssKb, r.rssKb);
     genCpu = Math.max(genCpu, r.generator.cpuPercent);
     lag = Math.max(lag, r.generator.lagP99Ms);
@@ -77,6 +83,8 @@ export function pool(rounds: LoadResult[] | undefined): Pooled | null {
   return {
     latency, edits, windowMs, expected, delivered, rssKb, clientsLost: lost,
     cpuMicrosPerEdit: cpu / edits,
+    readSyscallsPerEdit: reads / edits,
+    writeSyscallsPerEdit: writes / edits,
     deliveriesPerSec: (delivered / windowMs) * 1000,
     deliveredPct: expected === 0 ? 100 : (delivered / expected) * 100,
     genCpuPercent: genCpu,
@@ -134,6 +142,8 @@ function loadRows(scenario: LoadScenarioId, pooled: Partial<Record<ServerId, Poo
     row('deliveries/s ↑', 0, (p) => p.deliveriesPerSec),
     row('delivered % ↑', 2, (p) => p.deliveredPct),
     row('server CPU µs/edit ↓', 0, (p) => p.cpuMicrosPerEdit),
+    row('server read syscalls/edit ↓', 1, (p) => p.readSyscallsPerEdit),
+    row('server write syscalls/edit ↓', 1, (p) => p.writeSyscallsPerEdit),
     row('server RSS MB ↓', 1, (p) => p.rssKb / 1024),
     row('generator CPU % (max)', 0, (p) => p.genCpuPercent, false),
     row('generator lag p99 ms', 1, (p) => p.genLagP99Ms, false),
@@ -189,6 +199,41 @@ function idleRows(scenario: string, byServer: Partial<Record<ServerId, IdleResul
   ];
 }
 
+/** I0 rounds of one server, averaged (null when it did not run). */
+export function quietOf(results: Results, id: ServerId): { rssAtStartKb: number; alone: QuietWindow; idle: QuietWindow } | null {
+  const rounds = results.quiet[id];
+  if (!rounds || rounds.length === 0) return null;
+  const mean = (pick: (r: QuietResult) => number): number => rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length;
+  const windowOf = (which: 'alone' | 'idle'): QuietWindow => ({
+    cpuPercent: mean((r) => r[which].cpuPercent),
+    wakeupsPerSec: mean((r) => r[which].wakeupsPerSec),
+    foreignCpuPercent: Math.max(...rounds.map((r) => r[which].foreignCpuPercent)),
+  });
+  return { rssAtStartKb: mean((r) => r.rssAtStartKb), alone: windowOf('alone'), idle: windowOf('idle') };
+}
+
+function quietRows(plan: Plan, results: Results): Row[] {
+  const row = (metric: string, digits: number, pick: (q: NonNullable<ReturnType<typeof quietOf>>) => number, ratio = true): Row => ({
+    scenario: 'I0',
+    metric,
+    digits,
+    ratio,
+    values: Object.fromEntries(plan.servers.map((id) => {
+      const quiet = quietOf(results, id);
+      return [id, quiet ? pick(quiet) : Number.NaN];
+    })),
+  });
+  const n = plan.quiet.connections;
+  return [
+    row('RSS at start MB ↓', 1, (q) => q.rssAtStartKb / 1024),
+    row('idle CPU % of a core, no connection ↓', 2, (q) => q.alone.cpuPercent),
+    row('idle wake-ups/s, no connection ↓', 1, (q) => q.alone.wakeupsPerSec),
+    row(`idle CPU % of a core, ${n} idle connections ↓`, 2, (q) => q.idle.cpuPercent),
+    row(`idle wake-ups/s, ${n} idle connections ↓`, 1, (q) => q.idle.wakeupsPerSec),
+    row('other processes’ CPU % (max)', 0, (q) => Math.max(q.alone.foreignCpuPercent, q.idle.foreignCpuPercent), false),
+  ];
+}
+
 function c1Rows(byServer: Partial<Record<ServerId, C1Result>>, burst: number): Row[] {
   const row = (metric: string, digits: number, pick: (r: C1Result) => number | undefined): Row => ({
     scenario: 'C1',
@@ -218,6 +263,9 @@ function fmt(value: number | undefined, digits: number): string {
 export function summaryTable(plan: Plan, results: Results, pooled: Record<LoadScenarioId, Partial<Record<ServerId, Pooled | null>>>): string {
   const servers = plan.servers;
   const rows: [string, number, (id: ServerId) => number | undefined][] = [
+    ['RSS at start MB', 1, (id) => (quietOf(results, id)?.rssAtStartKb ?? Number.NaN) / 1024],
+    ['idle CPU % of a core, no connection', 2, (id) => quietOf(results, id)?.alone.cpuPercent],
+    [`idle CPU % of a core, ${plan.quiet.connections} idle connections`, 2, (id) => quietOf(results, id)?.idle.cpuPercent],
     ['E1 fan-out p99 ms', 1, (id) => pooled.E1[id]?.latency.percentile(99)],
     ['E2 fan-out p99 ms', 1, (id) => pooled.E2[id]?.latency.percentile(99)],
     ['E2 cross-process fan-out p99 ms', 1, (id) => (pooled.E2[id]?.processes.length ?? 0) > 1 ? pooled.E2[id]!.crossProcess.latency.percentile(99) : undefined],
@@ -227,6 +275,7 @@ export function summaryTable(plan: Plan, results: Results, pooled: Record<LoadSc
     ['E3 server CPU µs/edit', 0, (id) => pooled.E3[id]?.cpuMicrosPerEdit],
     ['S highest sustained edits/s', 0, (id) => sustained(results, id)?.editsPerSec],
     ['I2 RSS KB per idle connection', 1, (id) => results.idle.I2?.[id]?.rssPerConnectionKb],
+    ['I2 connections accepted per s', 0, (id) => results.idle.I2?.[id]?.connectsPerSec],
     ['C1 join from storage p50 ms', 1, (id) => results.c1[id]?.storage?.sequential.percentile(50)],
   ];
   const lines = [`| | ${servers.map((id) => SERVERS[id].label).join(' | ')} |`, `| --- |${servers.map(() => ' ---: ').join('|')}|`];
@@ -243,7 +292,7 @@ export function buildTable(plan: Plan, results: Results): { table: string; poole
   const servers = plan.servers;
   const peers = PEERS.filter((id) => servers.includes(id));
   const pooled = {} as Record<LoadScenarioId, Partial<Record<ServerId, Pooled | null>>>;
-  const rows: Row[] = [];
+  const rows: Row[] = [...quietRows(plan, results)];
   for (const scenario of ['E1', 'E2', 'E3'] as const) {
     pooled[scenario] = Object.fromEntries(servers.map((id) => [id, pool(results.load[scenario][id])]));
     rows.push(...loadRows(scenario, pooled[scenario]));
@@ -336,12 +385,23 @@ export function targetLines(plan: Plan, results: Results, pooled: Record<LoadSce
   };
   const ratio = (a: number | undefined, b: number | undefined): number => (a !== undefined && b !== undefined ? a / b : Number.NaN);
   const t = e2.tandem;
-  check('E2 CPU/edit vs y-websocket-server', ratio(t?.cpuMicrosPerEdit, e2.yws?.cpuMicrosPerEdit), 1.0);
-  check('E2 CPU/edit vs Hocuspocus + SQLite', ratio(t?.cpuMicrosPerEdit, e2['hocuspocus-sqlite']?.cpuMicrosPerEdit), 0.6);
-  check('E2 fan-out p99 vs y-websocket-server', ratio(t?.latency.percentile(99), e2.yws?.latency.percentile(99)), 1.0);
-  check('E2 fan-out p99 vs Hocuspocus + SQLite', ratio(t?.latency.percentile(99), e2['hocuspocus-sqlite']?.latency.percentile(99)), 0.25);
-  check('S sustained edits/s vs y-websocket-server', ratio(sustained(results, 'tandem')?.editsPerSec, sustained(results, 'yws')?.editsPerSec), 1.5, true);
-  check('I2 RSS per idle connection', results.idle.I2?.tandem?.rssPerConnectionKb ?? Number.NaN, 10, false, ' KB');
+  const e1 = pooled.E1;
+  check('E1 CPU/edit vs y-websocket-server', ratio(e1.tandem?.cpuMicrosPerEdit, e1.yws?.cpuMicrosPerEdit), 1.0);
+  check('E2 CPU/edit vs y-websocket-server', ratio(t?.cpuMicrosPerEdit, e2.yws?.cpuMicrosPerEdit), 0.9);
+  check('E2 fan-out p99 vs y-websocket-server', ratio(t?.latency.percentile(99), e2.yws?.latency.percentile(99)), 0.6);
+  const quietT = quietOf(results, 'tandem');
+  const quietY = quietOf(results, 'yws');
+  const over = (which: 'alone' | 'idle'): number => (quietT && quietY ? quietT[which].cpuPercent - quietY[which].cpuPercent : Number.NaN);
+  check('idle CPU, no connection, above y-websocket-server', over('alone'), 0.2, false, ' % of a core');
+  check(`idle CPU, ${plan.quiet.connections} idle connections, above y-websocket-server`, over('idle'), 0.2, false, ' % of a core');
+  check('RSS at start', (quietT?.rssAtStartKb ?? Number.NaN) / 1024, 80, false, ' MB');
+  check('I2 RSS per idle connection', results.idle.I2?.tandem?.rssPerConnectionKb ?? Number.NaN, 8, false, ' KB');
+  check('I2 connections accepted per s vs y-websocket-server', ratio(results.idle.I2?.tandem?.connectsPerSec, results.idle.I2?.yws?.connectsPerSec), 1.0, true);
+  const cluster = e2['tandem-cluster'];
+  const clusterTotal = cluster ? cluster.cpuMicrosPerEdit + (cluster.postgresCpuMicrosPerEdit ?? 0) + (cluster.redisCpuMicrosPerEdit ?? 0) : undefined;
+  check('E2C CPU/edit, both processes + PostgreSQL + Redis, vs one process on SQLite', ratio(clusterTotal, t?.cpuMicrosPerEdit), 1.5);
+  check('E2C fan-out p50', cluster?.latency.percentile(50) ?? Number.NaN, 2, false, ' ms');
+  check('E2C fan-out p99 vs one process on SQLite', ratio(cluster?.latency.percentile(99), t?.latency.percentile(99)), 2.0);
   check('C1 from storage, join p50', results.c1.tandem?.storage?.sequential.percentile(50) ?? Number.NaN, 25, false, ' ms');
   const sqlite = pool(results.load.E2.tandem);
   const memory = pool(results.load.E2['tandem-memory']);

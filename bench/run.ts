@@ -12,7 +12,7 @@ import { CLUSTER, PEERS, SERVERS, type ServerId } from './servers.js';
 import { chart } from './svg.js';
 import { buildTraceDoc } from './trace.js';
 
-// npm run bench [-- --quick] [--rounds=N] [--only=E2,E2C,S,…] [--servers=tandem,tandem-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
+// npm run bench [-- --quick] [--rounds=N] [--only=I0,E2,E2C,S,…] [--servers=tandem,tandem-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -84,7 +84,7 @@ const summary = [
   '',
   table,
   '',
-  '## Targets (issue 6)',
+  '## Targets (issue 20)',
   '',
   ...targetLines(plan, results, pooled),
   '',

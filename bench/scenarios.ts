@@ -1,5 +1,6 @@
 import { type IdleResult, runIdle } from './idle.js';
 import { type C1Result, runC1 } from './join.js';
+import { type QuietResult, runQuiet } from './quiet.js';
 import { type LoadResult, LoadRun, type LoadShape, type WindowTiming } from './loadgen.js';
 import { DISTURBED_PERCENT, waitForQuiet } from './proc.js';
 import { type RunningServer, SERVERS, type ServerId, startServer, type StartOptions } from './servers.js';
@@ -16,7 +17,7 @@ export const LOAD_SHAPES: Record<LoadScenarioId, LoadShape> = {
 /** Durations and sizes of one bench run (`--quick` shrinks them). */
 export interface Plan {
   quick: boolean;
-  /** Which parts to run: E1 E2 E3 E2C S I1 I2 C1 (D rides with E2; E2C is E2 on the cluster server kinds). */
+  /** Which parts to run: I0 E1 E2 E3 E2C S I1 I2 C1 (D rides with E2; E2C is E2 on the cluster server kinds). */
   parts: Set<string>;
   rounds: number;
   servers: ServerId[];
@@ -31,10 +32,12 @@ export interface Plan {
    */
   idleSettleMs: number;
   idle: { id: 'I1' | 'I2'; connections: number; docs: number }[];
+  /** I0: settle after start (and after the idle clients connect), the measured window, the idle clients. */
+  quiet: { settleMs: number; windowMs: number; connections: number; docs: number };
   c1: { joins: number; burst: number };
 }
 
-export const ALL_PARTS = ['E1', 'E2', 'E3', 'E2C', 'S', 'I1', 'I2', 'C1'];
+export const ALL_PARTS = ['I0', 'E1', 'E2', 'E3', 'E2C', 'S', 'I1', 'I2', 'C1'];
 
 /**
  * Whether `id` takes part in `part`. A cluster (two Tandem processes on PostgreSQL + Redis) runs E2
@@ -61,6 +64,7 @@ export function makePlan(quick: boolean, servers: ServerId[], parts: string[] = 
           { id: 'I1', connections: 1_000, docs: 100 },
           { id: 'I2', connections: 5_000, docs: 500 },
         ],
+    quiet: quick ? { settleMs: 1_000, windowMs: 3_000, connections: 50, docs: 5 } : { settleMs: 3_000, windowMs: 10_000, connections: 50, docs: 5 },
     c1: quick ? { joins: 3, burst: 10 } : { joins: 10, burst: 20 },
   };
 }
@@ -79,6 +83,8 @@ export interface Results {
   load: Record<LoadScenarioId, Partial<Record<ServerId, LoadResult[]>>>;
   steps: Partial<Record<ServerId, StepResult[]>>;
   idle: Record<string, Partial<Record<ServerId, IdleResult>>>;
+  /** I0, per round. */
+  quiet: Partial<Record<ServerId, QuietResult[]>>;
   c1: Partial<Record<ServerId, C1Result>>;
   errors: string[];
 }
@@ -179,7 +185,7 @@ async function runSteps(id: ServerId, plan: Plan, patience: Patience, log: Log):
 /** Runs every scenario of the plan; a failure is recorded and the run goes on. */
 export async function runAll(plan: Plan, trace: TraceDoc | null, log: Log): Promise<Results> {
   const patience = plan.quick ? new Patience(5_000, 0) : new Patience(180_000, 12);
-  const results: Results = { load: { E1: {}, E2: {}, E3: {} }, steps: {}, idle: {}, c1: {}, errors: [] };
+  const results: Results = { load: { E1: {}, E2: {}, E3: {} }, steps: {}, idle: {}, quiet: {}, c1: {}, errors: [] };
   const attempt = async (what: string, body: () => Promise<void>): Promise<void> => {
     try {
       await body();
@@ -192,6 +198,16 @@ export async function runAll(plan: Plan, trace: TraceDoc | null, log: Log): Prom
   const single = plan.servers.filter((id) => !SERVERS[id].cluster);
   for (let round = 0; round < plan.rounds; round++) {
     const order = round % 2 === 0 ? plan.servers : [...plan.servers].reverse();
+    // I0 in the first round only: its windows are long (a full run's idle figures want 10 s each), and it needs no repeat to be stable.
+    for (const id of plan.parts.has('I0') && round === 0 ? order.filter((s) => !SERVERS[s].cluster) : []) {
+      await attempt(`I0 ${SERVERS[id].label}`, async () => {
+        const { settleMs, windowMs, connections, docs } = plan.quiet;
+        const result = await withServer(id, patience, {}, (server) => runQuiet(server, settleMs, windowMs, connections, docs));
+        (results.quiet[id] ??= []).push(result);
+        const w = (q: QuietResult['alone']): string => `${q.cpuPercent.toFixed(2)}% of a core, ${q.wakeupsPerSec.toFixed(1)} wake-ups/s`;
+        log(`  I0 round ${round + 1} ${SERVERS[id].label}: RSS at start ${(result.rssAtStartKb / 1024).toFixed(1)} MB; idle ${w(result.alone)}; ${connections} idle connections ${w(result.idle)}; foreign ${Math.round(Math.max(result.alone.foreignCpuPercent, result.idle.foreignCpuPercent))}%`);
+      });
+    }
     for (const scenario of ['E1', 'E2', 'E3'] as const) {
       const ids: ServerId[] = order.filter((id) => takesPart(id, scenario, plan.parts));
       // D rides along with E2: Tandem with an in-memory store, in the same rounds, right next to
@@ -208,7 +224,7 @@ export async function runAll(plan: Plan, trace: TraceDoc | null, log: Log): Prom
             ? ` (cross-process p99 ${result.crossProcess.latency.percentile(99).toFixed(1)} ms; per process ${result.processes.map((p) => (p.cpuMicros / p.edits).toFixed(0)).join(' / ')} µs/edit` +
               (result.auxiliaryCpu ? `; PostgreSQL ${(result.auxiliaryCpu.postgres / result.edits).toFixed(0)}, Redis ${(result.auxiliaryCpu.redis / result.edits).toFixed(0)} µs/edit` : '') + ')'
             : '';
-          log(`  ${scenario} round ${round + 1} ${SERVERS[id].label}: p99 ${result.latency.percentile(99).toFixed(1)} ms, ${(result.serverCpuMicros / result.edits).toFixed(0)} µs/edit, delivered ${deliveredPct(result).toFixed(2)}%, gen CPU ${Math.round(result.generator.cpuPercent)}%, foreign ${Math.round(result.foreignCpuPercent)}%${cluster}`);
+          log(`  ${scenario} round ${round + 1} ${SERVERS[id].label}: p99 ${result.latency.percentile(99).toFixed(1)} ms, ${(result.serverCpuMicros / result.edits).toFixed(0)} µs/edit, ${(result.serverSyscalls.writes / result.edits).toFixed(1)} writes/edit, delivered ${deliveredPct(result).toFixed(2)}%, gen CPU ${Math.round(result.generator.cpuPercent)}%, foreign ${Math.round(result.foreignCpuPercent)}%${cluster}`);
         });
       }
     }

@@ -17,6 +17,12 @@ const root = path.resolve(here, '..');
 // OPEN_DOCUMENTS: the bench connects stock clients to fresh document ids, as to any y-websocket server.
 const TANDEM_LIMITS = { CONNECTIONS_PER_SECOND_PER_IP: '1000000', CONNECTION_BURST_PER_IP: '10000000', OPEN_DOCUMENTS: 'true' };
 
+/**
+ * How long a server may take to answer after it was spawned. On this shared 2-core machine, with other
+ * test suites using both cores, a Node server's start-up (compiling its modules) was seen past 20 s.
+ */
+const START_TIMEOUT_MS = 60_000;
+
 /** Server processes still running: killed if the bench exits without stopping them. */
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -225,7 +231,7 @@ export async function startServer(spec: ServerSpec, options: StartOptions = {}):
 }
 
 interface StartedProcess extends ServerProcess {
-  /** Resolves once it answers HTTP; rejects if it exits or stays silent 20 s. */
+  /** Resolves once it answers HTTP; rejects if it exits or stays silent START_TIMEOUT_MS. */
   answering: Promise<void>;
   stats(): Promise<ServerStats>;
   output(): string;
@@ -263,7 +269,7 @@ async function startProcess(spec: ServerSpec, options: StartOptions): Promise<St
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> => (stopped ??= stopProcess(child, exited).finally(() => fs.rmSync(dataDir, { recursive: true, force: true })));
   const answering = (async () => {
-    const deadline = performance.now() + 20_000;
+    const deadline = performance.now() + START_TIMEOUT_MS;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`${spec.label} exited during start-up:\n${output}`);
@@ -272,7 +278,7 @@ async function startProcess(spec: ServerSpec, options: StartOptions): Promise<St
         await stats();
         return;
       } catch {
-        if (performance.now() > deadline) throw new Error(`${spec.label} did not answer within 20 s:\n${output}`);
+        if (performance.now() > deadline) throw new Error(`${spec.label} did not answer within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
         await sleep(50);
       }
     }

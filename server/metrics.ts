@@ -36,10 +36,16 @@ export interface Metrics {
   observe(sources: Partial<MetricSources>): void;
 }
 
+/** Period of the event-loop delay sampler behind the `tandem_process_nodejs_eventloop_lag_*` metrics. */
+export const EVENT_LOOP_SAMPLE_MS = 1000;
+
 /** Creates the metrics; live figures come from `observe` (or `sources`, read when scraped). */
 export function createMetrics(sources: () => Partial<MetricSources> | null = () => null): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'tandem_process_' });
+  // The event-loop delay histogram samples with a timer of this period (prom-client's default, 10 ms,
+  // wakes an idle server 100 times a second: most of its idle CPU). Once a second still records any
+  // stall that spans a tick, and `..._eventloop_lag_seconds` is measured afresh at each scrape.
+  collectDefaultMetrics({ register: registry, prefix: 'tandem_process_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   const observed: Partial<MetricSources> = {};
   const read = (name: keyof MetricSources, fallback: number): number => {
     const source = observed[name] ?? sources()?.[name];

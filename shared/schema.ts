@@ -66,8 +66,6 @@ export const schema = new Schema({
   marks: basicSchema.spec.marks.update('link', link),
 });
 
-/** Name of the Y.XmlFragment holding the ProseMirror body inside each document's Y.Doc. */
-export const BODY_FRAGMENT = 'prosemirror';
-
-/** Name of the Y.Text holding the document's title (it syncs live like the body). */
-export const TITLE_TEXT = 'title';
+// The names of the document's parts, kept in a file of their own so that the server's rooms can
+// read them without loading ProseMirror.
+export { BODY_FRAGMENT, TITLE_TEXT } from './docParts.js';

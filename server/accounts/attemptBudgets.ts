@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Pool } from 'pg';
-import { inTransaction } from '../db/postgresPool.js';
+import { inTransaction } from '../db/postgresTransaction.js';
 
 // Budgets of sign-in attempts: token buckets kept in the database, so that every process on one
 // database spends from the same budget (a limit held per process would multiply by the number of

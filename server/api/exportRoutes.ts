@@ -3,13 +3,7 @@ import * as Y from 'yjs';
 import { type ApiErrorCode, type DocSummary, type ExportFormat, MAX_IMPORT_BYTES } from '../../shared/api.js';
 import type { Room } from '../collab/room.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
-import {
-  documentTitle,
-  documentToHtml,
-  documentToMarkdown,
-  downloadFileName,
-  markdownToDocument,
-} from '../documentFormats.js';
+import type * as DocumentFormats from '../documentFormats.js';
 import type { DocStore } from '../store/docStore.js';
 import { signedInUser } from '../auth/authPlugin.js';
 import type { DocAccess } from '../people/docAccess.js';
@@ -29,10 +23,19 @@ export interface ExportRoutesOptions {
  */
 const SETTLE_TIMEOUT_MS = 5_000;
 
-const FORMATS: Record<ExportFormat, { contentType: string; extension: string; render: (doc: Y.Doc) => string }> = {
-  md: { contentType: 'text/markdown; charset=utf-8', extension: 'md', render: documentToMarkdown },
-  html: { contentType: 'text/html; charset=utf-8', extension: 'html', render: documentToHtml },
+const FORMATS: Record<ExportFormat, { contentType: string; extension: string; render: (formats: typeof DocumentFormats, doc: Y.Doc) => string }> = {
+  md: { contentType: 'text/markdown; charset=utf-8', extension: 'md', render: (formats, doc) => formats.documentToMarkdown(doc) },
+  html: { contentType: 'text/html; charset=utf-8', extension: 'html', render: (formats, doc) => formats.documentToHtml(doc) },
 };
+
+let loadedFormats: Promise<typeof DocumentFormats> | null = null;
+/**
+ * The conversions, loaded at the first export or import: they bring markdown-it, prosemirror-markdown
+ * and y-prosemirror, several MB of memory a server that never converts a document need not hold.
+ */
+function documentFormats(): Promise<typeof DocumentFormats> {
+  return (loadedFormats ??= import('../documentFormats.js'));
+}
 
 /**
  * The committed state of a document, or why there is none to read: `message` is for the client,
@@ -74,12 +77,13 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
       if ((await store.describe(id)) === null) throw new ApiHttpError(404, 'not_found', `no document ${id}`);
 
       const { render, contentType, extension } = FORMATS[format];
-      const snapshot = await readDocument(id, (doc) => ({ title: documentTitle(doc), body: render(doc) }));
+      const formats = await documentFormats();
+      const snapshot = await readDocument(id, (doc) => ({ title: formats.documentTitle(doc), body: render(formats, doc) }));
       if (!snapshot.ok) {
         if (snapshot.status >= 500) request.log.error({ docId: id, reason: snapshot.message, err: snapshot.cause }, 'export failed');
         throw new ApiHttpError(snapshot.status, snapshot.error, snapshot.message);
       }
-      const { ascii, unicode } = downloadFileName(snapshot.title, id);
+      const { ascii, unicode } = formats.downloadFileName(snapshot.title, id);
       return reply
         .header('content-type', contentType)
         .header(
@@ -106,7 +110,7 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
       schema: { body: { type: 'string' }, response: answers({ 201: docSummary }) },
     },
     async (request, reply) => {
-      const { update, title } = markdownToDocument(request.body);
+      const { update, title } = (await documentFormats()).markdownToDocument(request.body);
       const created = await createOwnedDocument(store, access, signedInUser(request).user);
       const id = created.id;
       // The id is new and random, so no room can hold this document yet: writing to the store

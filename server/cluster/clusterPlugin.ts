@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ClusterConfig } from '../config.js';
-import { ClusterBus } from './clusterBus.js';
+import type { ClusterBus } from './clusterBus.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,7 +17,8 @@ declare module 'fastify' {
  * (its 'bye' tells the others to drop this process's presence); `onClose` makes sure it is closed.
  */
 async function clusterPlugin(app: FastifyInstance, { config }: { config: ClusterConfig }): Promise<void> {
-  const bus = config.redisUrl ? new ClusterBus(config.redisUrl, app.log) : null;
+  // Loaded only in cluster mode: the bus and ioredis are nothing a single process needs to hold.
+  const bus = config.redisUrl ? new (await import('./clusterBus.js')).ClusterBus(config.redisUrl, app.log) : null;
   app.decorate('clusterBus', bus);
   app.addHook('onClose', async () => {
     await bus?.close();

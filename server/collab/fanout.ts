@@ -4,11 +4,15 @@ import { SharedFrame } from './sharedFrame.js';
 
 /**
  * How a room's frames reach its peers. Every frame is framed for the WebSocket once and the same
- * bytes written to each socket. Committed updates are collected per group commit (`queueRelay`) and
- * sent together (`sendRelays`): each peer gets every one but its own, in one write, in commit order.
+ * bytes written to each socket. Frames are queued and sent together: committed updates per group
+ * commit (`queueRelay`, sent by `sendRelays`), presence and updates stored elsewhere (`broadcast`)
+ * at the end of the event-loop turn, or with the turn's relays if a commit comes first. Each peer
+ * gets everything queued but what it is skipped for (its own updates), in queue order, in one write:
+ * a keystroke and the cursor move that follows it reach every peer in one write instead of two.
  */
 export class Fanout {
-  private relays: Array<{ frame: SharedFrame; from: Peer | null }> = [];
+  private queued: Array<{ frame: SharedFrame; skip: Peer | null }> = [];
+  private flushScheduled = false;
 
   constructor(
     private readonly peers: ReadonlySet<Peer>,
@@ -17,19 +21,19 @@ export class Fanout {
 
   /** Queues a committed update's frame for `sendRelays`; `from` (its sender, or null) does not get it. */
   queueRelay(frame: Uint8Array, from: Peer | null): void {
-    this.relays.push({ frame: new SharedFrame(frame), from });
+    this.queued.push({ frame: new SharedFrame(frame), skip: from });
   }
 
-  /** Sends the queued relays: each peer gets every one but its own, in one write. */
+  /** Sends what is queued (the batch's relays, and any broadcast still waiting). */
   sendRelays(): void {
-    const relays = this.relays;
-    if (relays.length === 0) return;
-    this.relays = [];
-    const all = relays.map((relay) => relay.frame);
+    const queued = this.queued;
+    if (queued.length === 0) return;
+    this.queued = [];
+    const all = queued.map((entry) => entry.frame);
     let sent = 0;
     for (const peer of this.peers) {
-      // Most batches hold one relay, from one peer: filter only for a peer that sent some.
-      const frames = relays.some((relay) => relay.from === peer) ? relays.filter((relay) => relay.from !== peer).map((relay) => relay.frame) : all;
+      // Most batches skip no one or one peer: filter only for a peer that is skipped for some.
+      const frames = queued.some((entry) => entry.skip === peer) ? queued.filter((entry) => entry.skip !== peer).map((entry) => entry.frame) : all;
       if (frames.length === 0) continue;
       peer.sendShared(frames);
       sent += frames.length;
@@ -37,15 +41,14 @@ export class Fanout {
     this.metrics.framesRelayed.inc(sent);
   }
 
-  /** Sends one frame to every peer but `except` (null: to all) now. */
+  /** Sends one frame to every peer but `except` (null: to all) at the end of this turn of the event loop. */
   broadcast(frame: Uint8Array, except: Peer | null): void {
-    const shared = [new SharedFrame(frame)];
-    let sent = 0;
-    for (const peer of this.peers) {
-      if (peer === except) continue;
-      peer.sendShared(shared);
-      sent++;
-    }
-    this.metrics.framesRelayed.inc(sent);
+    this.queued.push({ frame: new SharedFrame(frame), skip: except });
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.sendRelays();
+    });
   }
 }

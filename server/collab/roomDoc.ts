@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { TITLE_TEXT } from '../../shared/schema.js';
+import { TITLE_TEXT } from '../../shared/docParts.js';
 import { cleanTitle } from '../../shared/text.js';
 import { ProtocolError } from '../protocolError.js';
 import { limitTitle } from './titleLimit.js';

@@ -56,10 +56,12 @@ export class RoomPresence {
       if (current.remote || owner.remote) return null;
       throw new ProtocolError(CloseCode.forbidden, `awareness client ${clientId} belongs to another connection`);
     }
+    let applied = changes;
     if (owner.presenceUser && changes.some((entry) => entry.state !== null && !carriesUser(entry.state, owner.presenceUser!))) {
       // Rare (our web app sends the right user): only the entries that change anything, stamped.
       const user = owner.presenceUser;
-      update = encodeAwarenessEntries(changes.map((entry) => (entry.state === null ? entry : { ...entry, state: withUser(entry.state, user) })));
+      applied = changes.map((entry) => (entry.state === null ? entry : { ...entry, state: withUser(entry.state, user) }));
+      update = encodeAwarenessEntries(applied);
     }
     for (const { clientId, state } of changes) {
       if (state === null) {
@@ -71,8 +73,23 @@ export class RoomPresence {
       this.owners.set(clientId, owner);
       owner.awarenessIds.add(clientId);
     }
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, owner);
+    this.apply(applied);
     return update;
+  }
+
+  /**
+   * Applies entries already decoded and found to change something (`wouldChange`), as y-protocols'
+   * applyAwarenessUpdate does with bytes, without decoding and parsing the JSON a second time. Its
+   * events are not emitted: this awareness is the room's own and nothing subscribes to it (presence is
+   * relayed by the room, and read through getStates and meta).
+   */
+  private apply(entries: readonly AwarenessEntry[]): void {
+    const now = Date.now();
+    for (const { clientId, clock, state } of entries) {
+      if (state === null) this.awareness.states.delete(clientId);
+      else this.awareness.states.set(clientId, state as Record<string, unknown>);
+      this.awareness.meta.set(clientId, { clock, lastUpdated: now });
+    }
   }
 
   /**

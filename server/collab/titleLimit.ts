@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { TITLE_TEXT } from '../../shared/schema.js';
+import { TITLE_TEXT } from '../../shared/docParts.js';
 import { bidiControlIndexes, clipEnd, MAX_TITLE_CHARS } from '../../shared/text.js';
 
 /** Origin of the server's own title changes (so that nothing mistakes them for a client's). */

@@ -39,7 +39,8 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
   // Foreign keys not enforced: the store itself makes each document's row before its first update,
   // and the per-insert lookup would cost every commit.
   const db = openSqliteDatabase({ dataDir: options.dataDir, synchronous: options.synchronous, foreignKeys: false });
-  // Checkpoints run on a worker thread (sqliteCheckpointer.ts), never inside a commit.
+  // Checkpoints run on a worker thread (sqliteCheckpointer.ts), never inside a commit; every write
+  // below tells it (`wrote()`), which starts it the first time.
   const checkpointer = startCheckpointer(path.join(options.dataDir, DATABASE_FILE), options.checkpoint);
 
   /** The highest sequence number ever used, rows deleted by compaction included. */
@@ -172,19 +173,24 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
       // Only once committed: a rolled-back transaction used no sequence numbers and touched nothing.
       lastSeq = seqs[seqs.length - 1]!;
       for (const [docId, at] of marks) touched.set(docId, at);
+      checkpointer.wrote();
       return seqs;
     },
     async compact(docId, snapshot, throughSeq) {
-      return compactTx.immediate(docId, snapshot, throughSeq);
+      const replaced = compactTx.immediate(docId, snapshot, throughSeq);
+      checkpointer.wrote();
+      return replaced;
     },
     async create(docId) {
       const now = Date.now();
       insertDoc.run(docId, now, now);
+      checkpointer.wrote();
       touched.set(docId, -1);
       return { id: docId, title: '', createdAt: now, updatedAt: now };
     },
     async delete(docId) {
       deleteTx.immediate(docId, lastSeq);
+      checkpointer.wrote();
       // Only once committed: the next append must make the document's row again (and at once).
       touched.delete(docId);
     },
@@ -199,6 +205,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     },
     async setTitle(docId, title) {
       updateTitle.run(title, docId);
+      checkpointer.wrote();
     },
     async check() {
       selectOne.get();

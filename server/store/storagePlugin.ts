@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AccountStore } from '../accounts/accountStore.js';
-import { openPostgresAccountStore } from '../accounts/postgresAccountStore.js';
 import { openSqliteAccountStore } from '../accounts/sqliteAccountStore.js';
 import type { StorageConfig } from '../config.js';
 import type { DocStore } from './docStore.js';
-import { openPostgresStore } from './postgresStore.js';
 import { openSqliteStore } from './sqliteStore.js';
 
 declare module 'fastify' {
@@ -26,7 +24,8 @@ export interface StoragePluginOptions {
 
 /**
  * Opens the stores: PostgreSQL when DATABASE_URL is set (its schema created or migrated first;
- * registration fails when the database cannot be reached), else SQLite in DATA_DIR. Closes them in
+ * registration fails when the database cannot be reached), else SQLite in DATA_DIR. The PostgreSQL
+ * stores (and the `pg` driver) are loaded only when used: a process on SQLite never holds them. Closes them in
  * `onClose`; registered first, so that hook runs last (Fastify runs onClose hooks in reverse order
  * of registration): after the rooms' final commit and compaction, the database is closed.
  */
@@ -34,14 +33,14 @@ async function storagePlugin(app: FastifyInstance, { config, ...given }: Storage
   const docStore =
     given.docStore ??
     (config.databaseUrl
-      ? await openPostgresStore({ connectionString: config.databaseUrl, log: app.log })
+      ? await (await import('./postgresStore.js')).openPostgresStore({ connectionString: config.databaseUrl, log: app.log })
       : openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous }));
   let accountStore: AccountStore;
   try {
     accountStore =
       given.accountStore ??
       (config.databaseUrl
-        ? await openPostgresAccountStore({ connectionString: config.databaseUrl, log: app.log })
+        ? await (await import('../accounts/postgresAccountStore.js')).openPostgresAccountStore({ connectionString: config.databaseUrl, log: app.log })
         : openSqliteAccountStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous }));
   } catch (error) {
     await docStore.close();

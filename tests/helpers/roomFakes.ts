@@ -91,7 +91,10 @@ export class FakePeer implements Peer {
   send(frame: Uint8Array): void {
     if (!this.closedWith) this.frames.push(frame);
   }
+  /** The frames of each sendShared call (one write to a real socket). */
+  readonly sharedWrites: string[][] = [];
   sendShared(frames: readonly SharedFrame[]): void {
+    if (!this.closedWith) this.sharedWrites.push(frames.map((frame) => decodeFrame(frame.payload).kind));
     for (const frame of frames) this.send(frame.payload);
   }
   close(code: number, reason: string): void {

@@ -169,7 +169,7 @@ describe('Room', () => {
     expect(room.doc.getText('body').toString()).toBe('12');
   });
 
-  it('binds presence to its peer, relays it to everyone, and announces its removal when the peer leaves', () => {
+  it('binds presence to its peer, relays it to everyone (at the end of the turn), and announces its removal when the peer leaves', async () => {
     const { room, join, emptied } = makeRoom();
     const a = join();
     const b = join();
@@ -179,10 +179,13 @@ describe('Room', () => {
     const update = awarenessProtocol.encodeAwarenessUpdate(awareness, [doc.clientID]);
     awareness.destroy();
     room.receive(a, encodeAwarenessFrame(update));
+    expect(b.kinds().at(-1)).not.toBe('awareness'); // queued: it goes out with anything else of this turn
+    await turns();
     expect(a.kinds().at(-1)).toBe('awareness'); // the sender's echo too
     expect(b.kinds().at(-1)).toBe('awareness');
     expect(() => room.receive(b, encodeAwarenessFrame(update))).not.toThrow(); // same clock: changes nothing
     room.leave(a);
+    await turns();
     const removal = b.seen().at(-1) as { kind: string; payload: Uint8Array };
     expect(removal.kind).toBe('awareness');
     expect(room.presence.awareness.getStates().size).toBe(0);
@@ -190,6 +193,25 @@ describe('Room', () => {
     room.leave(b);
     room.leave(b); // twice is safe
     expect(emptied).toEqual([room]);
+  });
+
+  it('sends a keystroke and the cursor move that follows it in the same turn to each peer in one write', async () => {
+    const { room, join } = makeRoom();
+    const a = join();
+    const b = join();
+    await turns();
+    const before = b.sharedWrites.length;
+    const doc = new Y.Doc();
+    const awareness = new awarenessProtocol.Awareness(doc);
+    awareness.setLocalState({ user: { name: 'Ada' }, cursor: 1 });
+    room.receive(a, encodeSyncUpdate(clientDoc(1).type('x')));
+    room.receive(a, encodeAwarenessFrame(awarenessProtocol.encodeAwarenessUpdate(awareness, [doc.clientID])));
+    awareness.destroy();
+    await turns();
+    // In the order they were queued: presence as it came, the update once committed (as before: the
+    // cursor never waited for the commit).
+    expect(b.sharedWrites.slice(before)).toEqual([['awareness', 'update']]);
+    expect(b.relays()).toHaveLength(1);
   });
 
   it('in a cluster: publishes commits after they are stored and presence as it comes, and applies what others publish', async () => {
@@ -207,6 +229,7 @@ describe('Room', () => {
     expect(published).toEqual([['doc', 1]]);
     const elsewhere = clientDoc(2).type('theirs');
     room.receiveRemote({ kind: 'update', from: 'p2', seq: 2, update: elsewhere });
+    await turns();
     expect(a.relays().at(-1)).toEqual(elsewhere);
     expect(room.doc.getText('body').toString()).toMatch(/mine|theirs/);
     expect(room.doc.getText('body').length).toBe(10);

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { DATABASE_FILE } from '../../server/db/sqliteDatabase.js';
+import { DATABASE_FILE, openSqliteDatabase } from '../../server/db/sqliteDatabase.js';
 import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import type { DocStore } from '../../server/store/docStore.js';
 
 // The checkpointer's own policy, shrunk so that a test sees several passes and restarts in a second.
-const POLICY = { intervalMs: 50, restartAboveFrames: 200, truncateAboveBytes: 64 * 1024 };
+const POLICY = { intervalMs: 50, restartAboveFrames: 200, truncateAboveBytes: 64 * 1024, idleIntervalMs: 200 };
 /** A WAL frame: a 24-byte header and a 4 KB page. */
 const FRAME_BYTES = 24 + 4096;
 
@@ -81,6 +81,35 @@ it.runIf(process.platform === 'linux')('runs its passes on a thread of the lowes
   const before = os.getPriority();
   expect(threadNiceValues()).not.toContain(19);
   store = openSqliteStore({ dataDir: dir, synchronous: 'normal', checkpoint: POLICY });
+  await store.appendBatch([{ docId: 'doc', update: new Uint8Array(16) }]);
   await expect.poll(threadNiceValues, { timeout: 10_000, interval: 50 }).toContain(19);
   expect(os.getPriority()).toBe(before);
+});
+
+const threadCount = (): number => fs.readdirSync('/proc/self/task').length;
+
+it.runIf(process.platform === 'linux')('starts its thread at the first write, not before (an idle server holds no second V8 heap)', async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-checkpoint-'));
+  const before = threadCount();
+  store = openSqliteStore({ dataDir: dir, synchronous: 'normal', checkpoint: POLICY });
+  await store.list(10); // reading is not writing
+  expect(threadCount()).toBe(before);
+  await store.appendBatch([{ docId: 'doc', update: new Uint8Array(16) }]);
+  expect(threadCount()).toBe(before + 1);
+});
+
+it.runIf(process.platform === 'linux')('starts at a write it was not told of (another connection: the account store), and checkpoints it', async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-checkpoint-'));
+  store = openSqliteStore({ dataDir: dir, synchronous: 'normal', checkpoint: POLICY });
+  const other = openSqliteDatabase({ dataDir: dir, synchronous: 'normal', foreignKeys: false });
+  try {
+    other.exec('CREATE TABLE filler (data BLOB)');
+    const insert = other.prepare('INSERT INTO filler (data) VALUES (?)');
+    for (let i = 0; i < 40; i++) insert.run(Buffer.alloc(4096, i));
+    expect(walBytes()).toBeGreaterThan(POLICY.truncateAboveBytes);
+    await expect.poll(threadNiceValues, { timeout: 10_000, interval: 50 }).toContain(19);
+    await expect.poll(walBytes, { timeout: 10_000, interval: 50 }).toBe(0);
+  } finally {
+    other.close();
+  }
 });
