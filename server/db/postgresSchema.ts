@@ -150,6 +150,19 @@ ALTER TABLE users ADD COLUMN IF NOT EXISTS name_skeleton text;
 CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton);
 `,
   },
+  {
+    // A large snapshot as consecutive segments (see sqliteSchema.ts, version 8): snapshots.data is
+    // segment 0, this table segments 1 to n-1. Versions 6 and 7 are other work's.
+    version: 8,
+    sql: `
+CREATE TABLE snapshot_segments (
+  doc_id text NOT NULL REFERENCES documents (id),
+  idx integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (doc_id, idx)
+);
+`,
+  },
 ];
 
 /** The schema version this build of Tandem writes and reads. */

@@ -181,7 +181,25 @@ CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);
       db.exec('CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton)');
     },
   },
+  {
+    // A large snapshot is stored as consecutive segments (each a valid Yjs update of at most
+    // MAX_SEGMENT_BYTES, see server/bigdocs/segmentState.ts), so a join is served from the rows as
+    // they are. snapshots.data holds segment 0; this table segments 1 to n-1 of the same snapshot
+    // (a compaction replaces them all in its transaction). Versions 6 and 7 are other work's.
+    version: 8,
+    up: `
+CREATE TABLE snapshot_segments (
+  doc_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (doc_id, idx)
+) WITHOUT ROWID;
+`,
+  },
 ];
+
+/** Every migration's version, in the order they are applied. */
+export const SQLITE_MIGRATION_VERSIONS: readonly number[] = MIGRATIONS.map((migration) => migration.version);
 
 /** The schema version this build of Tandem writes and reads (the file's user_version once migrated). */
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

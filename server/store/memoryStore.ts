@@ -1,9 +1,10 @@
 import type { DocSummary } from '../../shared/api.js';
-import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
+import { type AppendEntry, type DocStore, type StoredDoc, snapshotSegments } from './docStore.js';
 
 /** One document's stored log: its snapshot (covering every row up to `throughSeq`) and later rows. */
 interface MemoryLog {
-  snapshot: Uint8Array | null;
+  /** The snapshot's segments (one for a small one), or null. */
+  snapshot: readonly Uint8Array[] | null;
   throughSeq: number;
   updates: Array<{ seq: number; data: Uint8Array }>;
 }
@@ -39,19 +40,20 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
   };
   const load = (docId: string): StoredDoc => {
     const log = data.logs.get(docId);
-    if (!log) return { updates: [], lastSeq: 0 };
-    const updates = log.snapshot ? [log.snapshot] : [];
+    if (!log) return { updates: [], lastSeq: 0, snapshotSegments: 0 };
+    const updates = log.snapshot ? [...log.snapshot] : [];
+    const segments = updates.length;
     let lastSeq = log.throughSeq;
     for (const row of log.updates) {
       updates.push(row.data);
       lastSeq = row.seq;
     }
-    return { updates, lastSeq };
+    return { updates, lastSeq, snapshotSegments: segments };
   };
   const storedBytes = (docId: string): number => {
     const log = data.logs.get(docId);
     if (!log) return 0;
-    return (log.snapshot?.length ?? 0) + log.updates.reduce((sum, row) => sum + row.data.length, 0);
+    return (log.snapshot?.reduce((sum, segment) => sum + segment.length, 0) ?? 0) + log.updates.reduce((sum, row) => sum + row.data.length, 0);
   };
 
   return {
@@ -60,11 +62,11 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
     },
     async loadSince(docId, afterSeq) {
       const log = data.logs.get(docId);
-      if (!log) return { updates: [], lastSeq: afterSeq };
+      if (!log) return { updates: [], lastSeq: afterSeq, snapshotSegments: 0 };
       // A compaction folded rows after afterSeq into the snapshot: the replica starts over from it.
       if (log.throughSeq > afterSeq) return load(docId);
       const rows = log.updates.filter((row) => row.seq > afterSeq);
-      return { updates: rows.map((row) => row.data), lastSeq: rows.at(-1)?.seq ?? afterSeq };
+      return { updates: rows.map((row) => row.data), lastSeq: rows.at(-1)?.seq ?? afterSeq, snapshotSegments: 0 };
     },
     async appendBatch(entries: readonly AppendEntry[]) {
       const now = Date.now();
@@ -81,7 +83,7 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
       const log = logOf(docId);
       if (log.throughSeq >= throughSeq) return false;
       log.updates = log.updates.filter((row) => row.seq > throughSeq);
-      log.snapshot = snapshot;
+      log.snapshot = [...snapshotSegments(snapshot)];
       log.throughSeq = throughSeq;
       return true;
     },

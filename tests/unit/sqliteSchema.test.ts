@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openSqliteAccountStore } from '../../server/accounts/sqliteAccountStore.js';
 import { DATABASE_FILE } from '../../server/db/sqliteDatabase.js';
-import { SQLITE_SCHEMA_VERSION, migrateSqlite } from '../../server/db/sqliteSchema.js';
+import { SQLITE_MIGRATION_VERSIONS, SQLITE_SCHEMA_VERSION, migrateSqlite } from '../../server/db/sqliteSchema.js';
 import { openSqliteStore } from '../../server/store/sqliteStore.js';
 import { docConversationId } from '../../shared/api.js';
 import { ACCOUNTS, ACCOUNTS_FIRST, ATTEMPT_BUDGETS, DOCUMENTS, DOCUMENTS_BEFORE_ACCOUNTS } from '../helpers/legacySqliteSchemas.js';
@@ -67,13 +67,13 @@ const LEGACY_FILES = [
 describe('SQLite schema migrations', () => {
   it('a new file gets every version in order, once; the version is the file\'s user_version', () => {
     const db = raw(dataDir());
-    expect(migrateSqlite(db)).toEqual(Array.from({ length: SQLITE_SCHEMA_VERSION }, (_, i) => i + 1));
+    expect(migrateSqlite(db)).toEqual(SQLITE_MIGRATION_VERSIONS);
     expect(userVersion(db)).toBe(SQLITE_SCHEMA_VERSION);
     expect(migrateSqlite(db)).toEqual([]);
     expect(tables(db)).toEqual(
       [
         'attempt_budgets', 'conversation_members', 'conversation_reads', 'conversations', 'doc_access', 'doc_members',
-        'documents', 'messages', 'notifications', 'sessions', 'snapshots', 'store_meta', 'updates', 'users',
+        'documents', 'messages', 'notifications', 'sessions', 'snapshot_segments', 'snapshots', 'store_meta', 'updates', 'users',
       ],
     );
   });
