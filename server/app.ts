@@ -10,6 +10,7 @@ import { notificationRoutes } from './api/notificationRoutes.js';
 import { peopleRoutes } from './api/peopleRoutes.js';
 import { installAuth } from './auth/authPlugin.js';
 import { installHostCheck } from './auth/hostCheck.js';
+import bigDocsPlugin from './bigdocs/bigDocsPlugin.js';
 import clusterPlugin from './cluster/clusterPlugin.js';
 import collabRoute from './collab/collabRoute.js';
 import roomsPlugin from './collab/roomsPlugin.js';
@@ -36,6 +37,7 @@ import { webRoutes } from './webRoutes.js';
  *   tandem-cluster  app.clusterBus (REDIS_URL, else null)           onClose: closed
  *   tandem-people   app.people: events, sessions, journal, access, notifications, online
  *                                                                   onClose: timers stopped
+ *   tandem-bigdocs  app.bigDocs: worker threads for big documents    onClose: threads ended
  *   tandem-rooms    app.rooms (RoomRegistry)                         preClose: shutdown
  *   tandem-live     app.live: the /live hub and chat                 onClose: hub unsubscribed
  *   sockets scope   tandem-websocket (@fastify/websocket, once) + /collab + /live, each with
@@ -59,6 +61,7 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   await app.register(metricsPlugin);
   await app.register(clusterPlugin, { config: configSlice(config, 'cluster') });
   await app.register(peoplePlugin, { config: configSlice(config, 'accounts') });
+  await app.register(bigDocsPlugin, { config: configSlice(config, 'bigDocs') });
   await app.register(roomsPlugin, { config: configSlice(config, 'rooms') });
   await app.register(livePlugin, { config: configSlice(config, 'live') });
 
@@ -80,7 +83,7 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   // and nothing else (an upgrade request to an API route gets that route's ordinary answer).
   await app.register(async function sockets(scope) {
     const guards = configSlice(config, 'sockets');
-    await scope.register(websocketPlugin, { maxFrameBytes: config.maxFrameBytes });
+    await scope.register(websocketPlugin, configSlice(config, 'websocket'));
     await scope.register(collabRoute, { config: { ...configSlice(config, 'collab'), ...guards } });
     await scope.register(liveRoute, { config: { ...guards, maxSendBufferBytes: config.maxSendBufferBytes } });
   });

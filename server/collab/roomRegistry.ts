@@ -7,9 +7,9 @@ import type { DocStore } from '../store/docStore.js';
 import { CommitQueue } from './commitQueue.js';
 import type { Connection } from './connection.js';
 import { Room } from './room.js';
-import type { RoomLimits } from './roomContracts.js';
+import type { RoomLimits, RoomWorkers } from './roomContracts.js';
 
-export interface RoomRegistryOptions extends RoomLimits {
+export interface RoomRegistryOptions extends RoomLimits, RoomWorkers {
   /** The cluster bus (REDIS_URL), or null when this process is alone. */
   bus: ClusterBus | null;
   /** In a cluster: how often each open room reads what the other processes stored. */
@@ -177,6 +177,8 @@ export class RoomRegistry {
         maxDocBytes,
         maxUnsavedBytes,
         pendingUpdateTimeoutMs,
+        workers: this.options.workers ?? null,
+        workerAboveBytes: this.options.workerAboveBytes ?? 0,
         onEmpty: (r) => this.scheduleUnload(r),
       });
     } catch (error) {

@@ -27,6 +27,8 @@ async function roomsPlugin(app: FastifyInstance, { config }: { config: RoomsConf
     store: app.docStore,
     log: app.log,
     metrics: app.metrics,
+    workers: app.bigDocs.workers,
+    workerAboveBytes: app.bigDocs.workerAboveBytes,
   });
   bus?.on('ready', () => rooms.repairAll());
   bus?.on('processGone', (processId) => rooms.forgetProcess(processId));
@@ -45,4 +47,4 @@ async function roomsPlugin(app: FastifyInstance, { config }: { config: RoomsConf
   });
 }
 
-export default fp(roomsPlugin, { name: 'tandem-rooms', fastify: '5.x', dependencies: ['tandem-storage', 'tandem-metrics', 'tandem-cluster', 'tandem-people'] });
+export default fp(roomsPlugin, { name: 'tandem-rooms', fastify: '5.x', dependencies: ['tandem-storage', 'tandem-metrics', 'tandem-cluster', 'tandem-people', 'tandem-bigdocs'] });

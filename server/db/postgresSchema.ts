@@ -155,7 +155,7 @@ CREATE INDEX IF NOT EXISTS users_skeleton ON users (name_skeleton);
     // segment 0, this table segments 1 to n-1. Versions 6 and 7 are other work's.
     version: 8,
     sql: `
-CREATE TABLE snapshot_segments (
+CREATE TABLE IF NOT EXISTS snapshot_segments (
   doc_id text NOT NULL REFERENCES documents (id),
   idx integer NOT NULL,
   data bytea NOT NULL,

@@ -188,7 +188,7 @@ CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);
     // (a compaction replaces them all in its transaction). Versions 6 and 7 are other work's.
     version: 8,
     up: `
-CREATE TABLE snapshot_segments (
+CREATE TABLE IF NOT EXISTS snapshot_segments (
   doc_id TEXT NOT NULL,
   idx INTEGER NOT NULL,
   data BLOB NOT NULL,
