@@ -1,12 +1,12 @@
 import os from 'node:os';
-import { Piscina } from 'piscina';
+import { parentPort } from 'node:worker_threads';
 import * as Y from 'yjs';
 import type { ExportFormat } from '../../shared/api.js';
 import { documentTitle, documentToHtml, documentToMarkdown, markdownToDocument } from '../documentFormats.js';
 import { packParts, unpackParts } from './packedParts.js';
 import { segmentDoc } from './segmentState.js';
 
-// The entry of the document worker threads (docWorkers.ts runs it through piscina): the heavy work
+// The entry of the document worker threads (docWorkers.ts starts them): the heavy work
 // on big documents, away from the event loop that relays keystrokes. Each task gets the document as
 // updates (packed, see packedParts.ts), builds a scratch Y.Doc and releases it before answering.
 
@@ -47,15 +47,14 @@ function buildDoc(packed: Uint8Array): Y.Doc {
 
 /**
  * Runs one task: `snapshot` answers the document's state as segments of at most maxSegmentBytes
- * (packed, moved back); `export` answers { title, body }; `import` answers markdownToDocument's
- * { update, title }.
+ * (packed); `export` answers { title, body }; `import` answers markdownToDocument's { update, title }.
  */
-export default function run(task: DocTask): unknown {
+export function runTask(task: DocTask): unknown {
   switch (task.kind) {
     case 'snapshot': {
       const doc = buildDoc(task.parts);
       try {
-        return Piscina.move(packParts(segmentDoc(doc, task.maxSegmentBytes)));
+        return packParts(segmentDoc(doc, task.maxSegmentBytes));
       } finally {
         doc.destroy();
       }
@@ -73,3 +72,14 @@ export default function run(task: DocTask): unknown {
       return markdownToDocument(task.markdown);
   }
 }
+
+// Each message is one task; the answer goes back as { ok, value } (a packed buffer is moved, not
+// copied) or { ok: false, error }.
+parentPort?.on('message', (task: DocTask) => {
+  try {
+    const value = runTask(task);
+    parentPort!.postMessage({ ok: true, value }, value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : []);
+  } catch (error) {
+    parentPort!.postMessage({ ok: false, error: (error as Error).message });
+  }
+});
