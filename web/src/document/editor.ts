@@ -122,7 +122,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
   // The offline copy exists before the provider connects; its load is not counted as new changes.
   const offline = openOfflineCopy(docId, doc);
   offline.track(tracker);
-  const { provider, reconnect } = openCollab(docId, doc, tracker, {
+  const { provider, reconnect, progress } = openCollab(docId, doc, tracker, {
     offline,
     onRole: (next) => {
       rememberRole(docId, next);
@@ -157,6 +157,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
     },
     () => offline.available,
     () => reconnect.connectNow(),
+    progress,
   );
   void offline.loaded.then(status.refresh);
   announceTyping(doc, provider.awareness, (origin) => origin !== provider && origin !== offline.origin);
