@@ -250,6 +250,20 @@ export class Room implements RoomOfPeer, ReplicaHost {
     return whole.length <= MAX_SEGMENT_BYTES ? [whole] : segmentDoc(this.doc, MAX_SEGMENT_BYTES);
   }
 
+  /**
+   * The doc's state as updates that, applied in order, make it (RoomDoc.stateParts): what a worker
+   * exports or checkpoints a big document from. Call once settled. Throws ProtocolError(loadFailed)
+   * if the stored state cannot be built.
+   */
+  stateParts(): Uint8Array[] {
+    return this.content.stateParts();
+  }
+
+  /** Approximate bytes the document takes in storage (snapshot and later rows). */
+  get storedBytes(): number {
+    return this.log.storedBytes;
+  }
+
   /** Resolves once every update queued so far is committed (at once if none is pending). */
   settled(): Promise<void> {
     return new Promise((resolve) => this.writes.whenSettled(resolve));

@@ -8,6 +8,7 @@ import { connectClient, type TestClient } from '../helpers/clients.js';
 import { startServer, type TestServer, uniqueDocId } from '../helpers/testServer.js';
 import { startThrottledProxy } from '../helpers/throttledProxy.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { registerUser } from '../helpers/accounts.js';
 
 // Big documents: the segmented first sync, compression, and compaction on a worker thread.
 // BIG_DOCS=1 runs the full-size case: a 32 MB document over a 1 MB/s link (over 30 s, the stock
@@ -151,4 +152,19 @@ describe('big documents', () => {
     for (const update of (await server.app.docStore.load(docId)).updates) Y.applyUpdate(copy, update);
     expect(bodyOf(copy)).toBe(bodyOf(reader.doc));
   }, 90_000);
+
+  it('a big Markdown import and its export run on a worker thread, and give back the same text', async () => {
+    const server = await startServer({ workerAboveBytes: 1024 });
+    const { cookie } = await registerUser(server);
+    let markdown = '# Thesis\n\n';
+    for (let i = 0; markdown.length < 100_000; i++) markdown += `Paragraph ${i} with **bold** and *italic* text, and a [link](https://example.com/${i}).\n\n`;
+    const imported = await fetch(`${server.httpUrl}/api/docs/import`, { method: 'POST', headers: { cookie, 'content-type': 'text/markdown' }, body: markdown });
+    expect(imported.status).toBe(201);
+    expect(server.app.bigDocs.workers.threads.length).toBe(1);
+    const { id, title } = (await imported.json()) as { id: string; title: string };
+    expect(title).toBe('Thesis');
+    const exported = await fetch(`${server.httpUrl}/api/docs/${id}/export?format=md`, { headers: { cookie } });
+    expect(exported.status).toBe(200);
+    expect((await exported.text()).trim()).toBe(markdown.trim());
+  }, 60_000);
 });
