@@ -64,7 +64,7 @@ describe('documentFormats', () => {
     let markdown = '# Long\n\n';
     for (let i = 0; i < 120; i++) {
       markdown += `Paragraph ${i} with **bold** text.\n\n`;
-      if (i % 5 === 0) markdown += `* item ${i}\n* next\n\n- other list ${i}\n\n1. one\n2. two\n\n> quote ${i}\n\n`;
+      if (i % 5 === 0) markdown += `* item ${i}\n* next\n\n1. one\n2. two\n\n> quote ${i}\n\n`;
       if (i % 9 === 0) markdown += `## Section ${i}\n\n`;
     }
     const once = documentToMarkdown(importToDoc(markdown));
