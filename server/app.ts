@@ -92,7 +92,7 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   const { sessions, events, access, online } = app.people;
   const accountsConfig = configSlice(config, 'accounts');
   await app.register(accountRoutes, { accounts, sessions, events, metrics, ...accountsConfig });
-  await app.register(docsRoutes, { store, registry, accounts, access });
+  await app.register(docsRoutes, { store, registry, accounts, access, sizes: app.bigDocs });
   await app.register(exportRoutes, { store, registry, access, bigDocs: app.bigDocs });
   await app.register(chatRoutes, { chat: app.live.chat });
   await app.register(peopleRoutes, { accounts, online });

@@ -56,6 +56,11 @@ export class RoomRegistry {
     this.queue = new CommitQueue(options.store, options.log, options.metrics);
   }
 
+  /** Stored sizes (bytes) of the open documents. */
+  storedSizes(): number[] {
+    return [...this.rooms.values()].map((room) => room.storedBytes);
+  }
+
   /** Number of documents in memory. */
   get roomCount(): number {
     return this.rooms.size;

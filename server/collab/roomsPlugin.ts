@@ -38,6 +38,8 @@ async function roomsPlugin(app: FastifyInstance, { config }: { config: RoomsConf
     rooms: () => rooms.roomCount,
     pendingWrites: () => rooms.pendingWrites,
     lastCommitAt: () => rooms.queue.lastCommitAt,
+    largeDocuments: () => rooms.storedSizes().filter((bytes) => bytes > app.bigDocs.docWarnBytes).length,
+    largestDocumentBytes: () => Math.max(0, ...rooms.storedSizes()),
   });
   app.people.events.on('docDeleted', (docId) => {
     rooms.remove(docId).catch((error: unknown) => app.log.error({ err: error, docId }, 'could not remove a deleted document'));

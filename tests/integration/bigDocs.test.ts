@@ -5,7 +5,7 @@ import { decodeLoadProgress } from '../../shared/codec.js';
 import { MAX_SEGMENT_BYTES, MessageType } from '../../shared/protocol.js';
 import { BODY_FRAGMENT as FRAGMENT } from '../../shared/schema.js';
 import { connectClient, type TestClient } from '../helpers/clients.js';
-import { startServer, type TestServer, uniqueDocId } from '../helpers/testServer.js';
+import { readMetrics, startServer, type TestServer, uniqueDocId } from '../helpers/testServer.js';
 import { startThrottledProxy } from '../helpers/throttledProxy.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { registerUser } from '../helpers/accounts.js';
@@ -167,4 +167,18 @@ describe('big documents', () => {
     expect(exported.status).toBe(200);
     expect((await exported.text()).trim()).toBe(markdown.trim());
   }, 60_000);
+
+  it('a document past DOC_WARN_BYTES is counted in /metrics and shown to its owner as approaching MAX_DOC_BYTES', async () => {
+    const server = await startServer({ docWarnBytes: 2048, maxDocBytes: 1024 * 1024 });
+    const owner = await registerUser(server);
+    const other = await registerUser(server);
+    const imported = await fetch(`${server.httpUrl}/api/docs/import`, { method: 'POST', headers: { cookie: owner.cookie, 'content-type': 'text/markdown' }, body: 'words '.repeat(1000) });
+    const { id } = (await imported.json()) as { id: string };
+    const details = async (cookie: string) => ((await (await fetch(`${server.httpUrl}/api/docs/${id}`, { headers: { cookie } })).json()) as { sizeLimitBytes: number | null });
+    expect((await details(owner.cookie)).sizeLimitBytes).toBe(1024 * 1024);
+    expect((await details(other.cookie)).sizeLimitBytes).toBeNull();
+    const reader = connectClient(server.collabUrl, id, { cookie: owner.cookie });
+    await waitFor(() => reader.provider.synced, 'the owner to open it');
+    expect(await readMetrics(server.httpUrl)).toMatch(/^tandem_large_documents 1$/m);
+  });
 });
