@@ -12,6 +12,7 @@ import { notificationRoutes } from './api/notificationRoutes.js';
 import { peopleRoutes } from './api/peopleRoutes.js';
 import { installAuth } from './auth/authPlugin.js';
 import { installHostCheck } from './auth/hostCheck.js';
+import bigDocsPlugin from './bigdocs/bigDocsPlugin.js';
 import clusterPlugin from './cluster/clusterPlugin.js';
 import collabRoute from './collab/collabRoute.js';
 import roomsPlugin from './collab/roomsPlugin.js';
@@ -39,6 +40,7 @@ import { webRoutes } from './webRoutes.js';
  *   tandem-cluster  app.clusterBus (REDIS_URL, else null)           onClose: closed
  *   tandem-people   app.people: events, sessions, journal, access, notifications, online
  *                                                                   onClose: timers stopped
+ *   tandem-bigdocs  app.bigDocs: worker threads for big documents    onClose: threads ended
  *   tandem-rooms    app.rooms (RoomRegistry)                         preClose: shutdown
  *   tandem-live     app.live: the /live hub, chat, comments          onClose: hub unsubscribed
  *   tandem-history  app.history: versions, restore, the history thread
@@ -64,6 +66,7 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   await app.register(metricsPlugin);
   await app.register(clusterPlugin, { config: configSlice(config, 'cluster') });
   await app.register(peoplePlugin, { config: configSlice(config, 'accounts') });
+  await app.register(bigDocsPlugin, { config: configSlice(config, 'bigDocs') });
   await app.register(roomsPlugin, { config: configSlice(config, 'rooms') });
   await app.register(livePlugin, { config: configSlice(config, 'live') });
   await app.register(historyPlugin, { config: configSlice(config, 'history') });
@@ -86,7 +89,7 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   // and nothing else (an upgrade request to an API route gets that route's ordinary answer).
   await app.register(async function sockets(scope) {
     const guards = configSlice(config, 'sockets');
-    await scope.register(websocketPlugin, { maxFrameBytes: config.maxFrameBytes });
+    await scope.register(websocketPlugin, configSlice(config, 'websocket'));
     await scope.register(collabRoute, { config: { ...configSlice(config, 'collab'), ...guards } });
     await scope.register(liveRoute, { config: { ...guards, maxSendBufferBytes: config.maxSendBufferBytes } });
   });
@@ -95,8 +98,8 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   const { sessions, events, access, online } = app.people;
   const accountsConfig = configSlice(config, 'accounts');
   await app.register(accountRoutes, { accounts, sessions, events, metrics, ...accountsConfig });
-  await app.register(docsRoutes, { store, registry, accounts, access });
-  await app.register(exportRoutes, { store, registry, access });
+  await app.register(docsRoutes, { store, registry, accounts, access, sizes: app.bigDocs });
+  await app.register(exportRoutes, { store, registry, access, bigDocs: app.bigDocs });
   await app.register(versionRoutes, { store, access, history: app.history });
   await app.register(chatRoutes, { chat: app.live.chat });
   await app.register(commentRoutes, { comments: app.live.comments });

@@ -111,6 +111,19 @@ export interface Config {
    * unset) keeps /metrics closed (403).
    */
   metricsToken: string | null;
+  /**
+   * WebSocket messages of at least this many bytes are compressed (permessage-deflate, when the
+   * client offers it); smaller ones — keystrokes, cursors — never. 0 turns compression off.
+   */
+  compressAboveBytes: number;
+  /** Compressions and decompressions (zlib) running at once for all sockets; the rest wait their turn. */
+  compressionConcurrency: number;
+  /** Worker threads for compaction, export and import of big documents. */
+  docWorkerThreads: number;
+  /** A document stored at least this large is compacted, exported and imported on a worker thread. */
+  workerAboveBytes: number;
+  /** A document stored past this size is reported in /metrics and shown to its owner as large. */
+  docWarnBytes: number;
 }
 
 /**
@@ -131,7 +144,11 @@ export const CONFIG_SLICES = {
   /** What guards every WebSocket endpoint (/collab and /live): Origin, new connections per IP, heartbeat. */
   sockets: ['allowedOrigins', 'connectionsPerSecondPerIp', 'connectionBurstPerIp', 'heartbeatIntervalMs', 'heartbeatTimeoutMs'],
   /** The /collab endpoint and its connections. */
-  collab: ['openDocuments', 'maxFrameBytes', 'maxBufferedFrames', 'maxSendBufferBytes', 'maxDocBytes', 'updatesPerSecond', 'updateBurst', 'awarenessPerSecond', 'awarenessBurst'],
+  collab: ['openDocuments', 'maxFrameBytes', 'maxBufferedFrames', 'maxSendBufferBytes', 'maxDocBytes', 'updatesPerSecond', 'updateBurst', 'awarenessPerSecond', 'awarenessBurst', 'compressAboveBytes'],
+  /** Big documents: the worker threads, and what counts as big. */
+  bigDocs: ['docWorkerThreads', 'workerAboveBytes', 'docWarnBytes', 'maxDocBytes'],
+  /** The one WebSocket registration: frame limit, compression. */
+  websocket: ['maxFrameBytes', 'compressAboveBytes', 'compressionConcurrency'],
   /** The /live endpoint and chat. */
   live: ['maxSendBufferBytes', 'chatMessagesPerSecond', 'chatBurst'],
   /** Version history: when automatic versions are made, and how long they are kept. */
@@ -150,6 +167,8 @@ export type RoomsConfig = ConfigSlice<'rooms'>;
 export type SocketGuardConfig = ConfigSlice<'sockets'>;
 export type CollabConfig = ConfigSlice<'collab'>;
 export type LiveConfig = ConfigSlice<'live'>;
+export type BigDocsConfig = ConfigSlice<'bigDocs'>;
+export type WebsocketConfig = ConfigSlice<'websocket'>;
 export type AccountsConfig = ConfigSlice<'accounts'>;
 export type HistoryConfig = ConfigSlice<'history'>;
 
@@ -202,6 +221,11 @@ export const defaultConfig: Config = {
   openDocuments: false,
   allowedHosts: [],
   metricsToken: null,
+  compressAboveBytes: 16 * 1024,
+  compressionConcurrency: 2,
+  docWorkerThreads: 1,
+  workerAboveBytes: 1024 * 1024,
+  docWarnBytes: 48 * 1024 * 1024,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -254,6 +278,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     openDocuments: flag(env, 'OPEN_DOCUMENTS', defaultConfig.openDocuments),
     allowedHosts: hostList(env.ALLOWED_HOSTS),
     metricsToken: metricsToken(env.METRICS_TOKEN),
+    compressAboveBytes: integer(env, 'COMPRESS_ABOVE_BYTES', defaultConfig.compressAboveBytes, 0, 2 ** 30),
+    compressionConcurrency: integer(env, 'COMPRESSION_CONCURRENCY', defaultConfig.compressionConcurrency, 1, 1024),
+    docWorkerThreads: integer(env, 'DOC_WORKER_THREADS', defaultConfig.docWorkerThreads, 1, 64),
+    workerAboveBytes: integer(env, 'WORKER_ABOVE_BYTES', defaultConfig.workerAboveBytes, 0, 2 ** 40),
+    docWarnBytes: integer(env, 'DOC_WARN_BYTES', defaultConfig.docWarnBytes, 1024, 2 ** 40),
   };
 }
 

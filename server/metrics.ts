@@ -12,6 +12,10 @@ export interface MetricSources {
   liveConnections(): number;
   /** People with at least one open connection (in the cluster). */
   peopleOnline(): number;
+  /** Open documents stored past DOC_WARN_BYTES (close to MAX_DOC_BYTES). */
+  largeDocuments(): number;
+  /** The largest stored size of an open document, in bytes. */
+  largestDocumentBytes(): number;
 }
 
 /** The app's Prometheus metrics, in a registry of its own (no process-global state). */
@@ -57,6 +61,22 @@ export function createMetrics(sources: () => Partial<MetricSources> | null = () 
     registers: [registry],
     collect() {
       this.set(read('connections', 0));
+    },
+  });
+  new Gauge({
+    name: 'tandem_large_documents',
+    help: 'Open documents stored past DOC_WARN_BYTES (MAX_DOC_BYTES refuses updates beyond it)',
+    registers: [registry],
+    collect() {
+      this.set(read('largeDocuments', 0));
+    },
+  });
+  new Gauge({
+    name: 'tandem_largest_document_bytes',
+    help: 'Stored size of the largest open document',
+    registers: [registry],
+    collect() {
+      this.set(read('largestDocumentBytes', 0));
     },
   });
   new Gauge({

@@ -31,6 +31,11 @@ export interface DocDetails extends DocSummary {
   /** The owner, or null for a document made before accounts (or by a stock client at a new address). */
   owner: PublicUser | null;
   linkAccess: LinkAccess;
+  /**
+   * For the owner of a document stored past the server's warning size (DOC_WARN_BYTES): the hard
+   * limit (MAX_DOC_BYTES) it is approaching, past which changes are refused (4413). Else null.
+   */
+  sizeLimitBytes: number | null;
 }
 
 /** A user as others see them. */

@@ -170,6 +170,27 @@ export function decodeAccess(frame: Uint8Array): Role {
   return decodeWhole(frame, MessageType.access, 'an access message', readAccessBody);
 }
 
+/**
+ * The load progress message: `[MessageType.loadProgress, varUint bytes]`, sent before a big
+ * document's segments: `bytes` is what the sync frames that follow add up to (the final step 2 aside).
+ */
+export function encodeLoadProgress(bytes: number): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MessageType.loadProgress);
+  encoding.writeVarUint(encoder, bytes);
+  return encoding.toUint8Array(encoder);
+}
+
+/** Reads the byte count after the message type has already been read from `decoder`. */
+export function readLoadProgressBody(decoder: decoding.Decoder): number {
+  return decoding.readVarUint(decoder);
+}
+
+/** Reads the byte count from a load progress message. Throws if `frame` is not one. */
+export function decodeLoadProgress(frame: Uint8Array): number {
+  return decodeWhole(frame, MessageType.loadProgress, 'a load progress message', readLoadProgressBody);
+}
+
 /** Reads a whole frame of type `type` with `readBody`; throws on another type or trailing bytes. */
 function decodeWhole<T>(frame: Uint8Array, type: MessageType, name: string, readBody: (decoder: decoding.Decoder) => T): T {
   const decoder = decoding.createDecoder(frame);

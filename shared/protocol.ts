@@ -23,6 +23,11 @@ export const MessageType = {
   storageStatus: 101,
   /** Our own: "your role on this document is now R" (0 viewer, 1 editor, 2 owner); sent on join and on every change. */
   access: 102,
+  /**
+   * Our own: "the document follows in segments, N bytes of sync frames in all, then a sync step 2"
+   * (a big document's join; the web app shows how far it is).
+   */
+  loadProgress: 103,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -42,6 +47,13 @@ export type SyncStep = (typeof SyncStep)[keyof typeof SyncStep];
  * Stock clients never set it, so they never see a message type they do not know.
  */
 export const ACK_QUERY_PARAM = 'ack';
+
+/**
+ * A big document's state reaches a joining client as sync updates of at most this many bytes each
+ * (each a valid Yjs update, applied as it arrives), then a small sync step 2: the socket is never
+ * silent long enough for y-websocket's 30 s message timeout (y-websocket#203).
+ */
+export const MAX_SEGMENT_BYTES = 1024 * 1024;
 
 /** URL path prefix of the collaboration WebSocket: `${COLLAB_PATH}/<docId>`. */
 export const COLLAB_PATH = '/collab';

@@ -30,6 +30,8 @@ export interface DocsRoutesOptions {
   registry: RoomRegistry;
   accounts: AccountStore;
   access: DocAccess;
+  /** A document stored past `docWarnBytes` is shown to its owner as approaching `maxDocBytes`. */
+  sizes: { docWarnBytes: number; maxDocBytes: number };
 }
 
 /** 16 random bytes, base64url: 22 characters, 128 bits, valid as a document id. */
@@ -60,7 +62,7 @@ export function noSuchDocument(): ApiHttpError {
  * admits visitors. Someone who joined by opening the link has the role the link gives, and follows
  * it when the owner changes the link access; someone shared with by name keeps their role.
  */
-export async function docsRoutes(app: FastifyInstance, { store, registry, accounts, access }: DocsRoutesOptions): Promise<void> {
+export async function docsRoutes(app: FastifyInstance, { store, registry, accounts, access, sizes }: DocsRoutesOptions): Promise<void> {
   // Sharing notifies someone else: limited per person, so nobody can flood another's notifications.
   const shareBuckets = new KeyedTokenBuckets(SHARES_PER_MINUTE / 60, SHARES_PER_MINUTE);
   const sweep = setInterval(() => shareBuckets.sweep(), 60_000);
@@ -135,6 +137,7 @@ export async function docsRoutes(app: FastifyInstance, { store, registry, accoun
         myRole: role,
         owner: record?.ownerId ? await userById(record.ownerId) : null,
         linkAccess: record?.linkAccess ?? 'edit',
+        sizeLimitBytes: role === 'owner' && stored.storedBytes > sizes.docWarnBytes ? sizes.maxDocBytes : null,
       };
       return body;
     },

@@ -5,6 +5,7 @@ import type { Room } from '../collab/room.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import type * as DocumentFormats from '../documentFormats.js';
 import type { DocStore } from '../store/docStore.js';
+import type { BigDocs } from '../bigdocs/bigDocsPlugin.js';
 import { signedInUser } from '../auth/authPlugin.js';
 import type { DocAccess } from '../people/docAccess.js';
 import { ApiHttpError } from './apiError.js';
@@ -15,6 +16,8 @@ export interface ExportRoutesOptions {
   store: DocStore;
   registry: RoomRegistry;
   access: DocAccess;
+  /** Documents from `workerAboveBytes` on are exported and imported on a worker thread. */
+  bigDocs: Pick<BigDocs, 'workers' | 'workerAboveBytes'>;
 }
 
 /**
@@ -58,7 +61,8 @@ type Snapshot =
  *
  * Every error answer is an ApiError (errorHandler.ts).
  */
-export async function exportRoutes(app: FastifyInstance, { store, registry, access }: ExportRoutesOptions): Promise<void> {
+export async function exportRoutes(app: FastifyInstance, { store, registry, access, bigDocs }: ExportRoutesOptions): Promise<void> {
+  const big = (bytes: number) => bytes >= bigDocs.workerAboveBytes;
   // This plugin's routes take Markdown only, as a UTF-8 string (text/plain and text/markdown): any
   // other type, JSON included, is refused by Fastify's parser with 415 before anything else runs.
   app.removeAllContentTypeParsers();
@@ -78,7 +82,7 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
 
       const { render, contentType, extension } = FORMATS[format];
       const formats = await documentFormats();
-      const snapshot = await readDocument(id, (doc) => ({ title: formats.documentTitle(doc), body: render(formats, doc) }));
+      const snapshot = await readDocument(id, format, (doc) => ({ title: formats.documentTitle(doc), body: render(formats, doc) }));
       if (!snapshot.ok) {
         if (snapshot.status >= 500) request.log.error({ docId: id, reason: snapshot.message, err: snapshot.cause }, 'export failed');
         throw new ApiHttpError(snapshot.status, snapshot.error, snapshot.message);
@@ -110,7 +114,9 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
       schema: { body: { type: 'string' }, response: answers({ 201: docSummary }) },
     },
     async (request, reply) => {
-      const { update, title } = (await documentFormats()).markdownToDocument(request.body);
+      const { update, title } = big(Buffer.byteLength(request.body))
+        ? await bigDocs.workers.importMarkdown(request.body)
+        : (await documentFormats()).markdownToDocument(request.body);
       const created = await createOwnedDocument(store, access, signedInUser(request).user);
       const id = created.id;
       // The id is new and random, so no room can hold this document yet: writing to the store
@@ -130,27 +136,36 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
    * fresh Y.Doc loaded from storage (also when the room unloads while we wait). `read` must not
    * change the doc. Storage that cannot be read or applied gives 500, never an empty document.
    */
-  async function readDocument(id: string, read: (doc: Y.Doc) => { title: string; body: string }): Promise<Snapshot> {
+  async function readDocument(id: string, format: ExportFormat, read: (doc: Y.Doc) => { title: string; body: string }): Promise<Snapshot> {
     const room = registry.peek(id);
     if (room !== undefined) {
       const settled = await settledWithin(room, SETTLE_TIMEOUT_MS);
       if (registry.peek(id) === room && !room.isDestroyed) {
         if (!settled) return { ok: false, status: 503, error: 'busy', message: 'the document is busy; try again' };
-        let doc: Y.Doc;
+        let doc: Y.Doc | null = null;
+        let parts: Uint8Array[] | null = null;
         try {
-          doc = room.doc;
+          // A big document goes to a worker as its state's parts (taken now, while settled).
+          if (big(room.storedBytes)) parts = room.stateParts();
+          else doc = room.doc;
         } catch (error) {
           // Its stored row failed to build: refused as a failed load is (the room is gone now).
           return { ok: false, status: 500, error: 'load_failed', message: 'the document could not be loaded', cause: error };
         }
-        return { ok: true, ...read(doc) };
+        return parts ? exportInWorker(parts, format) : { ok: true, ...read(doc!) };
       }
       // The room went away while we waited: what it held is in storage now.
     }
+    let stored;
+    try {
+      stored = await store.load(id);
+    } catch (error) {
+      return { ok: false, status: 500, error: 'load_failed', message: 'the document could not be loaded', cause: error };
+    }
+    if (big(stored.updates.reduce((sum, update) => sum + update.length, 0))) return exportInWorker(stored.updates, format);
     const doc = new Y.Doc();
     try {
       try {
-        const stored = await store.load(id);
         Y.transact(doc, () => {
           for (const update of stored.updates) Y.applyUpdate(doc, update);
         });
@@ -163,6 +178,15 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
       return { ok: true, ...read(doc) };
     } finally {
       doc.destroy();
+    }
+  }
+
+  /** Renders a big document on a worker thread; a state that does not build (or a worker that dies) is 500. */
+  async function exportInWorker(parts: Uint8Array[], format: ExportFormat): Promise<Snapshot> {
+    try {
+      return { ok: true, ...(await bigDocs.workers.exportDoc(parts, format)) };
+    } catch (error) {
+      return { ok: false, status: 500, error: 'load_failed', message: 'the document could not be loaded', cause: error };
     }
   }
 }

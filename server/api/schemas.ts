@@ -70,6 +70,7 @@ export const docDetails = {
     myRole: role,
     owner: nullablePublicUser,
     linkAccess,
+    sizeLimitBytes: { type: ['integer', 'null'] },
   },
 } as const;
 

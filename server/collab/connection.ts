@@ -32,6 +32,8 @@ export interface ConnectionLimits {
   /** Every other frame (awareness, sync step1, queries) per second, and the burst. */
   awarenessPerSecond: number;
   awarenessBurst: number;
+  /** Frames of at least this many bytes are compressed when the socket negotiated permessage-deflate (0: never). */
+  compressAboveBytes: number;
 }
 
 /** Who is on the other end of a connection, as its session (or its absence) says. */
@@ -86,6 +88,8 @@ export class Connection implements Peer {
   readonly presenceUser: PresenceUser;
   /** Who the stored updates of this connection are attributed to: its account, else this guest connection. */
   readonly author: string;
+  /** Shared frames this large go through ws, which compresses them; smaller ones are written as framed. */
+  private readonly compressFrom: number;
 
   constructor(
     private readonly socket: WebSocket,
@@ -108,6 +112,8 @@ export class Connection implements Peer {
     this.author = viewer.userId !== null ? userAuthor(viewer.userId) : newGuestAuthor();
     this.updateBucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
     this.otherBucket = new TokenBucket(limits.awarenessPerSecond, limits.awarenessBurst);
+    const deflates = limits.compressAboveBytes > 0 && socket.extensions.includes('permessage-deflate');
+    this.compressFrom = deflates ? limits.compressAboveBytes : Infinity;
   }
 
   private childLog: FastifyBaseLogger | null = null;
@@ -218,6 +224,12 @@ export class Connection implements Peer {
     this.bytesQueued += frameLength(frame.length);
   }
 
+  sendThen(frame: Uint8Array, done: (error?: Error) => void): void {
+    if (!this.writable()) return done(new Error('the connection is closed'));
+    this.socket.send(frame, (error) => done(error ?? undefined));
+    this.bytesQueued += frameLength(frame.length);
+  }
+
   sendShared(frames: readonly SharedFrame[]): void {
     // Checked once: the frames of one batch may together pass the limit without the client lagging.
     if (!this.writable()) return;
@@ -227,7 +239,7 @@ export class Connection implements Peer {
     if (corked) raw.cork();
     try {
       for (const frame of frames) {
-        const wire = raw ? frame.wire : null;
+        const wire = raw && frame.payload.length < this.compressFrom ? frame.wire : null;
         if (raw && wire) raw.write(wire);
         else this.socket.send(frame.payload);
         this.bytesQueued += frameLength(frame.payload.length);

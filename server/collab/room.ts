@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import type { ClusterMessage } from '../cluster/clusterMessage.js';
 import { ProtocolError } from '../protocolError.js';
-import type { StoredDoc } from '../store/docStore.js';
+import { countSnapshotSegments, type StoredDoc } from '../store/docStore.js';
 import { parseClientFrame } from './clientFrame.js';
 import { Fanout } from './fanout.js';
 import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2 } from '../../shared/codec.js';
@@ -12,6 +12,9 @@ import { RoomPresence } from './roomPresence.js';
 import { type ReplicaHost, RoomReplica } from './roomReplica.js';
 import { StoredLog } from './storedLog.js';
 import { WritePath } from './writePath.js';
+import { serveSegmented } from './segmentedJoin.js';
+import { MAX_SEGMENT_BYTES } from '../../shared/protocol.js';
+import { segmentDoc } from '../bigdocs/segmentState.js';
 
 /**
  * One open document: its peers, and the parts that serve them. A room is what the registry loads,
@@ -46,7 +49,7 @@ export class Room implements RoomOfPeer, ReplicaHost {
     stored: StoredDoc,
     private readonly deps: RoomDeps<Room>,
   ) {
-    this.content = new RoomDoc(docId, stored.updates, (error) => this.refuseDocument(error));
+    this.content = new RoomDoc(docId, stored.updates, (error) => this.refuseDocument(error), countSnapshotSegments(stored));
     this.presence = new RoomPresence(this.content.presenceDoc);
     this.log = new StoredLog(stored);
     this.fanout = new Fanout(this.peers, deps.metrics);
@@ -138,6 +141,19 @@ export class Room implements RoomOfPeer, ReplicaHost {
         } catch {
           throw new ProtocolError(CloseCode.badMessage, 'malformed state vector in sync step1');
         }
+        const segmented = this.content.segmented;
+        if (segmented) {
+          // A big document: its stored segments (committed), then the rest once settled.
+          serveSegmented({
+            peer,
+            snapshot: segmented,
+            clientVector: isEmpty ? null : stateVector,
+            whenSettled: (callback) => this.writes.whenSettled(callback),
+            finish: (snapshot, clientVector) => this.content.afterSnapshot(snapshot, clientVector),
+            serving: () => !this.destroyed && this.peers.has(peer),
+          });
+          return;
+        }
         // Settled: the doc is exactly what is committed, so it may be shown.
         this.writes.whenSettled(() => peer.send(encodeSyncStep2(this.content.answer(stateVector, isEmpty))));
         return;
@@ -193,25 +209,31 @@ export class Room implements RoomOfPeer, ReplicaHost {
   /**
    * Replaces the stored log with one snapshot of the doc, taken once every queued update is
    * committed (so the snapshot holds exactly the rows it replaces). Concurrent calls share one run.
+   * A big document's snapshot is made on a worker thread, as segments (see makeSnapshot); if that
+   * fails (the worker died), nothing is stored and the log stays as it was.
    */
   compact(): Promise<void> {
     if (this.compaction) return this.compaction;
     // In a cluster, first take in every row up to now, so `confirmedSeq` covers what is replaced.
     const caughtUp = this.repair();
-    this.compaction = caughtUp.then(() => new Promise<void>((resolve, reject) => {
-      this.writes.whenSettled(() => {
+    this.compaction = caughtUp
+      .then(() => new Promise<void>((resolve) => this.writes.whenSettled(resolve)))
+      .then(async () => {
         const mark = this.log.compactionMark();
-        if (mark.updates === 0 || this.destroyed) return resolve();
-        const snapshot = Y.encodeStateAsUpdate(this.doc);
-        this.deps.store.compact(this.docId, snapshot, this.log.confirmedSeq).then(() => {
-          this.log.compacted(mark, snapshot.length);
-          this.deps.log.debug({ docId: this.docId, updates: mark.updates, snapshotBytes: snapshot.length }, 'compacted');
-          resolve();
-        }, reject);
+        if (mark.updates === 0 || this.destroyed) return;
+        // Taken now, while settled: the snapshot is exactly the rows through `throughSeq`.
+        const throughSeq = this.log.confirmedSeq;
+        const vector = this.content.stateVector();
+        const segments = await this.makeSnapshot(this.content.stateParts());
+        await this.deps.store.compact(this.docId, segments, throughSeq);
+        const bytes = segments.reduce((sum, segment) => sum + segment.length, 0);
+        this.log.compacted(mark, bytes);
+        this.content.snapshotStored(segments.length > 1 ? { segments, vector, bytes } : null);
+        this.deps.log.debug({ docId: this.docId, updates: mark.updates, snapshotBytes: bytes, segments: segments.length }, 'compacted');
+      })
+      .finally(() => {
+        this.compaction = null;
       });
-    })).finally(() => {
-      this.compaction = null;
-    });
     return this.compaction;
   }
 
@@ -223,6 +245,33 @@ export class Room implements RoomOfPeer, ReplicaHost {
     if (this.destroyed) throw new Error(`the room of ${this.docId} is closed`);
     this.writes.writeOnBehalf(update, author);
     await this.settled();
+  }
+
+  /**
+   * The document's state (as `parts`, see RoomDoc.stateParts) as snapshot segments of at most
+   * MAX_SEGMENT_BYTES: on a worker thread from `workerAboveBytes` on, else here (a small document is
+   * one segment, encoded as Yjs does).
+   */
+  private async makeSnapshot(parts: Uint8Array[]): Promise<Uint8Array[]> {
+    const bytes = parts.reduce((sum, part) => sum + part.length, 0);
+    const workers = this.deps.workers;
+    if (workers && bytes >= (this.deps.workerAboveBytes ?? 0)) return workers.snapshot(parts, MAX_SEGMENT_BYTES);
+    const whole = parts.length === 1 ? parts[0]! : Y.encodeStateAsUpdate(this.doc);
+    return whole.length <= MAX_SEGMENT_BYTES ? [whole] : segmentDoc(this.doc, MAX_SEGMENT_BYTES);
+  }
+
+  /**
+   * The doc's state as updates that, applied in order, make it (RoomDoc.stateParts): what a worker
+   * exports or checkpoints a big document from. Call once settled. Throws ProtocolError(loadFailed)
+   * if the stored state cannot be built.
+   */
+  stateParts(): Uint8Array[] {
+    return this.content.stateParts();
+  }
+
+  /** Approximate bytes the document takes in storage (snapshot and later rows). */
+  get storedBytes(): number {
+    return this.log.storedBytes;
   }
 
   /** Resolves once every update queued so far is committed (at once if none is pending). */

@@ -15,6 +15,13 @@ import type { SharedFrame } from './sharedFrame.js';
 export interface Peer extends PresenceOwner {
   /** Sends a frame if the connection is still open; a no-op otherwise. */
   send(frame: Uint8Array): void;
+  /**
+   * Sends a frame and calls `done` once it has left for the client (written to the socket), or with
+   * an error if it cannot (the connection closed). Paces what is streamed to one client.
+   */
+  sendThen(frame: Uint8Array, done: (error?: Error) => void): void;
+  /** Whether the connection is closed (nothing more reaches it). */
+  readonly isClosed: boolean;
   /** Sends frames that other peers get too, in one write (same rules as send). */
   sendShared(frames: readonly SharedFrame[]): void;
   /** Closes the connection with a code and reason; safe to call twice. */
@@ -65,8 +72,22 @@ export interface RoomCluster {
   repairIntervalMs: number;
 }
 
+/** What makes a big document's snapshot off the event loop (DocWorkers, server/bigdocs/docWorkers.ts). */
+export interface SnapshotMaker {
+  /** The state `parts` make (applied in order) as segments of at most `maxSegmentBytes`. */
+  snapshot(parts: readonly Uint8Array[], maxSegmentBytes: number): Promise<Uint8Array[]>;
+}
+
+/** Where a room's big-document work runs. */
+export interface RoomWorkers {
+  /** The worker pool, or null: everything on the event loop (unit tests). */
+  workers?: SnapshotMaker | null;
+  /** A document whose state is at least this large is compacted by `workers`. */
+  workerAboveBytes?: number;
+}
+
 /** What a room is built with; `TRoom` is the room itself (Room), named here without importing it. */
-export interface RoomDeps<TRoom = unknown> extends RoomLimits {
+export interface RoomDeps<TRoom = unknown> extends RoomLimits, RoomWorkers {
   cluster?: RoomCluster;
   queue: CommitQueue;
   store: DocStore;

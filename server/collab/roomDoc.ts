@@ -5,6 +5,7 @@ import { cleanTitle } from '../../shared/text.js';
 import { ProtocolError } from '../protocolError.js';
 import { limitTitle } from './titleLimit.js';
 import { type Applied, UpdateApplier } from './updateApplier.js';
+import { mergeStateVectors, readSegmentedSnapshot, type SegmentedSnapshot } from '../bigdocs/segmentedSnapshot.js';
 
 /** The stored document could not be turned into a Y.Doc; nothing may be served in its place. */
 export class LoadError extends Error {
@@ -21,6 +22,8 @@ export class LoadError extends Error {
  */
 export type DocState =
   | { kind: 'unbuilt'; row: Uint8Array; vector: Uint8Array }
+  /** Storage held only a snapshot in segments: served from them (see `segmented`), built on first need. */
+  | { kind: 'unbuiltSegments' }
   | { kind: 'built'; whole: Uint8Array | null }
   | { kind: 'broken' };
 
@@ -48,13 +51,31 @@ export class RoomDoc {
   /** The title changed since limitTitle last looked at it. */
   private titleTouched = false;
 
-  /** Throws LoadError when the stored rows do not decode, do not apply, or lack dependencies. */
+  /** The stored snapshot when it is in several segments (what joins are served from), else null. */
+  private snapshot: SegmentedSnapshot | null = null;
+
+  /**
+   * Throws LoadError when the stored rows do not decode, do not apply, or lack dependencies.
+   * `snapshotRows`: how many of the first `updates` are segments of the stored snapshot.
+   */
   constructor(
     private readonly docId: string,
     updates: readonly Uint8Array[],
     private readonly onBuildFailed: (error: LoadError) => void,
+    snapshotRows = Math.min(1, updates.length),
   ) {
-    if (updates.length === 1) {
+    if (snapshotRows > 1) {
+      const segments = updates.slice(0, snapshotRows);
+      try {
+        this.snapshot = readSegmentedSnapshot(segments);
+      } catch (error) {
+        this.ydoc.destroy();
+        throw new LoadError(`stored snapshot of ${docId} cannot be decoded: ${(error as Error).message}`);
+      }
+    }
+    if (snapshotRows > 1 && updates.length === snapshotRows) {
+      this.state = { kind: 'unbuiltSegments' };
+    } else if (updates.length === 1) {
       // Decoded whole now, so that a malformed row is refused at load. The state vector reads only
       // the structs; the diff against it reads them again and then the delete set, which a damaged
       // row could otherwise hand to clients verbatim (2 ms for the 259,778-edit trace; building it
@@ -92,7 +113,41 @@ export class RoomDoc {
 
   /** Whether the doc has been built (a room loaded from one stored row is not until it is needed). */
   get isBuilt(): boolean {
-    return this.state.kind !== 'unbuilt';
+    return this.state.kind !== 'unbuilt' && this.state.kind !== 'unbuiltSegments';
+  }
+
+  /** The stored snapshot when it is in several segments (a big document): joins are served from it. */
+  get segmented(): SegmentedSnapshot | null {
+    return this.state.kind === 'broken' ? null : this.snapshot;
+  }
+
+  /**
+   * What a client holding the segmented snapshot and `clientVector` (merged) still lacks: the final
+   * sync step 2 of a segmented join. Nothing (an empty update) while the doc is the snapshot alone;
+   * else what came after it, and every deletion. Call only when settled.
+   */
+  afterSnapshot(snapshot: SegmentedSnapshot, clientVector: Uint8Array): Uint8Array {
+    if (this.state.kind === 'unbuiltSegments' && snapshot === this.snapshot) return new Uint8Array([0, 0]);
+    return Y.encodeStateAsUpdate(this.doc, mergeStateVectors(snapshot.vector, clientVector));
+  }
+
+  /**
+   * The doc's state as updates that, applied in order, make it — without encoding the whole doc
+   * where that can be avoided: the stored snapshot's segments and what came after them, or the
+   * stored row as it is. What a worker builds a snapshot, an export or a checkpoint from. Call only
+   * when settled (the doc must be what is committed).
+   */
+  stateParts(): Uint8Array[] {
+    const state = this.state;
+    if (state.kind === 'unbuiltSegments') return [...this.snapshot!.segments];
+    if (state.kind === 'unbuilt') return [state.row];
+    if (this.snapshot) return [...this.snapshot.segments, Y.encodeStateAsUpdate(this.doc, this.snapshot.vector)];
+    return [this.answer(new Uint8Array([0]), true)];
+  }
+
+  /** A compaction stored `snapshot` (segments of the doc's state as it was then). */
+  snapshotStored(snapshot: SegmentedSnapshot | null): void {
+    this.snapshot = snapshot;
   }
 
   /** The doc, built first if it was not yet. Throws ProtocolError(loadFailed) if it cannot be. */
@@ -129,7 +184,9 @@ export class RoomDoc {
 
   /** The state vector, from the stored row while unbuilt. */
   stateVector(): Uint8Array {
-    return this.state.kind === 'unbuilt' ? this.state.vector : Y.encodeStateVector(this.doc);
+    if (this.state.kind === 'unbuilt') return this.state.vector;
+    if (this.state.kind === 'unbuiltSegments') return this.snapshot!.vector;
+    return Y.encodeStateVector(this.doc);
   }
 
   /**
@@ -147,7 +204,7 @@ export class RoomDoc {
 
   /** Whether `update` is known to change nothing without building (an empty update while unbuilt). */
   changesNothingUnbuilt(update: Uint8Array): boolean {
-    return this.state.kind === 'unbuilt' && isEmptyUpdate(update);
+    return (this.state.kind === 'unbuilt' || this.state.kind === 'unbuiltSegments') && isEmptyUpdate(update);
   }
 
   /** Builds, then applies `update` (see UpdateApplier); the cached whole state goes once anything entered. */
@@ -168,14 +225,14 @@ export class RoomDoc {
     if (state.kind === 'built') return;
     if (state.kind === 'broken') throw new ProtocolError(CloseCode.loadFailed, 'the document could not be loaded');
     try {
-      this.applyStored([state.row]);
+      this.applyStored(state.kind === 'unbuilt' ? [state.row] : this.snapshot!.segments);
     } catch (error) {
       this.state = { kind: 'broken' };
       this.onBuildFailed(error as LoadError);
       throw new ProtocolError(CloseCode.loadFailed, 'the document could not be loaded');
     }
     // The row is still exactly the doc's whole state; building is not a change of title.
-    this.state = { kind: 'built', whole: state.row };
+    this.state = { kind: 'built', whole: state.kind === 'unbuilt' ? state.row : null };
     this.titleChanged = false;
   }
 

@@ -7,9 +7,9 @@ import type { DocStore } from '../store/docStore.js';
 import { CommitQueue } from './commitQueue.js';
 import type { Connection } from './connection.js';
 import { Room } from './room.js';
-import type { RoomLimits } from './roomContracts.js';
+import type { RoomLimits, RoomWorkers } from './roomContracts.js';
 
-export interface RoomRegistryOptions extends RoomLimits {
+export interface RoomRegistryOptions extends RoomLimits, RoomWorkers {
   /** The cluster bus (REDIS_URL), or null when this process is alone. */
   bus: ClusterBus | null;
   /** In a cluster: how often each open room reads what the other processes stored. */
@@ -54,6 +54,11 @@ export class RoomRegistry {
 
   constructor(private readonly options: RoomRegistryOptions) {
     this.queue = new CommitQueue(options.store, options.log, options.metrics);
+  }
+
+  /** Stored sizes (bytes) of the open documents. */
+  storedSizes(): number[] {
+    return [...this.rooms.values()].map((room) => room.storedBytes);
   }
 
   /** Number of documents in memory. */
@@ -193,6 +198,8 @@ export class RoomRegistry {
         maxDocBytes,
         maxUnsavedBytes,
         pendingUpdateTimeoutMs,
+        workers: this.options.workers ?? null,
+        workerAboveBytes: this.options.workerAboveBytes ?? 0,
         onEmpty: (r) => this.scheduleUnload(r),
         onStored: (id) => this.onStored?.(id),
       });

@@ -27,6 +27,8 @@ async function roomsPlugin(app: FastifyInstance, { config }: { config: RoomsConf
     store: app.docStore,
     log: app.log,
     metrics: app.metrics,
+    workers: app.bigDocs.workers,
+    workerAboveBytes: app.bigDocs.workerAboveBytes,
   });
   bus?.on('ready', () => rooms.repairAll());
   bus?.on('processGone', (processId) => rooms.forgetProcess(processId));
@@ -36,6 +38,8 @@ async function roomsPlugin(app: FastifyInstance, { config }: { config: RoomsConf
     rooms: () => rooms.roomCount,
     pendingWrites: () => rooms.pendingWrites,
     lastCommitAt: () => rooms.queue.lastCommitAt,
+    largeDocuments: () => rooms.storedSizes().filter((bytes) => bytes > app.bigDocs.docWarnBytes).length,
+    largestDocumentBytes: () => Math.max(0, ...rooms.storedSizes()),
   });
   app.people.events.on('docDeleted', (docId) => {
     rooms.remove(docId).catch((error: unknown) => app.log.error({ err: error, docId }, 'could not remove a deleted document'));
@@ -45,4 +49,4 @@ async function roomsPlugin(app: FastifyInstance, { config }: { config: RoomsConf
   });
 }
 
-export default fp(roomsPlugin, { name: 'tandem-rooms', fastify: '5.x', dependencies: ['tandem-storage', 'tandem-metrics', 'tandem-cluster', 'tandem-people'] });
+export default fp(roomsPlugin, { name: 'tandem-rooms', fastify: '5.x', dependencies: ['tandem-storage', 'tandem-metrics', 'tandem-cluster', 'tandem-people', 'tandem-bigdocs'] });

@@ -1,4 +1,4 @@
-import type { StoredDoc } from '../store/docStore.js';
+import { countSnapshotSegments, type StoredDoc } from '../store/docStore.js';
 
 /** A document's log in storage as its room knows it: where it stands, and when to compact it. */
 export class StoredLog {
@@ -16,8 +16,8 @@ export class StoredLog {
   constructor(stored: StoredDoc) {
     this.confirmedSeq = stored.lastSeq;
     this.storedBytes = stored.updates.reduce((sum, update) => sum + update.length, 0);
-    // More than one stored row means the log has grown past its snapshot.
-    this.updatesSinceSnapshot = Math.max(0, stored.updates.length - 1);
+    // Rows after the snapshot's segments: the log has grown past its snapshot.
+    this.updatesSinceSnapshot = Math.max(0, stored.updates.length - countSnapshotSegments(stored));
   }
 
   /** Whether rows follow the snapshot, i.e. compaction has something to do. */

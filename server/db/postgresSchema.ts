@@ -216,6 +216,18 @@ CREATE TABLE comment_reactions (
   user_id text NOT NULL REFERENCES users (id),
   created_at bigint NOT NULL,
   PRIMARY KEY (comment_id, emoji, user_id)
+`,
+  },
+  {
+    // A large snapshot as consecutive segments (see sqliteSchema.ts, version 8): snapshots.data is
+    // segment 0, this table segments 1 to n-1.
+    version: 8,
+    sql: `
+CREATE TABLE IF NOT EXISTS snapshot_segments (
+  doc_id text NOT NULL REFERENCES documents (id),
+  idx integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (doc_id, idx)
 );
 `,
   },

@@ -276,6 +276,20 @@ CREATE TABLE IF NOT EXISTS comment_reactions (
   user_id TEXT NOT NULL REFERENCES users (id),
   created_at INTEGER NOT NULL,
   PRIMARY KEY (comment_id, emoji, user_id)
+`,
+  },
+  {
+    // A large snapshot is stored as consecutive segments (each a valid Yjs update of at most
+    // MAX_SEGMENT_BYTES, see server/bigdocs/segmentState.ts), so a join is served from the rows as
+    // they are. snapshots.data holds segment 0; this table segments 1 to n-1 of the same snapshot
+    // (a compaction replaces them all in its transaction).
+    version: 8,
+    up: `
+CREATE TABLE IF NOT EXISTS snapshot_segments (
+  doc_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (doc_id, idx)
 ) WITHOUT ROWID;
 `,
   },

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { CollabConfig } from '../config.js';
+import type { WebsocketConfig } from '../config.js';
 
 /** ws's default allows 16,384 fragments per message; nothing legitimate needs more than a few. */
 const MAX_FRAGMENTS = 1024;
@@ -25,9 +25,28 @@ declare module 'fastify' {
   }
 }
 
-export interface WebsocketPluginOptions {
-  /** The frame limit of the sockets @fastify/websocket upgrades (/collab's MAX_FRAME_BYTES). */
-  maxFrameBytes: CollabConfig['maxFrameBytes'];
+/**
+ * The frame limit of the sockets @fastify/websocket upgrades (/collab's MAX_FRAME_BYTES), and
+ * compression: messages from COMPRESS_ABOVE_BYTES on are compressed (0: not negotiated at all).
+ */
+export type WebsocketPluginOptions = WebsocketConfig;
+
+/**
+ * ws's permessage-deflate settings: only messages of at least `threshold` bytes are compressed (a big
+ * document's segments, large pastes), never keystrokes or cursors; no context is kept between
+ * messages (a socket holds no zlib window while idle, and ws's zlib memory fragmentation stays
+ * small); at most `concurrencyLimit` zlib operations run at once, for every socket together.
+ * Level 1: on text-heavy Yjs updates it gets most of what level 6 does, at a fraction of the CPU.
+ */
+export function deflateOptions(options: WebsocketPluginOptions): false | Record<string, unknown> {
+  if (options.compressAboveBytes === 0) return false;
+  return {
+    threshold: options.compressAboveBytes,
+    concurrencyLimit: options.compressionConcurrency,
+    serverNoContextTakeover: true,
+    clientNoContextTakeover: true,
+    zlibDeflateOptions: { level: 1, memLevel: 8 },
+  };
 }
 
 /**
@@ -63,7 +82,12 @@ async function websocketPlugin(app: FastifyInstance, options: WebsocketPluginOpt
   await app.register(websocket, {
     // No client tracking: /collab holds every accepted socket itself (heartbeats), the registry
     // closes them at shutdown, and ws's own Set would give each socket one more 'close' closure.
-    options: { maxPayload: options.maxFrameBytes, maxFragments: MAX_FRAGMENTS, clientTracking: false } as Record<string, unknown>,
+    options: {
+      maxPayload: options.maxFrameBytes,
+      maxFragments: MAX_FRAGMENTS,
+      clientTracking: false,
+      perMessageDeflate: deflateOptions(options),
+    } as Record<string, unknown>,
     preClose: (done) => done(),
     errorHandler: (error, socket, request) => {
       // ws reports protocol violations here (e.g. a frame over maxPayload, already closed with 1009).

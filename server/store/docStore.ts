@@ -7,6 +7,25 @@ export interface StoredDoc {
   updates: Uint8Array[];
   /** Sequence number of the newest row read, or 0 when there are none. */
   lastSeq: number;
+  /**
+   * How many of the first `updates` are the snapshot's segments (consecutive valid updates of one
+   * snapshot, see server/bigdocs/segmentState.ts): 0 when there is no snapshot. Absent: the first
+   * row is the snapshot, if there are rows (what stores without segments return).
+   */
+  snapshotSegments?: number;
+}
+
+/** A snapshot as written: one update, or consecutive segments that together make it. */
+export type Snapshot = Uint8Array | readonly Uint8Array[];
+
+/** The segments of a snapshot as written (one update is one segment). */
+export function snapshotSegments(snapshot: Snapshot): readonly Uint8Array[] {
+  return snapshot instanceof Uint8Array ? [snapshot] : snapshot;
+}
+
+/** How many of `stored.updates` are snapshot segments (see StoredDoc.snapshotSegments). */
+export function countSnapshotSegments(stored: StoredDoc): number {
+  return stored.snapshotSegments ?? Math.min(1, stored.updates.length);
 }
 
 /** One update to append for a document. */
@@ -38,14 +57,15 @@ export interface DocStore {
    */
   appendBatch(entries: readonly AppendEntry[]): Promise<number[]>;
   /**
-   * Replaces the document's snapshot and every update with sequence ≤ `throughSeq` by `snapshot`,
-   * in one transaction: after a crash there is either the old state or the new one. The updates it
-   * replaces move to the document's history (HistoryStore), with their authors; the first time, a
-   * snapshot stored before history was kept goes there too, as its beginning. Resolves to false
+   * Replaces the document's snapshot and every update with sequence ≤ `throughSeq` by `snapshot`
+   * (one update, or its segments in order, stored as consecutive rows), in one transaction: after a
+   * crash there is either the old state or the new one. The updates it replaces move to the
+   * document's history (HistoryStore), with their authors; the first time, a snapshot stored before
+   * history was kept goes there too, as its beginning. Resolves to false
    * (changing nothing) when the stored snapshot already covers `throughSeq` or more, so a process
    * never replaces a newer snapshot with an older one.
    */
-  compact(docId: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean>;
+  compact(docId: string, snapshot: Snapshot, throughSeq: number): Promise<boolean>;
   /** Creates an empty document row. Rejects if `docId` already exists. */
   create(docId: string): Promise<DocSummary>;
   /** Removes the document: its row, snapshot and every update. Resolves whether or not it existed. */

@@ -1,10 +1,12 @@
+import * as Y from 'yjs';
 import type { DocSummary } from '../../shared/api.js';
-import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
+import { type AppendEntry, type DocStore, type StoredDoc, snapshotSegments } from './docStore.js';
 import { emptyMemoryHistory, type MemoryHistoryData, memoryHistory } from './memoryHistory.js';
 
 /** One document's stored log: its snapshot (covering every row up to `throughSeq`) and later rows. */
 interface MemoryLog {
-  snapshot: Uint8Array | null;
+  /** The snapshot's segments (one for a small one), or null. */
+  snapshot: readonly Uint8Array[] | null;
   throughSeq: number;
   updates: Array<{ seq: number; data: Uint8Array; author: string | null; at: number }>;
 }
@@ -42,22 +44,29 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
   };
   const load = (docId: string): StoredDoc => {
     const log = data.logs.get(docId);
-    if (!log) return { updates: [], lastSeq: 0 };
-    const updates = log.snapshot ? [log.snapshot] : [];
+    if (!log) return { updates: [], lastSeq: 0, snapshotSegments: 0 };
+    const updates = log.snapshot ? [...log.snapshot] : [];
+    const segments = updates.length;
     let lastSeq = log.throughSeq;
     for (const row of log.updates) {
       updates.push(row.data);
       lastSeq = row.seq;
     }
-    return { updates, lastSeq };
+    return { updates, lastSeq, snapshotSegments: segments };
   };
   const storedBytes = (docId: string): number => {
     const log = data.logs.get(docId);
     if (!log) return 0;
-    return (log.snapshot?.length ?? 0) + log.updates.reduce((sum, row) => sum + row.data.length, 0);
+    return (log.snapshot?.reduce((sum, segment) => sum + segment.length, 0) ?? 0) + log.updates.reduce((sum, row) => sum + row.data.length, 0);
   };
 
-  const history = memoryHistory(data.history, (docId) => data.logs.get(docId));
+  const history = memoryHistory(data.history, (docId) => {
+    const log = data.logs.get(docId);
+    if (!log) return undefined;
+    // History reads the snapshot as one update: segments apply in order, so their merge is the whole.
+    const snapshot = log.snapshot === null ? null : log.snapshot.length === 1 ? log.snapshot[0]! : Y.mergeUpdates([...log.snapshot]);
+    return { snapshot, throughSeq: log.throughSeq, updates: log.updates };
+  });
 
   return {
     history: history.history,
@@ -66,11 +75,11 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
     },
     async loadSince(docId, afterSeq) {
       const log = data.logs.get(docId);
-      if (!log) return { updates: [], lastSeq: afterSeq };
+      if (!log) return { updates: [], lastSeq: afterSeq, snapshotSegments: 0 };
       // A compaction folded rows after afterSeq into the snapshot: the replica starts over from it.
       if (log.throughSeq > afterSeq) return load(docId);
       const rows = log.updates.filter((row) => row.seq > afterSeq);
-      return { updates: rows.map((row) => row.data), lastSeq: rows.at(-1)?.seq ?? afterSeq };
+      return { updates: rows.map((row) => row.data), lastSeq: rows.at(-1)?.seq ?? afterSeq, snapshotSegments: 0 };
     },
     async appendBatch(entries: readonly AppendEntry[]) {
       const now = Date.now();
@@ -88,7 +97,7 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
       if (log.throughSeq >= throughSeq) return false;
       history.fold(docId, throughSeq);
       log.updates = log.updates.filter((row) => row.seq > throughSeq);
-      log.snapshot = snapshot;
+      log.snapshot = [...snapshotSegments(snapshot)];
       log.throughSeq = throughSeq;
       return true;
     },

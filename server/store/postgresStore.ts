@@ -1,7 +1,7 @@
 import type { DocSummary } from '../../shared/api.js';
 import { type PostgresPoolOptions, createPool, inTransaction, migratePool } from '../db/postgresPool.js';
 import { toSafeNumber } from '../db/safeNumber.js';
-import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
+import { type AppendEntry, type DocStore, type StoredDoc, snapshotSegments } from './docStore.js';
 import { foldIntoHistory, postgresHistory, removeHistory } from './postgresHistory.js';
 
 /** How to reach the database (the pool's settings are createPool's, in server/db/postgresPool.ts). */
@@ -19,7 +19,7 @@ const DELETE_RETRYABLE = new Set(['23503' /* foreign key violation */, '40P01' /
 /** A delete that lost such a race is tried this often in all. */
 const DELETE_ATTEMPTS = 5;
 
-/** One row of a load: the snapshot (kind 0, seq = its through_seq) or an update (kind 1). */
+/** One row of a load: the snapshot (kind 0, seq = its through_seq), a further segment of it (kind 1, seq = its index) or an update (kind 2). */
 interface LogRow {
   kind: number;
   seq: string;
@@ -41,11 +41,13 @@ function toSummary(row: DocRow): DocSummary {
 /** The snapshot and update rows of a load, oldest first, as a StoredDoc; `lastSeq` when there are none. */
 function toStoredDoc(rows: readonly LogRow[], lastSeq: number): StoredDoc {
   const updates: Uint8Array[] = [];
+  let segments = 0;
   for (const row of rows) {
     updates.push(row.data);
-    lastSeq = toSafeNumber(row.seq, 'seq');
+    if (row.kind < 2) segments++;
+    if (row.kind !== 1) lastSeq = toSafeNumber(row.seq, 'seq');
   }
-  return { updates, lastSeq };
+  return { updates, lastSeq, snapshotSegments: segments };
 }
 
 // The statements run most often are named, so each connection parses and plans them once.
@@ -56,7 +58,9 @@ function toStoredDoc(rows: readonly LogRow[], lastSeq: number): StoredDoc {
 const LOAD_SQL = `
 SELECT 0 AS kind, through_seq AS seq, data FROM snapshots WHERE doc_id = $1
 UNION ALL
-SELECT 1 AS kind, seq, data FROM updates WHERE doc_id = $1
+SELECT 1 AS kind, idx AS seq, data FROM snapshot_segments WHERE doc_id = $1
+UNION ALL
+SELECT 2 AS kind, seq, data FROM updates WHERE doc_id = $1
 ORDER BY kind, seq`;
 
 // loadSince: the snapshot only when it covers rows after $2 (the replica lacks some of what it
@@ -64,7 +68,10 @@ ORDER BY kind, seq`;
 const LOAD_SINCE_SQL = `
 SELECT 0 AS kind, through_seq AS seq, data FROM snapshots WHERE doc_id = $1 AND through_seq > $2
 UNION ALL
-SELECT 1 AS kind, seq, data FROM updates WHERE doc_id = $1 AND seq > $2
+SELECT 1 AS kind, idx AS seq, data FROM snapshot_segments
+  WHERE doc_id = $1 AND EXISTS (SELECT 1 FROM snapshots WHERE doc_id = $1 AND through_seq > $2)
+UNION ALL
+SELECT 2 AS kind, seq, data FROM updates WHERE doc_id = $1 AND seq > $2
 ORDER BY kind, seq`;
 
 // Takes each document's row lock, sorted by id so that two processes' transactions always lock in
@@ -162,13 +169,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         const stored = rows[0] ? toSafeNumber(rows[0].through_seq, 'through_seq') : 0;
         if (stored >= throughSeq) return false;
         await foldIntoHistory(client, docId, throughSeq);
+        const segments = snapshotSegments(snapshot);
         await client.query('DELETE FROM updates WHERE doc_id = $1 AND seq <= $2', [docId, throughSeq]);
         await client.query(
           `INSERT INTO snapshots (doc_id, data, through_seq, created_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (doc_id) DO UPDATE SET data = EXCLUDED.data, through_seq = EXCLUDED.through_seq,
              created_at = EXCLUDED.created_at`,
-          [docId, snapshot, throughSeq, Date.now()],
+          [docId, segments[0], throughSeq, Date.now()],
         );
+        await client.query('DELETE FROM snapshot_segments WHERE doc_id = $1', [docId]);
+        // One segment per statement: each is up to a megabyte, and a statement's parameters travel whole.
+        for (let idx = 1; idx < segments.length; idx++) {
+          await client.query('INSERT INTO snapshot_segments (doc_id, idx, data) VALUES ($1, $2, $3)', [docId, idx, segments[idx]]);
+        }
         return true;
       });
     },
@@ -187,6 +200,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             // so none can add a row between the deletes below (an append then makes the row anew).
             await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [docId]);
             await client.query('DELETE FROM updates WHERE doc_id = $1', [docId]);
+            await client.query('DELETE FROM snapshot_segments WHERE doc_id = $1', [docId]);
             await client.query('DELETE FROM snapshots WHERE doc_id = $1', [docId]);
             await removeHistory(client, docId);
             await client.query('DELETE FROM documents WHERE id = $1', [docId]);
@@ -206,6 +220,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const { rows } = await pool.query<DocRow & { stored_bytes: string }>(
         `SELECT id, title, created_at, updated_at,
            COALESCE((SELECT octet_length(data) FROM snapshots WHERE doc_id = $1), 0)
+             + COALESCE((SELECT sum(octet_length(data)) FROM snapshot_segments WHERE doc_id = $1), 0)
              + COALESCE((SELECT sum(octet_length(data)) FROM updates WHERE doc_id = $1), 0) AS stored_bytes
          FROM documents WHERE id = $1`,
         [docId],

@@ -2,14 +2,14 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DocSummary } from '../../shared/api.js';
 import { DATABASE_FILE, openSqliteDatabase } from '../db/sqliteDatabase.js';
-import type { AppendEntry, DocStore, StoredDoc } from './docStore.js';
+import { type AppendEntry, type DocStore, type Snapshot, type StoredDoc, snapshotSegments } from './docStore.js';
 import { type CheckpointPolicy, startCheckpointer } from './sqliteCheckpointer.js';
 import { sqliteHistory } from './sqliteHistory.js';
 
 /** `updatedAt` moves at most this often per document (and on its first append in a process). */
 const TOUCH_INTERVAL_MS = 1000;
 
-// The tables are migration 1 of server/db/sqliteSchema.ts (the accounts' are in the same file).
+// The tables are migrations 1 and 8 of server/db/sqliteSchema.ts (the accounts' are in the same file).
 
 interface DocRow {
   id: string;
@@ -53,6 +53,9 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
   const touched = new Map<string, number>();
 
   const selectSnapshot = db.prepare<[string], { data: Buffer }>('SELECT data FROM snapshots WHERE doc_id = ?');
+  const selectSegments = db.prepare<[string], { data: Buffer }>('SELECT data FROM snapshot_segments WHERE doc_id = ? ORDER BY idx');
+  const insertSegment = db.prepare<[string, number, Uint8Array]>('INSERT INTO snapshot_segments (doc_id, idx, data) VALUES (?, ?, ?)');
+  const deleteSegments = db.prepare<[string]>('DELETE FROM snapshot_segments WHERE doc_id = ?');
   const selectUpdates = db.prepare<[string], { seq: number; data: Buffer }>(
     'SELECT seq, data FROM updates WHERE doc_id = ? ORDER BY seq',
   );
@@ -80,8 +83,9 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     `INSERT INTO documents (id, title, created_at, updated_at) VALUES (?, '', ?, ?)`,
   );
   const selectDoc = db.prepare<[string], DocRow>('SELECT id, title, created_at, updated_at FROM documents WHERE id = ?');
-  const selectStoredBytes = db.prepare<[string, string], { bytes: number }>(
+  const selectStoredBytes = db.prepare<[string, string, string], { bytes: number }>(
     `SELECT COALESCE((SELECT length(data) FROM snapshots WHERE doc_id = ?), 0)
+          + COALESCE((SELECT SUM(length(data)) FROM snapshot_segments WHERE doc_id = ?), 0)
           + COALESCE((SELECT SUM(length(data)) FROM updates WHERE doc_id = ?), 0) AS bytes`,
   );
   const selectDocs = db.prepare<[number], DocRow>(
@@ -101,12 +105,16 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     const updates: Uint8Array[] = [];
     const snapshot = selectSnapshot.get(docId);
     let lastSeq = selectSnapshotSeq.get(docId)?.through_seq ?? 0;
-    if (snapshot) updates.push(snapshot.data);
+    if (snapshot) {
+      updates.push(snapshot.data);
+      for (const segment of selectSegments.iterate(docId)) updates.push(segment.data);
+    }
+    const snapshotSegments = updates.length;
     for (const row of selectUpdates.iterate(docId)) {
       updates.push(row.data);
       lastSeq = row.seq;
     }
-    return { updates, lastSeq };
+    return { updates, lastSeq, snapshotSegments };
   });
 
   const appendTx = db.transaction((entries: readonly AppendEntry[], now: number, marks: Map<string, number>): number[] => {
@@ -137,19 +145,23 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
       updates.push(row.data);
       lastSeq = row.seq;
     }
-    return { updates, lastSeq };
+    return { updates, lastSeq, snapshotSegments: 0 };
   });
 
-  const compactTx = db.transaction((docId: string, snapshot: Uint8Array, throughSeq: number): boolean => {
+  const compactTx = db.transaction((docId: string, snapshot: Snapshot, throughSeq: number): boolean => {
     if ((selectSnapshotSeq.get(docId)?.through_seq ?? 0) >= throughSeq) return false;
     history.fold(docId, throughSeq);
+    const segments = snapshotSegments(snapshot);
     deleteUpdatesThrough.run(docId, throughSeq);
-    upsertSnapshot.run(docId, snapshot, throughSeq, Date.now());
+    upsertSnapshot.run(docId, segments[0]!, throughSeq, Date.now());
+    deleteSegments.run(docId);
+    for (let idx = 1; idx < segments.length; idx++) insertSegment.run(docId, idx, segments[idx]!);
     return true;
   });
 
   const deleteTx = db.transaction((docId: string, through: number): void => {
     deleteUpdates.run(docId);
+    deleteSegments.run(docId);
     deleteSnapshot.run(docId);
     deleteDocRow.run(docId);
     history.remove(docId);
@@ -197,7 +209,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     async describe(docId) {
       const row = selectDoc.get(docId);
       if (!row) return null;
-      const storedBytes = selectStoredBytes.get(docId, docId)?.bytes ?? 0;
+      const storedBytes = selectStoredBytes.get(docId, docId, docId)?.bytes ?? 0;
       return { ...toSummary(row), storedBytes };
     },
     async list(limit) {

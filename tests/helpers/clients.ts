@@ -18,11 +18,11 @@ export interface TestClient {
 export function connectClient(
   collabUrl: string,
   docId: string,
-  options: { params?: Record<string, string>; doc?: Y.Doc; connect?: boolean; cookie?: string } = {},
+  options: { params?: Record<string, string>; doc?: Y.Doc; connect?: boolean; cookie?: string; WebSocketClass?: typeof WebSocket } = {},
 ): TestClient {
   const doc = options.doc ?? new Y.Doc();
   const provider = new WebsocketProvider(collabUrl, docId, doc, {
-    WebSocketPolyfill: (options.cookie ? withHeaders({ cookie: options.cookie }) : WebSocket) as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: (options.WebSocketClass ?? (options.cookie ? withHeaders({ cookie: options.cookie }) : WebSocket)) as unknown as typeof globalThis.WebSocket,
     params: options.params ?? {},
     disableBc: true,
     connect: options.connect ?? true,

@@ -97,6 +97,14 @@ export class FakePeer implements Peer {
     if (!this.closedWith) this.sharedWrites.push(frames.map((frame) => decodeFrame(frame.payload).kind));
     for (const frame of frames) this.send(frame.payload);
   }
+  sendThen(frame: Uint8Array, done: (error?: Error) => void): void {
+    if (this.closedWith) return done(new Error('closed'));
+    this.send(frame);
+    queueMicrotask(() => done());
+  }
+  get isClosed(): boolean {
+    return this.closedWith !== null;
+  }
   close(code: number, reason: string): void {
     if (this.closedWith) return;
     this.closedWith = { code, reason };

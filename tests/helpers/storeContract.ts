@@ -17,7 +17,7 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
 
     it('loads nothing for an unknown document', async () => {
       const { store } = fresh();
-      expect(await store.load('unknown')).toEqual({ updates: [], lastSeq: 0 });
+      expect(await store.load('unknown')).toEqual({ updates: [], lastSeq: 0, snapshotSegments: 0 });
       expect(await store.describe('unknown')).toBeNull();
     });
 
@@ -107,7 +107,7 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
         { docId: 'r', update: bytes(1) },
         { docId: 'r', update: bytes(2) },
       ]);
-      expect(await store.loadSince('r', s2!)).toEqual({ updates: [], lastSeq: s2 });
+      expect(await store.loadSince('r', s2!)).toEqual({ updates: [], lastSeq: s2, snapshotSegments: 0 });
       const since = await store.loadSince('r', s1!);
       expect(since.updates.map((u) => [...u])).toEqual([[2]]);
       expect(since.lastSeq).toBe(s2);
@@ -118,6 +118,33 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       expect(afterCompaction.updates.map((u) => [...u])).toEqual([[9], [3]]);
       expect(afterCompaction.lastSeq).toBe(s3);
       expect((await store.loadSince('r', s2!)).updates.map((u) => [...u])).toEqual([[3]]);
+    });
+
+    it('a snapshot in segments is stored as consecutive rows and read back in order, before later updates', async () => {
+      const { store, reopen } = fresh();
+      await store.create('seg');
+      const [s1, s2] = await store.appendBatch([
+        { docId: 'seg', update: bytes(1) },
+        { docId: 'seg', update: bytes(2) },
+      ]);
+      expect(await store.compact('seg', [bytes(7, 0), bytes(7, 1), bytes(7, 2)], s1!)).toBe(true);
+      const loaded = await store.load('seg');
+      expect(loaded.updates.map((u) => [...u])).toEqual([[7, 0], [7, 1], [7, 2], [2]]);
+      expect(loaded.snapshotSegments).toBe(3);
+      expect(loaded.lastSeq).toBe(s2);
+      expect((await store.describe('seg'))?.storedBytes).toBe(7);
+      // A replica behind the snapshot starts over from all of its segments.
+      const since = await store.loadSince('seg', 0);
+      expect(since.updates.map((u) => [...u])).toEqual([[7, 0], [7, 1], [7, 2], [2]]);
+      expect(since.snapshotSegments).toBe(3);
+      // A smaller snapshot later replaces every segment; reopened, the same.
+      expect(await store.compact('seg', [bytes(8)], s2!)).toBe(true);
+      expect((await store.load('seg')).updates.map((u) => [...u])).toEqual([[8]]);
+      const again = reopen();
+      onTestFinished(() => again.close());
+      expect((await again.load('seg')).snapshotSegments).toBe(1);
+      await store.delete('seg');
+      expect(await store.load('seg')).toEqual({ updates: [], lastSeq: 0, snapshotSegments: 0 });
     });
 
     it('compaction never replaces a newer snapshot with an older one', async () => {
@@ -143,8 +170,8 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       await store.compact('gone', bytes(8), second!);
       await store.appendBatch([{ docId: 'gone', update: bytes(4) }]);
       await store.delete('gone');
-      expect(await store.load('gone')).toEqual({ updates: [], lastSeq: 0 });
-      expect(await store.loadSince('gone', 0)).toEqual({ updates: [], lastSeq: 0 });
+      expect(await store.load('gone')).toEqual({ updates: [], lastSeq: 0, snapshotSegments: 0 });
+      expect(await store.loadSince('gone', 0)).toEqual({ updates: [], lastSeq: 0, snapshotSegments: 0 });
       expect(await store.describe('gone')).toBeNull();
       expect((await store.list(10)).map((d) => d.id)).toEqual(['kept']);
       // Other documents are untouched.
@@ -152,7 +179,7 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       await store.close();
       const again = reopen();
       onTestFinished(() => again.close());
-      expect(await again.load('gone')).toEqual({ updates: [], lastSeq: 0 });
+      expect(await again.load('gone')).toEqual({ updates: [], lastSeq: 0, snapshotSegments: 0 });
       expect(await again.describe('gone')).toBeNull();
     });
 

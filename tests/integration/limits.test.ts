@@ -157,7 +157,8 @@ describe('limits', () => {
     const docId = uniqueDocId('backpressure');
     const reader = connectClient(server.collabUrl, docId);
     await whenSynced(reader);
-    const stalled = new WebSocket(`${server.collabUrl}/${docId}`);
+    // Without compression: the 'w's below would deflate to almost nothing and never fill a buffer.
+    const stalled = new WebSocket(`${server.collabUrl}/${docId}`, { perMessageDeflate: false });
     await new Promise((resolve) => stalled.once('open', resolve));
     const stalledClosed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
     (stalled as unknown as { _socket: net.Socket })._socket.pause(); // stop reading

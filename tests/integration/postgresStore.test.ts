@@ -185,7 +185,7 @@ describe('PostgreSQL store shared by several processes', () => {
       await appends;
       expect(deletes.filter((result) => result.status === 'rejected')).toEqual([]);
       await b.delete(doc);
-      expect(await a.load(doc)).toEqual({ updates: [], lastSeq: 0 });
+      expect(await a.load(doc)).toEqual({ updates: [], lastSeq: 0, snapshotSegments: 0 });
       expect(await a.describe(doc)).toBeNull();
     }
   });

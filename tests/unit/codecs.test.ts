@@ -9,11 +9,13 @@ import { isValidDocId } from '../../shared/docId.js';
 import { MessageType } from '../../shared/protocol.js';
 import {
   decodeAccess,
+  decodeLoadProgress,
   decodePermissionDenied,
   decodeSavedAck,
   decodeStorageStatus,
   encodeAccess,
   encodeAwarenessFrame,
+  encodeLoadProgress,
   encodePermissionDenied,
   encodeSavedAck,
   encodeStorageStatus,
@@ -51,6 +53,14 @@ describe('saved acknowledgement codec', () => {
 });
 
 describe('own message codecs', () => {
+  it('load progress round-trips a byte count (large ones too), and refuses another type', () => {
+    for (const bytes of [0, 1, 52_428_800, 2 ** 40]) {
+      const frame = encodeLoadProgress(bytes);
+      expect(frame[0]).toBe(MessageType.loadProgress);
+      expect(decodeLoadProgress(frame)).toBe(bytes);
+    }
+    expect(() => decodeLoadProgress(encodeStorageStatus(true))).toThrow(/not a load progress message/);
+  });
   it('storage status round-trips both states', () => {
     for (const failing of [true, false]) {
       const frame = encodeStorageStatus(failing);

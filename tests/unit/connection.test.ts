@@ -63,6 +63,7 @@ const limits: ConnectionLimits = {
   updateBurst: 2,
   awarenessPerSecond: 1,
   awarenessBurst: 5,
+  compressAboveBytes: 0,
 };
 
 function connect(role: Role = 'editor', ownMessages = true) {

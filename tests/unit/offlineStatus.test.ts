@@ -51,6 +51,7 @@ describe('unsynced change count in localStorage', () => {
 
 describe('deriveStatus', () => {
   const base: StatusInputs = {
+    loadingPercent: null,
     online: false,
     everOnline: false,
     attemptFailed: false,
@@ -98,6 +99,11 @@ describe('deriveStatus', () => {
     const view = deriveStatus({ ...base, everOnline: true, attemptFailed: true, lastCloseCode: CloseCode.restarting });
     expect(view.state).toBe('offline');
     expect(view.detail).toBe('The server is restarting.');
+  });
+
+  it('says how far a big document has loaded until it is synced', () => {
+    expect(deriveStatus({ ...base, loadingPercent: 43 })).toEqual({ state: 'loading', text: 'Loading document… 43 %', detail: '' });
+    expect(deriveStatus({ ...base, online: true, everOnline: true, loadingPercent: 43 }).state).toBe('saved');
   });
 
   it('is Saved only online with nothing pending', () => {

@@ -114,7 +114,7 @@ describe('RoomRegistry', () => {
     a.room!.receive(a, encodeSyncUpdate(clientDoc(1).type('x')));
     await rooms.remove('d');
     expect(a.closedWith?.code).toBe(CloseCode.docDeleted);
-    expect(await store.load('d')).toEqual({ updates: [], lastSeq: 0 });
+    expect(await store.load('d')).toEqual({ updates: [], lastSeq: 0, snapshotSegments: 0 });
     expect(rooms.roomCount).toBe(0);
     await rooms.shutdown();
   });

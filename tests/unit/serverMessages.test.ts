@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import type { Role } from '../../shared/accounts.js';
-import { encodeAccess, encodePermissionDenied, encodeSavedAck, encodeStorageStatus } from '../../shared/codec.js';
+import { encodeAccess, encodeLoadProgress, encodePermissionDenied, encodeSavedAck, encodeStorageStatus, encodeSyncUpdate } from '../../shared/codec.js';
 import { MessageType } from '../../shared/protocol.js';
 import { handleServerMessages } from '../../web/src/sync/serverMessages.js';
 
@@ -38,12 +38,16 @@ function setUp() {
     storageFailing: [] as boolean[],
     role: [] as Role[],
     changeRefused: [] as string[],
+    loading: [] as number[],
+    syncBytes: [] as number[],
   };
   handleServerMessages(provider, {
     saved: (s, n) => seen.saved.push([s, n]),
     storageFailing: (failing) => seen.storageFailing.push(failing),
     role: (role) => seen.role.push(role),
     changeRefused: (reason) => seen.changeRefused.push(reason),
+    loading: (bytes) => seen.loading.push(bytes),
+    syncFrame: (bytes) => seen.syncBytes.push(bytes),
   });
   return { provider, socket, seen };
 }
@@ -69,12 +73,17 @@ describe('the client handler of the server messages', () => {
       deliver(provider, encodeAccess('viewer')),
       deliver(provider, encodeAccess('owner')),
       deliver(provider, encodePermissionDenied('read-only')),
+      deliver(provider, encodeLoadProgress(12345)),
     ];
+    const update = encodeSyncUpdate(Y.encodeStateAsUpdate(new Y.Doc()));
+    deliver(provider, update);
     expect(seen).toEqual({
       saved: [[socket, 7]],
       storageFailing: [true, false],
       role: ['viewer', 'owner'],
       changeRefused: ['read-only'],
+      loading: [12345],
+      syncBytes: [update.length],
     });
     expect(replies.every((reply) => reply.length === 0)).toBe(true);
     close(provider);
@@ -88,8 +97,9 @@ describe('the client handler of the server messages', () => {
     deliver(provider, new Uint8Array([MessageType.access, 9]));
     provider.ws = null;
     deliver(provider, encodeSavedAck(1));
-    expect(seen).toEqual({ saved: [], storageFailing: [], role: [], changeRefused: [] });
-    expect(warn).toHaveBeenCalledTimes(3);
+    deliver(provider, new Uint8Array([MessageType.loadProgress]));
+    expect(seen).toEqual({ saved: [], storageFailing: [], role: [], changeRefused: [], loading: [], syncBytes: [] });
+    expect(warn).toHaveBeenCalledTimes(4);
     close(provider);
   });
 

@@ -87,6 +87,7 @@ const TEMPLATE = `
       <a id="export-html" class="button-link" download>Download HTML</a>
     </div>
   </div>
+  <p id="size-banner" class="banner" role="status" hidden></p>
   <p id="read-only-banner" class="banner" role="status" hidden>You can view this document; only editors can change it</p>
   <p id="access-banner" class="banner danger" role="alert" hidden></p>
   <div class="editor-layout">
@@ -126,13 +127,14 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
   const titleInput = byId<HTMLInputElement>(root, 'title');
   const mount = byId<HTMLElement>(root, 'editor');
   const role = new DocRole(context.role);
+  showSizeWarning(byId<HTMLElement>(root, 'size-banner'), context.details);
 
   const doc = new Y.Doc();
   const tracker = new SavedTracker();
   // The offline copy exists before the provider connects; its load is not counted as new changes.
   const offline = openOfflineCopy(docId, doc);
   offline.track(tracker);
-  const { provider, reconnect } = openCollab(docId, doc, tracker, {
+  const { provider, reconnect, progress } = openCollab(docId, doc, tracker, {
     offline,
     onRole: (next) => {
       rememberRole(docId, next);
@@ -167,6 +169,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
     },
     () => offline.available,
     () => reconnect.connectNow(),
+    progress,
   );
   void offline.loaded.then(status.refresh);
   announceTyping(doc, provider.awareness, (origin) => origin !== provider && origin !== offline.origin);
@@ -309,4 +312,12 @@ function bindIdentity(provider: WebsocketProvider, doc: Y.Doc, view: EditorView,
     if (event.persisted && identity !== null) use(identity);
   });
   return { ask };
+}
+
+/** Tells the owner of a document close to the size limit how large it is (the server says when: sizeLimitBytes). */
+function showSizeWarning(banner: HTMLElement, details: DocDetails | null): void {
+  if (!details || details.sizeLimitBytes === null) return;
+  const mb = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  banner.textContent = `This document is large: ${mb(details.storedBytes)} of the ${mb(details.sizeLimitBytes)} a document may hold. Changes past that are refused; consider splitting it.`;
+  banner.hidden = false;
 }

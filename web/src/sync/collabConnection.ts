@@ -6,6 +6,7 @@ import { reconnectDelayMs, reconnectPolitely, type ReconnectHandle } from './rec
 import type { SavedTracker } from './savedTracker.js';
 import { countLocalChanges, createTrackingWebSocket, type OfflineRestore, type WebSocketClass } from './savedWiring.js';
 import { handleServerMessages } from './serverMessages.js';
+import { LoadProgress } from './loadProgress.js';
 
 export { isTerminalClose } from './reconnect.js';
 
@@ -31,6 +32,8 @@ export interface CollabOptions {
 export interface Collab {
   provider: WebsocketProvider;
   reconnect: ReconnectHandle;
+  /** How far a big document's first sync is ("Loading document… 43 %"). */
+  progress: LoadProgress;
 }
 
 /**
@@ -52,7 +55,14 @@ export function openCollab(docId: string, doc: Y.Doc, tracker: SavedTracker, opt
     // Every server close stops the provider ('closed'); reconnectPolitely decides what comes next.
     shouldReconnect: () => false,
   });
+  const progress = new LoadProgress();
+  provider.on('sync', (synced) => {
+    if (synced) progress.reset();
+  });
+  provider.on('connection-close', () => progress.reset());
   handleServerMessages(provider, {
+    loading: (bytes) => progress.start(bytes),
+    syncFrame: (bytes) => progress.add(bytes),
     saved: (socket, committedFrames) => tracker.onAck(socket, committedFrames),
     storageFailing: (failing) => tracker.setServerStorageFailing(failing),
     role: options.onRole ?? (() => {}),
@@ -60,7 +70,7 @@ export function openCollab(docId: string, doc: Y.Doc, tracker: SavedTracker, opt
   });
   const reconnect = reconnectPolitely(provider, options.reconnectDelay ?? reconnectDelayMs);
   provider.connect();
-  return { provider, reconnect };
+  return { provider, reconnect, progress };
 }
 
 function defaultServerUrl(): string {

@@ -2,6 +2,7 @@ import type { WebsocketProvider } from 'y-websocket';
 import type { Role } from '../../../shared/accounts.js';
 import {
   readAccessBody,
+  readLoadProgressBody,
   readPermissionDeniedBody,
   readSavedAckBody,
   readStorageStatusBody,
@@ -24,6 +25,10 @@ export interface ServerMessageHandlers {
   role(role: Role): void;
   /** `[2, 0, reason]` (y-protocols auth): the server refused a change of mine (I can only view). */
   changeRefused(reason: string): void;
+  /** `[103, bytes]`: a big document follows in segments, `bytes` of sync frames in all. */
+  loading(bytes: number): void;
+  /** A sync frame of `bytes` arrived (before the provider applies it). */
+  syncFrame(bytes: number): void;
 }
 
 /**
@@ -43,6 +48,15 @@ export function handleServerMessages(provider: WebsocketProvider, handlers: Serv
   provider.on('connection-close', () => handlers.storageFailing(false));
   provider.messageHandlers[MessageType.access] = (_encoder, decoder) => {
     readOrIgnore('access message', () => readAccessBody(decoder), (role) => handlers.role(role));
+  };
+  provider.messageHandlers[MessageType.loadProgress] = (_encoder, decoder) => {
+    readOrIgnore('load progress message', () => readLoadProgressBody(decoder), (bytes) => handlers.loading(bytes));
+  };
+  // The stock sync handler still does the work; this only counts the bytes for the progress.
+  const stockSync = provider.messageHandlers[MessageType.sync]!;
+  provider.messageHandlers[MessageType.sync] = (encoder, decoder, p, emitSynced, messageType) => {
+    handlers.syncFrame(decoder.arr.length);
+    stockSync(encoder, decoder, p, emitSynced, messageType);
   };
   provider.messageHandlers[MessageType.auth] = (_encoder, decoder) => {
     // Any auth message is a refusal: y-protocols defines no other kind (null: an unknown one).

@@ -2,12 +2,14 @@ import type { WebsocketProvider } from 'y-websocket';
 import { CloseCode, describeCloseCode } from '../../../shared/closeCodes.js';
 import { isTerminalClose } from './reconnect.js';
 import type { SavedTracker } from './savedTracker.js';
+import type { LoadProgress } from './loadProgress.js';
 
 /** The status line's states. `#status` shows exactly STATUS_TEXT[state] (or the close reason). */
-export type StatusState = 'connecting' | 'saved' | 'saving' | 'unsaved' | 'offline' | 'stopped';
+export type StatusState = 'connecting' | 'loading' | 'saved' | 'saving' | 'unsaved' | 'offline' | 'stopped';
 
 export const STATUS_TEXT = {
   connecting: 'Connecting…',
+  loading: 'Loading document…',
   saved: 'Saved',
   saving: 'Saving…',
   unsaved: 'Not saved — the server cannot store changes right now',
@@ -35,6 +37,8 @@ export interface StatusInputs {
   lastCloseCode: number | null;
   /** The server refused a change of this window because it may only view (until it may edit again). */
   changesRefused: boolean;
+  /** How far a big document's first sync is, in whole percent, or null when none is under way. */
+  loadingPercent: number | null;
 }
 
 /** The main text, the state, and a secondary detail sentence ('' when there is nothing to add). */
@@ -60,6 +64,9 @@ export function deriveStatus(inputs: StatusInputs): StatusView {
       text: describeCloseCode(inputs.stoppedCode),
       detail: pending > 0 ? `${changes(pending)} not saved. ${where}` : '',
     };
+  }
+  if (!inputs.online && inputs.loadingPercent !== null) {
+    return { state: 'loading', text: `${STATUS_TEXT.loading} ${inputs.loadingPercent} %`, detail: '' };
   }
   if (inputs.online && inputs.changesRefused) {
     // The server acknowledged those frames as handled, not as stored: nothing of them is saved.
@@ -111,6 +118,7 @@ export function bindStatus(
   els: StatusElements,
   keptLocally: () => boolean = () => false,
   retry: () => void = () => provider.connect(),
+  progress: LoadProgress | null = null,
 ): { refresh(): void; setChangesRefused(refused: boolean): void } {
   const inputs: StatusInputs = {
     online: false,
@@ -122,8 +130,10 @@ export function bindStatus(
     storageFailing: false,
     lastCloseCode: null,
     changesRefused: false,
+    loadingPercent: null,
   };
   const render = (): void => {
+    inputs.loadingPercent = progress?.percent ?? null;
     inputs.online = provider.wsconnected && provider.synced;
     if (inputs.online) inputs.everOnline = true;
     inputs.pendingChanges = tracker.pendingChanges;
@@ -164,6 +174,7 @@ export function bindStatus(
     schedule();
   });
   tracker.onChange(schedule);
+  progress?.onChange(schedule);
   els.retry.addEventListener('click', () => {
     inputs.stoppedCode = null;
     retry();
