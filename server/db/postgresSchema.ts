@@ -216,6 +216,7 @@ CREATE TABLE comment_reactions (
   user_id text NOT NULL REFERENCES users (id),
   created_at bigint NOT NULL,
   PRIMARY KEY (comment_id, emoji, user_id)
+);
 `,
   },
   {

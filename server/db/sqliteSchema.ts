@@ -188,11 +188,13 @@ CREATE INDEX IF NOT EXISTS attempt_budgets_full ON attempt_budgets (full_at);
     // version interval are later merged into one (data: Y.mergeUpdates, author NULL, attribution:
     // who inserted and deleted what, attribution.ts). versions: a position in the log (seq) and a
     // name; authors, the people who changed the document since the previous version (JSON array).
+    // Tolerant as 1 to 5 are (a file whose version was lost may hold these already).
     version: 6,
-    up: `
-ALTER TABLE updates ADD COLUMN author TEXT;
-ALTER TABLE updates ADD COLUMN at INTEGER;
-CREATE TABLE history_rows (
+    up: (db) => {
+      addColumnIfMissing(db, 'updates', 'author', 'TEXT');
+      addColumnIfMissing(db, 'updates', 'at', 'INTEGER');
+      db.exec(`
+CREATE TABLE IF NOT EXISTS history_rows (
   doc_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   data BLOB NOT NULL,
@@ -201,7 +203,7 @@ CREATE TABLE history_rows (
   attribution BLOB,
   PRIMARY KEY (doc_id, seq)
 ) WITHOUT ROWID;
-CREATE TABLE versions (
+CREATE TABLE IF NOT EXISTS versions (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   doc_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -211,8 +213,9 @@ CREATE TABLE versions (
   created_by TEXT,
   authors TEXT NOT NULL DEFAULT '[]'
 );
-CREATE INDEX versions_doc ON versions (doc_id, seq);
-`,
+CREATE INDEX IF NOT EXISTS versions_doc ON versions (doc_id, seq);
+`);
+    },
   },
   {
     // Comments (sqliteComments.ts), and the commenter role: the role and link-access CHECKs widen,
@@ -276,6 +279,7 @@ CREATE TABLE IF NOT EXISTS comment_reactions (
   user_id TEXT NOT NULL REFERENCES users (id),
   created_at INTEGER NOT NULL,
   PRIMARY KEY (comment_id, emoji, user_id)
+) WITHOUT ROWID;
 `,
   },
   {

@@ -63,9 +63,16 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
   const history = memoryHistory(data.history, (docId) => {
     const log = data.logs.get(docId);
     if (!log) return undefined;
-    // History reads the snapshot as one update: segments apply in order, so their merge is the whole.
-    const snapshot = log.snapshot === null ? null : log.snapshot.length === 1 ? log.snapshot[0]! : Y.mergeUpdates([...log.snapshot]);
-    return { snapshot, throughSeq: log.throughSeq, updates: log.updates };
+    return {
+      // History reads the snapshot as one update (when it needs it): segments apply in order, so
+      // their merge is the whole.
+      get snapshot() {
+        const segments = log.snapshot;
+        return segments === null ? null : segments.length === 1 ? segments[0]! : Y.mergeUpdates([...segments]);
+      },
+      throughSeq: log.throughSeq,
+      updates: log.updates,
+    };
   });
 
   return {
