@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify';
-import WebSocket from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { canEdit, type Role } from '../../shared/accounts.js';
 import { encodeAccess, encodePermissionDenied, isUpdateBearingFrame } from '../../shared/codec.js';
@@ -10,6 +9,7 @@ import { frameLength, idleRawSocket, type SharedFrame } from './sharedFrame.js';
 import type { Peer, RoomOfPeer } from './roomContracts.js';
 import type { PresenceUser } from './roomPresence.js';
 import { TokenBucket } from '../tokenBucket.js';
+import { type ClientSocket, SocketState } from '../sockets/clientSocket.js';
 
 /** Per-connection limits. */
 export interface ConnectionLimits {
@@ -62,7 +62,8 @@ function closeReason(reason: string): string {
 const CLOSE_CODE_NAMES = new Map<number, string>(Object.entries(CloseCode).map(([name, code]) => [code, name]));
 
 /**
- * One client's WebSocket on one document. Listeners are attached by the route before anything is
+ * One client's socket on one document: a WebSocket, or a session of the HTTP transport (both are a
+ * ClientSocket). Listeners are attached by the route before anything is
  * awaited; frames that arrive while the room loads are buffered (up to a limit) and handed over in
  * order once it is ready. A frame that fails closes only this connection, with a named code.
  */
@@ -85,7 +86,7 @@ export class Connection implements Peer {
   readonly presenceUser: PresenceUser;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ClientSocket,
     readonly docId: string,
     readonly viewer: Viewer,
     /** The connection's role on the document; changes with setRole. */
@@ -131,8 +132,8 @@ export class Connection implements Peer {
     return this.closed;
   }
 
-  /** Handles a 'message' event from ws. Never throws. */
-  onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  /** Handles a 'message' event from the socket. Never throws. */
+  onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     this.lastSeenAt = Date.now();
     if (!isBinary) {
@@ -239,7 +240,7 @@ export class Connection implements Peer {
    * the limit, is dropped at once: a client that does not read cannot read a close frame either.
    */
   private writable(): boolean {
-    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return false;
+    if (this.closed || this.socket.readyState !== SocketState.open) return false;
     const buffered = this.socket.bufferedAmount;
     if (buffered <= this.limits.maxSendBufferBytes) {
       this.takingAt = 0;
@@ -274,6 +275,11 @@ export class Connection implements Peer {
     return true;
   }
 
+  /** The room's saved count moved: the socket may want it (the HTTP transport answers POSTs with it). */
+  committedThrough(count: number): void {
+    this.socket.committed?.(count);
+  }
+
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -304,7 +310,9 @@ export class Connection implements Peer {
   }
 }
 
-function toUint8Array(data: WebSocket.RawData): Uint8Array {
+type RawData = Buffer | ArrayBuffer | Buffer[];
+
+function toUint8Array(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return data;

@@ -30,6 +30,11 @@ export interface Peer extends PresenceOwner {
   readonly mayEdit: boolean;
   /** Tells the peer a change of theirs was refused because they may only view (and logs it). */
   refuseEdit(): void;
+  /**
+   * Optional: the peer's first `count` update-bearing frames are committed (called whenever the count
+   * moves, whether or not the peer asked for saved acks).
+   */
+  committedThrough?(count: number): void;
 }
 
 /** A room as its connections see it (Room implements it; unit tests give connections a fake). */
