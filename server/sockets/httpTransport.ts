@@ -88,7 +88,10 @@ export function registerHttpTransport(app: FastifyInstance, options: HttpTranspo
   timer.unref();
   app.addHook('preClose', async () => {
     clearInterval(timer);
-    for (const session of sessions.values()) session.detach();
+    for (const session of sessions.values()) {
+      session.close(CloseCode.restarting, 'the server is restarting');
+      session.detach();
+    }
   });
 
   function refuse(request: FastifyRequest, reply: FastifyReply, status: number, body: TransportClosed): FastifyReply {
@@ -147,13 +150,15 @@ export function registerHttpTransport(app: FastifyInstance, options: HttpTranspo
     }
     const streamHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' };
     if (query[POLL_PARAM] === '1') {
+      // The response's 'close' (not the request's, which closes once its body is read): the client left.
       const closeListener = () => session.abandonPoll();
-      request.raw.on('close', closeListener);
-      const result = await session.nextPoll(lastEventId);
-      request.raw.off('close', closeListener);
-      if ('gap' in result) return resumeGap(request, reply, session);
-      if (result.items.length === 0 && session.closedWith !== null) return answerClosed(request, reply, session);
-      return reply.code(200).headers(streamHeaders).send(result.items.join(''));
+      const result = session.nextPoll(lastEventId);
+      reply.raw.on('close', closeListener);
+      const resumed = await result
+      reply.raw.off('close', closeListener);
+      if ('gap' in resumed) return resumeGap(request, reply, session);
+      if (resumed.items.length === 0 && session.closedWith !== null) return answerClosed(request, reply, session);
+      return reply.code(200).headers(streamHeaders).send(resumed.items.join(''));
     }
     reply.hijack();
     const response = reply.raw;
