@@ -169,6 +169,7 @@ export class HttpSocket {
       return;
     }
     this.readyState = HttpSocket.OPEN;
+    leaveOnPageHide(this);
     this.dispatch('open', { type: 'open' });
     void this.read();
     void this.flush();
@@ -345,10 +346,11 @@ export class HttpSocket {
     this.finish(ABNORMAL, '', false);
   }
 
-  private tellServerClosed(code: number, reason: string): void {
+  /** @internal Tells the server this socket is closed; `keepalive` lets it leave with the page. */
+  tellServerClosed(code: number, reason: string, keepalive = false): void {
     if (this.sessionUrl === null) return;
     const url = `${this.sessionUrl}?code=${code}&reason=${encodeURIComponent(reason)}`;
-    this.request(url, { method: 'DELETE' }).catch(() => {
+    this.request(url, { method: 'DELETE', keepalive }).catch(() => {
       // Unreachable: the server drops the session once it has not seen us for a while.
     });
   }
@@ -371,6 +373,24 @@ export class HttpSocket {
       for (const listener of [...(this.listeners.get(type) ?? [])]) listener.call(this, event as never);
     }
   }
+}
+
+/**
+ * Open sockets of this page. A WebSocket goes when its page goes; a session of the HTTP transport
+ * would wait out its expiry on the server (and its presence with it), so leaving the page closes it.
+ */
+const openSockets = new Set<HttpSocket>();
+let pageHideListening = false;
+
+function leaveOnPageHide(socket: HttpSocket): void {
+  if (typeof window === 'undefined' || typeof window.addEventListener !== 'function') return;
+  openSockets.add(socket);
+  socket.addEventListener('close', () => openSockets.delete(socket));
+  if (pageHideListening) return;
+  pageHideListening = true;
+  window.addEventListener('pagehide', () => {
+    for (const open of openSockets) open.tellServerClosed(1001, 'the page went away', true);
+  });
 }
 
 function parseClose(data: string): { code: number; reason: string } {
