@@ -35,7 +35,7 @@ describe.each<ProxyMode>(['refuse', 'drop', 'buffer'])('behind a proxy that gets
     await Promise.all([ada.page.keyboard.type('abcdefghij', { delay: 20 }), grace.page.keyboard.type('0123456789', { delay: 20 })]);
     await waitFor(async () => (await docText(ada.page)) === (await docText(grace.page)) && (await docText(ada.page)).length === 39, 'both pages to agree');
     const text = await docText(ada.page);
-    expect([...text].filter((ch) => /[a-j]/.test(ch)).join('')).toBe('abcdefghij');
+    expect([...text.slice(19)].filter((ch) => /[a-j]/.test(ch)).join('')).toBe('abcdefghij');
     expect([...text.slice(19)].filter((ch) => /[0-9]/.test(ch)).join('')).toBe('0123456789');
     for (const page of [ada.page, grace.page]) {
       await waitFor(async () => (await statusOf(page)) === 'Saved', 'Saved', 20_000);

@@ -29,11 +29,11 @@ export interface TestClient {
 export function connectClient(
   collabUrl: string,
   docId: string,
-  options: { params?: Record<string, string>; doc?: Y.Doc; connect?: boolean; cookie?: string; transport?: Transport } = {},
+  options: { params?: Record<string, string>; doc?: Y.Doc; connect?: boolean; cookie?: string; transport?: Transport; httpOptions?: HttpSocketOptions } = {},
 ): TestClient {
   const doc = options.doc ?? new Y.Doc();
   const provider = new WebsocketProvider(collabUrl, docId, doc, {
-    WebSocketPolyfill: socketClass(options.transport ?? 'websocket', options.cookie ? { cookie: options.cookie } : {}),
+    WebSocketPolyfill: socketClass(options.transport ?? 'websocket', options.cookie ? { cookie: options.cookie } : {}, options.httpOptions),
     params: options.params ?? {},
     disableBc: true,
     connect: options.connect ?? true,

@@ -4,6 +4,7 @@ import { decodeSavedAck } from '../../shared/codec.js';
 import { connectClient, textOf, whenSynced, type Transport } from '../helpers/clients.js';
 import { startServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
+import { startHostileProxy } from '../helpers/hostileProxy.js';
 
 describe.each<Transport>(['http', 'longpoll'])('the HTTP transport (%s)', (transport) => {
   it('a client over HTTP and one over a WebSocket edit one document together', async () => {
@@ -41,5 +42,22 @@ describe.each<Transport>(['http', 'longpoll'])('the HTTP transport (%s)', (trans
     });
     await waitFor(() => closes.length > 0, 'the refusal');
     expect(closes[0]).toBe(CloseCode.policy);
+  });
+});
+
+describe('the HTTP transport behind a proxy that buffers responses', () => {
+  it('finds its stream held back and long-polls instead, losing nothing', async () => {
+    const server = await startServer({ openDocuments: true });
+    const proxy = await startHostileProxy(Number(new URL(server.httpUrl).port), 'buffer');
+    const docId = uniqueDocId('buffered');
+    let switched = 0;
+    const a = connectClient(`${proxy.base.replace('http', 'ws')}/collab`, docId, { transport: 'http', httpOptions: { streamOpenTimeoutMs: 500, onLongPoll: () => switched++ } });
+    const b = connectClient(server.collabUrl, docId);
+    await whenSynced(a, 'the client behind the proxy');
+    await whenSynced(b);
+    a.doc.getText('text').insert(0, 'from behind ');
+    b.doc.getText('text').insert(0, 'from outside ');
+    await waitFor(() => textOf(a) === textOf(b) && textOf(a).length === 'from behind from outside '.length, 'both to converge');
+    expect(switched).toBeGreaterThan(0);
   });
 });

@@ -196,28 +196,29 @@ export class HttpSocket {
   /** One stream; true once the session is over. Throws when the server could not be reached. */
   private async streamOnce(): Promise<boolean> {
     const abort = this.abortable();
-    const response = await this.request(`${this.sessionUrl}?${LAST_EVENT_ID_PARAM}=${this.lastEventId}`, {
-      headers: { accept: 'text/event-stream', 'last-event-id': String(this.lastEventId) },
-      signal: abort.signal,
-    });
-    if (response.status !== 200 || response.body === null) {
-      this.aborts.delete(abort);
-      await this.closedBy(response);
-      return true;
-    }
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    const parser = new StreamParser();
     let sawBytes = false;
+    // Nothing (not even the answer's headers) within the limit: a proxy holds the stream back
+    // until it ends. Long-poll instead.
     const timeout = setTimeout(() => {
       if (sawBytes) return;
-      // Nothing came through: a proxy holds the stream back until it ends. Long-poll instead.
       this.longPolling = true;
       (this.constructor as typeof HttpSocket).options.longPoll = true;
       this.options.onLongPoll?.();
       abort.abort();
     }, this.options.streamOpenTimeoutMs ?? 2_500);
     try {
+      const response = await this.request(`${this.sessionUrl}?${LAST_EVENT_ID_PARAM}=${this.lastEventId}`, {
+        headers: { accept: 'text/event-stream', 'last-event-id': String(this.lastEventId) },
+        signal: abort.signal,
+      });
+      if (response.status !== 200 || response.body === null) {
+        sawBytes = true;
+        await this.closedBy(response);
+        return true;
+      }
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      const parser = new StreamParser();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return this.readyState !== HttpSocket.OPEN;
