@@ -5,6 +5,8 @@ import { connectClient, textOf, whenSynced, type Transport } from '../helpers/cl
 import { startServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { startHostileProxy } from '../helpers/hostileProxy.js';
+import { api, createDoc, registerUser, uniqueName } from '../helpers/accounts.js';
+import { encodeClientFrames } from '../../shared/httpTransport.js';
 
 describe.each<Transport>(['http', 'longpoll'])('the HTTP transport (%s)', (transport) => {
   it('a client over HTTP and one over a WebSocket edit one document together', async () => {
@@ -59,5 +61,37 @@ describe('the HTTP transport behind a proxy that buffers responses', () => {
     b.doc.getText('text').insert(0, 'from outside ');
     await waitFor(() => textOf(a) === textOf(b) && textOf(a).length === 'from behind from outside '.length, 'both to converge');
     expect(switched).toBeGreaterThan(0);
+  });
+});
+
+describe('the HTTP transport is guarded as the WebSocket is', () => {
+  it('a session id is worth nothing without the cookie that opened it; foreign Origins are refused', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server, uniqueName('ann'));
+    const eve = await registerUser(server, uniqueName('eve'));
+    const docId = await createDoc(server, ann);
+    const base = `${server.httpUrl}/collab/${docId}/http`;
+    const opened = await fetch(`${base}?ack=1`, { method: 'POST', headers: { cookie: ann.cookie } });
+    expect(opened.status).toBe(201);
+    const { session } = (await opened.json()) as { session: string };
+    const frames = encodeClientFrames([{ data: new Uint8Array([3]), text: false }]);
+    const post = (headers: Record<string, string>) =>
+      fetch(`${base}/${session}?seq=0`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...headers }, body: frames as BodyInit });
+    // Without the cookie, or with someone else's: as if there were no such session.
+    expect((await post({})).status).toBe(404);
+    expect((await post({ cookie: eve.cookie })).status).toBe(404);
+    expect((await fetch(`${base}/${session}?poll=1`, { headers: { cookie: eve.cookie } })).status).toBe(404);
+    // From another origin, with the right cookie: refused.
+    expect((await post({ cookie: ann.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await fetch(`${base}/${session}?poll=1`, { headers: { cookie: ann.cookie, origin: 'https://evil.example' } })).status).toBe(403);
+    expect((await fetch(`${base}`, { method: 'POST', headers: { cookie: ann.cookie, origin: 'https://evil.example' } })).status).toBe(403);
+    // Its owner is served.
+    expect((await post({ cookie: ann.cookie })).status).toBe(200);
+    // New documents admit visitors by link; once the owner makes it members-only, a visitor's open
+    // is refused with 4401's status and code.
+    await api(server, 'PATCH', `/api/docs/${docId}/access`, { cookie: ann.cookie, body: { linkAccess: 'none' } });
+    const visitor = await fetch(base, { method: 'POST' });
+    expect(visitor.status).toBe(401);
+    expect(((await visitor.json()) as { code: number }).code).toBe(CloseCode.unauthenticated);
   });
 });
