@@ -7,6 +7,7 @@ import { waitFor } from '../helpers/waitFor.js';
 import { startHostileProxy } from '../helpers/hostileProxy.js';
 import { api, createDoc, registerUser, uniqueName } from '../helpers/accounts.js';
 import { encodeClientFrames } from '../../shared/httpTransport.js';
+import { HttpSocket } from '../../web/src/sync/httpSocket.js';
 
 describe.each<Transport>(['http', 'longpoll'])('the HTTP transport (%s)', (transport) => {
   it('a client over HTTP and one over a WebSocket edit one document together', async () => {
@@ -93,5 +94,30 @@ describe('the HTTP transport is guarded as the WebSocket is', () => {
     const visitor = await fetch(base, { method: 'POST' });
     expect(visitor.status).toBe(401);
     expect(((await visitor.json()) as { code: number }).code).toBe(CloseCode.unauthenticated);
+  });
+});
+
+describe('/live over the HTTP transport', () => {
+  it('greets, answers a chat frame, refuses a malformed one with 4400, and without a session closes with 4401', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server, uniqueName('ann'));
+    const url = `${server.httpUrl.replace('http', 'ws')}/live`;
+    const Socket = HttpSocket.withOptions({ headers: { cookie: ann.cookie } });
+    const socket = new Socket(url);
+    const messages: Array<{ type: string }> = [];
+    let closed: { code: number } | null = null;
+    socket.onmessage = (event) => messages.push(JSON.parse(event.data as string) as { type: string });
+    socket.onclose = (event) => (closed = event);
+    await waitFor(() => messages.some((m) => m.type === 'hello'), 'the hello');
+    socket.send(JSON.stringify({ type: 'send', nonce: 'n1', conversationId: 'doc:nope', text: 'hi' }));
+    await waitFor(() => messages.some((m) => m.type === 'refused'), 'the refusal of a message to a conversation I am not in');
+    socket.send('not json');
+    await waitFor(() => closed !== null, 'the close');
+    expect(closed!.code).toBe(CloseCode.badMessage);
+    const visitor = new HttpSocket(url);
+    let visitorClosed: { code: number } | null = null;
+    visitor.onclose = (event) => (visitorClosed = event);
+    await waitFor(() => visitorClosed !== null, 'the visitor to be refused');
+    expect(visitorClosed!.code).toBe(CloseCode.unauthenticated);
   });
 });
