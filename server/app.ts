@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AccountStore } from './accounts/accountStore.js';
 import { accountRoutes } from './api/accountRoutes.js';
@@ -82,6 +83,18 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
     if (request.headers.upgrade !== undefined && reply.statusCode !== 101 && !request.raw.socket?.destroyed) {
       request.raw.socket?.end();
     }
+  });
+  // A connection that has not sent a request yet (a client's spare, or one whose request it aborted
+  // while connecting) is not idle to Node: closing the server would wait for its headers timeout.
+  const silent = new Set<Socket>();
+  app.server.on('connection', (socket) => {
+    if (socket.bytesRead > 0) return;
+    silent.add(socket);
+    const forget = () => silent.delete(socket);
+    socket.once('data', forget).once('close', forget);
+  });
+  app.addHook('preClose', async () => {
+    for (const socket of silent) if (socket.bytesRead === 0) socket.destroy();
   });
   await installAuth(app, { sessions: app.people.sessions, allowedOrigins: config.allowedOrigins, sessionIdleMs: config.sessionIdleMs });
 

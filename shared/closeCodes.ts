@@ -20,6 +20,11 @@ export const CloseCode = {
   restarting: 1012,
   /** Something changed while the connection was being opened (e.g. the person's access); reconnect. */
   tryAgain: 1013,
+  /**
+   * Never sent by the server: the web app's socket closes itself with it when it moves from the HTTP
+   * transport to a WebSocket that works again (web/src/sync/fallbackSocket.ts); reconnect at once.
+   */
+  transportSwitch: 4100,
   /** A frame that is not a valid y-websocket message (truncated, unknown type, trailing bytes). */
   badMessage: 4400,
   /** No valid session: signed out, revoked or expired, or a visitor where the link does not admit visitors. */
@@ -67,6 +72,8 @@ export function describeCloseCode(code: number): string {
       return 'The server is restarting';
     case CloseCode.tryAgain:
       return 'Access changed while connecting; reconnecting';
+    case CloseCode.transportSwitch:
+      return 'Moving to a faster connection';
     case CloseCode.badMessage:
       return 'The server refused a malformed message';
     case CloseCode.unauthenticated:

@@ -23,7 +23,7 @@ declare module 'fastify' {
  * Routes whose requests are authenticated from the session cookie, by the path they were declared
  * with (not the request's URL, which may spell the same route differently: `/%61pi/docs`).
  */
-const AUTHENTICATED_PREFIXES = ['/api/', `${COLLAB_PATH}/`];
+const AUTHENTICATED_PREFIXES = ['/api/', `${COLLAB_PATH}/`, `${LIVE_PATH}/`];
 const AUTHENTICATED_PATHS = new Set([LIVE_PATH]);
 
 /** Whether a route (its declared path; undefined for an unknown path, a 404) is authenticated. */

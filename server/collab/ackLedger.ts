@@ -45,10 +45,14 @@ export class AckLedger {
     return this.finishedThrough;
   }
 
-  /** Sends the saved ack if the count moved since the last one and the peer asked for our messages. */
+  /**
+   * If the count moved since the last flush: sends the saved ack to a peer that asked for our
+   * messages, and tells the peer (committedThrough) either way.
+   */
   flush(): void {
-    if (!this.peer.ownMessages || this.finishedThrough === this.acked) return;
+    if (this.finishedThrough === this.acked) return;
     this.acked = this.finishedThrough;
-    this.peer.send(encodeSavedAck(this.finishedThrough));
+    if (this.peer.ownMessages) this.peer.send(encodeSavedAck(this.finishedThrough));
+    this.peer.committedThrough?.(this.finishedThrough);
   }
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type WebSocket from 'ws';
 import type { ApiError } from '../../shared/api.js';
 import { roleFromLink } from '../../shared/accounts.js';
 import { CloseCode } from '../../shared/closeCodes.js';
@@ -12,6 +11,8 @@ import type { AccessResult } from '../people/docAccess.js';
 import type { PeopleEvents } from '../people/peopleEvents.js';
 import { releaseUpgradeResponse, SocketGuards, type UpgradeRefusal } from '../sockets/guards.js';
 import { Connection } from './connection.js';
+import type { ClientSocket } from '../sockets/clientSocket.js';
+import { registerHttpTransport } from '../sockets/httpTransport.js';
 import type { UserRecord } from '../accounts/accountStore.js';
 
 export interface CollabRouteOptions {
@@ -59,16 +60,16 @@ async function collabRoute(app: FastifyInstance, { config }: CollabRouteOptions)
    * closures of its own): ws calls them with the socket as `this`, which knows its connection.
    */
   const listeners = {
-    message(this: WebSocket, data: WebSocket.RawData, isBinary: boolean) {
+    message(this: ClientSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
       connectionOf(this).onMessage(data, isBinary);
     },
-    pong(this: WebSocket) {
+    pong(this: ClientSocket) {
       connectionOf(this).onPong();
     },
-    error(this: WebSocket, error: Error) {
+    error(this: ClientSocket, error: Error) {
       connectionOf(this).onSocketError(error);
     },
-    close(this: WebSocket) {
+    close(this: ClientSocket) {
       const connection = connectionOf(this);
       connections.delete(connection);
       connection.onSocketClosed();
@@ -77,7 +78,7 @@ async function collabRoute(app: FastifyInstance, { config }: CollabRouteOptions)
       if (session !== null) sessions.closed(session);
     },
   };
-  const listen = (socket: WebSocket, connection: Connection): void => {
+  const listen = (socket: ClientSocket, connection: Connection): void => {
     (socket as SocketWithConnection)[CONNECTION] = connection;
     socket.on('error', listeners.error);
     socket.on('message', listeners.message);
@@ -109,6 +110,50 @@ async function collabRoute(app: FastifyInstance, { config }: CollabRouteOptions)
   }
   watchAccessChanges(events, connections);
 
+  /** Before a socket is accepted (the upgrade, or an HTTP session's open): the person's access, resolved once. */
+  async function prepare(request: FastifyRequest): Promise<void> {
+    const { docId } = request.params as { docId: string };
+    if (!isValidDocId(docId)) return;
+    resolved.set(request, request.sessionStale ? 'session_ended' : await resolveAccess(docId, request.auth?.user ?? null));
+  }
+
+  /**
+   * Takes a client's socket (a WebSocket just upgraded, or an HTTP transport session): refused with a
+   * close, or made a Connection with its listeners attached at once. `beforeListen` runs just before
+   * they are attached (the WebSocket drops listeners it no longer needs there).
+   */
+  function accept(socket: ClientSocket, request: FastifyRequest, beforeListen?: () => void): void {
+    const { docId } = request.params as { docId: string };
+    if (!isValidDocId(docId)) {
+      request.log.warn({ docId: String(docId).slice(0, 80), code: CloseCode.policy }, 'refused websocket: invalid document id');
+      metrics.framesRefused.inc({ reason: 'policy' });
+      socket.close(CloseCode.policy, 'invalid document id');
+      return;
+    }
+    const access = resolved.get(request) ?? { refused: 'no_access' as const };
+    if (access === 'session_ended') return refuseAfterUpgrade(socket, request, metrics, access, refusalClose(access));
+    if (access === 'not_found') return refuseAfterUpgrade(socket, request, metrics, access, [CloseCode.docNotFound, 'there is no document with this id']);
+    if ('refused' in access) return refuseAfterUpgrade(socket, request, metrics, access.refused, refusalClose(access.refused));
+    // Nothing kept for the socket's lifetime may refer to `request` (it would keep it alive).
+    const ack = (request.query as Record<string, string | undefined>)[ACK_QUERY_PARAM];
+    const auth = request.auth;
+    const viewer = { userId: auth?.user.id ?? null, name: auth?.user.name ?? null, session: auth?.session ?? null };
+    // Announced while the session and access were being resolved: this socket was not yet there to hear it.
+    const changed = journal.changedSince(request.accessMark, { docId, userId: viewer.userId, sessionHash: viewer.session?.tokenHash ?? null });
+    if (changed === 'sessionEnded') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('session_ended'));
+    if (changed === 'deleted') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('deleted'));
+    if (changed === 'access') return refuseAfterUpgrade(socket, request, metrics, changed, [CloseCode.tryAgain, 'your access changed while connecting; reconnect']);
+    // Lines the connection logs carry the request id, which names it, and the document id.
+    const connection = new Connection(socket, docId, viewer, access.role, ack === '1' || ack === 'true', app.log, request.id, metrics, config);
+    connections.add(connection);
+    if (viewer.userId !== null) online.connected(viewer.userId);
+    if (viewer.session !== null) sessions.opened(viewer.session);
+    beforeListen?.();
+    // Attached before anything is awaited: @fastify/websocket drops frames that arrive earlier.
+    listen(socket, connection);
+    void registry.connect(connection);
+  }
+
   app.get<{ Params: { docId: string }; Querystring: Record<string, string | undefined> }>(
     `${COLLAB_PATH}/:docId`,
     {
@@ -116,59 +161,41 @@ async function collabRoute(app: FastifyInstance, { config }: CollabRouteOptions)
       preValidation: async (request, reply) => {
         const refused = guards.refusal(request);
         if (refused) return refuse(reply, request, refused.status, refused.error, REFUSALS[refused.error]);
-        const { docId } = request.params as { docId: string };
-        if (!isValidDocId(docId)) return;
-        resolved.set(request, request.sessionStale ? 'session_ended' : await resolveAccess(docId, request.auth?.user ?? null));
+        await prepare(request);
       },
     },
-    (socket, request) => {
-      const { docId } = request.params;
-      if (!isValidDocId(docId)) {
-        request.log.warn({ docId: String(docId).slice(0, 80), code: CloseCode.policy }, 'refused websocket: invalid document id');
-        metrics.framesRefused.inc({ reason: 'policy' });
-        socket.close(CloseCode.policy, 'invalid document id');
-        return;
-      }
-      const access = resolved.get(request) ?? { refused: 'no_access' as const };
-      if (access === 'session_ended') return refuseAfterUpgrade(socket, request, metrics, access, refusalClose(access));
-      if (access === 'not_found') return refuseAfterUpgrade(socket, request, metrics, access, [CloseCode.docNotFound, 'there is no document with this id']);
-      if ('refused' in access) return refuseAfterUpgrade(socket, request, metrics, access.refused, refusalClose(access.refused));
-      // Nothing kept for the socket's lifetime may refer to `request` (it would keep it alive).
-      const ack = request.query[ACK_QUERY_PARAM];
-      const auth = request.auth;
-      const viewer = { userId: auth?.user.id ?? null, name: auth?.user.name ?? null, session: auth?.session ?? null };
-      // Announced while the session and access were being resolved: this socket was not yet there to hear it.
-      const changed = journal.changedSince(request.accessMark, { docId, userId: viewer.userId, sessionHash: viewer.session?.tokenHash ?? null });
-      if (changed === 'sessionEnded') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('session_ended'));
-      if (changed === 'deleted') return refuseAfterUpgrade(socket, request, metrics, changed, refusalClose('deleted'));
-      if (changed === 'access') return refuseAfterUpgrade(socket, request, metrics, changed, [CloseCode.tryAgain, 'your access changed while connecting; reconnect']);
-      // Lines the connection logs carry the request id, which names it, and the document id.
-      const connection = new Connection(socket, docId, viewer, access.role, ack === '1' || ack === 'true', app.log, request.id, metrics, config);
-      connections.add(connection);
-      if (viewer.userId !== null) online.connected(viewer.userId);
-      if (viewer.session !== null) sessions.opened(viewer.session);
-      // @fastify/websocket's own error listener, and the ServerResponse it attached to the TCP socket
-      // to route the upgrade, keep Fastify's request and reply (and Node's request/response) alive
-      // as long as the socket; idle connections are cheaper without them.
-      socket.removeAllListeners('error');
-      releaseUpgradeResponse(request.raw.socket);
-      // Attached before anything is awaited: @fastify/websocket drops frames that arrive earlier.
-      listen(socket, connection);
-      void registry.connect(connection);
-    },
+    (socket, request) =>
+      accept(socket, request, () => {
+        // @fastify/websocket's own error listener, and the ServerResponse it attached to the TCP socket
+        // to route the upgrade, keep Fastify's request and reply (and Node's request/response) alive
+        // as long as the socket; idle connections are cheaper without them.
+        socket.removeAllListeners('error');
+        releaseUpgradeResponse(request.raw.socket);
+      }),
   );
+
+  // The same endpoint over HTTP, where a proxy refuses WebSocket upgrades (shared/httpTransport.ts).
+  registerHttpTransport(app, {
+    path: `${COLLAB_PATH}/:docId`,
+    guards,
+    refusals: REFUSALS,
+    maxFrameBytes: config.maxFrameBytes,
+    metrics,
+    prepare,
+    accept: (session, request) => accept(session, request),
+  });
 }
 
 const CONNECTION = Symbol('connection');
-type SocketWithConnection = WebSocket & { [CONNECTION]?: Connection };
+type SocketWithConnection = ClientSocket & { [CONNECTION]?: Connection };
 
 /** The connection a socket's listeners were attached for (see `listen`). */
-function connectionOf(socket: WebSocket): Connection {
+function connectionOf(socket: ClientSocket): Connection {
   return (socket as SocketWithConnection)[CONNECTION]!;
 }
 
 /** Closes an upgraded socket that may not stay, with a log line and a count. */
-function refuseAfterUpgrade(socket: WebSocket, request: FastifyRequest, metrics: Metrics, why: string, [code, reason]: [number, string]): void {
+function refuseAfterUpgrade(socket: ClientSocket, request: FastifyRequest, metrics: Metrics, why: string, [code, reason]: [number, string]): void {
   request.log.warn({ url: request.url, code, userId: request.auth?.user.id }, `refused websocket: ${reason}`);
   metrics.upgradesRefused.inc({ reason: why });
   socket.close(code, reason);

@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify';
-import WebSocket from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { canEdit, type Role } from '../../shared/accounts.js';
 import { encodeAccess, encodePermissionDenied, isUpdateBearingFrame } from '../../shared/codec.js';
@@ -11,6 +10,7 @@ import type { Peer, RoomOfPeer } from './roomContracts.js';
 import type { PresenceUser } from './roomPresence.js';
 import { TokenBucket } from '../tokenBucket.js';
 import { newGuestAuthor, userAuthor } from '../history/historyAuthors.js';
+import { type ClientSocket, SocketState } from '../sockets/clientSocket.js';
 
 /** Per-connection limits. */
 export interface ConnectionLimits {
@@ -65,7 +65,8 @@ function closeReason(reason: string): string {
 const CLOSE_CODE_NAMES = new Map<number, string>(Object.entries(CloseCode).map(([name, code]) => [code, name]));
 
 /**
- * One client's WebSocket on one document. Listeners are attached by the route before anything is
+ * One client's socket on one document: a WebSocket, or a session of the HTTP transport (both are a
+ * ClientSocket). Listeners are attached by the route before anything is
  * awaited; frames that arrive while the room loads are buffered (up to a limit) and handed over in
  * order once it is ready. A frame that fails closes only this connection, with a named code.
  */
@@ -92,7 +93,7 @@ export class Connection implements Peer {
   private readonly compressFrom: number;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ClientSocket,
     readonly docId: string,
     readonly viewer: Viewer,
     /** The connection's role on the document; changes with setRole. */
@@ -112,7 +113,7 @@ export class Connection implements Peer {
     this.author = viewer.userId !== null ? userAuthor(viewer.userId) : newGuestAuthor();
     this.updateBucket = new TokenBucket(limits.updatesPerSecond, limits.updateBurst);
     this.otherBucket = new TokenBucket(limits.awarenessPerSecond, limits.awarenessBurst);
-    const deflates = limits.compressAboveBytes > 0 && socket.extensions.includes('permessage-deflate');
+    const deflates = limits.compressAboveBytes > 0 && (socket.extensions ?? '').includes('permessage-deflate');
     this.compressFrom = deflates ? limits.compressAboveBytes : Infinity;
   }
 
@@ -141,8 +142,8 @@ export class Connection implements Peer {
     return this.closed;
   }
 
-  /** Handles a 'message' event from ws. Never throws. */
-  onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  /** Handles a 'message' event from the socket. Never throws. */
+  onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     this.lastSeenAt = Date.now();
     if (!isBinary) {
@@ -255,7 +256,7 @@ export class Connection implements Peer {
    * the limit, is dropped at once: a client that does not read cannot read a close frame either.
    */
   private writable(): boolean {
-    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return false;
+    if (this.closed || this.socket.readyState !== SocketState.open) return false;
     const buffered = this.socket.bufferedAmount;
     if (buffered <= this.limits.maxSendBufferBytes) {
       this.takingAt = 0;
@@ -290,6 +291,11 @@ export class Connection implements Peer {
     return true;
   }
 
+  /** The room's saved count moved: the socket may want it (the HTTP transport answers POSTs with it). */
+  committedThrough(count: number): void {
+    this.socket.committed?.(count);
+  }
+
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -320,7 +326,9 @@ export class Connection implements Peer {
   }
 }
 
-function toUint8Array(data: WebSocket.RawData): Uint8Array {
+type RawData = Buffer | ArrayBuffer | Buffer[];
+
+function toUint8Array(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return data;

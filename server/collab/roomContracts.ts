@@ -39,6 +39,11 @@ export interface Peer extends PresenceOwner {
   refuseEdit(): void;
   /** Who the server says sends this peer's updates (server/history/historyAuthors.ts); absent: not known. */
   readonly author?: string;
+  /**
+   * Optional: the peer's first `count` update-bearing frames are committed (called whenever the count
+   * moves, whether or not the peer asked for saved acks).
+   */
+  committedThrough?(count: number): void;
 }
 
 /** A room as its connections see it (Room implements it; unit tests give connections a fake). */

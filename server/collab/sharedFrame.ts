@@ -1,5 +1,4 @@
 import type { Duplex } from 'node:stream';
-import type WebSocket from 'ws';
 import * as wsModule from 'ws';
 
 // A relayed update or presence change goes to every other connection of a document. ws frames each
@@ -52,9 +51,10 @@ interface WsInternals {
  * The TCP socket under `ws` when whole frames may be written to it directly: ws's sender is idle
  * (state 0: not compressing, not reading a Blob) and holds nothing queued, so a direct write keeps
  * the order of everything sent. Null otherwise (send through ws). Compression is off on our server,
- * so the sender is idle whenever the event loop runs our code.
+ * so the sender is idle whenever the event loop runs our code. Null for a socket that is not ws's
+ * (a session of the HTTP transport).
  */
-export function idleRawSocket(socket: WebSocket): Duplex | null {
+export function idleRawSocket(socket: object): Duplex | null {
   const internals = socket as unknown as WsInternals;
   const sender = internals._sender;
   if (!sender || sender._state !== 0 || !Array.isArray(sender._queue) || sender._queue.length > 0) return null;

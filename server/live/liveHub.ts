@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify';
-import WebSocket from 'ws';
 import type { Person } from '../../shared/api.js';
 import { CloseCode } from '../../shared/closeCodes.js';
 import type { LiveServerMessage } from '../../shared/live.js';
@@ -8,6 +7,7 @@ import { notificationView, personOf, publicUserOf, UserDirectory } from '../chat
 import type { OnlineTracker } from '../people/onlineTracker.js';
 import type { PeopleEventMap, PeopleEvents } from '../people/peopleEvents.js';
 import { TokenBucket } from '../tokenBucket.js';
+import { type ClientSocket, SocketState } from '../sockets/clientSocket.js';
 
 /** Messages a connection may have waiting for its hello; more means the hello is stuck. */
 const MAX_QUEUED_BEFORE_HELLO = 1_000;
@@ -41,7 +41,7 @@ export class LiveConnection {
   private closed = false;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ClientSocket,
     readonly user: UserRecord,
     /** The hash of the session the socket was opened with (it closes when that session ends). */
     readonly sessionHash: string,
@@ -57,7 +57,7 @@ export class LiveConnection {
   }
 
   get isClosed(): boolean {
-    return this.closed || this.socket.readyState !== WebSocket.OPEN;
+    return this.closed || this.socket.readyState !== SocketState.open;
   }
 
   /** Sends the first frame, then whatever waited for it. */
@@ -90,7 +90,7 @@ export class LiveConnection {
   }
 
   terminate(why: string): void {
-    if (this.closed && this.socket.readyState === WebSocket.CLOSED) return;
+    if (this.closed && this.socket.readyState === SocketState.closed) return;
     this.closed = true;
     this.queue = null;
     this.log.warn(`dropping live connection: ${why}`);
@@ -109,7 +109,7 @@ export class LiveConnection {
   }
 
   private write(message: LiveServerMessage): void {
-    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.closed || this.socket.readyState !== SocketState.open) return;
     if (this.socket.bufferedAmount > this.limits.maxSendBufferBytes) {
       this.terminate(`it stopped reading (${this.socket.bufferedAmount} bytes waiting, code ${CloseCode.slowReader})`);
       return;

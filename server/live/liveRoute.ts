@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { LIVE_PATH, type LiveClientMessage, MAX_LIVE_FRAME_BYTES, parseLiveClientMessage } from '../../shared/live.js';
 import { sendApiError } from '../api/apiError.js';
@@ -10,6 +10,8 @@ import { isRefusal } from '../chat/chatService.js';
 import type { LiveConfig, SocketGuardConfig } from '../config.js';
 import { releaseUpgradeResponse, SocketGuards, type UpgradeRefusal } from '../sockets/guards.js';
 import { LiveConnection } from './liveHub.js';
+import type { ClientSocket } from '../sockets/clientSocket.js';
+import { registerHttpTransport } from '../sockets/httpTransport.js';
 
 /** Frames one /live socket may send per second, and the burst above that (then 4429). */
 export const LIVE_FRAMES_PER_SECOND = 20;
@@ -96,34 +98,50 @@ async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Pr
    * keep Fastify's request, and Node's, alive as long as the socket), only to what is taken from it.
    */
   function upgrade(request: FastifyRequest): void {
-    const { auth, sessionStale: stale, log: requestLog, accessMark } = request;
+    const opening = openingOf(request);
     const tcp = request.raw.socket;
     const { socket: upgradeSocket, head } = app.upgradeOf(request);
     wss.handleUpgrade(request.raw, upgradeSocket, head, (socket) => {
       socket.on('error', () => {});
       releaseUpgradeResponse(tcp);
-      if (closing) {
-        socket.close(CloseCode.restarting, 'the server is restarting');
-        return;
-      }
-      if (auth === null) {
-        const reason = stale ? 'your session has ended; sign in again' : 'sign in to connect';
-        requestLog.warn({ code: CloseCode.unauthenticated, stale }, `refused live websocket: ${reason}`);
-        socket.close(CloseCode.unauthenticated, reason);
-        return;
-      }
-      // Signed out or revoked while this request was on its way: the hub was not there to close it.
-      const opening = { docId: null, userId: auth.user.id, sessionHash: auth.session.tokenHash };
-      if (journal.changedSince(accessMark, opening) === 'sessionEnded') {
-        requestLog.warn({ code: CloseCode.unauthenticated }, 'refused live websocket: the session ended while connecting');
-        socket.close(CloseCode.unauthenticated, 'your session has ended; sign in again');
-        return;
-      }
-      accept(socket, requestLog, auth);
+      admit(socket, opening);
     });
   }
 
-  function accept(socket: WebSocket, requestLog: FastifyBaseLogger, auth: Authenticated): void {
+  /** A socket just opened (upgraded, or an HTTP transport session): refused with a close, or accepted. */
+  function admit(socket: ClientSocket, { auth, stale, requestLog, accessMark }: Opening): void {
+    if (closing) {
+      socket.close(CloseCode.restarting, 'the server is restarting');
+      return;
+    }
+    if (auth === null) {
+      const reason = stale ? 'your session has ended; sign in again' : 'sign in to connect';
+      requestLog.warn({ code: CloseCode.unauthenticated, stale }, `refused live websocket: ${reason}`);
+      socket.close(CloseCode.unauthenticated, reason);
+      return;
+    }
+    // Signed out or revoked while this request was on its way: the hub was not there to close it.
+    const opening = { docId: null, userId: auth.user.id, sessionHash: auth.session.tokenHash };
+    if (journal.changedSince(accessMark, opening) === 'sessionEnded') {
+      requestLog.warn({ code: CloseCode.unauthenticated }, 'refused live websocket: the session ended while connecting');
+      socket.close(CloseCode.unauthenticated, 'your session has ended; sign in again');
+      return;
+    }
+    accept(socket, requestLog, auth);
+  }
+
+  // The same endpoint over HTTP, where a proxy refuses WebSocket upgrades (shared/httpTransport.ts).
+  registerHttpTransport(app, {
+    path: LIVE_PATH,
+    guards,
+    refusals: REFUSALS,
+    maxFrameBytes: MAX_LIVE_FRAME_BYTES,
+    metrics: app.metrics,
+    accept: (session, request) => admit(session, openingOf(request)),
+    closing: () => closing,
+  });
+
+  function accept(socket: ClientSocket, requestLog: FastifyBaseLogger, auth: Authenticated): void {
     const log = requestLog.child({ userId: auth.user.id });
     const connection = new LiveConnection(socket, auth.user, auth.session.tokenHash, log, limits);
     // Attached before anything is awaited: frames arriving earlier would be lost.
@@ -145,7 +163,7 @@ async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Pr
     sessions.opened(auth.session);
   }
 
-  function onFrame(connection: LiveConnection, data: WebSocket.RawData, isBinary: boolean): void {
+  function onFrame(connection: LiveConnection, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     if (connection.isClosed) return;
     connection.lastSeenAt = Date.now();
     if (isBinary) {
@@ -197,6 +215,18 @@ async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Pr
     const result = await chat.markRead(connection.user, message.conversationId, message.messageId);
     if (isRefusal(result)) connection.log.debug({ error: result.error, conversationId: message.conversationId }, 'read mark refused');
   }
+}
+
+/** What admitting a socket takes from the request that opened it. */
+interface Opening {
+  auth: Authenticated | null;
+  stale: boolean;
+  requestLog: FastifyBaseLogger;
+  accessMark: number;
+}
+
+function openingOf(request: FastifyRequest): Opening {
+  return { auth: request.auth, stale: request.sessionStale, requestLog: request.log, accessMark: request.accessMark };
 }
 
 function isUpgrade(raw: IncomingMessage): boolean {

@@ -59,7 +59,7 @@ async function peoplePlugin(app: FastifyInstance, { config }: { config: Pick<Acc
 
   app.decorateRequest('accessMark', 0);
   app.addHook('onRequest', async (request) => {
-    if (request.headers.upgrade !== undefined) request.accessMark = journal.mark();
+    if (request.headers.upgrade !== undefined || request.routeOptions.config.opensConnection === true) request.accessMark = journal.mark();
   });
 
   const sessionSweep = setInterval(() => {

@@ -29,6 +29,11 @@ export class SocketGuards {
     this.ipBuckets = new KeyedTokenBuckets(config.connectionsPerSecondPerIp, config.connectionBurstPerIp);
   }
 
+  /** Origins besides the server's own whose pages may connect. */
+  get allowedOrigins(): readonly string[] {
+    return this.config.allowedOrigins;
+  }
+
   /** null when the upgrade may go ahead (it then counts against the address's budget), else why not. */
   refusal(request: FastifyRequest): UpgradeRefusal | null {
     if (!originAllowed(request.headers.origin, request.headers.host, this.config.allowedOrigins)) {

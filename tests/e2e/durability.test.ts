@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adaAndGraceOnNewDocument, caretToEnd, createDocument, docIdOf, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf, storedOfflineUpdates } from '../helpers/browser.js';
 import { spawnServer } from '../helpers/serverProcess.js';
+import { startHostileProxy } from '../helpers/hostileProxy.js';
 import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -15,11 +16,12 @@ afterAll(async () => {
 
 const OFFLINE = /^Offline/;
 
-describe('durability in the browser', () => {
+/** The core cases run on both transports: directly (WebSockets), and behind a proxy that refuses upgrades (HTTP). */
+describe.each(['websocket', 'http'] as const)('durability in the browser over %s', (transport) => {
   it('kill -9 while typing: the page keeps going offline, reconnects by itself, and nothing is lost', async () => {
     const dataDir = tempDataDir();
     const first = await spawnServer({ DATA_DIR: dataDir }, { built: true });
-    const base = `http://127.0.0.1:${first.port}`;
+    const base = transport === 'http' ? (await startHostileProxy(first.port, 'refuse')).base : `http://127.0.0.1:${first.port}`;
     const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('before the crash. ', { delay: 5 });
@@ -43,9 +45,12 @@ describe('durability in the browser', () => {
     const carol = await openPerson(browser, 'Carol', '#16a34a');
     await openDocument(carol, url);
     await waitFor(async () => (await docText(carol.page)) === expected, 'a fresh page to see everything');
-    await screenshot(carol.page, 'after-crash-fresh-page');
+    await screenshot(carol.page, `after-crash-fresh-page-${transport}`);
     await Promise.all([ada.context.close(), grace.context.close(), carol.context.close()]);
   });
+});
+
+describe('durability in the browser', () => {
 
   it('"Saved" appears only once the server has committed: never while the server is frozen or down', async () => {
     const dataDir = tempDataDir();

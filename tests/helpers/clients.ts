@@ -4,6 +4,17 @@ import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { ACK_QUERY_PARAM, MessageType } from '../../shared/protocol.js';
 import { waitFor } from './waitFor.js';
+import { HttpSocket, type HttpSocketOptions } from '../../web/src/sync/httpSocket.js';
+
+/** How a test client reaches the server: a WebSocket, or the HTTP transport (streaming, or long-polling). */
+export type Transport = 'websocket' | 'http' | 'longpoll';
+export const TRANSPORTS: readonly Transport[] = ['websocket', 'http', 'longpoll'];
+
+/** The socket class a client of `transport` uses, sending `headers` (a cookie, an Origin) with each request. */
+export function socketClass(transport: Transport, headers: Record<string, string> = {}, options: HttpSocketOptions = {}): typeof globalThis.WebSocket {
+  if (transport === 'websocket') return (Object.keys(headers).length > 0 ? withHeaders(headers) : WebSocket) as unknown as typeof globalThis.WebSocket;
+  return HttpSocket.withOptions({ headers, longPoll: transport === 'longpoll', ...options }) as unknown as typeof globalThis.WebSocket;
+}
 
 export interface TestClient {
   doc: Y.Doc;
@@ -18,11 +29,11 @@ export interface TestClient {
 export function connectClient(
   collabUrl: string,
   docId: string,
-  options: { params?: Record<string, string>; doc?: Y.Doc; connect?: boolean; cookie?: string; WebSocketClass?: typeof WebSocket } = {},
+  options: { params?: Record<string, string>; doc?: Y.Doc; connect?: boolean; cookie?: string; transport?: Transport; httpOptions?: HttpSocketOptions; WebSocketClass?: typeof WebSocket } = {},
 ): TestClient {
   const doc = options.doc ?? new Y.Doc();
   const provider = new WebsocketProvider(collabUrl, docId, doc, {
-    WebSocketPolyfill: (options.WebSocketClass ?? (options.cookie ? withHeaders({ cookie: options.cookie }) : WebSocket)) as unknown as typeof globalThis.WebSocket,
+    WebSocketPolyfill: (options.WebSocketClass as unknown as typeof globalThis.WebSocket | undefined) ?? socketClass(options.transport ?? 'websocket', options.cookie ? { cookie: options.cookie } : {}, options.httpOptions),
     params: options.params ?? {},
     disableBc: true,
     connect: options.connect ?? true,

@@ -1,7 +1,10 @@
 import { onTestFinished } from 'vitest';
 import WebSocket from 'ws';
+import { HttpSocket } from '../../web/src/sync/httpSocket.js';
+import type { Transport } from './clients.js';
 
 export interface RawSocket {
+  /** The socket: ws's WebSocket, or for the HTTP transport an HttpSocket (close, readyState; terminate closes). */
   ws: WebSocket;
   /** Every binary frame received so far, in order. */
   frames: Uint8Array[];
@@ -11,10 +14,12 @@ export interface RawSocket {
 }
 
 /**
- * A bare `ws` socket for sending frames a stock client never would. Resolves once open;
- * terminated when the test finishes.
+ * A bare socket for sending frames a stock client never would: a `ws` WebSocket, or the same over
+ * the HTTP transport (`transport` 'http' streams, 'longpoll' polls). Resolves once open (or closed);
+ * closed when the test finishes.
  */
-export async function openRawSocket(url: string, headers: Record<string, string> = {}): Promise<RawSocket> {
+export async function openRawSocket(url: string, headers: Record<string, string> = {}, transport: Transport = 'websocket'): Promise<RawSocket> {
+  if (transport !== 'websocket') return openRawHttpSocket(url, headers, transport === 'longpoll');
   const ws = new WebSocket(url, { headers });
   const frames: Uint8Array[] = [];
   ws.on('message', (data, isBinary) => {
@@ -31,4 +36,24 @@ export async function openRawSocket(url: string, headers: Record<string, string>
     ws.once('close', () => resolve());
   });
   return { ws, frames, closed, send: (frame) => ws.send(frame) };
+}
+
+async function openRawHttpSocket(url: string, headers: Record<string, string>, longPoll: boolean): Promise<RawSocket> {
+  const Socket = HttpSocket.withOptions({ headers, longPoll });
+  const socket = new Socket(url);
+  socket.binaryType = 'arraybuffer';
+  const frames: Uint8Array[] = [];
+  socket.onmessage = (event) => {
+    if (typeof event.data !== 'string') frames.push(new Uint8Array(event.data));
+  };
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    socket.addEventListener('close', ((event: { code: number; reason: string }) => resolve({ code: event.code, reason: event.reason })) as never);
+  });
+  onTestFinished(() => socket.close());
+  await new Promise<void>((resolve) => {
+    socket.onopen = () => resolve();
+    void closed.then(() => resolve());
+  });
+  const ws = Object.assign(socket, { terminate: () => socket.close() }) as unknown as WebSocket;
+  return { ws, frames, closed, send: (frame) => socket.send(frame) };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { encodeSyncStep2, encodeSyncUpdate } from '../../shared/codec.js';
-import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
+import { connectClient, textOf, type Transport, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { bystander } from '../helpers/bystander.js';
@@ -19,7 +19,7 @@ function orphanUpdate(): Uint8Array {
   return updates[1]!;
 }
 
-describe('bad input is refused with a named close code, and nothing else is disturbed', () => {
+describe.each<Transport>(['websocket', 'http', 'longpoll'])('bad input (%s) is refused with a named close code, and nothing else is disturbed', (transport) => {
   const cases: Array<{ name: string; frame: Uint8Array | string; code: number }> = [
     { name: 'a text frame', frame: 'hello', code: CloseCode.unsupportedData },
     { name: 'an empty frame', frame: new Uint8Array(0), code: CloseCode.badMessage },
@@ -43,7 +43,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
       const other = await bystander(server);
       const docId = uniqueDocId('bad');
       const db = openDatabase(server.config.dataDir);
-      const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
+      const socket = await openRawSocket(`${server.collabUrl}/${docId}`, {}, transport);
       socket.send(frame);
       const closed = await socket.closed;
       expect(closed.code).toBe(code);
@@ -65,7 +65,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
     let goodUpdate: Uint8Array | null = null;
     good.on('update', (u: Uint8Array) => (goodUpdate = u));
     good.getText('text').insert(0, 'kept');
-    const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
+    const socket = await openRawSocket(`${server.collabUrl}/${docId}`, {}, transport);
     socket.send(encodeSyncUpdate(goodUpdate!));
     socket.send(encodeSyncUpdate(orphanUpdate()));
     expect((await socket.closed).code).toBe(CloseCode.updateRejected);
@@ -86,7 +86,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
     const server = await startServer({ openDocuments: true, pendingUpdateTimeoutMs: 200 });
     const other = await bystander(server);
     for (const bad of ['a.b', '..%2F..%2Fetc', 'x'.repeat(65), '%00', 'sp%20ace']) {
-      const socket = await openRawSocket(`${server.collabUrl}/${bad}`);
+      const socket = await openRawSocket(`${server.collabUrl}/${bad}`, {}, transport);
       const closed = await socket.closed;
       expect(closed.code, bad).toBe(CloseCode.policy);
     }
@@ -96,7 +96,7 @@ describe('bad input is refused with a named close code, and nothing else is dist
   it('a frame over the size limit is closed with 1009', async () => {
     const server = await startServer({ openDocuments: true, maxFrameBytes: 4096 });
     const other = await bystander(server);
-    const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('big')}`);
+    const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('big')}`, {}, transport);
     socket.send(encodeSyncUpdate(new Uint8Array(8192)));
     expect((await socket.closed).code).toBe(CloseCode.tooBig);
     await other.stillServed();

@@ -290,6 +290,8 @@ export class LiveClient {
       this.setState('stopped');
       return;
     }
+    // Our socket moving from the HTTP transport to a WebSocket: nothing went wrong, so no wait.
+    if (code === CloseCode.transportSwitch && !this.stopped) return this.connect();
     this.scheduleReconnect();
   }
 

@@ -1,5 +1,6 @@
 import { LIVE_PATH } from '../../../shared/live.js';
-import { LiveClient } from './liveClient.js';
+import { LiveClient, type LiveSocket } from './liveClient.js';
+import { pageTransport } from '../sync/pageTransport.js';
 import { reconnectDelayMs } from '../sync/reconnect.js';
 
 export type { LiveEvents, LiveState } from './liveClient.js';
@@ -14,7 +15,13 @@ let live: LiveClient | null = null;
 export function startLive(): LiveClient {
   if (live !== null) return live;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const client = new LiveClient({ url: `${scheme}://${location.host}${LIVE_PATH}`, delayFor: (attempt) => reconnectDelayMs(attempt) });
+  // The same socket as the document's: a WebSocket where one works, else the HTTP transport.
+  const Socket = pageTransport().socketClass();
+  const client = new LiveClient({
+    url: `${scheme}://${location.host}${LIVE_PATH}`,
+    delayFor: (attempt) => reconnectDelayMs(attempt),
+    openSocket: (url) => new Socket(url) as unknown as LiveSocket,
+  });
   live = client;
   window.addEventListener('online', () => client.connectNow());
   window.addEventListener('pagehide', (event) => {

@@ -7,6 +7,7 @@ import type { SavedTracker } from './savedTracker.js';
 import { countLocalChanges, createTrackingWebSocket, type OfflineRestore, type WebSocketClass } from './savedWiring.js';
 import { handleServerMessages } from './serverMessages.js';
 import { LoadProgress } from './loadProgress.js';
+import { pageTransport } from './pageTransport.js';
 
 export { isTerminalClose } from './reconnect.js';
 
@@ -18,7 +19,7 @@ export interface CollabOptions {
   onChangeRefused?: (reason: string) => void;
   /** Default: `${ws|wss}://<this page's host>/collab`. */
   serverUrl?: string;
-  /** The socket class to extend with frame tracking. Default: the browser's WebSocket. */
+  /** The socket class to extend with frame tracking. Default: the page's fallback socket (a WebSocket, else HTTP). */
   WebSocketBase?: WebSocketClass;
   /** Default false: tabs of the same document also sync through a BroadcastChannel. */
   disableBc?: boolean;
@@ -50,7 +51,7 @@ export function openCollab(docId: string, doc: Y.Doc, tracker: SavedTracker, opt
   provider = new WebsocketProvider(options.serverUrl ?? defaultServerUrl(), docId, doc, {
     connect: false,
     params: { [ACK_QUERY_PARAM]: '1' },
-    WebSocketPolyfill: createTrackingWebSocket(tracker, options.WebSocketBase),
+    WebSocketPolyfill: createTrackingWebSocket(tracker, options.WebSocketBase ?? pageTransport().socketClass()),
     disableBc: options.disableBc ?? false,
     // Every server close stops the provider ('closed'); reconnectPolitely decides what comes next.
     shouldReconnect: () => false,

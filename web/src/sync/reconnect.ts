@@ -89,6 +89,8 @@ export function reconnectPolitely(
 
   provider.on('closed', ({ code }) => {
     if (isTerminalClose(code)) return;
+    // Our own socket moving from HTTP to a WebSocket: nothing went wrong, so no wait.
+    if (code === CloseCode.transportSwitch) return connectNow();
     cancel();
     attempt += 1;
     const delay = delayFor(attempt);

@@ -15,6 +15,8 @@ export const STATUS_TEXT = {
   unsaved: 'Not saved — the server cannot store changes right now',
   refused: 'Not saved — you can only view this document',
   offline: 'Offline — your changes are kept and will sync',
+  /** The detail beside Saved / Saving… while the connection goes over the HTTP transport. */
+  compatibility: 'Connected (compatibility mode)',
 } as const;
 
 /** What the status line is derived from. */
@@ -132,14 +134,21 @@ export function bindStatus(
     changesRefused: false,
     loadingPercent: null,
   };
+  // Between our socket closing to move to a WebSocket and the new one syncing, still online.
+  let switching = false;
   const render = (): void => {
     inputs.loadingPercent = progress?.percent ?? null;
-    inputs.online = provider.wsconnected && provider.synced;
+    inputs.online = (provider.wsconnected && provider.synced) || switching;
     if (inputs.online) inputs.everOnline = true;
     inputs.pendingChanges = tracker.pendingChanges;
     inputs.storageFailing = tracker.serverStorageFailing;
     inputs.keptLocally = keptLocally();
     const view = deriveStatus(inputs);
+    const transport = (provider.ws as { transport?: string } | null)?.transport ?? 'websocket';
+    if (transport === 'http' && (view.state === 'saved' || view.state === 'saving')) {
+      view.detail = view.detail === '' ? STATUS_TEXT.compatibility : `${view.detail} · ${STATUS_TEXT.compatibility}`;
+    }
+    els.status.dataset['transport'] = transport;
     if (els.status.textContent !== view.text) els.status.textContent = view.text;
     if (els.detail.textContent !== view.detail) els.detail.textContent = view.detail;
     els.status.dataset['state'] = view.state;
@@ -163,8 +172,13 @@ export function bindStatus(
     if (status === 'connecting') inputs.stoppedCode = null;
     schedule();
   });
-  provider.on('sync', schedule);
+  provider.on('sync', (synced) => {
+    if (synced) switching = false;
+    schedule();
+  });
   provider.on('connection-close', (event) => {
+    switching = event !== null && event.code === CloseCode.transportSwitch && inputs.online;
+    if (switching) return schedule();
     inputs.lastCloseCode = event === null ? null : event.code;
     inputs.attemptFailed = true;
     schedule();
