@@ -42,18 +42,24 @@ interface Char extends CharRef {
 /** Items' fields Yjs keeps public at run time but does not type. */
 type RawItem = Y.Item & { parent: Y.AbstractType<any> };
 
-/** Adds the parent text of every string item of `structs` from `from` (inclusive) to `to` (exclusive). */
-function collectTexts(doc: Y.Doc, client: number, from: number, to: number, into: Set<Y.Text>): void {
+/**
+ * Adds the parent text of every string item of `client` from clock `from` (inclusive) to `to`
+ * (exclusive); returns whether any of them is a type (a paragraph or text made or deleted).
+ */
+function collectTexts(doc: Y.Doc, client: number, from: number, to: number, into: Set<Y.Text>): boolean {
   const structs = doc.store.clients.get(client);
-  if (structs === undefined || from >= to) return;
+  let types = false;
+  if (structs === undefined || from >= to) return types;
   for (let i = Y.findIndexSS(structs, from); i < structs.length; i++) {
     const struct = structs[i]!;
     if (struct.id.clock >= to) break;
+    if (struct instanceof Y.Item && struct.content instanceof Y.ContentType) types = true;
     if (struct instanceof Y.Item && struct.content instanceof Y.ContentString) {
       const parent = (struct as RawItem).parent;
       if (parent instanceof Y.Text) into.add(parent);
     }
   }
+  return types;
 }
 
 /** Every Y.Text under `root`, in document order, deleted ones included. */
@@ -156,6 +162,29 @@ function joinedInto(text: Y.Text): { text: Y.Text; index: number } | null {
   return null;
 }
 
+/**
+ * For a character deleted with its paragraph whose left neighbour did not move: the copy of the
+ * nearest moved character to its right (its right origin first), which it goes before.
+ */
+function nearestMoved(char: CharRef, all: MoveMap, right: string | null): CharRef | undefined {
+  const direct = right === null ? undefined : all.get(right);
+  if (direct !== undefined) return direct;
+  let passed = false;
+  for (let item = char.text._start; item !== null; item = item.right) {
+    if (!(item.content instanceof Y.ContentString)) continue;
+    for (let k = 0; k < item.length; k++) {
+      const clock = item.id.clock + k;
+      if (passed) {
+        const copy = all.get(keyOf(item.id.client, clock));
+        if (copy !== undefined) return copy;
+      } else if (item.id.client === char.id.client && clock === char.id.clock) {
+        passed = true;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Pairs `deleted[i]` with `inserted[j]` along a longest common subsequence of characters in different texts. */
 function matchMoves(deleted: Char[], inserted: Char[]): MoveMap {
   const moves: MoveMap = new Map();
@@ -201,11 +230,17 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>): { moves: 
   const doc = tr.doc;
   const deletedIn = new Set<Y.Text>();
   const insertedIn = new Set<Y.Text>();
+  let structural = false;
   tr.deleteSet.clients.forEach((ranges, client) => {
-    for (const range of ranges) collectTexts(doc, client, range.clock, range.clock + range.len, deletedIn);
+    for (const range of ranges) structural = collectTexts(doc, client, range.clock, range.clock + range.len, deletedIn) || structural;
   });
-  tr.afterState.forEach((after, client) => collectTexts(doc, client, tr.beforeState.get(client) ?? 0, after, insertedIn));
-  if (deletedIn.size === 0) return { moves: new Map(), texts: [] };
+  tr.afterState.forEach((after, client) => {
+    structural = collectTexts(doc, client, tr.beforeState.get(client) ?? 0, after, insertedIn) || structural;
+  });
+  // Only a change of the paragraphs (a split, join or paste makes or deletes a paragraph) moves
+  // text. Another page moving its own characters after such a move is not followed: whatever I
+  // typed after them I typed where they stood then.
+  if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [] };
   const texts = textsInOrder(root, new Set([...deletedIn, ...insertedIn]));
   const deleted: Char[] = [];
   const inserted: Char[] = [];
@@ -249,27 +284,35 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       break;
     }
   }
-  // My characters in the texts the move took from or copied to, in order: shown, or deleted by this
-  // transaction along with their paragraph, and not themselves part of what was moved.
-  const mine: Array<{ char: Char; shown: boolean; left: string | null; right: string | null; origin: string | null }> = [];
+  // The characters in the texts the move took from or copied to, in order: shown, or deleted by
+  // this transaction along with their paragraph, and not themselves part of what was moved.
+  const stranded: Array<{ char: Char; shown: boolean; left: string | null; right: string | null; origin: string | null }> = [];
   for (const text of new Set([...texts, ...copyTexts])) {
     for (let item = text._start; item !== null; item = item.right) {
-      if (item.id.client !== me || !(item.content instanceof Y.ContentString)) continue;
+      if (!(item.content instanceof Y.ContentString)) continue;
+      const { client } = item.id;
       const str = item.content.str;
       for (let k = 0; k < str.length; k++) {
-        const id = Y.createID(me, item.id.clock + k);
-        if (moves.has(keyOf(me, id.clock))) continue;
+        const id = Y.createID(client, item.id.clock + k);
+        if (moves.has(keyOf(client, id.clock))) continue;
         if (item.deleted && !Y.isDeleted(tr.deleteSet, id)) continue;
         const origin = k > 0 ? null : item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
-        const left = k > 0 ? keyOf(me, id.clock - 1) : shownLeft(tr, item);
-        const right = k < str.length - 1 ? keyOf(me, id.clock + 1) : item.rightOrigin === null ? null : keyOf(item.rightOrigin.client, item.rightOrigin.clock);
-        mine.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin });
+        const left = k > 0 ? keyOf(client, id.clock - 1) : shownLeft(tr, item);
+        const right = k < str.length - 1 ? keyOf(client, id.clock + 1) : item.rightOrigin === null ? null : keyOf(item.rightOrigin.client, item.rightOrigin.clock);
+        stranded.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin });
       }
     }
   }
   const all: MoveMap = new Map(moves);
   doc.transact(() => {
-    for (const { char, shown, left, right, origin } of mine) {
+    for (const { char, shown, left, right, origin } of stranded) {
+      if (char.id.client !== me) {
+        // Someone else's character left behind too (they move it themselves): mine typed after it
+        // goes where it will go, after the copy of what it followed.
+        const afterLeft = left === null ? undefined : all.get(left);
+        if (afterLeft !== undefined) all.set(keyOf(char.id.client, char.id.clock), afterLeft);
+        continue;
+      }
       const afterLeft = left === null ? undefined : all.get(left);
       // A shown character whose left neighbour stayed is where its author put it, unless moved text
       // was put after that same neighbour in the same text by someone who had not seen mine (it
@@ -282,7 +325,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         (run.rightOrigin === null || at(char.id) < at(run.rightOrigin))
           ? run.start
           : undefined;
-      const beforeRight = afterLeft === undefined && !shown && right !== null ? all.get(right) : undefined;
+      const beforeRight = afterLeft === undefined && !shown ? nearestMoved(char, all, right) : undefined;
       const target = afterLeft ?? beforeRun ?? beforeRight;
       let place: { text: Y.Text; index: number } | null = null;
       if (target !== undefined) {
