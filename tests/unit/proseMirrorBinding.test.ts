@@ -313,6 +313,16 @@ describe('keystrokes racing with a split or join of the text they go into (move 
     });
   }
 
+  it('a character the mover deleted on purpose (Enter over a selection) stays deleted; a key typed after it goes along', () => {
+    const [ada, bob] = setUp(true);
+    // Bob types "C" after his "B" while Ada selects "B" and presses Enter after "abc".
+    bob.type(afterMyLast(bob), 'C');
+    ada.edit((state) => state.tr.delete(7, 8).split(4).doc);
+    syncAll([ada, bob]);
+    expect(paragraphs(bob)).toEqual(['abc', 'deACfgh']);
+    expect(ada.view().eq(bob.view())).toBe(true);
+  });
+
   it("a third person's keystroke typed after the one left behind goes along too", () => {
     const ada = new Side(/[a-z]/, true);
     const bob = new Side(/[A-Z]/, true);
@@ -352,6 +362,7 @@ describe('keystrokes racing with a split or join of the text they go into (move 
         const paragraph = Math.floor(random() * doc.childCount);
         const end = endOfParagraph(doc, paragraph);
         const pos = end - Math.floor(random() * (doc.child(paragraph).content.size + 1));
+        if (process.env.TRACE) console.log(`T${i} at ${pos} in ${paragraphs(side).join(' | ')}`);
         expected[i] = own(side.type(pos, alphabets[i]![Math.floor(random() * 10)]!).textContent, side.alphabet);
       };
       mover.type(1, 'αβγδεζηθ');
@@ -377,8 +388,10 @@ describe('keystrokes racing with a split or join of the text they go into (move 
         } else {
           typeSomewhere(Math.floor(random() * 3));
         }
-        for (const side of sides) if (random() < 0.5) relay.upload(side);
-        for (const side of sides) if (random() < 0.5) relay.download(side, 1 + Math.floor(random() * 2));
+        if (process.env.TRACE && step === moveAt) console.log(`MOVE -> ${paragraphs(mover).join(' | ')}`);
+        for (const side of sides) if (random() < 0.5) { if (process.env.TRACE) console.log(`  up ${sides.indexOf(side)}`); relay.upload(side); }
+        for (const side of sides) if (random() < 0.5) { const n = 1 + Math.floor(random() * 2); if (process.env.TRACE) console.log(`  down ${sides.indexOf(side)} ${n}`); relay.download(side, n); }
+        if (process.env.TRACE) for (const side of sides) console.log(`    view ${sides.indexOf(side)}: ${paragraphs(side).join(' | ')}`);
         for (const [i, side] of typists.entries()) {
           expect(own(side.view().textContent, side.alphabet), `seed ${seed + run}, step ${step}: typist ${i}'s characters as shown`).toBe(expected[i]);
         }

@@ -89,15 +89,20 @@ function indexOf(text: Y.Text, id: Y.ID): number {
 }
 
 /**
- * The key of the character left of `item` as its author saw it: the nearest one that was not
- * already deleted before `tr` (Yjs puts a character typed after the last shown one after any
- * deleted ones that follow it, so its origin can be a long-deleted character).
+ * The key of the character left of `item` as its author saw it: the nearest one still there for
+ * it (Yjs puts a character typed after the last shown one after any deleted ones that follow it, so
+ * its origin can be a long-deleted character).
  */
-function shownLeft(tr: Y.Transaction, item: Y.Item): string | null {
+function shownLeft(tr: Y.Transaction, item: Y.Item, moves: MoveMap, inDeletedParagraph: boolean): string | null {
   for (let left = item.left; left !== null; left = left.left) {
     if (!left.countable) continue;
-    const last = Y.createID(left.id.client, left.id.clock + left.length - 1);
-    if (!left.deleted || Y.isDeleted(tr.deleteSet, last)) return keyOf(last.client, last.clock);
+    for (let k = left.length - 1; k >= 0; k--) {
+      const key = keyOf(left.id.client, left.id.clock + k);
+      // Deleted by this transaction: moved, or gone with its paragraph (its author may have typed
+      // more after it), count; deleted on purpose (its author had seen it) is skipped as if gone.
+      if (!left.deleted) return key;
+      if (Y.isDeleted(tr.deleteSet, Y.createID(left.id.client, left.id.clock + k)) && (moves.has(key) || inDeletedParagraph)) return key;
+    }
   }
   return null;
 }
@@ -124,15 +129,24 @@ const isShown = (text: Y.Text, id: Y.ID): boolean => {
  * the other person saw it empty (or only my text) and joined it away.
  */
 function wholeParagraphOfMine(tr: Y.Transaction, text: Y.Text, me: number): boolean {
-  const paragraph = text._item?.parent as Y.AbstractType<any> | undefined;
-  const item = paragraph?._item;
-  if (item === null || item === undefined || !item.deleted || !Y.isDeleted(tr.deleteSet, item.id)) return false;
+  if (!paragraphDeletedBy(tr, text)) return false;
   for (const child of [...siblingsOf(text)]) {
     for (let it = child._start; it !== null; it = it.right) {
       if (it.content instanceof Y.ContentString && it.id.client !== me && Y.isDeleted(tr.deleteSet, it.id)) return false;
     }
   }
   return true;
+}
+
+/**
+ * Whether `tr` deleted the paragraph `text` is in (or `text` itself): then characters deleted with it
+ * may be ones its author never saw. Elsewhere a transaction deletes only characters it saw.
+ */
+function paragraphDeletedBy(tr: Y.Transaction, text: Y.Text): boolean {
+  const own = text._item;
+  if (own !== null && own.deleted && Y.isDeleted(tr.deleteSet, own.id)) return true;
+  const item = (text._item?.parent as Y.AbstractType<any> | undefined)?._item;
+  return item !== null && item !== undefined && item.deleted && Y.isDeleted(tr.deleteSet, item.id);
 }
 
 /** The Y.Texts in the same paragraph as `text`. */
@@ -225,7 +239,10 @@ function matchMoves(deleted: Char[], inserted: Char[]): MoveMap {
   return moves;
 }
 
-/** The text the remote transaction `tr` moved under `root`: each moved character's copy, by key. */
+/**
+ * The text the remote transaction `tr` moved under `root`: each moved character's copy, by key; and
+ * the texts `tr` deleted from or inserted into, in document order.
+ */
 export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>): { moves: MoveMap; texts: Y.Text[] } {
   const doc = tr.doc;
   const deletedIn = new Set<Y.Text>();
@@ -258,7 +275,7 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>): { moves: 
       }
     }
   }
-  return { moves: matchMoves(deleted, inserted), texts: texts.filter((text) => deletedIn.has(text)) };
+  return { moves: matchMoves(deleted, inserted), texts };
 }
 
 /**
@@ -274,9 +291,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   // same place at the same time (the end of the paragraph a join appends to) belongs before it.
   const runStarts = new Map<string, { start: CharRef; rightOrigin: Y.ID | null }>();
   const copies = new Set([...moves.values()].map((c) => keyOf(c.id.client, c.id.clock)));
-  const copyTexts = new Set<Y.Text>();
   for (const copy of moves.values()) {
-    copyTexts.add(copy.text);
     for (let item = copy.text._start; item !== null; item = item.right) {
       if (item.id.client !== copy.id.client || item.id.clock !== copy.id.clock) continue;
       const origin = item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
@@ -284,10 +299,10 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       break;
     }
   }
-  // The characters in the texts the move took from or copied to, in order: shown, or deleted by
-  // this transaction along with their paragraph, and not themselves part of what was moved.
+  // The characters in the texts the transaction took from or wrote to, in document order: shown,
+  // or deleted by this transaction along with their paragraph, and not themselves moved.
   const stranded: Array<{ char: Char; shown: boolean; left: string | null; right: string | null; origin: string | null }> = [];
-  for (const text of new Set([...texts, ...copyTexts])) {
+  for (const text of texts) {
     for (let item = text._start; item !== null; item = item.right) {
       if (!(item.content instanceof Y.ContentString)) continue;
       const { client } = item.id;
@@ -295,9 +310,10 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       for (let k = 0; k < str.length; k++) {
         const id = Y.createID(client, item.id.clock + k);
         if (moves.has(keyOf(client, id.clock))) continue;
-        if (item.deleted && !Y.isDeleted(tr.deleteSet, id)) continue;
+        // A character deleted before, or by this transaction where it was seen, stays deleted.
+        if (item.deleted && (!Y.isDeleted(tr.deleteSet, id) || !paragraphDeletedBy(tr, text))) continue;
         const origin = k > 0 ? null : item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
-        const left = k > 0 ? keyOf(client, id.clock - 1) : shownLeft(tr, item);
+        const left = k > 0 ? keyOf(client, id.clock - 1) : shownLeft(tr, item, moves, paragraphDeletedBy(tr, text));
         const right = k < str.length - 1 ? keyOf(client, id.clock + 1) : item.rightOrigin === null ? null : keyOf(item.rightOrigin.client, item.rightOrigin.clock);
         stranded.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin });
       }
@@ -306,18 +322,10 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   const all: MoveMap = new Map(moves);
   doc.transact(() => {
     for (const { char, shown, left, right, origin } of stranded) {
-      if (char.id.client !== me) {
-        // Someone else's character left behind too (they move it themselves): mine typed after it
-        // goes where it will go, after the copy of what it followed.
-        const afterLeft = left === null ? undefined : all.get(left);
-        if (afterLeft !== undefined) all.set(keyOf(char.id.client, char.id.clock), afterLeft);
-        continue;
-      }
       const afterLeft = left === null ? undefined : all.get(left);
       // A shown character whose left neighbour stayed is where its author put it, unless moved text
-      // was put after that same neighbour in the same text by someone who had not seen mine (it
-      // stands before the copy's right origin) and Yjs ordered mine after it; one deleted with its
-      // paragraph goes before its right neighbour's copy when its left one has none.
+      // was put after that same neighbour in the same text by someone who had not seen it (it
+      // stands before the copy's right origin) and Yjs ordered it after that text: it belongs before.
       const run = origin === null ? undefined : runStarts.get(origin);
       const at = (id: Y.ID): number => ordinalOf(char.text, id);
       const beforeRun =
@@ -325,6 +333,15 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         (run.rightOrigin === null || at(char.id) < at(run.rightOrigin))
           ? run.start
           : undefined;
+      if (char.id.client !== me) {
+        // Someone else's character left behind too (they move it themselves): mine typed after it
+        // goes where it will go, after the copy of what it followed (or after what precedes the run).
+        const [client, clock] = origin === null || origin === 'start' ? [NaN, NaN] : origin.split(':').map(Number);
+        const anchor = afterLeft ?? (beforeRun !== undefined && !Number.isNaN(client) ? { text: char.text, id: Y.createID(client!, clock!) } : undefined);
+        if (anchor !== undefined) all.set(keyOf(char.id.client, char.id.clock), anchor);
+        continue;
+      }
+      // One deleted with its paragraph goes before its right neighbour's copy when its left one has none.
       const beforeRight = afterLeft === undefined && !shown ? nearestMoved(char, all, right) : undefined;
       const target = afterLeft ?? beforeRun ?? beforeRight;
       let place: { text: Y.Text; index: number } | null = null;
