@@ -15,10 +15,12 @@ import * as Y from 'yjs';
  * split, join or multi-paragraph paste writes. My own characters whose left neighbour (or, for one
  * deleted with its paragraph, right neighbour) was moved are then moved after it, in one local
  * transaction (`MOVE_REBASE_ORIGIN`): deleted where they are if still shown, inserted next to the
- * copy. Each page moves only its own characters, so no two pages move the same one; a page's
- * relocation is itself a move, which lets others' characters typed after mine follow them.
+ * copy. Each page moves only its own characters, so no two pages move the same one; others'
+ * characters left behind count as moved where they will go, so mine typed after them go along.
+ * Only a transaction that makes or deletes a paragraph is taken for a move (a page moving its own
+ * characters is not followed: what I typed after them I typed where they stood).
  * Not covered: two people moving the same text at once (both copies stay), and characters of a
- * client that does not run this (they stay where Yjs puts them).
+ * client that does not run this (they stay where Yjs puts them). See docs/y-prosemirror-patch.md.
  */
 
 /** The origin of the transactions that carry my characters to where the text they were in moved. */
@@ -289,13 +291,13 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   if (moves.size === 0 && !texts.some((text) => wholeParagraphOfMine(tr, text, me))) return moves;
   // Where each run of copied text starts, by the key of its left origin: a character I typed at the
   // same place at the same time (the end of the paragraph a join appends to) belongs before it.
-  const runStarts = new Map<string, { start: CharRef; rightOrigin: Y.ID | null }>();
+  const runStarts = new Map<string, { start: CharRef; origin: Y.ID | null; rightOrigin: Y.ID | null }>();
   const copies = new Set([...moves.values()].map((c) => keyOf(c.id.client, c.id.clock)));
   for (const copy of moves.values()) {
     for (let item = copy.text._start; item !== null; item = item.right) {
       if (item.id.client !== copy.id.client || item.id.clock !== copy.id.clock) continue;
       const origin = item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
-      if (!copies.has(origin)) runStarts.set(origin, { start: copy, rightOrigin: item.rightOrigin });
+      if (!copies.has(origin)) runStarts.set(origin, { start: copy, origin: item.origin, rightOrigin: item.rightOrigin });
       break;
     }
   }
@@ -320,6 +322,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
     }
   }
   const all: MoveMap = new Map(moves);
+  if (!stranded.some(({ char }) => char.id.client === me)) return all;
   doc.transact(() => {
     for (const { char, shown, left, right, origin } of stranded) {
       const afterLeft = left === null ? undefined : all.get(left);
@@ -336,8 +339,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       if (char.id.client !== me) {
         // Someone else's character left behind too (they move it themselves): mine typed after it
         // goes where it will go, after the copy of what it followed (or after what precedes the run).
-        const [client, clock] = origin === null || origin === 'start' ? [NaN, NaN] : origin.split(':').map(Number);
-        const anchor = afterLeft ?? (beforeRun !== undefined && !Number.isNaN(client) ? { text: char.text, id: Y.createID(client!, clock!) } : undefined);
+        const anchor = afterLeft ?? (beforeRun !== undefined && run!.origin !== null ? { text: char.text, id: run!.origin } : undefined);
         if (anchor !== undefined) all.set(keyOf(char.id.client, char.id.clock), anchor);
         continue;
       }
