@@ -62,6 +62,57 @@ describe('collaborating in the browser', () => {
     await Promise.all([ada.context.close(), grace.context.close(), carol.context.close()]);
   });
 
+  it('keys typed into text someone else moves to another paragraph (Enter in the middle, Backspace joining) go with it, and so does the caret', async () => {
+    await startApp();
+    const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
+    const paragraphsOf = (page: typeof ada.page): Promise<string[]> =>
+      page.evaluate(() => {
+        const out: string[] = [];
+        window.tandem!.view.state.doc.forEach((node) => out.push(node.textContent));
+        return out;
+      });
+    const bothShow = async (expected: string[], what: string): Promise<void> => {
+      await waitFor(
+        async () => JSON.stringify(await paragraphsOf(ada.page)) === JSON.stringify(expected) && JSON.stringify(await paragraphsOf(grace.page)) === JSON.stringify(expected),
+        what,
+      );
+    };
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('Hello world');
+    await bothShow(['Hello world'], 'Grace to see the text');
+    // Grace's keys are still on their way (her connection is down) while Ada presses Enter before
+    // "world": Ada's Enter moves "world" into a new paragraph without Grace's keys.
+    await grace.page.evaluate(() => window.tandem!.provider.disconnect());
+    await caretToEnd(grace.page);
+    await grace.page.keyboard.type('ABC');
+    await caretToEnd(ada.page);
+    for (let i = 0; i < 'world'.length; i++) await ada.page.keyboard.press('ArrowLeft');
+    await ada.page.keyboard.press('Enter');
+    await grace.page.evaluate(() => window.tandem!.provider.connect());
+    await bothShow(['Hello ', 'worldABC'], "Grace's keys to follow 'world' into the new paragraph");
+    // Her caret went along: her next key lands after them.
+    await grace.page.keyboard.type('D');
+    await bothShow(['Hello ', 'worldABCD'], "Grace's next key to follow her caret");
+    await screenshot(grace.page, 'keys-follow-split');
+
+    // Grace types into "world" while Ada, not yet seeing it, joins the paragraphs (Backspace at the
+    // start of the second): the joined paragraph takes Grace's keys along instead of deleting them.
+    await grace.page.evaluate(() => window.tandem!.provider.disconnect());
+    for (let i = 0; i < 'ldABCD'.length; i++) await grace.page.keyboard.press('ArrowLeft');
+    await grace.page.keyboard.type('XY');
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.press('Home');
+    await ada.page.keyboard.press('Backspace');
+    await grace.page.evaluate(() => window.tandem!.provider.connect());
+    await bothShow(['Hello worXYldABCD'], "Grace's keys to survive the join");
+    await grace.page.keyboard.type('Z');
+    await bothShow(['Hello worXYZldABCD'], "Grace's next key to follow her caret after the join");
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved' && (await statusOf(grace.page)) === 'Saved', 'both to be saved');
+    await screenshot(ada.page, 'keys-follow-join');
+    expect([...ada.errors, ...grace.errors]).toEqual([]);
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+
   it("shows the other person's cursor with their name, lists them as present and typing; all go when they leave", async () => {
     await startApp();
     const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { updateYFragment, yXmlFragmentToProseMirrorRootNode } from 'y-prosemirror';
 import * as Y from 'yjs';
 import { BODY_FRAGMENT, schema } from '../../shared/schema.js';
+import { bindMoveRebase } from '../../web/src/document/moveRebase.js';
 import { createUndoManager } from '../../web/src/document/undoManager.js';
 import { seededRandom } from '../helpers/seededRandom.js';
 
@@ -21,7 +22,15 @@ class Side {
   /** Updates made here and not yet delivered to each other side. */
   readonly outbox = new Map<Side, Uint8Array[]>();
 
-  constructor(readonly alphabet: RegExp) {
+  /** `rebase`: this side runs the editor's move rebase (web/src/document/moveRebase.ts). */
+  constructor(
+    readonly alphabet: RegExp,
+    rebase = false,
+    clientID?: number,
+  ) {
+    // A fixed client id makes Yjs order concurrent insertions the same way on every run of a seed.
+    if (clientID !== undefined) this.doc.clientID = clientID;
+    if (rebase) bindMoveRebase(this.fragment);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === 'remote') return;
       for (const queue of this.outbox.values()) queue.push(update);
@@ -198,4 +207,202 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
       }
     }
   });
+});
+
+/** The text of each paragraph. */
+const paragraphs = (side: Side): string[] => {
+  const out: string[] = [];
+  side.view().forEach((node) => out.push(node.textContent));
+  return out;
+};
+
+/** The document position right after the last of `side`'s own characters. */
+function afterMyLast(side: Side): number {
+  let at = -1;
+  side.view().descendants((node, pos) => {
+    if (node.isText) [...node.text!].forEach((ch, k) => side.alphabet.test(ch) && (at = pos + k + 1));
+  });
+  return at;
+}
+
+/**
+ * A relay server, as Tandem's: each side's updates reach it in order, and it passes each on to every
+ * other side in the order it got them (so a side never gets a change before what that change saw).
+ */
+class Relay {
+  private readonly log: Array<{ from: Side; update: Uint8Array }> = [];
+  private readonly read = new Map<Side, number>();
+  constructor(private readonly sides: Side[]) {
+    for (const side of sides) {
+      side.outbox.set(this as unknown as Side, []);
+      this.read.set(side, 0);
+    }
+  }
+  /** `side`'s pending updates reach the relay. */
+  upload(side: Side): void {
+    for (const update of side.outbox.get(this as unknown as Side)!.splice(0)) this.log.push({ from: side, update });
+  }
+  /** Up to `count` of the relay's updates reach `side` (all when omitted). */
+  download(side: Side, count = Infinity): void {
+    let at = this.read.get(side)!;
+    for (; at < this.log.length && count > 0; at++) {
+      const { from, update } = this.log[at]!;
+      if (from === side) continue;
+      Y.applyUpdate(side.doc, update, 'remote');
+      count--;
+    }
+    this.read.set(side, at);
+  }
+  /** Passes everything on until nothing is left to pass; returns the rounds it took. */
+  settle(): number {
+    for (let round = 1; ; round++) {
+      const before = this.log.length;
+      for (const side of this.sides) this.upload(side);
+      for (const side of this.sides) this.download(side);
+      for (const side of this.sides) this.upload(side);
+      if (this.log.length === before) return round;
+      if (round > 20) throw new Error('the sides keep moving text after 20 rounds');
+    }
+  }
+}
+
+describe('keystrokes racing with a split or join of the text they go into (move rebase)', () => {
+  /** Ada wrote "abcdefgh"; Bob typed "AB" into it after "de"; both have all of it. */
+  function setUp(rebase: boolean): [Side, Side] {
+    const ada = new Side(/[a-z]/, rebase);
+    const bob = new Side(/[A-Z]/, rebase);
+    connect([ada, bob]);
+    ada.type(1, 'abcdefgh');
+    syncAll([ada, bob]);
+    bob.type(6, 'AB');
+    syncAll([ada, bob]);
+    return [ada, bob];
+  }
+
+  for (const rebase of [true, false]) {
+    it(`Enter in the middle while someone types in the text after it: ${rebase ? 'the keystroke follows the text' : 'without the rebase it stays behind (reordered)'}`, () => {
+      const [ada, bob] = setUp(rebase);
+      // Bob types "C" after his "B" while Ada presses Enter after "abc": neither has the other's change.
+      bob.type(afterMyLast(bob), 'C');
+      ada.edit((state) => state.tr.split(4).doc);
+      syncAll([ada, bob]);
+      if (!rebase) {
+        expect(paragraphs(bob)).toEqual(['abcC', 'deABfgh']);
+        return;
+      }
+      expect(paragraphs(bob)).toEqual(['abc', 'deABCfgh']);
+      expect(paragraphs(ada)).toEqual(paragraphs(bob));
+      // Bob's next key goes after his "C", in the second paragraph.
+      bob.type(afterMyLast(bob), 'D');
+      syncAll([ada, bob]);
+      expect(paragraphs(ada)).toEqual(['abc', 'deABCDfgh']);
+      expect(ada.view().eq(bob.view())).toBe(true);
+    });
+
+    it(`Backspace at the start of a paragraph while someone types into it: ${rebase ? 'the keystroke follows the text' : 'without the rebase it is lost'}`, () => {
+      const [ada, bob] = setUp(rebase);
+      ada.edit((state) => state.tr.split(4).doc);
+      syncAll([ada, bob]);
+      expect(paragraphs(bob)).toEqual(['abc', 'deABfgh']);
+      bob.type(afterMyLast(bob), 'C');
+      // Ada joins the paragraphs (Backspace at the start of the second one).
+      ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      syncAll([ada, bob]);
+      expect(paragraphs(bob)).toEqual(rebase ? ['abcdeABCfgh'] : ['abcdeABfgh']);
+      expect(ada.view().eq(bob.view())).toBe(true);
+    });
+  }
+
+  it('a character the mover deleted on purpose (Enter over a selection) stays deleted; a key typed after it goes along', () => {
+    const [ada, bob] = setUp(true);
+    // Bob types "C" after his "B" while Ada selects "B" and presses Enter after "abc".
+    bob.type(afterMyLast(bob), 'C');
+    ada.edit((state) => state.tr.delete(7, 8).split(4).doc);
+    syncAll([ada, bob]);
+    expect(paragraphs(bob)).toEqual(['abc', 'deACfgh']);
+    expect(ada.view().eq(bob.view())).toBe(true);
+  });
+
+  it("a third person's keystroke typed after the one left behind goes along too", () => {
+    const ada = new Side(/[a-z]/, true);
+    const bob = new Side(/[A-Z]/, true);
+    const cy = new Side(/[0-9]/, true);
+    connect([ada, bob, cy]);
+    ada.type(1, 'abcdefgh');
+    syncAll([ada, bob, cy]);
+    // Bob types "X" after "de"; Cy sees it and types "7" after it; Ada splits before either arrives.
+    bob.type(6, 'X');
+    bob.deliver(cy);
+    cy.type(afterMyLast(bob) , '7');
+    ada.edit((state) => state.tr.split(4).doc);
+    syncAll([ada, bob, cy]);
+    // Both in the second paragraph where they were typed; Bob's and Cy's moves are concurrent
+    // insertions at one place, which Yjs orders by client.
+    expect(paragraphs(ada)[0]).toBe('abc');
+    expect(['deX7fgh', 'de7Xfgh']).toContain(paragraphs(ada)[1]);
+    expect(bob.view().eq(ada.view())).toBe(true);
+    expect(cy.view().eq(ada.view())).toBe(true);
+  });
+
+  it("keeps every typist's characters, in order, when a fourth person splits or joins the paragraphs they type into (100 seeded random sessions)", () => {
+    const seed = Number(process.env.SEED ?? 20261208);
+    for (let run = 0; run < 100; run++) {
+      const random = seededRandom(seed + run);
+      const id = (): number => Math.floor(random() * 2 ** 31);
+      const typists = [new Side(/[a-z]/, true, id()), new Side(/[A-Z]/, true, id()), new Side(/[0-9]/, true, id())];
+      const mover = new Side(/[α-ω]/, true, id());
+      const sides = [...typists, mover];
+      const alphabets = ['abcdefghij', 'ABCDEFGHIJ', '0123456789'];
+      const relay = new Relay(sides);
+      const expected = typists.map(() => '');
+      /** A typist types one character at a random place of what it shows. */
+      const typeSomewhere = (i: number): void => {
+        const side = typists[i]!;
+        const doc = side.view();
+        const paragraph = Math.floor(random() * doc.childCount);
+        const end = endOfParagraph(doc, paragraph);
+        const pos = end - Math.floor(random() * (doc.child(paragraph).content.size + 1));
+        if (process.env.TRACE) console.log(`T${i} at ${pos} in ${paragraphs(side).join(' | ')}`);
+        expected[i] = own(side.type(pos, alphabets[i]![Math.floor(random() * 10)]!).textContent, side.alphabet);
+      };
+      mover.type(1, 'αβγδεζηθ');
+      mover.edit((state) => state.tr.split(5).doc);
+      mover.type(endOfParagraph(mover.view(), 1), 'ικλμ');
+      relay.settle();
+      for (let k = 0; k < 9; k++) typeSomewhere(k % 3);
+      relay.settle();
+      // Everyone types on while the mover presses Enter somewhere or joins two paragraphs; each side
+      // sends and receives at random moments, through the relay.
+      const moveAt = Math.floor(random() * 8);
+      for (let step = 0; step < 12; step++) {
+        if (step === moveAt) {
+          const doc = mover.view();
+          if (random() < 0.5 && doc.childCount > 1) {
+            const at = endOfParagraph(doc, Math.floor(random() * (doc.childCount - 1)));
+            mover.edit((state) => state.tr.delete(at, at + 2).doc);
+          } else {
+            const paragraph = Math.floor(random() * doc.childCount);
+            const end = endOfParagraph(doc, paragraph);
+            mover.edit((state) => state.tr.split(end - Math.floor(random() * (doc.child(paragraph).content.size + 1))).doc);
+          }
+        } else {
+          typeSomewhere(Math.floor(random() * 3));
+        }
+        if (process.env.TRACE && step === moveAt) console.log(`MOVE -> ${paragraphs(mover).join(' | ')}`);
+        for (const side of sides) if (random() < 0.5) { if (process.env.TRACE) console.log(`  up ${sides.indexOf(side)}`); relay.upload(side); }
+        for (const side of sides) if (random() < 0.5) { const n = 1 + Math.floor(random() * 2); if (process.env.TRACE) console.log(`  down ${sides.indexOf(side)} ${n}`); relay.download(side, n); }
+        if (process.env.TRACE) for (const side of sides) console.log(`    view ${sides.indexOf(side)}: ${paragraphs(side).join(' | ')}`);
+        for (const [i, side] of typists.entries()) {
+          expect(own(side.view().textContent, side.alphabet), `seed ${seed + run}, step ${step}: typist ${i}'s characters as shown`).toBe(expected[i]);
+        }
+      }
+      relay.settle();
+      const finalDoc = mover.view();
+      for (const [i, side] of sides.entries()) {
+        expect(side.view().eq(finalDoc), `seed ${seed + run}: sides converge`).toBe(true);
+        if (i < typists.length) expect(own(finalDoc.textContent, side.alphabet), `seed ${seed + run}: typist ${i}'s characters`).toBe(expected[i]);
+      }
+    }
+  });
+
 });

@@ -196,6 +196,16 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
     state.shapes.push({ t: Date.now(), shape, origin: kind });
   });
 
+  // One batch of Yjs transactions (a remote update, and what the page does in reply before the
+  // batch ends, such as moving its own keystrokes after text someone moved: moveRebase.ts) runs in one
+  // task, so the page never shows what lies between its renders: a batch's remote renders are
+  // judged as one change, from the document before the first to the one after the last.
+  let batch = 0;
+  doc.on('beforeAllTransactions', () => {
+    batch++;
+  });
+  let batchEvent: { event: ProbeEvent; batch: number; before: PMNode } | null = null;
+
   let lastRemote: ProbeEvent | null = null;
   doc.on('update', (update: unknown, origin: unknown) => {
     if (origin === provider && lastRemote !== null && lastRemote.updateBytes === undefined) {
@@ -277,9 +287,12 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
     return count;
   };
 
-  const record = (before: PMNode, tr: Tr): void => {
+  const record = (docBefore: PMNode, tr: Tr): void => {
+    let before = docBefore;
     const sync = tr.getMeta('y-sync$') as { isChangeOrigin?: boolean; isUndoRedoOperation?: boolean } | undefined;
     const kind: ProbeEvent['kind'] = sync?.isChangeOrigin ? (sync.isUndoRedoOperation ? 'undo' : 'remote') : 'local';
+    const merge = kind === 'remote' && batchEvent !== null && batchEvent.batch === batch && state.events[state.events.length - 1] === batchEvent.event;
+    if (merge) before = batchEvent!.before;
     const a = project(before);
     const b = project(tr.doc);
     let changes: Record<string, OwnerChange> = {};
@@ -295,8 +308,13 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
     // what rewrites others' text in Yjs when paragraphs are split or joined.
     const blocks = kind === 'local' ? [blockCount(before), blockCount(tr.doc)] : null;
     const structural = blocks !== null && blocks[0] !== blocks[1];
-    if (Object.keys(changes).length === 0 && !structural) return;
+    if (merge) state.events.pop();
+    if (Object.keys(changes).length === 0 && !structural) {
+      if (merge) batchEvent = null;
+      return;
+    }
     const event: ProbeEvent = { t: Date.now(), kind, changes, step: state.step };
+    batchEvent = kind === 'remote' ? { event, batch, before } : null;
     if (structural) event.blocks = `${blocks![0]}→${blocks![1]}`;
     const mine = changes[String(me)];
     if (kind === 'remote') {

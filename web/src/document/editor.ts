@@ -18,6 +18,7 @@ import { bindRoleUi, DocRole, isAccessLoss, rememberRole } from './docRole.js';
 import { byId } from '../ui/dom.js';
 import { askIdentity, colorFor, loadIdentity, suggestIdentity, type Identity } from './identity.js';
 import { editorInputRules, editorKeymaps } from './keymap.js';
+import { followMoves } from './followMoves.js';
 import type { LiveClient } from '../live/liveClient.js';
 import { openOfflineCopy, type OfflineCopy } from '../sync/offlineCopy.js';
 import { bindPresence } from './presence.js';
@@ -209,6 +210,8 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
       spellcheck: 'true',
     },
   });
+  // My keystrokes and caret follow text someone else moves (a split, join or multi-paragraph paste).
+  followMoves(view, body);
   bindRoleUi(
     role,
     {

@@ -1,0 +1,380 @@
+import * as Y from 'yjs';
+
+/**
+ * Keeps my keystrokes with the text they were typed into when someone else moves that text.
+ *
+ * y-prosemirror (and Yjs 13, which has no move) represents a paragraph split (Enter in the middle,
+ * a paste of several paragraphs) and a join (Backspace at the start, Delete at the end of a
+ * paragraph) as deleting the moved text and inserting a copy of it elsewhere. A character I typed
+ * into that text before the move reached me was not seen by the mover: Yjs keeps it where its
+ * neighbours were, so after a split it stays behind in the first paragraph (reordered), and after a
+ * join it sits in the deleted paragraph (lost).
+ *
+ * Every page therefore looks at each remote transaction for moved text: characters it deleted and
+ * characters it inserted into another text, matched in order (an LCS), which is exactly what a
+ * split, join or multi-paragraph paste writes. My own characters whose left neighbour (or, for one
+ * deleted with its paragraph, right neighbour) was moved are then moved after it, in one local
+ * transaction (`MOVE_REBASE_ORIGIN`): deleted where they are if still shown, inserted next to the
+ * copy. Each page moves only its own characters, so no two pages move the same one; others'
+ * characters left behind count as moved where they will go, so mine typed after them go along.
+ * Only a transaction that makes or deletes a paragraph is taken for a move (a page moving its own
+ * characters is not followed: what I typed after them I typed where they stood).
+ * Not covered: two people moving the same text at once (both copies stay), and characters of a
+ * client that does not run this (they stay where Yjs puts them). See docs/y-prosemirror-patch.md.
+ */
+
+/** The origin of the transactions that carry my characters to where the text they were in moved. */
+export const MOVE_REBASE_ORIGIN = { moveRebase: true } as const;
+
+/** One character: the text it is in and its Yjs id. */
+export interface CharRef {
+  text: Y.Text;
+  id: Y.ID;
+}
+
+/** Moved characters by key (`client:clock`): where each one (original, or a character of mine) went. */
+export type MoveMap = Map<string, CharRef>;
+
+const keyOf = (client: number, clock: number): string => `${client}:${clock}`;
+
+interface Char extends CharRef {
+  ch: string;
+}
+
+/** Items' fields Yjs keeps public at run time but does not type. */
+type RawItem = Y.Item & { parent: Y.AbstractType<any> };
+
+/**
+ * Adds the parent text of every string item of `client` from clock `from` (inclusive) to `to`
+ * (exclusive); returns whether any of them is a type (a paragraph or text made or deleted).
+ */
+function collectTexts(doc: Y.Doc, client: number, from: number, to: number, into: Set<Y.Text>): boolean {
+  const structs = doc.store.clients.get(client);
+  let types = false;
+  if (structs === undefined || from >= to) return types;
+  for (let i = Y.findIndexSS(structs, from); i < structs.length; i++) {
+    const struct = structs[i]!;
+    if (struct.id.clock >= to) break;
+    if (struct instanceof Y.Item && struct.content instanceof Y.ContentType) types = true;
+    if (struct instanceof Y.Item && struct.content instanceof Y.ContentString) {
+      const parent = (struct as RawItem).parent;
+      if (parent instanceof Y.Text) into.add(parent);
+    }
+  }
+  return types;
+}
+
+/** Every Y.Text under `root`, in document order, deleted ones included. */
+function textsInOrder(root: Y.AbstractType<any>, wanted: Set<Y.Text>, out: Y.Text[] = []): Y.Text[] {
+  for (let item = root._start; item !== null; item = item.right) {
+    if (!(item.content instanceof Y.ContentType)) continue;
+    const type = item.content.type;
+    if (type instanceof Y.Text) {
+      if (wanted.has(type)) out.push(type);
+    } else {
+      textsInOrder(type, wanted, out);
+    }
+  }
+  return out;
+}
+
+/** Where `id` stands in `text` as an index (a deleted character stands where it was). */
+function indexOf(text: Y.Text, id: Y.ID): number {
+  let index = 0;
+  for (let item = text._start; item !== null; item = item.right) {
+    const inside = item.id.client === id.client && id.clock >= item.id.clock && id.clock < item.id.clock + item.length;
+    const shown = !item.deleted && item.countable;
+    if (inside) return index + (shown ? id.clock - item.id.clock : 0);
+    if (shown) index += item.length;
+  }
+  return index;
+}
+
+/**
+ * The key of the character left of `item` as its author saw it: the nearest one still there for
+ * it (Yjs puts a character typed after the last shown one after any deleted ones that follow it, so
+ * its origin can be a long-deleted character).
+ */
+function shownLeft(tr: Y.Transaction, item: Y.Item, moves: MoveMap, inDeletedParagraph: boolean): string | null {
+  for (let left = item.left; left !== null; left = left.left) {
+    if (!left.countable) continue;
+    for (let k = left.length - 1; k >= 0; k--) {
+      const key = keyOf(left.id.client, left.id.clock + k);
+      // Deleted by this transaction: moved, or gone with its paragraph (its author may have typed
+      // more after it), count; deleted on purpose (its author had seen it) is skipped as if gone.
+      if (!left.deleted) return key;
+      if (Y.isDeleted(tr.deleteSet, Y.createID(left.id.client, left.id.clock + k)) && (moves.has(key) || inDeletedParagraph)) return key;
+    }
+  }
+  return null;
+}
+
+/** Where `id` stands among all of `text`'s characters, deleted ones included (list order). */
+function ordinalOf(text: Y.Text, id: Y.ID): number {
+  let ordinal = 0;
+  for (let item = text._start; item !== null; item = item.right) {
+    if (item.id.client === id.client && id.clock >= item.id.clock && id.clock < item.id.clock + item.length) return ordinal + id.clock - item.id.clock;
+    ordinal += item.length;
+  }
+  return ordinal;
+}
+
+const isShown = (text: Y.Text, id: Y.ID): boolean => {
+  for (let item = text._start; item !== null; item = item.right) {
+    if (item.id.client === id.client && id.clock >= item.id.clock && id.clock < item.id.clock + item.length) return !item.deleted;
+  }
+  return false;
+};
+
+/**
+ * Whether `text` sits in a paragraph `tr` deleted, and every character `tr` deleted in it is mine:
+ * the other person saw it empty (or only my text) and joined it away.
+ */
+function wholeParagraphOfMine(tr: Y.Transaction, text: Y.Text, me: number): boolean {
+  if (!paragraphDeletedBy(tr, text)) return false;
+  for (const child of [...siblingsOf(text)]) {
+    for (let it = child._start; it !== null; it = it.right) {
+      if (it.content instanceof Y.ContentString && it.id.client !== me && Y.isDeleted(tr.deleteSet, it.id)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether `tr` deleted the paragraph `text` is in (or `text` itself): then characters deleted with it
+ * may be ones its author never saw. Elsewhere a transaction deletes only characters it saw.
+ */
+function paragraphDeletedBy(tr: Y.Transaction, text: Y.Text): boolean {
+  const own = text._item;
+  if (own !== null && own.deleted && Y.isDeleted(tr.deleteSet, own.id)) return true;
+  const item = (text._item?.parent as Y.AbstractType<any> | undefined)?._item;
+  return item !== null && item !== undefined && item.deleted && Y.isDeleted(tr.deleteSet, item.id);
+}
+
+/** The Y.Texts in the same paragraph as `text`. */
+function* siblingsOf(text: Y.Text): Generator<Y.Text> {
+  const paragraph = text._item?.parent as Y.AbstractType<any> | undefined;
+  for (let item = paragraph?._start ?? null; item !== null; item = item.right) {
+    if (item.content instanceof Y.ContentType && item.content.type instanceof Y.Text) yield item.content.type;
+  }
+}
+
+/** The end of the text of the nearest shown paragraph before the deleted one `text` is in (else the start of the next). */
+function joinedInto(text: Y.Text): { text: Y.Text; index: number } | null {
+  const paragraph = (text._item?.parent as Y.AbstractType<any> | undefined)?._item;
+  if (paragraph === null || paragraph === undefined) return null;
+  for (const [step, atEnd] of [[(i: Y.Item) => i.left, true], [(i: Y.Item) => i.right, false]] as const) {
+    for (let item = step(paragraph); item !== null; item = step(item)) {
+      if (item.deleted || !(item.content instanceof Y.ContentType) || !(item.content.type instanceof Y.XmlElement)) continue;
+      const element = item.content.type;
+      const texts = element.toArray().filter((child): child is Y.XmlText => child instanceof Y.XmlText);
+      const last = atEnd ? texts[texts.length - 1] : texts[0];
+      if (last !== undefined) return { text: last, index: atEnd ? last.length : 0 };
+      const fresh = new Y.XmlText();
+      element.insert(atEnd ? element.length : 0, [fresh]);
+      return { text: fresh, index: 0 };
+    }
+  }
+  return null;
+}
+
+/**
+ * For a character deleted with its paragraph whose left neighbour did not move: the copy of the
+ * nearest moved character to its right (its right origin first), which it goes before.
+ */
+function nearestMoved(char: CharRef, all: MoveMap, right: string | null): CharRef | undefined {
+  const direct = right === null ? undefined : all.get(right);
+  if (direct !== undefined) return direct;
+  let passed = false;
+  for (let item = char.text._start; item !== null; item = item.right) {
+    if (!(item.content instanceof Y.ContentString)) continue;
+    for (let k = 0; k < item.length; k++) {
+      const clock = item.id.clock + k;
+      if (passed) {
+        const copy = all.get(keyOf(item.id.client, clock));
+        if (copy !== undefined) return copy;
+      } else if (item.id.client === char.id.client && clock === char.id.clock) {
+        passed = true;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Pairs `deleted[i]` with `inserted[j]` along a longest common subsequence of characters in different texts. */
+function matchMoves(deleted: Char[], inserted: Char[]): MoveMap {
+  const moves: MoveMap = new Map();
+  const n = deleted.length;
+  const m = inserted.length;
+  const same = (i: number, j: number): boolean => deleted[i]!.ch === inserted[j]!.ch && deleted[i]!.text !== inserted[j]!.text;
+  const pair = (i: number, j: number): void => {
+    moves.set(keyOf(deleted[i]!.id.client, deleted[i]!.id.clock), inserted[j]!);
+  };
+  if (n * m > 4_000_000) {
+    // Too large for the table: match greedily in order (a move copies text verbatim).
+    let i = 0;
+    for (let j = 0; j < m && i < n; j++) {
+      let k = i;
+      while (k < n && !same(k, j)) k++;
+      if (k < n) {
+        pair(k, j);
+        i = k + 1;
+      }
+    }
+    return moves;
+  }
+  const width = m + 1;
+  const lcs = new Uint32Array((n + 1) * width);
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i * width + j] = same(i, j) ? lcs[(i + 1) * width + j + 1]! + 1 : Math.max(lcs[(i + 1) * width + j]!, lcs[i * width + j + 1]!);
+    }
+  }
+  for (let i = 0, j = 0; i < n && j < m; ) {
+    if (same(i, j) && lcs[i * width + j] === lcs[(i + 1) * width + j + 1]! + 1) {
+      pair(i, j);
+      i++;
+      j++;
+    } else if (lcs[(i + 1) * width + j]! >= lcs[i * width + j + 1]!) i++;
+    else j++;
+  }
+  return moves;
+}
+
+/**
+ * The text the remote transaction `tr` moved under `root`: each moved character's copy, by key; and
+ * the texts `tr` deleted from or inserted into, in document order.
+ */
+export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>): { moves: MoveMap; texts: Y.Text[] } {
+  const doc = tr.doc;
+  const deletedIn = new Set<Y.Text>();
+  const insertedIn = new Set<Y.Text>();
+  let structural = false;
+  tr.deleteSet.clients.forEach((ranges, client) => {
+    for (const range of ranges) structural = collectTexts(doc, client, range.clock, range.clock + range.len, deletedIn) || structural;
+  });
+  tr.afterState.forEach((after, client) => {
+    structural = collectTexts(doc, client, tr.beforeState.get(client) ?? 0, after, insertedIn) || structural;
+  });
+  // Only a change of the paragraphs (a split, join or paste makes or deletes a paragraph) moves
+  // text. Another page moving its own characters after such a move is not followed: whatever I
+  // typed after them I typed where they stood then.
+  if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [] };
+  const texts = textsInOrder(root, new Set([...deletedIn, ...insertedIn]));
+  const deleted: Char[] = [];
+  const inserted: Char[] = [];
+  for (const text of texts) {
+    for (let item = text._start; item !== null; item = item.right) {
+      if (!(item.content instanceof Y.ContentString)) continue;
+      const { client, clock } = item.id;
+      const str = item.content.str;
+      const newFrom = tr.beforeState.get(client) ?? 0;
+      for (let k = 0; k < str.length; k++) {
+        const id = Y.createID(client, clock + k);
+        if (item.deleted ? Y.isDeleted(tr.deleteSet, id) && deletedIn.has(text) : clock + k >= newFrom) {
+          (item.deleted ? deleted : inserted).push({ text, id, ch: str[k]! });
+        }
+      }
+    }
+  }
+  return { moves: matchMoves(deleted, inserted), texts };
+}
+
+/**
+ * Moves my characters that `tr` (remote) left behind after text it moved; returns every move, the
+ * remote one's and mine, for the caret to follow (empty when nothing moved).
+ */
+export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>): MoveMap {
+  const { moves, texts } = movesIn(tr, root);
+  const doc = tr.doc;
+  const me = doc.clientID;
+  if (moves.size === 0 && !texts.some((text) => wholeParagraphOfMine(tr, text, me))) return moves;
+  // Where each run of copied text starts, by the key of its left origin: a character I typed at the
+  // same place at the same time (the end of the paragraph a join appends to) belongs before it.
+  const runStarts = new Map<string, { start: CharRef; origin: Y.ID | null; rightOrigin: Y.ID | null }>();
+  const copies = new Set([...moves.values()].map((c) => keyOf(c.id.client, c.id.clock)));
+  for (const copy of moves.values()) {
+    for (let item = copy.text._start; item !== null; item = item.right) {
+      if (item.id.client !== copy.id.client || item.id.clock !== copy.id.clock) continue;
+      const origin = item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
+      if (!copies.has(origin)) runStarts.set(origin, { start: copy, origin: item.origin, rightOrigin: item.rightOrigin });
+      break;
+    }
+  }
+  // The characters in the texts the transaction took from or wrote to, in document order: shown,
+  // or deleted by this transaction along with their paragraph, and not themselves moved.
+  const stranded: Array<{ char: Char; shown: boolean; left: string | null; right: string | null; origin: string | null }> = [];
+  for (const text of texts) {
+    for (let item = text._start; item !== null; item = item.right) {
+      if (!(item.content instanceof Y.ContentString)) continue;
+      const { client } = item.id;
+      const str = item.content.str;
+      for (let k = 0; k < str.length; k++) {
+        const id = Y.createID(client, item.id.clock + k);
+        if (moves.has(keyOf(client, id.clock))) continue;
+        // A character deleted before, or by this transaction where it was seen, stays deleted.
+        if (item.deleted && (!Y.isDeleted(tr.deleteSet, id) || !paragraphDeletedBy(tr, text))) continue;
+        const origin = k > 0 ? null : item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
+        const left = k > 0 ? keyOf(client, id.clock - 1) : shownLeft(tr, item, moves, paragraphDeletedBy(tr, text));
+        const right = k < str.length - 1 ? keyOf(client, id.clock + 1) : item.rightOrigin === null ? null : keyOf(item.rightOrigin.client, item.rightOrigin.clock);
+        stranded.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin });
+      }
+    }
+  }
+  const all: MoveMap = new Map(moves);
+  if (!stranded.some(({ char }) => char.id.client === me)) return all;
+  doc.transact(() => {
+    for (const { char, shown, left, right, origin } of stranded) {
+      const afterLeft = left === null ? undefined : all.get(left);
+      // A shown character whose left neighbour stayed is where its author put it, unless moved text
+      // was put after that same neighbour in the same text by someone who had not seen it (it
+      // stands before the copy's right origin) and Yjs ordered it after that text: it belongs before.
+      const run = origin === null ? undefined : runStarts.get(origin);
+      const at = (id: Y.ID): number => ordinalOf(char.text, id);
+      const beforeRun =
+        afterLeft === undefined && shown && run !== undefined && run.start.text === char.text && at(char.id) > at(run.start.id) &&
+        (run.rightOrigin === null || at(char.id) < at(run.rightOrigin))
+          ? run.start
+          : undefined;
+      if (char.id.client !== me) {
+        // Someone else's character left behind too (they move it themselves): mine typed after it
+        // goes where it will go, after the copy of what it followed (or after what precedes the run).
+        const anchor = afterLeft ?? (beforeRun !== undefined && run!.origin !== null ? { text: char.text, id: run!.origin } : undefined);
+        if (anchor !== undefined) all.set(keyOf(char.id.client, char.id.clock), anchor);
+        continue;
+      }
+      // One deleted with its paragraph goes before its right neighbour's copy when its left one has none.
+      const beforeRight = afterLeft === undefined && !shown ? nearestMoved(char, all, right) : undefined;
+      const target = afterLeft ?? beforeRun ?? beforeRight;
+      let place: { text: Y.Text; index: number } | null = null;
+      if (target !== undefined) {
+        place = { text: target.text, index: indexOf(target.text, target.id) + (afterLeft !== undefined && isShown(target.text, target.id) ? 1 : 0) };
+      } else if (!shown && wholeParagraphOfMine(tr, char.text, me)) {
+        // Typed into a paragraph the other person saw empty and joined away (Backspace in an
+        // empty paragraph): it goes to the end of the paragraph the join kept.
+        place = joinedInto(char.text);
+      }
+      if (place === null) continue;
+      if (shown) char.text.delete(indexOf(char.text, char.id), 1);
+      const id = Y.createID(me, Y.getState(doc.store, me));
+      place.text.insert(place.index, char.ch);
+      all.set(keyOf(me, char.id.clock), { text: place.text, id });
+    }
+  }, MOVE_REBASE_ORIGIN);
+  return all;
+}
+
+/**
+ * Runs `rebaseOwnCharacters` after every remote transaction on `root`'s document; `onMoved` gets
+ * each non-empty move map (the editor moves the caret with it). Returns the unbinding function.
+ */
+export function bindMoveRebase(root: Y.AbstractType<any>, onMoved?: (moves: MoveMap) => void): () => void {
+  const doc = root.doc!;
+  const handler = (tr: Y.Transaction): void => {
+    if (tr.local || tr.origin === MOVE_REBASE_ORIGIN) return;
+    const moves = rebaseOwnCharacters(tr, root);
+    if (moves.size > 0) onMoved?.(moves);
+  };
+  doc.on('afterTransaction', handler);
+  return () => doc.off('afterTransaction', handler);
+}
