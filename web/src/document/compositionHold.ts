@@ -1,0 +1,306 @@
+import type { Mark, Node as PMNode } from 'prosemirror-model';
+import { Plugin, TextSelection } from 'prosemirror-state';
+import type { EditorView } from 'prosemirror-view';
+import { relativePositionToAbsolutePosition, yCursorPluginKey, ySyncPluginKey, type ProsemirrorBinding } from 'y-prosemirror';
+import * as Y from 'yjs';
+
+/**
+ * Keeps an input method's composition (accents, CJK) intact while others edit the same paragraph.
+ *
+ * Chromium ends a composition without telling anyone when a script rewrites the DOM text node being
+ * composed; the input method's next update then starts a new composition and inserts the whole
+ * preedit again (seen in the typing suite: "語" then "語本" → "語語本"). y-prosemirror draws every
+ * remote change by re-rendering the changed paragraph, and ProseMirror writes the new text into the
+ * same text node, so a keystroke of someone else in the paragraph being composed broke the
+ * composition every time.
+ *
+ * So, while this window composes and a change from anywhere else arrives for the paragraph being
+ * composed (the hold):
+ * - the Y.Doc receives it as always; only drawing it into ProseMirror waits (and the remote carets,
+ *   which would be drawn inside the composed text);
+ * - the composition's own edits are not written into the Y.Doc either (y-prosemirror would write
+ *   the paragraph as shown, deleting the change not drawn yet); the status says "Saving…";
+ * - when the composition ends, what it changed in the paragraph since the hold began is written into
+ *   the Y.Doc at the characters it was typed next to (Yjs relative positions taken when the hold
+ *   began, so others' concurrent insertions stay where they are and only the composition's own
+ *   deletions delete), then the document is drawn from the Y.Doc and the caret put after the
+ *   composed text.
+ * Remote changes to other paragraphs are drawn at once (they do not touch the composed text node).
+ * While holding, a local change that is not part of the composition is refused (ProseMirror issues
+ * none while composing; a toolbar command in the middle of a composition would be one).
+ *
+ * Reaches into y-prosemirror 1.3.7's binding (its observer, `_prosemirrorChanged`, `_forceRerender`,
+ * `mapping`, `mux`): they are the only way to defer drawing without losing the change.
+ */
+
+/** The composed paragraph as it was when the hold began, with a Yjs anchor for each of its positions. */
+interface Hold {
+  /** The ProseMirror document when the hold began (equal to the Y.Doc then). */
+  before: PMNode;
+  /** Start and end of the paragraph's content in `before`. */
+  from: number;
+  to: number;
+  /** The paragraph in Yjs. */
+  yBlock: Y.XmlElement;
+  /** One entry per position of the paragraph's content (characters and inline nodes). */
+  units: Unit[];
+}
+
+type Unit = { kind: 'char'; text: Y.XmlText; at: Y.RelativePosition; after: Y.RelativePosition } | { kind: 'node'; element: Y.XmlElement };
+
+/** Called with true when the window starts holding a composition back from the Y.Doc, false when it is written. */
+export type HeldListener = (held: boolean) => void;
+
+export function compositionHold(onHeld: HeldListener): Plugin {
+  let view: EditorView | null = null;
+  let hold: Hold | null = null;
+  /** Taken at the start of a Y transaction while composing, used if that transaction touches the paragraph. */
+  let candidate: Hold | null = null;
+  let cursorsStale = false;
+
+  const bindingOf = (v: EditorView): ProsemirrorBinding => ySyncPluginKey.getState(v.state).binding as ProsemirrorBinding;
+
+  const release = (): void => {
+    if (view === null || view.composing) return;
+    const v = view;
+    const binding = bindingOf(v);
+    if (hold !== null) {
+      const held = hold;
+      hold = null;
+      const caret = writeHeld(binding, held, v.state.doc, v.state.selection.head);
+      // Draw the document from the Y.Doc (it holds others' changes and now the composition).
+      binding._forceRerender();
+      if (caret !== null) {
+        const pos = relativePositionToAbsolutePosition(binding.doc, binding.type, caret, binding.mapping);
+        if (pos !== null && pos <= v.state.doc.content.size) v.dispatch(v.state.tr.setSelection(TextSelection.near(v.state.doc.resolve(pos))));
+      }
+      cursorsStale = false;
+      onHeld(false);
+    }
+    if (cursorsStale) {
+      cursorsStale = false;
+      v.dispatch(v.state.tr.setMeta(yCursorPluginKey, { awarenessUpdated: true }));
+    }
+  };
+  const releaseSoon = (): void => {
+    // After ProseMirror has read the composition's last DOM change (its compositionend handler,
+    // registered before this one, flushes in a microtask).
+    if (hold !== null || cursorsStale) queueMicrotask(release);
+  };
+
+  return new Plugin({
+    filterTransaction(tr) {
+      if (view === null || !view.composing && hold === null) return true;
+      // Remote carets are drawn as widgets; one drawn inside the composed text splits its node.
+      const cursors = tr.getMeta(yCursorPluginKey) as { awarenessUpdated?: boolean } | undefined;
+      if (cursors?.awarenessUpdated && !tr.docChanged) {
+        cursorsStale = true;
+        return false;
+      }
+      if (hold !== null && tr.docChanged && tr.getMeta('composition') === undefined && tr.getMeta(ySyncPluginKey) === undefined) return false;
+      return true;
+    },
+    view(editorView) {
+      view = editorView;
+      const binding = bindingOf(editorView);
+      const drawChange = binding._typeChanged.bind(binding);
+      const observer = (events: Array<Y.YEvent<Y.AbstractType<unknown>>>, transaction: Y.Transaction): void => {
+        const started = candidate;
+        candidate = null;
+        if (hold === null && started !== null && touches(transaction, started.yBlock)) {
+          hold = started;
+          onHeld(true);
+        }
+        if (hold === null) drawChange(events, transaction);
+      };
+      binding.type.unobserveDeep(binding._observeFunction);
+      binding._observeFunction = observer;
+      binding.type.observeDeep(observer);
+      const write = binding._prosemirrorChanged.bind(binding);
+      binding._prosemirrorChanged = (doc: PMNode) => {
+        if (hold === null) write(doc);
+      };
+      const beforeTransaction = (transaction: Y.Transaction): void => {
+        candidate = null;
+        if (hold !== null || !editorView.composing || transaction.origin === ySyncPluginKey) return;
+        candidate = capture(binding, editorView);
+      };
+      binding.doc.on('beforeTransaction', beforeTransaction);
+      editorView.dom.addEventListener('compositionend', releaseSoon);
+      editorView.dom.addEventListener('focusout', releaseSoon);
+      return {
+        // ProseMirror can also end a composition without an event (a stored mark, a key).
+        update: () => {
+          if (!editorView.composing) releaseSoon();
+        },
+        destroy: () => {
+          binding.doc.off('beforeTransaction', beforeTransaction);
+          editorView.dom.removeEventListener('compositionend', releaseSoon);
+          editorView.dom.removeEventListener('focusout', releaseSoon);
+          view = null;
+        },
+      };
+    },
+  });
+}
+
+/** Whether the Yjs transaction changed `block` or anything inside it (or deleted it). */
+function touches(transaction: Y.Transaction, block: Y.XmlElement): boolean {
+  const type = block as unknown as Parameters<typeof transaction.changed.has>[0];
+  if (transaction.changedParentTypes.has(type) || transaction.changed.has(type)) return true;
+  for (let item = block._item; item !== null; item = (item.parent as Y.AbstractType<unknown>)._item) {
+    if (item.deleted) return true;
+  }
+  return false;
+}
+
+/**
+ * The paragraph holding the caret, with a Yjs anchor for each position of its content; null when
+ * the caret is not a collapsed text caret or the paragraph cannot be found in Yjs as ProseMirror
+ * shows it (then nothing is held and remote changes are drawn as before).
+ */
+function capture(binding: ProsemirrorBinding, view: EditorView): Hold | null {
+  const { selection, doc } = view.state;
+  if (!(selection instanceof TextSelection) || !selection.empty || !selection.$head.parent.isTextblock) return null;
+  const $head = selection.$head;
+  const blockNode = $head.parent;
+  let yBlock: Y.XmlElement | null = null;
+  for (const [type, node] of binding.mapping) {
+    if (node === blockNode && type instanceof Y.XmlElement) yBlock = type;
+  }
+  if (yBlock === null) return null;
+  const units: Unit[] = [];
+  let inYjs = '';
+  for (const child of yBlock.toArray()) {
+    if (child instanceof Y.XmlText) {
+      const text = plainText(child);
+      for (let i = 0; i < text.length; i++) {
+        units.push({ kind: 'char', text: child, at: Y.createRelativePositionFromTypeIndex(child, i, 0), after: Y.createRelativePositionFromTypeIndex(child, i + 1, -1) });
+      }
+      inYjs += text;
+    } else if (child instanceof Y.XmlElement) {
+      const size = (binding.mapping.get(child) as PMNode | undefined)?.nodeSize ?? 1;
+      for (let i = 0; i < size; i++) units.push({ kind: 'node', element: child });
+      inYjs += '\ufffc'.repeat(size);
+    }
+  }
+  // Yjs and ProseMirror must agree on this paragraph, character for character.
+  if (inYjs !== blockNode.textBetween(0, blockNode.content.size, '', '\ufffc')) return null;
+  return { before: doc, from: $head.start(), to: $head.end(), yBlock, units };
+}
+
+/** The text of a Y.XmlText, one character per position (an embed, which y-prosemirror never writes, as U+FFFC). */
+function plainText(text: Y.XmlText): string {
+  return (text.toDelta() as Array<{ insert: unknown }>).map((op) => (typeof op.insert === 'string' ? op.insert : '\ufffc')).join('');
+}
+
+/**
+ * Writes into the Y.Doc what the composition changed in the held paragraph since `hold` began
+ * (`now` is the document as shown; `head` the caret in it). Returns where the caret belongs, as a
+ * Yjs position, or null. A change outside the paragraph (never made while composing) is not
+ * written: it is logged, and the paragraph shows the Y.Doc.
+ */
+function writeHeld(binding: ProsemirrorBinding, hold: Hold, now: PMNode, head: number): Y.RelativePosition | null {
+  const start = hold.before.content.findDiffStart(now.content);
+  if (start === null) return head >= hold.from && head <= hold.to ? anchorAt(hold, head - hold.from) : null;
+  const end = hold.before.content.findDiffEnd(now.content)!;
+  let endBefore = end.a;
+  let endNow = end.b;
+  const overlap = start - Math.min(endBefore, endNow);
+  if (overlap > 0) {
+    endBefore += overlap;
+    endNow += overlap;
+  }
+  const grown = endNow - endBefore;
+  const inserted: PMNode[] = [];
+  let representable = start >= hold.from && endBefore <= hold.to;
+  if (representable) {
+    const $start = now.resolve(start);
+    representable = $start.parent.isTextblock && $start.start() === hold.from && $start.end() === hold.to + grown;
+    if (representable) {
+      $start.parent.content.cut(start - hold.from, endNow - hold.from).forEach((node) => {
+        if (!node.isText || node.marks.some((mark) => !mark.type.excludes(mark.type))) representable = false;
+        inserted.push(node);
+      });
+    }
+  }
+  if (!representable) {
+    console.warn(`composition: a change outside the composed paragraph (${start}–${endBefore}) was not written`);
+    return null;
+  }
+  const offset = start - hold.from;
+  const removed = hold.units.slice(offset, endBefore - hold.from);
+  let caret: Y.RelativePosition | null = null;
+  binding.mux(() => {
+    binding.doc.transact(() => {
+      for (const unit of removed) deleteUnit(binding.doc, unit);
+      const text = inserted.map((node) => node.text!).join('');
+      if (text !== '') {
+        const target = insertionPoint(hold, offset);
+        let index = target.index;
+        for (const node of inserted) {
+          target.text.insert(index, node.text!, attributesOf(node.marks));
+          index += node.text!.length;
+        }
+        caret = Y.createRelativePositionFromTypeIndex(target.text, index, -1);
+      }
+      // A caret elsewhere than after the composed text (rare) is found again through its neighbours.
+      const headOffset = head - hold.from;
+      if (caret === null || headOffset !== offset + text.length) caret = anchorAt(hold, headOffset <= offset ? headOffset : headOffset - grown);
+    }, ySyncPluginKey);
+  });
+  return caret;
+}
+
+/** Deletes one character or inline node of the held paragraph, unless someone already did. */
+function deleteUnit(doc: Y.Doc, unit: Unit): void {
+  if (unit.kind === 'char') {
+    const item = Y.getItem(doc.store, unit.at.item!);
+    if (item.deleted) return;
+    const abs = Y.createAbsolutePositionFromRelativePosition(unit.at, doc);
+    if (abs !== null) (abs.type as Y.XmlText).delete(abs.index, 1);
+  } else if (unit.element._item !== null && !unit.element._item.deleted) {
+    const parent = unit.element.parent as Y.XmlElement;
+    const index = parent.toArray().indexOf(unit.element);
+    if (index >= 0) parent.delete(index, 1);
+  }
+}
+
+/**
+ * Where text typed at `offset` of the held paragraph goes: right after the character before it,
+ * else right before the character after it, else into a new Y.XmlText at that place.
+ */
+function insertionPoint(hold: Hold, offset: number): { text: Y.XmlText; index: number } {
+  const doc = hold.yBlock.doc!;
+  const before = hold.units[offset - 1];
+  const after = hold.units[offset];
+  for (const [unit, position] of [
+    [before, before?.kind === 'char' ? before.after : null],
+    [after, after?.kind === 'char' ? after.at : null],
+  ] as const) {
+    if (unit?.kind !== 'char' || position === null) continue;
+    const abs = Y.createAbsolutePositionFromRelativePosition(position, doc);
+    if (abs !== null && abs.type === unit.text) return { text: unit.text, index: abs.index };
+  }
+  const text = new Y.XmlText();
+  const children = hold.yBlock.toArray();
+  const neighbour = before?.kind === 'node' ? children.indexOf(before.element) + 1 : after?.kind === 'node' ? children.indexOf(after.element) : children.length;
+  hold.yBlock.insert(Math.max(0, neighbour), [text]);
+  return { text, index: 0 };
+}
+
+/** A Yjs position that stays with the paragraph's content at `offset` (of the paragraph when the hold began). */
+function anchorAt(hold: Hold, offset: number): Y.RelativePosition | null {
+  const before = hold.units[offset - 1];
+  if (before?.kind === 'char') return before.after;
+  const after = hold.units[offset];
+  if (after?.kind === 'char') return after.at;
+  return null;
+}
+
+/** The Y.XmlText attributes of `marks`, as y-prosemirror writes them (marks that exclude themselves). */
+function attributesOf(marks: readonly Mark[]): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const mark of marks) attributes[mark.type.name] = mark.attrs;
+  return attributes;
+}
