@@ -62,12 +62,36 @@ export async function typeRun(t: Typist, rng: Random, text: string, maxDelayMs =
   }
 }
 
-/** Text entered through an input method: the composition grows character by character, then is committed. */
-export async function compose(t: Typist, text: string): Promise<void> {
+/**
+ * What an input method shows while converting (Bopomofo): in no page's alphabet, so the oracle
+ * ignores it wherever it appears.
+ */
+export const READING = 'ㄅㄆㄇㄈㄉㄊㄋㄌㄍㄎㄏㄐㄑㄒㄓㄔㄕㄖㄗㄘㄙ';
+
+/**
+ * Text entered through an input method, as Chromium receives it from one (`Input.imeSetComposition`
+ * for each preedit update, `Input.insertText` to commit), 0–30 ms between updates as between keys.
+ * Two shapes: `grow` — the preedit grows character by character (an accent or Hangul input method);
+ * `convert` — each character is first spelled in READING (one or two keys), then converted, as a
+ * pinyin or kana input method does, so the preedit replaces text it showed before.
+ */
+export async function compose(t: Typist, rng: Random, text: string, shape: 'grow' | 'convert' = 'grow'): Promise<void> {
   const chars = [...text];
+  const update = async (preedit: string): Promise<void> => {
+    await t.cdp.send('Input.imeSetComposition', { text: preedit, selectionStart: preedit.length, selectionEnd: preedit.length });
+    const delay = between(rng, 0, 30);
+    if (delay > 0) await pause(delay);
+  };
   for (let k = 1; k <= chars.length; k++) {
-    const partial = chars.slice(0, k).join('');
-    await t.cdp.send('Input.imeSetComposition', { text: partial, selectionStart: partial.length, selectionEnd: partial.length });
+    const done = chars.slice(0, k - 1).join('');
+    if (shape === 'convert') {
+      let spelled = '';
+      for (let n = between(rng, 1, 2); n > 0; n--) {
+        spelled += pick(rng, [...READING]);
+        await update(done + spelled);
+      }
+    }
+    await update(done + chars[k - 1]);
   }
   await t.cdp.send('Input.insertText', { text });
   t.typed += text;
@@ -287,7 +311,7 @@ export async function runScript(t: Typist, rng: Random, count: number): Promise<
       }
       case 'compose': {
         const text = Array.from({ length: between(rng, 1, 3) }, () => pick(rng, [...COMPOSED[t.index]!])).join('');
-        await compose(t, text);
+        await compose(t, rng, text, pick(rng, ['grow', 'convert'] as const));
         break;
       }
     }
