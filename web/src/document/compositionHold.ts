@@ -26,8 +26,9 @@ import * as Y from 'yjs';
  *   deletions delete), then the document is drawn from the Y.Doc and the caret put after the
  *   composed text.
  * Remote changes to other paragraphs are drawn at once (they do not touch the composed text node).
- * While holding, a local change that is not part of the composition is refused (ProseMirror issues
- * none while composing; a toolbar command in the middle of a composition would be one).
+ * Local edits made while holding are written as one change of the paragraph; one that reaches
+ * beyond it (ProseMirror makes none while composing) cannot be placed among others' changes: it is
+ * logged and dropped, and the document shows the Y.Doc.
  *
  * Reaches into y-prosemirror 1.3.7's binding (its observer, `_prosemirrorChanged`, `_forceRerender`,
  * `mapping`, `mux`): they are the only way to defer drawing without losing the change.
@@ -67,10 +68,15 @@ export function compositionHold(onHeld: HeldListener): Plugin {
     if (hold !== null) {
       const held = hold;
       hold = null;
-      const caret = writeHeld(binding, held, v.state.doc, v.state.selection.head);
+      const { caret, orphan } = writeHeld(binding, held, v.state.doc, v.state.selection.head);
       // Draw the document from the Y.Doc (it holds others' changes and now the composition).
       binding._forceRerender();
-      if (caret !== null) {
+      if (orphan.length > 0) {
+        // The paragraph was deleted meanwhile (someone joined it to another): keep the composed
+        // text, at the caret as it now stands, as an ordinary edit.
+        const at = v.state.selection.from;
+        if (v.state.doc.resolve(at).parent.inlineContent) v.dispatch(v.state.tr.insert(at, orphan));
+      } else if (caret !== null) {
         const pos = relativePositionToAbsolutePosition(binding.doc, binding.type, caret, binding.mapping);
         if (pos !== null && pos <= v.state.doc.content.size) v.dispatch(v.state.tr.setSelection(TextSelection.near(v.state.doc.resolve(pos))));
       }
@@ -97,7 +103,6 @@ export function compositionHold(onHeld: HeldListener): Plugin {
         cursorsStale = true;
         return false;
       }
-      if (hold !== null && tr.docChanged && tr.getMeta('composition') === undefined && tr.getMeta(ySyncPluginKey) === undefined) return false;
       return true;
     },
     view(editorView) {
@@ -144,11 +149,15 @@ export function compositionHold(onHeld: HeldListener): Plugin {
   });
 }
 
-/** Whether the Yjs transaction changed `block` or anything inside it (or deleted it). */
+/** Whether the Yjs transaction changed `block` or anything inside it, or deleted it. */
 function touches(transaction: Y.Transaction, block: Y.XmlElement): boolean {
   const type = block as unknown as Parameters<typeof transaction.changed.has>[0];
-  if (transaction.changedParentTypes.has(type) || transaction.changed.has(type)) return true;
-  for (let item = block._item; item !== null; item = (item.parent as Y.AbstractType<unknown>)._item) {
+  return transaction.changedParentTypes.has(type) || transaction.changed.has(type) || isDeleted(block);
+}
+
+/** Whether `type` or one of its ancestors is deleted. */
+function isDeleted(type: Y.XmlElement): boolean {
+  for (let item = type._item; item !== null; item = (item.parent as Y.AbstractType<unknown>)._item) {
     if (item.deleted) return true;
   }
   return false;
@@ -197,12 +206,14 @@ function plainText(text: Y.XmlText): string {
 /**
  * Writes into the Y.Doc what the composition changed in the held paragraph since `hold` began
  * (`now` is the document as shown; `head` the caret in it). Returns where the caret belongs, as a
- * Yjs position, or null. A change outside the paragraph (never made while composing) is not
- * written: it is logged, and the paragraph shows the Y.Doc.
+ * Yjs position (or null), and `orphan`: the composed text when the paragraph was deleted meanwhile
+ * (nothing is written then; the caller inserts it as an ordinary edit). A change outside the
+ * paragraph (never made while composing) is not written: it is logged, and the paragraph shows the
+ * Y.Doc.
  */
-function writeHeld(binding: ProsemirrorBinding, hold: Hold, now: PMNode, head: number): Y.RelativePosition | null {
+function writeHeld(binding: ProsemirrorBinding, hold: Hold, now: PMNode, head: number): { caret: Y.RelativePosition | null; orphan: PMNode[] } {
   const start = hold.before.content.findDiffStart(now.content);
-  if (start === null) return head >= hold.from && head <= hold.to ? anchorAt(hold, head - hold.from) : null;
+  if (start === null) return { caret: head >= hold.from && head <= hold.to ? anchorAt(hold, head - hold.from) : null, orphan: [] };
   const end = hold.before.content.findDiffEnd(now.content)!;
   let endBefore = end.a;
   let endNow = end.b;
@@ -226,8 +237,9 @@ function writeHeld(binding: ProsemirrorBinding, hold: Hold, now: PMNode, head: n
   }
   if (!representable) {
     console.warn(`composition: a change outside the composed paragraph (${start}–${endBefore}) was not written`);
-    return null;
+    return { caret: null, orphan: [] };
   }
+  if (isDeleted(hold.yBlock)) return { caret: null, orphan: inserted };
   const offset = start - hold.from;
   const removed = hold.units.slice(offset, endBefore - hold.from);
   let caret: Y.RelativePosition | null = null;
@@ -249,7 +261,7 @@ function writeHeld(binding: ProsemirrorBinding, hold: Hold, now: PMNode, head: n
       if (caret === null || headOffset !== offset + text.length) caret = anchorAt(hold, headOffset <= offset ? headOffset : headOffset - grown);
     }, ySyncPluginKey);
   });
-  return caret;
+  return { caret, orphan: [] };
 }
 
 /** Deletes one character or inline node of the held paragraph, unless someone already did. */
