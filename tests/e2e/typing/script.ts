@@ -218,9 +218,11 @@ export const STEP_KINDS = STEP_WEIGHTS.map(([kind]) => kind);
  * reordered today. Enter, Backspace and Delete (paragraph splits and joins) and paste still fail when
  * they race with another page's typing (y-prosemirror moves text by deleting and re-inserting it; see
  * README, "The keystroke guarantee"): `TYPING_STEPS=all` (what the soak runs) includes them.
- * Composition joined once the composition hold (web/src/document/compositionHold.ts) made it clean.
+ * Composition racing with typing in its paragraph is fixed (web/src/document/compositionHold.ts; its
+ * regression test runs in `npm test`) but not yet clean over every seed: 1 run in 70 still lost a
+ * page's composed characters (seed 7054, not reproducible alone), so it stays out of this list.
  */
-export const GUARANTEED_STEP_KINDS = ['type', 'click', 'arrows', 'bold', 'undo', 'redo', 'compose'];
+export const GUARANTEED_STEP_KINDS = ['type', 'click', 'arrows', 'bold', 'undo', 'redo'];
 const requested = process.env['TYPING_STEPS']?.trim();
 const allowed =
   requested === undefined || requested === ''
