@@ -38,6 +38,11 @@ import { capture, type Hold, touches, writeHeld } from './heldParagraph.js';
 /** Called with true when the window starts holding a composition back from the Y.Doc, false when it is written. */
 export type HeldListener = (held: boolean) => void;
 
+/**
+ * The hold as a ProseMirror plugin; list it after ySyncPlugin (its view takes over the binding's
+ * observer and writer when the editor view starts). `onHeld` says when the window starts and stops
+ * showing a composition that is not in the Y.Doc.
+ */
 export function compositionHold(onHeld: HeldListener): Plugin {
   let view: EditorView | null = null;
   let hold: Hold | null = null;
