@@ -8,7 +8,7 @@ import { connectClient } from '../helpers/clients.js';
 import { type ServerProcess, spawnServer } from '../helpers/serverProcess.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { projection } from './typing/oracle.js';
-import { ALPHABETS, between, clickAt, label, pause, pick, runScript, seededRandom, type Typist, typeChar, typeRun, TYPED } from './typing/script.js';
+import { ALPHABETS, between, clickAt, compose, COMPOSED, label, pause, pick, runScript, seededRandom, type Typist, typeChar, typeRun, TYPED } from './typing/script.js';
 import { fragmentText, summaryLine, titleOf, type Totals, TYPING_ARTIFACTS, TypingStage } from './typing/session.js';
 
 /**
@@ -102,6 +102,35 @@ describe('typing: no keystroke lost, doubled or reordered', () => {
       expect(report, report ?? '').toBeNull();
     },
   );
+
+  it('regression: two people compose with an input method (accents; pinyin-like conversion) while a third types into the same paragraph, at the same place and a few characters before', async () => {
+    const { url, typists } = await stage.newDocument([0, 1, 2]);
+    const [ada, grace, linus] = typists as [Typist, Typist, Typist];
+    const rng = seededRandom(1313);
+    await caretToEnd(ada.page);
+    await typeRun(ada, rng, 'one two three', 0);
+    await Promise.all(
+      [grace, linus].map(async (t) => {
+        await waitFor(async () => (await t.page.evaluate(() => window.tandem!.view.state.doc.textContent)) === 'one two three', `${t.name} to see the line`);
+        await caretToEnd(t.page);
+      }),
+    );
+    // Linus composes a few characters before the end, inside the text Ada's keystrokes land next to.
+    for (let i = 0; i < 3; i++) await linus.page.keyboard.press('ArrowLeft');
+    await Promise.all(typists.map((t) => label(t.page, 'compose race')));
+    const composing = async (t: Typist, shape: 'grow' | 'convert') => {
+      const r = seededRandom(1313 + t.index);
+      for (let i = 0; i < 5; i++) {
+        await pause(between(r, 0, 40));
+        await compose(t, r, Array.from({ length: between(r, 1, 3) }, () => pick(r, [...COMPOSED[t.index]!])).join(''), shape);
+      }
+    };
+    // Ada types a key every 15 ms throughout: each lands in the paragraph being composed.
+    await Promise.all([typeRun(ada, rng, 'abcdefghijklmnopqrstuvwxyz', 15), composing(grace, 'grow'), composing(linus, 'convert')]);
+    const report = await stage.finish('regression-compose', url, typists, { ...totals, failedSeeds: [] });
+    await screenshot(linus.page, 'typing-regression-compose');
+    expect(report, report ?? '').toBeNull();
+  });
 
   it.each(SEEDS)('random typing run, seed %i', async (seed) => {
     const t0 = Date.now();

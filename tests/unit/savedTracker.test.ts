@@ -179,6 +179,30 @@ describe('SavedTracker', () => {
  * changes are counted before the provider sends their update, remote updates are not counted, and
  * MessageType.saved frames reach the tracker.
  */
+describe('SavedTracker.setHeldLocally (a composition shown but not yet in the Y.Doc)', () => {
+  it('is not saved while a change is held, even with every frame acknowledged, and tells listeners', () => {
+    const tracker = new SavedTracker();
+    const socket = {};
+    const heard = vi.fn();
+    tracker.onChange(heard);
+    typeOnline(tracker, socket);
+    tracker.onAck(socket, 1);
+    expect(tracker.isSaved).toBe(true);
+    tracker.setHeldLocally(true);
+    expect(tracker.isSaved).toBe(false);
+    expect(tracker.pendingChanges).toBe(1);
+    // Written into the Y.Doc: one more local change, sent and acknowledged.
+    tracker.setHeldLocally(false);
+    typeOnline(tracker, socket);
+    expect(tracker.isSaved).toBe(false);
+    tracker.onAck(socket, 2);
+    expect(tracker.isSaved).toBe(true);
+    expect(heard).toHaveBeenCalledTimes(6);
+    tracker.setHeldLocally(false);
+    expect(heard).toHaveBeenCalledTimes(6);
+  });
+});
+
 describe('SavedTracker.restorePending (changes of an earlier visit, restored from the offline copy)', () => {
   it('makes restored changes pending until a step2 that carries them is acknowledged', () => {
     const tracker = new SavedTracker();

@@ -62,12 +62,36 @@ export async function typeRun(t: Typist, rng: Random, text: string, maxDelayMs =
   }
 }
 
-/** Text entered through an input method: the composition grows character by character, then is committed. */
-export async function compose(t: Typist, text: string): Promise<void> {
+/**
+ * What an input method shows while converting (Bopomofo): in no page's alphabet, so the oracle
+ * ignores it wherever it appears.
+ */
+export const READING = 'ㄅㄆㄇㄈㄉㄊㄋㄌㄍㄎㄏㄐㄑㄒㄓㄔㄕㄖㄗㄘㄙ';
+
+/**
+ * Text entered through an input method, as Chromium receives it from one (`Input.imeSetComposition`
+ * for each preedit update, `Input.insertText` to commit), 0–30 ms between updates as between keys.
+ * Two shapes: `grow` — the preedit grows character by character (an accent or Hangul input method);
+ * `convert` — each character is first spelled in READING (one or two keys), then converted, as a
+ * pinyin or kana input method does, so the preedit replaces text it showed before.
+ */
+export async function compose(t: Typist, rng: Random, text: string, shape: 'grow' | 'convert' = 'grow'): Promise<void> {
   const chars = [...text];
+  const update = async (preedit: string): Promise<void> => {
+    await t.cdp.send('Input.imeSetComposition', { text: preedit, selectionStart: preedit.length, selectionEnd: preedit.length });
+    const delay = between(rng, 0, 30);
+    if (delay > 0) await pause(delay);
+  };
   for (let k = 1; k <= chars.length; k++) {
-    const partial = chars.slice(0, k).join('');
-    await t.cdp.send('Input.imeSetComposition', { text: partial, selectionStart: partial.length, selectionEnd: partial.length });
+    const done = chars.slice(0, k - 1).join('');
+    if (shape === 'convert') {
+      let spelled = '';
+      for (let n = between(rng, 1, 2); n > 0; n--) {
+        spelled += pick(rng, [...READING]);
+        await update(done + spelled);
+      }
+    }
+    await update(done + chars[k - 1]);
   }
   await t.cdp.send('Input.insertText', { text });
   t.typed += text;
@@ -191,10 +215,12 @@ const STEP_WEIGHTS: Array<[string, number]> = [
 export const STEP_KINDS = STEP_WEIGHTS.map(([kind]) => kind);
 /**
  * The step kinds `npm test` runs by default: the shapes for which no keystroke is lost, doubled or
- * reordered today. Enter, Backspace and Delete (paragraph splits and joins), paste and composition
- * still fail when they race with another page's typing (y-prosemirror moves text by deleting and
- * re-inserting it; see README, "The keystroke guarantee"): `TYPING_STEPS=all` (what the soak runs)
- * includes them.
+ * reordered today. Enter, Backspace and Delete (paragraph splits and joins) and paste still fail when
+ * they race with another page's typing (y-prosemirror moves text by deleting and re-inserting it; see
+ * README, "The keystroke guarantee"): `TYPING_STEPS=all` (what the soak runs) includes them.
+ * Composition racing with typing in its paragraph is fixed (web/src/document/compositionHold.ts; its
+ * regression test runs in `npm test`) but not yet clean over every seed: 1 run in 70 still lost a
+ * page's composed characters (seed 7054, not reproducible alone), so it stays out of this list.
  */
 export const GUARANTEED_STEP_KINDS = ['type', 'click', 'arrows', 'bold', 'undo', 'redo'];
 const requested = process.env['TYPING_STEPS']?.trim();
@@ -287,7 +313,7 @@ export async function runScript(t: Typist, rng: Random, count: number): Promise<
       }
       case 'compose': {
         const text = Array.from({ length: between(rng, 1, 3) }, () => pick(rng, [...COMPOSED[t.index]!])).join('');
-        await compose(t, text);
+        await compose(t, rng, text, pick(rng, ['grow', 'convert'] as const));
         break;
       }
     }

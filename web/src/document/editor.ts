@@ -28,6 +28,7 @@ import type { Session } from '../api/accountApi.js';
 import { bindShareDialog } from './shareDialog.js';
 import { bindStatus } from '../sync/statusLine.js';
 import { bindTitle } from './title.js';
+import { compositionHold } from './compositionHold.js';
 import { createUndoManager } from './undoManager.js';
 import { unsafeUrlCleanup } from './unsafeLinks.js';
 import { toolbarPlugin } from './toolbar.js';
@@ -189,6 +190,8 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
       schema,
       plugins: [
         ySyncPlugin(body),
+        // After ySyncPlugin: its view takes over the binding's observer.
+        compositionHold((held) => tracker.setHeldLocally(held)),
         yCursorPlugin(provider.awareness, { cursorBuilder: buildCursor, selectionBuilder: buildSelection }),
         yUndoPlugin({ undoManager: createUndoManager(body) }),
         unsafeUrlCleanup(() => role.editable),

@@ -41,6 +41,8 @@ export class SavedTracker {
   private readonly sockets = new WeakMap<object, SocketFrames>();
   private readonly listeners = new Set<() => void>();
   private storageFailing = false;
+  /** This window shows a change of its own not yet written into the Y.Doc (a held composition). */
+  private held = false;
 
   /** Number of local changes made so far. */
   get localSeq(): number {
@@ -54,12 +56,23 @@ export class SavedTracker {
 
   /** Whether every local change made so far is committed. True when there are none. */
   get isSaved(): boolean {
-    return this.savedFrontier >= this.seq;
+    return this.savedFrontier >= this.seq && !this.held;
   }
 
   /** How many local changes are not yet known to be committed (0 when saved). */
   get pendingChanges(): number {
-    return Math.max(0, this.seq - this.savedFrontier);
+    return Math.max(0, this.seq - this.savedFrontier) + (this.held ? 1 : 0);
+  }
+
+  /**
+   * Records that the window shows a change of its own that is not in the Y.Doc yet (an input
+   * method's composition held while others edit its paragraph: compositionHold.ts), or no longer.
+   * While held it counts as one change waiting: nothing of it is stored.
+   */
+  setHeldLocally(held: boolean): void {
+    if (this.held === held) return;
+    this.held = held;
+    this.emit();
   }
 
   /** Records one local change. Call before the provider sees the same update (see class doc). */
@@ -130,7 +143,7 @@ export class SavedTracker {
     this.emit();
   }
 
-  /** Calls `listener` after every change of localSeq, savedThrough or serverStorageFailing. Returns an unsubscribe. */
+  /** Calls `listener` after every change of localSeq, savedThrough, the held change or serverStorageFailing. Returns an unsubscribe. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
