@@ -1,3 +1,4 @@
+import { WebSocketShape } from './webSocketShape.js';
 import { CloseCode } from '../../../shared/closeCodes.js';
 import { HttpSocket, type HttpSocketClass } from './httpSocket.js';
 
@@ -166,15 +167,7 @@ export class TransportChooser {
 }
 
 /** See the module comment. Made through TransportChooser.socketClass(). */
-export class FallbackSocket {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
-  readonly CONNECTING = 0;
-  readonly OPEN = 1;
-  readonly CLOSING = 2;
-  readonly CLOSED = 3;
+export class FallbackSocket extends WebSocketShape {
 
   readonly url: string;
   readonly protocol = '';
@@ -199,6 +192,7 @@ export class FallbackSocket {
     url: string | URL,
     private readonly protocols?: string | string[],
   ) {
+    super();
     this.url = String(url);
     chooser.register(this);
     if (chooser.kind === 'http') this.useHttp();

@@ -1,3 +1,4 @@
+import { WebSocketShape } from './webSocketShape.js';
 import {
   type ClientFrame,
   encodeClientFrames,
@@ -51,15 +52,7 @@ const ABNORMAL = 1006;
 type Listener = (event: never) => void;
 export type HttpSocketClass = typeof HttpSocket;
 
-export class HttpSocket {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
-  readonly CONNECTING = 0;
-  readonly OPEN = 1;
-  readonly CLOSING = 2;
-  readonly CLOSED = 3;
+export class HttpSocket extends WebSocketShape {
 
   /** Options every socket of this class uses (see `withOptions`). */
   static options: HttpSocketOptions = {};
@@ -96,6 +89,7 @@ export class HttpSocket {
   private longPolling: boolean;
 
   constructor(url: string | URL, _protocols?: string | string[]) {
+    super();
     this.options = (this.constructor as typeof HttpSocket).options;
     this.url = String(url);
     const parsed = new URL(this.url);
