@@ -174,7 +174,7 @@ describe('HTTP errors', () => {
       expect(answer.status).toBe(200);
       return Object.keys(pick(answer.body) as object).sort();
     };
-    expect(await keys(`/api/docs/${docId}`, bob)).toEqual(['connections', 'createdAt', 'id', 'linkAccess', 'myRole', 'owner', 'storedBytes', 'title', 'updatedAt']);
+    expect(await keys(`/api/docs/${docId}`, bob)).toEqual(['connections', 'createdAt', 'id', 'linkAccess', 'myRole', 'owner', 'sizeLimitBytes', 'storedBytes', 'title', 'updatedAt']);
     expect(await keys('/api/docs', bob, (body) => body.documents[0])).toEqual(['createdAt', 'id', 'role', 'title', 'updatedAt']);
     expect(await keys(`/api/docs/${docId}/access`, bob)).toEqual(['docId', 'linkAccess', 'members', 'myRole', 'owner']);
     expect(await keys(`/api/docs/${docId}/access`, bob, (body) => body.members[0])).toEqual(['joinedAt', 'role', 'user']);
