@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { incomingDeleteSet } from '../sync/incomingDeletes.js';
 
 /**
  * Keeps my keystrokes with the text they were typed into when someone else moves that text.
@@ -149,6 +150,12 @@ function paragraphDeletedBy(tr: Y.Transaction, text: Y.Text): boolean {
   if (own !== null && own.deleted && Y.isDeleted(tr.deleteSet, own.id)) return true;
   const item = (text._item?.parent as Y.AbstractType<any> | undefined)?._item;
   return item !== null && item !== undefined && item.deleted && Y.isDeleted(tr.deleteSet, item.id);
+}
+
+/** Whether the update being applied names `id` in its own delete set (its sender saw and deleted it). */
+function deletedBySender(id: Y.ID): boolean {
+  const sent = incomingDeleteSet();
+  return sent !== null && Y.isDeleted(sent, id);
 }
 
 /** The Y.Texts in the same paragraph as `text`. */
@@ -312,8 +319,10 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       for (let k = 0; k < str.length; k++) {
         const id = Y.createID(client, item.id.clock + k);
         if (moves.has(keyOf(client, id.clock))) continue;
-        // A character deleted before, or by this transaction where it was seen, stays deleted.
-        if (item.deleted && (!Y.isDeleted(tr.deleteSet, id) || !paragraphDeletedBy(tr, text))) continue;
+        // A character deleted before, or by this transaction where it was seen, stays deleted: seen
+        // means outside a deleted paragraph, or named in the sender's own delete set (someone
+        // deleting a paragraph they read, or a restore, deletes it on purpose).
+        if (item.deleted && (!Y.isDeleted(tr.deleteSet, id) || !paragraphDeletedBy(tr, text) || deletedBySender(id))) continue;
         const origin = k > 0 ? null : item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
         const left = k > 0 ? keyOf(client, id.clock - 1) : shownLeft(tr, item, moves, paragraphDeletedBy(tr, text));
         const right = k < str.length - 1 ? keyOf(client, id.clock + 1) : item.rightOrigin === null ? null : keyOf(item.rightOrigin.client, item.rightOrigin.clock);

@@ -1,4 +1,5 @@
 import type { WebsocketProvider } from 'y-websocket';
+import { withIncomingDeletes } from './incomingDeletes.js';
 import type { Role } from '../../../shared/accounts.js';
 import {
   readAccessBody,
@@ -52,11 +53,12 @@ export function handleServerMessages(provider: WebsocketProvider, handlers: Serv
   provider.messageHandlers[MessageType.loadProgress] = (_encoder, decoder) => {
     readOrIgnore('load progress message', () => readLoadProgressBody(decoder), (bytes) => handlers.loading(bytes));
   };
-  // The stock sync handler still does the work; this only counts the bytes for the progress.
+  // The stock sync handler still does the work; this counts the bytes for the progress and tells
+  // the move rebase what the sender itself deleted (incomingDeletes.ts).
   const stockSync = provider.messageHandlers[MessageType.sync]!;
   provider.messageHandlers[MessageType.sync] = (encoder, decoder, p, emitSynced, messageType) => {
     handlers.syncFrame(decoder.arr.length);
-    stockSync(encoder, decoder, p, emitSynced, messageType);
+    withIncomingDeletes(decoder, () => stockSync(encoder, decoder, p, emitSynced, messageType));
   };
   provider.messageHandlers[MessageType.auth] = (_encoder, decoder) => {
     // Any auth message is a refusal: y-protocols defines no other kind (null: an unknown one).
