@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { HttpSocket } from '../web/src/sync/httpSocket.js';
+import { HttpSocket, type HttpSocketClass } from '../web/src/sync/httpSocket.js';
 import { encodeAwarenessUpdate, encodeCharInsert } from './edits.js';
 import type { RunningServer } from './servers.js';
 import { type Dialect, dialectFor, Msg, Sync } from './wire.js';
@@ -10,6 +10,25 @@ export interface ClientEvents {
   onUpdate?(payload: Uint8Array, now: number): void;
   /** Any document content: the server's step2 or an update (C1 watches both). */
   onContent?(payload: Uint8Array, now: number): void;
+}
+
+/**
+ * The HttpSocket class of one started server. A stream that shows nothing for 2.5 s (as on a starved
+ * machine) moves its class to long-polling for good: per server, so that stays within one run, and said.
+ */
+const httpSockets = new WeakMap<RunningServer, HttpSocketClass>();
+function httpSocketFor(server: RunningServer): HttpSocketClass {
+  let socketClass = httpSockets.get(server);
+  if (!socketClass) {
+    let said = false;
+    const onLongPoll = (): void => {
+      if (!said) console.log(`    (${server.spec.label}: a stream showed nothing for 2.5 s; this run's HTTP clients long-poll from now on)`);
+      said = true;
+    };
+    socketClass = HttpSocket.withOptions({ onLongPoll });
+    httpSockets.set(server, socketClass);
+  }
+  return socketClass;
 }
 
 /** A random Yjs client id (uint32, never 0), as Yjs picks them. */
@@ -43,7 +62,7 @@ export class BenchClient {
   constructor(server: RunningServer, readonly docId: string, private readonly events: ClientEvents = {}, syncTimeoutMs = 15_000, wsBase = server.wsBase) {
     this.dialect = dialectFor(server.spec.dialect, docId);
     const url = wsBase + server.spec.wsPath(docId);
-    this.socket = server.spec.http ? (new HttpSocket(url) as unknown as WebSocket) : new WebSocket(url, { perMessageDeflate: false });
+    this.socket = server.spec.http ? (new (httpSocketFor(server))(url) as unknown as WebSocket) : new WebSocket(url, { perMessageDeflate: false });
     this.socket.binaryType = 'arraybuffer';
     let resolveReady!: (at: number) => void;
     let rejectReady!: (error: Error) => void;
