@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { HttpSocket, type HttpSocketClass } from '../web/src/sync/httpSocket.js';
 import { encodeAwarenessUpdate, encodeCharInsert } from './edits.js';
 import type { RunningServer } from './servers.js';
 import { type Dialect, dialectFor, Msg, Sync } from './wire.js';
@@ -9,6 +10,25 @@ export interface ClientEvents {
   onUpdate?(payload: Uint8Array, now: number): void;
   /** Any document content: the server's step2 or an update (C1 watches both). */
   onContent?(payload: Uint8Array, now: number): void;
+}
+
+/**
+ * The HttpSocket class of one started server. A stream that shows nothing for 2.5 s (as on a starved
+ * machine) moves its class to long-polling for good: per server, so that stays within one run, and said.
+ */
+const httpSockets = new WeakMap<RunningServer, HttpSocketClass>();
+function httpSocketFor(server: RunningServer): HttpSocketClass {
+  let socketClass = httpSockets.get(server);
+  if (!socketClass) {
+    let said = false;
+    const onLongPoll = (): void => {
+      if (!said) console.log(`    (${server.spec.label}: a stream showed nothing for 2.5 s; this run's HTTP clients long-poll from now on)`);
+      said = true;
+    };
+    socketClass = HttpSocket.withOptions({ onLongPoll });
+    httpSockets.set(server, socketClass);
+  }
+  return socketClass;
 }
 
 /** A random Yjs client id (uint32, never 0), as Yjs picks them. */
@@ -29,6 +49,7 @@ export class BenchClient {
   closedEarly = false;
   /** Resolves with performance.now() when the server's step2 arrived; rejects if the socket fails first. */
   readonly ready: Promise<number>;
+  /** ws's WebSocket, or for a server reached over the HTTP fallback an HttpSocket: both used through the DOM interface. */
   private readonly socket: WebSocket;
   private readonly dialect: Dialect;
   private awarenessClock = 0;
@@ -40,7 +61,9 @@ export class BenchClient {
    */
   constructor(server: RunningServer, readonly docId: string, private readonly events: ClientEvents = {}, syncTimeoutMs = 15_000, wsBase = server.wsBase) {
     this.dialect = dialectFor(server.spec.dialect, docId);
-    this.socket = new WebSocket(wsBase + server.spec.wsPath(docId), { perMessageDeflate: false });
+    const url = wsBase + server.spec.wsPath(docId);
+    this.socket = server.spec.http ? (new (httpSocketFor(server))(url) as unknown as WebSocket) : new WebSocket(url, { perMessageDeflate: false });
+    this.socket.binaryType = 'arraybuffer';
     let resolveReady!: (at: number) => void;
     let rejectReady!: (error: Error) => void;
     let isReady = false;
@@ -51,15 +74,16 @@ export class BenchClient {
     this.ready.catch(() => {}); // observed by whoever awaits it
     const timer = setTimeout(() => {
       rejectReady(new Error(`not synced within ${syncTimeoutMs} ms`));
-      this.socket.terminate();
+      this.terminate();
     }, syncTimeoutMs);
     void this.ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
-    this.socket.on('open', () => {
+    this.socket.onopen = () => {
       for (const frame of this.dialect.hello()) this.socket.send(frame);
-    });
-    this.socket.on('message', (data: Buffer) => {
+    };
+    this.socket.onmessage = (event) => {
       const now = performance.now();
-      const message = this.dialect.parse(data);
+      if (typeof event.data === 'string') return;
+      const message = this.dialect.parse(new Uint8Array(event.data as ArrayBuffer));
       if (message.type !== Msg.sync) return; // awareness, auth, sync status: not measured
       if (message.sync === Sync.update) {
         this.events.onUpdate?.(message.payload, now);
@@ -73,12 +97,12 @@ export class BenchClient {
       } else if (message.sync === Sync.step1) {
         this.socket.send(this.dialect.step2Reply());
       }
-    });
-    this.socket.on('error', (error) => rejectReady(error));
-    this.socket.on('close', (code, reason) => {
+    };
+    this.socket.onerror = (event) => rejectReady(new Error(`socket error ${String((event as { message?: string }).message ?? '')}`));
+    this.socket.onclose = (event) => {
       if (!this.closing) this.closedEarly = true;
-      rejectReady(new Error(`closed ${code} ${reason.toString()} before sync`));
-    });
+      rejectReady(new Error(`closed ${event.code} ${event.reason} before sync`));
+    };
   }
 
   get open(): boolean {
@@ -108,14 +132,20 @@ export class BenchClient {
     this.closing = true;
     if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.socket.terminate(), 1_000);
-      this.socket.once('close', () => {
+      const timer = setTimeout(() => this.terminate(), 1_000);
+      this.socket.addEventListener('close', () => {
         clearTimeout(timer);
         resolve();
-      });
-      if (this.socket.readyState === WebSocket.CONNECTING) this.socket.terminate();
+      }, { once: true });
+      if (this.socket.readyState === WebSocket.CONNECTING) this.terminate();
       else this.socket.close(1000);
     });
+  }
+
+  /** Drops the connection without a handshake (an HttpSocket has none to wait for: it closes). */
+  private terminate(): void {
+    if (this.socket instanceof WebSocket) this.socket.terminate();
+    else (this.socket as unknown as HttpSocket).close();
   }
 }
 

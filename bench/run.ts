@@ -12,12 +12,12 @@ import { CLUSTER, PEERS, SERVERS, type ServerId } from './servers.js';
 import { chart } from './svg.js';
 import { buildTraceDoc } from './trace.js';
 
-// npm run bench [-- --quick] [--rounds=N] [--only=I0,E2,E2C,S,…] [--servers=tandem,tandem-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
+// npm run bench [-- --quick] [--rounds=N] [--only=I0,E2,E2C,S,…] [--servers=tandem,tandem-http,tandem-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const quick = args.includes('--quick');
-let servers = (flag('servers')?.split(',') ?? ['tandem', ...PEERS, CLUSTER]) as ServerId[];
+let servers = (flag('servers')?.split(',') ?? ['tandem', 'tandem-http', ...PEERS, CLUSTER]) as ServerId[];
 for (const id of servers) if (!(id in SERVERS)) throw new Error(`unknown server ${id}; known: ${Object.keys(SERVERS).join(', ')}`);
 const parts = flag('only')?.split(',') ?? ALL_PARTS;
 for (const part of parts) if (!ALL_PARTS.includes(part) && part !== 'D') throw new Error(`unknown part ${part}; known: ${ALL_PARTS.join(', ')} (D rides with E2)`);

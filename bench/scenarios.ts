@@ -41,10 +41,11 @@ export const ALL_PARTS = ['I0', 'E1', 'E2', 'E3', 'E2C', 'S', 'I1', 'I2', 'C1'];
 
 /**
  * Whether `id` takes part in `part`. A cluster (two Tandem processes on PostgreSQL + Redis) runs E2
- * only, as the part E2C; every other server runs every part but E2C.
+ * only, as the part E2C; Tandem over the HTTP fallback E1 only; every other server every part but E2C.
  */
 export function takesPart(id: ServerId, part: string, parts: Set<string>): boolean {
   if (SERVERS[id].cluster) return part === 'E2' && parts.has('E2C');
+  if (SERVERS[id].http) return part === 'E1' && parts.has('E1');
   return part !== 'E2C' && parts.has(part);
 }
 

@@ -32,7 +32,7 @@ process.on('exit', () => {
 /** Which wire the load generator speaks to a server. */
 export type DialectName = 'yws' | 'hocuspocus';
 
-export type ServerId = 'tandem' | 'yws' | 'yws-leveldb' | 'hocuspocus' | 'hocuspocus-sqlite' | 'tandem-memory' | 'tandem-cluster';
+export type ServerId = 'tandem' | 'yws' | 'yws-leveldb' | 'hocuspocus' | 'hocuspocus-sqlite' | 'tandem-memory' | 'tandem-cluster' | 'tandem-http';
 
 /** One server under test and how to start it. */
 export interface ServerSpec {
@@ -56,6 +56,11 @@ export interface ServerSpec {
    * (fan-out p50 in the hundreds of ms) before it settles, and steady state is what is measured.
    */
   cluster?: { processes: number; warmupMs: number };
+  /**
+   * The generator's clients reach it over Tandem's HTTP fallback (`HttpSocket`, streaming) instead of
+   * WebSockets; such a server runs E1 only, beside E1 over WebSockets.
+   */
+  http?: true;
 }
 
 export const SERVERS: Record<ServerId, ServerSpec> = {
@@ -83,6 +88,19 @@ export const SERVERS: Record<ServerId, ServerSpec> = {
       env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_ROOT: '', ...TANDEM_LIMITS },
     }),
     cluster: { processes: 2, warmupMs: 5_000 },
+  },
+  'tandem-http': {
+    id: 'tandem-http',
+    label: 'Tandem over the HTTP fallback',
+    dialect: 'yws',
+    persistent: true,
+    wsPath: (docId) => `/collab/${docId}`,
+    statsPath: '/healthz',
+    launch: (dataDir) => ({
+      script: path.join(root, 'dist/server/server/main.js'),
+      env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_ROOT: '', ...TANDEM_LIMITS },
+    }),
+    http: true,
   },
   'tandem-memory': {
     id: 'tandem-memory',

@@ -150,14 +150,20 @@ export class HttpSession extends EventEmitter implements ClientSocket {
       if (this.readyState !== SocketState.open) return;
       const { data, text } = frames[i]!;
       this.framesTaken++;
-      if (data.length > maxFrameBytes) {
-        this.close(CloseCode.tooBig, 'Max payload size exceeded');
-        this.emit('error', Object.assign(new RangeError('Max payload size exceeded'), { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' }));
-        return;
-      }
+      if (data.length > maxFrameBytes) return this.refuseTooBig();
       if (!text && isUpdateBearingFrame(data)) this.updateFrames++;
       this.emit('message', Buffer.from(data.buffer, data.byteOffset, data.byteLength), !text);
     }
+  }
+
+  /**
+   * A frame over the size limit (here, or one whose request body the server would not read): closes
+   * with 1009 and tells the endpoint as ws tells it of an oversized frame, so it is logged and counted.
+   */
+  refuseTooBig(): void {
+    if (this.readyState !== SocketState.open) return;
+    this.close(CloseCode.tooBig, 'Max payload size exceeded');
+    this.emit('error', Object.assign(new RangeError('Max payload size exceeded'), { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' }));
   }
 
   /**

@@ -183,6 +183,16 @@ export function registerHttpTransport(app: FastifyInstance, options: HttpTranspo
   app.register(async function frames(scope) {
     // Frames arrive as bytes; a POST's frames may together reach a frame's limit, plus their headers.
     scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: options.maxFrameBytes + 1024 * 1024 }, (_request, body, done) => done(null, body));
+    // A body past that limit is not read (Fastify answers 413 before the handler): the frame in it is
+    // over the limit, so the session closes with 1009 as a WebSocket would, rather than the client
+    // seeing an unexplained 413 and the session lingering until it expires.
+    scope.setErrorHandler(async (error, request, reply) => {
+      if ((error as { code?: unknown }).code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
+      const session = sessionFor(request, reply);
+      if (!session) return reply;
+      session.refuseTooBig();
+      return answerClosed(request, reply, session);
+    });
     scope.post(`${base}/:session`, async (request, reply) => {
       const session = sessionFor(request, reply);
       if (!session) return reply;

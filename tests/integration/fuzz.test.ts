@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { encodeAwarenessFrame, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from '../../shared/codec.js';
-import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
+import { encodeClientFrames, HTTP_TRANSPORT_SEGMENT, SEQ_PARAM } from '../../shared/httpTransport.js';
+import { connectClient, textOf, type Transport, whenSynced } from '../helpers/clients.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { startServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -48,8 +49,13 @@ const frameArbitrary = fc.oneof(
   }),
 );
 
-describe('property: hostile frames', () => {
-  it('thousands of random and mutated frames never crash the server, touch stored documents, or grow memory', async () => {
+// Over the HTTP transport with fewer runs (each opens a session: a few requests). Streaming only:
+// long-polling differs in how frames come down, not in how they go up or are handled.
+describe.each<{ transport: Exclude<Transport, 'longpoll'>; runs: number }>([
+  { transport: 'websocket', runs: 800 },
+  { transport: 'http', runs: 80 },
+])('property: hostile frames ($transport)', ({ transport, runs }) => {
+  it('random and mutated frames by the thousand never crash the server, touch stored documents, or grow memory', async () => {
     const unlimited = 1_000_000;
     const server = await startServer({
       openDocuments: true,
@@ -76,7 +82,7 @@ describe('property: hostile frames', () => {
       fc.asyncProperty(fc.array(frameArbitrary, { minLength: 1, maxLength: 12 }), fc.boolean(), async (batch, onReference) => {
         // Half the runs attack the reference document itself.
         const docId = onReference ? reference : uniqueDocId('fuzz');
-        const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
+        const socket = await openRawSocket(`${server.collabUrl}/${docId}`, {}, transport);
         for (const frame of batch) socket.send(frame);
         frames += batch.length;
         // Probe: a step1 is answered (with the only step2 the server sends) once everything before it
@@ -86,9 +92,9 @@ describe('property: hostile frames', () => {
         await Promise.race([socket.closed, waitFor(answered, 'an answer to the probe')]);
         socket.ws.terminate();
       }),
-      { numRuns: 800, seed: 20261122 },
+      { numRuns: runs, seed: 20261122 },
     );
-    expect(frames).toBeGreaterThan(3000);
+    expect(frames).toBeGreaterThan(runs * 3);
 
     // Still serving, and the reference document is intact (its author's state is all there).
     const reader = connectClient(server.collabUrl, reference);
@@ -105,5 +111,48 @@ describe('property: hostile frames', () => {
     expect(server.app.rooms.unloadTimerCount).toBe(0);
     // Bounded: what hundreds of connections and rooms left behind is far below their total.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+/** A POST body of the HTTP transport: noise, or well-formed framing of random frames, possibly mutated or cut. */
+const bodyArbitrary = fc.oneof(
+  fc.uint8Array({ minLength: 0, maxLength: 64 }),
+  fc
+    .tuple(fc.array(fc.tuple(frameArbitrary, fc.boolean()), { minLength: 1, maxLength: 4 }), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat())
+    .map(([frames, at, value, cut]) => {
+      const body = encodeClientFrames(frames.map(([data, text]) => ({ data, text })));
+      const mode = cut % 3;
+      if (mode === 1 && body.length > 0) body[at % body.length] = value;
+      return mode === 2 ? body.subarray(0, cut % (body.length + 1)) : body;
+    }),
+);
+
+describe('property: hostile frame bodies over HTTP', () => {
+  it('malformed framing of a POST is refused with a close code, and the server keeps serving', async () => {
+    const server = await startServer({ openDocuments: true, unloadGraceMs: 20, pendingUpdateTimeoutMs: 50, updatesPerSecond: 1_000_000, updateBurst: 1_000_000 });
+    const base = `${server.httpUrl}/collab`;
+    await fc.assert(
+      fc.asyncProperty(bodyArbitrary, async (body) => {
+        const url = `${base}/${uniqueDocId('body')}/${HTTP_TRANSPORT_SEGMENT}`;
+        const opened = await fetch(url, { method: 'POST' });
+        const { session } = (await opened.json()) as { session: string };
+        const answer = await fetch(`${url}/${session}?${SEQ_PARAM}=0`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: body as BodyInit });
+        // Taken (200/202), or refused with the status of a close code and that code in the body.
+        if (answer.status !== 200 && answer.status !== 202) {
+          const refusal = (await answer.json()) as { code?: unknown };
+          expect(refusal.code, `status ${answer.status}`).toEqual(expect.any(Number));
+          expect(answer.status).toBeLessThan(500);
+        } else await answer.arrayBuffer();
+        await fetch(`${url}/${session}`, { method: 'DELETE' });
+      }),
+      { numRuns: 60, seed: 20261207 },
+    );
+    await waitFor(() => server.app.rooms.connectionCount === 0, 'every session to close');
+    const reader = connectClient(server.collabUrl, uniqueDocId('after'));
+    await whenSynced(reader);
+    reader.doc.getText('text').insert(0, 'still served');
+    const other = connectClient(server.collabUrl, reader.provider.roomname);
+    await whenSynced(other);
+    await waitFor(() => textOf(other) === 'still served', 'an edit to be relayed after the fuzzing');
   });
 });

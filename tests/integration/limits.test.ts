@@ -6,7 +6,8 @@ import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { SLOW_READER_STALL_MS } from '../../server/collab/connection.js';
 import { encodeAwarenessFrame, encodeSyncUpdate } from '../../shared/codec.js';
-import { connectClient, textOf, whenSynced } from '../helpers/clients.js';
+import { HTTP_TRANSPORT_SEGMENT } from '../../shared/httpTransport.js';
+import { connectClient, textOf, type Transport, TRANSPORTS, whenSynced } from '../helpers/clients.js';
 import { openDatabase, rowCounts } from '../helpers/database.js';
 import { openRawSocket } from '../helpers/rawSocket.js';
 import { spawnServer } from '../helpers/serverProcess.js';
@@ -41,11 +42,29 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
   });
 }
 
-describe('limits', () => {
+/**
+ * Opens a connection of `transport` (opening is one request for streaming and long-polling alike):
+ * 101 when opened (an HTTP session's 201 too), else the HTTP status it was refused with.
+ */
+async function openStatus(transport: Exclude<Transport, 'longpoll'>, url: string, headers: Record<string, string> = {}): Promise<number> {
+  if (transport === 'websocket') return upgradeStatus(url, headers);
+  const response = await fetch(`${url.replace(/^ws/, 'http')}/${HTTP_TRANSPORT_SEGMENT}`, { method: 'POST', headers });
+  if (response.status !== 201) return response.status;
+  const { session } = (await response.json()) as { session: string };
+  await fetch(`${url.replace(/^ws/, 'http')}/${HTTP_TRANSPORT_SEGMENT}/${session}`, { method: 'DELETE', headers });
+  return 101;
+}
+
+// Over the HTTP transport too (streaming and long-polling): the same frames reach the same limits.
+// Not here, as WebSocket-protocol-specific: upgrades answered without an upgrade (no upgrade over
+// HTTP), pings (a WebSocket frame; a session instead expires unseen, tests/integration/httpTransport),
+// a stalled socket's send buffer (a stream is replayed from REPLAY_BUFFER_BYTES kept instead), and
+// header floods (the same Node HTTP parser answers every request, upgrade or not).
+describe.each<Transport>(TRANSPORTS)('limits (%s)', (transport) => {
   it('a connection flooding updates is closed with 4429; others carry on', async () => {
     const server = await startServer({ openDocuments: true, updatesPerSecond: 10, updateBurst: 20 });
     const { stillServed } = await bystander(server);
-    const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('flood')}`);
+    const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('flood')}`, {}, transport);
     for (const frame of updateFrames(100)) socket.send(frame);
     expect((await socket.closed).code).toBe(CloseCode.rateLimited);
     await stillServed();
@@ -53,7 +72,7 @@ describe('limits', () => {
 
   it('a connection flooding awareness is closed with 4429', async () => {
     const server = await startServer({ openDocuments: true, awarenessPerSecond: 10, awarenessBurst: 20 });
-    const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('awareflood')}`);
+    const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('awareflood')}`, {}, transport);
     const awareness = new awarenessProtocol.Awareness(new Y.Doc());
     for (let i = 0; i < 100; i++) {
       awareness.setLocalState({ cursor: i });
@@ -63,6 +82,57 @@ describe('limits', () => {
     expect((await socket.closed).code).toBe(CloseCode.rateLimited);
   });
 
+  it('a document over its size cap refuses the update with 4413 and stores nothing of it', async () => {
+    const server = await startServer({ openDocuments: true, maxDocBytes: 4096 });
+    const docId = uniqueDocId('cap');
+    const db = openDatabase(server.config.dataDir);
+    const small = connectClient(server.collabUrl, docId);
+    await whenSynced(small);
+    small.doc.getText('text').insert(0, 'fits');
+    await waitFor(() => rowCounts(db, docId).updates === 1, 'the small update to be stored');
+    const socket = await openRawSocket(`${server.collabUrl}/${docId}`, {}, transport);
+    socket.send(updateFrames(1, 'z'.repeat(8000))[0]!);
+    expect((await socket.closed).code).toBe(CloseCode.docTooLarge);
+    expect(rowCounts(db, docId).updates).toBe(1);
+    const reader = connectClient(server.collabUrl, docId);
+    await whenSynced(reader);
+    expect(textOf(reader)).toBe('fits');
+  });
+
+  it('a frame far past the size limit (past what a request body may carry, too) is closed with 1009; others carry on', async () => {
+    const server = await startServer({ openDocuments: true, maxFrameBytes: 4096 });
+    const { stillServed } = await bystander(server);
+    const socket = await openRawSocket(`${server.collabUrl}/${uniqueDocId('huge')}`, {}, transport);
+    socket.send(encodeSyncUpdate(new Uint8Array(1536 * 1024)));
+    expect((await socket.closed).code).toBe(CloseCode.tooBig);
+    await waitFor(() => server.app.rooms.connectionCount === 2, 'the refused connection to be gone'); // the bystander's two
+    await stillServed();
+  });
+});
+
+// Opening over HTTP is one request, the same for streaming and long-polling.
+describe.each<Exclude<Transport, 'longpoll'>>(['websocket', 'http'])('opening a connection (%s)', (transport) => {
+  it('too many new connections from one address get HTTP 429 before they open', async () => {
+    const server = await startServer({ openDocuments: true, connectionsPerSecondPerIp: 1, connectionBurstPerIp: 3 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push(await openStatus(transport, `${server.collabUrl}/${uniqueDocId('ip')}`));
+    expect(statuses.slice(0, 3)).toEqual([101, 101, 101]);
+    expect(statuses.slice(3)).toContain(429);
+  });
+
+  it('checks the Origin: same origin and allowed origins pass, others get 403', async () => {
+    const server = await startServer({ openDocuments: true, allowedOrigins: ['https://docs.example.com'] });
+    const url = `${server.collabUrl}/${uniqueDocId('origin')}`;
+    const host = new URL(server.httpUrl).host;
+    expect(await openStatus(transport, url, { Origin: `http://${host}` })).toBe(101);
+    expect(await openStatus(transport, url, { Origin: 'https://docs.example.com' })).toBe(101);
+    expect(await openStatus(transport, url)).toBe(101); // not a browser
+    expect(await openStatus(transport, url, { Origin: 'https://evil.example' })).toBe(403);
+    expect(await openStatus(transport, url, { Origin: 'null' })).toBe(403);
+  });
+});
+
+describe('limits', () => {
   it('an upgrade request answered without an upgrade (unknown path, refused Origin) has its socket closed', async () => {
     const server = await startServer({ openDocuments: true });
     const { port } = server.app.server.address() as { port: number };
@@ -92,42 +162,6 @@ describe('limits', () => {
     other.doc.getText('text').insert(0, 'later');
     await waitFor(() => textOf(client) === 'later', 'a later edit to reach the first client');
     expect(client.provider.wsconnected).toBe(true);
-  });
-
-  it('too many new connections from one address get HTTP 429 before the upgrade', async () => {
-    const server = await startServer({ openDocuments: true, connectionsPerSecondPerIp: 1, connectionBurstPerIp: 3 });
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push(await upgradeStatus(`${server.collabUrl}/${uniqueDocId('ip')}`));
-    expect(statuses.slice(0, 3)).toEqual([101, 101, 101]);
-    expect(statuses.slice(3)).toContain(429);
-  });
-
-  it('checks the Origin: same origin and allowed origins pass, others get 403', async () => {
-    const server = await startServer({ openDocuments: true, allowedOrigins: ['https://docs.example.com'] });
-    const url = `${server.collabUrl}/${uniqueDocId('origin')}`;
-    const host = new URL(server.httpUrl).host;
-    expect(await upgradeStatus(url, { Origin: `http://${host}` })).toBe(101);
-    expect(await upgradeStatus(url, { Origin: 'https://docs.example.com' })).toBe(101);
-    expect(await upgradeStatus(url)).toBe(101); // not a browser
-    expect(await upgradeStatus(url, { Origin: 'https://evil.example' })).toBe(403);
-    expect(await upgradeStatus(url, { Origin: 'null' })).toBe(403);
-  });
-
-  it('a document over its size cap refuses the update with 4413 and stores nothing of it', async () => {
-    const server = await startServer({ openDocuments: true, maxDocBytes: 4096 });
-    const docId = uniqueDocId('cap');
-    const db = openDatabase(server.config.dataDir);
-    const small = connectClient(server.collabUrl, docId);
-    await whenSynced(small);
-    small.doc.getText('text').insert(0, 'fits');
-    await waitFor(() => rowCounts(db, docId).updates === 1, 'the small update to be stored');
-    const socket = await openRawSocket(`${server.collabUrl}/${docId}`);
-    socket.send(updateFrames(1, 'z'.repeat(8000))[0]!);
-    expect((await socket.closed).code).toBe(CloseCode.docTooLarge);
-    expect(rowCounts(db, docId).updates).toBe(1);
-    const reader = connectClient(server.collabUrl, docId);
-    await whenSynced(reader);
-    expect(textOf(reader)).toBe('fits');
   });
 
   it('drops a client that stops answering pings, and removes its presence', async () => {
