@@ -5,6 +5,9 @@ import { updateYFragment, yXmlFragmentToProseMirrorRootNode } from 'y-prosemirro
 import * as Y from 'yjs';
 import { BODY_FRAGMENT, schema } from '../../shared/schema.js';
 import { bindMoveRebase } from '../../web/src/document/moveRebase.js';
+import { withIncomingDeletes } from '../../web/src/sync/incomingDeletes.js';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
 import { createUndoManager } from '../../web/src/document/undoManager.js';
 import { seededRandom } from '../helpers/seededRandom.js';
 
@@ -56,10 +59,18 @@ class Side {
     return this.edit((state) => state.tr.insertText(text, pos).doc);
   }
 
-  /** Delivers everything `to` has not yet received from this side. */
+  /**
+   * Delivers everything `to` has not yet received from this side, as the page's provider does: each
+   * update in a sync frame, applied with its own delete set known to the move rebase.
+   */
   deliver(to: Side): void {
     const queue = this.outbox.get(to)!;
-    for (const update of queue.splice(0)) Y.applyUpdate(to.doc, update, 'remote');
+    for (const update of queue.splice(0)) {
+      const frame = encoding.createEncoder();
+      encoding.writeVarUint(frame, 2); // y-protocols: an update
+      encoding.writeVarUint8Array(frame, update);
+      withIncomingDeletes(decoding.createDecoder(encoding.toUint8Array(frame)), () => Y.applyUpdate(to.doc, update, 'remote'));
+    }
   }
 }
 
@@ -320,6 +331,23 @@ describe('keystrokes racing with a split or join of the text they go into (move 
     ada.edit((state) => state.tr.delete(7, 8).split(4).doc);
     syncAll([ada, bob]);
     expect(paragraphs(bob)).toEqual(['abc', 'deACfgh']);
+    expect(ada.view().eq(bob.view())).toBe(true);
+  });
+
+  it('a paragraph of mine that someone deletes on purpose (or a restore) stays deleted: the sender\'s own delete set names it', () => {
+    const ada = new Side(/[a-z]/, true);
+    const bob = new Side(/[A-Z]/, true);
+    connect([ada, bob]);
+    ada.type(1, 'abc');
+    syncAll([ada, bob]);
+    bob.edit((state) => state.tr.split(4).doc);
+    bob.type(6, 'XYZ');
+    syncAll([ada, bob]);
+    expect(paragraphs(ada)).toEqual(['abc', 'XYZ']);
+    // Ada selects Bob's whole paragraph and deletes it: she saw every character of it.
+    ada.edit((state) => state.tr.delete(5, 10).doc);
+    syncAll([ada, bob]);
+    expect(paragraphs(bob)).toEqual(['abc']);
     expect(ada.view().eq(bob.view())).toBe(true);
   });
 
