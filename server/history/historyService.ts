@@ -35,12 +35,17 @@ export class HistoryService {
   private readonly thinning = new Map<string, Promise<void>>();
 
   constructor(private readonly parts: HistoryServiceParts) {
-    this.keeper = new VersionKeeper(parts.config, (docId) => this.makeAutomatic(docId));
+    this.keeper = new VersionKeeper(parts.config, (docId, endedAt) => this.makeAutomatic(docId, endedAt));
   }
 
   /** This process committed updates of `docId` (RoomRegistry.onStored). */
   stored(docId: string): void {
     this.keeper.stored(docId);
+  }
+
+  /** Whether this process still has an automatic version to make (a burst not yet ended). */
+  get versionsPending(): boolean {
+    return this.keeper.pending;
   }
 
   /** Makes the automatic versions still due (at shutdown, before the store closes), then ends the thread. */
@@ -167,10 +172,13 @@ export class HistoryService {
     };
   }
 
-  /** An automatic version, if anything changed since the newest, then thinning of the older ones. */
-  private async makeAutomatic(docId: string): Promise<void> {
+  /**
+   * An automatic version, if anything changed since the newest (and, when the burst ended here at
+   * `endedAt`, unless another process stored later: its burst end makes it), then thinning.
+   */
+  private async makeAutomatic(docId: string, endedAt: number | undefined): Promise<void> {
     try {
-      const made = await this.parts.store.history.createVersion(docId, { kind: 'auto', name: null, createdBy: null }, true);
+      const made = await this.parts.store.history.createVersion(docId, { kind: 'auto', name: null, createdBy: null }, true, endedAt);
       if (made) await this.thin(docId);
     } catch (error) {
       this.parts.log.error({ err: error, docId }, 'could not make an automatic version');
