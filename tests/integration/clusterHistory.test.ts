@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { Version, VersionList } from '../../shared/history.js';
 import { BODY_FRAGMENT } from '../../shared/schema.js';
-import { api, createDoc, registerUser } from '../helpers/accounts.js';
+import { api, createDoc, openLiveReady, registerUser } from '../helpers/accounts.js';
 import { connectClient, type TestClient, whenSynced } from '../helpers/clients.js';
 import { postgresDatabases } from '../helpers/postgres.js';
 import { startRedis } from '../helpers/redisServer.js';
@@ -74,11 +74,14 @@ describe('cluster: version history across processes', () => {
     expect(afterBurst.map((v) => v.kind)).toEqual(['auto']);
     const burstText = firstText(onB.doc).toString();
 
-    // Named through A, listed through B.
+    // Named through A, listed through B; Ann's /live window on B is told, so its History panel re-reads.
+    const liveOnA = await openLiveReady(a, ann);
+    const liveOnB = await openLiveReady(b, ann);
     const named = await api<Version>(a, 'POST', `/api/docs/${docId}/versions`, { cookie: ann.cookie, body: { name: 'Before the rest' } });
     expect(named.status).toBe(201);
     const listedOnB = await versions(b, docId, ann.cookie);
     expect(listedOnB[0]).toMatchObject({ id: named.body.id, name: 'Before the rest', kind: 'named' });
+    expect(await liveOnB.next('versions', (m) => m.docId === docId)).toEqual({ type: 'versions', docId });
 
     // More typing on both processes, then a restore through B while A's clients keep typing.
     const text = firstText(onA[1]!.doc);
@@ -90,6 +93,9 @@ describe('cluster: version history across processes', () => {
     });
     const restored = await api<{ before: Version }>(b, 'POST', `/api/docs/${docId}/versions/${named.body.id}/restore`, { cookie: ann.cookie });
     expect(restored.status).toBe(200);
+    // The restore through B is announced to Ann's window on A (after the name: messages arrive in order).
+    await liveOnA.next('versions', (m) => m.docId === docId);
+    await liveOnA.next('versions', (m) => m.docId === docId);
     typing = false;
     await Promise.all(loops);
     for (const [i, client] of onA.entries()) {
@@ -106,5 +112,6 @@ describe('cluster: version history across processes', () => {
     const list = await versions(a, docId, ann.cookie);
     expect(list.filter((v) => v.kind === 'restore')).toHaveLength(1);
     expect(list.find((v) => v.kind === 'restore')?.id).toBe(restored.body.before.id);
+    await Promise.all([liveOnA.close(), liveOnB.close()]);
   });
 });
