@@ -93,9 +93,8 @@ describe('cluster: version history across processes', () => {
     });
     const restored = await api<{ before: Version }>(b, 'POST', `/api/docs/${docId}/versions/${named.body.id}/restore`, { cookie: ann.cookie });
     expect(restored.status).toBe(200);
-    // The restore through B is announced to Ann's window on A (after the name: messages arrive in order).
-    await liveOnA.next('versions', (m) => m.docId === docId);
-    await liveOnA.next('versions', (m) => m.docId === docId);
+    // The restore through B is announced to Ann's window on A too (a second message, after the name's).
+    await waitFor(() => liveOnA.all('versions').filter((m) => m.docId === docId).length === 2, "the restore to be announced on A's /live");
     typing = false;
     await Promise.all(loops);
     for (const [i, client] of onA.entries()) {
