@@ -154,4 +154,8 @@ export function bindHistory(els: HistoryElements, docId: string, role: DocRole, 
   live?.on('versions', (change) => {
     if (open && change.docId === docId) void refresh();
   });
+  // Once /live is (re)connected, changes made meanwhile were not pushed: an open list is read again.
+  live?.on('hello', () => {
+    if (open) void refresh();
+  });
 }
