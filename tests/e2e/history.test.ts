@@ -28,8 +28,11 @@ describe('version history in the browser', () => {
     const draft = 'Ada wrote this. Grace added that.';
     await waitFor(async () => (await docText(ada.page)) === draft && (await statusOf(grace.page)) === 'Saved', 'the draft on both pages, saved');
 
-    // A second window of Ada's, its History panel open: it follows the list without being touched.
-    const adaTwo = { ...ada, page: await ada.context.newPage() };
+    // A second window of Ada's (signed in, in a browser context of its own), its History panel open:
+    // it follows the list without being touched.
+    const adaTwoContext = await browser.newContext();
+    await adaTwoContext.addCookies(await ada.context.cookies());
+    const adaTwo = { ...ada, context: adaTwoContext, page: await adaTwoContext.newPage() };
     adaTwo.page.on('pageerror', (error) => ada.errors.push(String(error)));
     await openDocument(adaTwo, url);
     await adaTwo.page.click('#history-toggle');
@@ -74,14 +77,14 @@ describe('version history in the browser', () => {
     await ada.page.click('#history-restore-confirm');
     await waitFor(async () => (await docText(grace.page)) === draft, "Grace's page to show the restored version", 15_000);
     await screenshot(grace.page, 'history-restored-in-second-page');
+    await adaTwo.page.waitForSelector('.history-item[data-kind="restore"]');
+    await screenshot(adaTwo.page, 'history-restore-listed-in-another-window');
     await caretToEnd(grace.page);
     await grace.page.keyboard.type(' After.');
     await waitFor(async () => (await docText(ada.page)) === `${draft} After.`, 'typing after the restore to reach Ada');
     await ada.page.waitForSelector('.history-item[data-kind="restore"]');
     await screenshot(ada.page, 'history-panel-after-restore');
-    await adaTwo.page.waitForSelector('.history-item[data-kind="restore"]');
-    await screenshot(adaTwo.page, 'history-restore-listed-in-another-window');
     expect([...ada.errors, ...grace.errors]).toEqual([]);
-    await Promise.all([ada.context.close(), grace.context.close()]);
+    await Promise.all([ada.context.close(), grace.context.close(), adaTwoContext.close()]);
   });
 });
