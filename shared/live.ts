@@ -44,6 +44,12 @@ export type LiveServerMessage =
    * document reads the thread again (GET /api/docs/:docId/threads/:threadId; 404: it is gone).
    */
   | { type: 'comments'; docId: string; threadId: number }
+  /**
+   * The version list of a document I may read changed: a version was named, renamed, or a restore
+   * happened. Sent to the document's members; a window showing its History panel lists the versions
+   * again (GET /api/docs/:docId/versions). Automatic versions are not announced.
+   */
+  | { type: 'versions'; docId: string }
   /** My role on a document changed (null: I no longer have access; the document may be gone). */
   | { type: 'access'; docId: string; role: Role | null };
 

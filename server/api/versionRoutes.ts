@@ -117,7 +117,7 @@ export async function versionRoutes(app: FastifyInstance, { store, access, histo
     async (request): Promise<Version> => {
       const { id, vid } = request.params;
       await allowed(request, id, true);
-      return history.rename(id, Number(vid), cleanName(request.body.name));
+      return history.rename(id, Number(vid), cleanName(request.body.name), requester(request));
     },
   );
 

@@ -24,6 +24,7 @@ async function historyPlugin(app: FastifyInstance, { config }: { config: History
     thread: new HistoryThread(),
     config,
     log: app.log,
+    live: app.live.hub,
   });
   app.rooms.onStored = (docId) => history.stored(docId);
   app.decorate('history', history);
@@ -33,4 +34,4 @@ async function historyPlugin(app: FastifyInstance, { config }: { config: History
   });
 }
 
-export default fp(historyPlugin, { name: 'tandem-history', fastify: '5.x', dependencies: ['tandem-storage', 'tandem-rooms'] });
+export default fp(historyPlugin, { name: 'tandem-history', fastify: '5.x', dependencies: ['tandem-storage', 'tandem-rooms', 'tandem-live'] });

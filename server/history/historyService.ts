@@ -8,6 +8,7 @@ import type { HistoryRow, VersionRecord } from '../store/historyStore.js';
 import { colorFor } from '../../shared/colours.js';
 import type { Version, VersionAuthor, VersionChanges, VersionFormat } from '../../shared/history.js';
 import { authorUserId } from './historyAuthors.js';
+import type { LiveHub } from '../live/liveHub.js';
 import type { HistoryThread } from './historyThread.js';
 import { versionsToDrop } from './retention.js';
 import { VersionKeeper } from './versionKeeper.js';
@@ -22,6 +23,8 @@ export interface HistoryServiceParts {
   thread: HistoryThread;
   config: HistoryConfig;
   log: FastifyBaseLogger;
+  /** Where the document's members are told that its version list changed. */
+  live: LiveHub;
 }
 
 /**
@@ -35,12 +38,17 @@ export class HistoryService {
   private readonly thinning = new Map<string, Promise<void>>();
 
   constructor(private readonly parts: HistoryServiceParts) {
-    this.keeper = new VersionKeeper(parts.config, (docId) => this.makeAutomatic(docId));
+    this.keeper = new VersionKeeper(parts.config, (docId, endedAt) => this.makeAutomatic(docId, endedAt));
   }
 
   /** This process committed updates of `docId` (RoomRegistry.onStored). */
   stored(docId: string): void {
     this.keeper.stored(docId);
+  }
+
+  /** Whether this process still has an automatic version to make (a burst not yet ended). */
+  get versionsPending(): boolean {
+    return this.keeper.pending;
   }
 
   /** Makes the automatic versions still due (at shutdown, before the store closes), then ends the thread. */
@@ -60,12 +68,14 @@ export class HistoryService {
     await this.settle(docId);
     const made = await this.parts.store.history.createVersion(docId, { kind, name, createdBy: by });
     if (!made) throw new ApiHttpError(404, 'not_found', 'the document has no content to keep a version of yet');
+    if (kind === 'named') await this.announce(docId, by);
     return this.toVersion(made, new AuthorNames(this.parts.accounts));
   }
 
-  async rename(docId: string, id: number, name: string | null): Promise<Version> {
+  async rename(docId: string, id: number, name: string | null, by: string): Promise<Version> {
     const renamed = await this.parts.store.history.renameVersion(docId, id, name);
     if (!renamed) throw new ApiHttpError(404, 'not_found', `no version ${id} of this document`);
+    await this.announce(docId, by);
     return this.toVersion(renamed, new AuthorNames(this.parts.accounts));
   }
 
@@ -131,7 +141,22 @@ export class HistoryService {
       await room.writeOnBehalf(update, by);
     }
     this.parts.log.info({ docId, version: id, before: before.id, by, bytes: update?.length ?? 0 }, 'restored a version');
+    await this.announce(docId, by);
     return before;
+  }
+
+  /**
+   * Tells the document's members (and `by`, who may be in by the link alone) on /live, in every
+   * process, that its version list changed. A failure is logged: the change itself is made.
+   */
+  private async announce(docId: string, by: string): Promise<void> {
+    try {
+      const members = await this.parts.accounts.listMembers(docId);
+      const actor = authorUserId(by);
+      this.parts.live.push([...members.map((m) => m.userId), ...(actor === null ? [] : [actor])], { type: 'versions', docId });
+    } catch (error) {
+      this.parts.log.error({ err: error, docId }, 'could not announce a change of the version list');
+    }
   }
 
   private async version(docId: string, id: number): Promise<VersionRecord> {
@@ -167,10 +192,13 @@ export class HistoryService {
     };
   }
 
-  /** An automatic version, if anything changed since the newest, then thinning of the older ones. */
-  private async makeAutomatic(docId: string): Promise<void> {
+  /**
+   * An automatic version, if anything changed since the newest (and, when the burst ended here at
+   * `endedAt`, unless another process stored later: its burst end makes it), then thinning.
+   */
+  private async makeAutomatic(docId: string, endedAt: number | undefined): Promise<void> {
     try {
-      const made = await this.parts.store.history.createVersion(docId, { kind: 'auto', name: null, createdBy: null }, true);
+      const made = await this.parts.store.history.createVersion(docId, { kind: 'auto', name: null, createdBy: null }, true, endedAt);
       if (made) await this.thin(docId);
     } catch (error) {
       this.parts.log.error({ err: error, docId }, 'could not make an automatic version');

@@ -53,9 +53,12 @@ export interface HistoryStore {
   /**
    * Makes a version at the newest stored update of the document (in one transaction), naming the
    * authors of the updates since the previous version. Resolves to null when the document has
-   * nothing stored, or when `onlyIfChanged` and nothing was stored since the newest version.
+   * nothing stored, or when `onlyIfChanged` and nothing was stored since the newest version, or when
+   * `onlyIfChanged` and the newest stored update was stored after `burstEndedAt` (ms since the epoch,
+   * on the clock that stamps `at`): it belongs to a burst that goes on through another process, whose
+   * own end makes that version (so one burst typed through several processes makes one version).
    */
-  createVersion(docId: string, version: NewVersion, onlyIfChanged?: boolean): Promise<VersionRecord | null>;
+  createVersion(docId: string, version: NewVersion, onlyIfChanged?: boolean, burstEndedAt?: number): Promise<VersionRecord | null>;
   /** Sets (null: removes) a version's name; null when there is no such version. */
   renameVersion(docId: string, id: number, name: string | null): Promise<VersionRecord | null>;
   /** Every row (history and live update rows) with `afterSeq` < seq ≤ `throughSeq` (null: all), oldest first. */

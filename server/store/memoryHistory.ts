@@ -42,7 +42,7 @@ export function memoryHistory(data: MemoryHistoryData, liveLog: (docId: string) 
       const found = data.versions.get(docId)?.find((version) => version.id === id);
       return found ? copy(found) : null;
     },
-    async createVersion(docId, { kind, name, createdBy: _createdBy }, onlyIfChanged = false) {
+    async createVersion(docId, { kind, name, createdBy: _createdBy }, onlyIfChanged = false, burstEndedAt) {
       const log = liveLog(docId);
       const rows = data.rows.get(docId) ?? [];
       const seq = Math.max(0, log?.throughSeq ?? 0, log?.updates.at(-1)?.seq ?? 0, rows.at(-1)?.seq ?? 0);
@@ -50,6 +50,8 @@ export function memoryHistory(data: MemoryHistoryData, liveLog: (docId: string) 
       const versions = versionsOf(docId);
       const previous = versions.reduce<VersionRecord | null>((best, v) => (best === null || v.seq > best.seq ? v : best), null);
       if (onlyIfChanged && previous && previous.seq >= seq) return null;
+      const newest = [...rows, ...live(docId)].find((row) => row.seq === seq);
+      if (onlyIfChanged && burstEndedAt !== undefined && typeof newest?.at === 'number' && newest.at > burstEndedAt) return null;
       const after = previous?.seq ?? 0;
       const authored = [...rows, ...live(docId)].filter((row) => row.seq > after && row.seq <= seq && row.author !== null);
       authored.sort((a, b) => a.seq - b.seq);

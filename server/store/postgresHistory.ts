@@ -84,7 +84,7 @@ export function postgresHistory(pool: Pool): HistoryStore {
       const { rows } = await pool.query<VersionRow>('SELECT * FROM versions WHERE doc_id = $1 AND id = $2', [docId, id]);
       return rows[0] ? toVersion(rows[0]) : null;
     },
-    async createVersion(docId, { kind, name, createdBy }, onlyIfChanged = false) {
+    async createVersion(docId, { kind, name, createdBy }, onlyIfChanged = false, burstEndedAt) {
       return inTransaction(pool, async (client) => {
         // The row lock orders this with appends and compactions of the document (and other processes' versions).
         const locked = await client.query('SELECT 1 FROM documents WHERE id = $1 FOR NO KEY UPDATE', [docId]);
@@ -102,6 +102,14 @@ export function postgresHistory(pool: Pool): HistoryStore {
         );
         const after = previous[0] ? toSafeNumber(previous[0].seq, 'seq') : 0;
         if (onlyIfChanged && previous[0] && after >= seq) return null;
+        if (onlyIfChanged && burstEndedAt !== undefined) {
+          const { rows: newest } = await client.query<{ at: string | null }>(
+            'SELECT at FROM updates WHERE doc_id = $1 AND seq = $2 UNION ALL SELECT at FROM history_rows WHERE doc_id = $1 AND seq = $2',
+            [docId, seq],
+          );
+          const at = newest[0]?.at;
+          if (at !== null && at !== undefined && toSafeNumber(at, 'at') > burstEndedAt) return null;
+        }
         const { rows: authorRows } = await client.query<{ author: string }>(
           `SELECT author FROM (
              SELECT seq, author FROM history_rows WHERE doc_id = $1 AND seq > $2 AND seq <= $3 AND author IS NOT NULL

@@ -65,6 +65,9 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
        UNION ALL SELECT seq, author FROM updates WHERE doc_id = ? AND seq > ? AND seq <= ? AND author IS NOT NULL)
      ORDER BY seq`,
   );
+  const storedAt = db.prepare<[string, number, string, number], { at: number | null }>(
+    'SELECT at FROM updates WHERE doc_id = ? AND seq = ? UNION ALL SELECT at FROM history_rows WHERE doc_id = ? AND seq = ?',
+  );
   const insertVersion = db.prepare<[string, number, string, string | null, number, string | null, string]>(
     'INSERT INTO versions (doc_id, seq, kind, name, created_at, created_by, authors) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -83,11 +86,13 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
   const deleteHistory = db.prepare<[string]>('DELETE FROM history_rows WHERE doc_id = ?');
   const deleteVersions = db.prepare<[string]>('DELETE FROM versions WHERE doc_id = ?');
 
-  const createTx = db.transaction((docId: string, kind: VersionKind, name: string | null, createdBy: string | null, onlyIfChanged: boolean) => {
+  const createTx = db.transaction((docId: string, kind: VersionKind, name: string | null, createdBy: string | null, onlyIfChanged: boolean, burstEndedAt?: number) => {
     const seq = newestSeq.get(docId, docId, docId)?.seq ?? null;
     if (seq === null || seq === 0) return null;
     const previous = newestVersion.get(docId);
     if (onlyIfChanged && previous && previous.seq >= seq) return null;
+    const at = onlyIfChanged && burstEndedAt !== undefined ? storedAt.get(docId, seq, docId, seq)?.at : null;
+    if (typeof at === 'number' && at > burstEndedAt!) return null;
     const authors = distinct(authorsIn.all(docId, previous?.seq ?? 0, seq, docId, previous?.seq ?? 0, seq).map((row) => row.author));
     const createdAt = Date.now();
     const { lastInsertRowid } = insertVersion.run(docId, seq, kind, name, createdAt, createdBy, JSON.stringify(authors));
@@ -129,8 +134,8 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
         const row = selectVersion.get(docId, id);
         return row ? toVersion(row) : null;
       },
-      async createVersion(docId, { kind, name, createdBy }, onlyIfChanged = false) {
-        return createTx.immediate(docId, kind, name, createdBy, onlyIfChanged);
+      async createVersion(docId, { kind, name, createdBy }, onlyIfChanged = false, burstEndedAt) {
+        return createTx.immediate(docId, kind, name, createdBy, onlyIfChanged, burstEndedAt);
       },
       async renameVersion(docId, id, name) {
         updateName.run(name, docId, id);

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adaAndGraceOnNewDocument, caretToEnd, docText, launchBrowser, screenshot, statusOf } from '../helpers/browser.js';
+import { adaAndGraceOnNewDocument, caretToEnd, docText, launchBrowser, openDocument, screenshot, statusOf } from '../helpers/browser.js';
 import { type ServerProcess, spawnServer } from '../helpers/serverProcess.js';
 import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -19,7 +19,7 @@ describe('version history in the browser', () => {
   it('names a version, opens it with its attributed changes, compares it with now, and restores it live in a second page', async () => {
     server = await spawnServer({ DATA_DIR: tempDataDir(), VERSION_IDLE_MS: '60000' }, { built: true });
     const base = `http://127.0.0.1:${server.port}`;
-    const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
+    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Ada wrote this.');
     await waitFor(async () => (await docText(grace.page)) === 'Ada wrote this.', 'Grace to see Ada');
@@ -28,6 +28,16 @@ describe('version history in the browser', () => {
     const draft = 'Ada wrote this. Grace added that.';
     await waitFor(async () => (await docText(ada.page)) === draft && (await statusOf(grace.page)) === 'Saved', 'the draft on both pages, saved');
 
+    // A second window of Ada's (signed in, in a browser context of its own), its History panel open:
+    // it follows the list without being touched.
+    const adaTwoContext = await browser.newContext();
+    await adaTwoContext.addCookies(await ada.context.cookies());
+    const adaTwo = { ...ada, context: adaTwoContext, page: await adaTwoContext.newPage() };
+    adaTwo.page.on('pageerror', (error) => ada.errors.push(String(error)));
+    await openDocument(adaTwo, url);
+    await adaTwo.page.click('#history-toggle');
+    await adaTwo.page.waitForSelector('#history-list li');
+
     // Ada names the current version in the History panel.
     await ada.page.click('#history-toggle');
     await ada.page.fill('#history-name-input', 'First draft');
@@ -35,6 +45,8 @@ describe('version history in the browser', () => {
     const item = ada.page.locator('.history-item', { hasText: 'First draft' });
     await item.waitFor();
     expect(await item.locator('.history-author').allTextContents()).toEqual(['Ada', 'Guest']);
+    await adaTwo.page.locator('.history-item', { hasText: 'First draft' }).waitFor();
+    await screenshot(adaTwo.page, 'history-named-in-another-window');
 
     // Later changes: a new paragraph, and a word deleted.
     await caretToEnd(ada.page);
@@ -65,12 +77,14 @@ describe('version history in the browser', () => {
     await ada.page.click('#history-restore-confirm');
     await waitFor(async () => (await docText(grace.page)) === draft, "Grace's page to show the restored version", 15_000);
     await screenshot(grace.page, 'history-restored-in-second-page');
+    await adaTwo.page.waitForSelector('.history-item[data-kind="restore"]');
+    await screenshot(adaTwo.page, 'history-restore-listed-in-another-window');
     await caretToEnd(grace.page);
     await grace.page.keyboard.type(' After.');
     await waitFor(async () => (await docText(ada.page)) === `${draft} After.`, 'typing after the restore to reach Ada');
     await ada.page.waitForSelector('.history-item[data-kind="restore"]');
     await screenshot(ada.page, 'history-panel-after-restore');
     expect([...ada.errors, ...grace.errors]).toEqual([]);
-    await Promise.all([ada.context.close(), grace.context.close()]);
+    await Promise.all([ada.context.close(), grace.context.close(), adaTwoContext.close()]);
   });
 });

@@ -80,7 +80,7 @@ export function whenOpened(opening: Promise<DocStore>): DocStore {
     history: {
       listVersions: async (docId) => (await history()).listVersions(docId),
       getVersion: async (docId, id) => (await history()).getVersion(docId, id),
-      createVersion: async (docId, version, onlyIfChanged) => (await history()).createVersion(docId, version, onlyIfChanged),
+      createVersion: async (docId, version, onlyIfChanged, burstEndedAt) => (await history()).createVersion(docId, version, onlyIfChanged, burstEndedAt),
       renameVersion: async (docId, id, name) => (await history()).renameVersion(docId, id, name),
       readLog: async (docId, throughSeq, afterSeq) => (await history()).readLog(docId, throughSeq, afterSeq),
       mergeHistory: async (docId, range) => (await history()).mergeHistory(docId, range),

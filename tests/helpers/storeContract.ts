@@ -234,7 +234,10 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
         [s3, [3], 'u:bob'],
       ]);
       expect(log.rows.every((row) => typeof row.at === 'number')).toBe(true);
-      const second = await store.history.createVersion('h', { kind: 'auto', name: null, createdBy: null }, true);
+      // A burst said to have ended before the newest row was stored goes on elsewhere: no version yet.
+      const storedAt = log.rows.at(-1)!.at!;
+      expect(await store.history.createVersion('h', { kind: 'auto', name: null, createdBy: null }, true, storedAt - 1)).toBeNull();
+      const second = await store.history.createVersion('h', { kind: 'auto', name: null, createdBy: null }, true, storedAt);
       expect(second).toMatchObject({ seq: s3, authors: ['u:bob'] });
       expect((await store.history.readLog('h', s2!)).rows.map((row) => row.seq)).toEqual([s1, s2]);
       expect((await store.history.readLog('h', null, s1!)).rows.map((row) => row.seq)).toEqual([s2, s3]);

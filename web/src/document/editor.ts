@@ -265,6 +265,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
     },
     docId,
     role,
+    live,
   );
 
   // Without an offline copy, changes not yet acknowledged live only in this tab: ask before it is

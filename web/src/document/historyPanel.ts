@@ -1,5 +1,6 @@
 import { MAX_VERSION_NAME_CHARS, type Version, type VersionKind } from '../../../shared/history.js';
 import { listVersions, nameCurrentVersion, renameVersion, restoreVersion, versionChanges } from '../api/historyApi.js';
+import type { LiveClient } from '../live/liveClient.js';
 import { button, el } from '../ui/dom.js';
 import type { DocRole } from './docRole.js';
 import { showVersion } from './historyView.js';
@@ -22,7 +23,7 @@ const KIND_LABELS: Record<VersionKind, string> = { auto: 'Saved automatically', 
  * editor — what changed in it, or "Compare with current" — with Rename and Restore for owners and
  * editors. The live editor is never touched: a restore reaches it like anyone's change.
  */
-export function bindHistory(els: HistoryElements, docId: string, role: DocRole): void {
+export function bindHistory(els: HistoryElements, docId: string, role: DocRole, live: LiveClient | null): void {
   let open = false;
   let closeView: (() => void) | null = null;
   const status = el('p', { id: 'history-status', className: 'muted', attrs: { role: 'status' } });
@@ -147,6 +148,14 @@ export function bindHistory(els: HistoryElements, docId: string, role: DocRole):
     els.panel.hidden = !open;
     els.toggle.setAttribute('aria-expanded', String(open));
     els.onToggle?.(open);
+    if (open) void refresh();
+  });
+  // Another window (of anyone) named a version or restored one: the open list is read again.
+  live?.on('versions', (change) => {
+    if (open && change.docId === docId) void refresh();
+  });
+  // Once /live is (re)connected, changes made meanwhile were not pushed: an open list is read again.
+  live?.on('hello', () => {
     if (open) void refresh();
   });
 }

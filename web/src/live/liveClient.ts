@@ -35,6 +35,7 @@ export interface LiveEvents {
   access: { docId: string; role: Role | null };
   /** A comment thread of a document changed (or is gone): read it again. */
   comments: { docId: string; threadId: number };
+  versions: { docId: string };
   state: LiveState;
 }
 
@@ -273,6 +274,9 @@ export class LiveClient {
         return;
       case 'comments':
         this.emit('comments', { docId: message.docId, threadId: message.threadId });
+        return;
+      case 'versions':
+        this.emit('versions', { docId: message.docId });
         return;
       default:
         return;
