@@ -4,6 +4,7 @@
 // history against those a store without it keeps (the live snapshot and rows), before and after
 // retention thinning, and how long listing versions, opening one and showing its changes take.
 //   node --import tsx bench/history.ts
+import type { LiveHub } from '../server/live/liveHub.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,7 +38,9 @@ Date.now = () => now; // versions and rows are stamped with the simulated time
 const store = openSqliteStore({ dataDir: dir, synchronous: 'normal' });
 const thread = new HistoryThread();
 const accounts = { getUser: async (id: string) => ({ id, name: id }) } as unknown as AccountStore;
-const service = new HistoryService({ store, registry: {} as RoomRegistry, accounts, thread, config: defaultConfig, log: console as never });
+// Nobody listens on /live here: a named version's announcement goes nowhere.
+const live = { push: () => undefined } as unknown as LiveHub;
+const service = new HistoryService({ store, registry: {} as RoomRegistry, accounts, live, thread, config: defaultConfig, log: console as never });
 const docs = [new Y.Doc(), new Y.Doc()];
 const authors = ['u:ann', 'u:bob'];
 const pending: Array<{ docId: string; update: Uint8Array; author: string }> = [];

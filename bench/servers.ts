@@ -63,43 +63,30 @@ export interface ServerSpec {
   http?: true;
 }
 
+/** How the bench starts one built Tandem process on SQLite (its variants differ in label and clients). */
+const TANDEM_PROCESS = {
+  dialect: 'yws' as const,
+  persistent: true as const,
+  wsPath: (docId: string) => `/collab/${docId}`,
+  statsPath: '/healthz',
+  launch: (dataDir: string) => ({
+    script: path.join(root, 'dist/server/server/main.js'),
+    env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_ROOT: '', ...TANDEM_LIMITS },
+  }),
+};
+
 export const SERVERS: Record<ServerId, ServerSpec> = {
-  tandem: {
-    id: 'tandem',
-    label: 'Tandem',
-    dialect: 'yws',
-    persistent: true,
-    wsPath: (docId) => `/collab/${docId}`,
-    statsPath: '/healthz',
-    launch: (dataDir) => ({
-      script: path.join(root, 'dist/server/server/main.js'),
-      env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_ROOT: '', ...TANDEM_LIMITS },
-    }),
-  },
+  tandem: { id: 'tandem', label: 'Tandem', ...TANDEM_PROCESS },
   'tandem-cluster': {
     id: 'tandem-cluster',
     label: 'Tandem × 2 (PostgreSQL + Redis)',
-    dialect: 'yws',
-    persistent: true,
-    wsPath: (docId) => `/collab/${docId}`,
-    statsPath: '/healthz',
-    launch: (dataDir) => ({
-      script: path.join(root, 'dist/server/server/main.js'),
-      env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_ROOT: '', ...TANDEM_LIMITS },
-    }),
+    ...TANDEM_PROCESS,
     cluster: { processes: 2, warmupMs: 5_000 },
   },
   'tandem-http': {
     id: 'tandem-http',
     label: 'Tandem over the HTTP fallback',
-    dialect: 'yws',
-    persistent: true,
-    wsPath: (docId) => `/collab/${docId}`,
-    statsPath: '/healthz',
-    launch: (dataDir) => ({
-      script: path.join(root, 'dist/server/server/main.js'),
-      env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_ROOT: '', ...TANDEM_LIMITS },
-    }),
+    ...TANDEM_PROCESS,
     http: true,
   },
   'tandem-memory': {
