@@ -25,6 +25,13 @@ export const CloseCode = {
    * transport to a WebSocket that works again (web/src/sync/fallbackSocket.ts); reconnect at once.
    */
   transportSwitch: 4100,
+  /**
+   * The HTTP transport's answer (in the body of a 404) to a request for a session this server process
+   * does not know: it was opened on another process (a load balancer that does not route a session's
+   * requests to one process), before a restart, or it expired. Reconnect at once: the new session's
+   * sync resends whatever the server lacks, so nothing is lost.
+   */
+  sessionUnknown: 4101,
   /** A frame that is not a valid y-websocket message (truncated, unknown type, trailing bytes). */
   badMessage: 4400,
   /** No valid session: signed out, revoked or expired, or a visitor where the link does not admit visitors. */
@@ -74,6 +81,8 @@ export function describeCloseCode(code: number): string {
       return 'Access changed while connecting; reconnecting';
     case CloseCode.transportSwitch:
       return 'Moving to a faster connection';
+    case CloseCode.sessionUnknown:
+      return 'The server did not know this connection; reconnecting';
     case CloseCode.badMessage:
       return 'The server refused a malformed message';
     case CloseCode.unauthenticated:
@@ -106,4 +115,12 @@ export function describeCloseCode(code: number): string {
 /** Whether a close code means the server refused this client for good (do not reconnect). */
 export function isPermanentRefusal(code: number): boolean {
   return code >= 4400 && code < 4500;
+}
+
+/**
+ * Whether a close code means "reconnect at once, nothing went wrong that waiting would help": the
+ * web app's own move to a WebSocket (4100), or an HTTP session another process holds (4101).
+ */
+export function isReconnectAtOnce(code: number): boolean {
+  return code === CloseCode.transportSwitch || code === CloseCode.sessionUnknown;
 }

@@ -24,7 +24,10 @@
  * - `DELETE P/http/<session>?code=&reason=` closes it from the client side.
  *
  * A session belongs to the session cookie (or the visitor without one) that opened it: a request
- * for it with another cookie is answered 404, as for a session that never existed. A session whose
+ * for it with another cookie is answered 404, as for a session that never existed. A session lives
+ * in the memory of the process that opened it; a request it does not know (another process's in a
+ * cluster, one from before a restart, an expired one) is answered `404 { error: 'session_unknown',
+ * code: 4101 }` (CloseCode.sessionUnknown): the client opens a new session at once. A session whose
  * client has neither a stream open nor made a request for SESSION_EXPIRY_MS is dropped (1006). A
  * closed session answers every later request with its close's status and body, for a while.
  */
@@ -60,7 +63,7 @@ export const TransportEvent = {
 
 /** The body of a refused open, and of any request to a closed session. */
 export interface TransportClosed {
-  error: 'connection_closed' | 'origin_not_allowed' | 'too_many_connections' | 'not_found';
+  error: 'connection_closed' | 'origin_not_allowed' | 'too_many_connections' | 'session_unknown';
   message: string;
   /** The close code the WebSocket would carry. */
   code: number;

@@ -114,7 +114,9 @@ export function registerHttpTransport(app: FastifyInstance, options: HttpTranspo
     }
     if (session) request.log.warn({ session: id.slice(0, 8) }, 'refused a request for a session opened by someone else');
     metrics.upgradesRefused.inc({ reason: 'unknown_session' });
-    refuse(request, reply, 404, { error: 'not_found', message: 'There is no such connection; open a new one.', code: 1006, reason: 'unknown session' });
+    // Not this process's (another process of a cluster opened it, or this one restarted), expired, or
+    // someone else's: the client opens a new session at once, whose sync resends what the server lacks.
+    refuse(request, reply, 404, { error: 'session_unknown', message: 'There is no such connection; open a new one.', code: CloseCode.sessionUnknown, reason: 'unknown session' });
     return null;
   }
 

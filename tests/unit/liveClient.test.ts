@@ -174,6 +174,21 @@ describe('LiveClient', () => {
     expect(sockets).toHaveLength(1);
   });
 
+  it('reconnects at once, without counting an attempt, after 4100 (moving to a WebSocket) and 4101 (a session another process holds)', () => {
+    const { socket } = connected();
+    socket.serverClose(CloseCode.transportSwitch);
+    expect(sockets).toHaveLength(2);
+    sockets[1]!.open();
+    sockets[1]!.deliver(hello);
+    sockets[1]!.serverClose(CloseCode.sessionUnknown);
+    expect(sockets).toHaveLength(3);
+    expect(delays).toEqual([]);
+    // Again before a hello (a balancer spreading this client over processes): it waits as after any close.
+    sockets[2]!.serverClose(CloseCode.sessionUnknown);
+    expect(sockets).toHaveLength(3);
+    expect(delays).toEqual([1]);
+  });
+
   it('connects at once on connectNow() when a reconnect is waiting', () => {
     const { client, socket } = connected();
     socket.serverClose(1006);

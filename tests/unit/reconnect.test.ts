@@ -6,7 +6,9 @@ import {
   RECONNECT_MAX_CEILING_MS,
   RECONNECT_MIN_DELAY_MS,
   reconnectDelayMs,
+  reconnectPolitely,
 } from '../../web/src/sync/reconnect.js';
+import type { WebsocketProvider } from 'y-websocket';
 
 describe('reconnectDelayMs (jittered reconnect policy)', () => {
   it('spreads the first attempt after a close between the minimum and the first ceiling', () => {
@@ -53,5 +55,55 @@ describe('isTerminalClose', () => {
     for (const code of [CloseCode.restarting, CloseCode.serverError, CloseCode.loadFailed, CloseCode.storageFailed, 1006, CloseCode.normal]) {
       expect(isTerminalClose(code)).toBe(false);
     }
+  });
+});
+
+describe('reconnectPolitely', () => {
+  /** The part of a WebsocketProvider reconnectPolitely uses: 'closed' and 'sync' listeners, connect(). */
+  function fakeProvider() {
+    const listeners = new Map<string, Array<(value: never) => void>>();
+    const provider = {
+      connects: 0,
+      on(name: string, listener: (value: never) => void) {
+        listeners.set(name, [...(listeners.get(name) ?? []), listener]);
+      },
+      connect() {
+        provider.connects++;
+      },
+      close(code: number) {
+        for (const listener of listeners.get('closed') ?? []) listener({ code } as never);
+      },
+      sync() {
+        for (const listener of listeners.get('sync') ?? []) listener(true as never);
+      },
+    };
+    return provider;
+  }
+
+  it('reconnects at once after 4100 (moving to a WebSocket) and 4101 (an HTTP session another process holds); after other closes, later', () => {
+    const provider = fakeProvider();
+    const handle = reconnectPolitely(provider as unknown as WebsocketProvider, () => 1_000);
+    provider.close(CloseCode.transportSwitch);
+    expect(provider.connects).toBe(1);
+    provider.sync();
+    provider.close(CloseCode.sessionUnknown);
+    expect(provider.connects).toBe(2);
+    expect(handle.history).toEqual([]);
+    provider.sync();
+    provider.close(1006);
+    expect(provider.connects).toBe(2);
+    expect(handle.scheduledDelayMs).toBe(1_000);
+    handle.cancel();
+  });
+
+  it('a second 4101 before the new connection synced (a balancer spreading one client over processes) waits as any other close', () => {
+    const provider = fakeProvider();
+    const handle = reconnectPolitely(provider as unknown as WebsocketProvider, (attempt) => attempt * 1_000);
+    provider.close(CloseCode.sessionUnknown);
+    expect(provider.connects).toBe(1);
+    provider.close(CloseCode.sessionUnknown);
+    expect(provider.connects).toBe(1);
+    expect(handle.scheduledDelayMs).toBe(1_000);
+    handle.cancel();
   });
 });

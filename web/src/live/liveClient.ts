@@ -1,6 +1,6 @@
 import type { Role } from '../../../shared/accounts.js';
 import type { ChatMessage, Conversation, Notification, Person } from '../../../shared/api.js';
-import { CloseCode } from '../../../shared/closeCodes.js';
+import { CloseCode, isReconnectAtOnce } from '../../../shared/closeCodes.js';
 import type { LiveClientMessage, LiveServerMessage } from '../../../shared/live.js';
 
 /**
@@ -88,6 +88,8 @@ export class LiveClient {
   private socket: LiveSocket | null = null;
   private currentState: LiveState = 'connecting';
   private attempt = 0;
+  /** Whether a close since the last hello already reconnected at once (see closed()). */
+  private atOnceSinceHello = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private helloMessage: HelloMessage | null = null;
@@ -232,6 +234,7 @@ export class LiveClient {
       case 'hello':
         this.helloMessage = message;
         this.attempt = 0;
+        this.atOnceSinceHello = false;
         this.lastCloseCode = null;
         this.setState('open');
         this.emit('hello', message);
@@ -294,8 +297,13 @@ export class LiveClient {
       this.setState('stopped');
       return;
     }
-    // Our socket moving from the HTTP transport to a WebSocket: nothing went wrong, so no wait.
-    if (code === CloseCode.transportSwitch && !this.stopped) return this.connect();
+    // Our socket moving from the HTTP transport to a WebSocket, or an HTTP session another process
+    // holds: nothing a wait would help, so none — once per hello: a second such close before the next
+    // hello (a balancer that keeps sending this client's requests to other processes) waits as any other.
+    if (isReconnectAtOnce(code) && !this.stopped && !this.atOnceSinceHello) {
+      this.atOnceSinceHello = true;
+      return this.connect();
+    }
     this.scheduleReconnect();
   }
 

@@ -1,5 +1,5 @@
 import type { WebsocketProvider } from 'y-websocket';
-import { CloseCode, isPermanentRefusal } from '../../../shared/closeCodes.js';
+import { CloseCode, isPermanentRefusal, isReconnectAtOnce } from '../../../shared/closeCodes.js';
 
 /**
  * Reconnecting politely. When a server restarts (1012) or crashes, every client loses its socket
@@ -63,7 +63,8 @@ export interface ReconnectHandle {
 }
 
 /**
- * Reconnects `provider` after every non-terminal 'closed', with the delay `delayFor(attempt)`.
+ * Reconnects `provider` after every non-terminal 'closed', with the delay `delayFor(attempt)` — at
+ * once after 4100/4101 (isReconnectAtOnce) from a connection that synced since the last such close.
  * The provider must have been built with `shouldReconnect: () => false`. A terminal close
  * (isTerminalClose) schedules nothing: the page shows why and offers Retry. When the browser comes
  * back online, a scheduled attempt is made at once.
@@ -73,6 +74,7 @@ export function reconnectPolitely(
   delayFor: (attempt: number) => number = reconnectDelayMs,
 ): ReconnectHandle {
   let attempt = 0;
+  let atOnceSinceSync = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let scheduledDelayMs: number | null = null;
   const history: number[] = [];
@@ -89,8 +91,14 @@ export function reconnectPolitely(
 
   provider.on('closed', ({ code }) => {
     if (isTerminalClose(code)) return;
-    // Our own socket moving from HTTP to a WebSocket: nothing went wrong, so no wait.
-    if (code === CloseCode.transportSwitch) return connectNow();
+    // Our own socket moving from HTTP to a WebSocket, or an HTTP session another process holds:
+    // nothing a wait would help, so none — once per sync: a second such close before the new
+    // connection synced (a balancer that keeps sending this client's requests to other processes)
+    // waits as any other.
+    if (isReconnectAtOnce(code) && !atOnceSinceSync) {
+      atOnceSinceSync = true;
+      return connectNow();
+    }
     cancel();
     attempt += 1;
     const delay = delayFor(attempt);
@@ -99,7 +107,9 @@ export function reconnectPolitely(
     timer = setTimeout(connectNow, delay);
   });
   provider.on('sync', (synced) => {
-    if (synced) attempt = 0;
+    if (!synced) return;
+    attempt = 0;
+    atOnceSinceSync = false;
   });
   if (typeof window !== 'undefined') {
     window.addEventListener('online', () => {

@@ -1,5 +1,5 @@
 import type { WebsocketProvider } from 'y-websocket';
-import { CloseCode, describeCloseCode } from '../../../shared/closeCodes.js';
+import { CloseCode, describeCloseCode, isReconnectAtOnce } from '../../../shared/closeCodes.js';
 import { isTerminalClose } from './reconnect.js';
 import type { SavedTracker } from './savedTracker.js';
 import type { LoadProgress } from './loadProgress.js';
@@ -177,7 +177,9 @@ export function bindStatus(
     schedule();
   });
   provider.on('connection-close', (event) => {
-    switching = event !== null && event.code === CloseCode.transportSwitch && inputs.online;
+    // Only from a synced connection (the provider clears its flags after this event): a session
+    // refused again before it synced is a failed attempt like any other.
+    switching = event !== null && isReconnectAtOnce(event.code) && provider.wsconnected && provider.synced;
     if (switching) return schedule();
     inputs.lastCloseCode = event === null ? null : event.code;
     inputs.attemptFailed = true;
