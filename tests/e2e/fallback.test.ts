@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adaAndGraceOnNewDocument, caretToEnd, docText, launchBrowser, screenshot, statusOf } from '../helpers/browser.js';
+import { adaAndGraceOnNewDocument, caretToEnd, createDocument, docIdOf, docText, launchBrowser, openPerson, screenshot, signUp, statusOf, transportOf } from '../helpers/browser.js';
 import { type ProxyMode, startHostileProxy } from '../helpers/hostileProxy.js';
 import { spawnServer } from '../helpers/serverProcess.js';
 import { tempDataDir } from '../helpers/testServer.js';
@@ -13,11 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** What carries the page's document connection: 'websocket' or 'http' (the status line's data-transport). */
-function transportOf(page: Page): Promise<string | null> {
-  return page.getAttribute('#status', 'data-transport');
-}
 
 function detailOf(page: Page): Promise<string> {
   return page.textContent('#status-detail').then((text) => text?.trim() ?? '');
@@ -45,6 +40,9 @@ describe.each<ProxyMode>(['refuse', 'drop', 'buffer'])('behind a proxy that gets
     await waitFor(async () => (await grace.page.textContent('#presence'))?.includes('Ada'), "Ada in Grace's presence list");
     await grace.page.waitForSelector('#editor .ProseMirror-yjs-cursor');
     expect(proxy.upgrades).toBeGreaterThan(0);
+    // Behind the buffering proxy no stream gets through: the pages found that out and long-poll.
+    const longPolling = (page: Page) => page.evaluate(() => (window.tandem!.provider.ws as unknown as { longPolling: boolean }).longPolling);
+    for (const page of [ada.page, grace.page]) expect(await longPolling(page)).toBe(mode === 'buffer');
     await screenshot(grace.page, `fallback-${mode}`);
     expect([...ada.errors, ...grace.errors]).toEqual([]);
     await Promise.all([ada.context.close(), grace.context.close()]);
@@ -78,5 +76,64 @@ describe('moving back to a WebSocket', () => {
     await screenshot(ada.page, 'fallback-moved-to-websocket');
     expect([...ada.errors, ...grace.errors]).toEqual([]);
     await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+});
+
+describe('the live socket (/live) in compatibility mode', () => {
+  it('presence on the People page, a notification and chat both ways arrive live over HTTP', async () => {
+    const server = await spawnServer({ DATA_DIR: tempDataDir() }, { built: true });
+    const proxy = await startHostileProxy(server.port, 'refuse');
+    const base = proxy.base;
+    const ann = await openPerson(browser, 'Ann', '#c0392b');
+    const bob = await openPerson(browser, 'Bob', '#2563eb');
+    await signUp(ann, base);
+    const url = await createDocument(ann, base);
+    const docId = docIdOf(url);
+    await ann.page.fill('#title', 'Launch plan');
+    await waitFor(async () => (await statusOf(ann.page)) === 'Saved', 'the title to be saved');
+    expect(await detailOf(ann.page)).toBe('Connected (compatibility mode)');
+    await signUp(bob, base);
+    await bob.page.waitForSelector('#shared-docs-empty:not([hidden])');
+
+    // Bob shows as online on Ann's People page: his /live presence arrived over HTTP.
+    const annPeople = await ann.context.newPage();
+    await annPeople.goto(`${base}/people`);
+    const bobRow = annPeople.locator('#people-list li[data-online="true"]', { hasText: 'Bob' });
+    await bobRow.waitFor();
+    await bobRow.locator('.share-with-person').click();
+    await bobRow.locator('select.share-doc').selectOption(docId);
+    await bobRow.locator('select.share-role').selectOption('editor');
+    await bobRow.locator('.share-form button[type=submit]').click();
+    await bobRow.locator('.ok', { hasText: 'Shared “Launch plan” with Bob (Can edit)' }).waitFor();
+
+    // The notification reaches Bob's open home page live.
+    await bob.page.waitForSelector('#notifications-count:not([hidden])');
+    expect(await bob.page.textContent('#notifications-count')).toBe('1');
+    await bob.page.click('#notifications-button');
+    await bob.page.locator('#notifications-panel li', { hasText: 'Ann shared “Launch plan” with you (Can edit)' }).waitFor();
+    await screenshot(bob.page, 'fallback-live-notification');
+
+    // Chat both ways in the document.
+    await bob.page.goto(url);
+    await bob.page.waitForSelector('#editor .ProseMirror');
+    await waitFor(async () => (await detailOf(bob.page)) === 'Connected (compatibility mode)', "Bob's page in compatibility mode");
+    await ann.page.click('#chat-toggle');
+    await ann.page.fill('#chat-input', 'Hello Bob, over HTTP');
+    await ann.page.press('#chat-input', 'Enter');
+    await ann.page.waitForSelector('#chat-messages li[data-message-id]:has-text("Hello Bob, over HTTP")');
+    await bob.page.waitForSelector('#chat-unread:not([hidden])');
+    await bob.page.click('#chat-toggle');
+    await bob.page.locator('#chat-messages li[data-message-id]', { hasText: 'Hello Bob, over HTTP' }).waitFor();
+    await bob.page.fill('#chat-input', 'Hi Ann, me too');
+    await bob.page.press('#chat-input', 'Enter');
+    await ann.page.locator('#chat-messages li[data-message-id]', { hasText: 'Hi Ann, me too' }).waitFor();
+    await bob.page.waitForSelector('#chat-messages li[data-message-id]:has-text("Hi Ann, me too")');
+    expect(await bob.page.locator('#chat-messages li[data-pending]').count()).toBe(0);
+    await screenshot(bob.page, 'fallback-live-chat');
+
+    // Every page tried /live over a WebSocket and was refused: all of the above came over HTTP.
+    expect(proxy.upgradePaths.filter((path) => path === '/live').length).toBeGreaterThan(0);
+    expect([...ann.errors, ...bob.errors]).toEqual([]);
+    await Promise.all([ann.context.close(), bob.context.close()]);
   });
 });

@@ -119,6 +119,11 @@ export async function statusOf(page: Page): Promise<string> {
   return (await page.textContent('#status'))?.trim() ?? '';
 }
 
+/** What carries the page's document connection: 'websocket' or 'http' (the status line's data-transport). */
+export function transportOf(page: Page): Promise<string | null> {
+  return page.getAttribute('#status', 'data-transport');
+}
+
 /** Saves a screenshot of the page as test-artifacts/e2e/<name>.png for a person to look at. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });

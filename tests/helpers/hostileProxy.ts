@@ -17,6 +17,8 @@ export interface HostileProxy {
   base: string;
   /** Upgrades seen so far (refused or dropped). */
   readonly upgrades: number;
+  /** The path (no query) of every upgrade seen so far, e.g. `/live`. */
+  readonly upgradePaths: readonly string[];
   /** From now on, forward everything as it is (WebSockets work again). */
   heal(): void;
 }
@@ -30,6 +32,7 @@ export async function startHostileProxy(targetPort: number, mode: ProxyMode): Pr
   const sockets = new Set<net.Socket>();
   let upgrades = 0;
   let healed = false;
+  const upgradePaths: string[] = [];
   const server = net.createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
@@ -43,6 +46,7 @@ export async function startHostileProxy(targetPort: number, mode: ProxyMode): Pr
       client.pause();
       const text = head.subarray(0, end).toString('latin1');
       const isUpgrade = /^upgrade:\s*websocket/im.test(text);
+      if (isUpgrade) upgradePaths.push((text.split(' ')[1] ?? '').split('?')[0]!);
       if (isUpgrade && !healed) upgrades++;
       if (healed) return pipe(client, head, false);
       if (isUpgrade && mode !== 'drop') {
@@ -104,8 +108,24 @@ export async function startHostileProxy(targetPort: number, mode: ProxyMode): Pr
     get upgrades() {
       return upgrades;
     },
+    upgradePaths,
     heal() {
       healed = true;
     },
   };
+}
+
+/** What carries a browser test's pages: WebSockets, or the HTTP fallback. */
+export type BrowserTransport = 'websocket' | 'http';
+/** The core browser cases run on both (describe.each). */
+export const BROWSER_TRANSPORTS: readonly BrowserTransport[] = ['websocket', 'http'];
+
+/**
+ * The address a browser test opens the app on `port` at so that its pages connect over `transport`:
+ * the server itself, or a proxy in front of it that refuses every WebSocket upgrade (403), so the
+ * pages fall back to HTTP ("Connected (compatibility mode)").
+ */
+export async function appBaseOver(transport: BrowserTransport, port: number): Promise<string> {
+  if (transport === 'websocket') return `http://127.0.0.1:${port}`;
+  return (await startHostileProxy(port, 'refuse')).base;
 }

@@ -204,6 +204,11 @@ export class FallbackSocket extends WebSocketShape {
     return this.kind;
   }
 
+  /** Whether it reads the server's frames by long-polling (on HTTP, behind a proxy that held its stream back). */
+  get longPolling(): boolean {
+    return this.kind === 'http' && (this.inner as HttpSocket).isLongPolling;
+  }
+
   get bufferedAmount(): number {
     return this.inner.bufferedAmount;
   }
