@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adaAndGraceOnNewDocument, caretToEnd, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf } from '../helpers/browser.js';
+import { adaAndGraceOnNewDocument, caretToEnd, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf, transportOf } from '../helpers/browser.js';
+import { appBaseOver, BROWSER_TRANSPORTS, type BrowserTransport } from '../helpers/hostileProxy.js';
 import { type ServerProcess, spawnServer } from '../helpers/serverProcess.js';
 import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -16,9 +17,10 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function startApp(): Promise<void> {
+/** A fresh app; its pages reach it over `transport` (HTTP: behind a proxy that refuses WebSocket upgrades). */
+async function startApp(transport: BrowserTransport = 'websocket'): Promise<void> {
   server = await spawnServer({ DATA_DIR: tempDataDir() }, { built: true });
-  base = `http://127.0.0.1:${server.port}`;
+  base = await appBaseOver(transport, server.port);
 }
 
 /** Every character of `typed`, in order, among the characters of `text` drawn from the same alphabet. */
@@ -26,9 +28,10 @@ function keptInOrder(text: string, alphabet: RegExp): string {
   return [...text].filter((ch) => alphabet.test(ch)).join('');
 }
 
-describe('collaborating in the browser', () => {
+/** The core cases run on both transports: directly (WebSockets), and behind a proxy that refuses upgrades (HTTP). */
+describe.each(BROWSER_TRANSPORTS)('collaborating in the browser over %s', (transport) => {
   it('two people typing at once in the same paragraph lose and double nothing', async () => {
-    await startApp();
+    await startApp(transport);
     const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Start: ');
@@ -53,15 +56,40 @@ describe('collaborating in the browser', () => {
     expect(keptInOrder(typed, /[0-9]/)).toBe(graceTypes);
     expect(final.length).toBe('Start: '.length + adaTypes.length + graceTypes.length);
     await waitFor(async () => (await statusOf(ada.page)) === 'Saved' && (await statusOf(grace.page)) === 'Saved', 'both to be saved');
+    for (const page of [ada.page, grace.page]) expect(await transportOf(page)).toBe(transport);
     // A third page loading from the server sees exactly the same.
     const carol = await openPerson(browser, 'Carol', '#16a34a');
     await openDocument(carol, url);
     await waitFor(async () => (await docText(carol.page)) === final, 'a fresh page to see the same text');
-    await screenshot(ada.page, 'concurrent-typing');
+    await screenshot(ada.page, `concurrent-typing-${transport}`);
     expect([...ada.errors, ...grace.errors, ...carol.errors]).toEqual([]);
     await Promise.all([ada.context.close(), grace.context.close(), carol.context.close()]);
   });
 
+  it("shows the other person's cursor with their name, lists them as present and typing; all go when they leave", async () => {
+    await startApp(transport);
+    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('Where is my cursor?');
+    await grace.page.waitForSelector('#editor .ProseMirror-yjs-cursor');
+    expect(await grace.page.textContent('#editor .ProseMirror-yjs-cursor')).toContain('Ada');
+    await waitFor(async () => (await grace.page.textContent('#presence'))?.includes('Ada'), "Ada in Grace's presence list");
+    // While Ada types, Grace sees "typing…" next to her; it goes by itself a few seconds later.
+    await ada.page.keyboard.type(' still typing');
+    await grace.page.waitForSelector('#presence li[data-typing="true"]:has-text("Ada")');
+    expect(await transportOf(grace.page)).toBe(transport);
+    await screenshot(grace.page, `cursor-and-presence-${transport}`);
+    await waitFor(async () => (await grace.page.$('#presence li[data-typing="true"]')) === null, 'the typing indicator to expire', 10_000);
+
+    await ada.context.close();
+    await waitFor(async () => (await grace.page.$('#editor .ProseMirror-yjs-cursor')) === null, "Ada's cursor to disappear");
+    await waitFor(async () => !(await grace.page.textContent('#presence'))?.includes('Ada'), 'Ada to leave the presence list');
+    await screenshot(grace.page, `after-ada-left-${transport}`);
+    await grace.context.close();
+  });
+});
+
+describe('collaborating in the browser', () => {
   it('keys typed into text someone else moves to another paragraph (Enter in the middle, Backspace joining) go with it, and so does the caret', async () => {
     await startApp();
     const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
@@ -118,27 +146,6 @@ describe('collaborating in the browser', () => {
     await screenshot(ada.page, 'keys-follow-join');
     expect([...ada.errors, ...grace.errors]).toEqual([]);
     await Promise.all([ada.context.close(), grace.context.close()]);
-  });
-
-  it("shows the other person's cursor with their name, lists them as present and typing; all go when they leave", async () => {
-    await startApp();
-    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
-    await caretToEnd(ada.page);
-    await ada.page.keyboard.type('Where is my cursor?');
-    await grace.page.waitForSelector('#editor .ProseMirror-yjs-cursor');
-    expect(await grace.page.textContent('#editor .ProseMirror-yjs-cursor')).toContain('Ada');
-    await waitFor(async () => (await grace.page.textContent('#presence'))?.includes('Ada'), "Ada in Grace's presence list");
-    // While Ada types, Grace sees "typing…" next to her; it goes by itself a few seconds later.
-    await ada.page.keyboard.type(' still typing');
-    await grace.page.waitForSelector('#presence li[data-typing="true"]:has-text("Ada")');
-    await screenshot(grace.page, 'cursor-and-presence');
-    await waitFor(async () => (await grace.page.$('#presence li[data-typing="true"]')) === null, 'the typing indicator to expire', 10_000);
-
-    await ada.context.close();
-    await waitFor(async () => (await grace.page.$('#editor .ProseMirror-yjs-cursor')) === null, "Ada's cursor to disappear");
-    await waitFor(async () => !(await grace.page.textContent('#presence'))?.includes('Ada'), 'Ada to leave the presence list');
-    await screenshot(grace.page, 'after-ada-left');
-    await grace.context.close();
   });
 
   it('formatting made in one page (heading, bold, list) appears in the other', async () => {

@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adaAndGraceOnNewDocument, caretToEnd, createDocument, docIdOf, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf, storedOfflineUpdates } from '../helpers/browser.js';
+import { adaAndGraceOnNewDocument, caretToEnd, createDocument, docIdOf, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf, storedOfflineUpdates, transportOf } from '../helpers/browser.js';
 import { spawnServer } from '../helpers/serverProcess.js';
-import { startHostileProxy } from '../helpers/hostileProxy.js';
+import { appBaseOver, BROWSER_TRANSPORTS } from '../helpers/hostileProxy.js';
 import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -17,15 +17,16 @@ afterAll(async () => {
 const OFFLINE = /^Offline/;
 
 /** The core cases run on both transports: directly (WebSockets), and behind a proxy that refuses upgrades (HTTP). */
-describe.each(['websocket', 'http'] as const)('durability in the browser over %s', (transport) => {
+describe.each(BROWSER_TRANSPORTS)('durability in the browser over %s', (transport) => {
   it('kill -9 while typing: the page keeps going offline, reconnects by itself, and nothing is lost', async () => {
     const dataDir = tempDataDir();
     const first = await spawnServer({ DATA_DIR: dataDir }, { built: true });
-    const base = transport === 'http' ? (await startHostileProxy(first.port, 'refuse')).base : `http://127.0.0.1:${first.port}`;
+    const base = await appBaseOver(transport, first.port);
     const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('before the crash. ', { delay: 5 });
     await waitFor(async () => (await docText(grace.page)) === 'before the crash. ', 'Grace to see the first words');
+    expect(await transportOf(ada.page)).toBe(transport);
 
     // Kill the server while Ada is typing.
     const typing = ada.page.keyboard.type('typed while the server dies, ', { delay: 20 });
@@ -48,20 +49,18 @@ describe.each(['websocket', 'http'] as const)('durability in the browser over %s
     await screenshot(carol.page, `after-crash-fresh-page-${transport}`);
     await Promise.all([ada.context.close(), grace.context.close(), carol.context.close()]);
   });
-});
-
-describe('durability in the browser', () => {
 
   it('"Saved" appears only once the server has committed: never while the server is frozen or down', async () => {
     const dataDir = tempDataDir();
     const server = await spawnServer({ DATA_DIR: dataDir }, { built: true });
-    const base = `http://127.0.0.1:${server.port}`;
+    const base = await appBaseOver(transport, server.port);
     const ada = await openPerson(browser, 'Ada', '#c0392b');
     await signUp(ada, base);
     await createDocument(ada, base);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('committed');
     await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'the first words to be saved');
+    expect(await transportOf(ada.page)).toBe(transport);
 
     // Frozen: the socket stays open and the frames are sent, but nothing is committed or acknowledged.
     server.pause();
@@ -75,7 +74,7 @@ describe('durability in the browser', () => {
     }
     expect(seen.has('Saved')).toBe(false);
     expect([...seen].some((s) => s.startsWith('Saving'))).toBe(true);
-    await screenshot(ada.page, 'saving-while-server-frozen');
+    await screenshot(ada.page, `saving-while-server-frozen-${transport}`);
     server.resume();
     await waitFor(async () => (await statusOf(ada.page)) === 'Saved', 'Saved once the server commits');
 
@@ -88,10 +87,12 @@ describe('durability in the browser', () => {
       // As above: with the server dead no marker can arrive; watching for a while is the test.
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await screenshot(ada.page, 'offline-not-saved');
+    await screenshot(ada.page, `offline-not-saved-${transport}`);
     await ada.context.close();
   });
+});
 
+describe('durability in the browser', () => {
   it('a page reloaded while the server is down keeps its unsynced edits, and they sync when it is back', async () => {
     const dataDir = tempDataDir();
     const first = await spawnServer({ DATA_DIR: dataDir }, { built: true });
