@@ -18,7 +18,7 @@ function detailOf(page: Page): Promise<string> {
   return page.textContent('#status-detail').then((text) => text?.trim() ?? '');
 }
 
-describe.each<ProxyMode>(['refuse', 'drop', 'buffer'])('behind a proxy that gets in the way of WebSockets (%s)', (mode) => {
+describe.each<ProxyMode>(['refuse', 'drop', 'silent', 'buffer'])('behind a proxy that gets in the way of WebSockets (%s)', (mode) => {
   it('two people edit together, see each other and are told "Saved", over HTTP ("compatibility mode")', async () => {
     const server = await spawnServer({ DATA_DIR: tempDataDir() }, { built: true });
     const proxy = await startHostileProxy(server.port, mode);

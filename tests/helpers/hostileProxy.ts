@@ -5,11 +5,13 @@ import { onTestFinished } from 'vitest';
  * How a proxy treats WebSockets and streams, as corporate proxies and antivirus products do:
  * - `refuse`: answers 403 to every WebSocket upgrade; passes everything else;
  * - `drop`: lets an upgrade through, delivers the server's 101, then drops the connection;
+ * - `silent`: lets an upgrade through and delivers the server's 101, then lets nothing more through
+ *   either way and keeps the connection open (the WebSocket opens and never hears from the server);
  * - `buffer`: refuses upgrades (403) and holds back every response until it is complete (a stream
  *   never arrives), sending each request with `Connection: close` so that a response ends with its
  *   connection.
  */
-export type ProxyMode = 'refuse' | 'drop' | 'buffer';
+export type ProxyMode = 'refuse' | 'drop' | 'silent' | 'buffer';
 
 export interface HostileProxy {
   port: number;
@@ -49,11 +51,11 @@ export async function startHostileProxy(targetPort: number, mode: ProxyMode): Pr
       if (isUpgrade) upgradePaths.push((text.split(' ')[1] ?? '').split('?')[0]!);
       if (isUpgrade && !healed) upgrades++;
       if (healed) return pipe(client, head, false);
-      if (isUpgrade && mode !== 'drop') {
+      if (isUpgrade && mode !== 'drop' && mode !== 'silent') {
         client.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 21\r\nConnection: close\r\n\r\nWebSockets not allowed');
         return;
       }
-      if (isUpgrade) return pipe(client, head, false, true);
+      if (isUpgrade) return pipe(client, head, false, mode === 'silent' ? 'silent' : 'drop');
       if (mode === 'buffer') {
         const lines = text.split('\r\n').filter((line) => !/^connection:/i.test(line));
         const rewritten = [...lines, 'Connection: close'].join('\r\n');
@@ -64,7 +66,7 @@ export async function startHostileProxy(targetPort: number, mode: ProxyMode): Pr
     client.on('data', onData);
   });
 
-  function pipe(client: net.Socket, first: Buffer, holdResponse: boolean, dropAfterUpgrade = false): void {
+  function pipe(client: net.Socket, first: Buffer, holdResponse: boolean, afterUpgrade: 'drop' | 'silent' | null = null): void {
     const upstream = net.connect(targetPort, '127.0.0.1');
     sockets.add(upstream);
     const end = () => {
@@ -77,7 +79,8 @@ export async function startHostileProxy(targetPort: number, mode: ProxyMode): Pr
     });
     client.on('close', end);
     upstream.write(first);
-    client.pipe(upstream);
+    // Silent: what the client sends after its upgrade request goes nowhere.
+    if (afterUpgrade !== 'silent') client.pipe(upstream);
     client.resume();
     if (holdResponse) {
       const held: Buffer[] = [];
@@ -85,11 +88,17 @@ export async function startHostileProxy(targetPort: number, mode: ProxyMode): Pr
       upstream.on('end', () => client.end(Buffer.concat(held)));
       return;
     }
-    if (dropAfterUpgrade) {
-      upstream.once('data', (chunk: Buffer) => {
-        // The 101 and nothing after it: the WebSocket opens, then its connection is gone.
+    if (afterUpgrade !== null) {
+      let answered = false;
+      upstream.on('data', (chunk: Buffer) => {
+        if (answered) return;
+        answered = true;
+        // The 101 and nothing after it: the WebSocket opens, then its connection is gone (drop) or
+        // stays open with nothing coming through (silent).
         const headEnd = chunk.indexOf('\r\n\r\n');
-        client.write(headEnd >= 0 ? chunk.subarray(0, headEnd + 4) : chunk, () => setTimeout(end, 50));
+        client.write(headEnd >= 0 ? chunk.subarray(0, headEnd + 4) : chunk, () => {
+          if (afterUpgrade === 'drop') setTimeout(end, 50);
+        });
       });
       return;
     }
