@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adaAndGraceOnNewDocument, caretToEnd, createDocument, docIdOf, docText, launchBrowser, openPerson, screenshot, signUp, statusOf, transportOf } from '../helpers/browser.js';
+import { adaAndGraceOnNewDocument, caretToEnd, createDocument, docIdOf, docText, launchBrowser, openPerson, screenshot, shareOnPeoplePage, signUp, statusOf, transportOf } from '../helpers/browser.js';
 import { type ProxyMode, startHostileProxy } from '../helpers/hostileProxy.js';
 import { spawnServer } from '../helpers/serverProcess.js';
 import { tempDataDir } from '../helpers/testServer.js';
@@ -95,16 +95,8 @@ describe('the live socket (/live) in compatibility mode', () => {
     await signUp(bob, base);
     await bob.page.waitForSelector('#shared-docs-empty:not([hidden])');
 
-    // Bob shows as online on Ann's People page: his /live presence arrived over HTTP.
-    const annPeople = await ann.context.newPage();
-    await annPeople.goto(`${base}/people`);
-    const bobRow = annPeople.locator('#people-list li[data-online="true"]', { hasText: 'Bob' });
-    await bobRow.waitFor();
-    await bobRow.locator('.share-with-person').click();
-    await bobRow.locator('select.share-doc').selectOption(docId);
-    await bobRow.locator('select.share-role').selectOption('editor');
-    await bobRow.locator('.share-form button[type=submit]').click();
-    await bobRow.locator('.ok', { hasText: 'Shared “Launch plan” with Bob (Can edit)' }).waitFor();
+    // Bob shows as online on Ann's People page (his /live presence arrived over HTTP); she shares with him.
+    await shareOnPeoplePage(ann, base, 'Bob', docId, 'Launch plan');
 
     // The notification reaches Bob's open home page live.
     await bob.page.waitForSelector('#notifications-count:not([hidden])');

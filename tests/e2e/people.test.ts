@@ -10,6 +10,7 @@ import {
   openPerson,
   openVisitor,
   screenshot,
+  shareOnPeoplePage,
   signIn,
   signUp,
   statusOf,
@@ -72,17 +73,9 @@ describe('people in the browser', () => {
     await bob.page.waitForSelector('#shared-docs-empty:not([hidden])');
 
     // Ann, in a second tab, finds Bob online on the People page and shares the document with him.
-    const annPeople = await ann.context.newPage();
-    await annPeople.goto(`${base}/people`);
-    const bobRow = annPeople.locator('#people-list li[data-online="true"]', { hasText: 'Bob' });
-    await bobRow.waitFor();
+    const { page: annPeople, row: bobRow } = await shareOnPeoplePage(ann, base, 'Bob', docId, 'Launch plan');
     expect(await bobRow.innerText()).toContain('online');
     const bobId = (await bobRow.getAttribute('data-user-id'))!;
-    await bobRow.locator('.share-with-person').click();
-    await bobRow.locator('select.share-doc').selectOption(docId);
-    await bobRow.locator('select.share-role').selectOption('editor');
-    await bobRow.locator('.share-form button[type=submit]').click();
-    await bobRow.locator('.ok', { hasText: 'Shared “Launch plan” with Bob (Can edit)' }).waitFor();
     await screenshot(annPeople, 'people-shared');
 
     // Bob sees it live: a notification, and the document under "Shared with me", without reloading.

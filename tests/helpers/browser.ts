@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { CHROMIUM_PATH } from './chromium.js';
 
 /** Where screenshots of each browser test's final screen go (git-ignored). */
@@ -180,4 +180,22 @@ export async function adaAndGraceOnNewDocument(
   const url = await createDocument(ada, base);
   await openDocument(grace, url);
   return { ada, grace, url };
+}
+
+/**
+ * `owner`, in a second tab, finds `name` online on the People page (their /live presence) and shares
+ * the document `docId`, titled `title`, with them as an editor; resolves once the page confirms, with
+ * that tab and the person's row.
+ */
+export async function shareOnPeoplePage(owner: Person, base: string, name: string, docId: string, title: string): Promise<{ page: Page; row: Locator }> {
+  const page = await owner.context.newPage();
+  await page.goto(`${base}/people`);
+  const row = page.locator('#people-list li[data-online="true"]', { hasText: name });
+  await row.waitFor();
+  await row.locator('.share-with-person').click();
+  await row.locator('select.share-doc').selectOption(docId);
+  await row.locator('select.share-role').selectOption('editor');
+  await row.locator('.share-form button[type=submit]').click();
+  await row.locator('.ok', { hasText: `Shared “${title}” with ${name} (Can edit)` }).waitFor();
+  return { page, row };
 }
