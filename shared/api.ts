@@ -241,6 +241,10 @@ export const API_ERROR_CODES = [
   // WebSocket upgrades refused over HTTP (/collab, /live).
   'upgrade_required',
   'too_many_connections',
+  // The HTTP transport (shared/httpTransport.ts): a request to a closed session (its close code in the
+  // body), and one for a session this process does not hold (code 4101: open a new one).
+  'connection_closed',
+  'session_unknown',
   // Anything unexpected: the details are in the server's log under the request's id, never here.
   'internal',
 ] as const;

@@ -1,3 +1,5 @@
+import type { ApiErrorCode } from './api.js';
+
 /**
  * The HTTP transport: the frames of a WebSocket endpoint (/collab/<docId>, /live) carried over plain
  * HTTP where a proxy refuses or drops WebSocket upgrades. Defined once for server and web.
@@ -63,7 +65,7 @@ export const TransportEvent = {
 
 /** The body of a refused open, and of any request to a closed session. */
 export interface TransportClosed {
-  error: 'connection_closed' | 'origin_not_allowed' | 'too_many_connections' | 'session_unknown';
+  error: Extract<ApiErrorCode, 'connection_closed' | 'origin_not_allowed' | 'too_many_connections' | 'session_unknown'>;
   message: string;
   /** The close code the WebSocket would carry. */
   code: number;
