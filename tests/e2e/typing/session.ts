@@ -129,7 +129,7 @@ export class TypingStage {
         spaces: t.spaces,
         ...(await t.page.evaluate(() => {
           const probe = (window as unknown as { __typingProbe: ProbeState }).__typingProbe;
-          return { events: probe.events, shapes: probe.shapes };
+          return { events: probe.events, shapes: probe.shapes, inputs: probe.inputs };
         })),
       })),
     );
