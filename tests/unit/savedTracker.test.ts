@@ -302,7 +302,6 @@ describe('saved tracking wired to WebsocketProvider', () => {
     const { provider } = openCollab('doc-1', doc, tracker, {
       serverUrl: 'ws://server.test/collab',
       WebSocketBase: FakeSocket as unknown as WebSocketClass,
-      disableBc: true,
       reconnectDelay: () => 10,
     });
     providers.push(provider);
@@ -386,7 +385,6 @@ describe('saved tracking wired to WebsocketProvider', () => {
     const { provider } = openCollab('doc-2', doc, tracker, {
       serverUrl: 'ws://server.test/collab',
       WebSocketBase: FakeSocket as unknown as WebSocketClass,
-      disableBc: true,
       reconnectDelay: () => 10,
       offline: {
         origin: persistence,
@@ -426,7 +424,6 @@ describe('saved tracking wired to WebsocketProvider', () => {
     const { provider, reconnect } = openCollab('doc-3', doc, tracker, {
       serverUrl: 'ws://server.test/collab',
       WebSocketBase: FakeSocket as unknown as WebSocketClass,
-      disableBc: true,
       reconnectDelay: (attempt) => {
         delays.push(attempt);
         return 20 * attempt;

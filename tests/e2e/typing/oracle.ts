@@ -1,4 +1,4 @@
-import type { ProbeEvent, ShapeChange } from './probe.js';
+import type { InputEvent, ProbeEvent, ShapeChange } from './probe.js';
 
 /**
  * The node half of the typing oracle: from what each page's script typed and what each page's probe
@@ -25,6 +25,8 @@ export interface PageRecord {
   spaces: number;
   events: ProbeEvent[];
   shapes: ShapeChange[];
+  /** Composition and focus events (for the log; the verdict does not use them). */
+  inputs?: InputEvent[];
 }
 
 export interface Verdict {

@@ -49,8 +49,21 @@ export interface ShapeChange {
   origin: 'local' | 'remote' | 'undo' | 'other';
 }
 
+/**
+ * What the page's input did around the editor: composition events (with their data), focus entering
+ * or leaving it (with the element that took it), and whether each compositionstart found the
+ * editor focused. The trace that tells "the input method typed into the editor" from "into
+ * something else".
+ */
+export interface InputEvent {
+  t: number;
+  step: string;
+  what: string;
+}
+
 export interface ProbeState {
   events: ProbeEvent[];
+  inputs: InputEvent[];
   /** Every change of the Yjs shape: the trace of two XmlTexts appearing in one paragraph and being merged. */
   shapes: ShapeChange[];
   step: string;
@@ -92,7 +105,41 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
   };
   if (w.__typingProbe) throw new Error('typing probe installed twice');
   const { view, doc, provider } = w.tandem;
-  const state: ProbeState = { events: [], shapes: [], step: 'idle' };
+  const state: ProbeState = { events: [], inputs: [], shapes: [], step: 'idle' };
+  const describe = (node: unknown): string => {
+    if (node instanceof Text) return `text${JSON.stringify((node.textContent ?? '').slice(0, 20))}`;
+    if (!(node instanceof Element)) return String(node);
+    return `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ''}${typeof node.className === 'string' && node.className ? `.${node.className.split(' ')[0]}` : ''}`;
+  };
+  const note = (what: string): void => {
+    state.inputs.push({ t: Date.now(), step: state.step, what });
+  };
+  const editorDom = (view as unknown as { dom: HTMLElement }).dom;
+  // While composing: every DOM change in the editor (the input method's own, and any a script makes
+  // to the composed text, which ends the composition in Chromium) and every transaction.
+  let composing = false;
+  const textOf = (node: Node): string => JSON.stringify((node.textContent ?? '').slice(0, 40));
+  new MutationObserver((mutations) => {
+    if (!composing) return;
+    for (const m of mutations) {
+      if (m.type === 'characterData') note(`dom text ${JSON.stringify(m.oldValue?.slice(0, 40))} → ${textOf(m.target)}`);
+      else if (m.type === 'childList') note(`dom children of ${describe(m.target)}: +${[...m.addedNodes].map(describe).join(',')} -${[...m.removedNodes].map(describe).join(',')}`);
+    }
+  }).observe(editorDom, { subtree: true, childList: true, characterData: true, characterDataOldValue: true });
+  for (const type of ['compositionstart', 'compositionupdate', 'compositionend']) {
+    document.addEventListener(
+      type,
+      (event) => {
+        if (type === 'compositionstart') composing = true;
+        if (type === 'compositionend') setTimeout(() => (composing = false), 50);
+        const inEditor = editorDom.contains(event.target as Node);
+        note(`${type} ${JSON.stringify((event as CompositionEvent).data)} on ${describe(event.target)}${inEditor ? '' : ' (not the editor)'}`);
+      },
+      true,
+    );
+  }
+  editorDom.addEventListener('focusout', (event) => note(`editor focusout → ${describe((event as FocusEvent).relatedTarget)}`));
+  editorDom.addEventListener('focusin', () => note('editor focusin'));
   w.__typingProbe = state;
 
   const ownerOf = new Map<string, string>();
@@ -330,6 +377,10 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
 
   view.setProps({
     dispatchTransaction(this: unknown, tr: Tr) {
+      if (composing) {
+        const meta = Object.keys((tr as unknown as { meta: Record<string, unknown> }).meta ?? {}).join(',');
+        note(`transaction${tr.docChanged ? ' (doc)' : ''}${(tr as unknown as { selectionSet: boolean }).selectionSet ? ' (selection)' : ''} meta ${meta}`);
+      }
       if (tr.docChanged) record(view.state.doc, tr);
       view.updateState(view.state.apply(tr));
     },

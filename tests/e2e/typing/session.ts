@@ -129,7 +129,7 @@ export class TypingStage {
         spaces: t.spaces,
         ...(await t.page.evaluate(() => {
           const probe = (window as unknown as { __typingProbe: ProbeState }).__typingProbe;
-          return { events: probe.events, shapes: probe.shapes };
+          return { events: probe.events, shapes: probe.shapes, inputs: probe.inputs };
         })),
       })),
     );
@@ -150,6 +150,10 @@ export class TypingStage {
     totals.doubled += verdict.doubled;
     totals.reordered += verdict.reordered;
     this.documents.push({ label, docId: docIdOf(url), text: settled.text, title: settled.title });
+    if (process.env['TYPING_DUMP_INPUTS']) {
+      fs.mkdirSync(TYPING_ARTIFACTS, { recursive: true });
+      fs.writeFileSync(path.join(TYPING_ARTIFACTS, `inputs-${label}.json`), JSON.stringify(records.map((r) => ({ name: r.name, inputs: r.inputs })), null, 1));
+    }
     const errors = this.people.flatMap((p) => p.errors.splice(0).map((e) => `${p.name}: ${e}`));
     if (verdict.problems.length === 0 && settled.divergence === null && errors.length === 0) return null;
 

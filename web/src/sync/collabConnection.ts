@@ -21,8 +21,6 @@ export interface CollabOptions {
   serverUrl?: string;
   /** The socket class to extend with frame tracking. Default: the page's fallback socket (a WebSocket, else HTTP). */
   WebSocketBase?: WebSocketClass;
-  /** Default false: tabs of the same document also sync through a BroadcastChannel. */
-  disableBc?: boolean;
   /** The doc's offline copy (IndexedDB), whose loads are not new local changes. Default: none. */
   offline?: OfflineRestore | null;
   /** Delay before reconnect attempt n after a server close. Default: reconnectDelayMs (jittered). */
@@ -52,7 +50,12 @@ export function openCollab(docId: string, doc: Y.Doc, tracker: SavedTracker, opt
     connect: false,
     params: { [ACK_QUERY_PARAM]: '1' },
     WebSocketPolyfill: createTrackingWebSocket(tracker, options.WebSocketBase ?? pageTransport().socketClass()),
-    disableBc: options.disableBc ?? false,
+    // Windows of one browser profile sync through the server only, never y-websocket's
+    // BroadcastChannel: over it a window receives another window's presence before the server does
+    // and echoes it to the server as its own (y-websocket resends every awareness change), which the
+    // server refuses (4403, "another connection's presence"); and its changes reach the other window
+    // first, whose next change then depends on updates the server never received (4422).
+    disableBc: true,
     // Every server close stops the provider ('closed'); reconnectPolitely decides what comes next.
     shouldReconnect: () => false,
   });
