@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Person } from '../../shared/api.js';
+import { roleFromLink } from '../../shared/accounts.js';
+import type { Person, PublicUser } from '../../shared/api.js';
 import { CloseCode } from '../../shared/closeCodes.js';
 import type { LiveServerMessage } from '../../shared/live.js';
 import type { AccountStore, NotificationRecord, SessionRecord, UserRecord } from '../accounts/accountStore.js';
@@ -27,9 +28,16 @@ export interface LiveConnectionLimits {
   maxSendBufferBytes: number;
 }
 
+/** A guest's /live socket follows one document: who the guest is, and which document. */
+export interface LiveGuest {
+  user: PublicUser;
+  docId: string;
+}
+
 /**
- * One /live socket of a signed-in user. Until its hello is sent, everything else addressed to it
- * waits in order, so that hello is always the first frame.
+ * One /live socket of a signed-in user, or of a guest following one document's comments (`guest`
+ * set, `user` null). Until its hello is sent, everything else addressed to it waits in order, so
+ * that hello is always the first frame.
  */
 export class LiveConnection {
   /** Date.now() when the client last showed it is alive (a frame or a pong). */
@@ -42,18 +50,22 @@ export class LiveConnection {
 
   constructor(
     private readonly socket: ClientSocket,
-    readonly user: UserRecord,
-    /** The hash of the session the socket was opened with (it closes when that session ends). */
+    /** The signed-in user; null for a guest. */
+    readonly user: UserRecord | null,
+    /** The hash of the session the socket was opened with (it closes when that session ends); '' for a guest. */
     readonly sessionHash: string,
     /** The request's logger: it names the connection on every line. */
     readonly log: FastifyBaseLogger,
     private readonly limits: LiveConnectionLimits,
+    /** A guest's socket: the guest and the one document it follows (null for an account's). */
+    readonly guest: LiveGuest | null = null,
   ) {
     this.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
   }
 
+  /** The account's id, or the guest's ('g:…'). */
   get userId(): string {
-    return this.user.id;
+    return this.user?.id ?? this.guest!.user.id;
   }
 
   get isClosed(): boolean {
@@ -129,9 +141,13 @@ export interface LiveHubOptions {
  * Every open /live socket, by user. A user's sockets count as connections in the OnlineTracker;
  * presence changes (from /live and /collab alike) and new users are broadcast to every socket; the
  * PeopleEvents of a user (session ended, notified, access changed) reach that user's sockets.
+ * Guests' sockets are kept apart, by document: they get their document's `comments` messages
+ * (`guestPush`) and nothing about people; they close when the link stops admitting visitors (4401)
+ * or the document is deleted (4410).
  */
 export class LiveHub {
   private readonly byUser = new Map<string, Set<LiveConnection>>();
+  private readonly guestsByDoc = new Map<string, Set<LiveConnection>>();
   /** Presence broadcasts look the person up; chained so that they go out in the order they happened. */
   private presence: Promise<void> = Promise.resolve();
   private readonly unsubscribe: Array<() => void> = [];
@@ -149,6 +165,14 @@ export class LiveHub {
     this.listen(events, 'memberChanged', (docId, userId, role) => this.sendTo(userId, { type: 'access', docId, role }));
     this.listen(events, 'docDeleted', (docId, memberIds) => {
       for (const userId of new Set(memberIds)) this.sendTo(userId, { type: 'access', docId, role: null });
+      for (const guest of this.guestsOf(docId)) guest.close(CloseCode.docDeleted, 'this document was deleted');
+    });
+    this.listen(events, 'guestPush', (docId, message) => {
+      for (const guest of this.guestsOf(docId)) guest.send(message);
+    });
+    this.listen(events, 'linkAccessChanged', (docId, linkAccess) => {
+      if (roleFromLink(linkAccess) !== null) return;
+      for (const guest of this.guestsOf(docId)) guest.close(CloseCode.unauthenticated, 'this document is no longer open to visitors; sign in');
     });
     const onChanged = (userId: string, isOnline: boolean, at: number) =>
       this.broadcastPresence(async () => {
@@ -159,15 +183,21 @@ export class LiveHub {
     this.unsubscribe.push(() => online.off('changed', onChanged));
   }
 
-  /** Open live sockets, all users. */
+  /** Open live sockets, all users and guests. */
   get connectionCount(): number {
     let count = 0;
     for (const set of this.byUser.values()) count += set.size;
+    for (const set of this.guestsByDoc.values()) count += set.size;
     return count;
   }
 
   connections(): LiveConnection[] {
-    return [...this.byUser.values()].flatMap((set) => [...set]);
+    return [...this.byUser.values(), ...this.guestsByDoc.values()].flatMap((set) => [...set]);
+  }
+
+  /** This process's guest sockets following the document. */
+  guestsOf(docId: string): LiveConnection[] {
+    return [...(this.guestsByDoc.get(docId) ?? [])];
   }
 
   connectionsOf(userId: string): ReadonlySet<LiveConnection> {
@@ -176,6 +206,13 @@ export class LiveHub {
 
   /** A socket opened: it counts as the user being online, and gets its hello (before anything else). */
   add(connection: LiveConnection): void {
+    if (connection.guest !== null) {
+      const { docId, user } = connection.guest;
+      const guests = this.guestsByDoc.get(docId) ?? new Set();
+      this.guestsByDoc.set(docId, guests.add(connection));
+      connection.hello({ type: 'hello', user, people: [], unreadNotifications: 0 });
+      return;
+    }
     let set = this.byUser.get(connection.userId);
     if (!set) {
       set = new Set();
@@ -191,6 +228,11 @@ export class LiveHub {
 
   /** A socket closed (whoever closed it). Safe to call twice. */
   remove(connection: LiveConnection): void {
+    if (connection.guest !== null) {
+      const guests = this.guestsByDoc.get(connection.guest.docId);
+      if (guests?.delete(connection) && guests.size === 0) this.guestsByDoc.delete(connection.guest.docId);
+      return;
+    }
     const set = this.byUser.get(connection.userId);
     if (!set?.delete(connection)) return;
     if (set.size === 0) this.byUser.delete(connection.userId);
@@ -203,6 +245,15 @@ export class LiveHub {
    */
   push(userIds: Iterable<string>, message: LiveServerMessage): void {
     this.options.events.announce('livePush', [...new Set(userIds)], message);
+  }
+
+  /**
+   * Sends `message`, which is about document `docId`, to these people's live sockets and to the
+   * guests following the document, in every process.
+   */
+  pushToDocument(docId: string, userIds: Iterable<string>, message: LiveServerMessage): void {
+    this.push(userIds, message);
+    this.options.events.announce('guestPush', docId, message);
   }
 
   /** Sends `message` to this process's live sockets of the person. */
@@ -228,7 +279,7 @@ export class LiveHub {
     const { accounts, online } = this.options;
     const [users, unreadNotifications] = await Promise.all([accounts.listUsers(), accounts.unreadNotificationCount(connection.userId)]);
     const people = users.map((user) => personOf(user, online));
-    connection.hello({ type: 'hello', user: publicUserOf(connection.user), people, unreadNotifications });
+    connection.hello({ type: 'hello', user: publicUserOf(connection.user!), people, unreadNotifications });
   }
 
   private broadcastPresence(person: () => Promise<Person | null>): void {

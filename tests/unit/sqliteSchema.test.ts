@@ -72,7 +72,7 @@ describe('SQLite schema migrations', () => {
     expect(migrateSqlite(db)).toEqual([]);
     expect(tables(db)).toEqual(
       [
-        'attempt_budgets', 'comment_reactions', 'comment_threads', 'comments', 'conversation_members', 'conversation_reads', 'conversations', 'doc_access', 'doc_members',
+        'attempt_budgets', 'comment_guests', 'comment_reactions', 'comment_threads', 'comments', 'conversation_members', 'conversation_reads', 'conversations', 'doc_access', 'doc_members',
         'documents', 'history_rows', 'messages', 'notifications', 'sessions', 'snapshot_segments', 'snapshots', 'store_meta', 'updates', 'users',
         'versions',
       ],
