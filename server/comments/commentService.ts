@@ -206,7 +206,6 @@ export class CommentService {
 
   /**
    * Like `readable`, refusing a role that may not comment (403) and a writer past their rate (429).
-   * A guest's name is recorded (the latest they gave is the one shown).
    */
   private async writable(docId: string, user: Commenter): Promise<void> {
     const role = await this.readable(docId, user.user);
@@ -217,7 +216,6 @@ export class CommentService {
       throw refuse(403, 'not_allowed', message);
     }
     this.spend(user);
-    if (user.guest !== null) await this.options.accounts.saveGuest({ id: user.guest.id, name: user.guest.name, at: Date.now() });
   }
 
   /**
@@ -264,7 +262,9 @@ export class CommentService {
     return threadView(thread, this.directory(user));
   }
 
+  /** After a write that was stored: a guest's name is recorded (the latest they gave is shown), everyone told, mentions notified. */
   private async changed(user: Commenter, thread: ThreadRecord, commentId: number | null, text: string | null, before: string | null): Promise<void> {
+    if (user.guest !== null) await this.options.accounts.saveGuest({ id: user.guest.id, name: user.guest.name, at: Date.now() });
     await this.push(thread.docId, thread.id, user);
     if (commentId === null || text === null) return;
     if (user.user === null) {

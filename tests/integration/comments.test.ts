@@ -118,7 +118,10 @@ describe('comments', () => {
     expect(await refusal({ anchor: { ...anchor, start: 'not base64!' }, body: 'x' })).toEqual([400, 'invalid_anchor']);
     expect(await refusal({ anchor: { ...anchor, start: Buffer.from([200, 200, 200]).toString('base64') }, body: 'x' })).toEqual([400, 'invalid_anchor']);
     expect(await refusal({ body: 'x' })).toEqual([400, 'bad_request']);
-    expect(await refusal({ anchor, body: 'x' }, null)).toEqual([401, 'sign_in_required']);
+    // A visitor where the link lets visitors only view is refused (where it lets them comment, they comment as guests: guestComments.test.ts).
+    await setLinkAccess(server, docId, ann!, 'view');
+    expect(await refusal({ anchor, body: 'x' }, null)).toEqual([403, 'not_allowed']);
+    await setLinkAccess(server, docId, ann!, 'edit');
     // A visitor reads where the link admits visitors (the default: anyone with the link can edit).
     const made = await newThread(server, docId, ann!, { anchor, body: 'x'.repeat(MAX_COMMENT_CHARS) });
     expect(made.status).toBe(201);
