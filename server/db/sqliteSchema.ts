@@ -334,7 +334,9 @@ CREATE TABLE comment_reactions_v9 (
   PRIMARY KEY (comment_id, emoji, user_id)
 ) WITHOUT ROWID;
 INSERT INTO comment_reactions_v9 SELECT comment_id, emoji, user_id, created_at FROM comment_reactions;
--- Ids are never reused: the new tables continue the old counters (deleted rows included).
+-- Ids are never reused: the new tables continue the old counters (deleted rows included). The
+-- copies above made counters of their own (the highest id copied): replaced by the old ones.
+DELETE FROM sqlite_sequence WHERE name IN ('comment_threads_v9', 'comments_v9');
 INSERT INTO sqlite_sequence (name, seq) SELECT 'comment_threads_v9', seq FROM sqlite_sequence WHERE name = 'comment_threads';
 INSERT INTO sqlite_sequence (name, seq) SELECT 'comments_v9', seq FROM sqlite_sequence WHERE name = 'comments';
 DROP TABLE comment_reactions;
@@ -343,9 +345,9 @@ DROP TABLE comment_threads;
 ALTER TABLE comment_threads_v9 RENAME TO comment_threads;
 ALTER TABLE comments_v9 RENAME TO comments;
 ALTER TABLE comment_reactions_v9 RENAME TO comment_reactions;
-CREATE INDEX comment_threads_doc ON comment_threads (doc_id, id);
-CREATE INDEX comments_thread ON comments (thread_id, id);
-CREATE TABLE comment_guests (
+CREATE INDEX IF NOT EXISTS comment_threads_doc ON comment_threads (doc_id, id);
+CREATE INDEX IF NOT EXISTS comments_thread ON comments (thread_id, id);
+CREATE TABLE IF NOT EXISTS comment_guests (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   updated_at INTEGER NOT NULL
