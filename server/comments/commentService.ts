@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import * as Y from 'yjs';
 import { canComment, findMentions, type Role } from '../../shared/accounts.js';
-import type { ApiErrorCode } from '../../shared/api.js';
+import type { ApiErrorCode, PublicUser } from '../../shared/api.js';
 import {
   type CommentAnchor,
   type CommentThread,
@@ -117,7 +117,13 @@ export class CommentService {
     await this.readable(docId, who.user);
     const page = await this.options.accounts.listThreads(docId, beforeId, limit);
     const users = this.directory(who);
-    return { threads: await Promise.all(page.threads.map((t) => threadView(t, users))), hasMore: page.hasMore, me: await users.get(idOf(who)) };
+    const threads = await Promise.all(page.threads.map((t) => threadView(t, users)));
+    // A guest is shown under the name stored with their last write; one who never wrote, the name they send now.
+    const me: PublicUser =
+      who.user !== null
+        ? await users.get(who.user.id)
+        : { id: who.guest.id, name: (await this.options.accounts.guestName(who.guest.id)) ?? who.guest.name, guest: true };
+    return { threads, hasMore: page.hasMore, me };
   }
 
   /** One thread of the document (404 no_such_thread when it has none by that id). */
@@ -321,8 +327,9 @@ export class CommentService {
     }
   }
 
+  /** People by id for one answer; a guest's name is always the stored one (written before any answer that shows it). */
   private directory(who: Commenter): UserDirectory {
     const users = new UserDirectory(this.options.accounts);
-    return who.user !== null ? users.know(who.user) : users.know({ id: who.guest.id, name: who.guest.name, guest: true });
+    return who.user !== null ? users.know(who.user) : users;
   }
 }

@@ -82,6 +82,9 @@ describe('guest comments', () => {
     const thread = made.body;
     expect(thread.comments[0]).toMatchObject({ author: { id: me.id, name: 'Gwen the Guest', guest: true }, body: 'Why <i>hello</i>?' });
     for (const socket of [annLive, gwenLive]) await socket.next('comments', (m) => m.docId === docId && m.threadId === thread.id);
+    // Read again without a name (as a window does after a live change): the name the guest last wrote with.
+    const reread = await api<CommentThread>(server, 'GET', threadsPath(docId, thread.id), { cookie: gwen.cookie });
+    expect(reread.body.comments[0]!.author).toEqual({ id: me.id, name: 'Gwen the Guest', guest: true });
 
     // The owner replies, mentioning the guest: the guest's window hears of it.
     const reply = await api<CommentThread>(server, 'POST', `${threadsPath(docId, thread.id)}/comments`, {
