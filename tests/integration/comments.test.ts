@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import { exportPath, type NotificationList } from '../../shared/api.js';
 import { type CommentThread, MAX_COMMENT_CHARS, type ThreadPage, threadsPath, commentPath } from '../../shared/comments.js';
 import { api, createDoc, openLiveReady, registerUser, setLinkAccess, share, type TestUser, uniqueName } from '../helpers/accounts.js';
+import { anchorIn } from '../helpers/commentAnchor.js';
 import { openDatabase } from '../helpers/database.js';
 import { startServer, type TestServer } from '../helpers/testServer.js';
 
 // Comments over the real REST API and /live: who may read and write them, what is stored, limits.
-
-function anchorIn(text: string, from: number, to: number) {
-  const doc = new Y.Doc();
-  const ytext = doc.getText('text');
-  ytext.insert(0, text);
-  const encode = (index: number) => Buffer.from(Y.encodeRelativePosition(Y.createRelativePositionFromTypeIndex(ytext, index))).toString('base64');
-  return { start: encode(from), end: encode(to), excerpt: text.slice(from, to) };
-}
 
 async function people(server: TestServer, ...labels: string[]): Promise<TestUser[]> {
   const users: TestUser[] = [];

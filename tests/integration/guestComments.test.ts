@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import type { NotificationList } from '../../shared/api.js';
 import { type CommentThread, commentPath, GUEST_NAME_HEADER, type ThreadPage, threadsPath } from '../../shared/comments.js';
 import { guestLivePath } from '../../shared/live.js';
 import { CloseCode } from '../../shared/closeCodes.js';
 import { api, createDoc, openLive, openLiveReady, registerUser, setLinkAccess, share, type TestUser, uniqueName } from '../helpers/accounts.js';
+import { anchorIn } from '../helpers/commentAnchor.js';
 import { openDatabase } from '../helpers/database.js';
 import { startServer, type TestServer } from '../helpers/testServer.js';
 
@@ -12,14 +12,6 @@ import { startServer, type TestServer } from '../helpers/testServer.js';
 // where the link lets visitors comment, are shown as guests, follow the document's comments on a
 // guest /live, and meet the same origin and rate rules as accounts. Also: an edit that adds an
 // @mention notifies the newly named person only.
-
-function anchorIn(text: string, from: number, to: number) {
-  const doc = new Y.Doc();
-  const ytext = doc.getText('text');
-  ytext.insert(0, text);
-  const encode = (index: number) => Buffer.from(Y.encodeRelativePosition(Y.createRelativePositionFromTypeIndex(ytext, index))).toString('base64');
-  return { start: encode(from), end: encode(to), excerpt: text.slice(from, to) };
-}
 
 /** A browser without an account: its guest cookie (once the server gave one) and the name it sends. */
 interface Guest {
