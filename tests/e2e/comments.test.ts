@@ -183,6 +183,9 @@ describe('comments in the browser', () => {
     expect(await author.getAttribute('class')).toContain('guest');
     expect(await annCard.locator('.comment-body').first().innerText()).toBe('Could it be Monday? <b>bold</b>');
     expect(await annCard.locator('.comment-body b').count()).toBe(0);
+    // Choosing the thread in the sidebar shows its text: the highlight becomes the active one.
+    await annCard.locator('.thread-excerpt').click();
+    await ann.page.locator('#editor .comment-anchor.active', { hasText: 'Friday' }).waitFor();
     await screenshot(ann.page, 'guest-comments-2-ann-sees-guest-comment');
 
     // Ann replies mentioning Gwen, and reacts to Gwen's comment.
