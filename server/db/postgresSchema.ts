@@ -233,9 +233,9 @@ CREATE TABLE IF NOT EXISTS snapshot_segments (
 `,
   },
   {
-    // Guests comment (see sqliteSchema.ts, version 9): comment authors, reaction givers and thread
+    // Guests comment (see sqliteSchema.ts, version 10; 9 is left to the history checkpoints of another branch): comment authors, reaction givers and thread
     // makers and resolvers are account ids or guest ids ('g:…'), no longer references to users.
-    version: 9,
+    version: 10,
     sql: `
 ALTER TABLE comment_threads DROP CONSTRAINT IF EXISTS comment_threads_created_by_fkey;
 ALTER TABLE comment_threads DROP CONSTRAINT IF EXISTS comment_threads_resolved_by_fkey;

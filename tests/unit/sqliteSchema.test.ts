@@ -131,7 +131,7 @@ describe('SQLite schema migrations', () => {
     });
   }
 
-  it('version 9: a version-8 file keeps its threads, comments, reactions and id counters; guests may then author', async () => {
+  it('version 10: a version-8 file keeps its threads, comments, reactions and id counters; guests may then author', async () => {
     const dir = dataDir();
     const db = raw(dir);
     migrateSqlite(db);
