@@ -96,6 +96,23 @@ describe('comments', () => {
     expect((await api(server, 'GET', threadsPath(docId), { cookie: ann!.cookie })).status).toBe(410);
   });
 
+  it('pages a document\'s threads over REST: the newest first page, then older ones by `before`, oldest first within a page', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const [ann] = await people(server, 'ann');
+    const docId = await createDoc(server, ann!);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await newThread(server, docId, ann!, { anchor: anchorIn('hello', 0, 5), body: `thread ${i}` })).body.id);
+    const page = (query: string) => api<ThreadPage & { error?: string }>(server, 'GET', `${threadsPath(docId)}?${query}`, { cookie: ann!.cookie });
+    const first = await page('limit=2');
+    expect([first.body.threads.map((t) => t.id), first.body.hasMore]).toEqual([ids.slice(3), true]);
+    const second = await page(`limit=2&before=${first.body.threads[0]!.id}`);
+    expect([second.body.threads.map((t) => t.id), second.body.hasMore]).toEqual([ids.slice(1, 3), true]);
+    const last = await page(`limit=2&before=${second.body.threads[0]!.id}`);
+    expect([last.body.threads.map((t) => t.id), last.body.hasMore]).toEqual([ids.slice(0, 1), false]);
+    expect((await page('limit=101')).body.error).toBe('invalid_limit');
+    expect((await page('before=x')).body.error).toBe('invalid_before');
+  });
+
   it('refuses bad input with named codes: empty, too long, bad anchors, unknown reactions, strangers, visitors, too fast', async () => {
     const server = await startServer({ passwordHashCost: 12, chatMessagesPerSecond: 1, chatBurst: 8 });
     const [ann, eve] = await people(server, 'ann', 'eve');
