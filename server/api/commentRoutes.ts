@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_THREAD_PAGE, MAX_ANCHOR_BYTES, MAX_THREAD_PAGE, type NewThread, REACTIONS } from '../../shared/comments.js';
-import { accountCommenter, type Commenter, type CommentService, guestCommenter } from '../comments/commentService.js';
+import type { CommentService } from '../comments/commentService.js';
+import { accountCommenter, type Commenter, guestCommenter } from '../comments/commenter.js';
 import { guestIdFor, guestNameOf } from '../comments/guestIdentity.js';
 import { clearSessionCookie } from '../auth/authPlugin.js';
 import { ApiHttpError } from './apiError.js';

@@ -10,10 +10,9 @@ import {
   MAX_COMMENT_CHARS,
   MAX_COMMENT_EXCERPT_CHARS,
   MAX_COMMENTS_PER_THREAD,
-  MAX_MENTIONS_PER_COMMENT,
   type ThreadPage,
 } from '../../shared/comments.js';
-import { charCount, cleanTitle, excerptOf, MAX_EXCERPT_CHARS, stripBidiControls } from '../../shared/text.js';
+import { charCount, stripBidiControls } from '../../shared/text.js';
 import type { AccountStore, AnchorRecord, ThreadRecord, UserRecord } from '../accounts/accountStore.js';
 import { ApiHttpError } from '../api/apiError.js';
 import { UserDirectory } from '../chat/views.js';
@@ -23,27 +22,9 @@ import type { DocAccess } from '../people/docAccess.js';
 import type { Notifications } from '../people/notifications.js';
 import type { DocStore } from '../store/docStore.js';
 import { KeyedTokenBuckets } from '../tokenBucket.js';
-import { threadView } from './commentViews.js';
-import type { GuestIdentity } from './guestIdentity.js';
-
-/**
- * Who reads or writes comments: an account, or a guest (no account; a visitor whom the document's
- * link lets comment, known by the guest cookie, see guestIdentity.ts).
- */
-export type Commenter = { user: UserRecord; guest: null } | { user: null; guest: GuestIdentity; ip: string };
-
-export function accountCommenter(user: UserRecord): Commenter {
-  return { user, guest: null };
-}
-
-/** A guest, and the address its requests come from (guests' writes are limited per address too). */
-export function guestCommenter(guest: GuestIdentity, ip: string): Commenter {
-  return { user: null, guest, ip };
-}
-
-function idOf(who: Commenter): string {
-  return who.user?.id ?? who.guest!.id;
-}
+import { notifyMentions } from './commentMentions.js';
+import { cleanExcerpt, threadView } from './commentViews.js';
+import { type Commenter, commenterId } from './commenter.js';
 
 export interface CommentServiceOptions {
   accounts: AccountStore;
@@ -60,11 +41,6 @@ export interface CommentServiceOptions {
 
 function refuse(status: number, code: ApiErrorCode, message: string): ApiHttpError {
   return new ApiHttpError(status, code, message);
-}
-
-/** An excerpt as stored and sent: without bidirectional controls, trimmed, at most `max` characters. */
-function cleanExcerpt(text: string, max: number): string {
-  return excerptOf(stripBidiControls(text).trim(), max);
 }
 
 /** A comment's text as stored: bidirectional controls removed, trimmed, 1 to MAX_COMMENT_CHARS characters. */
@@ -141,7 +117,7 @@ export class CommentService {
       excerpt: cleanExcerpt(anchor.excerpt, MAX_COMMENT_EXCERPT_CHARS),
     };
     await this.writable(docId, user);
-    const thread = await this.options.accounts.createThread({ docId, anchor: stored, createdBy: idOf(user), createdAt: Date.now() }, text);
+    const thread = await this.options.accounts.createThread({ docId, anchor: stored, createdBy: commenterId(user), createdAt: Date.now() }, text);
     await this.changed(user, thread, thread.comments[0]!.id, text, null);
     return threadView(thread, this.directory(user));
   }
@@ -154,7 +130,7 @@ export class CommentService {
     if (thread.comments.length >= MAX_COMMENTS_PER_THREAD) {
       throw refuse(409, 'thread_full', `A thread holds at most ${MAX_COMMENTS_PER_THREAD} comments; start another.`);
     }
-    const comment = await this.options.accounts.addComment({ threadId, authorId: idOf(user), body: text, createdAt: Date.now() });
+    const comment = await this.options.accounts.addComment({ threadId, authorId: commenterId(user), body: text, createdAt: Date.now() });
     return this.afterChange(user, docId, threadId, comment.id, text, null);
   }
 
@@ -166,7 +142,7 @@ export class CommentService {
     const text = cleanBody(body);
     await this.writable(docId, user);
     const { thread, comment } = await this.comment(docId, commentId);
-    if (comment.authorId !== idOf(user)) throw refuse(403, 'not_author', 'Only its author can edit a comment.');
+    if (comment.authorId !== commenterId(user)) throw refuse(403, 'not_author', 'Only its author can edit a comment.');
     await this.options.accounts.editComment(commentId, text, Date.now());
     return this.afterChange(user, docId, thread.id, commentId, text, comment.body);
   }
@@ -176,7 +152,7 @@ export class CommentService {
     const role = await this.readable(docId, user.user);
     this.spend(user);
     const { thread, comment } = await this.comment(docId, commentId);
-    if (comment.authorId !== idOf(user) && role !== 'owner') throw refuse(403, 'not_author', 'Only its author (or the document\'s owner) can delete a comment.');
+    if (comment.authorId !== commenterId(user) && role !== 'owner') throw refuse(403, 'not_author', 'Only its author (or the document\'s owner) can delete a comment.');
     await this.options.accounts.deleteComment(commentId);
     await this.push(docId, thread.id, user);
   }
@@ -186,7 +162,7 @@ export class CommentService {
     if (!isReaction(emoji)) throw refuse(400, 'invalid_reaction', 'That reaction is not one of those offered.');
     await this.writable(docId, user);
     const { thread } = await this.comment(docId, commentId);
-    if (!(await this.options.accounts.setReaction(commentId, idOf(user), emoji, on, Date.now()))) {
+    if (!(await this.options.accounts.setReaction(commentId, commenterId(user), emoji, on, Date.now()))) {
       return threadView(thread, this.directory(user));
     }
     return this.afterChange(user, docId, thread.id, null, null, null);
@@ -197,7 +173,7 @@ export class CommentService {
     await this.writable(docId, user);
     const thread = await this.thread(docId, threadId);
     if ((thread.resolvedAt !== null) === resolved) return threadView(thread, this.directory(user));
-    await this.options.accounts.setThreadResolved(threadId, resolved ? idOf(user) : null, resolved ? Date.now() : null);
+    await this.options.accounts.setThreadResolved(threadId, resolved ? commenterId(user) : null, resolved ? Date.now() : null);
     return this.afterChange(user, docId, threadId, null, null, null);
   }
 
@@ -229,11 +205,11 @@ export class CommentService {
    * become a new guest by dropping its cookie; its address stays); throws 429 when either is empty.
    */
   private spend(user: Commenter): void {
-    const keys = user.guest === null ? [idOf(user)] : [idOf(user), `ip:${user.ip}`];
+    const keys = user.guest === null ? [commenterId(user)] : [commenterId(user), `ip:${user.ip}`];
     const empty = keys.find((key) => !this.buckets.take(key));
     if (empty === undefined) return;
     const seconds = Math.max(1, Math.ceil(this.buckets.msUntilToken(empty) / 1000));
-    this.options.log.warn({ userId: idOf(user), bucket: empty.startsWith('ip:') ? 'address' : 'writer' }, 'refused a comment: rate limit');
+    this.options.log.warn({ userId: commenterId(user), bucket: empty.startsWith('ip:') ? 'address' : 'writer' }, 'refused a comment: rate limit');
     throw new ApiHttpError(429, 'rate_limited', `You are commenting too fast; wait ${seconds} s.`, { 'retry-after': String(seconds) });
   }
 
@@ -277,7 +253,7 @@ export class CommentService {
       if (findMentions(text).length > 0) this.options.log.info({ docId: thread.docId, commentId }, "a guest's @mentions notify nobody");
       return;
     }
-    await this.notifyMentions(user.user, thread.docId, thread.id, commentId, text, before);
+    await notifyMentions(this.options, { author: user.user, docId: thread.docId, threadId: thread.id, commentId, text, before });
   }
 
   /**
@@ -289,42 +265,6 @@ export class CommentService {
     const userIds = members.map((m) => m.userId);
     if (actor.user !== null) userIds.push(actor.user.id);
     this.options.live.pushToDocument(docId, userIds, { type: 'comments', docId, threadId });
-  }
-
-  /**
-   * Notifies each person `@named` in a new comment who may read the document, not the author, at
-   * most MAX_MENTIONS_PER_COMMENT; for an edit, only those the earlier text (`before`) did not name.
-   * A failure is logged: the comment is stored and delivered already.
-   */
-  private async notifyMentions(author: UserRecord, docId: string, threadId: number, commentId: number, text: string, before: string | null): Promise<void> {
-    const names = findMentions(text).slice(0, MAX_MENTIONS_PER_COMMENT);
-    if (names.length === 0) return;
-    const notified = new Set<string>([author.id]);
-    // Named before the edit: notified then (names are matched as accounts, so "@Ann" and "@ann" are one person).
-    for (const name of before === null ? [] : findMentions(before).slice(0, MAX_MENTIONS_PER_COMMENT)) {
-      const person = await this.options.accounts.findUserByName(name).catch(() => null);
-      if (person) notified.add(person.id);
-    }
-    let docTitle: string | null = null;
-    for (const name of names) {
-      try {
-        const person = await this.options.accounts.findUserByName(name);
-        if (!person || notified.has(person.id)) continue;
-        if ('refused' in (await this.options.access.resolve(docId, person, false))) continue;
-        notified.add(person.id);
-        docTitle ??= this.options.registry.peek(docId)?.title ?? cleanTitle((await this.options.store.describe(docId))?.title ?? '');
-        await this.options.notifications.notify(person.id, author.id, {
-          kind: 'commentMention',
-          docId,
-          docTitle,
-          threadId,
-          commentId,
-          excerpt: cleanExcerpt(text, MAX_EXCERPT_CHARS),
-        });
-      } catch (error) {
-        this.options.log.warn({ err: error, docId, commentId }, 'could not notify a comment mention');
-      }
-    }
   }
 
   /** People by id for one answer; a guest's name is always the stored one (written before any answer that shows it). */

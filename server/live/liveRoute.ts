@@ -12,8 +12,8 @@ import { isRefusal } from '../chat/chatService.js';
 import type { LiveConfig, SocketGuardConfig } from '../config.js';
 import { releaseUpgradeResponse, SocketGuards, type UpgradeRefusal } from '../sockets/guards.js';
 import { guestIdOfRequest } from '../comments/guestIdentity.js';
-import type { AccessRefusal } from '../people/docAccess.js';
-import { LiveConnection } from './liveHub.js';
+import { admitGuest } from './guestLive.js';
+import { LiveConnection } from './liveConnection.js';
 import type { ClientSocket } from '../sockets/clientSocket.js';
 import { registerHttpTransport } from '../sockets/httpTransport.js';
 
@@ -170,25 +170,7 @@ async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Pr
     const user = { id: guestId ?? '', name: DEFAULT_GUEST_NAME, guest: true };
     const connection = new LiveConnection(socket, null, '', log, limits, { user, docId });
     listenTo(connection, socket, log, () => {});
-    void (async () => {
-      const result = await access.resolve(docId, null, false);
-      if (guestId !== null) user.name = (await accounts.guestName(guestId)) ?? DEFAULT_GUEST_NAME;
-      if (connection.isClosed) return;
-      // The link changed (or the document went) while this was resolved: the hub was not there to close it.
-      const changed = journal.changedSince(accessMark, { docId, userId: null, sessionHash: null }) !== null;
-      const refusal = 'refused' in result ? GUEST_REFUSALS[result.refused] : changed ? CHANGED_WHILE_CONNECTING : null;
-      if (refusal !== null) {
-        const [code, reason] = refusal;
-        log.warn({ code }, `refused guest live websocket: ${reason}`);
-        connection.close(code, reason);
-        return;
-      }
-      log.info('guest live websocket opened');
-      hub.add(connection);
-    })().catch((error: unknown) => {
-      log.error({ err: error }, 'could not admit a guest live websocket');
-      connection.close(CloseCode.serverError, 'the server could not check your access');
-    });
+    void admitGuest({ access, accounts, journal, hub }, connection, log, accessMark);
   }
 
   /** Attaches the socket's listeners (before anything is awaited: frames arriving earlier would be lost). */
@@ -278,15 +260,6 @@ interface Opening {
   /** The guest cookie's guest id, or null. */
   guestId: string | null;
 }
-
-/** How a guest's socket is closed, by why the document does not admit the visitor. */
-const GUEST_REFUSALS: Record<AccessRefusal, [number, string]> = {
-  sign_in_required: [CloseCode.unauthenticated, 'this document is not open to visitors; sign in'],
-  no_access: [CloseCode.noAccess, 'you have no access to this document'],
-  deleted: [CloseCode.docDeleted, 'this document was deleted'],
-};
-
-const CHANGED_WHILE_CONNECTING: [number, string] = [CloseCode.tryAgain, 'access to this document changed while connecting; reconnect'];
 
 function openingOf(request: FastifyRequest): Opening {
   const doc = (request.query as Record<string, unknown> | undefined)?.[LIVE_GUEST_DOC_PARAM];
