@@ -42,6 +42,11 @@ export interface DocDetails extends DocSummary {
 export interface PublicUser {
   id: string;
   name: string;
+  /**
+   * True for a guest: someone without an account who commented where the document's link allows
+   * it (their id is 'g:…', their name the one they chose, not checked). Absent for an account.
+   */
+  guest?: boolean;
 }
 
 /** POST /api/account (register), POST /api/session (sign in), GET /api/session → who I am (null: nobody). */

@@ -23,6 +23,16 @@ export const MAX_THREAD_PAGE = 100;
 /** How many people a comment's @mentions notify at most. */
 export const MAX_MENTIONS_PER_COMMENT = 20;
 
+/**
+ * A guest's chosen display name goes with each comment write in this header, URI-encoded
+ * (encodeURIComponent); without it a guest is shown as "Guest". At most MAX_GUEST_NAME_CHARS
+ * characters are kept. Accounts are always shown by their account name (the header is ignored).
+ */
+export const GUEST_NAME_HEADER = 'x-tandem-guest-name';
+export const MAX_GUEST_NAME_CHARS = 40;
+/** What a guest is called when they gave no name. */
+export const DEFAULT_GUEST_NAME = 'Guest';
+
 /** The reactions one may give a comment. */
 export const REACTIONS = ['👍', '❤️', '😄', '🎉', '😮', '👀'] as const;
 export type Reaction = (typeof REACTIONS)[number];
@@ -72,6 +82,11 @@ export interface CommentThread {
 export interface ThreadPage {
   threads: CommentThread[];
   hasMore: boolean;
+  /**
+   * Who I am to these comments (whose comments I may edit): my account, or, for a visitor, my guest
+   * identity (the guest cookie, issued with this answer when missing; `guest: true`).
+   */
+  me: PublicUser;
 }
 /** POST /api/docs/:id/threads. */
 export interface NewThread {

@@ -6,12 +6,26 @@
  * Frames are JSON text (one message per frame, at most MAX_LIVE_FRAME_BYTES). The upgrade needs a
  * valid session cookie and an allowed Origin. Close codes are those of closeCodes.ts (4401 when the
  * session ends, 4400 for a malformed frame, 1009 for an oversized one).
+ *
+ * A guest (someone the document's link admits without signing in) opens `guestLivePath(docId)`:
+ * a socket that follows that one document's comments. It is admitted where GET /api/docs/:id would
+ * admit the visitor (else closed with 4401, 4404 or 4410), receives `hello` (user: the guest
+ * identity of the guest cookie, `guest: true`; no people, no notifications) and then only `comments`
+ * messages of that document; it closes with 4403 when the link stops admitting visitors and 4410
+ * when the document is deleted. A guest's `send` is refused (sign_in_required).
  */
-import type { ChatMessage, Conversation, Notification, Person } from './api.js';
+import type { ChatMessage, Conversation, Notification, Person, PublicUser } from './api.js';
 import type { Role } from './accounts.js';
 
 export const LIVE_PATH = '/live';
 export const MAX_LIVE_FRAME_BYTES = 16 * 1024;
+/** The query parameter naming the one document a guest's /live follows. */
+export const LIVE_GUEST_DOC_PARAM = 'doc';
+
+/** A guest's /live address (path and query) for document `docId`. */
+export function guestLivePath(docId: string): string {
+  return `${LIVE_PATH}?${LIVE_GUEST_DOC_PARAM}=${encodeURIComponent(docId)}`;
+}
 
 /** Client → server. */
 export type LiveClientMessage =
@@ -23,7 +37,7 @@ export type LiveClientMessage =
 /** Server → client. */
 export type LiveServerMessage =
   /** First frame: who I am, every person with their presence, my unread notification count. */
-  | { type: 'hello'; user: { id: string; name: string }; people: Person[]; unreadNotifications: number }
+  | { type: 'hello'; user: PublicUser; people: Person[]; unreadNotifications: number }
   /** My message is stored (sent to the sender only, and only after the commit). */
   | { type: 'sent'; nonce: string; message: ChatMessage }
   /** My message was not accepted: `error` is a stable code (not_member, too_long, empty, rate_limited, bad_request). */

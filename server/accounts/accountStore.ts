@@ -214,7 +214,8 @@ export interface ChatStore {
 }
 
 /**
- * Comments on documents: threads anchored to the text, their comments and reactions. Ids increase
+ * Comments on documents: threads anchored to the text, their comments and reactions. Authors,
+ * reaction givers, makers and resolvers are account ids or guest ids ('g:…', not rows of users). Ids increase
  * and are never reused. A thread without comments does not exist: deleting its last comment
  * deletes it. Deleting a document (markDocDeleted) deletes its threads.
  */
@@ -240,6 +241,10 @@ export interface CommentStore {
   setReaction(commentId: number, userId: string, emoji: string, on: boolean, at: number): Promise<boolean>;
   /** Resolves the thread (by, at) or reopens it (null, null); false when there is no such thread. */
   setThreadResolved(threadId: number, by: string | null, at: number | null): Promise<boolean>;
+  /** Records the display name a guest ('g:…') gave with a comment write; the latest one wins. */
+  saveGuest(guest: { id: string; name: string; at: number }): Promise<void>;
+  /** The name a guest last gave, or null for an id never saved. */
+  guestName(id: string): Promise<string | null>;
 }
 
 /** Notifications: what happened that a user should see (shares, mentions). */

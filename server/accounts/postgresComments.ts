@@ -7,7 +7,7 @@ import type { PostgresForgetDocument } from './postgresDocAccess.js';
 
 /**
  * Comment threads of a PostgreSQL account store (tables `comment_threads`, `comments`,
- * `comment_reactions`), with the meaning of SQLite's (sqliteComments.ts).
+ * `comment_reactions`, `comment_guests`), with the meaning of SQLite's (sqliteComments.ts).
  */
 export function postgresComments(pool: Pool): CommentStore {
   const { one, rows, count } = postgresQueries(pool);
@@ -99,6 +99,15 @@ export function postgresComments(pool: Pool): CommentStore {
     },
     async setThreadResolved(threadId, by, at) {
       return (await count('UPDATE comment_threads SET resolved_by = $1, resolved_at = $2 WHERE id = $3', [by, at, threadId])) > 0;
+    },
+    async saveGuest(guest) {
+      await count(
+        'INSERT INTO comment_guests (id, name, updated_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = EXCLUDED.updated_at',
+        [guest.id, guest.name, guest.at],
+      );
+    },
+    async guestName(id) {
+      return (await one<{ name: string }>('SELECT name FROM comment_guests WHERE id = $1', [id]))?.name ?? null;
     },
   };
 }

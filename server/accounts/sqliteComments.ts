@@ -5,7 +5,7 @@ import type { SqliteForgetDocument } from './sqliteDocAccess.js';
 
 /**
  * Comment threads of a SQLite account store (tables `comment_threads`, `comments`,
- * `comment_reactions`). A list of ids goes to SQLite as one JSON array (json_each), so each read of
+ * `comment_reactions`, and `comment_guests`: guests' names). A list of ids goes to SQLite as one JSON array (json_each), so each read of
  * threads is three statements whatever their number.
  */
 export function sqliteComments(db: Database.Database): CommentStore {
@@ -41,6 +41,11 @@ export function sqliteComments(db: Database.Database): CommentStore {
   );
   const deleteReaction = db.prepare<[number, string, string]>('DELETE FROM comment_reactions WHERE comment_id = ? AND emoji = ? AND user_id = ?');
   const updateResolved = db.prepare<[string | null, number | null, number]>('UPDATE comment_threads SET resolved_by = ?, resolved_at = ? WHERE id = ?');
+
+  const upsertGuest = db.prepare<[string, string, number]>(
+    'INSERT INTO comment_guests (id, name, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at',
+  );
+  const selectGuest = db.prepare<[string], { name: string }>('SELECT name FROM comment_guests WHERE id = ?');
 
   const withComments = (threads: ThreadRow[]) => {
     const ids = JSON.stringify(threads.map((row) => row.id));
@@ -99,6 +104,12 @@ export function sqliteComments(db: Database.Database): CommentStore {
     },
     async setThreadResolved(threadId, by, at) {
       return updateResolved.run(by, at, threadId).changes > 0;
+    },
+    async saveGuest(guest) {
+      upsertGuest.run(guest.id, guest.name, guest.at);
+    },
+    async guestName(id) {
+      return selectGuest.get(id)?.name ?? null;
     },
   };
 }

@@ -1,7 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_THREAD_PAGE, MAX_ANCHOR_BYTES, MAX_THREAD_PAGE, type NewThread, REACTIONS } from '../../shared/comments.js';
-import { signedInUser } from '../auth/authPlugin.js';
 import type { CommentService } from '../comments/commentService.js';
+import { accountCommenter, type Commenter, guestCommenter } from '../comments/commenter.js';
+import { guestIdFor, guestNameOf } from '../comments/guestIdentity.js';
+import { clearSessionCookie } from '../auth/authPlugin.js';
+import { ApiHttpError } from './apiError.js';
 import * as schemas from './schemas.js';
 import { answers } from './schemas.js';
 
@@ -30,21 +33,34 @@ const base64Position = { type: 'string', minLength: 1, maxLength: Math.ceil(MAX_
 const commentBody = { type: 'object', required: ['body'], properties: { body: bodyText } } as const;
 const reactionBody = { type: 'object', required: ['emoji'], properties: { emoji: { type: 'string', maxLength: 16 } } } as const;
 
-/** Routes that write need a session; `bad_request` words a body of the wrong shape. */
+/** `bad_request` words a body of the wrong shape. */
 function writeRoute(params: object, body: object | undefined, ok: Record<number, object>, bad_request: string) {
   return {
-    config: { signedIn: true, refusals: { bad_request } },
+    config: { refusals: { bad_request } },
     schema: { params, ...(body ? { body } : {}), response: answers(ok) },
   } as const;
 }
 
-const user = (request: FastifyRequest) => signedInUser(request).user;
+/**
+ * Who the request is to comments: its account, else a guest (the guest cookie, issued on this
+ * answer when missing; the name from GUEST_NAME_HEADER). A write with a session cookie that has
+ * ended is refused (401) rather than made as a guest: that person meant to write as themselves.
+ */
+function user(request: FastifyRequest, reply: FastifyReply): Commenter {
+  if (request.auth) return accountCommenter(request.auth.user);
+  if (request.sessionStale && request.method !== 'GET') {
+    clearSessionCookie(request, reply);
+    throw new ApiHttpError(401, 'sign_in_required', 'Your session has ended; sign in again.');
+  }
+  return guestCommenter({ id: guestIdFor(request, reply), name: guestNameOf(request) }, request.ip);
+}
 
 /**
  * Comments on a document's text (shared/comments.ts), through CommentService: list and read
- * threads (whoever may open the document, visitors included), and, signed in with a role that may
- * comment, open a thread, reply, edit or delete one's own comment, react and resolve. Every change
- * reaches the document's open windows over /live.
+ * threads (whoever may open the document, visitors included), and, with a role that may comment,
+ * open a thread, reply, edit or delete one's own comment, react and resolve — signed in, or as a
+ * guest where the link lets visitors comment. Every change reaches the document's open windows
+ * over /live (guests' windows through their document's guest /live).
  */
 export async function commentRoutes(app: FastifyInstance, { comments }: CommentRoutesOptions): Promise<void> {
   const sweep = setInterval(() => comments.sweep(), 60_000);
@@ -59,10 +75,10 @@ export async function commentRoutes(app: FastifyInstance, { comments }: CommentR
       },
       schema: { params: schemas.docIdParams, querystring: threadsQuery, response: answers({ 200: schemas.threadPage }) },
     },
-    async (request) => {
+    async (request, reply) => {
       const { limit, before } = request.query;
       return comments.list(
-        request.auth?.user ?? null,
+        user(request, reply),
         request.params.id,
         before === undefined ? null : Number(before),
         limit === undefined ? DEFAULT_THREAD_PAGE : Number(limit),
@@ -73,7 +89,7 @@ export async function commentRoutes(app: FastifyInstance, { comments }: CommentR
   app.get<ThreadParams>(
     '/api/docs/:id/threads/:threadId',
     { schema: { params: threadParams, response: answers({ 200: schemas.commentThread }) } },
-    async (request) => comments.get(request.auth?.user ?? null, request.params.id, Number(request.params.threadId)),
+    async (request, reply) => comments.get(user(request, reply), request.params.id, Number(request.params.threadId)),
   );
 
   app.post<DocParams & { Body: NewThread }>(
@@ -97,7 +113,7 @@ export async function commentRoutes(app: FastifyInstance, { comments }: CommentR
     ),
     async (request, reply) => {
       const { anchor, body } = request.body;
-      return reply.code(201).send(await comments.createThread(user(request), request.params.id, anchor, body));
+      return reply.code(201).send(await comments.createThread(user(request, reply), request.params.id, anchor, body));
     },
   );
 
@@ -105,7 +121,7 @@ export async function commentRoutes(app: FastifyInstance, { comments }: CommentR
     '/api/docs/:id/threads/:threadId/comments',
     writeRoute(threadParams, commentBody, { 201: schemas.commentThread }, 'Send {body} with the reply.'),
     async (request, reply) =>
-      reply.code(201).send(await comments.reply(user(request), request.params.id, Number(request.params.threadId), request.body.body)),
+      reply.code(201).send(await comments.reply(user(request, reply), request.params.id, Number(request.params.threadId), request.body.body)),
   );
 
   app.patch<ThreadParams & { Body: { resolved: boolean } }>(
@@ -116,20 +132,20 @@ export async function commentRoutes(app: FastifyInstance, { comments }: CommentR
       { 200: schemas.commentThread },
       'Send {resolved: true} to resolve the thread, {resolved: false} to reopen it.',
     ),
-    async (request) => comments.resolve(user(request), request.params.id, Number(request.params.threadId), request.body.resolved),
+    async (request, reply) => comments.resolve(user(request, reply), request.params.id, Number(request.params.threadId), request.body.resolved),
   );
 
   app.patch<CommentParams & { Body: { body: string } }>(
     '/api/docs/:id/comments/:commentId',
     writeRoute(commentParams, commentBody, { 200: schemas.commentThread }, 'Send {body} with the new text.'),
-    async (request) => comments.edit(user(request), request.params.id, Number(request.params.commentId), request.body.body),
+    async (request, reply) => comments.edit(user(request, reply), request.params.id, Number(request.params.commentId), request.body.body),
   );
 
   app.delete<CommentParams>(
     '/api/docs/:id/comments/:commentId',
     writeRoute(commentParams, undefined, {}, 'No body.'),
     async (request, reply) => {
-      await comments.remove(user(request), request.params.id, Number(request.params.commentId));
+      await comments.remove(user(request, reply), request.params.id, Number(request.params.commentId));
       return reply.code(204).send();
     },
   );
@@ -139,7 +155,7 @@ export async function commentRoutes(app: FastifyInstance, { comments }: CommentR
       method,
       url: '/api/docs/:id/comments/:commentId/reactions',
       ...writeRoute(commentParams, reactionBody, { 200: schemas.commentThread }, `Send {emoji}, one of ${REACTIONS.join(' ')}.`),
-      handler: async (request) => comments.react(user(request), request.params.id, Number(request.params.commentId), request.body.emoji, on),
+      handler: async (request, reply) => comments.react(user(request, reply), request.params.id, Number(request.params.commentId), request.body.emoji, on),
     });
   }
 }

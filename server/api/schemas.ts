@@ -53,6 +53,8 @@ export function answers<T extends Record<number, object>>(ok: T) {
 }
 
 export const publicUser = { type: 'object', properties: { id: string, name: string } } as const;
+/** A comment's author, reactor or resolver: an account, or a guest (`guest: true`). */
+const commenter = { type: 'object', properties: { id: string, name: string, guest: boolean } } as const;
 const nullablePublicUser = { ...publicUser, nullable: true } as const;
 
 const docSummaryProperties = { id: string, title: string, createdAt: integer, updatedAt: integer } as const;
@@ -126,11 +128,11 @@ const commentSchema = {
   properties: {
     id: integer,
     threadId: integer,
-    author: publicUser,
+    author: commenter,
     body: string,
     createdAt: integer,
     editedAt: nullableInteger,
-    reactions: { type: 'array', items: { type: 'object', properties: { emoji: string, users: { type: 'array', items: publicUser } } } },
+    reactions: { type: 'array', items: { type: 'object', properties: { emoji: string, users: { type: 'array', items: commenter } } } },
   },
 } as const;
 /** A comment thread (shared/comments.ts CommentThread). */
@@ -142,11 +144,11 @@ export const commentThread = {
     anchor: { type: 'object', properties: { start: string, end: string, excerpt: string } },
     createdAt: integer,
     resolvedAt: nullableInteger,
-    resolvedBy: nullablePublicUser,
+    resolvedBy: { ...commenter, nullable: true },
     comments: { type: 'array', items: commentSchema },
   },
 } as const;
-export const threadPage = { type: 'object', properties: { threads: { type: 'array', items: commentThread }, hasMore: boolean } } as const;
+export const threadPage = { type: 'object', properties: { threads: { type: 'array', items: commentThread }, hasMore: boolean, me: commenter } } as const;
 
 /** A notification of either kind (shared/api.ts NotificationBody): the properties of both, each present where its kind has it. */
 export const notification = {

@@ -3,6 +3,8 @@ import type { AccountStore, MessageRecord, NotificationRecord, UserRecord } from
 import type { OnlineTracker } from '../people/onlineTracker.js';
 import { boundedNotificationBody } from '../people/notifications.js';
 import { stripBidiControls } from '../../shared/text.js';
+import { DEFAULT_GUEST_NAME } from '../../shared/comments.js';
+import { isGuestId } from '../comments/guestIdentity.js';
 
 // How stored records about people look to the API and the /live socket (shared/api.ts shapes).
 
@@ -28,6 +30,7 @@ export function notificationView(record: NotificationRecord, actor: PublicUser):
 /**
  * Looks users up by id for one response (or one live event), each once. Users are never deleted, so
  * a missing one is a fault of the data; it is shown under its id rather than failing the answer.
+ * A guest's id ('g:…', comments only) is shown with the name the guest last gave (`guest: true`).
  */
 export class UserDirectory {
   private readonly cache = new Map<string, Promise<PublicUser>>();
@@ -36,14 +39,17 @@ export class UserDirectory {
 
   /** Seeds the cache with a user already at hand. */
   know(user: UserRecord | PublicUser): this {
-    this.cache.set(user.id, Promise.resolve({ id: user.id, name: user.name }));
+    const guest = 'guest' in user && user.guest === true;
+    this.cache.set(user.id, Promise.resolve(guest ? { id: user.id, name: user.name, guest } : { id: user.id, name: user.name }));
     return this;
   }
 
   get(id: string): Promise<PublicUser> {
     let found = this.cache.get(id);
     if (found === undefined) {
-      found = this.accounts.getUser(id).then((user) => (user ? publicUserOf(user) : { id, name: id }));
+      found = isGuestId(id)
+        ? this.accounts.guestName(id).then((name) => ({ id, name: name ?? DEFAULT_GUEST_NAME, guest: true }))
+        : this.accounts.getUser(id).then((user) => (user ? publicUserOf(user) : { id, name: id }));
       this.cache.set(id, found);
     }
     return found;

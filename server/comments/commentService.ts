@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import * as Y from 'yjs';
 import { canComment, findMentions, type Role } from '../../shared/accounts.js';
-import type { ApiErrorCode } from '../../shared/api.js';
+import type { ApiErrorCode, PublicUser } from '../../shared/api.js';
 import {
   type CommentAnchor,
   type CommentThread,
@@ -10,10 +10,9 @@ import {
   MAX_COMMENT_CHARS,
   MAX_COMMENT_EXCERPT_CHARS,
   MAX_COMMENTS_PER_THREAD,
-  MAX_MENTIONS_PER_COMMENT,
   type ThreadPage,
 } from '../../shared/comments.js';
-import { charCount, cleanTitle, excerptOf, MAX_EXCERPT_CHARS, stripBidiControls } from '../../shared/text.js';
+import { charCount, stripBidiControls } from '../../shared/text.js';
 import type { AccountStore, AnchorRecord, ThreadRecord, UserRecord } from '../accounts/accountStore.js';
 import { ApiHttpError } from '../api/apiError.js';
 import { UserDirectory } from '../chat/views.js';
@@ -23,7 +22,9 @@ import type { DocAccess } from '../people/docAccess.js';
 import type { Notifications } from '../people/notifications.js';
 import type { DocStore } from '../store/docStore.js';
 import { KeyedTokenBuckets } from '../tokenBucket.js';
-import { threadView } from './commentViews.js';
+import { notifyMentions } from './commentMentions.js';
+import { cleanExcerpt, threadView } from './commentViews.js';
+import { type Commenter, commenterId } from './commenter.js';
 
 export interface CommentServiceOptions {
   accounts: AccountStore;
@@ -40,11 +41,6 @@ export interface CommentServiceOptions {
 
 function refuse(status: number, code: ApiErrorCode, message: string): ApiHttpError {
   return new ApiHttpError(status, code, message);
-}
-
-/** An excerpt as stored and sent: without bidirectional controls, trimmed, at most `max` characters. */
-function cleanExcerpt(text: string, max: number): string {
-  return excerptOf(stripBidiControls(text).trim(), max);
 }
 
 /** A comment's text as stored: bidirectional controls removed, trimmed, 1 to MAX_COMMENT_CHARS characters. */
@@ -71,11 +67,14 @@ function decodePosition(base64: string): Uint8Array {
 
 /**
  * Comments on documents: threads anchored to the text, replies, edits, reactions, resolution. Every
- * write goes through here: the author is the signed-in user and the time the server's; it is
- * stored, then each member of the document is told on /live (in every process) that the thread
- * changed, then people @mentioned are notified. Reading needs what opening the document needs (a
- * visitor where the link admits visitors); writing needs a role that may comment (owner, editor,
- * commenter) and a session. Refusals are thrown as ApiHttpError (the API's error pipeline).
+ * write goes through here: the author is the signed-in user (or the guest) and the time the
+ * server's; it is stored, then each member of the document, and each guest following it, is told on
+ * /live (in every process) that the thread changed, then people @mentioned are notified. Reading
+ * needs what opening the document needs (a visitor where the link admits visitors); writing needs a
+ * role that may comment (owner, editor, commenter): a guest has the role the link gives visitors, so
+ * guests comment where the link is "comment" or "edit" and are refused (403 not_allowed) where it is
+ * "view". A guest's @mentions notify nobody (a notification names an account as its sender).
+ * Refusals are thrown as ApiHttpError (the API's error pipeline).
  */
 export class CommentService {
   private readonly buckets: KeyedTokenBuckets;
@@ -89,22 +88,28 @@ export class CommentService {
     this.buckets.sweep();
   }
 
-  /** A page of the document's threads, oldest first, older than `beforeId` (the newest when null). */
-  async list(user: UserRecord | null, docId: string, beforeId: number | null, limit: number): Promise<ThreadPage> {
-    await this.readable(docId, user);
+  /** A page of the document's threads, oldest first, older than `beforeId` (the newest when null); `me`: the reader. */
+  async list(who: Commenter, docId: string, beforeId: number | null, limit: number): Promise<ThreadPage> {
+    await this.readable(docId, who.user);
     const page = await this.options.accounts.listThreads(docId, beforeId, limit);
-    const users = this.directory(user);
-    return { threads: await Promise.all(page.threads.map((t) => threadView(t, users))), hasMore: page.hasMore };
+    const users = this.directory(who);
+    const threads = await Promise.all(page.threads.map((t) => threadView(t, users)));
+    // A guest is shown under the name stored with their last write; one who never wrote, the name they send now.
+    const me: PublicUser =
+      who.user !== null
+        ? await users.get(who.user.id)
+        : { id: who.guest.id, name: (await this.options.accounts.guestName(who.guest.id)) ?? who.guest.name, guest: true };
+    return { threads, hasMore: page.hasMore, me };
   }
 
   /** One thread of the document (404 no_such_thread when it has none by that id). */
-  async get(user: UserRecord | null, docId: string, threadId: number): Promise<CommentThread> {
-    await this.readable(docId, user);
-    return threadView(await this.thread(docId, threadId), this.directory(user));
+  async get(who: Commenter, docId: string, threadId: number): Promise<CommentThread> {
+    await this.readable(docId, who.user);
+    return threadView(await this.thread(docId, threadId), this.directory(who));
   }
 
   /** Opens a thread on `anchor` with its first comment. */
-  async createThread(user: UserRecord, docId: string, anchor: CommentAnchor, body: string): Promise<CommentThread> {
+  async createThread(user: Commenter, docId: string, anchor: CommentAnchor, body: string): Promise<CommentThread> {
     const text = cleanBody(body);
     const stored: AnchorRecord = {
       start: decodePosition(anchor.start),
@@ -112,61 +117,64 @@ export class CommentService {
       excerpt: cleanExcerpt(anchor.excerpt, MAX_COMMENT_EXCERPT_CHARS),
     };
     await this.writable(docId, user);
-    const thread = await this.options.accounts.createThread({ docId, anchor: stored, createdBy: user.id, createdAt: Date.now() }, text);
-    await this.changed(user, thread, thread.comments[0]!.id, text);
+    const thread = await this.options.accounts.createThread({ docId, anchor: stored, createdBy: commenterId(user), createdAt: Date.now() }, text);
+    await this.changed(user, thread, thread.comments[0]!.id, text, null);
     return threadView(thread, this.directory(user));
   }
 
   /** Adds a reply to a thread (refused with thread_full past MAX_COMMENTS_PER_THREAD). */
-  async reply(user: UserRecord, docId: string, threadId: number, body: string): Promise<CommentThread> {
+  async reply(user: Commenter, docId: string, threadId: number, body: string): Promise<CommentThread> {
     const text = cleanBody(body);
     await this.writable(docId, user);
     const thread = await this.thread(docId, threadId);
     if (thread.comments.length >= MAX_COMMENTS_PER_THREAD) {
       throw refuse(409, 'thread_full', `A thread holds at most ${MAX_COMMENTS_PER_THREAD} comments; start another.`);
     }
-    const comment = await this.options.accounts.addComment({ threadId, authorId: user.id, body: text, createdAt: Date.now() });
-    return this.afterChange(user, docId, threadId, comment.id, text);
+    const comment = await this.options.accounts.addComment({ threadId, authorId: commenterId(user), body: text, createdAt: Date.now() });
+    return this.afterChange(user, docId, threadId, comment.id, text, null);
   }
 
-  /** Replaces the text of my own comment. */
-  async edit(user: UserRecord, docId: string, commentId: number, body: string): Promise<CommentThread> {
+  /**
+   * Replaces the text of my own comment. People it @mentions who were not @mentioned before the
+   * edit are notified (those the earlier text named were notified already).
+   */
+  async edit(user: Commenter, docId: string, commentId: number, body: string): Promise<CommentThread> {
     const text = cleanBody(body);
     await this.writable(docId, user);
     const { thread, comment } = await this.comment(docId, commentId);
-    if (comment.authorId !== user.id) throw refuse(403, 'not_author', 'Only its author can edit a comment.');
+    if (comment.authorId !== commenterId(user)) throw refuse(403, 'not_author', 'Only its author can edit a comment.');
     await this.options.accounts.editComment(commentId, text, Date.now());
-    return this.afterChange(user, docId, thread.id, null, null);
+    return this.afterChange(user, docId, thread.id, commentId, text, comment.body);
   }
 
   /** Deletes my own comment (the owner may delete anyone's); the thread goes with its last comment. */
-  async remove(user: UserRecord, docId: string, commentId: number): Promise<void> {
-    const role = await this.readable(docId, user);
-    if (!this.buckets.take(user.id)) throw this.tooFast(user);
+  async remove(user: Commenter, docId: string, commentId: number): Promise<void> {
+    const role = await this.readable(docId, user.user);
+    this.spend(user);
     const { thread, comment } = await this.comment(docId, commentId);
-    if (comment.authorId !== user.id && role !== 'owner') throw refuse(403, 'not_author', 'Only its author (or the document\'s owner) can delete a comment.');
+    if (comment.authorId !== commenterId(user) && role !== 'owner') throw refuse(403, 'not_author', 'Only its author (or the document\'s owner) can delete a comment.');
     await this.options.accounts.deleteComment(commentId);
     await this.push(docId, thread.id, user);
   }
 
   /** Gives (on) or takes back one of REACTIONS on a comment. */
-  async react(user: UserRecord, docId: string, commentId: number, emoji: string, on: boolean): Promise<CommentThread> {
+  async react(user: Commenter, docId: string, commentId: number, emoji: string, on: boolean): Promise<CommentThread> {
     if (!isReaction(emoji)) throw refuse(400, 'invalid_reaction', 'That reaction is not one of those offered.');
     await this.writable(docId, user);
     const { thread } = await this.comment(docId, commentId);
-    if (!(await this.options.accounts.setReaction(commentId, user.id, emoji, on, Date.now()))) {
+    if (!(await this.options.accounts.setReaction(commentId, commenterId(user), emoji, on, Date.now()))) {
       return threadView(thread, this.directory(user));
     }
-    return this.afterChange(user, docId, thread.id, null, null);
+    return this.afterChange(user, docId, thread.id, null, null, null);
   }
 
   /** Resolves (true) or reopens (false) a thread. */
-  async resolve(user: UserRecord, docId: string, threadId: number, resolved: boolean): Promise<CommentThread> {
+  async resolve(user: Commenter, docId: string, threadId: number, resolved: boolean): Promise<CommentThread> {
     await this.writable(docId, user);
     const thread = await this.thread(docId, threadId);
     if ((thread.resolvedAt !== null) === resolved) return threadView(thread, this.directory(user));
-    await this.options.accounts.setThreadResolved(threadId, resolved ? user.id : null, resolved ? Date.now() : null);
-    return this.afterChange(user, docId, threadId, null, null);
+    await this.options.accounts.setThreadResolved(threadId, resolved ? commenterId(user) : null, resolved ? Date.now() : null);
+    return this.afterChange(user, docId, threadId, null, null, null);
   }
 
   /** The caller's role; throws 401/404/410 when the document does not admit them. */
@@ -178,17 +186,31 @@ export class CommentService {
     return role;
   }
 
-  /** Like `readable`, refusing a role that may not comment (403) and a writer past their rate (429). */
-  private async writable(docId: string, user: UserRecord): Promise<void> {
-    const role = await this.readable(docId, user);
-    if (!canComment(role)) throw refuse(403, 'not_allowed', 'You can read the comments on this document but not add to them.');
-    if (!this.buckets.take(user.id)) throw this.tooFast(user);
+  /**
+   * Like `readable`, refusing a role that may not comment (403) and a writer past their rate (429).
+   */
+  private async writable(docId: string, user: Commenter): Promise<void> {
+    const role = await this.readable(docId, user.user);
+    if (!canComment(role)) {
+      const message = user.user === null
+        ? 'The link to this document lets visitors read comments but not add to them; sign in, or ask its owner to let the link comment.'
+        : 'You can read the comments on this document but not add to them.';
+      throw refuse(403, 'not_allowed', message);
+    }
+    this.spend(user);
   }
 
-  private tooFast(user: UserRecord): ApiHttpError {
-    const seconds = Math.max(1, Math.ceil(this.buckets.msUntilToken(user.id) / 1000));
-    this.options.log.warn({ userId: user.id }, 'refused a comment: rate limit');
-    return new ApiHttpError(429, 'rate_limited', `You are commenting too fast; wait ${seconds} s.`, { 'retry-after': String(seconds) });
+  /**
+   * Takes one write from the writer's rate bucket, and a guest's from its address's too (a guest can
+   * become a new guest by dropping its cookie; its address stays); throws 429 when either is empty.
+   */
+  private spend(user: Commenter): void {
+    const keys = user.guest === null ? [commenterId(user)] : [commenterId(user), `ip:${user.ip}`];
+    const empty = keys.find((key) => !this.buckets.take(key));
+    if (empty === undefined) return;
+    const seconds = Math.max(1, Math.ceil(this.buckets.msUntilToken(empty) / 1000));
+    this.options.log.warn({ userId: commenterId(user), bucket: empty.startsWith('ip:') ? 'address' : 'writer' }, 'refused a comment: rate limit');
+    throw new ApiHttpError(429, 'rate_limited', `You are commenting too fast; wait ${seconds} s.`, { 'retry-after': String(seconds) });
   }
 
   private async thread(docId: string, threadId: number): Promise<ThreadRecord> {
@@ -205,56 +227,49 @@ export class CommentService {
     return { thread, comment };
   }
 
-  /** Reads the thread again, tells everyone, notifies mentions in `text` (a new comment's); resolves to the thread. */
-  private async afterChange(user: UserRecord, docId: string, threadId: number, commentId: number | null, text: string | null): Promise<CommentThread> {
+  /**
+   * Reads the thread again, tells everyone, notifies mentions in `text` (a new or edited comment's;
+   * `before`: the edited comment's earlier text, whose mentions were notified already); resolves to the thread.
+   */
+  private async afterChange(
+    user: Commenter,
+    docId: string,
+    threadId: number,
+    commentId: number | null,
+    text: string | null,
+    before: string | null,
+  ): Promise<CommentThread> {
     const thread = await this.thread(docId, threadId);
-    await this.changed(user, thread, commentId, text);
+    await this.changed(user, thread, commentId, text, before);
     return threadView(thread, this.directory(user));
   }
 
-  private async changed(user: UserRecord, thread: ThreadRecord, commentId: number | null, text: string | null): Promise<void> {
+  /** After a write that was stored: a guest's name is recorded (the latest they gave is shown), everyone told, mentions notified. */
+  private async changed(user: Commenter, thread: ThreadRecord, commentId: number | null, text: string | null, before: string | null): Promise<void> {
+    if (user.guest !== null) await this.options.accounts.saveGuest({ id: user.guest.id, name: user.guest.name, at: Date.now() });
     await this.push(thread.docId, thread.id, user);
-    if (commentId !== null && text !== null) await this.notifyMentions(user, thread.docId, thread.id, commentId, text);
-  }
-
-  /** Tells the document's members (and the actor, who may be in by the link alone) that the thread changed. */
-  private async push(docId: string, threadId: number, actor: UserRecord): Promise<void> {
-    const members = await this.options.accounts.listMembers(docId);
-    this.options.live.push([...members.map((m) => m.userId), actor.id], { type: 'comments', docId, threadId });
+    if (commentId === null || text === null) return;
+    if (user.user === null) {
+      if (findMentions(text).length > 0) this.options.log.info({ docId: thread.docId, commentId }, "a guest's @mentions notify nobody");
+      return;
+    }
+    await notifyMentions(this.options, { author: user.user, docId: thread.docId, threadId: thread.id, commentId, text, before });
   }
 
   /**
-   * Notifies each person `@named` in a new comment who may read the document, not the author, at
-   * most MAX_MENTIONS_PER_COMMENT. A failure is logged: the comment is stored and delivered already.
+   * Tells the document's members (and the actor, who may be in by the link alone) and the guests
+   * following it that the thread changed.
    */
-  private async notifyMentions(author: UserRecord, docId: string, threadId: number, commentId: number, text: string): Promise<void> {
-    const names = findMentions(text).slice(0, MAX_MENTIONS_PER_COMMENT);
-    if (names.length === 0) return;
-    const notified = new Set<string>([author.id]);
-    let docTitle: string | null = null;
-    for (const name of names) {
-      try {
-        const person = await this.options.accounts.findUserByName(name);
-        if (!person || notified.has(person.id)) continue;
-        if ('refused' in (await this.options.access.resolve(docId, person, false))) continue;
-        notified.add(person.id);
-        docTitle ??= this.options.registry.peek(docId)?.title ?? cleanTitle((await this.options.store.describe(docId))?.title ?? '');
-        await this.options.notifications.notify(person.id, author.id, {
-          kind: 'commentMention',
-          docId,
-          docTitle,
-          threadId,
-          commentId,
-          excerpt: cleanExcerpt(text, MAX_EXCERPT_CHARS),
-        });
-      } catch (error) {
-        this.options.log.warn({ err: error, docId, commentId }, 'could not notify a comment mention');
-      }
-    }
+  private async push(docId: string, threadId: number, actor: Commenter): Promise<void> {
+    const members = await this.options.accounts.listMembers(docId);
+    const userIds = members.map((m) => m.userId);
+    if (actor.user !== null) userIds.push(actor.user.id);
+    this.options.live.pushToDocument(docId, userIds, { type: 'comments', docId, threadId });
   }
 
-  private directory(user: UserRecord | null): UserDirectory {
+  /** People by id for one answer; a guest's name is always the stored one (written before any answer that shows it). */
+  private directory(who: Commenter): UserDirectory {
     const users = new UserDirectory(this.options.accounts);
-    return user ? users.know(user) : users;
+    return who.user !== null ? users.know(who.user) : users;
   }
 }

@@ -1,5 +1,5 @@
 import type { CommentReaction, CommentThread } from '../../shared/comments.js';
-import { stripBidiControls } from '../../shared/text.js';
+import { excerptOf, stripBidiControls } from '../../shared/text.js';
 import type { ReactionRecord, ThreadRecord } from '../accounts/accountStore.js';
 import type { UserDirectory } from '../chat/views.js';
 
@@ -35,4 +35,9 @@ async function groupReactions(reactions: readonly ReactionRecord[], users: UserD
   const byEmoji = new Map<string, string[]>();
   for (const reaction of reactions) byEmoji.set(reaction.emoji, [...(byEmoji.get(reaction.emoji) ?? []), reaction.userId]);
   return Promise.all([...byEmoji].map(async ([emoji, userIds]) => ({ emoji, users: await users.all(userIds) })));
+}
+
+/** An excerpt as stored and sent: without bidirectional controls, trimmed, at most `max` characters. */
+export function cleanExcerpt(text: string, max: number): string {
+  return excerptOf(stripBidiControls(text).trim(), max);
 }

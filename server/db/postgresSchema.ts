@@ -232,6 +232,22 @@ CREATE TABLE IF NOT EXISTS snapshot_segments (
 );
 `,
   },
+  {
+    // Guests comment (see sqliteSchema.ts, version 10; 9 is left to the history checkpoints of another branch): comment authors, reaction givers and thread
+    // makers and resolvers are account ids or guest ids ('g:…'), no longer references to users.
+    version: 10,
+    sql: `
+ALTER TABLE comment_threads DROP CONSTRAINT IF EXISTS comment_threads_created_by_fkey;
+ALTER TABLE comment_threads DROP CONSTRAINT IF EXISTS comment_threads_resolved_by_fkey;
+ALTER TABLE comments DROP CONSTRAINT IF EXISTS comments_author_id_fkey;
+ALTER TABLE comment_reactions DROP CONSTRAINT IF EXISTS comment_reactions_user_id_fkey;
+CREATE TABLE comment_guests (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  updated_at bigint NOT NULL
+);
+`,
+  },
 ];
 
 /** Every version of the schema, in order (not necessarily contiguous while branches merge). */

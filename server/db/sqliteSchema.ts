@@ -297,6 +297,64 @@ CREATE TABLE IF NOT EXISTS snapshot_segments (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    // Guests comment (where the link allows it): a comment's author, a reaction's giver and a thread's
+    // maker or resolver is an account id or a guest id ('g:…', server/comments/guestIdentity.ts), so
+    // those columns no longer reference users. SQLite cannot drop a constraint: the three tables are
+    // rebuilt, rows and AUTOINCREMENT counters kept (a RENAME carries the counter and the references
+    // of the tables that point at the renamed one). comment_guests: the name each guest last gave.
+    // (Version 9 is another branch's: history checkpoints.)
+    version: 10,
+    up: `
+CREATE TABLE comment_threads_v10 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  doc_id TEXT NOT NULL,
+  anchor_start BLOB NOT NULL,
+  anchor_end BLOB NOT NULL,
+  excerpt TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  resolved_by TEXT,
+  resolved_at INTEGER
+);
+INSERT INTO comment_threads_v10 SELECT id, doc_id, anchor_start, anchor_end, excerpt, created_by, created_at, resolved_by, resolved_at FROM comment_threads;
+CREATE TABLE comments_v10 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  thread_id INTEGER NOT NULL REFERENCES comment_threads_v10 (id),
+  author_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  edited_at INTEGER
+);
+INSERT INTO comments_v10 SELECT id, thread_id, author_id, body, created_at, edited_at FROM comments;
+CREATE TABLE comment_reactions_v10 (
+  comment_id INTEGER NOT NULL REFERENCES comments_v10 (id),
+  emoji TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (comment_id, emoji, user_id)
+) WITHOUT ROWID;
+INSERT INTO comment_reactions_v10 SELECT comment_id, emoji, user_id, created_at FROM comment_reactions;
+-- Ids are never reused: the new tables continue the old counters (deleted rows included). The
+-- copies above made counters of their own (the highest id copied): replaced by the old ones.
+DELETE FROM sqlite_sequence WHERE name IN ('comment_threads_v10', 'comments_v10');
+INSERT INTO sqlite_sequence (name, seq) SELECT 'comment_threads_v10', seq FROM sqlite_sequence WHERE name = 'comment_threads';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'comments_v10', seq FROM sqlite_sequence WHERE name = 'comments';
+DROP TABLE comment_reactions;
+DROP TABLE comments;
+DROP TABLE comment_threads;
+ALTER TABLE comment_threads_v10 RENAME TO comment_threads;
+ALTER TABLE comments_v10 RENAME TO comments;
+ALTER TABLE comment_reactions_v10 RENAME TO comment_reactions;
+CREATE INDEX IF NOT EXISTS comment_threads_doc ON comment_threads (doc_id, id);
+CREATE INDEX IF NOT EXISTS comments_thread ON comments (thread_id, id);
+CREATE TABLE IF NOT EXISTS comment_guests (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 /** Every version of the schema, in order (not necessarily contiguous while branches merge). */

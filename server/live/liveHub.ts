@@ -1,122 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { roleFromLink } from '../../shared/accounts.js';
 import type { Person } from '../../shared/api.js';
 import { CloseCode } from '../../shared/closeCodes.js';
 import type { LiveServerMessage } from '../../shared/live.js';
-import type { AccountStore, NotificationRecord, SessionRecord, UserRecord } from '../accounts/accountStore.js';
+import type { AccountStore, NotificationRecord, SessionRecord } from '../accounts/accountStore.js';
 import { notificationView, personOf, publicUserOf, UserDirectory } from '../chat/views.js';
 import type { OnlineTracker } from '../people/onlineTracker.js';
 import type { PeopleEventMap, PeopleEvents } from '../people/peopleEvents.js';
-import { TokenBucket } from '../tokenBucket.js';
-import { type ClientSocket, SocketState } from '../sockets/clientSocket.js';
-
-/** Messages a connection may have waiting for its hello; more means the hello is stuck. */
-const MAX_QUEUED_BEFORE_HELLO = 1_000;
-
-/** A close reason may be at most 123 bytes of UTF-8 (RFC 6455); ws throws on a longer one. */
-function closeReason(reason: string): string {
-  let cut = reason;
-  while (Buffer.byteLength(cut) > 123) cut = cut.slice(0, -1);
-  return cut;
-}
-
-export interface LiveConnectionLimits {
-  /** Frames per second the client may send, and the burst above that (then 4429). */
-  framesPerSecond: number;
-  frameBurst: number;
-  /** Bytes waiting in the send buffer past which the client counts as not reading (dropped). */
-  maxSendBufferBytes: number;
-}
-
-/**
- * One /live socket of a signed-in user. Until its hello is sent, everything else addressed to it
- * waits in order, so that hello is always the first frame.
- */
-export class LiveConnection {
-  /** Date.now() when the client last showed it is alive (a frame or a pong). */
-  lastSeenAt = Date.now();
-  /** Client frames are handled one after another (a 'send' waits for the one before it). */
-  work: Promise<void> = Promise.resolve();
-  readonly frames: TokenBucket;
-  private queue: LiveServerMessage[] | null = [];
-  private closed = false;
-
-  constructor(
-    private readonly socket: ClientSocket,
-    readonly user: UserRecord,
-    /** The hash of the session the socket was opened with (it closes when that session ends). */
-    readonly sessionHash: string,
-    /** The request's logger: it names the connection on every line. */
-    readonly log: FastifyBaseLogger,
-    private readonly limits: LiveConnectionLimits,
-  ) {
-    this.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
-  }
-
-  get userId(): string {
-    return this.user.id;
-  }
-
-  get isClosed(): boolean {
-    return this.closed || this.socket.readyState !== SocketState.open;
-  }
-
-  /** Sends the first frame, then whatever waited for it. */
-  hello(message: Extract<LiveServerMessage, { type: 'hello' }>): void {
-    const waiting = this.queue ?? [];
-    this.queue = null;
-    this.write(message);
-    for (const queued of waiting) this.write(queued);
-  }
-
-  send(message: LiveServerMessage): void {
-    if (this.closed) return;
-    if (this.queue !== null) {
-      if (this.queue.length >= MAX_QUEUED_BEFORE_HELLO) {
-        this.terminate('too many messages waiting for the hello');
-        return;
-      }
-      this.queue.push(message);
-      return;
-    }
-    this.write(message);
-  }
-
-  close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.queue = null;
-    this.log.info({ code }, `closing live connection: ${reason}`);
-    this.socket.close(code, closeReason(reason));
-  }
-
-  terminate(why: string): void {
-    if (this.closed && this.socket.readyState === SocketState.closed) return;
-    this.closed = true;
-    this.queue = null;
-    this.log.warn(`dropping live connection: ${why}`);
-    this.socket.terminate();
-  }
-
-  /** Pings the client, or drops it when it has been silent for `timeoutMs`. False when dropped. */
-  heartbeat(timeoutMs: number): boolean {
-    if (this.isClosed) return false;
-    if (Date.now() - this.lastSeenAt > timeoutMs) {
-      this.terminate(`no sign of life for ${Date.now() - this.lastSeenAt} ms`);
-      return false;
-    }
-    this.socket.ping();
-    return true;
-  }
-
-  private write(message: LiveServerMessage): void {
-    if (this.closed || this.socket.readyState !== SocketState.open) return;
-    if (this.socket.bufferedAmount > this.limits.maxSendBufferBytes) {
-      this.terminate(`it stopped reading (${this.socket.bufferedAmount} bytes waiting, code ${CloseCode.slowReader})`);
-      return;
-    }
-    this.socket.send(JSON.stringify(message));
-  }
-}
+import type { LiveConnection } from './liveConnection.js';
 
 export interface LiveHubOptions {
   accounts: AccountStore;
@@ -129,9 +20,13 @@ export interface LiveHubOptions {
  * Every open /live socket, by user. A user's sockets count as connections in the OnlineTracker;
  * presence changes (from /live and /collab alike) and new users are broadcast to every socket; the
  * PeopleEvents of a user (session ended, notified, access changed) reach that user's sockets.
+ * Guests' sockets are kept apart, by document: they get their document's `comments` messages
+ * (`guestPush`) and nothing about people; they close when the link stops admitting visitors (4401)
+ * or the document is deleted (4410).
  */
 export class LiveHub {
   private readonly byUser = new Map<string, Set<LiveConnection>>();
+  private readonly guestsByDoc = new Map<string, Set<LiveConnection>>();
   /** Presence broadcasts look the person up; chained so that they go out in the order they happened. */
   private presence: Promise<void> = Promise.resolve();
   private readonly unsubscribe: Array<() => void> = [];
@@ -149,6 +44,14 @@ export class LiveHub {
     this.listen(events, 'memberChanged', (docId, userId, role) => this.sendTo(userId, { type: 'access', docId, role }));
     this.listen(events, 'docDeleted', (docId, memberIds) => {
       for (const userId of new Set(memberIds)) this.sendTo(userId, { type: 'access', docId, role: null });
+      for (const guest of this.guestsOf(docId)) guest.close(CloseCode.docDeleted, 'this document was deleted');
+    });
+    this.listen(events, 'guestPush', (docId, message) => {
+      for (const guest of this.guestsOf(docId)) guest.send(message);
+    });
+    this.listen(events, 'linkAccessChanged', (docId, linkAccess) => {
+      if (roleFromLink(linkAccess) !== null) return;
+      for (const guest of this.guestsOf(docId)) guest.close(CloseCode.unauthenticated, 'this document is no longer open to visitors; sign in');
     });
     const onChanged = (userId: string, isOnline: boolean, at: number) =>
       this.broadcastPresence(async () => {
@@ -159,15 +62,21 @@ export class LiveHub {
     this.unsubscribe.push(() => online.off('changed', onChanged));
   }
 
-  /** Open live sockets, all users. */
+  /** Open live sockets, all users and guests. */
   get connectionCount(): number {
     let count = 0;
     for (const set of this.byUser.values()) count += set.size;
+    for (const set of this.guestsByDoc.values()) count += set.size;
     return count;
   }
 
   connections(): LiveConnection[] {
-    return [...this.byUser.values()].flatMap((set) => [...set]);
+    return [...this.byUser.values(), ...this.guestsByDoc.values()].flatMap((set) => [...set]);
+  }
+
+  /** This process's guest sockets following the document. */
+  guestsOf(docId: string): LiveConnection[] {
+    return [...(this.guestsByDoc.get(docId) ?? [])];
   }
 
   connectionsOf(userId: string): ReadonlySet<LiveConnection> {
@@ -176,6 +85,13 @@ export class LiveHub {
 
   /** A socket opened: it counts as the user being online, and gets its hello (before anything else). */
   add(connection: LiveConnection): void {
+    if (connection.guest !== null) {
+      const { docId, user } = connection.guest;
+      const guests = this.guestsByDoc.get(docId) ?? new Set();
+      this.guestsByDoc.set(docId, guests.add(connection));
+      connection.hello({ type: 'hello', user, people: [], unreadNotifications: 0 });
+      return;
+    }
     let set = this.byUser.get(connection.userId);
     if (!set) {
       set = new Set();
@@ -191,6 +107,11 @@ export class LiveHub {
 
   /** A socket closed (whoever closed it). Safe to call twice. */
   remove(connection: LiveConnection): void {
+    if (connection.guest !== null) {
+      const guests = this.guestsByDoc.get(connection.guest.docId);
+      if (guests?.delete(connection) && guests.size === 0) this.guestsByDoc.delete(connection.guest.docId);
+      return;
+    }
     const set = this.byUser.get(connection.userId);
     if (!set?.delete(connection)) return;
     if (set.size === 0) this.byUser.delete(connection.userId);
@@ -203,6 +124,15 @@ export class LiveHub {
    */
   push(userIds: Iterable<string>, message: LiveServerMessage): void {
     this.options.events.announce('livePush', [...new Set(userIds)], message);
+  }
+
+  /**
+   * Sends `message`, which is about document `docId`, to these people's live sockets and to the
+   * guests following the document, in every process.
+   */
+  pushToDocument(docId: string, userIds: Iterable<string>, message: LiveServerMessage): void {
+    this.push(userIds, message);
+    this.options.events.announce('guestPush', docId, message);
   }
 
   /** Sends `message` to this process's live sockets of the person. */
@@ -228,7 +158,7 @@ export class LiveHub {
     const { accounts, online } = this.options;
     const [users, unreadNotifications] = await Promise.all([accounts.listUsers(), accounts.unreadNotificationCount(connection.userId)]);
     const people = users.map((user) => personOf(user, online));
-    connection.hello({ type: 'hello', user: publicUserOf(connection.user), people, unreadNotifications });
+    connection.hello({ type: 'hello', user: publicUserOf(connection.user!), people, unreadNotifications });
   }
 
   private broadcastPresence(person: () => Promise<Person | null>): void {

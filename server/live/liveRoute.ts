@@ -3,13 +3,17 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import fp from 'fastify-plugin';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '../../shared/closeCodes.js';
-import { LIVE_PATH, type LiveClientMessage, MAX_LIVE_FRAME_BYTES, parseLiveClientMessage } from '../../shared/live.js';
+import { DEFAULT_GUEST_NAME } from '../../shared/comments.js';
+import { isValidDocId } from '../../shared/docId.js';
+import { LIVE_GUEST_DOC_PARAM, LIVE_PATH, type LiveClientMessage, MAX_LIVE_FRAME_BYTES, parseLiveClientMessage } from '../../shared/live.js';
 import { sendApiError } from '../api/apiError.js';
 import type { Authenticated } from '../auth/sessions.js';
 import { isRefusal } from '../chat/chatService.js';
 import type { LiveConfig, SocketGuardConfig } from '../config.js';
 import { releaseUpgradeResponse, SocketGuards, type UpgradeRefusal } from '../sockets/guards.js';
-import { LiveConnection } from './liveHub.js';
+import { guestIdOfRequest } from '../comments/guestIdentity.js';
+import { admitGuest } from './guestLive.js';
+import { LiveConnection } from './liveConnection.js';
 import type { ClientSocket } from '../sockets/clientSocket.js';
 import { registerHttpTransport } from '../sockets/httpTransport.js';
 
@@ -32,7 +36,9 @@ const REFUSALS: Record<UpgradeRefusal['error'], string> = {
 /**
  * `GET /live` — the per-user JSON socket (shared/live.ts). Before the upgrade: the socket guards
  * (Origin, else 403; new connections per client IP, else 429). After it, a request without a
- * session is closed with 4401 (a refused upgrade is an opaque 1006 to a browser). Frames over
+ * session is closed with 4401 (a refused upgrade is an opaque 1006 to a browser) — unless it names
+ * a document (`?doc=<id>`, shared/live.ts): then it is a guest's socket following that document's
+ * comments, admitted where the link admits visitors (else closed with 4401, 4404 or 4410). Frames over
  * MAX_LIVE_FRAME_BYTES close with 1009 (ws), binary ones with 1003, malformed ones with 4400, too
  * many with 4429. Every socket is pinged; a silent one is dropped. On shutdown (preClose) every
  * socket is closed with 1012 and given a second to answer.
@@ -44,7 +50,7 @@ const REFUSALS: Record<UpgradeRefusal['error'], string> = {
  */
 async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Promise<void> {
   const { hub, chat } = app.live;
-  const { journal, sessions } = app.people;
+  const { journal, sessions, access } = app.people;
   const accounts = app.accountStore;
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: MAX_LIVE_FRAME_BYTES });
   const guards = new SocketGuards(config);
@@ -109,9 +115,13 @@ async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Pr
   }
 
   /** A socket just opened (upgraded, or an HTTP transport session): refused with a close, or accepted. */
-  function admit(socket: ClientSocket, { auth, stale, requestLog, accessMark }: Opening): void {
+  function admit(socket: ClientSocket, { auth, stale, requestLog, accessMark, guestDoc, guestId }: Opening): void {
     if (closing) {
       socket.close(CloseCode.restarting, 'the server is restarting');
+      return;
+    }
+    if (auth === null && guestDoc !== null) {
+      acceptGuest(socket, requestLog, guestDoc, guestId, accessMark);
       return;
     }
     if (auth === null) {
@@ -144,7 +154,27 @@ async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Pr
   function accept(socket: ClientSocket, requestLog: FastifyBaseLogger, auth: Authenticated): void {
     const log = requestLog.child({ userId: auth.user.id });
     const connection = new LiveConnection(socket, auth.user, auth.session.tokenHash, log, limits);
-    // Attached before anything is awaited: frames arriving earlier would be lost.
+    listenTo(connection, socket, log, () => sessions.closed(auth.session));
+    log.info('live websocket opened');
+    hub.add(connection);
+    sessions.opened(auth.session);
+  }
+
+  /**
+   * A guest's socket on `docId`: listeners first (nothing is lost while access is resolved), then
+   * admitted, or closed as /collab closes a visitor it does not admit. The hello names the guest by
+   * the guest cookie (id '' when the browser has none yet) and the name it last gave.
+   */
+  function acceptGuest(socket: ClientSocket, requestLog: FastifyBaseLogger, docId: string, guestId: string | null, accessMark: number): void {
+    const log = requestLog.child({ docId, guest: true });
+    const user = { id: guestId ?? '', name: DEFAULT_GUEST_NAME, guest: true };
+    const connection = new LiveConnection(socket, null, '', log, limits, { user, docId });
+    listenTo(connection, socket, log, () => {});
+    void admitGuest({ access, accounts, journal, hub }, connection, log, accessMark);
+  }
+
+  /** Attaches the socket's listeners (before anything is awaited: frames arriving earlier would be lost). */
+  function listenTo(connection: LiveConnection, socket: ClientSocket, log: FastifyBaseLogger, onClose: () => void): void {
     socket.on('message', (data, isBinary) => onFrame(connection, data, isBinary));
     socket.on('pong', () => {
       connection.lastSeenAt = Date.now();
@@ -156,11 +186,8 @@ async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Pr
     socket.on('close', (code) => {
       log.debug({ code }, 'live websocket closed');
       hub.remove(connection);
-      sessions.closed(auth.session);
+      onClose();
     });
-    log.info('live websocket opened');
-    hub.add(connection);
-    sessions.opened(auth.session);
   }
 
   function onFrame(connection: LiveConnection, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
@@ -196,6 +223,11 @@ async function liveRoute(app: FastifyInstance, { config }: LiveRouteOptions): Pr
 
   async function handle(connection: LiveConnection, message: LiveClientMessage): Promise<void> {
     if (connection.isClosed) return;
+    if (connection.user === null) {
+      // A guest's socket carries no chat.
+      if (message.type === 'send') connection.send({ type: 'refused', nonce: message.nonce, error: 'sign_in_required', message: 'Sign in to chat.' });
+      return;
+    }
     // The session may have expired while the socket stayed open (revocation closes it at once).
     const session = await accounts.findSession(connection.sessionHash);
     if (session === null || session.expiresAt <= Date.now()) {
@@ -223,10 +255,22 @@ interface Opening {
   stale: boolean;
   requestLog: FastifyBaseLogger;
   accessMark: number;
+  /** `?doc=` of a guest's socket (a valid document id), else null. */
+  guestDoc: string | null;
+  /** The guest cookie's guest id, or null. */
+  guestId: string | null;
 }
 
 function openingOf(request: FastifyRequest): Opening {
-  return { auth: request.auth, stale: request.sessionStale, requestLog: request.log, accessMark: request.accessMark };
+  const doc = (request.query as Record<string, unknown> | undefined)?.[LIVE_GUEST_DOC_PARAM];
+  return {
+    auth: request.auth,
+    stale: request.sessionStale,
+    requestLog: request.log,
+    accessMark: request.accessMark,
+    guestDoc: isValidDocId(doc) ? doc : null,
+    guestId: guestIdOfRequest(request),
+  };
 }
 
 function isUpgrade(raw: IncomingMessage): boolean {

@@ -27,6 +27,8 @@ export interface PeopleEventMap {
   notified: [notification: NotificationRecord];
   /** Something for these people's /live sockets (a chat message, a conversation change), wherever they are. */
   livePush: [userIds: string[], message: LiveServerMessage];
+  /** Something for the /live sockets of the guests following a document (a comment thread changed), wherever they are. */
+  guestPush: [docId: string, message: LiveServerMessage];
   /** Cluster: the people who have connections through process `processId` right now (see OnlineTracker). */
   processPresence: [processId: string, userIds: string[]];
 }
@@ -41,6 +43,7 @@ const EVENT_NAMES: ReadonlySet<string> = new Set<PeopleEventName>([
   'notified',
   'processPresence',
   'livePush',
+  'guestPush',
 ]);
 
 export class PeopleEvents extends EventEmitter<PeopleEventMap> {

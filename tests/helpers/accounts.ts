@@ -142,8 +142,15 @@ export interface LiveTestSocket {
  * `headers` say otherwise. Resolves once open, closed, or refused before the upgrade (see
  * refusedStatus); terminated when the test finishes.
  */
-export async function openLive(server: TestServer, user: TestUser | null, headers: Record<string, string> = {}): Promise<LiveTestSocket> {
-  const ws = new WebSocket(liveUrl(server), {
+export async function openLive(
+  server: TestServer,
+  user: TestUser | null,
+  headers: Record<string, string> = {},
+  /** Path and query instead of /live (a guest's: guestLivePath(docId)). */
+  path?: string,
+): Promise<LiveTestSocket> {
+  const url = path === undefined ? liveUrl(server) : `${server.httpUrl.replace(/^http/, 'ws')}${path}`;
+  const ws = new WebSocket(url, {
     headers: { origin: server.httpUrl, ...(user ? { cookie: user.cookie } : {}), ...headers },
   });
   const messages: LiveServerMessage[] = [];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { type CommentThread, threadsPath } from '../../shared/comments.js';
-import { api, createDoc, openLiveReady, registerUser, share } from '../helpers/accounts.js';
+import { type CommentThread, GUEST_NAME_HEADER, type ThreadPage, threadsPath } from '../../shared/comments.js';
+import { guestLivePath } from '../../shared/live.js';
+import { api, createDoc, openLive, openLiveReady, registerUser, setLinkAccess, share } from '../helpers/accounts.js';
 import { postgresDatabases } from '../helpers/postgres.js';
 import { startRedis } from '../helpers/redisServer.js';
 import { startServer } from '../helpers/testServer.js';
@@ -44,5 +45,23 @@ describe('cluster: comments across processes', () => {
       [owner.id, 'through A'],
       [member.id, 'through B'],
     ]);
+
+    // A guest following the document on B hears of a change made through A; a guest writing through B reaches A's windows.
+    await setLinkAccess(a, docId, owner, 'comment');
+    const listed = await api<ThreadPage>(b, 'GET', threadsPath(docId));
+    const guestCookie = listed.headers.getSetCookie()[0]!.split(';')[0]!;
+    const guestOnB = await openLive(b, null, { cookie: guestCookie }, guestLivePath(docId));
+    await guestOnB.next('hello');
+    await api(a, 'POST', `${threadsPath(docId, made.body.id)}/comments`, { cookie: owner.cookie, body: { body: 'again through A' } });
+    await guestOnB.next('comments', (m) => m.threadId === made.body.id, 'B to tell the guest');
+    const byGuest = await api<CommentThread>(b, 'POST', `${threadsPath(docId, made.body.id)}/comments`, {
+      cookie: guestCookie,
+      body: { body: 'a guest through B' },
+      headers: { [GUEST_NAME_HEADER]: 'Gwen' },
+    });
+    expect(byGuest.status).toBe(201);
+    await ownerOnA.next('comments', () => ownerOnA.all('comments').length === 4, 'A to tell the owner of the guest reply');
+    const guestRead = await api<CommentThread>(a, 'GET', threadsPath(docId, made.body.id), { cookie: owner.cookie });
+    expect(guestRead.body.comments.at(-1)!.author).toEqual({ id: listed.body.me.id, name: 'Gwen', guest: true });
   });
 });

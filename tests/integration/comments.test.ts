@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
 import { exportPath, type NotificationList } from '../../shared/api.js';
 import { type CommentThread, MAX_COMMENT_CHARS, type ThreadPage, threadsPath, commentPath } from '../../shared/comments.js';
 import { api, createDoc, openLiveReady, registerUser, setLinkAccess, share, type TestUser, uniqueName } from '../helpers/accounts.js';
+import { anchorIn } from '../helpers/commentAnchor.js';
 import { openDatabase } from '../helpers/database.js';
 import { startServer, type TestServer } from '../helpers/testServer.js';
 
 // Comments over the real REST API and /live: who may read and write them, what is stored, limits.
-
-function anchorIn(text: string, from: number, to: number) {
-  const doc = new Y.Doc();
-  const ytext = doc.getText('text');
-  ytext.insert(0, text);
-  const encode = (index: number) => Buffer.from(Y.encodeRelativePosition(Y.createRelativePositionFromTypeIndex(ytext, index))).toString('base64');
-  return { start: encode(from), end: encode(to), excerpt: text.slice(from, to) };
-}
 
 async function people(server: TestServer, ...labels: string[]): Promise<TestUser[]> {
   const users: TestUser[] = [];
@@ -104,6 +96,23 @@ describe('comments', () => {
     expect((await api(server, 'GET', threadsPath(docId), { cookie: ann!.cookie })).status).toBe(410);
   });
 
+  it('pages a document\'s threads over REST: the newest first page, then older ones by `before`, oldest first within a page', async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const [ann] = await people(server, 'ann');
+    const docId = await createDoc(server, ann!);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await newThread(server, docId, ann!, { anchor: anchorIn('hello', 0, 5), body: `thread ${i}` })).body.id);
+    const page = (query: string) => api<ThreadPage & { error?: string }>(server, 'GET', `${threadsPath(docId)}?${query}`, { cookie: ann!.cookie });
+    const first = await page('limit=2');
+    expect([first.body.threads.map((t) => t.id), first.body.hasMore]).toEqual([ids.slice(3), true]);
+    const second = await page(`limit=2&before=${first.body.threads[0]!.id}`);
+    expect([second.body.threads.map((t) => t.id), second.body.hasMore]).toEqual([ids.slice(1, 3), true]);
+    const last = await page(`limit=2&before=${second.body.threads[0]!.id}`);
+    expect([last.body.threads.map((t) => t.id), last.body.hasMore]).toEqual([ids.slice(0, 1), false]);
+    expect((await page('limit=101')).body.error).toBe('invalid_limit');
+    expect((await page('before=x')).body.error).toBe('invalid_before');
+  });
+
   it('refuses bad input with named codes: empty, too long, bad anchors, unknown reactions, strangers, visitors, too fast', async () => {
     const server = await startServer({ passwordHashCost: 12, chatMessagesPerSecond: 1, chatBurst: 8 });
     const [ann, eve] = await people(server, 'ann', 'eve');
@@ -118,7 +127,10 @@ describe('comments', () => {
     expect(await refusal({ anchor: { ...anchor, start: 'not base64!' }, body: 'x' })).toEqual([400, 'invalid_anchor']);
     expect(await refusal({ anchor: { ...anchor, start: Buffer.from([200, 200, 200]).toString('base64') }, body: 'x' })).toEqual([400, 'invalid_anchor']);
     expect(await refusal({ body: 'x' })).toEqual([400, 'bad_request']);
-    expect(await refusal({ anchor, body: 'x' }, null)).toEqual([401, 'sign_in_required']);
+    // A visitor where the link lets visitors only view is refused (where it lets them comment, they comment as guests: guestComments.test.ts).
+    await setLinkAccess(server, docId, ann!, 'view');
+    expect(await refusal({ anchor, body: 'x' }, null)).toEqual([403, 'not_allowed']);
+    await setLinkAccess(server, docId, ann!, 'edit');
     // A visitor reads where the link admits visitors (the default: anyone with the link can edit).
     const made = await newThread(server, docId, ann!, { anchor, body: 'x'.repeat(MAX_COMMENT_CHARS) });
     expect(made.status).toBe(201);

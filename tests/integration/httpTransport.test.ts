@@ -5,9 +5,12 @@ import { connectClient, textOf, whenSynced, type Transport } from '../helpers/cl
 import { startServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { startHostileProxy } from '../helpers/hostileProxy.js';
-import { api, createDoc, registerUser, uniqueName } from '../helpers/accounts.js';
+import { api, createDoc, registerUser, setLinkAccess, uniqueName } from '../helpers/accounts.js';
 import { encodeClientFrames } from '../../shared/httpTransport.js';
 import { HttpSocket } from '../../web/src/sync/httpSocket.js';
+import { threadsPath } from '../../shared/comments.js';
+import { guestLivePath } from '../../shared/live.js';
+import { anchorIn } from '../helpers/commentAnchor.js';
 
 describe.each<Transport>(['http', 'longpoll'])('the HTTP transport (%s)', (transport) => {
   it('a client over HTTP and one over a WebSocket edit one document together', async () => {
@@ -119,5 +122,24 @@ describe('/live over the HTTP transport', () => {
     visitor.onclose = (event) => (visitorClosed = event);
     await waitFor(() => visitorClosed !== null, 'the visitor to be refused');
     expect(visitorClosed!.code).toBe(CloseCode.unauthenticated);
+  });
+
+  it("a guest's /live (?doc=) works over it too: greeted as a guest, told of the document's comment changes", async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const ann = await registerUser(server, uniqueName('ann'));
+    const docId = await createDoc(server, ann);
+    const guest = new HttpSocket(`${server.httpUrl.replace('http', 'ws')}${guestLivePath(docId)}`);
+    const messages: Array<{ type: string; user?: { guest?: boolean } }> = [];
+    guest.onmessage = (event) => messages.push(JSON.parse(event.data as string) as { type: string });
+    await waitFor(() => messages.some((m) => m.type === 'hello' && m.user?.guest === true), "the guest's hello");
+    const made = await api(server, 'POST', threadsPath(docId), { cookie: ann.cookie, body: { body: 'hi', anchor: anchorIn('hello', 0, 5) } });
+    expect(made.status).toBe(201);
+    await waitFor(() => messages.some((m) => m.type === 'comments'), 'the comment change');
+    // The link stops admitting visitors: the server closes the guest's socket.
+    let closed: { code: number } | null = null;
+    guest.onclose = (event) => (closed = event);
+    await setLinkAccess(server, docId, ann, 'none');
+    await waitFor(() => closed !== null, 'the guest socket to be closed');
+    expect(closed!.code).toBe(CloseCode.unauthenticated);
   });
 });

@@ -164,15 +164,21 @@ describe('LiveClient', () => {
     expect(client.markRead('c1', 3)).toBe(false);
   });
 
-  it('stops for good after 4401 (the session ended)', () => {
-    const { client, socket } = connected();
-    socket.serverClose(CloseCode.unauthenticated);
-    expect(client.state).toBe('stopped');
-    vi.advanceTimersByTime(60_000);
-    expect(sockets).toHaveLength(1);
-    client.connectNow();
-    expect(sockets).toHaveLength(1);
-  });
+  for (const [code, why] of [
+    [CloseCode.unauthenticated, 'the session ended, or the link no longer admits a guest'],
+    [CloseCode.noAccess, "a guest's document is not open to it"],
+    [CloseCode.docDeleted, "a guest's document was deleted"],
+  ] as const) {
+    it(`stops for good after ${code} (${why})`, () => {
+      const { client, socket } = connected();
+      socket.serverClose(code);
+      expect(client.state).toBe('stopped');
+      vi.advanceTimersByTime(60_000);
+      expect(sockets).toHaveLength(1);
+      client.connectNow();
+      expect(sockets).toHaveLength(1);
+    });
+  }
 
   it('reconnects at once, without counting an attempt, after 4100 (moving to a WebSocket) and 4101 (a session another process holds)', () => {
     const { socket } = connected();

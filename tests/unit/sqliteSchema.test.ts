@@ -72,7 +72,7 @@ describe('SQLite schema migrations', () => {
     expect(migrateSqlite(db)).toEqual([]);
     expect(tables(db)).toEqual(
       [
-        'attempt_budgets', 'comment_reactions', 'comment_threads', 'comments', 'conversation_members', 'conversation_reads', 'conversations', 'doc_access', 'doc_members',
+        'attempt_budgets', 'comment_guests', 'comment_reactions', 'comment_threads', 'comments', 'conversation_members', 'conversation_reads', 'conversations', 'doc_access', 'doc_members',
         'documents', 'history_rows', 'messages', 'notifications', 'sessions', 'snapshot_segments', 'snapshots', 'store_meta', 'updates', 'users',
         'versions',
       ],
@@ -130,6 +130,50 @@ describe('SQLite schema migrations', () => {
       expect((await accounts.listThreads('d1', null, 10)).threads).toEqual([thread]);
     });
   }
+
+  it('version 10: a version-8 file keeps its threads, comments, reactions and id counters; guests may then author', async () => {
+    const dir = dataDir();
+    const db = raw(dir);
+    migrateSqlite(db);
+    // Back to version 8's comment tables, where every author was an account (references users).
+    db.exec(`
+DROP TABLE comment_reactions; DROP TABLE comments; DROP TABLE comment_threads; DROP TABLE comment_guests;
+CREATE TABLE comment_threads (id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, anchor_start BLOB NOT NULL, anchor_end BLOB NOT NULL,
+  excerpt TEXT NOT NULL, created_by TEXT NOT NULL REFERENCES users (id), created_at INTEGER NOT NULL, resolved_by TEXT REFERENCES users (id), resolved_at INTEGER);
+CREATE INDEX comment_threads_doc ON comment_threads (doc_id, id);
+CREATE TABLE comments (id INTEGER PRIMARY KEY AUTOINCREMENT, thread_id INTEGER NOT NULL REFERENCES comment_threads (id),
+  author_id TEXT NOT NULL REFERENCES users (id), body TEXT NOT NULL, created_at INTEGER NOT NULL, edited_at INTEGER);
+CREATE INDEX comments_thread ON comments (thread_id, id);
+CREATE TABLE comment_reactions (comment_id INTEGER NOT NULL REFERENCES comments (id), emoji TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL, PRIMARY KEY (comment_id, emoji, user_id)) WITHOUT ROWID;
+PRAGMA user_version = 8;`);
+    db.prepare("INSERT INTO users (id, name, name_key, password_hash, created_at) VALUES ('u1', 'ann', 'ann', 'h', 1)").run();
+    db.prepare("INSERT INTO comment_threads VALUES (1, 'd1', x'01', x'02', 'text', 'u1', 2, 'u1', 3), (7, 'd1', x'03', x'04', 'gone', 'u1', 4, NULL, NULL)").run();
+    db.prepare("INSERT INTO comments VALUES (1, 1, 'u1', 'first', 2, NULL), (9, 7, 'u1', 'gone', 4, NULL)").run();
+    db.prepare("INSERT INTO comment_reactions VALUES (1, '👍', 'u1', 5)").run();
+    // Deleted rows: their ids are never given again.
+    db.prepare('DELETE FROM comments WHERE id = 9').run();
+    db.prepare('DELETE FROM comment_threads WHERE id = 7').run();
+    db.close();
+
+    const accounts = openSqliteAccountStore({ dataDir: dir, synchronous: 'normal' });
+    onTestFinished(() => accounts.close());
+    const after = raw(dir);
+    expect(userVersion(after)).toBe(SQLITE_SCHEMA_VERSION);
+    expect(tables(after)).toContain('comment_guests');
+    const kept = (await accounts.listThreads('d1', null, 10)).threads;
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ id: 1, createdBy: 'u1', resolvedBy: 'u1', resolvedAt: 3, anchor: { excerpt: 'text' } });
+    expect(kept[0]!.comments).toEqual([
+      { id: 1, threadId: 1, authorId: 'u1', body: 'first', createdAt: 2, editedAt: null, reactions: [{ emoji: '👍', userId: 'u1', createdAt: 5 }] },
+    ]);
+    const byGuest = await accounts.createThread({ docId: 'd1', anchor: { start: new Uint8Array([1]), end: new Uint8Array([2]), excerpt: 'x' }, createdBy: 'g:abc', createdAt: 6 }, 'hi');
+    expect(byGuest.id).toBe(8);
+    expect(byGuest.comments[0]!.id).toBe(10);
+    // Comments still belong to a thread that exists.
+    await expect(accounts.addComment({ threadId: 99, authorId: 'g:abc', body: 'x', createdAt: 7 })).rejects.toThrow();
+    expect(after.pragma('foreign_key_check')).toEqual([]);
+  });
 
   it('a file from a newer Tandem is refused by both stores and left as it was', () => {
     const dir = dataDir();

@@ -27,9 +27,28 @@ export function commentsContract({ fresh, users }: ContractKit): void {
       });
       expect(await store.getThread(made.id)).toEqual(made);
       expect(await store.getThread(made.id + 1000)).toBeNull();
-      // A thread by no such user is refused, and leaves nothing behind.
-      await expect(thread(store, 'd1', 'nobody', 11)).rejects.toThrow();
       expect((await store.listThreads('d1', null, 10)).threads).toHaveLength(1);
+    });
+
+    it('keeps guests\' threads, replies, reactions and resolutions, and the name each guest last gave', async () => {
+      const { store } = await fresh();
+      await users(store, 'ann');
+      const guest = 'g:0123456789abcdef01234567';
+      expect(await store.guestName(guest)).toBeNull();
+      await store.saveGuest({ id: guest, name: 'Visiting Otter', at: 1 });
+      await store.saveGuest({ id: guest, name: 'Otter', at: 2 });
+      expect(await store.guestName(guest)).toBe('Otter');
+      expect(await store.guestName('g:other')).toBeNull();
+      const t = await thread(store, 'd1', guest, 10, 'from a guest');
+      const reply = await store.addComment({ threadId: t.id, authorId: 'u-ann', body: 'welcome', createdAt: 11 });
+      expect(await store.setReaction(reply.id, guest, '👍', true, 12)).toBe(true);
+      expect(await store.setThreadResolved(t.id, guest, 13)).toBe(true);
+      const read = (await store.getThread(t.id))!;
+      expect(read).toMatchObject({ createdBy: guest, resolvedBy: guest });
+      expect(read.comments.map((c) => [c.authorId, c.reactions.map((r) => r.userId)])).toEqual([
+        [guest, []],
+        ['u-ann', [guest]],
+      ]);
     });
 
     it('replies, edits, reacts and resolves', async () => {

@@ -20,6 +20,7 @@ import { askIdentity, colorFor, loadIdentity, suggestIdentity, type Identity } f
 import { editorInputRules, editorKeymaps } from './keymap.js';
 import { followMoves } from './followMoves.js';
 import type { LiveClient } from '../live/liveClient.js';
+import { startGuestLive } from '../live/pageLive.js';
 import { openOfflineCopy, type OfflineCopy } from '../sync/offlineCopy.js';
 import { bindPresence } from './presence.js';
 import type { ReconnectHandle } from '../sync/reconnect.js';
@@ -233,9 +234,10 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
   const identity = bindIdentity(provider, doc, view, me);
   bindPresence(provider.awareness, byId(root, 'presence'), identity.ask, me === null);
 
+  // A visitor follows this document's comments on a guest /live of its own (they comment as a guest).
   comments = bindComments(
     { panel: byId(root, 'comments-panel'), commentButton: byId<HTMLButtonElement>(root, 'comment-button') },
-    { docId, me, role, live, synced: () => provider.synced },
+    { docId, me, guestName: identity.guestName, role, live: live ?? startGuestLive(docId), synced: () => provider.synced },
     () => view,
   );
 
@@ -282,7 +284,12 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
  * server enforces it) in a colour of their choosing (by default one derived from their id);
  * a visitor under a display name asked once and kept in this browser (the server marks them a guest).
  */
-function bindIdentity(provider: WebsocketProvider, doc: Y.Doc, view: EditorView, me: Session['user']): { ask: () => void } {
+function bindIdentity(
+  provider: WebsocketProvider,
+  doc: Y.Doc,
+  view: EditorView,
+  me: Session['user'],
+): { ask: () => void; guestName: () => string | null } {
   let identity: Identity | null = null;
   let asking = false;
   const use = (chosen: Identity): void => {
@@ -318,7 +325,8 @@ function bindIdentity(provider: WebsocketProvider, doc: Y.Doc, view: EditorView,
   window.addEventListener('pageshow', (event) => {
     if (event.persisted && identity !== null) use(identity);
   });
-  return { ask };
+  // A visitor's comments carry the name they chose here (null when signed in: the account's name is used).
+  return { ask, guestName: () => (me === null ? (identity?.name ?? null) : null) };
 }
 
 /** Tells the owner of a document close to the size limit how large it is (the server says when: sizeLimitBytes). */

@@ -7,7 +7,8 @@ import type { LiveClientMessage, LiveServerMessage } from '../../../shared/live.
  * The client of the per-user socket /live (shared/live.ts): one per page, signed in only. No DOM
  * here, so it is unit-tested with a fake socket; pageLive.ts makes the page's one instance.
  *
- * - Connects, and after any close but 4401 (the session ended: reconnecting cannot help)
+ * - Connects, and after any close but 4401 (the session ended: reconnecting cannot help), and a guest's
+ *   4404 and 4410 (no access to its document, or the document was deleted)
  *   reconnects after `delayFor(attempt)` (jittered, see reconnect.ts); attempts restart at 1 once a
  *   connection has said hello.
  * - `send(conversationId, text)` numbers the message with a fresh nonce and resolves with the
@@ -18,7 +19,7 @@ import type { LiveClientMessage, LiveServerMessage } from '../../../shared/live.
  * - Server messages are handed to typed listeners (`on`).
  */
 
-/** open: hello received; connecting: first attempt; reconnecting: waiting or trying again; stopped: 4401 or close(). */
+/** open: hello received; connecting: first attempt; reconnecting: waiting or trying again; stopped: 4401, 4404, 4410 or close(). */
 export type LiveState = 'connecting' | 'open' | 'reconnecting' | 'stopped';
 
 export type HelloMessage = Extract<LiveServerMessage, { type: 'hello' }>;
@@ -74,6 +75,8 @@ export interface LiveClientOptions {
 }
 
 const OPEN = 1;
+/** Closes after which reconnecting cannot help (a guest's socket gets the last two; an account's never does). */
+const FINAL_CLOSES: ReadonlySet<number> = new Set([CloseCode.unauthenticated, CloseCode.noAccess, CloseCode.docDeleted]);
 export const DEFAULT_SEND_TIMEOUT_MS = 15_000;
 
 interface PendingSend {
@@ -292,7 +295,7 @@ export class LiveClient {
     if (socket !== null) detach(socket);
     this.lastCloseCode = code;
     this.failPending('closed', 'The connection closed before the server confirmed this message.');
-    if (code === CloseCode.unauthenticated) {
+    if (FINAL_CLOSES.has(code)) {
       this.stopped = true;
       this.setState('stopped');
       return;

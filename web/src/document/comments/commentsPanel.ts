@@ -22,8 +22,12 @@ export interface CommentsElements {
 
 export interface CommentsContext {
   docId: string;
+  /** The signed-in account; null for a visitor (who comments as a guest where the link allows it). */
   me: PublicUser | null;
+  /** A visitor's chosen display name (sent with their writes); null when signed in. */
+  guestName: () => string | null;
   role: DocRole;
+  /** /live: the account's socket, or a visitor's guest socket following this document. */
   live: LiveClient | null;
   /** Whether the document has synced with the server (before that, a missing range is not yet an orphan). */
   synced: () => boolean;
@@ -51,7 +55,9 @@ export interface CommentsPanel {
  * (commentHighlights.ts); choosing one side shows the other.
  */
 export function bindComments(els: CommentsElements, context: CommentsContext, view: () => EditorView): CommentsPanel {
-  const { docId, me, role, live } = context;
+  const { docId, role, live, guestName } = context;
+  // A visitor learns their guest identity (whose comments are theirs) from the first list.
+  let me = context.me;
   const threads = new Map<number, CommentThread>();
   const replyBoxes = new Map<number, HTMLTextAreaElement>();
   let ranges: ThreadRanges = new Map();
@@ -66,7 +72,10 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
   const list = el('div', { id: 'comment-threads', className: 'comment-threads' });
   const empty = el('p', { className: 'muted comments-empty', text: 'No comments yet. Select text and choose Comment (Ctrl+Alt+M).' });
   els.panel.replaceChildren(heading, toggle, problem, composer, list, empty);
-  showResolved.addEventListener('change', render);
+  showResolved.addEventListener('change', () => {
+    pushAnchors();
+    render();
+  });
 
   const failed = (error: unknown): void => {
     problem.hidden = false;
@@ -83,15 +92,15 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
   };
 
   const actions: ThreadActions = {
-    reply: async (threadId, body) => took(await api.replyTo(docId, threadId, body)),
-    edit: async (commentId, body) => took(await api.editComment(docId, commentId, body)),
+    reply: async (threadId, body) => took(await api.replyTo(docId, threadId, body, guestName())),
+    edit: async (commentId, body) => took(await api.editComment(docId, commentId, body, guestName())),
     remove: async (commentId) => {
       const threadId = [...threads.values()].find((t) => t.comments.some((c) => c.id === commentId))?.id;
-      await api.deleteComment(docId, commentId);
+      await api.deleteComment(docId, commentId, guestName());
       if (threadId !== undefined) await refresh(threadId);
     },
-    react: async (commentId, emoji, on) => took(await api.setReaction(docId, commentId, emoji, on)),
-    resolve: async (threadId, resolved) => took(await api.setResolved(docId, threadId, resolved)),
+    react: async (commentId, emoji, on) => took(await api.setReaction(docId, commentId, emoji, on, guestName())),
+    resolve: async (threadId, resolved) => took(await api.setResolved(docId, threadId, resolved, guestName())),
     select: (threadId) => select(threadId, true),
     failed,
   };
@@ -172,10 +181,12 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
 
   async function reload(): Promise<void> {
     try {
-      const all = await api.listAllThreads(docId);
+      const all = await api.listAllThreads(docId, guestName());
+      me = all.me;
       threads.clear();
-      for (const thread of all) threads.set(thread.id, thread);
+      for (const thread of all.threads) threads.set(thread.id, thread);
       pushAnchors();
+      selectionChanged();
       render();
     } catch (error) {
       failed(error);
@@ -217,7 +228,7 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
       if (composing === null || input.value.trim() === '') return;
       post.disabled = true;
       const { anchor: made, excerpt: quoted } = composing;
-      api.createThread(docId, { start: toBase64(made.start), end: toBase64(made.end), excerpt: quoted }, input.value).then(
+      api.createThread(docId, { start: toBase64(made.start), end: toBase64(made.end), excerpt: quoted }, input.value, guestName()).then(
         (thread) => {
           composing = null;
           composer.hidden = true;

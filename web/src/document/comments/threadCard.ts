@@ -28,6 +28,11 @@ export interface CardContext {
   replyBox: HTMLTextAreaElement;
 }
 
+/** How a person is named on a card: an account by its name, a guest as "<name> (guest)". */
+export function shownName(user: PublicUser): string {
+  return user.guest === true ? `${user.name} (guest)` : user.name;
+}
+
 /**
  * One thread in the sidebar: the text it is on (or that it was, when deleted), its comments with
  * their reactions, and — for whoever may comment — reply, reactions, edit and delete of one's own,
@@ -51,7 +56,7 @@ export function renderThreadCard(thread: CommentThread, context: CardContext, ac
   card.append(el('blockquote', { className: 'thread-excerpt', text: thread.anchor.excerpt }));
   if (context.orphaned) card.append(el('p', { className: 'orphan-note', text: 'The text it was on was deleted.' }));
   if (resolved) {
-    card.append(el('p', { className: 'resolved-note muted', text: `Resolved by ${thread.resolvedBy?.name ?? 'someone'}` }));
+    card.append(el('p', { className: 'resolved-note muted', text: `Resolved by ${thread.resolvedBy ? shownName(thread.resolvedBy) : 'someone'}` }));
   }
   for (const comment of thread.comments) card.append(renderComment(comment, context, actions));
   if (context.commentable) {
@@ -87,7 +92,7 @@ function renderComment(comment: Comment, context: CardContext, actions: ThreadAc
   const header = el(
     'div',
     { className: 'comment-header' },
-    el('strong', { className: 'comment-author', text: comment.author.name }),
+    el('strong', { className: comment.author.guest === true ? 'comment-author guest' : 'comment-author', text: shownName(comment.author) }),
     ' ',
     timeElement(comment.createdAt, relativeTime(comment.createdAt)),
     comment.editedAt !== null ? el('span', { className: 'muted', text: ' (edited)' }) : null,
@@ -97,7 +102,7 @@ function renderComment(comment: Comment, context: CardContext, actions: ThreadAc
 
   const reactions = el('div', { className: 'reactions' });
   for (const reaction of comment.reactions) {
-    const names = reaction.users.map((user) => user.name);
+    const names = reaction.users.map(shownName);
     const pressed = context.me !== null && reaction.users.some((user) => user.id === context.me!.id);
     const chip = button(`${reaction.emoji} ${reaction.users.length}`, () => actions.react(comment.id, reaction.emoji, !pressed).catch(actions.failed), {
       className: 'reaction',
