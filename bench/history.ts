@@ -113,13 +113,15 @@ if (textOf(docs[0]!).toString() !== trace.endContent) throw new Error('the repla
 const replaySeconds = (realNow() - started) / 1000;
 
 const raw = new Database(path.join(dir, 'tandem.sqlite'), { readonly: true });
-function bytes(): { live: number; history: number; versions: number; rows: number } {
+function bytes(): { live: number; history: number; versions: number; rows: number; checkpoints: number; checkpointBytes: number } {
   const one = (sql: string) => (raw.prepare(sql).get() as { n: number | null }).n ?? 0;
   return {
     live: one('SELECT sum(length(data)) AS n FROM snapshots') + one('SELECT sum(length(data) + length(author) + 8) AS n FROM updates'),
     history: one(`SELECT sum(length(data) + coalesce(length(attribution), 0) + coalesce(length(author), 0) + 8) AS n FROM history_rows`),
     versions: one('SELECT sum(length(authors) + 40) AS n FROM versions'),
     rows: one('SELECT count(*) AS n FROM history_rows'),
+    checkpoints: one('SELECT count(*) AS n FROM history_checkpoints'),
+    checkpointBytes: one('SELECT sum(length(data) + 8) AS n FROM history_checkpoints'),
   };
 }
 const before = bytes();
@@ -154,17 +156,31 @@ async function timings(label: string): Promise<void> {
   console.log(`  show its changes: ${stats(changes)}`);
 }
 
+/** Runs `work` with the checkpoints set aside (as before they existed), then puts them back. */
+async function withoutCheckpoints(work: () => Promise<void>): Promise<void> {
+  const writable = new Database(path.join(dir, 'tandem.sqlite'));
+  writable.exec('CREATE TEMP TABLE kept AS SELECT * FROM history_checkpoints; DELETE FROM history_checkpoints');
+  try {
+    await work();
+  } finally {
+    writable.exec('INSERT INTO history_checkpoints SELECT * FROM kept; DROP TABLE kept');
+    writable.close();
+  }
+}
+
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 console.log(`replayed ${edits} edits in ${versions} bursts by two authors in ${replaySeconds.toFixed(1)} s`);
 console.log(`without history (live snapshot + rows): ${kib(before.live)}`);
-console.log(`with history: + ${kib(before.history)} in ${before.rows} history rows + ${kib(before.versions)} of versions`);
+console.log(`with history: + ${kib(before.history)} in ${before.rows} history rows + ${kib(before.versions)} of versions + ${kib(before.checkpointBytes)} in ${before.checkpoints} checkpoints`);
 await timings('all versions kept');
+await withoutCheckpoints(() => timings('all versions kept, without checkpoints (every version replayed from the log\u2019s start)'));
 
 now += 40 * 24 * 3600_000; // 40 days later: retention keeps one version a day
 await service.thin(docId);
 const after = bytes();
-console.log(`after thinning (40 days on): + ${kib(after.history)} in ${after.rows} history rows + ${kib(after.versions)} of versions`);
+console.log(`after thinning (40 days on): + ${kib(after.history)} in ${after.rows} history rows + ${kib(after.versions)} of versions + ${kib(after.checkpointBytes)} in ${after.checkpoints} checkpoints`);
 await timings('after thinning');
+await withoutCheckpoints(() => timings('after thinning, without checkpoints'));
 await thread.close();
 await store.close();
 raw.close();

@@ -232,6 +232,19 @@ CREATE TABLE IF NOT EXISTS snapshot_segments (
 );
 `,
   },
+  {
+    // A version's checkpoint (postgresHistory.ts), as SQLite's version 9: the state at a position some
+    // version is at, one garbage-collected Yjs update.
+    version: 9,
+    sql: `
+CREATE TABLE IF NOT EXISTS history_checkpoints (
+  doc_id text NOT NULL,
+  seq bigint NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (doc_id, seq)
+);
+`,
+  },
 ];
 
 /** Every version of the schema, in order (not necessarily contiguous while branches merge). */

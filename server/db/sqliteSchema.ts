@@ -297,6 +297,21 @@ CREATE TABLE IF NOT EXISTS snapshot_segments (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    // A version's checkpoint (sqliteHistory.ts): the document's state at a position some version is
+    // at (seq), one garbage-collected Yjs update, so that opening a version replays from the nearest
+    // checkpoint instead of the whole log. Made on the history thread; dropped with the last version
+    // at its position (thinning).
+    version: 9,
+    up: `
+CREATE TABLE IF NOT EXISTS history_checkpoints (
+  doc_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (doc_id, seq)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** Every version of the schema, in order (not necessarily contiguous while branches merge). */
