@@ -3,7 +3,9 @@
 // room would store it (one row per edit, compaction every 1,000 rows). Reports the bytes stored with
 // history against those a store without it keeps (the live snapshot and rows), before and after
 // retention thinning, and how long listing versions, opening one and showing its changes take.
-//   node --import tsx bench/history.ts
+//   node --import tsx bench/history.ts [--load]
+// --load also measures, on built Tandem processes (npm run build), C1 from storage with this history
+// and without it, and E2 fan-out p99 alone and while versions are opened and compared (historyLoad.ts).
 import type { LiveHub } from '../server/live/liveHub.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,8 @@ import { defaultConfig } from '../server/config.js';
 import { HistoryService } from '../server/history/historyService.js';
 import { HistoryThread } from '../server/history/historyThread.js';
 import { openSqliteStore } from '../server/store/sqliteStore.js';
+import { c1WithAndWithoutHistory, e2WhileBrowsing, storeCopies } from './historyLoad.js';
+import type { LoadResult } from './loadgen.js';
 import { TRACE_FILE } from './trace.js';
 
 interface TraceFile {
@@ -40,7 +44,7 @@ const thread = new HistoryThread();
 const accounts = { getUser: async (id: string) => ({ id, name: id }) } as unknown as AccountStore;
 // Nobody listens on /live here: a named version's announcement goes nowhere.
 const live = { push: () => undefined } as unknown as LiveHub;
-const service = new HistoryService({ store, registry: {} as RoomRegistry, accounts, live, thread, config: defaultConfig, log: console as never });
+const service = new HistoryService({ store, registry: {} as RoomRegistry, accounts, live, thread, config: defaultConfig, log: { ...console, debug: () => undefined } as never });
 const docs = [new Y.Doc(), new Y.Doc()];
 const authors = ['u:ann', 'u:bob'];
 const pending: Array<{ docId: string; update: Uint8Array; author: string }> = [];
@@ -168,12 +172,43 @@ async function withoutCheckpoints(work: () => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * --load: C1 from storage with this history and without any, and E2 fan-out p99 alone and while
+ * versions of this document are opened and compared in a loop (bench/historyLoad.ts; built server).
+ */
+async function serverFigures(): Promise<void> {
+  Date.now = realNow;
+  try {
+    await serverRuns();
+  } finally {
+    Date.now = () => now;
+  }
+}
+
+async function serverRuns(): Promise<void> {
+  const files = await storeCopies(path.join(dir, 'tandem.sqlite'), dir);
+  const stateVector = Y.decodeStateVector(Y.encodeStateVector(docs[0]!));
+  const c1 = await c1WithAndWithoutHistory(files, docId, stateVector, 10);
+  const ms = (s: { percentile(p: number): number; max: number }) => `p50 ${s.percentile(50).toFixed(1)} ms, max ${s.max.toFixed(1)} ms`;
+  console.log(`C1 join from storage (n=${c1.history.count} each, taking turns): with history ${ms(c1.history)}; the same store without history ${ms(c1.none)}`);
+  const listed = await service.list(docId);
+  const sample = listed.filter((_, i) => i % Math.max(1, Math.floor(listed.length / 12)) === 0).map((v) => v.id);
+  const e2 = await e2WhileBrowsing(files.history, docId, sample, 2);
+  const p99 = (r: LoadResult) => r.latency.percentile(99).toFixed(1);
+  console.log(`E2 fan-out p99, windows alone: ${e2.alone.map(p99).join(', ')} ms (other processes: ${e2.alone.map((r) => r.foreignCpuPercent.toFixed(0)).join(', ')} % of a core)`);
+  console.log(
+    `E2 fan-out p99, windows while versions are opened and compared: ${e2.browsing.map((w) => p99(w.e2)).join(', ')} ms (other processes: ${e2.browsing.map((w) => w.e2.foreignCpuPercent.toFixed(0)).join(', ')} % of a core)`,
+  );
+  for (const w of e2.browsing) console.log(`  meanwhile: ${w.opened.count} versions opened (${ms(w.opened)}), ${w.compared.count} comparisons (${ms(w.compared)})`);
+}
+
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 console.log(`replayed ${edits} edits in ${versions} bursts by two authors in ${replaySeconds.toFixed(1)} s`);
 console.log(`without history (live snapshot + rows): ${kib(before.live)}`);
 console.log(`with history: + ${kib(before.history)} in ${before.rows} history rows + ${kib(before.versions)} of versions + ${kib(before.checkpointBytes)} in ${before.checkpoints} checkpoints`);
 await timings('all versions kept');
 await withoutCheckpoints(() => timings('all versions kept, without checkpoints (every version replayed from the log\u2019s start)'));
+if (process.argv.includes('--load')) await serverFigures();
 
 now += 40 * 24 * 3600_000; // 40 days later: retention keeps one version a day
 await service.thin(docId);
