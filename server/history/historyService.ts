@@ -51,9 +51,17 @@ export class HistoryService {
     return this.keeper.pending;
   }
 
-  /** Makes the automatic versions still due (at shutdown, before the store closes), then ends the thread. */
+  /** Set at shutdown: checkpoints not yet made are left for the next start. */
+  private closing = false;
+
+  /**
+   * Makes the automatic versions still due (at shutdown, before the store closes), waits for the
+   * thinning passes under way (their checkpoints stop at the one being made), then ends the thread.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     await this.keeper.flush();
+    await Promise.all(this.thinning.values());
     await this.parts.thread.close();
   }
 
@@ -271,6 +279,7 @@ export class HistoryService {
     let since = 0;
     let row = 0;
     for (const seq of seqs) {
+      if (this.closing) return;
       for (; row < sizes.rows.length && sizes.rows[row]!.seq <= seq; row++) since += sizes.rows[row]!.bytes;
       const bytes = held.get(seq);
       if (bytes === undefined && since > Math.max(config.versionCheckpointBytes, previousBytes)) {
