@@ -10,6 +10,7 @@ import type { LiveHub } from '../server/live/liveHub.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import * as Y from 'yjs';
@@ -130,9 +131,13 @@ function bytes(): { live: number; history: number; versions: number; rows: numbe
 }
 const before = bytes();
 
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+/** Main-thread (event loop) busy time during each timed call: what history work costs the loop that relays keystrokes. */
+const loopBusy: Record<'open' | 'changes', number[]> = { open: [], changes: [] };
+async function timed<T>(work: () => Promise<T>, busy?: number[]): Promise<[T, number]> {
   const t = performance.now();
+  const before = nodePerformance.eventLoopUtilization();
   const result = await work();
+  busy?.push(nodePerformance.eventLoopUtilization(before).active);
   return [result, performance.now() - t];
 }
 const stats = (values: number[]) => {
@@ -151,13 +156,14 @@ async function timings(label: string): Promise<void> {
   const open: number[] = [];
   const changes: number[] = [];
   for (const version of sample) {
-    open.push((await timed(() => service.content(docId, version.id, 'json')))[1]);
-    changes.push((await timed(() => service.changes(docId, version.id, undefined)))[1]);
+    open.push((await timed(() => service.content(docId, version.id, 'json'), loopBusy.open))[1]);
+    changes.push((await timed(() => service.changes(docId, version.id, undefined), loopBusy.changes))[1]);
   }
   console.log(`${label}: ${listed.length} versions`);
   console.log(`  list versions: ${stats(list)}`);
   console.log(`  open a version (ProseMirror JSON): ${stats(open)}`);
   console.log(`  show its changes: ${stats(changes)}`);
+  console.log(`  event loop busy meanwhile: opening ${stats(loopBusy.open.splice(0))}; changes ${stats(loopBusy.changes.splice(0))}`);
 }
 
 /** Runs `work` with the checkpoints set aside (as before they existed), then puts them back. */
@@ -188,13 +194,13 @@ async function serverFigures(): Promise<void> {
 async function serverRuns(): Promise<void> {
   const files = await storeCopies(path.join(dir, 'tandem.sqlite'), dir);
   const stateVector = Y.decodeStateVector(Y.encodeStateVector(docs[0]!));
-  const c1 = await c1WithAndWithoutHistory(files, docId, stateVector, 10);
+  const c1 = await c1WithAndWithoutHistory(files, docId, stateVector, 20);
   const ms = (s: { percentile(p: number): number; max: number }) => `p50 ${s.percentile(50).toFixed(1)} ms, max ${s.max.toFixed(1)} ms`;
   console.log(`C1 join from storage (n=${c1.history.count} each, taking turns): with history ${ms(c1.history)}; the same store without history ${ms(c1.none)}`);
   const listed = await service.list(docId);
   const sample = listed.filter((_, i) => i % Math.max(1, Math.floor(listed.length / 12)) === 0).map((v) => v.id);
-  const e2 = await e2WhileBrowsing(files.history, docId, sample, 2);
-  const p99 = (r: LoadResult) => r.latency.percentile(99).toFixed(1);
+  const e2 = await e2WhileBrowsing(files.history, docId, sample, 3);
+  const p99 = (r: LoadResult) => `${r.latency.percentile(99).toFixed(1)} (p50 ${r.latency.percentile(50).toFixed(1)})`;
   console.log(`E2 fan-out p99, windows alone: ${e2.alone.map(p99).join(', ')} ms (other processes: ${e2.alone.map((r) => r.foreignCpuPercent.toFixed(0)).join(', ')} % of a core)`);
   console.log(
     `E2 fan-out p99, windows while versions are opened and compared: ${e2.browsing.map((w) => p99(w.e2)).join(', ')} ms (other processes: ${e2.browsing.map((w) => w.e2.foreignCpuPercent.toFixed(0)).join(', ')} % of a core)`,
