@@ -36,6 +36,8 @@ export class HistoryService {
   private readonly keeper: VersionKeeper;
   /** The thinning pass running (or last run) per document. */
   private readonly thinning = new Map<string, Promise<void>>();
+  /** Set at shutdown: checkpoints not yet made are left to the document's next thinning pass. */
+  private closing = false;
 
   constructor(private readonly parts: HistoryServiceParts) {
     this.keeper = new VersionKeeper(parts.config, (docId, endedAt) => this.makeAutomatic(docId, endedAt));
@@ -50,9 +52,6 @@ export class HistoryService {
   get versionsPending(): boolean {
     return this.keeper.pending;
   }
-
-  /** Set at shutdown: checkpoints not yet made are left for the next start. */
-  private closing = false;
 
   /**
    * Makes the automatic versions still due (at shutdown, before the store closes), waits for the
@@ -263,6 +262,7 @@ export class HistoryService {
       after = boundary;
     }
   }
+
   /**
    * Makes the checkpoints due, oldest first, each on the history thread from the one before it: a
    * version gets one when the rows since the nearest earlier checkpoint pass both
