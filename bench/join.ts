@@ -25,10 +25,10 @@ export interface C1Result {
  * time-stamped on arrival, before it is checked, so the check's own cost is not counted; a payload
  * already known to be complete (the same server sends the same bytes) is recognised by comparison.
  */
-class CompletionWatch {
+export class CompletionWatch {
   private readonly complete: Buffer[] = [];
 
-  constructor(private readonly trace: TraceDoc) {}
+  constructor(private readonly trace: Pick<TraceDoc, 'stateVector'>) {}
 
   async join(server: RunningServer, docId: string, timeoutMs = 20_000): Promise<number> {
     const begun = performance.now();

@@ -178,6 +178,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Fills each process's fresh data dir before it starts (bench/history.ts: a store made beforehand). */
+  prepare?: (dataDir: string) => void;
 }
 
 /**
@@ -246,6 +248,7 @@ interface StartedProcess extends ServerProcess {
 /** Spawns one process of `spec` on a free port (pinned where possible) and returns at once; see `answering`. */
 async function startProcess(spec: ServerSpec, options: StartOptions): Promise<StartedProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${spec.id}-`));
+  options.prepare?.(dataDir);
   const port = await freePort();
   const { script, env } = spec.launch(dataDir);
   const nodeArgs = [...(options.nodeArgs ?? []), script];

@@ -45,6 +45,11 @@ export interface Config {
   versionKeepAllMs: number;
   /** …then one an hour until this age, then one a day (named versions are kept for ever). */
   versionKeepHourlyMs: number;
+  /**
+   * A version gets a checkpoint (its state, stored) once the log since the nearest earlier checkpoint
+   * passes this many bytes and that checkpoint's own size: opening a version replays at most that much.
+   */
+  versionCheckpointBytes: number;
   /** Largest WebSocket frame accepted; a larger one closes the connection with 1009. */
   maxFrameBytes: number;
   /** Frames a connection may send while its document is still loading; more closes it with 1008. */
@@ -152,7 +157,7 @@ export const CONFIG_SLICES = {
   /** The /live endpoint and chat. */
   live: ['maxSendBufferBytes', 'chatMessagesPerSecond', 'chatBurst'],
   /** Version history: when automatic versions are made, and how long they are kept. */
-  history: ['versionIdleMs', 'versionMaxSpanMs', 'versionKeepAllMs', 'versionKeepHourlyMs'],
+  history: ['versionIdleMs', 'versionMaxSpanMs', 'versionKeepAllMs', 'versionKeepHourlyMs', 'versionCheckpointBytes'],
   /** Accounts and sessions: password hashing, session lifetime, sign-in attempt limits. */
   accounts: ['passwordHashCost', 'sessionIdleMs', 'loginAttemptsPerMinutePerIp', 'loginAttemptsPerMinutePerName'],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
@@ -195,6 +200,7 @@ export const defaultConfig: Config = {
   versionMaxSpanMs: 30 * 60_000,
   versionKeepAllMs: 24 * 3600_000,
   versionKeepHourlyMs: 30 * 24 * 3600_000,
+  versionCheckpointBytes: 256 * 1024,
   maxFrameBytes: 16 * 1024 * 1024,
   maxBufferedFrames: 1_000,
   pendingUpdateTimeoutMs: 10_000,
@@ -252,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     versionMaxSpanMs: integer(env, 'VERSION_MAX_SPAN_MS', defaultConfig.versionMaxSpanMs, 10, 7 * 24 * 3600_000),
     versionKeepAllMs: integer(env, 'VERSION_KEEP_ALL_MS', defaultConfig.versionKeepAllMs, 0, 3650 * 24 * 3600_000),
     versionKeepHourlyMs: integer(env, 'VERSION_KEEP_HOURLY_MS', defaultConfig.versionKeepHourlyMs, 0, 3650 * 24 * 3600_000),
+    versionCheckpointBytes: integer(env, 'VERSION_CHECKPOINT_BYTES', defaultConfig.versionCheckpointBytes, 0, 2 ** 40),
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', defaultConfig.maxFrameBytes, 1024, 2 ** 30),
     maxBufferedFrames: integer(env, 'MAX_BUFFERED_FRAMES', defaultConfig.maxBufferedFrames, 1, 1_000_000),
     pendingUpdateTimeoutMs: integer(env, 'PENDING_UPDATE_TIMEOUT_MS', defaultConfig.pendingUpdateTimeoutMs, 10, 600_000),

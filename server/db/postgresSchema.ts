@@ -233,7 +233,20 @@ CREATE TABLE IF NOT EXISTS snapshot_segments (
 `,
   },
   {
-    // Guests comment (see sqliteSchema.ts, version 10; 9 is left to the history checkpoints of another branch): comment authors, reaction givers and thread
+    // A version's checkpoint (postgresHistory.ts), as SQLite's version 9: the state at a position some
+    // version is at, one garbage-collected Yjs update.
+    version: 9,
+    sql: `
+CREATE TABLE IF NOT EXISTS history_checkpoints (
+  doc_id text NOT NULL,
+  seq bigint NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (doc_id, seq)
+);
+`,
+  },
+  {
+    // Guests comment (see sqliteSchema.ts, version 10): comment authors, reaction givers and thread
     // makers and resolvers are account ids or guest ids ('g:…'), no longer references to users.
     version: 10,
     sql: `

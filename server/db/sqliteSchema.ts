@@ -298,12 +298,26 @@ CREATE TABLE IF NOT EXISTS snapshot_segments (
 `,
   },
   {
+    // A version's checkpoint (sqliteHistory.ts): the document's state at a position some version is
+    // at (seq), one garbage-collected Yjs update, so that opening a version replays from the nearest
+    // checkpoint instead of the whole log. Made on the history thread; dropped with the last version
+    // at its position (thinning).
+    version: 9,
+    up: `
+CREATE TABLE IF NOT EXISTS history_checkpoints (
+  doc_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (doc_id, seq)
+) WITHOUT ROWID;
+`,
+  },
+  {
     // Guests comment (where the link allows it): a comment's author, a reaction's giver and a thread's
     // maker or resolver is an account id or a guest id ('g:…', server/comments/guestIdentity.ts), so
     // those columns no longer reference users. SQLite cannot drop a constraint: the three tables are
     // rebuilt, rows and AUTOINCREMENT counters kept (a RENAME carries the counter and the references
     // of the tables that point at the renamed one). comment_guests: the name each guest last gave.
-    // (Version 9 is another branch's: history checkpoints.)
     version: 10,
     up: `
 CREATE TABLE comment_threads_v10 (

@@ -34,6 +34,20 @@ export function versionContent(updates: readonly Uint8Array[], format: VersionFo
   }
 }
 
+/**
+ * A checkpoint: the state `updates` make, as one garbage-collected update (what is deleted kept only
+ * as ids). Enough to show a version and to start a diff or a restore from: what they need of deleted
+ * content is what is deleted after the checkpoint, which later rows bring whole.
+ */
+export function checkpointState(updates: readonly Uint8Array[]): Uint8Array {
+  const doc = buildDoc(updates, true);
+  try {
+    return Y.encodeStateAsUpdate(doc);
+  } finally {
+    doc.destroy();
+  }
+}
+
 /** One merged history row: the rows' updates as one, and who did what in them. */
 export function mergeRows(rows: readonly AttributableRow[]): { data: Uint8Array; attribution: Uint8Array } {
   return { data: Y.mergeUpdates(rows.map((row) => row.data)), attribution: encodeAttribution(attributeRows(rows)) };

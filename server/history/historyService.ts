@@ -36,6 +36,8 @@ export class HistoryService {
   private readonly keeper: VersionKeeper;
   /** The thinning pass running (or last run) per document. */
   private readonly thinning = new Map<string, Promise<void>>();
+  /** Set at shutdown: checkpoints not yet made are left to the document's next thinning pass. */
+  private closing = false;
 
   constructor(private readonly parts: HistoryServiceParts) {
     this.keeper = new VersionKeeper(parts.config, (docId, endedAt) => this.makeAutomatic(docId, endedAt));
@@ -51,9 +53,14 @@ export class HistoryService {
     return this.keeper.pending;
   }
 
-  /** Makes the automatic versions still due (at shutdown, before the store closes), then ends the thread. */
+  /**
+   * Makes the automatic versions still due (at shutdown, before the store closes), waits for the
+   * thinning passes under way (their checkpoints stop at the one being made), then ends the thread.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     await this.keeper.flush();
+    await Promise.all(this.thinning.values());
     await this.parts.thread.close();
   }
 
@@ -68,7 +75,11 @@ export class HistoryService {
     await this.settle(docId);
     const made = await this.parts.store.history.createVersion(docId, { kind, name, createdBy: by });
     if (!made) throw new ApiHttpError(404, 'not_found', 'the document has no content to keep a version of yet');
-    if (kind === 'named') await this.announce(docId, by);
+    if (kind === 'named') {
+      await this.announce(docId, by);
+      // A version kept for ever: its checkpoint, if due, made now (not awaited: the answer does not wait for it).
+      this.thin(docId).catch((error: unknown) => this.parts.log.error({ err: error, docId }, 'could not thin the history or make checkpoints'));
+    }
     return this.toVersion(made, new AuthorNames(this.parts.accounts));
   }
 
@@ -82,8 +93,13 @@ export class HistoryService {
   /** The content of version `id` in `format`. */
   async content(docId: string, id: number, format: VersionFormat): Promise<{ title: string; body: unknown }> {
     const version = await this.version(docId, id);
-    const { rows } = await this.parts.store.history.readLog(docId, version.seq);
-    return this.parts.thread.run({ kind: 'content', updates: rows.map((row) => row.data), format });
+    return this.parts.thread.run({ kind: 'content', updates: await this.stateAt(docId, version.seq), format });
+  }
+
+  /** The updates that make the state at `seq`: the nearest checkpoint at or before it, then the rows after it. */
+  private async stateAt(docId: string, seq: number): Promise<Uint8Array[]> {
+    const { checkpoint, rows } = await this.parts.store.history.readCheckpointed(docId, seq);
+    return [...(checkpoint ? [checkpoint.data] : []), ...rows.map((row) => row.data)];
   }
 
   /**
@@ -108,14 +124,15 @@ export class HistoryService {
       base = versions.find((v) => (toSeq === null ? true : v.seq < toSeq)) ?? null;
     }
     const baseSeq = base?.seq ?? 0;
-    const { rows } = await this.parts.store.history.readLog(docId, toSeq);
-    const older = rows.filter((row) => row.seq <= baseSeq);
-    const newer = rows.filter((row) => row.seq > baseSeq);
+    // The base from its nearest checkpoint; what changed since, with who did it, from the rows after
+    // it (every change shown was made in them: attribution needs no older row).
+    const older = baseSeq === 0 ? [] : await this.stateAt(docId, baseSeq);
+    const { rows: newer } = await this.parts.store.history.readLog(docId, toSeq, baseSeq);
     const computed = await this.parts.thread.run({
       kind: 'changes',
-      base: older.map((row) => row.data),
+      base: older,
       newer: newer.map((row) => row.data),
-      rows: attributable(rows),
+      rows: attributable(newer),
     });
     const names = new AuthorNames(this.parts.accounts);
     const authors = await Promise.all(computed.authors.map((author) => names.author(author ?? 'server')));
@@ -130,12 +147,9 @@ export class HistoryService {
   async restore(docId: string, id: number, by: string): Promise<Version> {
     const version = await this.version(docId, id);
     const before = await this.create(docId, 'restore', null, by);
-    const { rows } = await this.parts.store.history.readLog(docId, null);
-    const update = await this.parts.thread.run({
-      kind: 'restore',
-      version: rows.filter((row) => row.seq <= version.seq).map((row) => row.data),
-      later: rows.filter((row) => row.seq > version.seq).map((row) => row.data),
-    });
+    const state = await this.stateAt(docId, version.seq);
+    const { rows: later } = await this.parts.store.history.readLog(docId, null, version.seq);
+    const update = await this.parts.thread.run({ kind: 'restore', version: state, later: later.map((row) => row.data) });
     if (update !== null) {
       const room = await this.parts.registry.acquire(docId);
       await room.writeOnBehalf(update, by);
@@ -208,12 +222,16 @@ export class HistoryService {
   /**
    * Retention: drops the automatic versions versionsToDrop names, and merges the history rows of
    * each interval between the versions kept into one row (its attribution kept). An interval still
-   * holding rows compaction has not moved yet is left for a later pass.
+   * holding rows compaction has not moved yet is left for a later pass. Then the checkpoints due
+   * among the versions kept are made (checkpointNow).
    */
   thin(docId: string): Promise<void> {
     // One pass per document at a time: passes that overlap would each find the rows changed by the other.
     const previous = this.thinning.get(docId) ?? Promise.resolve();
-    const pass = previous.then(() => this.thinNow(docId));
+    const pass = previous.then(async () => {
+      await this.thinNow(docId);
+      await this.checkpointNow(docId);
+    });
     const settled = pass.catch(() => undefined);
     this.thinning.set(docId, settled);
     void settled.then(() => {
@@ -242,6 +260,39 @@ export class HistoryService {
         await store.history.mergeHistory(docId, { afterSeq: after, throughSeq: through, expectRows: inRange.length, merged, dropVersionIds, survivorSeq: boundary });
       }
       after = boundary;
+    }
+  }
+
+  /**
+   * Makes the checkpoints due, oldest first, each on the history thread from the one before it: a
+   * version gets one when the rows since the nearest earlier checkpoint pass both
+   * versionCheckpointBytes and that checkpoint's size. So replaying a version costs at most about
+   * twice reading one state, and checkpoints take at most about as many bytes as the rows they spare.
+   * A checkpoint goes with the last version at its position (mergeHistory).
+   */
+  private async checkpointNow(docId: string): Promise<void> {
+    const { store, thread, config, log } = this.parts;
+    const seqs = [...new Set((await store.history.listVersions(docId)).map((v) => v.seq))].sort((a, b) => a - b);
+    const sizes = await store.history.logSizes(docId);
+    const held = new Map(sizes.checkpoints.map((c) => [c.seq, c.bytes]));
+    let previousBytes = 0;
+    let since = 0;
+    let row = 0;
+    for (const seq of seqs) {
+      if (this.closing) return;
+      for (; row < sizes.rows.length && sizes.rows[row]!.seq <= seq; row++) since += sizes.rows[row]!.bytes;
+      const bytes = held.get(seq);
+      if (bytes === undefined && since > Math.max(config.versionCheckpointBytes, previousBytes)) {
+        const data = await thread.run({ kind: 'checkpoint', updates: await this.stateAt(docId, seq) });
+        const kept = await store.history.putCheckpoint(docId, seq, data);
+        log.debug({ docId, seq, bytes: data.length, replayed: since, kept }, 'made a version checkpoint');
+        if (!kept) continue;
+        previousBytes = data.length;
+        since = 0;
+      } else if (bytes !== undefined) {
+        previousBytes = bytes;
+        since = 0;
+      }
     }
   }
 }

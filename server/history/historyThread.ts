@@ -8,17 +8,19 @@ export type HistoryTask =
   | { kind: 'content'; updates: Uint8Array[]; format: VersionFormat }
   | { kind: 'changes'; base: Uint8Array[]; newer: Uint8Array[]; rows: AttributableRow[] }
   | { kind: 'restore'; version: Uint8Array[]; later: Uint8Array[] }
-  | { kind: 'merge'; rows: AttributableRow[] };
+  | { kind: 'merge'; rows: AttributableRow[] }
+  | { kind: 'checkpoint'; updates: Uint8Array[] };
 
 interface Results {
   content: { title: string; body: unknown };
   changes: ComputedChanges;
   restore: Uint8Array | null;
   merge: { data: Uint8Array; attribution: Uint8Array };
+  checkpoint: Uint8Array;
 }
 
 /**
- * One worker thread for history's heavy work — replaying a long log, diffing, merging — so that it
+ * One worker thread for history's heavy work — replaying a long log, diffing, merging, making checkpoints — so that it
  * never holds up the event loop that relays keystrokes. Tasks run one after another in the thread.
  * From source (tests, tsx) the thread loads the TypeScript through tsx; from dist/ the compiled file.
  */

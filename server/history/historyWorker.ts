@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { mergeRows, restoreUpdate, versionChanges, versionContent } from './historyCompute.js';
+import { checkpointState, mergeRows, restoreUpdate, versionChanges, versionContent } from './historyCompute.js';
 import type { HistoryTask } from './historyThread.js';
 
 // The history worker thread's body: runs one HistoryTask at a time (historyCompute.ts) and answers
@@ -15,6 +15,8 @@ function run(task: HistoryTask): unknown {
       return restoreUpdate(task.version, task.later);
     case 'merge':
       return mergeRows(task.rows);
+    case 'checkpoint':
+      return checkpointState(task.updates);
   }
 }
 

@@ -32,6 +32,27 @@ export interface HistoryLog {
   rows: HistoryRow[];
 }
 
+/**
+ * A checkpoint: the document's state at `seq` (a position some version is at) as one garbage-collected
+ * Yjs update, so that a version's state replays from the nearest one instead of from the log's start.
+ */
+export interface Checkpoint {
+  seq: number;
+  data: Uint8Array;
+}
+
+/** A version's state as read: the newest checkpoint at or before its position (if any) and the rows after it. */
+export interface CheckpointedLog {
+  checkpoint: Checkpoint | null;
+  rows: HistoryRow[];
+}
+
+/** How much there is to replay: the sizes of the checkpoints and of the rows, oldest first. */
+export interface LogSizes {
+  checkpoints: Array<{ seq: number; bytes: number }>;
+  rows: Array<{ seq: number; bytes: number }>;
+}
+
 /** What `createVersion` needs. */
 export interface NewVersion {
   kind: VersionKind;
@@ -64,9 +85,21 @@ export interface HistoryStore {
   /** Every row (history and live update rows) with `afterSeq` < seq ≤ `throughSeq` (null: all), oldest first. */
   readLog(docId: string, throughSeq: number | null, afterSeq?: number): Promise<HistoryLog>;
   /**
+   * What makes the state at `throughSeq` (null: now), read at one moment: the newest checkpoint at or
+   * before it, and every row after the checkpoint up to it (all rows when there is no checkpoint).
+   */
+  readCheckpointed(docId: string, throughSeq: number | null): Promise<CheckpointedLog>;
+  /** The sizes of the document's checkpoints and rows (to decide where a checkpoint is due). */
+  logSizes(docId: string): Promise<LogSizes>;
+  /**
+   * Keeps `data` as the checkpoint at `seq`. Resolves false, storing nothing, when no version is at
+   * `seq` any more (thinning dropped it meanwhile) or a checkpoint is there already.
+   */
+  putCheckpoint(docId: string, seq: number, data: Uint8Array): Promise<boolean>;
+  /**
    * Replaces the history rows with `afterSeq` < seq ≤ `throughSeq` by `merged` (whose seq must be
    * `throughSeq`, the highest of them) and drops the versions `dropVersionIds` (whose authors are
-   * added to the version at `survivorSeq`), in one transaction. Resolves false, changing nothing, when
+   * added to the version at `survivorSeq`) with the checkpoints no version is at any more, in one transaction. Resolves false, changing nothing, when
    * a row in that range is still a live update row (not yet compacted) or the rows changed since
    * `expectRows`.
    */

@@ -1,15 +1,17 @@
-import type { HistoryRow, HistoryStore, VersionRecord } from './historyStore.js';
+import type { Checkpoint, HistoryRow, HistoryStore, VersionRecord } from './historyStore.js';
 import { distinct } from './sqliteHistory.js';
 
 /** What the memory store keeps of history: SQLite's history_rows and versions, in Maps. */
 export interface MemoryHistoryData {
   rows: Map<string, HistoryRow[]>;
   versions: Map<string, VersionRecord[]>;
+  /** Per document, checkpoint data by seq. */
+  checkpoints: Map<string, Map<number, Uint8Array>>;
   lastVersionId: number;
 }
 
 export function emptyMemoryHistory(): MemoryHistoryData {
-  return { rows: new Map(), versions: new Map(), lastVersionId: 0 };
+  return { rows: new Map(), versions: new Map(), checkpoints: new Map(), lastVersionId: 0 };
 }
 
 /** How the memory history sees the live log of a document (the memory store's rows and snapshot). */
@@ -85,6 +87,27 @@ export function memoryHistory(data: MemoryHistoryData, liveLog: (docId: string) 
       for (const row of live(docId)) if (inRange(row)) rows.push({ ...row, attribution: null, live: true });
       return { rows };
     },
+    async readCheckpointed(docId, throughSeq) {
+      const through = throughSeq ?? Number.MAX_SAFE_INTEGER;
+      let checkpoint: Checkpoint | null = null;
+      for (const [seq, bytes] of data.checkpoints.get(docId) ?? []) {
+        if (seq <= through && (checkpoint === null || seq > checkpoint.seq)) checkpoint = { seq, data: bytes };
+      }
+      return { checkpoint, rows: (await history.readLog(docId, throughSeq, checkpoint?.seq ?? 0)).rows };
+    },
+    async logSizes(docId) {
+      const checkpoints = [...(data.checkpoints.get(docId) ?? [])].map(([seq, bytes]) => ({ seq, bytes: bytes.length }));
+      const rows = (await history.readLog(docId, null)).rows.map((row) => ({ seq: row.seq, bytes: row.data.length }));
+      return { checkpoints: checkpoints.sort((a, b) => a.seq - b.seq), rows };
+    },
+    async putCheckpoint(docId, seq, bytes) {
+      if (!data.versions.get(docId)?.some((version) => version.seq === seq)) return false;
+      let held = data.checkpoints.get(docId);
+      if (!held) data.checkpoints.set(docId, (held = new Map()));
+      if (held.has(seq)) return false;
+      held.set(seq, bytes);
+      return true;
+    },
     async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds, survivorSeq }) {
       const inRange = (row: { seq: number }) => row.seq > afterSeq && row.seq <= throughSeq;
       if (live(docId).some(inRange)) return false;
@@ -96,6 +119,8 @@ export function memoryHistory(data: MemoryHistoryData, liveLog: (docId: string) 
       data.versions.set(docId, versions.filter((version) => !dropVersionIds.includes(version.id)));
       const survivor = data.versions.get(docId)!.find((version) => version.seq === survivorSeq);
       if (survivor && dropped.length > 0) survivor.authors = distinct([...dropped.flatMap((v) => v.authors), ...survivor.authors]);
+      const held = data.checkpoints.get(docId);
+      for (const seq of held?.keys() ?? []) if (!data.versions.get(docId)!.some((version) => version.seq === seq)) held!.delete(seq);
       return true;
     },
   };
@@ -114,6 +139,7 @@ export function memoryHistory(data: MemoryHistoryData, liveLog: (docId: string) 
     remove(docId: string): void {
       data.rows.delete(docId);
       data.versions.delete(docId);
+      data.checkpoints.delete(docId);
     },
   };
 }

@@ -5,7 +5,7 @@ import { toSafeNumber } from '../db/safeNumber.js';
 import type { HistoryRow, HistoryStore, VersionRecord } from './historyStore.js';
 import { distinct } from './sqliteHistory.js';
 
-// The tables are migration 6 of server/db/postgresSchema.ts (the same as SQLite's).
+// The tables are migrations 6 and 9 of server/db/postgresSchema.ts (the same as SQLite's).
 
 interface VersionRow {
   id: string;
@@ -24,6 +24,7 @@ interface LogRow {
   at: string | null;
   attribution: Buffer | null;
   live: boolean;
+  checkpoint?: boolean;
 }
 
 function toVersion(row: VersionRow): VersionRecord {
@@ -71,7 +72,16 @@ export async function foldIntoHistory(client: PoolClient, docId: string, through
 export async function removeHistory(client: PoolClient, docId: string): Promise<void> {
   await client.query('DELETE FROM history_rows WHERE doc_id = $1', [docId]);
   await client.query('DELETE FROM versions WHERE doc_id = $1', [docId]);
+  await client.query('DELETE FROM history_checkpoints WHERE doc_id = $1', [docId]);
 }
+
+/** The rows of `readLog` after `afterSeq` (or after the checkpoint `cp` when the query has one), as one statement's parts. */
+const LOG_ROWS = `SELECT seq, data, author, at, attribution, false AS live, false AS checkpoint FROM history_rows
+     WHERE doc_id = $1 AND seq > (SELECT after FROM bound) AND seq <= $2
+   UNION ALL SELECT through_seq, data, NULL, NULL, NULL, true, false FROM snapshots
+     WHERE doc_id = $1 AND through_seq > (SELECT after FROM bound) AND NOT EXISTS (SELECT 1 FROM history_rows WHERE doc_id = $1)
+   UNION ALL SELECT seq, data, author, at, NULL, true, false FROM updates
+     WHERE doc_id = $1 AND seq > (SELECT after FROM bound) AND seq <= $2`;
 
 /** The HistoryStore of the PostgreSQL store. Versions of one document are made under its row lock. */
 export function postgresHistory(pool: Pool): HistoryStore {
@@ -133,15 +143,47 @@ export function postgresHistory(pool: Pool): HistoryStore {
     async readLog(docId, throughSeq, afterSeq = 0) {
       const through = throughSeq ?? Number.MAX_SAFE_INTEGER;
       // One statement, so one MVCC snapshot: a compaction moving rows meanwhile is seen whole or not at all.
-      const { rows } = await pool.query<LogRow>(
-        `SELECT seq, data, author, at, attribution, false AS live FROM history_rows WHERE doc_id = $1 AND seq > $3 AND seq <= $2
-         UNION ALL SELECT through_seq, data, NULL, NULL, NULL, true FROM snapshots
-           WHERE doc_id = $1 AND through_seq > $3 AND NOT EXISTS (SELECT 1 FROM history_rows WHERE doc_id = $1)
-         UNION ALL SELECT seq, data, author, at, NULL, true FROM updates WHERE doc_id = $1 AND seq > $3 AND seq <= $2
-         ORDER BY seq`,
-        [docId, through, afterSeq],
-      );
+      const { rows } = await pool.query<LogRow>(`WITH bound AS (SELECT $3::bigint AS after) ${LOG_ROWS} ORDER BY seq`, [docId, through, afterSeq]);
       return { rows: rows.map(toHistoryRow) };
+    },
+    async readCheckpointed(docId, throughSeq) {
+      const through = throughSeq ?? Number.MAX_SAFE_INTEGER;
+      // One statement (one MVCC snapshot): the checkpoint, then the rows after it. A merge by thinning
+      // meanwhile is seen whole or not at all.
+      const { rows } = await pool.query<LogRow>(
+        `WITH cp AS (SELECT seq, data FROM history_checkpoints WHERE doc_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1),
+              bound AS (SELECT coalesce((SELECT seq FROM cp), 0) AS after)
+         SELECT seq, data, NULL AS author, NULL AS at, NULL AS attribution, false AS live, true AS checkpoint FROM cp
+         UNION ALL ${LOG_ROWS}
+         ORDER BY seq, checkpoint DESC`,
+        [docId, through],
+      );
+      const first = rows[0];
+      const checkpoint = first?.checkpoint ? { seq: toSafeNumber(first.seq, 'seq'), data: first.data } : null;
+      return { checkpoint, rows: (checkpoint ? rows.slice(1) : rows).map(toHistoryRow) };
+    },
+    async logSizes(docId) {
+      const { rows } = await pool.query<{ checkpoint: boolean; seq: string; bytes: number }>(
+        `SELECT true AS checkpoint, seq, length(data) AS bytes FROM history_checkpoints WHERE doc_id = $1
+         UNION ALL SELECT false, seq, length(data) FROM history_rows WHERE doc_id = $1
+         UNION ALL SELECT false, seq, length(data) FROM updates WHERE doc_id = $1
+         ORDER BY seq`,
+        [docId],
+      );
+      const sized = (row: (typeof rows)[number]) => ({ seq: toSafeNumber(row.seq, 'seq'), bytes: Number(row.bytes) });
+      return { checkpoints: rows.filter((row) => row.checkpoint).map(sized), rows: rows.filter((row) => !row.checkpoint).map(sized) };
+    },
+    async putCheckpoint(docId, seq, data) {
+      return inTransaction(pool, async (client) => {
+        // The row lock orders this with thinning (mergeHistory), which drops versions and their checkpoints.
+        await client.query('SELECT 1 FROM documents WHERE id = $1 FOR NO KEY UPDATE', [docId]);
+        const { rowCount } = await client.query(
+          `INSERT INTO history_checkpoints (doc_id, seq, data) SELECT $1, $2, $3
+           WHERE EXISTS (SELECT 1 FROM versions WHERE doc_id = $1 AND seq = $2) ON CONFLICT DO NOTHING`,
+          [docId, seq, data],
+        );
+        return rowCount === 1;
+      });
     },
     async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds, survivorSeq }) {
       return inTransaction(pool, async (client) => {
@@ -171,6 +213,7 @@ export function postgresHistory(pool: Pool): HistoryStore {
             const authors = distinct([...dropped.flatMap((row) => row.authors), ...survivor.authors]);
             await client.query('UPDATE versions SET authors = $2::jsonb WHERE id = $1', [survivor.id, JSON.stringify(authors)]);
           }
+          await client.query('DELETE FROM history_checkpoints WHERE doc_id = $1 AND seq NOT IN (SELECT seq FROM versions WHERE doc_id = $1)', [docId]);
         }
         return true;
       });

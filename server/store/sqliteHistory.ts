@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { VersionKind } from '../../shared/history.js';
 import type { HistoryRow, HistoryStore, VersionRecord } from './historyStore.js';
 
-// The tables are migration 6 of server/db/sqliteSchema.ts.
+// The tables are migrations 6 (rows, versions) and 9 (checkpoints) of server/db/sqliteSchema.ts.
 
 interface VersionRow {
   id: number;
@@ -83,6 +83,22 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
   const deleteVersion = db.prepare<[string, number]>('DELETE FROM versions WHERE doc_id = ? AND id = ?');
   const versionAt = db.prepare<[string, number], VersionRow>('SELECT * FROM versions WHERE doc_id = ? AND seq = ? ORDER BY id LIMIT 1');
   const setAuthors = db.prepare<[string, number]>('UPDATE versions SET authors = ? WHERE id = ?');
+  const checkpointAt = db.prepare<[string, number], { seq: number; data: Buffer }>(
+    'SELECT seq, data FROM history_checkpoints WHERE doc_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1',
+  );
+  const checkpointSizes = db.prepare<[string], { seq: number; bytes: number }>('SELECT seq, length(data) AS bytes FROM history_checkpoints WHERE doc_id = ? ORDER BY seq');
+  const rowSizes = db.prepare<[string, string], { seq: number; bytes: number }>(
+    `SELECT seq, length(data) AS bytes FROM history_rows WHERE doc_id = ?
+     UNION ALL SELECT seq, length(data) FROM updates WHERE doc_id = ? ORDER BY seq`,
+  );
+  const insertCheckpoint = db.prepare<[string, number, Uint8Array, string, number]>(
+    `INSERT INTO history_checkpoints (doc_id, seq, data) SELECT ?, ?, ?
+     WHERE EXISTS (SELECT 1 FROM versions WHERE doc_id = ? AND seq = ?) ON CONFLICT DO NOTHING`,
+  );
+  const deleteOrphanCheckpoints = db.prepare<[string, string]>(
+    'DELETE FROM history_checkpoints WHERE doc_id = ? AND seq NOT IN (SELECT seq FROM versions WHERE doc_id = ?)',
+  );
+  const deleteCheckpoints = db.prepare<[string]>('DELETE FROM history_checkpoints WHERE doc_id = ?');
   const deleteHistory = db.prepare<[string]>('DELETE FROM history_rows WHERE doc_id = ?');
   const deleteVersions = db.prepare<[string]>('DELETE FROM versions WHERE doc_id = ?');
 
@@ -99,6 +115,14 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
     return { id: Number(lastInsertRowid), docId, seq, kind, name, createdAt, authors } satisfies VersionRecord;
   });
 
+  const readLogTx = db.transaction((docId: string, through: number, afterSeq: number): HistoryRow[] => {
+    const rows = selectLog.all(docId, afterSeq, through, docId, afterSeq, through).map(toHistoryRow);
+    // Compacted only before history was kept: the old snapshot is where the history begins.
+    const old = hasHistory.get(docId) === undefined ? oldSnapshot.get(docId) : undefined;
+    if (old && old.through_seq > afterSeq) rows.unshift({ seq: old.through_seq, data: old.data, author: null, at: null, attribution: null, live: true });
+    return rows;
+  });
+
   const mergeTx = db.transaction((docId: string, afterSeq: number, throughSeq: number, expectRows: number, merged: HistoryRow, drop: number[], survivorSeq: number) => {
     if ((countLiveIn.get(docId, afterSeq, throughSeq)?.n ?? 0) > 0) return false;
     if ((countHistoryIn.get(docId, afterSeq, throughSeq)?.n ?? 0) !== expectRows) return false;
@@ -106,6 +130,7 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
     deleteHistoryIn.run(docId, afterSeq, throughSeq);
     insertRow.run(docId, merged.seq, merged.data, merged.author, merged.at, merged.attribution);
     for (const row of dropped) deleteVersion.run(docId, row.id);
+    if (dropped.length > 0) deleteOrphanCheckpoints.run(docId, docId);
     const survivor = versionAt.get(docId, survivorSeq);
     if (survivor && dropped.length > 0) {
       const authors = distinct([...dropped.flatMap((row) => JSON.parse(row.authors) as string[]), ...(JSON.parse(survivor.authors) as string[])]);
@@ -125,6 +150,7 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
     remove(docId) {
       deleteHistory.run(docId);
       deleteVersions.run(docId);
+      deleteCheckpoints.run(docId);
     },
     history: {
       async listVersions(docId) {
@@ -143,14 +169,21 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
         return row ? toVersion(row) : null;
       },
       async readLog(docId, throughSeq, afterSeq = 0) {
+        return { rows: readLogTx(docId, throughSeq ?? Number.MAX_SAFE_INTEGER, afterSeq) };
+      },
+      async readCheckpointed(docId, throughSeq) {
         const through = throughSeq ?? Number.MAX_SAFE_INTEGER;
         return db.transaction(() => {
-          const rows = selectLog.all(docId, afterSeq, through, docId, afterSeq, through).map(toHistoryRow);
-          // Compacted only before history was kept: the old snapshot is where the history begins.
-          const old = hasHistory.get(docId) === undefined ? oldSnapshot.get(docId) : undefined;
-          if (old && old.through_seq > afterSeq) rows.unshift({ seq: old.through_seq, data: old.data, author: null, at: null, attribution: null, live: true });
-          return { rows };
+          const found = checkpointAt.get(docId, through);
+          const checkpoint = found ? { seq: found.seq, data: found.data } : null;
+          return { checkpoint, rows: readLogTx(docId, through, checkpoint?.seq ?? 0) };
         })();
+      },
+      async logSizes(docId) {
+        return db.transaction(() => ({ checkpoints: checkpointSizes.all(docId), rows: rowSizes.all(docId, docId) }))();
+      },
+      async putCheckpoint(docId, seq, data) {
+        return insertCheckpoint.run(docId, seq, data, docId, seq).changes === 1;
       },
       async mergeHistory(docId, { afterSeq, throughSeq, expectRows, merged, dropVersionIds, survivorSeq }) {
         return mergeTx.immediate(docId, afterSeq, throughSeq, expectRows, merged, dropVersionIds, survivorSeq);

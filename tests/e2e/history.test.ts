@@ -1,6 +1,10 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adaAndGraceOnNewDocument, caretToEnd, docText, launchBrowser, openDocument, screenshot, statusOf } from '../helpers/browser.js';
+import * as Y from 'yjs';
+import { BODY_FRAGMENT } from '../../shared/schema.js';
+import { adaAndGraceOnNewDocument, caretToEnd, docIdOf, docText, launchBrowser, openDocument, screenshot, statusOf } from '../helpers/browser.js';
+import { connectClient, type TestClient, whenSynced } from '../helpers/clients.js';
+import { seededRandom } from '../helpers/seededRandom.js';
 import { type ServerProcess, spawnServer } from '../helpers/serverProcess.js';
 import { tempDataDir } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -87,4 +91,104 @@ describe('version history in the browser', () => {
     expect([...ada.errors, ...grace.errors]).toEqual([]);
     await Promise.all([ada.context.close(), grace.context.close(), adaTwoContext.close()]);
   });
+
+  it('restores while three stock clients and a browser page keep typing: all converge on the version plus everything typed after the restore', async () => {
+    const seed = Number(process.env.HISTORY_SEED ?? Date.now() % 1_000_000);
+    console.log(`restore-while-a-page-types seed ${seed}`);
+    const random = seededRandom(seed);
+    server = await spawnServer({ DATA_DIR: tempDataDir(), VERSION_IDLE_MS: '60000', COMPACT_AFTER_UPDATES: '200' }, { built: true });
+    const base = `http://127.0.0.1:${server.port}`;
+    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
+    const docId = docIdOf(url);
+    // The version: two paragraphs, the second one Grace's.
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('Version text.');
+    await ada.page.keyboard.press('Enter');
+    await ada.page.keyboard.type('Grace:');
+    await waitFor(async () => (await paragraphs(grace.page)).join('|') === 'Version text.|Grace:' && (await statusOf(ada.page)) === 'Saved', 'the version text, saved');
+    const named = await ada.page.evaluate(async (id) => {
+      const response = await fetch(`/api/docs/${id}/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Before' }) });
+      return { status: response.status, id: ((await response.json()) as { id: number }).id };
+    }, docId);
+    expect(named.status).toBe(201);
+
+    // Three stock clients (Ada's account) type into the first paragraph, Grace's page types numbered
+    // tokens at the end of the second, and one change after the version adds a paragraph.
+    const session = (await ada.context.cookies()).find((c) => c.name === 'tandem_session')!;
+    const cookie = `${session.name}=${session.value}`;
+    const collabUrl = `ws://127.0.0.1:${server.port}/collab`;
+    const typists = ['a', 'b', 'c'].map((letter) => ({ letter, client: connectClient(collabUrl, docId, { cookie }) }));
+    for (const { client, letter } of typists) await whenSynced(client, letter);
+    const writer = typists[0]!.client;
+    firstText(writer).insert(13, ' EXTRA');
+    const later = new Y.XmlElement('paragraph');
+    later.insert(0, [new Y.XmlText('later paragraph')]);
+    writer.doc.getXmlFragment(BODY_FRAGMENT).push([later]);
+    await waitFor(async () => (await paragraphs(grace.page)).length === 3, 'the later paragraph on Grace\u2019s page');
+    await grace.page.click('#editor .ProseMirror > :nth-child(2)');
+    await grace.page.keyboard.press('End');
+    let typing = true;
+    const letters = typists.map(async ({ client, letter }) => {
+      while (typing) {
+        const text = firstText(client);
+        text.insert(text.length, letter);
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(random() * 20)));
+      }
+    });
+    let next = 0;
+    const tokens = (async () => {
+      while (typing) await grace.page.keyboard.type(`[${next++}]`);
+    })();
+    await waitFor(async () => next >= 3 && (await paragraphs(ada.page)).length === 3, 'typing under way, the later paragraph everywhere');
+
+    // Ada restores the version in her History panel while everyone types.
+    await ada.page.click('#history-toggle');
+    const item = ada.page.locator('.history-item', { hasText: 'Before' });
+    await item.locator('.history-open').click();
+    await ada.page.click('#history-restore');
+    const [answer] = await Promise.all([
+      ada.page.waitForResponse((response) => response.url().endsWith('/restore') && response.request().method() === 'POST'),
+      ada.page.click('#history-restore-confirm'),
+    ]);
+    // Every token Grace starts from here on is typed after the restore was committed.
+    const firstAfter = next;
+    expect(answer.status()).toBe(200);
+    await screenshot(grace.page, 'history-restore-while-typing-during');
+    await waitFor(() => next >= firstAfter + 8, 'Grace to type on after the restore');
+    typing = false;
+    await Promise.all([...letters, tokens]);
+    for (const { client, letter } of typists) firstText(client).insert(firstText(client).length, `<${letter.toUpperCase()}>`);
+
+    const stock = (client: TestClient) => (client.doc.getXmlFragment(BODY_FRAGMENT).toArray() as Y.XmlElement[]).map((p) => p.toArray().map(String).join(''));
+    const done = await waitFor(async () => {
+      const seen = [...typists.map(({ client }) => stock(client)), await paragraphs(grace.page), await paragraphs(ada.page)].map((p) => JSON.stringify(p));
+      return seen.every((one) => one === seen[0]) && ['<A>', '<B>', '<C>'].every((m) => seen[0]!.includes(m)) && (JSON.parse(seen[0]!) as string[]);
+    }, 'the three clients and both pages to converge', 30_000);
+    const [first, second] = done as string[];
+    expect(done).toHaveLength(2); // the later paragraph is gone
+    expect(first!.startsWith('Version text.')).toBe(true);
+    expect(first).not.toContain('EXTRA');
+    expect(second!.startsWith('Grace:')).toBe(true);
+    // Every token typed after the restore, in order, none lost.
+    const typedAfter = Array.from({ length: next - firstAfter }, (_, i) => `[${firstAfter + i}]`).join('');
+    expect(second).toContain(typedAfter);
+    await screenshot(grace.page, 'history-restore-while-typing-after');
+    await screenshot(ada.page, 'history-restore-while-typing-restorer');
+    expect([...ada.errors, ...grace.errors]).toEqual([]);
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
 });
+
+/** The first paragraph's text of a stock client's document. */
+function firstText(client: TestClient): Y.XmlText {
+  return (client.doc.getXmlFragment(BODY_FRAGMENT).get(0) as Y.XmlElement).get(0) as Y.XmlText;
+}
+
+/** The text of each top-level block as the page's editor holds it. */
+function paragraphs(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    type Node = { childCount: number; child(i: number): Node; textContent: string };
+    const doc = (window as unknown as { tandem: { view: { state: { doc: Node } } } }).tandem.view.state.doc;
+    return Array.from({ length: doc.childCount }, (_, i) => doc.child(i).textContent);
+  });
+}

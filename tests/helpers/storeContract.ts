@@ -275,6 +275,44 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       expect((await store.history.readLog('m', null)).rows).toEqual([]);
     });
 
+    it('history: a checkpoint is kept only at a version, read with the rows after it, and goes with the last version at its position', async () => {
+      const { store, reopen } = fresh();
+      const [s1, s2] = await store.appendBatch([1, 2].map((n) => ({ docId: 'c', update: bytes(n), author: 'u:ann' })));
+      expect(await store.history.putCheckpoint('c', s2!, bytes(7))).toBe(false); // no version there
+      const first = await store.history.createVersion('c', { kind: 'auto', name: null, createdBy: null });
+      const [s3, s4] = await store.appendBatch([3, 4].map((n) => ({ docId: 'c', update: bytes(n), author: 'u:bob' })));
+      const second = await store.history.createVersion('c', { kind: 'auto', name: null, createdBy: null });
+      expect(await store.history.putCheckpoint('c', s2!, bytes(2, 2))).toBe(true);
+      expect(await store.history.putCheckpoint('c', s2!, bytes(9))).toBe(false); // one per position
+      const at = async (seq: number | null) => {
+        const { checkpoint, rows } = await store.history.readCheckpointed('c', seq);
+        return [checkpoint && [checkpoint.seq, [...checkpoint.data]], rows.map((row) => row.seq)];
+      };
+      expect(await at(s1!)).toEqual([null, [s1]]);
+      expect(await at(s2!)).toEqual([[s2, [2, 2]], []]);
+      expect(await at(s4!)).toEqual([[s2, [2, 2]], [s3, s4]]);
+      const [s5] = await store.appendBatch([{ docId: 'c', update: bytes(5), author: 'u:bob' }]);
+      expect(await at(null)).toEqual([[s2, [2, 2]], [s3, s4, s5]]);
+      expect(await store.history.logSizes('c')).toEqual({ checkpoints: [{ seq: s2, bytes: 2 }], rows: [s1, s2, s3, s4, s5].map((seq) => ({ seq, bytes: 1 })) });
+      // Compaction moves rows into the history: the checkpointed read is the same.
+      await store.compact('c', bytes(9), s5!);
+      expect(await at(null)).toEqual([[s2, [2, 2]], [s3, s4, s5]]);
+      await store.close();
+      const again = reopen();
+      onTestFinished(() => again.close());
+      expect(await again.history.putCheckpoint('c', s4!, bytes(4, 4))).toBe(true);
+      // Thinning drops the version at s2 (merging its interval): its checkpoint goes; the one at s4 stays.
+      const merged = { seq: s4!, data: bytes(8), author: null, at: null, attribution: bytes(0) };
+      expect(await again.history.mergeHistory('c', { afterSeq: 0, throughSeq: s4!, expectRows: 4, merged, dropVersionIds: [first!.id], survivorSeq: s4! })).toBe(true);
+      expect((await again.history.logSizes('c')).checkpoints).toEqual([{ seq: s4, bytes: 2 }]);
+      const { checkpoint, rows } = await again.history.readCheckpointed('c', s4!);
+      expect([checkpoint?.seq, rows]).toEqual([s4, []]);
+      expect(second).toMatchObject({ seq: s4 });
+      await again.delete('c');
+      expect(await again.history.logSizes('c')).toEqual({ checkpoints: [], rows: [] });
+      expect(await again.history.readCheckpointed('c', null)).toEqual({ checkpoint: null, rows: [] });
+    });
+
     it('answers check() and closes twice safely', async () => {
       const { store } = fresh();
       await store.check();

@@ -45,7 +45,8 @@ describe('cluster: version history across processes', () => {
     const random = seededRandom(seed);
     const redis = await startRedis();
     const databaseUrl = await databases.create();
-    const common = { databaseUrl, redisUrl: redis.url, passwordHashCost: 12, versionIdleMs: 300, compactAfterUpdates: 20 };
+    // Every version due a checkpoint (PostgreSQL's): the restore reads the named version from one.
+    const common = { databaseUrl, redisUrl: redis.url, passwordHashCost: 12, versionIdleMs: 300, compactAfterUpdates: 20, versionCheckpointBytes: 0 };
     const a = await startServer(common);
     const b = await startServer(common);
     const ann = await registerUser(a);
@@ -82,6 +83,8 @@ describe('cluster: version history across processes', () => {
     const listedOnB = await versions(b, docId, ann.cookie);
     expect(listedOnB[0]).toMatchObject({ id: named.body.id, name: 'Before the rest', kind: 'named' });
     expect(await liveOnB.next('versions', (m) => m.docId === docId)).toEqual({ type: 'versions', docId });
+    const namedSeq = (await a.app.docStore.history.getVersion(docId, named.body.id))!.seq;
+    await waitFor(async () => (await a.app.docStore.history.logSizes(docId)).checkpoints.some((c) => c.seq === namedSeq), 'the named version\u2019s checkpoint');
 
     // More typing on both processes, then a restore through B while A's clients keep typing.
     const text = firstText(onA[1]!.doc);

@@ -47,7 +47,8 @@ async function settled(server: TestServer, docId: string): Promise<void> {
 describe('version history', () => {
   it('attributes changes to accounts and guests, names versions, shows changes, and keeps all of it through compaction and a restart', async () => {
     const dataDir = tempDataDir();
-    const options = { dataDir, passwordHashCost: 12, compactAfterUpdates: 5, versionIdleMs: 100_000 };
+    // Every version due a checkpoint: what follows reads versions from checkpoints.
+    const options = { dataDir, passwordHashCost: 12, compactAfterUpdates: 5, versionIdleMs: 100_000, versionCheckpointBytes: 0 };
     let server = await startServer(options);
     const ann = await registerUser(server);
     const docId = await createDoc(server, ann);
@@ -75,6 +76,8 @@ describe('version history', () => {
       [ann.name, false, ann.id],
       ['Guest', true, null],
     ]);
+    // Its checkpoint is made after the answer, on the history thread.
+    await waitFor(async () => (await server.app.docStore.history.logSizes(docId)).checkpoints.length === 1, 'the named version\u2019s checkpoint');
 
     // More changes after the version: the guest deletes "Hello " and adds a paragraph.
     firstText(guest.doc).delete(0, 6);

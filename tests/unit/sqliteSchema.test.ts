@@ -73,7 +73,7 @@ describe('SQLite schema migrations', () => {
     expect(tables(db)).toEqual(
       [
         'attempt_budgets', 'comment_guests', 'comment_reactions', 'comment_threads', 'comments', 'conversation_members', 'conversation_reads', 'conversations', 'doc_access', 'doc_members',
-        'documents', 'history_rows', 'messages', 'notifications', 'sessions', 'snapshot_segments', 'snapshots', 'store_meta', 'updates', 'users',
+        'documents', 'history_checkpoints', 'history_rows', 'messages', 'notifications', 'sessions', 'snapshot_segments', 'snapshots', 'store_meta', 'updates', 'users',
         'versions',
       ],
     );
