@@ -48,3 +48,26 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     client.release(broken);
   }
 }
+
+/** SQLSTATE of a transaction PostgreSQL chose to break a deadlock with (rolled back whole). */
+export const DEADLOCK_DETECTED = '40P01';
+
+/**
+ * `inTransaction`, tried again (up to `attempts` in all) when it fails with one of the `retryable`
+ * SQLSTATEs. Only for work that is safe to redo from the start: a failed transaction was rolled
+ * back whole, so a retry sees nothing of the first attempt.
+ */
+export async function inRetriedTransaction<T>(
+  pool: Pool,
+  retryable: ReadonlySet<string>,
+  attempts: number,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inTransaction(pool, work);
+    } catch (error) {
+      if (!retryable.has((error as { code?: string }).code ?? '') || attempt >= attempts) throw error;
+    }
+  }
+}

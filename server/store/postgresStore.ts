@@ -1,5 +1,6 @@
 import type { DocSummary } from '../../shared/api.js';
 import { type PostgresPoolOptions, createPool, inTransaction, migratePool } from '../db/postgresPool.js';
+import { DEADLOCK_DETECTED, inRetriedTransaction } from '../db/postgresTransaction.js';
 import { toSafeNumber } from '../db/safeNumber.js';
 import { type AppendEntry, type DocStore, type StoredDoc, snapshotSegments } from './docStore.js';
 import { foldIntoHistory, postgresHistory, removeHistory } from './postgresHistory.js';
@@ -15,9 +16,12 @@ interface DocRow {
 }
 
 /** SQLSTATEs a delete racing other processes' deletes and appends can meet, and retries. */
-const DELETE_RETRYABLE = new Set(['23503' /* foreign key violation */, '40P01' /* deadlock detected */]);
+const DELETE_RETRYABLE = new Set(['23503' /* foreign key violation */, DEADLOCK_DETECTED]);
 /** A delete that lost such a race is tried this often in all. */
 const DELETE_ATTEMPTS = 5;
+/** An append that PostgreSQL broke a deadlock with (racing a delete) is tried this often in all. */
+const APPEND_RETRYABLE = new Set([DEADLOCK_DETECTED]);
+const APPEND_ATTEMPTS = 3;
 
 /** One row of a load: the snapshot (kind 0, seq = its through_seq), a further segment of it (kind 1, seq = its index) or an update (kind 2). */
 interface LogRow {
@@ -135,7 +139,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async appendBatch(entries) {
       if (entries.length === 0) return [];
       const docIds = [...new Set(entries.map((entry) => entry.docId))];
-      return inTransaction(pool, async (client) => {
+      // An append racing a delete of its document by another process (which makes the row anew
+      // here, see delete) can meet a deadlock; PostgreSQL rolls one transaction back whole, and
+      // this one is safe to redo: nothing of it was committed or acknowledged.
+      return inRetriedTransaction(pool, APPEND_RETRYABLE, APPEND_ATTEMPTS, async (client) => {
         // The document row locks come first, so each document's sequence numbers are drawn (and
         // committed) by one transaction at a time: a reader polling "seq > x" never sees a row
         // whose smaller-numbered neighbour commits later. See DocStore.loadSince.
@@ -193,27 +200,20 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
 
     async delete(docId) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await inTransaction(pool, async (client) => {
-            // The row lock first: an append or compaction of the document waits for this transaction,
-            // so none can add a row between the deletes below (an append then makes the row anew).
-            await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [docId]);
-            await client.query('DELETE FROM updates WHERE doc_id = $1', [docId]);
-            await client.query('DELETE FROM snapshot_segments WHERE doc_id = $1', [docId]);
-            await client.query('DELETE FROM snapshots WHERE doc_id = $1', [docId]);
-            await removeHistory(client, docId);
-            await client.query('DELETE FROM documents WHERE id = $1', [docId]);
-          });
-          return;
-        } catch (error) {
-          // Every process deletes a deleted document. When another one's delete had just removed the
-          // row, there was nothing to lock, and an append still running elsewhere could make the row
-          // and an update anew between the deletes above: the last one fails on the foreign key (or
-          // PostgreSQL breaks a deadlock between such transactions). Tried again, the lock holds.
-          if (!DELETE_RETRYABLE.has((error as { code?: string }).code ?? '') || attempt >= DELETE_ATTEMPTS) throw error;
-        }
-      }
+      // Every process deletes a deleted document. When another one's delete had just removed the
+      // row, there was nothing to lock, and an append still running elsewhere could make the row
+      // and an update anew between the deletes below: the last one fails on the foreign key (or
+      // PostgreSQL breaks a deadlock between such transactions). Tried again, the lock holds.
+      await inRetriedTransaction(pool, DELETE_RETRYABLE, DELETE_ATTEMPTS, async (client) => {
+        // The row lock first: an append or compaction of the document waits for this transaction,
+        // so none can add a row between the deletes below (an append then makes the row anew).
+        await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [docId]);
+        await client.query('DELETE FROM updates WHERE doc_id = $1', [docId]);
+        await client.query('DELETE FROM snapshot_segments WHERE doc_id = $1', [docId]);
+        await client.query('DELETE FROM snapshots WHERE doc_id = $1', [docId]);
+        await removeHistory(client, docId);
+        await client.query('DELETE FROM documents WHERE id = $1', [docId]);
+      });
     },
 
     async describe(docId) {

@@ -173,8 +173,8 @@ describe('PostgreSQL store shared by several processes', () => {
         while (typing) {
           await c.appendBatch([{ docId: doc, update: encode('typed') }]);
           appended += 1;
-          // Pacing of the workload (typing speed), not a wait. Back to back appends, under load, once
-          // met a deadlock with the deletes (40P01 on "documents"): left for the store's owners.
+          // Pacing of the workload (typing speed), not a wait. An append can meet a deadlock with the
+          // deletes (40P01 on "documents"); the store tries it again, so none fails here.
           await new Promise((resolve) => setTimeout(resolve, 2));
         }
       })();
