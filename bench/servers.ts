@@ -32,7 +32,16 @@ process.on('exit', () => {
 /** Which wire the load generator speaks to a server. */
 export type DialectName = 'yws' | 'hocuspocus';
 
-export type ServerId = 'tandem' | 'yws' | 'yws-leveldb' | 'hocuspocus' | 'hocuspocus-sqlite' | 'tandem-memory' | 'tandem-cluster' | 'tandem-http';
+export type ServerId =
+  | 'tandem'
+  | 'yws'
+  | 'yws-leveldb'
+  | 'hocuspocus'
+  | 'hocuspocus-sqlite'
+  | 'tandem-memory'
+  | 'tandem-cluster'
+  | 'hocuspocus-cluster'
+  | 'tandem-http';
 
 /** One server under test and how to start it. */
 export interface ServerSpec {
@@ -125,6 +134,17 @@ export const SERVERS: Record<ServerId, ServerSpec> = {
     statsPath: '/stats',
     launch: () => ({ script: path.join(here, 'launch/hocuspocus.mjs'), env: {} }),
   },
+  'hocuspocus-cluster': {
+    id: 'hocuspocus-cluster',
+    label: 'Hocuspocus × 2 (PostgreSQL + Redis)',
+    dialect: 'hocuspocus',
+    persistent: true,
+    wsPath: () => '/',
+    statsPath: '/stats',
+    // DATABASE_URL and REDIS_URL, as a cluster's processes get them, turn on its database and Redis extensions.
+    launch: () => ({ script: path.join(here, 'launch/hocuspocus.mjs'), env: {} }),
+    cluster: { processes: 2, warmupMs: 5_000 },
+  },
   'hocuspocus-sqlite': {
     id: 'hocuspocus-sqlite',
     label: 'Hocuspocus + SQLite',
@@ -144,6 +164,9 @@ export const PEERS: ServerId[] = ['yws', 'yws-leveldb', 'hocuspocus', 'hocuspocu
 
 /** The cluster's own kind, included by default when PostgreSQL and Redis are available (part E2C). */
 export const CLUSTER: ServerId = 'tandem-cluster';
+
+/** E2C's anchor: Hocuspocus's own scale-out (its Redis extension) with a database extension, beside CLUSTER. */
+export const PEER_CLUSTER: ServerId = 'hocuspocus-cluster';
 
 export interface ServerStats {
   /** Documents in memory. */
