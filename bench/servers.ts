@@ -84,6 +84,14 @@ const TANDEM_PROCESS = {
   }),
 };
 
+/** How the bench starts one Hocuspocus process (bench/launch/hocuspocus.mjs; extensions chosen by its environment). */
+const HOCUSPOCUS_PROCESS = {
+  dialect: 'hocuspocus' as const,
+  wsPath: () => '/',
+  statsPath: '/stats',
+  launch: () => ({ script: path.join(here, 'launch/hocuspocus.mjs'), env: {} }),
+};
+
 export const SERVERS: Record<ServerId, ServerSpec> = {
   tandem: { id: 'tandem', label: 'Tandem', ...TANDEM_PROCESS },
   'tandem-cluster': {
@@ -125,24 +133,13 @@ export const SERVERS: Record<ServerId, ServerSpec> = {
     statsPath: '/stats',
     launch: (dataDir) => ({ script: path.join(here, 'launch/yws.mjs'), env: { YPERSISTENCE: dataDir } }),
   },
-  hocuspocus: {
-    id: 'hocuspocus',
-    label: 'Hocuspocus',
-    dialect: 'hocuspocus',
-    persistent: false,
-    wsPath: () => '/',
-    statsPath: '/stats',
-    launch: () => ({ script: path.join(here, 'launch/hocuspocus.mjs'), env: {} }),
-  },
+  hocuspocus: { id: 'hocuspocus', label: 'Hocuspocus', persistent: false, ...HOCUSPOCUS_PROCESS },
+  // DATABASE_URL and REDIS_URL, as a cluster's processes get them, turn on its database and Redis extensions.
   'hocuspocus-cluster': {
     id: 'hocuspocus-cluster',
     label: 'Hocuspocus × 2 (PostgreSQL + Redis)',
-    dialect: 'hocuspocus',
     persistent: true,
-    wsPath: () => '/',
-    statsPath: '/stats',
-    // DATABASE_URL and REDIS_URL, as a cluster's processes get them, turn on its database and Redis extensions.
-    launch: () => ({ script: path.join(here, 'launch/hocuspocus.mjs'), env: {} }),
+    ...HOCUSPOCUS_PROCESS,
     cluster: { processes: 2, warmupMs: 5_000 },
   },
   'hocuspocus-sqlite': {
