@@ -348,7 +348,8 @@ export function clusterLines(plan: Plan, results: Results, skipped: string | nul
     ['… to a client of the other process', (p) => (isCluster(p) ? percentilesOf(p.crossProcess.latency) : '—')],
     ['deliveries/s (of them cross-process)', (p) => `${fmt(p.deliveriesPerSec, 0)}${isCluster(p) ? ` (${fmt((p.crossProcess.delivered / p.windowMs) * 1000, 0)})` : ''}`],
     ['delivered %', (p) => (isCluster(p) ? `${fmt(p.deliveredPct, 2)} (same ${fmt(p.sameProcess.deliveredPct, 2)}, cross ${fmt(p.crossProcess.deliveredPct, 2)})` : fmt(p.deliveredPct, 2))],
-    ['Tandem CPU µs/edit, all processes', (p) => fmt(p.cpuMicrosPerEdit, 0)],
+    ['total CPU µs/edit: all processes + PostgreSQL + Redis', (p) => fmt(p.cpuMicrosPerEdit + (p.postgresCpuMicrosPerEdit ?? 0) + (p.redisCpuMicrosPerEdit ?? 0), 0)],
+    ['server CPU µs/edit, all processes', (p) => fmt(p.cpuMicrosPerEdit, 0)],
     ['… per process (its CPU ÷ edits of its own clients)', (p) => (isCluster(p) ? slash(p.processes.map((q) => q.cpuMicrosPerEdit), 0) : fmt(p.cpuMicrosPerEdit, 0))],
     ['PostgreSQL / Redis CPU µs/edit', (p) => (isCluster(p) ? slash([p.postgresCpuMicrosPerEdit ?? Number.NaN, p.redisCpuMicrosPerEdit ?? Number.NaN], 0) : 'in-process (SQLite)')],
     ['RSS MB per process', (p) => slash(p.processes.map((q) => q.rssKb / 1024), 0)],
@@ -398,10 +399,19 @@ export function targetLines(plan: Plan, results: Results, pooled: Record<LoadSce
   check('I2 RSS per idle connection', results.idle.I2?.tandem?.rssPerConnectionKb ?? Number.NaN, 8, false, ' KB');
   check('I2 connections accepted per s vs y-websocket-server', ratio(results.idle.I2?.tandem?.connectsPerSec, results.idle.I2?.yws?.connectsPerSec), 1.0, true);
   const cluster = e2['tandem-cluster'];
-  const clusterTotal = cluster ? cluster.cpuMicrosPerEdit + (cluster.postgresCpuMicrosPerEdit ?? 0) + (cluster.redisCpuMicrosPerEdit ?? 0) : undefined;
+  const totalOf = (p: Pooled | null | undefined): number | undefined => (p ? p.cpuMicrosPerEdit + (p.postgresCpuMicrosPerEdit ?? 0) + (p.redisCpuMicrosPerEdit ?? 0) : undefined);
+  const clusterTotal = totalOf(cluster);
   check('E2C CPU/edit, both processes + PostgreSQL + Redis, vs one process on SQLite', ratio(clusterTotal, t?.cpuMicrosPerEdit), 1.5);
   check('E2C fan-out p50', cluster?.latency.percentile(50) ?? Number.NaN, 2, false, ' ms');
   check('E2C fan-out p99 vs one process on SQLite', ratio(cluster?.latency.percentile(99), t?.latency.percentile(99)), 2.0);
+  // The anchor: Hocuspocus's own scale-out, measured in the same run (no target of its own).
+  const anchor = e2['hocuspocus-cluster'];
+  if (cluster && anchor) {
+    lines.push(
+      `- E2C beside Hocuspocus × 2 (PostgreSQL + Redis): total CPU/edit ${ratio(clusterTotal, totalOf(anchor)).toFixed(2)}×, ` +
+        `fan-out p50 ${ratio(cluster.latency.percentile(50), anchor.latency.percentile(50)).toFixed(2)}×, p99 ${ratio(cluster.latency.percentile(99), anchor.latency.percentile(99)).toFixed(2)}× (anchor)`,
+    );
+  }
   check('C1 from storage, join p50', results.c1.tandem?.storage?.sequential.percentile(50) ?? Number.NaN, 25, false, ' ms');
   const sqlite = pool(results.load.E2.tandem);
   const memory = pool(results.load.E2['tandem-memory']);

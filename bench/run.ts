@@ -8,16 +8,16 @@ import { profileScenario } from './profile.js';
 import { clusterUnavailable } from './cluster.js';
 import { buildTable, clusterLines, durabilityLine, stepLines, summaryTable, targetLines } from './report.js';
 import { ALL_PARTS, makePlan, runAll } from './scenarios.js';
-import { CLUSTER, PEERS, SERVERS, type ServerId } from './servers.js';
+import { CLUSTER, PEER_CLUSTER, PEERS, SERVERS, type ServerId } from './servers.js';
 import { chart } from './svg.js';
 import { buildTraceDoc } from './trace.js';
 
-// npm run bench [-- --quick] [--rounds=N] [--only=I0,E2,E2C,S,…] [--servers=tandem,tandem-http,tandem-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
+// npm run bench [-- --quick] [--rounds=N] [--only=I0,E2,E2C,S,…] [--servers=tandem,tandem-http,tandem-cluster,hocuspocus-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const quick = args.includes('--quick');
-let servers = (flag('servers')?.split(',') ?? ['tandem', 'tandem-http', ...PEERS, CLUSTER]) as ServerId[];
+let servers = (flag('servers')?.split(',') ?? ['tandem', 'tandem-http', ...PEERS, CLUSTER, PEER_CLUSTER]) as ServerId[];
 for (const id of servers) if (!(id in SERVERS)) throw new Error(`unknown server ${id}; known: ${Object.keys(SERVERS).join(', ')}`);
 const parts = flag('only')?.split(',') ?? ALL_PARTS;
 for (const part of parts) if (!ALL_PARTS.includes(part) && part !== 'D') throw new Error(`unknown part ${part}; known: ${ALL_PARTS.join(', ')} (D rides with E2)`);
@@ -110,7 +110,7 @@ const summary = [
   '- C1: the automerge-paper trace (259,778 edits) replayed into one Y.Text and uploaded as one update; a join = socket creation → the whole document received. "From storage": the holder leaves, the bench waits until the server reports the document unloaded (Tandem with UNLOAD_GRACE_MS=50), then joins. n/a = the server keeps no storage.',
   `- Tandem's per-IP connection limits are raised (every bench client is 127.0.0.1; the peers have none). "Other processes' CPU" = busy CPU of the whole machine (/proc/stat) minus server and generator during the window; before each server start the bench waits for a quiet machine, and a window where others used more than ${DISTURBED_PERCENT}% of a core is run again (within a retry budget).`,
   '- D: Tandem as built, with an in-memory DocStore passed to buildApp (bench/launch/tandemMemory.mjs) instead of SQLite: same rooms, group commit and relay; measured in every E2 round right next to Tandem (after it, then before it).',
-  `- E2C: E2 against two Tandem processes (\`dist/server/server/main.js\`, both pinned to the server core) with DATABASE_URL = a fresh database on the local PostgreSQL (created per server start, dropped WITH (FORCE) at its stop) and REDIS_URL = a redis-server of the bench's own on a free port (pinned with them, no persistence, killed at the stop; PostgreSQL, a shared system service, is not pinned), default cluster settings, warmed up ${SERVERS[CLUSTER].cluster!.warmupMs / 1000} s before its window (a fresh cluster's first 2–3 s under this load are far slower, fan-out p50 in the hundreds of ms, before it settles; steady state is measured). Client k of each document connects to process k mod 2, so 5 of an edit's 9 deliveries cross processes; a delivery is cross-process when sender and receiver are on different ports. CPU per process = its CPU ÷ edits sent by its own clients; the total = both processes' CPU ÷ all edits. PostgreSQL CPU = the backends of the run's database plus the server's shared processes (WAL writer, checkpointer…), Redis CPU = its redis-server; both are left out of "other processes".`,
+  `- E2C: E2 against two Tandem processes (\`dist/server/server/main.js\`, both pinned to the server core) with DATABASE_URL = a fresh database on the local PostgreSQL (created per server start, dropped WITH (FORCE) at its stop) and REDIS_URL = a redis-server of the bench's own on a free port (pinned with them, no persistence, killed at the stop; PostgreSQL, a shared system service, is not pinned), default cluster settings, warmed up ${SERVERS[CLUSTER].cluster!.warmupMs / 1000} s before its window (a fresh cluster's first 2–3 s under this load are far slower, fan-out p50 in the hundreds of ms, before it settles; steady state is measured). Its anchor, Hocuspocus × 2: two \`bench/launch/hocuspocus.mjs\` processes on the same kind of fresh database and redis-server, with @hocuspocus/extension-redis and @hocuspocus/extension-database (the document's state upserted into PostgreSQL, debounced as Hocuspocus does: 2 s after a change, at most 10 s; updates reach the other clients before they are stored). Client k of each document connects to process k mod 2, so 5 of an edit's 9 deliveries cross processes; a delivery is cross-process when sender and receiver are on different ports. CPU per process = its CPU ÷ edits sent by its own clients; the total = both processes' CPU ÷ all edits. PostgreSQL CPU = the backends of the run's database plus the server's shared processes (WAL writer, checkpointer…), Redis CPU = its redis-server; both are left out of "other processes".`,
   '',
   `![latency and CPU per edit](${name}.svg)`,
   '',

@@ -32,7 +32,16 @@ process.on('exit', () => {
 /** Which wire the load generator speaks to a server. */
 export type DialectName = 'yws' | 'hocuspocus';
 
-export type ServerId = 'tandem' | 'yws' | 'yws-leveldb' | 'hocuspocus' | 'hocuspocus-sqlite' | 'tandem-memory' | 'tandem-cluster' | 'tandem-http';
+export type ServerId =
+  | 'tandem'
+  | 'yws'
+  | 'yws-leveldb'
+  | 'hocuspocus'
+  | 'hocuspocus-sqlite'
+  | 'tandem-memory'
+  | 'tandem-cluster'
+  | 'hocuspocus-cluster'
+  | 'tandem-http';
 
 /** One server under test and how to start it. */
 export interface ServerSpec {
@@ -73,6 +82,14 @@ const TANDEM_PROCESS = {
     script: path.join(root, 'dist/server/server/main.js'),
     env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', WEB_ROOT: '', ...TANDEM_LIMITS },
   }),
+};
+
+/** How the bench starts one Hocuspocus process (bench/launch/hocuspocus.mjs; extensions chosen by its environment). */
+const HOCUSPOCUS_PROCESS = {
+  dialect: 'hocuspocus' as const,
+  wsPath: () => '/',
+  statsPath: '/stats',
+  launch: () => ({ script: path.join(here, 'launch/hocuspocus.mjs'), env: {} }),
 };
 
 export const SERVERS: Record<ServerId, ServerSpec> = {
@@ -116,14 +133,14 @@ export const SERVERS: Record<ServerId, ServerSpec> = {
     statsPath: '/stats',
     launch: (dataDir) => ({ script: path.join(here, 'launch/yws.mjs'), env: { YPERSISTENCE: dataDir } }),
   },
-  hocuspocus: {
-    id: 'hocuspocus',
-    label: 'Hocuspocus',
-    dialect: 'hocuspocus',
-    persistent: false,
-    wsPath: () => '/',
-    statsPath: '/stats',
-    launch: () => ({ script: path.join(here, 'launch/hocuspocus.mjs'), env: {} }),
+  hocuspocus: { id: 'hocuspocus', label: 'Hocuspocus', persistent: false, ...HOCUSPOCUS_PROCESS },
+  // DATABASE_URL and REDIS_URL, as a cluster's processes get them, turn on its database and Redis extensions.
+  'hocuspocus-cluster': {
+    id: 'hocuspocus-cluster',
+    label: 'Hocuspocus × 2 (PostgreSQL + Redis)',
+    persistent: true,
+    ...HOCUSPOCUS_PROCESS,
+    cluster: { processes: 2, warmupMs: 5_000 },
   },
   'hocuspocus-sqlite': {
     id: 'hocuspocus-sqlite',
@@ -144,6 +161,9 @@ export const PEERS: ServerId[] = ['yws', 'yws-leveldb', 'hocuspocus', 'hocuspocu
 
 /** The cluster's own kind, included by default when PostgreSQL and Redis are available (part E2C). */
 export const CLUSTER: ServerId = 'tandem-cluster';
+
+/** E2C's anchor: Hocuspocus's own scale-out (its Redis extension) with a database extension, beside CLUSTER. */
+export const PEER_CLUSTER: ServerId = 'hocuspocus-cluster';
 
 export interface ServerStats {
   /** Documents in memory. */

@@ -6,6 +6,7 @@ const COLORS: Record<ServerId, string> = {
   tandem: '#d9480f',
   'tandem-memory': '#f59f00',
   'tandem-cluster': '#862e9c',
+  'hocuspocus-cluster': '#087f5b',
   'tandem-http': '#e8590c',
   yws: '#1c7ed6',
   'yws-leveldb': '#4dabf7',

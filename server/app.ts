@@ -6,6 +6,7 @@ import { chatRoutes } from './api/chatRoutes.js';
 import { commentRoutes } from './api/commentRoutes.js';
 import { docsRoutes } from './api/docsRoutes.js';
 import { installApiErrors } from './api/errorHandler.js';
+import { lazySchemas } from './api/lazySchemas.js';
 import { exportRoutes } from './api/exportRoutes.js';
 import { versionRoutes } from './api/versionRoutes.js';
 import { healthRoute } from './api/healthRoute.js';
@@ -27,7 +28,6 @@ import { installSecurityHeaders } from './securityHeaders.js';
 import websocketPlugin from './sockets/websocketPlugin.js';
 import type { DocStore } from './store/docStore.js';
 import storagePlugin from './store/storagePlugin.js';
-import { webRoutes } from './webRoutes.js';
 
 /**
  * Builds the Tandem server: REST API, the /collab and /live WebSockets, and (when `config.webRoot`
@@ -55,12 +55,16 @@ import { webRoutes } from './webRoutes.js';
  * reverse order of registration): timers cleared, the hub unsubscribed, and last the stores closed.
  */
 export async function buildApp(config: Config, docStore?: DocStore, accountStore?: AccountStore): Promise<FastifyInstance> {
+  const schemas = lazySchemas();
   const app = Fastify({
     logger: { level: config.logLevel },
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // The API's JSON schemas (server/api/schemas.ts) check types as sent: 42 is not a name.
     ajv: { customOptions: { coerceTypes: false } },
+    // Each route's schemas are compiled when the route is first used (lazySchemas.ts).
+    schemaController: schemas.schemaController,
   });
+  app.decorate('compileSchemas', schemas.compileAll);
   installApiErrors(app);
 
   await app.register(storagePlugin, { config: configSlice(config, 'storage'), docStore, accountStore });
@@ -119,6 +123,10 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   await app.register(peopleRoutes, { accounts, online });
   await app.register(notificationRoutes, { accounts });
   await app.register(healthRoute, { store, registry, metrics, metricsToken: config.metricsToken });
-  if (config.webRoot) await app.register(webRoutes, { root: config.webRoot });
+  // Imported only when there is a web app to serve (its static-file server is some 40 modules).
+  if (config.webRoot) {
+    const { webRoutes } = await import('./webRoutes.js');
+    await app.register(webRoutes, { root: config.webRoot });
+  }
   return app;
 }

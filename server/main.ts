@@ -1,8 +1,8 @@
+// First: it holds the young generation small while the rest loads.
+import { startupDone } from './startupHeap.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
 
 // The entry point: read config, listen, shut down gracefully on SIGTERM/SIGINT.
 // Compiled to dist/server/server/main.js; the web build sits in dist/web.
@@ -11,6 +11,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const builtWeb = [path.resolve(here, '../../web'), path.resolve(here, '../dist/web')];
 const defaultWebRoot = builtWeb.find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? builtWeb[0]!;
 
+// Loaded after startupHeap.ts has run (static imports would all be loaded before any of them runs).
+const [{ buildApp }, { loadConfig }] = await Promise.all([import('./app.js'), import('./config.js')]);
 const config = loadConfig(process.env, defaultWebRoot);
 const app = await buildApp(config);
 
@@ -35,6 +37,7 @@ process.on('SIGINT', () => void stop('SIGINT'));
 
 try {
   await app.listen({ port: config.port, host: config.host });
+  startupDone();
   app.log.info({ dataDir: config.dataDir }, `Tandem is ready at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${(app.server.address() as { port: number }).port}/`);
 } catch (error) {
   app.log.error({ err: error }, 'could not start');

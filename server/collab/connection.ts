@@ -5,7 +5,7 @@ import { encodeAccess, encodePermissionDenied, isUpdateBearingFrame } from '../.
 import type { SessionRecord } from '../accounts/accountStore.js';
 import type { Metrics } from '../metrics.js';
 import { ProtocolError } from '../protocolError.js';
-import { frameLength, idleRawSocket, type SharedFrame } from './sharedFrame.js';
+import { frameLength, idleRawSocket, type SharedBatch } from './sharedFrame.js';
 import type { Peer, RoomOfPeer } from './roomContracts.js';
 import type { PresenceUser } from './roomPresence.js';
 import { TokenBucket } from '../tokenBucket.js';
@@ -231,23 +231,16 @@ export class Connection implements Peer {
     this.bytesQueued += frameLength(frame.length);
   }
 
-  sendShared(frames: readonly SharedFrame[]): void {
+  sendShared(batch: SharedBatch): void {
     // Checked once: the frames of one batch may together pass the limit without the client lagging.
     if (!this.writable()) return;
     const raw = idleRawSocket(this.socket);
-    // Corked, several frames leave in one write instead of one each.
-    const corked = raw !== null && frames.length > 1;
-    if (corked) raw.cork();
-    try {
-      for (const frame of frames) {
-        const wire = raw && frame.payload.length < this.compressFrom ? frame.wire : null;
-        if (raw && wire) raw.write(wire);
-        else this.socket.send(frame.payload);
-        this.bytesQueued += frameLength(frame.payload.length);
-      }
-    } finally {
-      if (corked) raw.uncork();
-    }
+    // One write of the batch's joined frames; through ws, frame by frame, when it must compress one
+    // (ws then keeps the order) or the socket is not ws's.
+    const wire = raw !== null && batch.largestPayload < this.compressFrom ? batch.wire : null;
+    if (wire) raw!.write(wire);
+    else for (const frame of batch.frames) this.socket.send(frame.payload);
+    this.bytesQueued += batch.wireLength;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Metrics } from '../metrics.js';
 import type { Peer } from './roomContracts.js';
-import { SharedFrame } from './sharedFrame.js';
+import { SharedBatch, SharedFrame } from './sharedFrame.js';
 
 /**
  * How a room's frames reach its peers. Every frame is framed for the WebSocket once and the same
@@ -29,14 +29,15 @@ export class Fanout {
     const queued = this.queued;
     if (queued.length === 0) return;
     this.queued = [];
-    const all = queued.map((entry) => entry.frame);
+    // Framed and joined once for every peer skipped for none (most of them), once for each other.
+    const all = new SharedBatch(queued.map((entry) => entry.frame));
     let sent = 0;
     for (const peer of this.peers) {
       // Most batches skip no one or one peer: filter only for a peer that is skipped for some.
-      const frames = queued.some((entry) => entry.skip === peer) ? queued.filter((entry) => entry.skip !== peer).map((entry) => entry.frame) : all;
-      if (frames.length === 0) continue;
-      peer.sendShared(frames);
-      sent += frames.length;
+      const batch = queued.some((entry) => entry.skip === peer) ? new SharedBatch(queued.filter((entry) => entry.skip !== peer).map((entry) => entry.frame)) : all;
+      if (batch.frames.length === 0) continue;
+      peer.sendShared(batch);
+      sent += batch.frames.length;
     }
     this.metrics.framesRelayed.inc(sent);
   }

@@ -3,7 +3,7 @@ import type { Metrics } from '../metrics.js';
 import type { DocStore } from '../store/docStore.js';
 import type { CommitQueue } from './commitQueue.js';
 import type { PresenceOwner } from './roomPresence.js';
-import type { SharedFrame } from './sharedFrame.js';
+import type { SharedBatch } from './sharedFrame.js';
 
 // What a room is given and what it asks of its connections: the contracts between a Room
 // (room.ts), its Connections (connection.ts) and the RoomRegistry that builds rooms.
@@ -23,7 +23,7 @@ export interface Peer extends PresenceOwner {
   /** Whether the connection is closed (nothing more reaches it). */
   readonly isClosed: boolean;
   /** Sends frames that other peers get too, in one write (same rules as send). */
-  sendShared(frames: readonly SharedFrame[]): void;
+  sendShared(batch: SharedBatch): void;
   /** Closes the connection with a code and reason; safe to call twice. */
   close(code: number, reason: string): void;
   /** Refuses the peer for an error raised while handling one of its frames (a ProtocolError's code, else 1011). */

@@ -37,6 +37,48 @@ export class SharedFrame {
   }
 }
 
+/**
+ * The frames one write takes to a peer, in order (a group commit's relays, the turn's presence): a
+ * peer gets them as one buffer, framed and joined once for every peer that gets the same batch, in
+ * one write (no cork, no writev: a relay batch goes to every peer of a document but the sender).
+ */
+export class SharedBatch {
+  private joined: Buffer | null | undefined;
+  /** The largest payload (a batch holding one large enough to compress goes through ws, frame by frame). */
+  readonly largestPayload: number;
+  /** The bytes the batch takes on the wire. */
+  readonly wireLength: number;
+
+  constructor(readonly frames: readonly SharedFrame[]) {
+    let largest = 0;
+    let length = 0;
+    for (const frame of frames) {
+      largest = Math.max(largest, frame.payload.length);
+      length += frameLength(frame.payload.length);
+    }
+    this.largestPayload = largest;
+    this.wireLength = length;
+  }
+
+  /** Every frame's wire bytes, joined; null if ws cannot frame them for us. */
+  get wire(): Buffer | null {
+    if (this.joined === undefined) {
+      if (this.frames.length === 1) {
+        this.joined = this.frames[0]!.wire;
+      } else {
+        const wires: Buffer[] = [];
+        for (const frame of this.frames) {
+          const wire = frame.wire;
+          if (wire === null) return (this.joined = null);
+          wires.push(wire);
+        }
+        this.joined = Buffer.concat(wires, this.wireLength);
+      }
+    }
+    return this.joined;
+  }
+}
+
 /** The bytes a server-sent (unmasked) frame of this payload takes on the wire (RFC 6455 §5.2). */
 export function frameLength(payloadLength: number): number {
   return payloadLength + (payloadLength < 126 ? 2 : payloadLength < 65_536 ? 4 : 10);

@@ -4,7 +4,7 @@ import * as Y from 'yjs';
 import { MessageType } from '../../shared/protocol.js';
 import type { Peer } from '../../server/collab/roomContracts.js';
 import type { PresenceUser } from '../../server/collab/roomPresence.js';
-import type { SharedFrame } from '../../server/collab/sharedFrame.js';
+import type { SharedBatch } from '../../server/collab/sharedFrame.js';
 import { createMetrics, type Metrics } from '../../server/metrics.js';
 import type { DocStore } from '../../server/store/docStore.js';
 import { openMemoryStore } from '../../server/store/memoryStore.js';
@@ -93,7 +93,7 @@ export class FakePeer implements Peer {
   }
   /** The frames of each sendShared call (one write to a real socket). */
   readonly sharedWrites: string[][] = [];
-  sendShared(frames: readonly SharedFrame[]): void {
+  sendShared({ frames }: SharedBatch): void {
     if (!this.closedWith) this.sharedWrites.push(frames.map((frame) => decodeFrame(frame.payload).kind));
     for (const frame of frames) this.send(frame.payload);
   }

@@ -44,6 +44,8 @@ export interface SpawnOptions {
    * server shared by a whole file, started in beforeAll and stopped in afterAll).
    */
   lifetime?: 'test' | 'caller';
+  /** Node flags just before the script (after tsx's --import: e.g. an --import probe). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -54,8 +56,8 @@ export interface SpawnOptions {
 export async function spawnServer(env: Record<string, string>, options: SpawnOptions = {}): Promise<ServerProcess> {
   const listenPort = options.port ?? (await freePort());
   const args = options.built
-    ? [path.join(root, 'dist/server/server/main.js')]
-    : ['--import', 'tsx', path.join(root, 'server/main.ts')];
+    ? [...(options.nodeArgs ?? []), path.join(root, 'dist/server/server/main.js')]
+    : ['--import', 'tsx', ...(options.nodeArgs ?? []), path.join(root, 'server/main.ts')];
   const defaults: Record<string, string> = options.built ? {} : { WEB_ROOT: '' };
   const child = spawn(process.execPath, args, {
     cwd: root,

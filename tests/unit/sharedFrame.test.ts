@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { frameLength, idleRawSocket, SharedFrame } from '../../server/collab/sharedFrame.js';
+import { frameLength, idleRawSocket, SharedBatch, SharedFrame } from '../../server/collab/sharedFrame.js';
 
 function payloadOf(length: number): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i * 7) % 256);
@@ -30,6 +30,19 @@ describe('SharedFrame', () => {
   it('frames once, however often it is written', () => {
     const frame = new SharedFrame(payloadOf(10));
     expect(frame.wire).toBe(frame.wire);
+  });
+});
+
+describe('SharedBatch', () => {
+  it('is its frames framed and joined, once however many peers it is written to', () => {
+    const frames = [payloadOf(5), payloadOf(300), payloadOf(70_000)].map((payload) => new SharedFrame(payload));
+    const batch = new SharedBatch(frames);
+    expect(batch.wire).toEqual(Buffer.concat(frames.map((frame) => frame.wire!)));
+    expect(batch.wire).toBe(batch.wire);
+    expect(batch.wireLength).toBe(batch.wire!.length);
+    expect(batch.largestPayload).toBe(70_000);
+    const one = new SharedBatch([frames[0]!]);
+    expect(one.wire).toBe(frames[0]!.wire);
   });
 });
 
@@ -66,6 +79,14 @@ describe('idleRawSocket', () => {
       if (i % 2 === 0) raw.write(new SharedFrame(payload).wire!);
       else serverSide.send(payload);
     });
+    await expect.poll(() => received.length).toBe(payloads.length);
+    expect(received.map((data) => [...data])).toEqual(payloads.map((payload) => [...payload]));
+  });
+
+  it('a batch written in one piece arrives as its frames, in order', async () => {
+    const { serverSide, received } = await pair();
+    const payloads = [payloadOf(3), payloadOf(200), payloadOf(70_000), payloadOf(1)];
+    idleRawSocket(serverSide)!.write(new SharedBatch(payloads.map((payload) => new SharedFrame(payload))).wire!);
     await expect.poll(() => received.length).toBe(payloads.length);
     expect(received.map((data) => [...data])).toEqual(payloads.map((payload) => [...payload]));
   });
