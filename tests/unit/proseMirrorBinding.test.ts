@@ -1,4 +1,5 @@
 import type { Node as PMNode } from 'prosemirror-model';
+import { Fragment, Slice } from 'prosemirror-model';
 import { EditorState } from 'prosemirror-state';
 import { describe, expect, it } from 'vitest';
 import { updateYFragment, yXmlFragmentToProseMirrorRootNode } from 'y-prosemirror';
@@ -65,13 +66,16 @@ class Side {
    */
   deliver(to: Side): void {
     const queue = this.outbox.get(to)!;
-    for (const update of queue.splice(0)) {
-      const frame = encoding.createEncoder();
-      encoding.writeVarUint(frame, 2); // y-protocols: an update
-      encoding.writeVarUint8Array(frame, update);
-      withIncomingDeletes(decoding.createDecoder(encoding.toUint8Array(frame)), () => Y.applyUpdate(to.doc, update, 'remote'));
-    }
+    for (const update of queue.splice(0)) deliverUpdate(to, update);
   }
+}
+
+/** Applies `update` to `to` as the page's provider does: in a sync frame, its own delete set known to the move rebase. */
+function deliverUpdate(to: Side, update: Uint8Array): void {
+  const frame = encoding.createEncoder();
+  encoding.writeVarUint(frame, 2); // y-protocols: an update
+  encoding.writeVarUint8Array(frame, update);
+  withIncomingDeletes(decoding.createDecoder(encoding.toUint8Array(frame)), () => Y.applyUpdate(to.doc, update, 'remote'));
 }
 
 function connect(sides: Side[]): void {
@@ -259,7 +263,7 @@ class Relay {
     for (; at < this.log.length && count > 0; at++) {
       const { from, update } = this.log[at]!;
       if (from === side) continue;
-      Y.applyUpdate(side.doc, update, 'remote');
+      deliverUpdate(side, update);
       count--;
     }
     this.read.set(side, at);
@@ -433,4 +437,102 @@ describe('keystrokes racing with a split or join of the text they go into (move 
     }
   });
 
+});
+
+describe('two people moving the same text at once (move rebase: one copy stays)', () => {
+  /** Cy wrote `lines` (digits); Ada (a-z) and Grace (A-Z) have it. `adaLow`: Ada's client id is the lower. */
+  function setUp(adaLow: boolean, lines: string[]): [Side, Side, Side] {
+    const ada = new Side(/[a-z]/, true, adaLow ? 10 : 30);
+    const grace = new Side(/[A-Z]/, true, adaLow ? 30 : 10);
+    const cy = new Side(/[0-9]/, true, 20);
+    connect([ada, grace, cy]);
+    cy.type(1, lines[0]!);
+    for (const line of lines.slice(1)) {
+      cy.edit((state) => state.tr.split(state.doc.content.size - 1).doc);
+      cy.type(cy.view().content.size - 1, line);
+    }
+    syncAll([ada, grace, cy]);
+    return [ada, grace, cy];
+  }
+
+  /** The document position `offset` characters into paragraph `index`. */
+  const at = (side: Side, index: number, offset: number): number => endOfParagraph(side.view(), index) - side.view().child(index).content.size + offset;
+  const split = (side: Side, index: number, offset: number) => side.edit((state) => state.tr.split(at(side, index, offset)).doc);
+  /** Backspace at the start of paragraph `index`. */
+  const join = (side: Side, index: number) => side.edit((state) => state.tr.delete(endOfParagraph(state.doc, index - 1), endOfParagraph(state.doc, index - 1) + 2).doc);
+  /** Pastes two paragraphs, `first` and `second`, at `offset` in paragraph `index`. */
+  const paste = (side: Side, index: number, offset: number, first: string, second: string) =>
+    side.edit((state) => {
+      const p = schema.nodes.paragraph!;
+      const slice = new Slice(Fragment.from([p.create(null, schema.text(first)), p.create(null, schema.text(second))]), 1, 1);
+      return state.tr.replace(at(side, index, offset), at(side, index, offset), slice).doc;
+    });
+
+  /** Checks all three agree, and every character is there once, in order. */
+  function check(sides: Side[], digits: string, flat?: string): void {
+    syncAll(sides);
+    const [ada, grace, cy] = sides as [Side, Side, Side];
+    const text = ada.view().textContent;
+    expect(grace.view().eq(ada.view()), `Grace shows ${paragraphs(grace).join(' | ')}, Ada ${paragraphs(ada).join(' | ')}`).toBe(true);
+    expect(cy.view().eq(ada.view()), `Cy shows ${paragraphs(cy).join(' | ')}, Ada ${paragraphs(ada).join(' | ')}`).toBe(true);
+    expect(own(text, /[0-9]/), paragraphs(ada).join(' | ')).toBe(digits);
+    if (flat !== undefined) expect(text, paragraphs(ada).join(' | ')).toBe(flat);
+  }
+
+  for (const adaLow of [true, false]) {
+    const ids = adaLow ? "Ada's client id lower" : "Grace's client id lower";
+    it(`two Enters in one paragraph at different places, each typing after it (${ids})`, () => {
+      const [ada, grace, cy] = setUp(adaLow, ['0123456']);
+      split(ada, 0, 3);
+      ada.type(at(ada, 1, 0), 'a');
+      split(grace, 0, 5);
+      grace.type(at(grace, 1, 2), 'A');
+      check([ada, grace, cy], '0123456', '012a34' + '56A');
+      // Both keep typing where their carets are: after their keys, in whichever copy stayed.
+      ada.type(afterMyLast(ada), 'b');
+      grace.type(afterMyLast(grace), 'B');
+      check([ada, grace, cy], '0123456', '012ab3456AB');
+    });
+
+    it(`two Enters at the same place (${ids})`, () => {
+      const [ada, grace, cy] = setUp(adaLow, ['0123456']);
+      split(ada, 0, 3);
+      split(grace, 0, 3);
+      grace.type(at(grace, 1, 4), 'A');
+      check([ada, grace, cy], '0123456', '0123456A');
+    });
+
+    it(`Backspace joining a paragraph that someone splits (${ids})`, () => {
+      const [ada, grace, cy] = setUp(adaLow, ['012', '3456']);
+      join(ada, 1);
+      ada.type(at(ada, 0, 7), 'a');
+      split(grace, 1, 2);
+      check([ada, grace, cy], '0123456', '0123456a');
+    });
+
+    it(`two Backspaces joining the same paragraphs (${ids})`, () => {
+      const [ada, grace, cy] = setUp(adaLow, ['012', '3456']);
+      join(ada, 1);
+      join(grace, 1);
+      check([ada, grace, cy], '0123456', '0123456');
+      expect(paragraphs(ada)).toEqual(['0123456']);
+    });
+
+    it(`a paste of two paragraphs racing an Enter in the text it moves (${ids})`, () => {
+      const [ada, grace, cy] = setUp(adaLow, ['0123456']);
+      paste(ada, 0, 2, 'xy', 'z');
+      split(grace, 0, 4);
+      check([ada, grace, cy], '0123456', '01xyz23456');
+    });
+
+    it(`a third person's key typed into one copy goes to the one that stays (${ids})`, () => {
+      const [ada, grace, cy] = setUp(adaLow, ['0123456']);
+      split(ada, 0, 3);
+      split(grace, 0, 5);
+      // Cy has Grace's Enter only, and types at the end of her new paragraph.
+      grace.deliver(cy);
+      cy.type(at(cy, 1, 2), '7');
+      check([ada, grace, cy], '01234567', '01234567');
+    });
+  }
 });

@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import { incomingDeleteSet } from '../sync/incomingDeletes.js';
+import { type LedgerChar, MoveLedger } from './moveLedger.js';
 
 /**
  * Keeps my keystrokes with the text they were typed into when someone else moves that text.
@@ -209,13 +210,13 @@ function nearestMoved(char: CharRef, all: MoveMap, right: string | null): CharRe
 }
 
 /** Pairs `deleted[i]` with `inserted[j]` along a longest common subsequence of characters in different texts. */
-function matchMoves(deleted: Char[], inserted: Char[]): MoveMap {
-  const moves: MoveMap = new Map();
+function matchMoves(deleted: Char[], inserted: Char[]): Array<[Char, Char]> {
+  const moves: Array<[Char, Char]> = [];
   const n = deleted.length;
   const m = inserted.length;
   const same = (i: number, j: number): boolean => deleted[i]!.ch === inserted[j]!.ch && deleted[i]!.text !== inserted[j]!.text;
   const pair = (i: number, j: number): void => {
-    moves.set(keyOf(deleted[i]!.id.client, deleted[i]!.id.clock), inserted[j]!);
+    moves.push([deleted[i]!, inserted[j]!]);
   };
   if (n * m > 4_000_000) {
     // Too large for the table: match greedily in order (a move copies text verbatim).
@@ -252,7 +253,7 @@ function matchMoves(deleted: Char[], inserted: Char[]): MoveMap {
  * The text the remote transaction `tr` moved under `root`: each moved character's copy, by key; and
  * the texts `tr` deleted from or inserted into, in document order.
  */
-export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>): { moves: MoveMap; texts: Y.Text[] } {
+export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: MoveLedger): { moves: MoveMap; texts: Y.Text[]; pairs: Array<[Char, Char]> } {
   const doc = tr.doc;
   const deletedIn = new Set<Y.Text>();
   const insertedIn = new Set<Y.Text>();
@@ -260,41 +261,103 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>): { moves: 
   tr.deleteSet.clients.forEach((ranges, client) => {
     for (const range of ranges) structural = collectTexts(doc, client, range.clock, range.clock + range.len, deletedIn) || structural;
   });
+  // Originals someone else moved before this change reached me, which its sender moved too (its own
+  // delete set names them, though Yjs had already deleted them here): a second copy of them.
+  const movedAgain = ledger === undefined || tr.local ? new Map<string, LedgerChar & { order: number }>() : alreadyMoved(ledger);
+  for (const original of movedAgain.values()) deletedIn.add(original.text);
+  // The sender's paragraph change may be one Yjs had already applied here too (two joins of one
+  // paragraph): it still moved the text.
+  if (movedAgain.size > 0) structural = true;
   tr.afterState.forEach((after, client) => {
     structural = collectTexts(doc, client, tr.beforeState.get(client) ?? 0, after, insertedIn) || structural;
   });
   // Only a change of the paragraphs (a split, join or paste makes or deletes a paragraph) moves
   // text. Another page moving its own characters after such a move is not followed: whatever I
   // typed after them I typed where they stood then.
-  if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [] };
+  if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [], pairs: [] };
   const texts = textsInOrder(root, new Set([...deletedIn, ...insertedIn]));
   const deleted: Char[] = [];
   const inserted: Char[] = [];
   for (const text of texts) {
     for (let item = text._start; item !== null; item = item.right) {
-      if (!(item.content instanceof Y.ContentString)) continue;
       const { client, clock } = item.id;
+      if (!(item.content instanceof Y.ContentString)) {
+        // Collected content of a character deleted earlier: only a known original moved again counts.
+        if (item.deleted && movedAgain.size > 0 && item.content instanceof Y.ContentDeleted) {
+          for (let k = 0; k < item.length; k++) {
+            const again = movedAgain.get(keyOf(client, clock + k));
+            if (again !== undefined) deleted.push({ text, id: again.id, ch: again.ch });
+          }
+        }
+        continue;
+      }
       const str = item.content.str;
       const newFrom = tr.beforeState.get(client) ?? 0;
       for (let k = 0; k < str.length; k++) {
         const id = Y.createID(client, clock + k);
-        if (item.deleted ? Y.isDeleted(tr.deleteSet, id) && deletedIn.has(text) : clock + k >= newFrom) {
+        if (item.deleted ? (Y.isDeleted(tr.deleteSet, id) || movedAgain.has(keyOf(client, clock + k))) && deletedIn.has(text) : clock + k >= newFrom) {
           (item.deleted ? deleted : inserted).push({ text, id, ch: str[k]! });
         }
       }
     }
   }
-  return { moves: matchMoves(deleted, inserted), texts };
+  if (movedAgain.size > 0) {
+    // Originals whose paragraph is gone from the tree (deleted and collected: a join took it) are
+    // not met above; they follow, in the order they were first moved.
+    const met = new Set(deleted.map((c) => keyOf(c.id.client, c.id.clock)));
+    const unmet = [...movedAgain.entries()].filter(([key]) => !met.has(key)).map(([, original]) => original);
+    unmet.sort((a, b) => a.order - b.order);
+    for (const original of unmet) deleted.push({ text: original.text, id: original.id, ch: original.ch });
+  }
+  const pairs = matchMoves(deleted, inserted);
+  return { moves: new Map(pairs.map(([from, to]) => [keyOf(from.id.client, from.id.clock), to])), texts, pairs };
+}
+
+/**
+ * The originals the ledger knows were moved that the update being applied also deleted (its
+ * sender's own delete set names them), by key.
+ */
+function alreadyMoved(ledger: MoveLedger): Map<string, LedgerChar & { order: number }> {
+  const out = new Map<string, LedgerChar & { order: number }>();
+  const sent = incomingDeleteSet();
+  if (sent === null) return out;
+  sent.clients.forEach((ranges, client) => {
+    for (const range of ranges) {
+      for (let clock = range.clock; clock < range.clock + range.len; clock++) {
+        const original = ledger.original(keyOf(client, clock));
+        if (original !== undefined) out.set(keyOf(client, clock), original);
+      }
+    }
+  });
+  return out;
 }
 
 /**
  * Moves my characters that `tr` (remote) left behind after text it moved; returns every move, the
  * remote one's and mine, for the caret to follow (empty when nothing moved).
  */
-export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>): MoveMap {
-  const { moves, texts } = movesIn(tr, root);
+export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: MoveLedger): MoveMap {
+  const found = movesIn(tr, root, ledger);
+  const { moves } = found;
+  let { texts } = found;
   const doc = tr.doc;
   const me = doc.clientID;
+  // Text moved by two people at once: one copy stays (moveLedger.ts); the others are deleted, and
+  // whatever followed them follows the one that stays.
+  const duplicates: LedgerChar[] = [];
+  if (ledger !== undefined && found.pairs.length > 0) {
+    for (const [original, copy] of found.pairs) ledger.record(original, copy);
+    const extra = new Set<Y.Text>();
+    for (const dup of ledger.duplicates(moves.keys())) {
+      moves.set(dup.original, dup.winner);
+      for (const key of dup.redirect) moves.set(key, dup.winner);
+      for (const char of dup.remove) {
+        duplicates.push(char);
+        extra.add(char.text);
+      }
+    }
+    if (extra.size > 0) texts = textsInOrder(root, new Set([...texts, ...extra]));
+  }
   if (moves.size === 0 && !texts.some((text) => wholeParagraphOfMine(tr, text, me))) return moves;
   // Where each run of copied text starts, by the key of its left origin: a character I typed at the
   // same place at the same time (the end of the paragraph a join appends to) belongs before it.
@@ -331,7 +394,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
     }
   }
   const all: MoveMap = new Map(moves);
-  if (!stranded.some(({ char }) => char.id.client === me)) return all;
+  if (!stranded.some(({ char }) => char.id.client === me) && duplicates.length === 0) return all;
   doc.transact(() => {
     for (const { char, shown, left, right, origin } of stranded) {
       const afterLeft = left === null ? undefined : all.get(left);
@@ -369,6 +432,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       place.text.insert(place.index, char.ch);
       all.set(keyOf(me, char.id.clock), { text: place.text, id });
     }
+    for (const char of duplicates) if (isShown(char.text, char.id)) char.text.delete(indexOf(char.text, char.id), 1);
   }, MOVE_REBASE_ORIGIN);
   return all;
 }
@@ -379,9 +443,15 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
  */
 export function bindMoveRebase(root: Y.AbstractType<any>, onMoved?: (moves: MoveMap) => void): () => void {
   const doc = root.doc!;
+  const ledger = new MoveLedger(root);
   const handler = (tr: Y.Transaction): void => {
-    if (tr.local || tr.origin === MOVE_REBASE_ORIGIN) return;
-    const moves = rebaseOwnCharacters(tr, root);
+    if (tr.origin === MOVE_REBASE_ORIGIN) return;
+    if (tr.local) {
+      // My own split, join or paste: the ledger notes what I copied (another page may copy it too).
+      for (const [original, copy] of movesIn(tr, root).pairs) ledger.record(original, copy);
+      return;
+    }
+    const moves = rebaseOwnCharacters(tr, root, ledger);
     if (moves.size > 0) onMoved?.(moves);
   };
   doc.on('afterTransaction', handler);

@@ -1,0 +1,155 @@
+import * as Y from 'yjs';
+
+/**
+ * What a page knows of the text moved in its document (moveRebase.ts): for every original character
+ * a split, join or paste moved, the copies it was moved to, by whom ever moved it. Yjs 13 has no move,
+ * so two people moving the same text at once (two Enters in one paragraph, Enter while someone joins
+ * or pastes into it) each delete the originals and each insert a copy: both copies stay. The ledger
+ * is how a page sees that: an original with two copies.
+ *
+ * Which copy stays is decided by the document alone, so every page decides alike without asking:
+ * the one that stands later in the document (every page has both copies at the same place, Yjs
+ * having ordered them). That keeps the text in order in every shape: two splits of one paragraph put
+ * their new paragraphs side by side and the later one holds the shorter tail (the earlier one keeps
+ * what precedes it); a split racing a join leaves the joined copy before the split's new paragraph.
+ * Every page that sees both copies deletes the other ones, in the batch that brought the second
+ * copy, so the duplicate is never drawn anywhere (deleting a character twice is the same as once in
+ * Yjs). Kept in memory for the page's life: a page knows the moves it made and received.
+ */
+
+/** One character: the text it is in, its Yjs id and what it is. */
+export interface LedgerChar {
+  text: Y.Text;
+  id: Y.ID;
+  ch: string;
+}
+
+const keyOf = (id: Y.ID): string => `${id.client}:${id.clock}`;
+
+/** Where `id` stands among all of `text`'s items' characters, deleted ones included; -1 if absent. */
+function ordinalOf(text: Y.Text, id: Y.ID): number {
+  let ordinal = 0;
+  for (let item = text._start; item !== null; item = item.right) {
+    if (item.id.client === id.client && id.clock >= item.id.clock && id.clock < item.id.clock + item.length) return ordinal + id.clock - item.id.clock;
+    ordinal += item.length;
+  }
+  return -1;
+}
+
+/**
+ * The position of `char` in the document as a path of list ordinals from `root` (deleted items
+ * included, so it never changes once both are integrated); null when its text is no longer in the
+ * document's tree (a deleted paragraph whose content Yjs has collected).
+ */
+function pathOf(root: Y.AbstractType<any>, char: LedgerChar): number[] | null {
+  const inText = ordinalOf(char.text, char.id);
+  if (inText < 0) return null;
+  const path = [inText];
+  let type: Y.AbstractType<any> = char.text;
+  while (type !== root) {
+    const item = type._item;
+    if (item === null) return null;
+    const parent = (item as Y.Item & { parent: Y.AbstractType<any> | null }).parent;
+    if (parent === null || !(parent instanceof Y.AbstractType)) return null;
+    let ordinal = 0;
+    let found = false;
+    for (let it = parent._start; it !== null; it = it.right) {
+      if (it === item) {
+        found = true;
+        break;
+      }
+      ordinal += 1;
+    }
+    if (!found) return null;
+    path.unshift(ordinal);
+    type = parent;
+  }
+  return path;
+}
+
+/** Negative when path `a` comes before `b` in the document. */
+function comparePaths(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+const isShown = (char: LedgerChar): boolean => {
+  for (let item = char.text._start; item !== null; item = item.right) {
+    if (item.id.client === char.id.client && char.id.clock >= item.id.clock && char.id.clock < item.id.clock + item.length) return !item.deleted;
+  }
+  return false;
+};
+
+/** A duplicate found: the copy that stays (as it now stands) and those to delete (shown ones). */
+export interface Duplicate {
+  original: string;
+  winner: LedgerChar;
+  /** Each losing copy's key (as first made, and as it now stands) to the winner. */
+  redirect: string[];
+  remove: LedgerChar[];
+}
+
+export class MoveLedger {
+  /** Original key → its copies, in the order learned. */
+  private readonly copies = new Map<string, LedgerChar[]>();
+  /** Original key → the original character (its text, id, what it is), in the order first moved. */
+  private readonly originals = new Map<string, LedgerChar & { order: number }>();
+
+  constructor(private readonly root: Y.AbstractType<any>) {}
+
+  /** Notes that the original `original` was copied to `copy`. */
+  record(original: LedgerChar, copy: LedgerChar): void {
+    const key = keyOf(original.id);
+    if (!this.originals.has(key)) this.originals.set(key, { text: original.text, id: original.id, ch: original.ch, order: this.originals.size });
+    const list = this.copies.get(key) ?? [];
+    if (!list.some((c) => c.id.client === copy.id.client && c.id.clock === copy.id.clock)) list.push(copy);
+    this.copies.set(key, list);
+  }
+
+  /** The original character with key `key`, when it is known to have been moved. */
+  original(key: string): (LedgerChar & { order: number }) | undefined {
+    return this.originals.get(key);
+  }
+
+  /** Where a copy now stands: itself while shown, else (moved on) the copy that stays of it. */
+  live(char: LedgerChar, depth = 0): LedgerChar {
+    if (depth > 32 || isShown(char)) return char;
+    const next = this.copies.get(keyOf(char.id));
+    if (next === undefined || next.length === 0) return char;
+    return this.live(this.winnerOf(next) ?? next[next.length - 1]!, depth + 1);
+  }
+
+  /** The copy that stays among `list`: the one standing last in the document (null if one cannot be placed). */
+  private winnerOf(list: LedgerChar[]): LedgerChar | null {
+    let best: { char: LedgerChar; path: number[] } | null = null;
+    for (const char of list) {
+      const path = pathOf(this.root, char);
+      if (path === null) return null;
+      if (best === null || comparePaths(path, best.path) > 0) best = { char, path };
+    }
+    return best?.char ?? null;
+  }
+
+  /** For the originals `keys`: those with more than one copy, which stays and which go. */
+  duplicates(keys: Iterable<string>): Duplicate[] {
+    const out: Duplicate[] = [];
+    for (const key of keys) {
+      const list = this.copies.get(key);
+      if (list === undefined || list.length < 2) continue;
+      const winner = this.winnerOf(list);
+      if (winner === null) continue;
+      const stays = this.live(winner);
+      const redirect: string[] = [];
+      const remove: LedgerChar[] = [];
+      for (const copy of list) {
+        if (copy === winner) continue;
+        const now = this.live(copy);
+        redirect.push(keyOf(copy.id));
+        if (now !== copy) redirect.push(keyOf(now.id));
+        if (now !== stays && isShown(now)) remove.push(now);
+      }
+      out.push({ original: key, winner: stays, redirect, remove });
+    }
+    return out;
+  }
+}
