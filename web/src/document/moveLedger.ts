@@ -95,7 +95,30 @@ export class MoveLedger {
   /** Original key → the original character (its text, id, what it is), in the order first moved. */
   private readonly originals = new Map<string, LedgerChar & { order: number }>();
 
+  /** Characters my rebase put one of mine right after (by key). */
+  private readonly anchors = new Set<string>();
+
   constructor(private readonly root: Y.AbstractType<any>) {}
+
+  /** Notes that my rebase put one of my characters right after the character `key`. */
+  noteAnchor(key: string): void {
+    this.anchors.add(key);
+  }
+
+  /**
+   * Whether `tr` deleted a character my rebase put one of mine after: another page moving its own
+   * characters (its rebase) then carries mine along, as they were not typed there but put there.
+   */
+  deletesAnchor(tr: Y.Transaction): boolean {
+    if (this.anchors.size === 0) return false;
+    let found = false;
+    tr.deleteSet.clients.forEach((ranges, client) => {
+      for (const range of ranges) {
+        for (let clock = range.clock; clock < range.clock + range.len && !found; clock++) if (this.anchors.has(`${client}:${clock}`)) found = true;
+      }
+    });
+    return found;
+  }
 
   /** Notes that the original `original` was copied to `copy`. */
   record(original: LedgerChar, copy: LedgerChar): void {
@@ -109,6 +132,19 @@ export class MoveLedger {
   /** The original character with key `key`, when it is known to have been moved. */
   original(key: string): (LedgerChar & { order: number }) | undefined {
     return this.originals.get(key);
+  }
+
+  /**
+   * Sorts originals (by key) into the order they stood in, as far as the document still shows it:
+   * by where their first copy stands (a move copies text in order), else in the order first moved.
+   */
+  inOrder(keys: string[]): string[] {
+    const placed = keys.map((key) => {
+      const first = this.copies.get(key)?.[0];
+      return { key, path: first === undefined ? null : pathOf(this.root, first), order: this.originals.get(key)?.order ?? 0 };
+    });
+    placed.sort((a, b) => (a.path !== null && b.path !== null ? comparePaths(a.path, b.path) || a.order - b.order : a.order - b.order));
+    return placed.map((p) => p.key);
   }
 
   /** Where a copy now stands: itself while shown, else (moved on) the copy that stays of it. */

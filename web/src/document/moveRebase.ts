@@ -268,6 +268,7 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: M
   // The sender's paragraph change may be one Yjs had already applied here too (two joins of one
   // paragraph): it still moved the text.
   if (movedAgain.size > 0) structural = true;
+  if (!structural && ledger !== undefined && !tr.local && ledger.deletesAnchor(tr)) structural = true;
   tr.afterState.forEach((after, client) => {
     structural = collectTexts(doc, client, tr.beforeState.get(client) ?? 0, after, insertedIn) || structural;
   });
@@ -305,9 +306,11 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: M
     // Originals whose paragraph is gone from the tree (deleted and collected: a join took it) are
     // not met above; they follow, in the order they were first moved.
     const met = new Set(deleted.map((c) => keyOf(c.id.client, c.id.clock)));
-    const unmet = [...movedAgain.entries()].filter(([key]) => !met.has(key)).map(([, original]) => original);
-    unmet.sort((a, b) => a.order - b.order);
-    for (const original of unmet) deleted.push({ text: original.text, id: original.id, ch: original.ch });
+    const unmet = ledger!.inOrder([...movedAgain.keys()].filter((key) => !met.has(key)));
+    for (const key of unmet) {
+      const original = movedAgain.get(key)!;
+      deleted.push({ text: original.text, id: original.id, ch: original.ch });
+    }
   }
   const pairs = matchMoves(deleted, inserted);
   return { moves: new Map(pairs.map(([from, to]) => [keyOf(from.id.client, from.id.clock), to])), texts, pairs };
@@ -345,18 +348,24 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   // Text moved by two people at once: one copy stays (moveLedger.ts); the others are deleted, and
   // whatever followed them follows the one that stays.
   const duplicates: LedgerChar[] = [];
+  /** The keys of the copies that go (each maps to the one that stays). */
+  const losers = new Set<string>();
   if (ledger !== undefined && found.pairs.length > 0) {
     for (const [original, copy] of found.pairs) ledger.record(original, copy);
     const extra = new Set<Y.Text>();
     for (const dup of ledger.duplicates(moves.keys())) {
       moves.set(dup.original, dup.winner);
-      for (const key of dup.redirect) moves.set(key, dup.winner);
+      for (const key of dup.redirect) {
+        moves.set(key, dup.winner);
+        losers.add(key);
+      }
       for (const char of dup.remove) {
         duplicates.push(char);
         extra.add(char.text);
       }
     }
     if (extra.size > 0) texts = textsInOrder(root, new Set([...texts, ...extra]));
+    if ((globalThis as any).TRACE_MOVES) console.log(`@${me} pairs ${found.pairs.map(([a, b]) => `${a.ch}${a.id.client}:${a.id.clock}->${b.id.client}:${b.id.clock}`).join(' ')} dups ${ledger.duplicates(moves.keys()).map((d) => `${d.original}=>${d.winner.id.client}:${d.winner.id.clock} [${d.redirect.join(',')}]`).join(' ')}`);
   }
   if (moves.size === 0 && !texts.some((text) => wholeParagraphOfMine(tr, text, me))) return moves;
   // Where each run of copied text starts, by the key of its left origin: a character I typed at the
@@ -388,6 +397,9 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         if (item.deleted && (!Y.isDeleted(tr.deleteSet, id) || !paragraphDeletedBy(tr, text) || deletedBySender(id))) continue;
         const origin = k > 0 ? null : item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
         const left = k > 0 ? keyOf(client, id.clock - 1) : shownLeft(tr, item, moves, paragraphDeletedBy(tr, text));
+        // Next to a copy that goes without having been typed after it (the copy that stays, made at
+        // the same place at the same time, Yjs having put the other first): it is not left behind.
+        if (k === 0 && left !== null && losers.has(left) && origin !== left) continue;
         const right = k < str.length - 1 ? keyOf(client, id.clock + 1) : item.rightOrigin === null ? null : keyOf(item.rightOrigin.client, item.rightOrigin.clock);
         stranded.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin });
       }
@@ -419,18 +431,24 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       const beforeRight = afterLeft === undefined && !shown ? nearestMoved(char, all, right) : undefined;
       const target = afterLeft ?? beforeRun ?? beforeRight;
       let place: { text: Y.Text; index: number } | null = null;
-      if (target !== undefined) {
-        place = { text: target.text, index: indexOf(target.text, target.id) + (afterLeft !== undefined && isShown(target.text, target.id) ? 1 : 0) };
-      } else if (!shown && wholeParagraphOfMine(tr, char.text, me)) {
+      if (target === undefined && !shown && wholeParagraphOfMine(tr, char.text, me)) {
         // Typed into a paragraph the other person saw empty and joined away (Backspace in an
         // empty paragraph): it goes to the end of the paragraph the join kept.
         place = joinedInto(char.text);
       }
-      if (place === null) continue;
+      if (target === undefined && place === null) continue;
+      if ((globalThis as any).TRACE_MOVES) console.log(`@${me} move ${char.ch} left ${left} -> ${target?.id.client}:${target?.id.clock}`);
+      // Taken out first: it may stand before the place it goes to, in the same text.
       if (shown) char.text.delete(indexOf(char.text, char.id), 1);
+      if (target !== undefined) {
+        if (afterLeft !== undefined) ledger?.noteAnchor(keyOf(target.id.client, target.id.clock));
+        place = { text: target.text, index: indexOf(target.text, target.id) + (afterLeft !== undefined && isShown(target.text, target.id) ? 1 : 0) };
+      }
       const id = Y.createID(me, Y.getState(doc.store, me));
-      place.text.insert(place.index, char.ch);
-      all.set(keyOf(me, char.id.clock), { text: place.text, id });
+      place!.text.insert(place!.index, char.ch);
+      all.set(keyOf(me, char.id.clock), { text: place!.text, id });
+      // Moved by me: someone moving that text at the same time copies it too (one copy must stay).
+      ledger?.record(char, { text: place!.text, id, ch: char.ch });
     }
     for (const char of duplicates) if (isShown(char.text, char.id)) char.text.delete(indexOf(char.text, char.id), 1);
   }, MOVE_REBASE_ORIGIN);
