@@ -83,7 +83,8 @@ const isShown = (char: LedgerChar): boolean => {
 /** A duplicate found: the copy that stays (as it now stands) and those to delete (shown ones). */
 export interface Duplicate {
   original: string;
-  winner: LedgerChar;
+  /** Null when no copy stays: I had deleted mine. */
+  winner: LedgerChar | null;
   /** Each losing copy's key (as first made, and as it now stands) to the winner. */
   redirect: string[];
   remove: LedgerChar[];
@@ -94,6 +95,24 @@ export class MoveLedger {
   private readonly copies = new Map<string, LedgerChar[]>();
   /** Original key → the original character (its text, id, what it is), in the order first moved. */
   private readonly originals = new Map<string, LedgerChar & { order: number }>();
+
+  /** Keys of every copy recorded. */
+  private readonly copyKeys = new Set<string>();
+  /** Copies I deleted myself, by key (what I typed or cut, not a move of mine). */
+  private readonly deletedByMe = new Set<string>();
+
+  /** Notes the copies my own edit `tr` deleted (not moved: `moved` holds what it moved, by key). */
+  noteMyDeletes(tr: Y.Transaction, moved: Set<string>): void {
+    if (this.copyKeys.size === 0) return;
+    tr.deleteSet.clients.forEach((ranges, client) => {
+      for (const range of ranges) {
+        for (let clock = range.clock; clock < range.clock + range.len; clock++) {
+          const key = `${client}:${clock}`;
+          if (this.copyKeys.has(key) && !moved.has(key)) this.deletedByMe.add(key);
+        }
+      }
+    });
+  }
 
   /** Characters my rebase put one of mine right after (by key). */
   private readonly anchors = new Set<string>();
@@ -126,6 +145,7 @@ export class MoveLedger {
     if (!this.originals.has(key)) this.originals.set(key, { text: original.text, id: original.id, ch: original.ch, order: this.originals.size });
     const list = this.copies.get(key) ?? [];
     if (!list.some((c) => c.id.client === copy.id.client && c.id.clock === copy.id.clock)) list.push(copy);
+    this.copyKeys.add(keyOf(copy.id));
     this.copies.set(key, list);
   }
 
@@ -172,6 +192,12 @@ export class MoveLedger {
     for (const key of keys) {
       const list = this.copies.get(key);
       if (list === undefined || list.length < 2) continue;
+      if (list.some((copy) => this.deletedByMe.has(keyOf(copy.id)) || this.deletedByMe.has(keyOf(this.live(copy).id)))) {
+        // I deleted my copy (Backspace, Delete) before the other one reached me: the other goes too.
+        const remove = list.map((copy) => this.live(copy)).filter(isShown);
+        out.push({ original: key, winner: null, redirect: [], remove });
+        continue;
+      }
       const winner = this.winnerOf(list);
       if (winner === null) continue;
       const stays = this.live(winner);

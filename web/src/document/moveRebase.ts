@@ -27,6 +27,7 @@ import { type LedgerChar, MoveLedger } from './moveLedger.js';
 
 /** The origin of the transactions that carry my characters to where the text they were in moved. */
 export const MOVE_REBASE_ORIGIN = { moveRebase: true } as const;
+const FOLLOW_ANCHORS = false;
 
 /** One character: the text it is in and its Yjs id. */
 export interface CharRef {
@@ -268,7 +269,7 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: M
   // The sender's paragraph change may be one Yjs had already applied here too (two joins of one
   // paragraph): it still moved the text.
   if (movedAgain.size > 0) structural = true;
-  if (!structural && ledger !== undefined && !tr.local && ledger.deletesAnchor(tr)) structural = true;
+  if (!structural && FOLLOW_ANCHORS && ledger !== undefined && !tr.local && ledger.deletesAnchor(tr)) structural = true;
   tr.afterState.forEach((after, client) => {
     structural = collectTexts(doc, client, tr.beforeState.get(client) ?? 0, after, insertedIn) || structural;
   });
@@ -354,9 +355,9 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
     for (const [original, copy] of found.pairs) ledger.record(original, copy);
     const extra = new Set<Y.Text>();
     for (const dup of ledger.duplicates(moves.keys())) {
-      moves.set(dup.original, dup.winner);
+      if (dup.winner !== null) moves.set(dup.original, dup.winner);
       for (const key of dup.redirect) {
-        moves.set(key, dup.winner);
+        moves.set(key, dup.winner!);
         losers.add(key);
       }
       for (const char of dup.remove) {
@@ -365,7 +366,6 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       }
     }
     if (extra.size > 0) texts = textsInOrder(root, new Set([...texts, ...extra]));
-    if ((globalThis as any).TRACE_MOVES) console.log(`@${me} pairs ${found.pairs.map(([a, b]) => `${a.ch}${a.id.client}:${a.id.clock}->${b.id.client}:${b.id.clock}`).join(' ')} dups ${ledger.duplicates(moves.keys()).map((d) => `${d.original}=>${d.winner.id.client}:${d.winner.id.clock} [${d.redirect.join(',')}]`).join(' ')}`);
   }
   if (moves.size === 0 && !texts.some((text) => wholeParagraphOfMine(tr, text, me))) return moves;
   // Where each run of copied text starts, by the key of its left origin: a character I typed at the
@@ -437,7 +437,6 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         place = joinedInto(char.text);
       }
       if (target === undefined && place === null) continue;
-      if ((globalThis as any).TRACE_MOVES) console.log(`@${me} move ${char.ch} left ${left} -> ${target?.id.client}:${target?.id.clock}`);
       // Taken out first: it may stand before the place it goes to, in the same text.
       if (shown) char.text.delete(indexOf(char.text, char.id), 1);
       if (target !== undefined) {
@@ -466,7 +465,9 @@ export function bindMoveRebase(root: Y.AbstractType<any>, onMoved?: (moves: Move
     if (tr.origin === MOVE_REBASE_ORIGIN) return;
     if (tr.local) {
       // My own split, join or paste: the ledger notes what I copied (another page may copy it too).
-      for (const [original, copy] of movesIn(tr, root).pairs) ledger.record(original, copy);
+      const { pairs } = movesIn(tr, root);
+      for (const [original, copy] of pairs) ledger.record(original, copy);
+      ledger.noteMyDeletes(tr, new Set(pairs.map(([original]) => `${original.id.client}:${original.id.clock}`)));
       return;
     }
     const moves = rebaseOwnCharacters(tr, root, ledger);
