@@ -548,6 +548,14 @@ describe('two people moving the same text at once (move rebase: one copy stays)'
       check([ada, grace, cy], '012345');
     });
 
+    it(`text someone deletes (an undo) while another person's paste moves it stays deleted (${ids})`, () => {
+      const [ada, grace, cy] = setUp(adaLow, ['0123456']);
+      // Cy deletes "56" while Grace pastes two paragraphs after "01", which moves "23456".
+      cy.edit((state) => state.tr.delete(at(cy, 0, 5), at(cy, 0, 7)).doc);
+      paste(grace, 0, 2, 'XY', 'Z');
+      check([ada, grace, cy], '01234', '01XYZ234');
+    });
+
     it(`a third person's key typed into one copy goes to the one that stays (${ids})`, () => {
       const [ada, grace, cy] = setUp(adaLow, ['0123456']);
       split(ada, 0, 3);

@@ -96,19 +96,32 @@ export class MoveLedger {
   /** Original key → the original character (its text, id, what it is), in the order first moved. */
   private readonly originals = new Map<string, LedgerChar & { order: number }>();
 
-  /** Keys of every copy recorded. */
-  private readonly copyKeys = new Set<string>();
-  /** Copies I deleted myself, by key (what I typed or cut, not a move of mine). */
-  private readonly deletedByMe = new Set<string>();
+  /**
+   * Characters I deleted myself (Backspace, Delete, typing over a selection, cut, undo; not a move
+   * of mine), by key: someone who moved them before my deletion reached them made a copy of them,
+   * which goes too.
+   */
+  private readonly deletedByMe = new Map<string, LedgerChar & { order: number }>();
 
-  /** Notes the copies my own edit `tr` deleted (not moved: `moved` holds what it moved, by key). */
+  /** Notes the characters my own edit `tr` deleted (not moved: `moved` holds what it moved, by key). */
   noteMyDeletes(tr: Y.Transaction, moved: Set<string>): void {
-    if (this.copyKeys.size === 0) return;
     tr.deleteSet.clients.forEach((ranges, client) => {
       for (const range of ranges) {
-        for (let clock = range.clock; clock < range.clock + range.len; clock++) {
-          const key = `${client}:${clock}`;
-          if (this.copyKeys.has(key) && !moved.has(key)) this.deletedByMe.add(key);
+        const structs = tr.doc.store.clients.get(client);
+        if (structs === undefined) continue;
+        for (let i = Y.findIndexSS(structs, range.clock); i < structs.length; i++) {
+          const struct = structs[i]!;
+          if (struct.id.clock >= range.clock + range.len) break;
+          if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) continue;
+          const text = (struct as Y.Item & { parent: Y.AbstractType<any> }).parent;
+          if (!(text instanceof Y.Text)) continue;
+          const str = struct.content.str;
+          for (let k = 0; k < str.length; k++) {
+            const clock = struct.id.clock + k;
+            const key = `${client}:${clock}`;
+            if (clock < range.clock || clock >= range.clock + range.len || moved.has(key)) continue;
+            this.deletedByMe.set(key, { text, id: Y.createID(client, clock), ch: str[k]!, order: Number.MAX_SAFE_INTEGER });
+          }
         }
       }
     });
@@ -145,13 +158,17 @@ export class MoveLedger {
     if (!this.originals.has(key)) this.originals.set(key, { text: original.text, id: original.id, ch: original.ch, order: this.originals.size });
     const list = this.copies.get(key) ?? [];
     if (!list.some((c) => c.id.client === copy.id.client && c.id.clock === copy.id.clock)) list.push(copy);
-    this.copyKeys.add(keyOf(copy.id));
     this.copies.set(key, list);
   }
 
-  /** The original character with key `key`, when it is known to have been moved. */
+  /** Whether the character `key` is known to have been moved (not only deleted by me). */
+  isMoved(key: string): boolean {
+    return this.originals.has(key);
+  }
+
+  /** The original character with key `key`, when it is known to have been moved or deleted by me. */
   original(key: string): (LedgerChar & { order: number }) | undefined {
-    return this.originals.get(key);
+    return this.originals.get(key) ?? this.deletedByMe.get(key);
   }
 
   /**
@@ -191,9 +208,9 @@ export class MoveLedger {
     const out: Duplicate[] = [];
     for (const key of keys) {
       const list = this.copies.get(key);
-      if (list === undefined || list.length < 2) continue;
-      if (list.some((copy) => this.deletedByMe.has(keyOf(copy.id)) || this.deletedByMe.has(keyOf(this.live(copy).id)))) {
-        // I deleted my copy (Backspace, Delete) before the other one reached me: the other goes too.
+      if (list === undefined || (list.length < 2 && !this.deletedByMe.has(key))) continue;
+      if (this.deletedByMe.has(key) || list.some((copy) => this.deletedByMe.has(keyOf(copy.id)) || this.deletedByMe.has(keyOf(this.live(copy).id)))) {
+        // I deleted it, or my copy of it, before the move reached me: the copies go too.
         const remove = list.map((copy) => this.live(copy)).filter(isShown);
         out.push({ original: key, winner: null, redirect: [], remove });
         continue;

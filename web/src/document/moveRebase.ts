@@ -268,7 +268,7 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: M
   for (const original of movedAgain.values()) deletedIn.add(original.text);
   // The sender's paragraph change may be one Yjs had already applied here too (two joins of one
   // paragraph): it still moved the text.
-  if (movedAgain.size > 0) structural = true;
+  if ([...movedAgain.keys()].some((key) => ledger!.isMoved(key))) structural = true;
   if (!structural && FOLLOW_ANCHORS && ledger !== undefined && !tr.local && ledger.deletesAnchor(tr)) structural = true;
   tr.afterState.forEach((after, client) => {
     structural = collectTexts(doc, client, tr.beforeState.get(client) ?? 0, after, insertedIn) || structural;
@@ -429,7 +429,10 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       }
       // One deleted with its paragraph goes before its right neighbour's copy when its left one has none.
       const beforeRight = afterLeft === undefined && !shown ? nearestMoved(char, all, right) : undefined;
-      const target = afterLeft ?? beforeRun ?? beforeRight;
+      // Typed just before a copy that goes (at the start of the paragraph a losing split made): it
+      // goes before the copy that stays.
+      const beforeLoser = afterLeft === undefined && beforeRun === undefined && shown && right !== null && losers.has(right) ? all.get(right) : undefined;
+      const target = afterLeft ?? beforeRun ?? beforeRight ?? beforeLoser;
       let place: { text: Y.Text; index: number } | null = null;
       if (target === undefined && !shown && wholeParagraphOfMine(tr, char.text, me)) {
         // Typed into a paragraph the other person saw empty and joined away (Backspace in an
