@@ -382,7 +382,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   }
   // The characters in the texts the transaction took from or wrote to, in document order: shown,
   // or deleted by this transaction along with their paragraph, and not themselves moved.
-  const stranded: Array<{ char: Char; shown: boolean; left: string | null; right: string | null; origin: string | null }> = [];
+  const stranded: Array<{ char: Char; shown: boolean; left: string | null; right: string | null; origin: string | null; rightOrigin: string | null }> = [];
   for (const text of texts) {
     for (let item = text._start; item !== null; item = item.right) {
       if (!(item.content instanceof Y.ContentString)) continue;
@@ -401,14 +401,16 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         // the same place at the same time, Yjs having put the other first): it is not left behind.
         if (k === 0 && left !== null && losers.has(left) && origin !== left) continue;
         const right = k < str.length - 1 ? keyOf(client, id.clock + 1) : item.rightOrigin === null ? null : keyOf(item.rightOrigin.client, item.rightOrigin.clock);
-        stranded.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin });
+        // The right neighbour it was typed before (another insertion), for a key typed before a copy that goes.
+        const rightOrigin = k === str.length - 1 && item.rightOrigin !== null ? keyOf(item.rightOrigin.client, item.rightOrigin.clock) : null;
+        stranded.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin, rightOrigin });
       }
     }
   }
   const all: MoveMap = new Map(moves);
   if (!stranded.some(({ char }) => char.id.client === me) && duplicates.length === 0) return all;
   doc.transact(() => {
-    for (const { char, shown, left, right, origin } of stranded) {
+    for (const { char, shown, left, right, origin, rightOrigin } of stranded) {
       const afterLeft = left === null ? undefined : all.get(left);
       // A shown character whose left neighbour stayed is where its author put it, unless moved text
       // was put after that same neighbour in the same text by someone who had not seen it (it
@@ -431,7 +433,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       const beforeRight = afterLeft === undefined && !shown ? nearestMoved(char, all, right) : undefined;
       // Typed just before a copy that goes (at the start of the paragraph a losing split made): it
       // goes before the copy that stays.
-      const beforeLoser = afterLeft === undefined && beforeRun === undefined && shown && right !== null && losers.has(right) ? all.get(right) : undefined;
+      const beforeLoser = afterLeft === undefined && beforeRun === undefined && shown && rightOrigin !== null && losers.has(rightOrigin) ? all.get(rightOrigin) : undefined;
       const target = afterLeft ?? beforeRun ?? beforeRight ?? beforeLoser;
       let place: { text: Y.Text; index: number } | null = null;
       if (target === undefined && !shown && wholeParagraphOfMine(tr, char.text, me)) {
