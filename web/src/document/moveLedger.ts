@@ -127,30 +127,7 @@ export class MoveLedger {
     });
   }
 
-  /** Characters my rebase put one of mine right after (by key). */
-  private readonly anchors = new Set<string>();
-
   constructor(private readonly root: Y.AbstractType<any>) {}
-
-  /** Notes that my rebase put one of my characters right after the character `key`. */
-  noteAnchor(key: string): void {
-    this.anchors.add(key);
-  }
-
-  /**
-   * Whether `tr` deleted a character my rebase put one of mine after: another page moving its own
-   * characters (its rebase) then carries mine along, as they were not typed there but put there.
-   */
-  deletesAnchor(tr: Y.Transaction): boolean {
-    if (this.anchors.size === 0) return false;
-    let found = false;
-    tr.deleteSet.clients.forEach((ranges, client) => {
-      for (const range of ranges) {
-        for (let clock = range.clock; clock < range.clock + range.len && !found; clock++) if (this.anchors.has(`${client}:${clock}`)) found = true;
-      }
-    });
-    return found;
-  }
 
   /** Notes that the original `original` was copied to `copy`. */
   record(original: LedgerChar, copy: LedgerChar): void {

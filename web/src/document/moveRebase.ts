@@ -21,13 +21,20 @@ import { type LedgerChar, MoveLedger } from './moveLedger.js';
  * characters left behind count as moved where they will go, so mine typed after them go along.
  * Only a transaction that makes or deletes a paragraph is taken for a move (a page moving its own
  * characters is not followed: what I typed after them I typed where they stood).
- * Not covered: two people moving the same text at once (both copies stay), and characters of a
- * client that does not run this (they stay where Yjs puts them). See docs/y-prosemirror-patch.md.
+ *
+ * Two people moving the same text at once (two Enters in one paragraph, Enter racing a join or a
+ * paste) both copy it. Each page keeps a ledger of the moves it made and received (moveLedger.ts);
+ * when a remote move copies originals it already knows a copy of (the sender's own delete set names
+ * them, though Yjs had already deleted them here), one copy stays, decided alike on every page from
+ * the document alone, and every page that sees both deletes the others in the same batch (so none
+ * draws the duplicate); keys typed after (or just before) a copy that goes follow the one that stays.
+ * Text I deleted myself (or undid) that someone moved before my deletion reached them goes too.
+ * Not covered: characters of a client that does not run this (they stay where Yjs puts them).
+ * See docs/y-prosemirror-patch.md.
  */
 
 /** The origin of the transactions that carry my characters to where the text they were in moved. */
 export const MOVE_REBASE_ORIGIN = { moveRebase: true } as const;
-const FOLLOW_ANCHORS = false;
 
 /** One character: the text it is in and its Yjs id. */
 export interface CharRef {
@@ -269,7 +276,6 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: M
   // The sender's paragraph change may be one Yjs had already applied here too (two joins of one
   // paragraph): it still moved the text.
   if ([...movedAgain.keys()].some((key) => ledger!.isMoved(key))) structural = true;
-  if (!structural && FOLLOW_ANCHORS && ledger !== undefined && !tr.local && ledger.deletesAnchor(tr)) structural = true;
   tr.afterState.forEach((after, client) => {
     structural = collectTexts(doc, client, tr.beforeState.get(client) ?? 0, after, insertedIn) || structural;
   });
@@ -445,7 +451,6 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       // Taken out first: it may stand before the place it goes to, in the same text.
       if (shown) char.text.delete(indexOf(char.text, char.id), 1);
       if (target !== undefined) {
-        if (afterLeft !== undefined) ledger?.noteAnchor(keyOf(target.id.client, target.id.clock));
         place = { text: target.text, index: indexOf(target.text, target.id) + (afterLeft !== undefined && isShown(target.text, target.id) ? 1 : 0) };
       }
       const id = Y.createID(me, Y.getState(doc.store, me));
