@@ -311,7 +311,7 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: M
   }
   if (movedAgain.size > 0) {
     // Originals whose paragraph is gone from the tree (deleted and collected: a join took it) are
-    // not met above; they follow, in the order they were first moved.
+    // not met above; they follow, in the order their copies stand (a move copies text in order).
     const met = new Set(deleted.map((c) => keyOf(c.id.client, c.id.clock)));
     const unmet = ledger!.inOrder([...movedAgain.keys()].filter((key) => !met.has(key)));
     for (const key of unmet) {
