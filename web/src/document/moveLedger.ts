@@ -73,12 +73,15 @@ function comparePaths(a: number[], b: number[]): number {
   return a.length - b.length;
 }
 
-const isShown = (char: LedgerChar): boolean => {
-  for (let item = char.text._start; item !== null; item = item.right) {
-    if (item.id.client === char.id.client && char.id.clock >= item.id.clock && char.id.clock < item.id.clock + item.length) return !item.deleted;
+/** Whether the character `id` of `text` is shown (there and not deleted). */
+export const isShown = (text: Y.Text, id: Y.ID): boolean => {
+  for (let item = text._start; item !== null; item = item.right) {
+    if (item.id.client === id.client && id.clock >= item.id.clock && id.clock < item.id.clock + item.length) return !item.deleted;
   }
   return false;
 };
+
+const shown = (char: LedgerChar): boolean => isShown(char.text, char.id);
 
 /** A duplicate found: the copy that stays (as it now stands) and those to delete (shown ones). */
 export interface Duplicate {
@@ -163,7 +166,7 @@ export class MoveLedger {
 
   /** Where a copy now stands: itself while shown, else (moved on) the copy that stays of it. */
   live(char: LedgerChar, depth = 0): LedgerChar {
-    if (depth > 32 || isShown(char)) return char;
+    if (depth > 32 || shown(char)) return char;
     const next = this.copies.get(keyOf(char.id));
     if (next === undefined || next.length === 0) return char;
     return this.live(this.winnerOf(next) ?? next[next.length - 1]!, depth + 1);
@@ -188,7 +191,7 @@ export class MoveLedger {
       if (list === undefined || (list.length < 2 && !this.deletedByMe.has(key))) continue;
       if (this.deletedByMe.has(key) || list.some((copy) => this.deletedByMe.has(keyOf(copy.id)) || this.deletedByMe.has(keyOf(this.live(copy).id)))) {
         // I deleted it, or my copy of it, before the move reached me: the copies go too.
-        const remove = list.map((copy) => this.live(copy)).filter(isShown);
+        const remove = list.map((copy) => this.live(copy)).filter(shown);
         out.push({ original: key, winner: null, redirect: [], remove });
         continue;
       }
@@ -202,7 +205,7 @@ export class MoveLedger {
         const now = this.live(copy);
         redirect.push(keyOf(copy.id));
         if (now !== copy) redirect.push(keyOf(now.id));
-        if (now !== stays && isShown(now)) remove.push(now);
+        if (now !== stays && shown(now)) remove.push(now);
       }
       out.push({ original: key, winner: stays, redirect, remove });
     }

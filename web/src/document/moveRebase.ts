@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { incomingDeleteSet } from '../sync/incomingDeletes.js';
-import { type LedgerChar, MoveLedger } from './moveLedger.js';
+import { isShown, type LedgerChar, MoveLedger } from './moveLedger.js';
 
 /**
  * Keeps my keystrokes with the text they were typed into when someone else moves that text.
@@ -129,12 +129,6 @@ function ordinalOf(text: Y.Text, id: Y.ID): number {
   return ordinal;
 }
 
-const isShown = (text: Y.Text, id: Y.ID): boolean => {
-  for (let item = text._start; item !== null; item = item.right) {
-    if (item.id.client === id.client && id.clock >= item.id.clock && id.clock < item.id.clock + item.length) return !item.deleted;
-  }
-  return false;
-};
 
 /**
  * Whether `text` sits in a paragraph `tr` deleted, and every character `tr` deleted in it is mine:
