@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import { incomingDeleteSet } from '../sync/incomingDeletes.js';
+import { isShown, type LedgerChar, MoveLedger } from './moveLedger.js';
 
 /**
  * Keeps my keystrokes with the text they were typed into when someone else moves that text.
@@ -20,8 +21,16 @@ import { incomingDeleteSet } from '../sync/incomingDeletes.js';
  * characters left behind count as moved where they will go, so mine typed after them go along.
  * Only a transaction that makes or deletes a paragraph is taken for a move (a page moving its own
  * characters is not followed: what I typed after them I typed where they stood).
- * Not covered: two people moving the same text at once (both copies stay), and characters of a
- * client that does not run this (they stay where Yjs puts them). See docs/y-prosemirror-patch.md.
+ *
+ * Two people moving the same text at once (two Enters in one paragraph, Enter racing a join or a
+ * paste) both copy it. Each page keeps a ledger of the moves it made and received (moveLedger.ts);
+ * when a remote move copies originals it already knows a copy of (the sender's own delete set names
+ * them, though Yjs had already deleted them here), one copy stays, decided alike on every page from
+ * the document alone, and every page that sees both deletes the others in the same batch (so none
+ * draws the duplicate); keys typed after (or just before) a copy that goes follow the one that stays.
+ * Text I deleted myself (or undid) that someone moved before my deletion reached them goes too.
+ * Not covered: characters of a client that does not run this (they stay where Yjs puts them).
+ * See docs/y-prosemirror-patch.md.
  */
 
 /** The origin of the transactions that carry my characters to where the text they were in moved. */
@@ -120,12 +129,6 @@ function ordinalOf(text: Y.Text, id: Y.ID): number {
   return ordinal;
 }
 
-const isShown = (text: Y.Text, id: Y.ID): boolean => {
-  for (let item = text._start; item !== null; item = item.right) {
-    if (item.id.client === id.client && id.clock >= item.id.clock && id.clock < item.id.clock + item.length) return !item.deleted;
-  }
-  return false;
-};
 
 /**
  * Whether `text` sits in a paragraph `tr` deleted, and every character `tr` deleted in it is mine:
@@ -209,13 +212,13 @@ function nearestMoved(char: CharRef, all: MoveMap, right: string | null): CharRe
 }
 
 /** Pairs `deleted[i]` with `inserted[j]` along a longest common subsequence of characters in different texts. */
-function matchMoves(deleted: Char[], inserted: Char[]): MoveMap {
-  const moves: MoveMap = new Map();
+function matchMoves(deleted: Char[], inserted: Char[]): Array<[Char, Char]> {
+  const moves: Array<[Char, Char]> = [];
   const n = deleted.length;
   const m = inserted.length;
   const same = (i: number, j: number): boolean => deleted[i]!.ch === inserted[j]!.ch && deleted[i]!.text !== inserted[j]!.text;
   const pair = (i: number, j: number): void => {
-    moves.set(keyOf(deleted[i]!.id.client, deleted[i]!.id.clock), inserted[j]!);
+    moves.push([deleted[i]!, inserted[j]!]);
   };
   if (n * m > 4_000_000) {
     // Too large for the table: match greedily in order (a move copies text verbatim).
@@ -252,7 +255,7 @@ function matchMoves(deleted: Char[], inserted: Char[]): MoveMap {
  * The text the remote transaction `tr` moved under `root`: each moved character's copy, by key; and
  * the texts `tr` deleted from or inserted into, in document order.
  */
-export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>): { moves: MoveMap; texts: Y.Text[] } {
+export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: MoveLedger): { moves: MoveMap; texts: Y.Text[]; pairs: Array<[Char, Char]> } {
   const doc = tr.doc;
   const deletedIn = new Set<Y.Text>();
   const insertedIn = new Set<Y.Text>();
@@ -260,41 +263,110 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>): { moves: 
   tr.deleteSet.clients.forEach((ranges, client) => {
     for (const range of ranges) structural = collectTexts(doc, client, range.clock, range.clock + range.len, deletedIn) || structural;
   });
+  // Originals someone else moved before this change reached me, which its sender moved too (its own
+  // delete set names them, though Yjs had already deleted them here): a second copy of them.
+  const movedAgain = ledger === undefined || tr.local ? new Map<string, LedgerChar & { order: number }>() : alreadyMoved(ledger);
+  for (const original of movedAgain.values()) deletedIn.add(original.text);
+  // The sender's paragraph change may be one Yjs had already applied here too (two joins of one
+  // paragraph): it still moved the text.
+  if ([...movedAgain.keys()].some((key) => ledger!.isMoved(key))) structural = true;
   tr.afterState.forEach((after, client) => {
     structural = collectTexts(doc, client, tr.beforeState.get(client) ?? 0, after, insertedIn) || structural;
   });
   // Only a change of the paragraphs (a split, join or paste makes or deletes a paragraph) moves
   // text. Another page moving its own characters after such a move is not followed: whatever I
   // typed after them I typed where they stood then.
-  if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [] };
+  if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [], pairs: [] };
   const texts = textsInOrder(root, new Set([...deletedIn, ...insertedIn]));
   const deleted: Char[] = [];
   const inserted: Char[] = [];
   for (const text of texts) {
     for (let item = text._start; item !== null; item = item.right) {
-      if (!(item.content instanceof Y.ContentString)) continue;
       const { client, clock } = item.id;
+      if (!(item.content instanceof Y.ContentString)) {
+        // Collected content of a character deleted earlier: only a known original moved again counts.
+        if (item.deleted && movedAgain.size > 0 && item.content instanceof Y.ContentDeleted) {
+          for (let k = 0; k < item.length; k++) {
+            const again = movedAgain.get(keyOf(client, clock + k));
+            if (again !== undefined) deleted.push({ text, id: again.id, ch: again.ch });
+          }
+        }
+        continue;
+      }
       const str = item.content.str;
       const newFrom = tr.beforeState.get(client) ?? 0;
       for (let k = 0; k < str.length; k++) {
         const id = Y.createID(client, clock + k);
-        if (item.deleted ? Y.isDeleted(tr.deleteSet, id) && deletedIn.has(text) : clock + k >= newFrom) {
+        if (item.deleted ? (Y.isDeleted(tr.deleteSet, id) || movedAgain.has(keyOf(client, clock + k))) && deletedIn.has(text) : clock + k >= newFrom) {
           (item.deleted ? deleted : inserted).push({ text, id, ch: str[k]! });
         }
       }
     }
   }
-  return { moves: matchMoves(deleted, inserted), texts };
+  if (movedAgain.size > 0) {
+    // Originals whose paragraph is gone from the tree (deleted and collected: a join took it) are
+    // not met above; they follow, in the order their copies stand (a move copies text in order).
+    const met = new Set(deleted.map((c) => keyOf(c.id.client, c.id.clock)));
+    const unmet = ledger!.inOrder([...movedAgain.keys()].filter((key) => !met.has(key)));
+    for (const key of unmet) {
+      const original = movedAgain.get(key)!;
+      deleted.push({ text: original.text, id: original.id, ch: original.ch });
+    }
+  }
+  const pairs = matchMoves(deleted, inserted);
+  return { moves: new Map(pairs.map(([from, to]) => [keyOf(from.id.client, from.id.clock), to])), texts, pairs };
+}
+
+/**
+ * The originals the ledger knows were moved that the update being applied also deleted (its
+ * sender's own delete set names them), by key.
+ */
+function alreadyMoved(ledger: MoveLedger): Map<string, LedgerChar & { order: number }> {
+  const out = new Map<string, LedgerChar & { order: number }>();
+  const sent = incomingDeleteSet();
+  if (sent === null) return out;
+  sent.clients.forEach((ranges, client) => {
+    for (const range of ranges) {
+      for (let clock = range.clock; clock < range.clock + range.len; clock++) {
+        const original = ledger.original(keyOf(client, clock));
+        if (original !== undefined) out.set(keyOf(client, clock), original);
+      }
+    }
+  });
+  return out;
 }
 
 /**
  * Moves my characters that `tr` (remote) left behind after text it moved; returns every move, the
  * remote one's and mine, for the caret to follow (empty when nothing moved).
  */
-export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>): MoveMap {
-  const { moves, texts } = movesIn(tr, root);
+export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: MoveLedger): MoveMap {
+  const found = movesIn(tr, root, ledger);
+  const { moves } = found;
+  let { texts } = found;
   const doc = tr.doc;
   const me = doc.clientID;
+  // Text moved by two people at once: one copy stays (moveLedger.ts); the others are deleted, and
+  // whatever followed them follows the one that stays.
+  const duplicates: LedgerChar[] = [];
+  /** The keys of the copies that go (each maps to the one that stays). */
+  const losers = new Set<string>();
+  if (ledger !== undefined && found.pairs.length > 0) {
+    for (const [original, copy] of found.pairs) ledger.record(original, copy);
+    const extra = new Set<Y.Text>();
+    for (const dup of ledger.duplicates(moves.keys())) {
+      if (dup.winner !== null) moves.set(dup.original, dup.winner);
+      for (const key of dup.redirect) {
+        moves.set(key, dup.winner!);
+        losers.add(key);
+      }
+      for (const char of dup.remove) {
+        duplicates.push(char);
+        extra.add(char.text);
+      }
+    }
+    if (extra.size > 0) texts = textsInOrder(root, new Set([...texts, ...extra]));
+  }
   if (moves.size === 0 && !texts.some((text) => wholeParagraphOfMine(tr, text, me))) return moves;
   // Where each run of copied text starts, by the key of its left origin: a character I typed at the
   // same place at the same time (the end of the paragraph a join appends to) belongs before it.
@@ -310,7 +382,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   }
   // The characters in the texts the transaction took from or wrote to, in document order: shown,
   // or deleted by this transaction along with their paragraph, and not themselves moved.
-  const stranded: Array<{ char: Char; shown: boolean; left: string | null; right: string | null; origin: string | null }> = [];
+  const stranded: Array<{ char: Char; shown: boolean; left: string | null; right: string | null; origin: string | null; rightOrigin: string | null }> = [];
   for (const text of texts) {
     for (let item = text._start; item !== null; item = item.right) {
       if (!(item.content instanceof Y.ContentString)) continue;
@@ -325,15 +397,20 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         if (item.deleted && (!Y.isDeleted(tr.deleteSet, id) || !paragraphDeletedBy(tr, text) || deletedBySender(id))) continue;
         const origin = k > 0 ? null : item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
         const left = k > 0 ? keyOf(client, id.clock - 1) : shownLeft(tr, item, moves, paragraphDeletedBy(tr, text));
+        // Next to a copy that goes without having been typed after it (the copy that stays, made at
+        // the same place at the same time, Yjs having put the other first): it is not left behind.
+        if (k === 0 && left !== null && losers.has(left) && origin !== left) continue;
         const right = k < str.length - 1 ? keyOf(client, id.clock + 1) : item.rightOrigin === null ? null : keyOf(item.rightOrigin.client, item.rightOrigin.clock);
-        stranded.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin });
+        // The right neighbour it was typed before (another insertion), for a key typed before a copy that goes.
+        const rightOrigin = k === str.length - 1 && item.rightOrigin !== null ? keyOf(item.rightOrigin.client, item.rightOrigin.clock) : null;
+        stranded.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin, rightOrigin });
       }
     }
   }
   const all: MoveMap = new Map(moves);
-  if (!stranded.some(({ char }) => char.id.client === me)) return all;
+  if (!stranded.some(({ char }) => char.id.client === me) && duplicates.length === 0) return all;
   doc.transact(() => {
-    for (const { char, shown, left, right, origin } of stranded) {
+    for (const { char, shown, left, right, origin, rightOrigin } of stranded) {
       const afterLeft = left === null ? undefined : all.get(left);
       // A shown character whose left neighbour stayed is where its author put it, unless moved text
       // was put after that same neighbour in the same text by someone who had not seen it (it
@@ -354,21 +431,29 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       }
       // One deleted with its paragraph goes before its right neighbour's copy when its left one has none.
       const beforeRight = afterLeft === undefined && !shown ? nearestMoved(char, all, right) : undefined;
-      const target = afterLeft ?? beforeRun ?? beforeRight;
+      // Typed just before a copy that goes (at the start of the paragraph a losing split made): it
+      // goes before the copy that stays.
+      const beforeLoser = afterLeft === undefined && beforeRun === undefined && shown && rightOrigin !== null && losers.has(rightOrigin) ? all.get(rightOrigin) : undefined;
+      const target = afterLeft ?? beforeRun ?? beforeRight ?? beforeLoser;
       let place: { text: Y.Text; index: number } | null = null;
-      if (target !== undefined) {
-        place = { text: target.text, index: indexOf(target.text, target.id) + (afterLeft !== undefined && isShown(target.text, target.id) ? 1 : 0) };
-      } else if (!shown && wholeParagraphOfMine(tr, char.text, me)) {
+      if (target === undefined && !shown && wholeParagraphOfMine(tr, char.text, me)) {
         // Typed into a paragraph the other person saw empty and joined away (Backspace in an
         // empty paragraph): it goes to the end of the paragraph the join kept.
         place = joinedInto(char.text);
       }
-      if (place === null) continue;
+      if (target === undefined && place === null) continue;
+      // Taken out first: it may stand before the place it goes to, in the same text.
       if (shown) char.text.delete(indexOf(char.text, char.id), 1);
+      if (target !== undefined) {
+        place = { text: target.text, index: indexOf(target.text, target.id) + (afterLeft !== undefined && isShown(target.text, target.id) ? 1 : 0) };
+      }
       const id = Y.createID(me, Y.getState(doc.store, me));
-      place.text.insert(place.index, char.ch);
-      all.set(keyOf(me, char.id.clock), { text: place.text, id });
+      place!.text.insert(place!.index, char.ch);
+      all.set(keyOf(me, char.id.clock), { text: place!.text, id });
+      // Moved by me: someone moving that text at the same time copies it too (one copy must stay).
+      ledger?.record(char, { text: place!.text, id, ch: char.ch });
     }
+    for (const char of duplicates) if (isShown(char.text, char.id)) char.text.delete(indexOf(char.text, char.id), 1);
   }, MOVE_REBASE_ORIGIN);
   return all;
 }
@@ -379,9 +464,17 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
  */
 export function bindMoveRebase(root: Y.AbstractType<any>, onMoved?: (moves: MoveMap) => void): () => void {
   const doc = root.doc!;
+  const ledger = new MoveLedger(root);
   const handler = (tr: Y.Transaction): void => {
-    if (tr.local || tr.origin === MOVE_REBASE_ORIGIN) return;
-    const moves = rebaseOwnCharacters(tr, root);
+    if (tr.origin === MOVE_REBASE_ORIGIN) return;
+    if (tr.local) {
+      // My own split, join or paste: the ledger notes what I copied (another page may copy it too).
+      const { pairs } = movesIn(tr, root);
+      for (const [original, copy] of pairs) ledger.record(original, copy);
+      ledger.noteMyDeletes(tr, new Set(pairs.map(([original]) => `${original.id.client}:${original.id.clock}`)));
+      return;
+    }
+    const moves = rebaseOwnCharacters(tr, root, ledger);
     if (moves.size > 0) onMoved?.(moves);
   };
   doc.on('afterTransaction', handler);

@@ -1,0 +1,214 @@
+import * as Y from 'yjs';
+
+/**
+ * What a page knows of the text moved in its document (moveRebase.ts): for every original character
+ * a split, join or paste moved, the copies it was moved to, by whom ever moved it. Yjs 13 has no move,
+ * so two people moving the same text at once (two Enters in one paragraph, Enter while someone joins
+ * or pastes into it) each delete the originals and each insert a copy: both copies stay. The ledger
+ * is how a page sees that: an original with two copies.
+ *
+ * Which copy stays is decided by the document alone, so every page decides alike without asking:
+ * the one that stands later in the document (every page has both copies at the same place, Yjs
+ * having ordered them). That keeps the text in order in every shape: two splits of one paragraph put
+ * their new paragraphs side by side and the later one holds the shorter tail (the earlier one keeps
+ * what precedes it); a split racing a join leaves the joined copy before the split's new paragraph.
+ * Every page that sees both copies deletes the other ones, in the batch that brought the second
+ * copy, so the duplicate is never drawn anywhere (deleting a character twice is the same as once in
+ * Yjs). Kept in memory for the page's life: a page knows the moves it made and received.
+ */
+
+/** One character: the text it is in, its Yjs id and what it is. */
+export interface LedgerChar {
+  text: Y.Text;
+  id: Y.ID;
+  ch: string;
+}
+
+const keyOf = (id: Y.ID): string => `${id.client}:${id.clock}`;
+
+/** Where `id` stands among all of `text`'s items' characters, deleted ones included; -1 if absent. */
+function ordinalOf(text: Y.Text, id: Y.ID): number {
+  let ordinal = 0;
+  for (let item = text._start; item !== null; item = item.right) {
+    if (item.id.client === id.client && id.clock >= item.id.clock && id.clock < item.id.clock + item.length) return ordinal + id.clock - item.id.clock;
+    ordinal += item.length;
+  }
+  return -1;
+}
+
+/**
+ * The position of `char` in the document as a path of list ordinals from `root` (deleted items
+ * included, so it never changes once both are integrated); null when its text is no longer in the
+ * document's tree (a deleted paragraph whose content Yjs has collected).
+ */
+function pathOf(root: Y.AbstractType<any>, char: LedgerChar): number[] | null {
+  const inText = ordinalOf(char.text, char.id);
+  if (inText < 0) return null;
+  const path = [inText];
+  let type: Y.AbstractType<any> = char.text;
+  while (type !== root) {
+    const item = type._item;
+    if (item === null) return null;
+    const parent = (item as Y.Item & { parent: Y.AbstractType<any> | null }).parent;
+    if (parent === null || !(parent instanceof Y.AbstractType)) return null;
+    let ordinal = 0;
+    let found = false;
+    for (let it = parent._start; it !== null; it = it.right) {
+      if (it === item) {
+        found = true;
+        break;
+      }
+      ordinal += 1;
+    }
+    if (!found) return null;
+    path.unshift(ordinal);
+    type = parent;
+  }
+  return path;
+}
+
+/** Negative when path `a` comes before `b` in the document. */
+function comparePaths(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** Whether the character `id` of `text` is shown (there and not deleted). */
+export const isShown = (text: Y.Text, id: Y.ID): boolean => {
+  for (let item = text._start; item !== null; item = item.right) {
+    if (item.id.client === id.client && id.clock >= item.id.clock && id.clock < item.id.clock + item.length) return !item.deleted;
+  }
+  return false;
+};
+
+const shown = (char: LedgerChar): boolean => isShown(char.text, char.id);
+
+/** A duplicate found: the copy that stays (as it now stands) and those to delete (shown ones). */
+export interface Duplicate {
+  original: string;
+  /** Null when no copy stays: I had deleted mine. */
+  winner: LedgerChar | null;
+  /** Each losing copy's key (as first made, and as it now stands) to the winner. */
+  redirect: string[];
+  remove: LedgerChar[];
+}
+
+export class MoveLedger {
+  /** Original key → its copies, in the order learned. */
+  private readonly copies = new Map<string, LedgerChar[]>();
+  /** Original key → the original character (its text, id, what it is), in the order first moved. */
+  private readonly originals = new Map<string, LedgerChar & { order: number }>();
+
+  /**
+   * Characters I deleted myself (Backspace, Delete, typing over a selection, cut, undo; not a move
+   * of mine), by key: someone who moved them before my deletion reached them made a copy of them,
+   * which goes too.
+   */
+  private readonly deletedByMe = new Map<string, LedgerChar & { order: number }>();
+
+  /** Notes the characters my own edit `tr` deleted (not moved: `moved` holds what it moved, by key). */
+  noteMyDeletes(tr: Y.Transaction, moved: Set<string>): void {
+    tr.deleteSet.clients.forEach((ranges, client) => {
+      for (const range of ranges) {
+        const structs = tr.doc.store.clients.get(client);
+        if (structs === undefined) continue;
+        for (let i = Y.findIndexSS(structs, range.clock); i < structs.length; i++) {
+          const struct = structs[i]!;
+          if (struct.id.clock >= range.clock + range.len) break;
+          if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) continue;
+          const text = (struct as Y.Item & { parent: Y.AbstractType<any> }).parent;
+          if (!(text instanceof Y.Text)) continue;
+          const str = struct.content.str;
+          for (let k = 0; k < str.length; k++) {
+            const clock = struct.id.clock + k;
+            const key = `${client}:${clock}`;
+            if (clock < range.clock || clock >= range.clock + range.len || moved.has(key)) continue;
+            this.deletedByMe.set(key, { text, id: Y.createID(client, clock), ch: str[k]!, order: Number.MAX_SAFE_INTEGER });
+          }
+        }
+      }
+    });
+  }
+
+  constructor(private readonly root: Y.AbstractType<any>) {}
+
+  /** Notes that the original `original` was copied to `copy`. */
+  record(original: LedgerChar, copy: LedgerChar): void {
+    const key = keyOf(original.id);
+    if (!this.originals.has(key)) this.originals.set(key, { text: original.text, id: original.id, ch: original.ch, order: this.originals.size });
+    const list = this.copies.get(key) ?? [];
+    if (!list.some((c) => c.id.client === copy.id.client && c.id.clock === copy.id.clock)) list.push(copy);
+    this.copies.set(key, list);
+  }
+
+  /** Whether the character `key` is known to have been moved (not only deleted by me). */
+  isMoved(key: string): boolean {
+    return this.originals.has(key);
+  }
+
+  /** The original character with key `key`, when it is known to have been moved or deleted by me. */
+  original(key: string): (LedgerChar & { order: number }) | undefined {
+    return this.originals.get(key) ?? this.deletedByMe.get(key);
+  }
+
+  /**
+   * Sorts originals (by key) into the order they stood in, as far as the document still shows it:
+   * by where their first copy stands (a move copies text in order), else in the order first moved.
+   */
+  inOrder(keys: string[]): string[] {
+    const placed = keys.map((key) => {
+      const first = this.copies.get(key)?.[0];
+      return { key, path: first === undefined ? null : pathOf(this.root, first), order: this.originals.get(key)?.order ?? 0 };
+    });
+    placed.sort((a, b) => (a.path !== null && b.path !== null ? comparePaths(a.path, b.path) || a.order - b.order : a.order - b.order));
+    return placed.map((p) => p.key);
+  }
+
+  /** Where a copy now stands: itself while shown, else (moved on) the copy that stays of it. */
+  live(char: LedgerChar, depth = 0): LedgerChar {
+    if (depth > 32 || shown(char)) return char;
+    const next = this.copies.get(keyOf(char.id));
+    if (next === undefined || next.length === 0) return char;
+    return this.live(this.winnerOf(next) ?? next[next.length - 1]!, depth + 1);
+  }
+
+  /** The copy that stays among `list`: the one standing last in the document (null if one cannot be placed). */
+  private winnerOf(list: LedgerChar[]): LedgerChar | null {
+    let best: { char: LedgerChar; path: number[] } | null = null;
+    for (const char of list) {
+      const path = pathOf(this.root, char);
+      if (path === null) return null;
+      if (best === null || comparePaths(path, best.path) > 0) best = { char, path };
+    }
+    return best?.char ?? null;
+  }
+
+  /** For the originals `keys`: those with more than one copy, which stays and which go. */
+  duplicates(keys: Iterable<string>): Duplicate[] {
+    const out: Duplicate[] = [];
+    for (const key of keys) {
+      const list = this.copies.get(key);
+      if (list === undefined || (list.length < 2 && !this.deletedByMe.has(key))) continue;
+      if (this.deletedByMe.has(key) || list.some((copy) => this.deletedByMe.has(keyOf(copy.id)) || this.deletedByMe.has(keyOf(this.live(copy).id)))) {
+        // I deleted it, or my copy of it, before the move reached me: the copies go too.
+        const remove = list.map((copy) => this.live(copy)).filter(shown);
+        out.push({ original: key, winner: null, redirect: [], remove });
+        continue;
+      }
+      const winner = this.winnerOf(list);
+      if (winner === null) continue;
+      const stays = this.live(winner);
+      const redirect: string[] = [];
+      const remove: LedgerChar[] = [];
+      for (const copy of list) {
+        if (copy === winner) continue;
+        const now = this.live(copy);
+        redirect.push(keyOf(copy.id));
+        if (now !== copy) redirect.push(keyOf(now.id));
+        if (now !== stays && shown(now)) remove.push(now);
+      }
+      out.push({ original: key, winner: stays, redirect, remove });
+    }
+    return out;
+  }
+}
