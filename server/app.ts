@@ -89,7 +89,12 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
     }
   });
   // A connection that has not sent a request yet (a client's spare, or one whose request it aborted
-  // while connecting) is not idle to Node: closing the server would wait for its headers timeout.
+  // while connecting) is not idle to Node: closing the server would wait for its headers timeout,
+  // and server.close() stops the timer that enforces it — shutdown would wait for ever. So the
+  // server's own "close the idle connections" closes these too. It runs when the listener closes
+  // (server.close() calls it, after every preClose hook), not in a preClose hook: a client may open
+  // a connection while the endpoints' preClose hooks give their sockets time to close (undici does,
+  // when a request it was about to send is aborted), and that one must go too.
   const silent = new Set<Socket>();
   app.server.on('connection', (socket) => {
     if (socket.bytesRead > 0) return;
@@ -97,9 +102,11 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
     const forget = () => silent.delete(socket);
     socket.once('data', forget).once('close', forget);
   });
-  app.addHook('preClose', async () => {
+  const closeIdleConnections = app.server.closeIdleConnections.bind(app.server);
+  app.server.closeIdleConnections = () => {
+    closeIdleConnections();
     for (const socket of silent) if (socket.bytesRead === 0) socket.destroy();
-  });
+  };
   await installAuth(app, { sessions: app.people.sessions, allowedOrigins: config.allowedOrigins, sessionIdleMs: config.sessionIdleMs });
 
   // The WebSocket endpoints, in a scope of their own: @fastify/websocket's route hooks cover them
