@@ -45,6 +45,11 @@ export interface Config {
   versionKeepAllMs: number;
   /** …then one an hour until this age, then one a day (named versions are kept for ever). */
   versionKeepHourlyMs: number;
+  /**
+   * Version reads (open, compare, restore) replaying the log on the history thread at once, each
+   * holding its log in memory; one more is refused with 503 `busy` (Retry-After) instead of queueing.
+   */
+  historyReadsInFlight: number;
   /** Largest WebSocket frame accepted; a larger one closes the connection with 1009. */
   maxFrameBytes: number;
   /** Frames a connection may send while its document is still loading; more closes it with 1008. */
@@ -124,6 +129,11 @@ export interface Config {
   workerAboveBytes: number;
   /** A document stored past this size is reported in /metrics and shown to its owner as large. */
   docWarnBytes: number;
+  /**
+   * Exports and imports running at once (each holds a whole document in memory, a big one waiting for
+   * a worker thread); one more is refused with 503 `busy` (Retry-After) instead of queueing.
+   */
+  exportsInFlight: number;
 }
 
 /**
@@ -146,13 +156,13 @@ export const CONFIG_SLICES = {
   /** The /collab endpoint and its connections. */
   collab: ['openDocuments', 'maxFrameBytes', 'maxBufferedFrames', 'maxSendBufferBytes', 'maxDocBytes', 'updatesPerSecond', 'updateBurst', 'awarenessPerSecond', 'awarenessBurst', 'compressAboveBytes'],
   /** Big documents: the worker threads, and what counts as big. */
-  bigDocs: ['docWorkerThreads', 'workerAboveBytes', 'docWarnBytes', 'maxDocBytes'],
+  bigDocs: ['docWorkerThreads', 'workerAboveBytes', 'docWarnBytes', 'maxDocBytes', 'exportsInFlight'],
   /** The one WebSocket registration: frame limit, compression. */
   websocket: ['maxFrameBytes', 'compressAboveBytes', 'compressionConcurrency'],
   /** The /live endpoint and chat. */
   live: ['maxSendBufferBytes', 'chatMessagesPerSecond', 'chatBurst'],
   /** Version history: when automatic versions are made, and how long they are kept. */
-  history: ['versionIdleMs', 'versionMaxSpanMs', 'versionKeepAllMs', 'versionKeepHourlyMs'],
+  history: ['versionIdleMs', 'versionMaxSpanMs', 'versionKeepAllMs', 'versionKeepHourlyMs', 'historyReadsInFlight'],
   /** Accounts and sessions: password hashing, session lifetime, sign-in attempt limits. */
   accounts: ['passwordHashCost', 'sessionIdleMs', 'loginAttemptsPerMinutePerIp', 'loginAttemptsPerMinutePerName'],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
@@ -195,6 +205,7 @@ export const defaultConfig: Config = {
   versionMaxSpanMs: 30 * 60_000,
   versionKeepAllMs: 24 * 3600_000,
   versionKeepHourlyMs: 30 * 24 * 3600_000,
+  historyReadsInFlight: 4,
   maxFrameBytes: 16 * 1024 * 1024,
   maxBufferedFrames: 1_000,
   pendingUpdateTimeoutMs: 10_000,
@@ -225,6 +236,7 @@ export const defaultConfig: Config = {
   compressionConcurrency: 2,
   docWorkerThreads: 1,
   workerAboveBytes: 1024 * 1024,
+  exportsInFlight: 4,
   docWarnBytes: 48 * 1024 * 1024,
 };
 
@@ -252,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     versionMaxSpanMs: integer(env, 'VERSION_MAX_SPAN_MS', defaultConfig.versionMaxSpanMs, 10, 7 * 24 * 3600_000),
     versionKeepAllMs: integer(env, 'VERSION_KEEP_ALL_MS', defaultConfig.versionKeepAllMs, 0, 3650 * 24 * 3600_000),
     versionKeepHourlyMs: integer(env, 'VERSION_KEEP_HOURLY_MS', defaultConfig.versionKeepHourlyMs, 0, 3650 * 24 * 3600_000),
+    historyReadsInFlight: integer(env, 'HISTORY_READS_IN_FLIGHT', defaultConfig.historyReadsInFlight, 1, 64),
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', defaultConfig.maxFrameBytes, 1024, 2 ** 30),
     maxBufferedFrames: integer(env, 'MAX_BUFFERED_FRAMES', defaultConfig.maxBufferedFrames, 1, 1_000_000),
     pendingUpdateTimeoutMs: integer(env, 'PENDING_UPDATE_TIMEOUT_MS', defaultConfig.pendingUpdateTimeoutMs, 10, 600_000),
@@ -282,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     compressionConcurrency: integer(env, 'COMPRESSION_CONCURRENCY', defaultConfig.compressionConcurrency, 1, 1024),
     docWorkerThreads: integer(env, 'DOC_WORKER_THREADS', defaultConfig.docWorkerThreads, 1, 64),
     workerAboveBytes: integer(env, 'WORKER_ABOVE_BYTES', defaultConfig.workerAboveBytes, 0, 2 ** 40),
+    exportsInFlight: integer(env, 'EXPORTS_IN_FLIGHT', defaultConfig.exportsInFlight, 1, 256),
     docWarnBytes: integer(env, 'DOC_WARN_BYTES', defaultConfig.docWarnBytes, 1024, 2 ** 40),
   };
 }

@@ -14,6 +14,7 @@ import { newGuestAuthor, userAuthor } from '../history/historyAuthors.js';
 import type { HistoryService } from '../history/historyService.js';
 import type { DocAccess } from '../people/docAccess.js';
 import type { DocStore } from '../store/docStore.js';
+import { stripBidiControls } from '../../shared/text.js';
 import { ApiHttpError } from './apiError.js';
 import { INVALID_ID, noSuchDocument } from './docsRoutes.js';
 import { answers, docIdParams } from './schemas.js';
@@ -69,10 +70,14 @@ function requester(request: FastifyRequest): string {
   return request.auth ? userAuthor(request.auth.user.id) : newGuestAuthor();
 }
 
-/** A name as kept: trimmed; only whitespace is refused. */
+/**
+ * A name as kept (everyone with the document is shown it): bidirectional and control characters
+ * removed, whitespace runs as one space, trimmed; only whitespace is refused.
+ */
 function cleanName(name: string | null): string | null {
   if (name === null) return null;
-  const trimmed = name.replace(/\s+/g, ' ').trim();
+  // eslint-disable-next-line no-control-regex
+  const trimmed = stripBidiControls(name).replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
   if (trimmed === '') throw new ApiHttpError(400, 'bad_request', 'a version name cannot be only spaces');
   return trimmed;
 }

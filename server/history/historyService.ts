@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AccountStore } from '../accounts/accountStore.js';
 import { ApiHttpError } from '../api/apiError.js';
+import { InFlightLimit } from '../api/inFlightLimit.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import type { HistoryConfig } from '../config.js';
 import type { DocStore } from '../store/docStore.js';
@@ -36,8 +37,15 @@ export class HistoryService {
   private readonly keeper: VersionKeeper;
   /** The thinning pass running (or last run) per document. */
   private readonly thinning = new Map<string, Promise<void>>();
+  /**
+   * Requests' reads of a log (content, changes, restore), each held in memory until the history
+   * thread, one task at a time, is done with it: past `historyReadsInFlight`, 503 `busy`, so that
+   * many opens of a big document wait in the clients' retries, not in this process's memory.
+   */
+  private readonly reads: InFlightLimit;
 
   constructor(private readonly parts: HistoryServiceParts) {
+    this.reads = new InFlightLimit(parts.config.historyReadsInFlight, 'Version history');
     this.keeper = new VersionKeeper(parts.config, (docId, endedAt) => this.makeAutomatic(docId, endedAt));
   }
 
@@ -81,9 +89,11 @@ export class HistoryService {
 
   /** The content of version `id` in `format`. */
   async content(docId: string, id: number, format: VersionFormat): Promise<{ title: string; body: unknown }> {
-    const version = await this.version(docId, id);
-    const { rows } = await this.parts.store.history.readLog(docId, version.seq);
-    return this.parts.thread.run({ kind: 'content', updates: rows.map((row) => row.data), format });
+    return this.reads.run(this.parts.log, { docId }, async () => {
+      const version = await this.version(docId, id);
+      const { rows } = await this.parts.store.history.readLog(docId, version.seq);
+      return this.parts.thread.run({ kind: 'content', updates: rows.map((row) => row.data), format });
+    });
   }
 
   /**
@@ -91,6 +101,10 @@ export class HistoryService {
    * version before `id`; for 'current', the newest version). The older side must come first.
    */
   async changes(docId: string, id: number | 'current', since: number | undefined): Promise<VersionChanges> {
+    return this.reads.run(this.parts.log, { docId }, () => this.computeChanges(docId, id, since));
+  }
+
+  private async computeChanges(docId: string, id: number | 'current', since: number | undefined): Promise<VersionChanges> {
     const versions = await this.parts.store.history.listVersions(docId);
     let toSeq: number | null = null;
     if (id !== 'current') {
@@ -128,6 +142,10 @@ export class HistoryService {
    * it as it would anyone's change).
    */
   async restore(docId: string, id: number, by: string): Promise<Version> {
+    return this.reads.run(this.parts.log, { docId }, () => this.restoreNow(docId, id, by));
+  }
+
+  private async restoreNow(docId: string, id: number, by: string): Promise<Version> {
     const version = await this.version(docId, id);
     const before = await this.create(docId, 'restore', null, by);
     const { rows } = await this.parts.store.history.readLog(docId, null);
