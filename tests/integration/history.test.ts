@@ -156,6 +156,35 @@ describe('version history', () => {
     expect((await api(server, 'PATCH', `${base}/${made.body.id}`, { cookie: ann.cookie, body: { name: '\u202E\u0001' } })).body).toMatchObject({ error: 'bad_request' });
   });
 
+  it('refuses a flood of version writes with 429 rate_limited and Retry-After: per account, and per address for guests (who have no lasting id)', async () => {
+    const server = await startServer({ passwordHashCost: 12, chatMessagesPerSecond: 1, chatBurst: 3 });
+    const ann = await registerUser(server);
+    const docId = await createDoc(server, ann);
+    const client = connectClient(server.collabUrl, docId, { cookie: ann.cookie });
+    await whenSynced(client);
+    firstText(client.doc).insert(0, 'x');
+    await waitFor(() => serverBody(server, docId).includes('x'), 'x to reach the server');
+    await settled(server, docId);
+    await setLinkAccess(server, docId, ann, 'edit');
+    const base = `/api/docs/${docId}/versions`;
+    const statuses: number[] = [];
+    let answer = await api(server, 'POST', base, { body: { name: 'spam 0' } });
+    for (let i = 1; answer.status === 201 && i < 50; i++) {
+      statuses.push(answer.status);
+      answer = await api(server, 'POST', base, { body: { name: `spam ${i}` } });
+    }
+    expect([answer.status, answer.body.error]).toEqual([429, 'rate_limited']);
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(statuses.length).toBeLessThanOrEqual(4);
+    // A rename or restore by the same address is refused too; the owner has her own budget.
+    const [newest] = await versions(server, docId, ann);
+    expect((await api(server, 'PATCH', `${base}/${newest!.id}`, { body: { name: 'x' } })).status).toBe(429);
+    expect((await api(server, 'POST', `${base}/${newest!.id}/restore`)).status).toBe(429);
+    expect((await api(server, 'POST', base, { cookie: ann.cookie, body: { name: 'Mine' } })).status).toBe(201);
+    expect((await versions(server, docId, ann)).length).toBeLessThanOrEqual(5);
+    client.destroy();
+  });
+
   it('refuses version reads past historyReadsInFlight with 503 busy and Retry-After instead of queueing them, then serves again', async () => {
     const server = await startServer({ passwordHashCost: 12, historyReadsInFlight: 1 });
     const ann = await registerUser(server);
