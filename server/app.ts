@@ -124,7 +124,7 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   await app.register(accountRoutes, { accounts, sessions, events, metrics, ...accountsConfig });
   await app.register(docsRoutes, { store, registry, accounts, access, sizes: app.bigDocs });
   await app.register(exportRoutes, { store, registry, access, bigDocs: app.bigDocs });
-  await app.register(versionRoutes, { store, access, history: app.history });
+  await app.register(versionRoutes, { store, access, history: app.history, writesPerSecond: config.chatMessagesPerSecond, burst: config.chatBurst });
   await app.register(chatRoutes, { chat: app.live.chat });
   await app.register(commentRoutes, { comments: app.live.comments });
   await app.register(peopleRoutes, { accounts, online });

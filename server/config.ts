@@ -50,6 +50,11 @@ export interface Config {
    * passes this many bytes and that checkpoint's own size: opening a version replays at most that much.
    */
   versionCheckpointBytes: number;
+  /**
+   * Version reads (open, compare, restore) replaying the log on the history thread at once, each
+   * holding its log in memory; one more is refused with 503 `busy` (Retry-After) instead of queueing.
+   */
+  historyReadsInFlight: number;
   /** Largest WebSocket frame accepted; a larger one closes the connection with 1009. */
   maxFrameBytes: number;
   /** Frames a connection may send while its document is still loading; more closes it with 1008. */
@@ -129,6 +134,11 @@ export interface Config {
   workerAboveBytes: number;
   /** A document stored past this size is reported in /metrics and shown to its owner as large. */
   docWarnBytes: number;
+  /**
+   * Exports and imports running at once (each holds a whole document in memory, a big one waiting for
+   * a worker thread); one more is refused with 503 `busy` (Retry-After) instead of queueing.
+   */
+  exportsInFlight: number;
 }
 
 /**
@@ -151,13 +161,13 @@ export const CONFIG_SLICES = {
   /** The /collab endpoint and its connections. */
   collab: ['openDocuments', 'maxFrameBytes', 'maxBufferedFrames', 'maxSendBufferBytes', 'maxDocBytes', 'updatesPerSecond', 'updateBurst', 'awarenessPerSecond', 'awarenessBurst', 'compressAboveBytes'],
   /** Big documents: the worker threads, and what counts as big. */
-  bigDocs: ['docWorkerThreads', 'workerAboveBytes', 'docWarnBytes', 'maxDocBytes'],
+  bigDocs: ['docWorkerThreads', 'workerAboveBytes', 'docWarnBytes', 'maxDocBytes', 'exportsInFlight'],
   /** The one WebSocket registration: frame limit, compression. */
   websocket: ['maxFrameBytes', 'compressAboveBytes', 'compressionConcurrency'],
   /** The /live endpoint and chat. */
   live: ['maxSendBufferBytes', 'chatMessagesPerSecond', 'chatBurst'],
   /** Version history: when automatic versions are made, and how long they are kept. */
-  history: ['versionIdleMs', 'versionMaxSpanMs', 'versionKeepAllMs', 'versionKeepHourlyMs', 'versionCheckpointBytes'],
+  history: ['versionIdleMs', 'versionMaxSpanMs', 'versionKeepAllMs', 'versionKeepHourlyMs', 'versionCheckpointBytes', 'historyReadsInFlight'],
   /** Accounts and sessions: password hashing, session lifetime, sign-in attempt limits. */
   accounts: ['passwordHashCost', 'sessionIdleMs', 'loginAttemptsPerMinutePerIp', 'loginAttemptsPerMinutePerName'],
 } as const satisfies Record<string, readonly (keyof Config)[]>;
@@ -201,6 +211,7 @@ export const defaultConfig: Config = {
   versionKeepAllMs: 24 * 3600_000,
   versionKeepHourlyMs: 30 * 24 * 3600_000,
   versionCheckpointBytes: 256 * 1024,
+  historyReadsInFlight: 4,
   maxFrameBytes: 16 * 1024 * 1024,
   maxBufferedFrames: 1_000,
   pendingUpdateTimeoutMs: 10_000,
@@ -231,6 +242,7 @@ export const defaultConfig: Config = {
   compressionConcurrency: 2,
   docWorkerThreads: 1,
   workerAboveBytes: 1024 * 1024,
+  exportsInFlight: 4,
   docWarnBytes: 48 * 1024 * 1024,
 };
 
@@ -259,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     versionKeepAllMs: integer(env, 'VERSION_KEEP_ALL_MS', defaultConfig.versionKeepAllMs, 0, 3650 * 24 * 3600_000),
     versionKeepHourlyMs: integer(env, 'VERSION_KEEP_HOURLY_MS', defaultConfig.versionKeepHourlyMs, 0, 3650 * 24 * 3600_000),
     versionCheckpointBytes: integer(env, 'VERSION_CHECKPOINT_BYTES', defaultConfig.versionCheckpointBytes, 0, 2 ** 40),
+    historyReadsInFlight: integer(env, 'HISTORY_READS_IN_FLIGHT', defaultConfig.historyReadsInFlight, 1, 64),
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', defaultConfig.maxFrameBytes, 1024, 2 ** 30),
     maxBufferedFrames: integer(env, 'MAX_BUFFERED_FRAMES', defaultConfig.maxBufferedFrames, 1, 1_000_000),
     pendingUpdateTimeoutMs: integer(env, 'PENDING_UPDATE_TIMEOUT_MS', defaultConfig.pendingUpdateTimeoutMs, 10, 600_000),
@@ -289,6 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaultWebRoot: string | null
     compressionConcurrency: integer(env, 'COMPRESSION_CONCURRENCY', defaultConfig.compressionConcurrency, 1, 1024),
     docWorkerThreads: integer(env, 'DOC_WORKER_THREADS', defaultConfig.docWorkerThreads, 1, 64),
     workerAboveBytes: integer(env, 'WORKER_ABOVE_BYTES', defaultConfig.workerAboveBytes, 0, 2 ** 40),
+    exportsInFlight: integer(env, 'EXPORTS_IN_FLIGHT', defaultConfig.exportsInFlight, 1, 256),
     docWarnBytes: integer(env, 'DOC_WARN_BYTES', defaultConfig.docWarnBytes, 1024, 2 ** 40),
   };
 }

@@ -9,6 +9,7 @@ import type { BigDocs } from '../bigdocs/bigDocsPlugin.js';
 import { signedInUser } from '../auth/authPlugin.js';
 import type { DocAccess } from '../people/docAccess.js';
 import { ApiHttpError } from './apiError.js';
+import { InFlightLimit } from './inFlightLimit.js';
 import { createOwnedDocument, INVALID_ID } from './docsRoutes.js';
 import { answers, docIdParams, docSummary, exportQuery } from './schemas.js';
 
@@ -17,7 +18,7 @@ export interface ExportRoutesOptions {
   registry: RoomRegistry;
   access: DocAccess;
   /** Documents from `workerAboveBytes` on are exported and imported on a worker thread. */
-  bigDocs: Pick<BigDocs, 'workers' | 'workerAboveBytes'>;
+  bigDocs: Pick<BigDocs, 'workers' | 'workerAboveBytes' | 'exportsInFlight'>;
 }
 
 /**
@@ -59,10 +60,15 @@ type Snapshot =
  *   else 413): creates a NEW document with that content and answers 201 with its summary and
  *   `Location: /d/<id>`, like `POST /api/docs`. An existing document is never rebuilt from text.
  *
+ * Past `exportsInFlight` exports and imports at once, one more is answered 503 `busy` with
+ * Retry-After (a log line says so) rather than queued with its document in memory.
+ *
  * Every error answer is an ApiError (errorHandler.ts).
  */
 export async function exportRoutes(app: FastifyInstance, { store, registry, access, bigDocs }: ExportRoutesOptions): Promise<void> {
   const big = (bytes: number) => bytes >= bigDocs.workerAboveBytes;
+  // Each export or import holds a whole document in memory (a big one until a worker thread is free).
+  const heavy = new InFlightLimit(bigDocs.exportsInFlight, 'Export and import');
   // This plugin's routes take Markdown only, as a UTF-8 string (text/plain and text/markdown): any
   // other type, JSON included, is refused by Fastify's parser with 415 before anything else runs.
   app.removeAllContentTypeParsers();
@@ -82,7 +88,9 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
 
       const { render, contentType, extension } = FORMATS[format];
       const formats = await documentFormats();
-      const snapshot = await readDocument(id, format, (doc) => ({ title: formats.documentTitle(doc), body: render(formats, doc) }));
+      const snapshot = await heavy.run(request.log, { docId: id }, () =>
+        readDocument(id, format, (doc) => ({ title: formats.documentTitle(doc), body: render(formats, doc) })),
+      );
       if (!snapshot.ok) {
         if (snapshot.status >= 500) request.log.error({ docId: id, reason: snapshot.message, err: snapshot.cause }, 'export failed');
         throw new ApiHttpError(snapshot.status, snapshot.error, snapshot.message);
@@ -114,9 +122,9 @@ export async function exportRoutes(app: FastifyInstance, { store, registry, acce
       schema: { body: { type: 'string' }, response: answers({ 201: docSummary }) },
     },
     async (request, reply) => {
-      const { update, title } = big(Buffer.byteLength(request.body))
-        ? await bigDocs.workers.importMarkdown(request.body)
-        : (await documentFormats()).markdownToDocument(request.body);
+      const { update, title } = await heavy.run(request.log, { import: true }, async () =>
+        big(Buffer.byteLength(request.body)) ? bigDocs.workers.importMarkdown(request.body) : (await documentFormats()).markdownToDocument(request.body),
+      );
       const created = await createOwnedDocument(store, access, signedInUser(request).user);
       const id = created.id;
       // The id is new and random, so no room can hold this document yet: writing to the store

@@ -14,6 +14,8 @@ import { newGuestAuthor, userAuthor } from '../history/historyAuthors.js';
 import type { HistoryService } from '../history/historyService.js';
 import type { DocAccess } from '../people/docAccess.js';
 import type { DocStore } from '../store/docStore.js';
+import { stripBidiControls } from '../../shared/text.js';
+import { KeyedTokenBuckets } from '../tokenBucket.js';
 import { ApiHttpError } from './apiError.js';
 import { INVALID_ID, noSuchDocument } from './docsRoutes.js';
 import { answers, docIdParams } from './schemas.js';
@@ -22,6 +24,9 @@ export interface VersionRoutesOptions {
   store: DocStore;
   access: DocAccess;
   history: HistoryService;
+  /** Version writes (name, rename, restore) one person, and a guest's address, may make per second, and the burst above that. */
+  writesPerSecond: number;
+  burst: number;
 }
 
 const string = { type: 'string' } as const;
@@ -69,10 +74,14 @@ function requester(request: FastifyRequest): string {
   return request.auth ? userAuthor(request.auth.user.id) : newGuestAuthor();
 }
 
-/** A name as kept: trimmed; only whitespace is refused. */
+/**
+ * A name as kept (everyone with the document is shown it): bidirectional and control characters
+ * removed, whitespace runs as one space, trimmed; only whitespace is refused.
+ */
 function cleanName(name: string | null): string | null {
   if (name === null) return null;
-  const trimmed = name.replace(/\s+/g, ' ').trim();
+  // eslint-disable-next-line no-control-regex
+  const trimmed = stripBidiControls(name).replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
   if (trimmed === '') throw new ApiHttpError(400, 'bad_request', 'a version name cannot be only spaces');
   return trimmed;
 }
@@ -81,14 +90,28 @@ function cleanName(name: string | null): string | null {
  * A document's version history (README "Version history"): anyone who may open the document lists,
  * opens and compares its versions; owners and editors name and restore. Errors are ApiErrors.
  */
-export async function versionRoutes(app: FastifyInstance, { store, access, history }: VersionRoutesOptions): Promise<void> {
-  /** The caller's role on an existing document (404 otherwise); `change`: only owners and editors (else 403). */
+export async function versionRoutes(app: FastifyInstance, { store, access, history, writesPerSecond, burst }: VersionRoutesOptions): Promise<void> {
+  // Named versions are kept for ever and each write is announced to the document's members: a
+  // writer (an account, or a guest's address: a guest's author id is new with every request) past
+  // its rate is refused with 429, so that nobody floods a document's history.
+  const writes = new KeyedTokenBuckets(writesPerSecond, burst);
+  const sweep = setInterval(() => writes.sweep(), 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
+
+  /** The caller's role on an existing document (404 otherwise); `change`: only owners and editors (else 403), within their rate (else 429). */
   async function allowed(request: FastifyRequest, id: string, change: boolean): Promise<void> {
     const { role } = await access.require(id, request.auth?.user ?? null);
     if ((await store.describe(id)) === null) throw noSuchDocument();
-    if (change && role !== 'owner' && role !== 'editor') {
+    if (!change) return;
+    if (role !== 'owner' && role !== 'editor') {
       throw new ApiHttpError(403, 'not_allowed', 'Only the owner and editors may name or restore versions.');
     }
+    const key = request.auth ? `user:${request.auth.user.id}` : `ip:${request.ip}`;
+    if (writes.take(key)) return;
+    const seconds = Math.max(1, Math.ceil(writes.msUntilToken(key) / 1000));
+    request.log.warn({ docId: id, userId: request.auth?.user.id ?? null, guest: request.auth === null }, 'refused a version write: rate limit');
+    throw new ApiHttpError(429, 'rate_limited', `You are naming or restoring versions too fast; wait ${seconds} s.`, { 'retry-after': String(seconds) });
   }
 
   app.get<{ Params: { id: string } }>(

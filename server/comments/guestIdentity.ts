@@ -68,6 +68,6 @@ export function guestNameOf(request: FastifyRequest): string {
     return DEFAULT_GUEST_NAME;
   }
   // eslint-disable-next-line no-control-regex
-  const clean = clipText(stripBidiControls(decoded).replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '').trim(), MAX_GUEST_NAME_CHARS);
+  const clean = clipText(stripBidiControls(decoded).replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim(), MAX_GUEST_NAME_CHARS);
   return clean === '' ? DEFAULT_GUEST_NAME : clean;
 }

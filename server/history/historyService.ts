@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AccountStore } from '../accounts/accountStore.js';
 import { ApiHttpError } from '../api/apiError.js';
+import { InFlightLimit } from '../api/inFlightLimit.js';
 import type { RoomRegistry } from '../collab/roomRegistry.js';
 import type { HistoryConfig } from '../config.js';
 import type { DocStore } from '../store/docStore.js';
@@ -38,8 +39,15 @@ export class HistoryService {
   private readonly thinning = new Map<string, Promise<void>>();
   /** Set at shutdown: checkpoints not yet made are left to the document's next thinning pass. */
   private closing = false;
+  /**
+   * Requests' reads of a log (content, changes, restore), each held in memory until the history
+   * thread, one task at a time, is done with it: past `historyReadsInFlight`, 503 `busy`, so that
+   * many opens of a big document wait in the clients' retries, not in this process's memory.
+   */
+  private readonly reads: InFlightLimit;
 
   constructor(private readonly parts: HistoryServiceParts) {
+    this.reads = new InFlightLimit(parts.config.historyReadsInFlight, 'Version history');
     this.keeper = new VersionKeeper(parts.config, (docId, endedAt) => this.makeAutomatic(docId, endedAt));
   }
 
@@ -92,8 +100,10 @@ export class HistoryService {
 
   /** The content of version `id` in `format`. */
   async content(docId: string, id: number, format: VersionFormat): Promise<{ title: string; body: unknown }> {
-    const version = await this.version(docId, id);
-    return this.parts.thread.run({ kind: 'content', updates: await this.stateAt(docId, version.seq), format });
+    return this.reads.run(this.parts.log, { docId }, async () => {
+      const version = await this.version(docId, id);
+      return this.parts.thread.run({ kind: 'content', updates: await this.stateAt(docId, version.seq), format });
+    });
   }
 
   /** The updates that make the state at `seq`: the nearest checkpoint at or before it, then the rows after it. */
@@ -107,6 +117,10 @@ export class HistoryService {
    * version before `id`; for 'current', the newest version). The older side must come first.
    */
   async changes(docId: string, id: number | 'current', since: number | undefined): Promise<VersionChanges> {
+    return this.reads.run(this.parts.log, { docId }, () => this.computeChanges(docId, id, since));
+  }
+
+  private async computeChanges(docId: string, id: number | 'current', since: number | undefined): Promise<VersionChanges> {
     const versions = await this.parts.store.history.listVersions(docId);
     let toSeq: number | null = null;
     if (id !== 'current') {
@@ -145,6 +159,10 @@ export class HistoryService {
    * it as it would anyone's change).
    */
   async restore(docId: string, id: number, by: string): Promise<Version> {
+    return this.reads.run(this.parts.log, { docId }, () => this.restoreNow(docId, id, by));
+  }
+
+  private async restoreNow(docId: string, id: number, by: string): Promise<Version> {
     const version = await this.version(docId, id);
     const before = await this.create(docId, 'restore', null, by);
     const state = await this.stateAt(docId, version.seq);

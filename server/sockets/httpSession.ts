@@ -60,6 +60,8 @@ export class HttpSession extends EventEmitter implements ClientSocket {
   closedWith: SessionClose | null = null;
   closedAt = 0;
   private nextId = 1;
+  /** The newest event id handed to a stream or poll (0: none yet); a client cannot have seen a later one. */
+  private sentThrough = 0;
   private queue: StreamItem[] = [];
   private queuedBytes = 0;
   private kept: StreamItem[] = [];
@@ -119,6 +121,14 @@ export class HttpSession extends EventEmitter implements ClientSocket {
     this.stream?.destroy();
     this.stream = null;
     this.answerPoll();
+  }
+
+  /**
+   * Whether a client may claim to have seen event `id`: one handed to it already. A later id
+   * would drop events it never got (and their senders' callbacks with them); it is refused.
+   */
+  mayResumeAfter(id: number): boolean {
+    return id <= this.sentThrough;
   }
 
   /** A sign of life follows when the client is there: a stream or poll open, or a request lately. */
@@ -290,6 +300,7 @@ export class HttpSession extends EventEmitter implements ClientSocket {
     this.queue = [];
     this.queuedBytes = 0;
     for (const item of items) {
+      this.sentThrough = Math.max(this.sentThrough, item.id);
       this.kept.push(item);
       this.keptBytes += item.bytes;
       if (item.written) {

@@ -147,7 +147,7 @@ export function registerHttpTransport(app: FastifyInstance, options: HttpTranspo
     const query = request.query as Record<string, string | undefined>;
     const header = request.headers['last-event-id'];
     const lastEventId = Number(query[LAST_EVENT_ID_PARAM] ?? (typeof header === 'string' ? header : '0'));
-    if (!Number.isSafeInteger(lastEventId) || lastEventId < 0) {
+    if (!Number.isSafeInteger(lastEventId) || lastEventId < 0 || !session.mayResumeAfter(lastEventId)) {
       return refuse(request, reply, 400, { error: 'connection_closed', message: 'lastEventId is not an event id', code: CloseCode.badMessage, reason: 'bad event id' });
     }
     const streamHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' };

@@ -168,6 +168,32 @@ describe('big documents', () => {
     expect((await exported.text()).trim()).toBe(markdown.trim());
   }, 60_000);
 
+  it('many exports of a big document at once: past EXPORTS_IN_FLIGHT refused with 503 busy and Retry-After, not queued in memory; then served again', async () => {
+    const server = await startServer({ workerAboveBytes: 1024, exportsInFlight: 1 });
+    const { cookie } = await registerUser(server);
+    let markdown = '# Big\n\n';
+    for (let i = 0; markdown.length < 100_000; i++) markdown += `Paragraph ${i} with **bold** text.\n\n`;
+    const imported = await fetch(`${server.httpUrl}/api/docs/import`, { method: 'POST', headers: { cookie, 'content-type': 'text/markdown' }, body: markdown });
+    expect(imported.status).toBe(201);
+    const { id } = (await imported.json()) as { id: string };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const response = await fetch(`${server.httpUrl}/api/docs/${id}/export?format=html`, { headers: { cookie } });
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.text() };
+      }),
+    );
+    const busy = answers.filter((a) => a.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(answers.every((a) => a.status === 200 || a.status === 503)).toBe(true);
+    for (const refused of busy) {
+      expect(JSON.parse(refused.body)).toMatchObject({ error: 'busy' });
+      expect(refused.retryAfter).toBe('1');
+    }
+    const again = await fetch(`${server.httpUrl}/api/docs/${id}/export?format=md`, { headers: { cookie } });
+    expect(again.status).toBe(200);
+    expect((await again.text()).trim()).toBe(markdown.trim());
+  }, 60_000);
+
   it('a document past DOC_WARN_BYTES is counted in /metrics and shown to its owner as approaching MAX_DOC_BYTES', async () => {
     const server = await startServer({ docWarnBytes: 2048, maxDocBytes: 1024 * 1024 });
     const owner = await registerUser(server);

@@ -186,6 +186,25 @@ describe('guest comments', () => {
     expect((await api(server, 'POST', threadsPath(docId), { cookie: ann!.cookie, body: { anchor, body: 'owner' } })).status).toBe(201);
   });
 
+  it("a guest's name header is cleaned: C0 and C1 controls, bidirectional overrides and newlines gone, markup kept as text, cut to 40; undecodable or empty: Guest", async () => {
+    const server = await startServer({ passwordHashCost: 12 });
+    const [ann] = await people(server, 'ann');
+    const docId = await createDoc(server, ann!);
+    await setLinkAccess(server, docId, ann!, 'comment');
+    const nameOf = async (raw: string) => {
+      const answer = await api<CommentThread>(server, 'POST', threadsPath(docId), {
+        headers: { [GUEST_NAME_HEADER]: raw },
+        body: { anchor: anchorIn('hello', 0, 5), body: 'hi' },
+      });
+      expect(answer.status).toBe(201);
+      return answer.body.comments[0]!.author;
+    };
+    expect(await nameOf(encodeURIComponent('Ev\u0085e\u009b\u0007\u202e\u2066 <b>x</b>\r\nY'))).toEqual(expect.objectContaining({ name: 'Eve <b>x</b> Y', guest: true }));
+    expect((await nameOf(encodeURIComponent('n'.repeat(500)))).name).toBe('n'.repeat(40));
+    expect((await nameOf('%E0%A4%A')).name).toBe('Guest');
+    expect((await nameOf(encodeURIComponent('\u0085\u202e '))).name).toBe('Guest');
+  });
+
   it('an edit that adds an @mention notifies the newly named person, not those named before', async () => {
     const server = await startServer({ passwordHashCost: 12 });
     const [ann, bob, cat] = await people(server, 'ann', 'bob', 'cat');

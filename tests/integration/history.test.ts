@@ -153,6 +153,67 @@ describe('version history', () => {
     expect((await api(server, 'POST', `${base}/${made.body.id}/restore`, { cookie: bob.cookie })).status).toBe(403);
     const renamed = await api<Version>(server, 'PATCH', `${base}/${made.body.id}`, { cookie: ann.cookie, body: { name: null } });
     expect(renamed.body).toMatchObject({ id: made.body.id, name: null });
+    // A name is shown to everyone with the document: no bidirectional overrides, control characters or newlines kept.
+    const spoof = await api<Version>(server, 'PATCH', `${base}/${made.body.id}`, { cookie: ann.cookie, body: { name: 'Final\u202Etxt.exe\u0007\u0085\nv2' } });
+    expect(spoof.body).toMatchObject({ id: made.body.id, name: 'Finaltxt.exe v2' });
+    expect((await api(server, 'PATCH', `${base}/${made.body.id}`, { cookie: ann.cookie, body: { name: '\u202E\u0001' } })).body).toMatchObject({ error: 'bad_request' });
+  });
+
+  it('refuses a flood of version writes with 429 rate_limited and Retry-After: per account, and per address for guests (who have no lasting id)', async () => {
+    const server = await startServer({ passwordHashCost: 12, chatMessagesPerSecond: 1, chatBurst: 3 });
+    const ann = await registerUser(server);
+    const docId = await createDoc(server, ann);
+    const client = connectClient(server.collabUrl, docId, { cookie: ann.cookie });
+    await whenSynced(client);
+    firstText(client.doc).insert(0, 'x');
+    await waitFor(() => serverBody(server, docId).includes('x'), 'x to reach the server');
+    await settled(server, docId);
+    await setLinkAccess(server, docId, ann, 'edit');
+    const base = `/api/docs/${docId}/versions`;
+    const statuses: number[] = [];
+    let answer = await api(server, 'POST', base, { body: { name: 'spam 0' } });
+    for (let i = 1; answer.status === 201 && i < 50; i++) {
+      statuses.push(answer.status);
+      answer = await api(server, 'POST', base, { body: { name: `spam ${i}` } });
+    }
+    expect([answer.status, answer.body.error]).toEqual([429, 'rate_limited']);
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(statuses.length).toBeLessThanOrEqual(4);
+    // A rename or restore by the same address is refused too; the owner has her own budget.
+    const [newest] = await versions(server, docId, ann);
+    expect((await api(server, 'PATCH', `${base}/${newest!.id}`, { body: { name: 'x' } })).status).toBe(429);
+    expect((await api(server, 'POST', `${base}/${newest!.id}/restore`)).status).toBe(429);
+    expect((await api(server, 'POST', base, { cookie: ann.cookie, body: { name: 'Mine' } })).status).toBe(201);
+    expect((await versions(server, docId, ann)).length).toBeLessThanOrEqual(5);
+    client.destroy();
+  });
+
+  it('refuses version reads past historyReadsInFlight with 503 busy and Retry-After instead of queueing them, then serves again', async () => {
+    const server = await startServer({ passwordHashCost: 12, historyReadsInFlight: 1 });
+    const ann = await registerUser(server);
+    const docId = await createDoc(server, ann);
+    const client = connectClient(server.collabUrl, docId, { cookie: ann.cookie });
+    await whenSynced(client);
+    for (let i = 0; i < 20; i++) addParagraph(client.doc, `paragraph ${i}`);
+    await waitFor(() => serverBody(server, docId).includes('paragraph 19'), 'the text to reach the server');
+    await settled(server, docId);
+    const made = await api<Version>(server, 'POST', `/api/docs/${docId}/versions`, { cookie: ann.cookie, body: { name: 'Big' } });
+    expect(made.status).toBe(201);
+    const path = `/api/docs/${docId}/versions/${made.body.id}`;
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => api(server, 'GET', i % 2 === 0 ? `${path}?format=html` : `${path}/changes`, { cookie: ann.cookie })),
+    );
+    const busy = answers.filter((a) => a.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(answers.every((a) => a.status === 200 || a.status === 503)).toBe(true);
+    for (const refused of busy) {
+      expect(refused.body).toMatchObject({ error: 'busy' });
+      expect(refused.headers.get('retry-after')).toBe('1');
+    }
+    // Nothing is left counted: one at a time, every read is served.
+    expect((await api(server, 'GET', `${path}?format=md`, { cookie: ann.cookie })).status).toBe(200);
+    expect((await api(server, 'GET', `${path}/changes`, { cookie: ann.cookie })).status).toBe(200);
+    client.destroy();
   });
 
   it('restores a version while three stock clients keep typing: all converge on it plus what was typed after', async () => {

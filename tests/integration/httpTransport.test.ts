@@ -91,6 +91,13 @@ describe('the HTTP transport is guarded as the WebSocket is', () => {
     expect((await fetch(`${base}`, { method: 'POST', headers: { cookie: ann.cookie, origin: 'https://evil.example' } })).status).toBe(403);
     // Its owner is served.
     expect((await post({ cookie: ann.cookie })).status).toBe(200);
+    // Resuming after an event never sent (it would drop the events the client never got) is refused at once.
+    const ahead = await fetch(`${base}/${session}?poll=1&lastEventId=999999`, { headers: { cookie: ann.cookie }, signal: AbortSignal.timeout(5_000) });
+    expect(ahead.status).toBe(400);
+    expect(await ahead.json()).toMatchObject({ code: CloseCode.badMessage });
+    const fromStart = await fetch(`${base}/${session}?poll=1&lastEventId=0`, { headers: { cookie: ann.cookie }, signal: AbortSignal.timeout(5_000) });
+    expect(fromStart.status).toBe(200);
+    expect((await fromStart.text()).length).toBeGreaterThan(0);
     // New documents admit visitors by link; once the owner makes it members-only, a visitor's open
     // is refused with 4401's status and code.
     await api(server, 'PATCH', `/api/docs/${docId}/access`, { cookie: ann.cookie, body: { linkAccess: 'none' } });
