@@ -257,21 +257,50 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** The 25 functions with the most self time in a CDP CPU profile (idle and program excluded), with their callers' share. */
+/**
+ * The 25 functions with the most self time in a CDP CPU profile (idle and program excluded), then the
+ * 25 with the most total time (self and callees, each function counted once per stack).
+ */
 function topSelfTime(profile: CpuProfile): string[] {
   const self = new Map<number, number>();
   for (const [i, id] of profile.samples.entries()) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  const byName = new Map<string, number>();
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const keyOf = (id: number): string => {
+    const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
+    return `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber + 1}`;
+  };
+  const bySelf = new Map<string, number>();
+  const byTotal = new Map<string, number>();
   let total = 0;
-  for (const node of profile.nodes) {
-    const us = self.get(node.id) ?? 0;
-    const { functionName, url, lineNumber } = node.callFrame;
+  for (const [id, us] of self) {
+    const { functionName } = nodes.get(id)!.callFrame;
     if (functionName === '(idle)' || functionName === '(program)') continue;
     total += us;
-    const key = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber + 1}`;
-    byName.set(key, (byName.get(key) ?? 0) + us);
+    bySelf.set(keyOf(id), (bySelf.get(keyOf(id)) ?? 0) + us);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const key = keyOf(at);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      byTotal.set(key, (byTotal.get(key) ?? 0) + us);
+    }
   }
-  return [`busy ${(total / 1000).toFixed(0)} ms in all`, ...[...byName].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, us]) => `${(us / 1000).toFixed(1).padStart(8)} ms  ${k}`)];
+  const top = (map: Map<string, number>, n = 25): string[] => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `${(us / 1000).toFixed(1).padStart(8)} ms  ${k}`);
+  // Where the five heaviest functions by self time are called from: the chain of callers, three up.
+  const heaviest = [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k]) => k);
+  const callers = heaviest.flatMap((name) => {
+    const chains = new Map<string, number>();
+    for (const [id, us] of self) {
+      if (keyOf(id) !== name) continue;
+      const chain: string[] = [];
+      for (let at = parent.get(id); at !== undefined && chain.length < 3; at = parent.get(at)) chain.push(keyOf(at).split(' ')[0]!);
+      chains.set(chain.join(' ← '), (chains.get(chain.join(' ← ')) ?? 0) + us);
+    }
+    return [`${name} ←`, ...top(chains, 3).map((line) => `    ${line}`)];
+  });
+  return [`busy ${(total / 1000).toFixed(0)} ms in all; by self time:`, ...top(bySelf), 'by total time:', ...top(byTotal, 45), 'callers:', ...callers];
 }
 
 export function l3Lines(r: L3Result): string[] {
