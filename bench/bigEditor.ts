@@ -37,7 +37,11 @@ export interface L3Result {
   keyToWatcher: Samples;
   longTasksTyping: { typist: LongTask[]; watcher: LongTask[] };
   longTasksOpening: { typist: LongTask[]; watcher: LongTask[] };
-  /** Heaviest functions by self time while typing (with --profile-l3). */
+  /** Main-thread busy time per keystroke while typing (CDP Performance TaskDuration), ms. */
+  taskMsPerKey: { typist: number; watcher: number };
+  /** CPU time of each page's renderer process per keystroke while typing (CDP SystemInfo), ms. */
+  cpuMsPerKey: { typist: number; watcher: number };
+  /** Heaviest functions while typing, typing page then watching page (with --profile-l3). */
   profile: string[] | null;
 }
 
@@ -115,7 +119,8 @@ const longTasks = (page: Page): Promise<LongTask[]> => page.evaluate(() => (wind
 
 /** Runs L3 against a fresh Tandem (built: `npm run build`). */
 export async function runL3(markdownBytes: number, profile: boolean, log: (line: string) => void): Promise<L3Result> {
-  const server = await startServer(SERVERS.tandem, { env: { WEB_ROOT: 'dist/web' } });
+  // L3_WEB_ROOT: another build of the web app (a before/after comparison), on the same server.
+  const server = await startServer(SERVERS.tandem, { env: { WEB_ROOT: process.env.L3_WEB_ROOT ?? 'dist/web' } });
   const browser = await chromium.launch({
     executablePath: ensureChromium(log),
     headless: true,
@@ -157,10 +162,18 @@ async function measure(server: RunningServer, browser: Browser, markdownBytes: n
   const blocks = await probe.evaluate(() => (window as unknown as { tandem: Tandem }).tandem.view.state.doc.childCount);
   await probe.context().close();
 
+  // Each page's renderer process (the one that appeared when it opened), for its CPU time.
+  const system = await browser.newBrowserCDPSession();
+  const renderers = async (): Promise<Map<number, number>> =>
+    new Map(((await system.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number; cpuTime: number }[] }).processInfo.filter((p) => p.type === 'renderer').map((p) => [p.id, p.cpuTime]));
+  const known = await renderers();
   const typist = await openPage(browser, state);
   const showMs = await show(typist, url, blocks);
+  const afterTypist = await renderers();
+  const typistPids = [...afterTypist.keys()].filter((pid) => !known.has(pid));
   const watcher = await openPage(browser, state);
   const watcherShowMs = await show(watcher, url, blocks);
+  const watcherPids = [...(await renderers()).keys()].filter((pid) => !afterTypist.has(pid));
   log(`    L3: ${(markdown.length / 1048576).toFixed(2)} MB of Markdown, ${blocks} blocks; import ${importMs.toFixed(0)} ms; shown in ${showMs.toFixed(0)} ms (watcher ${watcherShowMs.toFixed(0)} ms)`);
 
   // The caret at the end of the middle block's text; the watcher notes when each character it
@@ -207,8 +220,16 @@ async function measure(server: RunningServer, browser: Browser, markdownBytes: n
     });
   });
   await sleep(1_000); // let both pages finish what opening left (IndexedDB copy, presence)
-  const cdp = profile ? await typist.context().newCDPSession(typist) : null;
-  if (cdp) {
+  // Main-thread time of each page while typing (Chrome's own counters, as DevTools' Performance
+  // monitor shows them): a figure other processes on the machine inflate less than wall-clock ones.
+  const counters = await Promise.all([typist, watcher].map((page) => page.context().newCDPSession(page)));
+  await Promise.all(counters.map((session) => session.send('Performance.enable')));
+  const taskSeconds = async (): Promise<number[]> =>
+    Promise.all(counters.map(async (session) => ((await session.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.find((m) => m.name === 'TaskDuration')?.value ?? Number.NaN));
+  const tasksBefore = await taskSeconds();
+  const cpuBefore = await renderers();
+  const profilers = profile ? await Promise.all([typist, watcher].map((page) => page.context().newCDPSession(page))) : [];
+  for (const cdp of profilers) {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
@@ -223,7 +244,16 @@ async function measure(server: RunningServer, browser: Browser, markdownBytes: n
     .waitForFunction((k) => (window as unknown as { __arrivals: number[] }).__arrivals.length >= k, TYPED.length, { timeout: 30_000 })
     .then(() => true, () => false);
   const typingEnd = Date.now() + 100;
-  const profileLines = cdp ? topSelfTime(((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile) : null;
+  const tasksAfter = await taskSeconds();
+  const cpuAfter = await renderers();
+  // CPU seconds of a page's renderer(s) over the typing, per keystroke in ms (NaN when not found alone).
+  const cpuPerKey = (pids: number[]): number =>
+    pids.length === 1 ? (((cpuAfter.get(pids[0]!) ?? Number.NaN) - (cpuBefore.get(pids[0]!) ?? Number.NaN)) * 1000) / TYPED.length : Number.NaN;
+  const [typistTaskMs, watcherTaskMs] = tasksAfter.map((after, i) => ((after - tasksBefore[i]!) * 1000) / TYPED.length);
+  const profileLines: string[] | null = profile ? [] : null;
+  for (const [i, cdp] of profilers.entries()) {
+    profileLines!.push(i === 0 ? '— the typing page —' : '— the watching page —', ...topSelfTime(((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile));
+  }
   const { samples, keys } = await typist.evaluate(() => (window as unknown as { __keys: { samples: number[]; keys: number[] } }).__keys);
   const arrivals = await watcher.evaluate(() => (window as unknown as { __arrivals: number[] }).__arrivals);
   if (!arrived) log(`    L3: the watcher saw ${arrivals.length} of ${TYPED.length} remote changes`);
@@ -247,6 +277,8 @@ async function measure(server: RunningServer, browser: Browser, markdownBytes: n
     keyToWatcher,
     longTasksTyping: { typist: during(typistTasks), watcher: during(watcherTasks) },
     longTasksOpening: { typist: before(typistTasks), watcher: before(watcherTasks) },
+    taskMsPerKey: { typist: typistTaskMs!, watcher: watcherTaskMs! },
+    cpuMsPerKey: { typist: cpuPerKey(typistPids), watcher: cpuPerKey(watcherPids) },
     profile: profileLines,
   };
 }
@@ -313,6 +345,8 @@ export function l3Lines(r: L3Result): string[] {
     `| long tasks while opening | typist ${tasks(r.longTasksOpening.typist)}, watcher ${tasks(r.longTasksOpening.watcher)} |`,
     `| keystroke → typist's screen, ${r.keyToScreen.count} keys | p50 ${f(r.keyToScreen.percentile(50))} ms, p95 ${f(p95)} ms, max ${f(r.keyToScreen.max)} ms ${p95 <= 16 ? '✓' : '✗'} (p95 ≤ 16 ms) |`,
     `| keystroke → watcher's screen | p50 ${f(r.keyToWatcher.percentile(50))} ms, p95 ${f(r.keyToWatcher.percentile(95))} ms, max ${f(r.keyToWatcher.max)} ms |`,
+    `| main-thread time per keystroke (Chrome's TaskDuration) | typist ${f(r.taskMsPerKey.typist)} ms, watcher ${f(r.taskMsPerKey.watcher)} ms |`,
+    `| renderer CPU time per keystroke | typist ${f(r.cpuMsPerKey.typist)} ms, watcher ${f(r.cpuMsPerKey.watcher)} ms |`,
     `| long tasks while typing | typist ${tasks(r.longTasksTyping.typist)}, watcher ${tasks(r.longTasksTyping.watcher)} ${r.longTasksTyping.typist.length + r.longTasksTyping.watcher.length === 0 ? '✓' : '✗'} (none) |`,
   ];
 }

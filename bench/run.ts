@@ -73,7 +73,9 @@ const { table, pooled } = buildTable(plan, results);
 const minutes = (performance.now() - began) / 60_000;
 
 const date = new Date().toISOString().slice(0, 10);
-const name = quick ? `${date}-quick` : date;
+// A run of some parts only (--only) is named for them, so it never replaces the day's full run.
+const only = flag('only') ? `-${flag('only')!.split(',').join('-')}` : '';
+const name = `${date}${only}${quick ? '-quick' : ''}`;
 const commit = gitCommit();
 const summary = [
   `# Tandem benchmark, ${date}${quick ? ' (quick smoke run)' : ''}`,
