@@ -95,7 +95,9 @@ export function joinWhole(server: RunningServer, docId: string, big: BigDoc, tim
         socket.send(dialect.step2Reply());
         return;
       }
-      for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(message.payload))) {
+      // How far each client's structs reach (a segment of a client's middle included: a state vector
+      // read from such an update stops at its gap).
+      for (const [client, clock] of Y.parseUpdateMeta(message.payload).to) {
         if (clock > (have.get(client) ?? 0)) have.set(client, clock);
         if (missing.has(client) && clock >= big.stateVector.get(client)!) missing.delete(client);
       }

@@ -45,7 +45,7 @@ export async function runBigParts(plan: Plan, trace: TraceDoc, errors: string[],
     await attempt(`L1 beside the peers: the same ${sizes.l1Mb} MB document, in memory, joined by a bare client`, async () => {
       const big = buildBigDoc(trace, sizes.l1Mb);
       const results = [];
-      for (const id of L1_PEERS) results.push(await runL1Peer(id, big, sizes.l1Joins, log));
+      for (const row of L1_PEERS) results.push(await runL1Peer(row, big, sizes.l1Joins, log));
       return l1PeerLines(results);
     });
   }

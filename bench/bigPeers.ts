@@ -12,21 +12,29 @@ import { Samples } from './stats.js';
 
 export interface PeerJoinResult {
   id: ServerId;
+  label: string;
   joins: Samples;
   wireBytes: number;
   rssPeakKb: number;
   error: string | null;
 }
 
-export const L1_PEERS: ServerId[] = ['tandem', 'yws', 'hocuspocus'];
+/** The rows: Tandem as configured by default (frames from 16 KB compressed), Tandem without compression, the peers. */
+export const L1_PEERS: { id: ServerId; label: string; env?: Record<string, string> }[] = [
+  { id: 'tandem', label: 'Tandem (permessage-deflate, frames ≥ 16 KB)' },
+  { id: 'tandem', label: 'Tandem, no compression', env: { COMPRESS_ABOVE_BYTES: '0' } },
+  { id: 'yws', label: SERVERS.yws.label },
+  { id: 'hocuspocus', label: SERVERS.hocuspocus.label },
+];
 
-export async function runL1Peer(id: ServerId, big: BigDoc, joins: number, log: (line: string) => void): Promise<PeerJoinResult> {
-  const server = await startServer(SERVERS[id]);
+export async function runL1Peer(row: (typeof L1_PEERS)[number], big: BigDoc, joins: number, log: (line: string) => void): Promise<PeerJoinResult> {
+  const { id, label } = row;
+  const server = await startServer(SERVERS[id], { env: row.env ?? {} });
   let rssPeakKb = processRssKb(server.pid);
   const sampler = setInterval(() => {
     rssPeakKb = Math.max(rssPeakKb, processRssKb(server.pid));
   }, 20);
-  const result: PeerJoinResult = { id, joins: new Samples(), wireBytes: 0, rssPeakKb: 0, error: null };
+  const result: PeerJoinResult = { id, label, joins: new Samples(), wireBytes: 0, rssPeakKb: 0, error: null };
   try {
     const holder = await uploadBigDoc(server, 'l1-big', big);
     try {
@@ -47,7 +55,7 @@ export async function runL1Peer(id: ServerId, big: BigDoc, joins: number, log: (
     result.rssPeakKb = rssPeakKb;
     await server.stop();
   }
-  log(`    L1 ${SERVERS[id].label}: ${result.error ? `failed: ${result.error}` : `synced p50 ${result.joins.percentile(50).toFixed(0)} ms, max ${result.joins.max.toFixed(0)} ms, ${(result.wireBytes / 1048576).toFixed(1)} MB on the wire`}; RSS peak ${(rssPeakKb / 1024).toFixed(0)} MB`);
+  log(`    L1 ${label}: ${result.error ? `failed: ${result.error}` : `synced p50 ${result.joins.percentile(50).toFixed(0)} ms, max ${result.joins.max.toFixed(0)} ms, ${(result.wireBytes / 1048576).toFixed(1)} MB on the wire`}; RSS peak ${(rssPeakKb / 1024).toFixed(0)} MB`);
   return result;
 }
 
@@ -57,8 +65,23 @@ export function l1PeerLines(results: PeerJoinResult[]): string[] {
     '| --- | ---: | ---: | ---: |',
     ...results.map((r) =>
       r.error
-        ? `| ${SERVERS[r.id].label} | failed: ${r.error.replace(/\|/g, '/')} | | ${(r.rssPeakKb / 1024).toFixed(0)} |`
-        : `| ${SERVERS[r.id].label} | ${r.joins.percentile(50).toFixed(0)} / ${r.joins.max.toFixed(0)} | ${(r.wireBytes / 1048576).toFixed(1)} | ${(r.rssPeakKb / 1024).toFixed(0)} |`,
+        ? `| ${r.label} | failed: ${r.error.replace(/\|/g, '/')} | | ${(r.rssPeakKb / 1024).toFixed(0)} |`
+        : `| ${r.label} | ${r.joins.percentile(50).toFixed(0)} / ${r.joins.max.toFixed(0)} | ${(r.wireBytes / 1048576).toFixed(1)} | ${(r.rssPeakKb / 1024).toFixed(0)} |`,
     ),
   ];
+}
+
+// Alone: node --import tsx bench/bigPeers.ts (BIG_MB, JOINS; after npm run build).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { buildTraceDoc } = await import('./trace.js');
+  const { buildBigDoc } = await import('./bigDoc.js');
+  const os = await import('node:os');
+  const big = buildBigDoc(buildTraceDoc(), Number(process.env.BIG_MB ?? 50));
+  const results: PeerJoinResult[] = [];
+  for (const row of L1_PEERS) {
+    console.log(`load average before ${row.label}: ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+    results.push(await runL1Peer(row, big, Number(process.env.JOINS ?? 3), console.log));
+  }
+  for (const line of l1PeerLines(results)) console.log(line);
+  process.exit(0);
 }

@@ -178,6 +178,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Pin to SERVER_CORE where possible (default). L2 does not: its worker threads need the other core. */
+  pin?: boolean;
 }
 
 /**
@@ -249,7 +251,7 @@ async function startProcess(spec: ServerSpec, options: StartOptions): Promise<St
   const port = await freePort();
   const { script, env } = spec.launch(dataDir);
   const nodeArgs = [...(options.nodeArgs ?? []), script];
-  const [command, args] = canPin
+  const [command, args] = canPin && options.pin !== false
     ? ['taskset', ['-c', String(SERVER_CORE), process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
   const child = spawn(command, args, {
