@@ -39,8 +39,10 @@ export interface L3Result {
   longTasksOpening: { typist: LongTask[]; watcher: LongTask[] };
   /** Main-thread busy time per keystroke while typing (CDP Performance TaskDuration), ms. */
   taskMsPerKey: { typist: number; watcher: number };
-  /** CPU time of each page's renderer process per keystroke while typing (CDP SystemInfo), ms. */
+  /** CPU time of each page's main thread per keystroke while typing (CDP Performance ThreadTime), ms. */
   cpuMsPerKey: { typist: number; watcher: number };
+  /** Script, layout and style recalculation per keystroke (CDP Performance), as text. */
+  breakdownPerKey: { typist: string; watcher: string };
   /** Heaviest functions while typing, typing page then watching page (with --profile-l3). */
   profile: string[] | null;
 }
@@ -162,18 +164,10 @@ async function measure(server: RunningServer, browser: Browser, markdownBytes: n
   const blocks = await probe.evaluate(() => (window as unknown as { tandem: Tandem }).tandem.view.state.doc.childCount);
   await probe.context().close();
 
-  // Each page's renderer process (the one that appeared when it opened), for its CPU time.
-  const system = await browser.newBrowserCDPSession();
-  const renderers = async (): Promise<Map<number, number>> =>
-    new Map(((await system.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number; cpuTime: number }[] }).processInfo.filter((p) => p.type === 'renderer').map((p) => [p.id, p.cpuTime]));
-  const known = await renderers();
   const typist = await openPage(browser, state);
   const showMs = await show(typist, url, blocks);
-  const afterTypist = await renderers();
-  const typistPids = [...afterTypist.keys()].filter((pid) => !known.has(pid));
   const watcher = await openPage(browser, state);
   const watcherShowMs = await show(watcher, url, blocks);
-  const watcherPids = [...(await renderers()).keys()].filter((pid) => !afterTypist.has(pid));
   log(`    L3: ${(markdown.length / 1048576).toFixed(2)} MB of Markdown, ${blocks} blocks; import ${importMs.toFixed(0)} ms; shown in ${showMs.toFixed(0)} ms (watcher ${watcherShowMs.toFixed(0)} ms)`);
 
   // The caret at the end of the middle block's text; the watcher notes when each character it
@@ -224,16 +218,25 @@ async function measure(server: RunningServer, browser: Browser, markdownBytes: n
   // monitor shows them): a figure other processes on the machine inflate less than wall-clock ones.
   const counters = await Promise.all([typist, watcher].map((page) => page.context().newCDPSession(page)));
   await Promise.all(counters.map((session) => session.send('Performance.enable')));
-  const taskSeconds = async (): Promise<number[]> =>
-    Promise.all(counters.map(async (session) => ((await session.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.find((m) => m.name === 'TaskDuration')?.value ?? Number.NaN));
+  const metric = (name: string) => async (): Promise<number[]> =>
+    Promise.all(counters.map(async (session) => ((await session.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.find((m) => m.name === name)?.value ?? Number.NaN));
+  // TaskDuration: wall time of the main thread's tasks (a task descheduled by other processes counts
+  // whole); ThreadTime: the main thread's CPU time.
+  const taskSeconds = metric('TaskDuration');
+  const threadSeconds = metric('ThreadTime');
+  const BREAKDOWN = ['ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration', 'LayoutCount', 'RecalcStyleCount'];
+  const breakdown = async (): Promise<Record<string, number>[]> =>
+    Promise.all(counters.map(async (session) => Object.fromEntries(((await session.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.filter((m) => BREAKDOWN.includes(m.name)).map((m) => [m.name, m.value]))));
+  const breakdownBefore = await breakdown();
   const tasksBefore = await taskSeconds();
-  const cpuBefore = await renderers();
+  const cpuBefore = await threadSeconds();
   const profilers = profile ? await Promise.all([typist, watcher].map((page) => page.context().newCDPSession(page))) : [];
   for (const cdp of profilers) {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
   }
+  if (process.env.L3_TRACE) await browser.startTracing(typist, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'cc', 'v8'] });
   const typingStart = Date.now();
   for (const [n, char] of [...TYPED].entries()) {
     await typist.keyboard.type(char);
@@ -244,11 +247,23 @@ async function measure(server: RunningServer, browser: Browser, markdownBytes: n
     .waitForFunction((k) => (window as unknown as { __arrivals: number[] }).__arrivals.length >= k, TYPED.length, { timeout: 30_000 })
     .then(() => true, () => false);
   const typingEnd = Date.now() + 100;
+  if (process.env.L3_TRACE) {
+    // Where the typing page's main thread spent its time: complete events by name, self time.
+    const trace = JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: { name: string; ph: string; dur?: number; tdur?: number; pid: number; tid: number; ts: number; args?: { name?: string } }[] };
+    const mains = new Set(trace.traceEvents.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+    const byName = new Map<string, number>();
+    for (const e of trace.traceEvents) {
+      if (e.ph !== 'X' || !mains.has(`${e.pid}:${e.tid}`)) continue;
+      byName.set(`${e.pid} ${e.name}`, (byName.get(`${e.pid} ${e.name}`) ?? 0) + (e.tdur ?? e.dur ?? 0));
+    }
+    log([...byName].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, us]) => `${(us / 1000 / TYPED.length).toFixed(2).padStart(8)} ms/key (thread time, inclusive)  ${k}`).join('\n'));
+  }
   const tasksAfter = await taskSeconds();
-  const cpuAfter = await renderers();
-  // CPU seconds of a page's renderer(s) over the typing, per keystroke in ms (NaN when not found alone).
-  const cpuPerKey = (pids: number[]): number =>
-    pids.length === 1 ? (((cpuAfter.get(pids[0]!) ?? Number.NaN) - (cpuBefore.get(pids[0]!) ?? Number.NaN)) * 1000) / TYPED.length : Number.NaN;
+  const cpuAfter = await threadSeconds();
+  const breakdownAfter = await breakdown();
+  const perKey = breakdownAfter.map((after, i) =>
+    BREAKDOWN.map((name) => `${name.replace('Duration', '')} ${(((after[name] ?? Number.NaN) - (breakdownBefore[i]![name] ?? Number.NaN)) * (name.endsWith('Count') ? 1 : 1000) / TYPED.length).toFixed(name.endsWith('Count') ? 1 : 1)}${name.endsWith('Count') ? '' : ' ms'}`).join(', '));
+  const [typistCpuMs, watcherCpuMs] = cpuAfter.map((after, i) => ((after - cpuBefore[i]!) * 1000) / TYPED.length);
   const [typistTaskMs, watcherTaskMs] = tasksAfter.map((after, i) => ((after - tasksBefore[i]!) * 1000) / TYPED.length);
   const profileLines: string[] | null = profile ? [] : null;
   for (const [i, cdp] of profilers.entries()) {
@@ -278,7 +293,8 @@ async function measure(server: RunningServer, browser: Browser, markdownBytes: n
     longTasksTyping: { typist: during(typistTasks), watcher: during(watcherTasks) },
     longTasksOpening: { typist: before(typistTasks), watcher: before(watcherTasks) },
     taskMsPerKey: { typist: typistTaskMs!, watcher: watcherTaskMs! },
-    cpuMsPerKey: { typist: cpuPerKey(typistPids), watcher: cpuPerKey(watcherPids) },
+    cpuMsPerKey: { typist: typistCpuMs!, watcher: watcherCpuMs! },
+    breakdownPerKey: { typist: perKey[0]!, watcher: perKey[1]! },
     profile: profileLines,
   };
 }
@@ -346,7 +362,9 @@ export function l3Lines(r: L3Result): string[] {
     `| keystroke → typist's screen, ${r.keyToScreen.count} keys | p50 ${f(r.keyToScreen.percentile(50))} ms, p95 ${f(p95)} ms, max ${f(r.keyToScreen.max)} ms ${p95 <= 16 ? '✓' : '✗'} (p95 ≤ 16 ms) |`,
     `| keystroke → watcher's screen | p50 ${f(r.keyToWatcher.percentile(50))} ms, p95 ${f(r.keyToWatcher.percentile(95))} ms, max ${f(r.keyToWatcher.max)} ms |`,
     `| main-thread time per keystroke (Chrome's TaskDuration) | typist ${f(r.taskMsPerKey.typist)} ms, watcher ${f(r.taskMsPerKey.watcher)} ms |`,
-    `| renderer CPU time per keystroke | typist ${f(r.cpuMsPerKey.typist)} ms, watcher ${f(r.cpuMsPerKey.watcher)} ms |`,
+    `| main-thread CPU time per keystroke (Chrome's ThreadTime) | typist ${f(r.cpuMsPerKey.typist)} ms, watcher ${f(r.cpuMsPerKey.watcher)} ms |`,
+    `| per keystroke, typist | ${r.breakdownPerKey.typist} |`,
+    `| per keystroke, watcher | ${r.breakdownPerKey.watcher} |`,
     `| long tasks while typing | typist ${tasks(r.longTasksTyping.typist)}, watcher ${tasks(r.longTasksTyping.watcher)} ${r.longTasksTyping.typist.length + r.longTasksTyping.watcher.length === 0 ? '✓' : '✗'} (none) |`,
   ];
 }
