@@ -1,6 +1,7 @@
 // L2 of issue 18: E2's fan-out while a 50 MB document compacts and exports, against E2 alone, on
 // one Tandem process. The big document is written first (its holder stays, so it is in memory and
-// has its update rows uncompacted), then E2's 1,000 clients connect. Three windows on the same
+// has its update rows uncompacted), then E2's 1,000 clients connect. After a window not counted,
+// three windows on the same
 // connections: E2 alone, E2 while the holder leaves (the room unloads after 100 ms and compacts the
 // 50 MB on the worker pool) and Markdown exports of the document run back to back for the whole
 // window, then E2 alone again. Target: the heavy window's p99 ≤ 1.5 × the alone windows' (pooled).
@@ -27,12 +28,16 @@ export async function runL2(trace: TraceDoc, megabytes: number, timing: WindowTi
   const big = buildBigDoc(trace, megabytes);
   // Not pinned to one core: the compaction and the export run on worker threads, which is the point,
   // and pinned they would take their CPU from the event loop's own core.
-  const server = await startServer(SERVERS.tandem, { env: { UNLOAD_GRACE_MS: '100' }, pin: false });
+  // L2_CPU_PROF=<dir>: the server writes V8 CPU profiles there (its main thread's and each worker's).
+  const profDir = process.env.L2_CPU_PROF;
+  const server = await startServer(SERVERS.tandem, { env: { UNLOAD_GRACE_MS: '100' }, pin: false, nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
   try {
     const docId = 'l2-big';
     const holder = await uploadBigDoc(server, docId, big);
     const run = await LoadRun.open(server, LOAD_SHAPES.E2, 'l2');
     try {
+      // A first window settles the freshly connected clients and the upload's garbage; not counted.
+      await run.measure(timing);
       const alone = [await run.measure(timing)];
       const exports: number[] = [];
       const exportErrors: string[] = [];
