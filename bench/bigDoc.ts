@@ -4,7 +4,6 @@ import { BODY_FRAGMENT } from '../shared/schema.js';
 import { BenchClient } from './client.js';
 import type { RunningServer } from './servers.js';
 import { waitFor } from './stats.js';
-import type { TraceDoc } from './trace.js';
 import { dialectFor, Msg, Sync } from './wire.js';
 
 /**
@@ -20,13 +19,13 @@ export interface BigDoc {
   stateVector: Map<number, number>;
 }
 
-export function buildBigDoc(trace: TraceDoc, megabytes: number): BigDoc {
+export function buildBigDoc(traceUpdate: Uint8Array, megabytes: number): BigDoc {
   const source = new Y.Doc();
-  const updates: Uint8Array[] = [trace.update];
-  Y.applyUpdate(source, trace.update);
+  const updates: Uint8Array[] = [traceUpdate];
+  Y.applyUpdate(source, traceUpdate);
   source.on('update', (update: Uint8Array) => updates.push(update));
   const body = source.getXmlFragment(BODY_FRAGMENT);
-  let bytes = trace.update.length;
+  let bytes = traceUpdate.length;
   for (let i = 0; bytes < megabytes * 1024 * 1024; i++) {
     let text = '';
     for (let n = 0; text.length < 1_000_000; n++) text += `Pasted block ${i}, sentence ${n}: ${(n * 7919) % 100003} lorem ipsum dolor sit amet. `;

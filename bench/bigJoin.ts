@@ -16,6 +16,7 @@ import * as Y from 'yjs';
 import { freePort } from './cluster.js';
 import { machineSummary, processCpuMicros, processRssKb } from './proc.js';
 import { buildTraceDoc } from './trace.js';
+import { buildBigDoc } from './bigDoc.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'bench-metrics-token-0123456789abcdef';
@@ -61,17 +62,10 @@ async function run(label: string, env: Record<string, string>, trace: Uint8Array
     const source = new Y.Doc();
     const writer = provider(port, docId, source);
     await until('the writer to sync', () => writer.synced);
-    Y.applyUpdate(source, trace);
-    const body = source.getXmlFragment('prosemirror');
-    let bytes = trace.length;
-    for (let i = 0; bytes < TARGET_MB * 1024 * 1024; i++) {
-      let text = '';
-      for (let n = 0; text.length < 1_000_000; n++) text += `Pasted block ${i}, sentence ${n}: ${(n * 7919) % 100003} lorem ipsum dolor sit amet. `;
-      const paragraph = new Y.XmlElement('paragraph');
-      paragraph.insert(0, [new Y.XmlText(text)]);
-      body.insert(body.length, [paragraph]);
-      bytes += text.length;
-    }
+    // The writer's updates, as a client writing the document sends them (bigDoc.ts).
+    const big = buildBigDoc(trace, TARGET_MB);
+    for (const update of big.updates) Y.applyUpdate(source, update);
+    const bytes = big.bytes;
     const expected = Y.encodeStateVector(source);
     await until('the document to be stored', async () => ((await (await fetch(`${base}/api/docs/${docId}`)).json()) as { storedBytes: number }).storedBytes >= bytes);
     writer.destroy();

@@ -25,7 +25,7 @@ export interface L2Result {
 }
 
 export async function runL2(trace: TraceDoc, megabytes: number, timing: WindowTiming, log: (line: string) => void): Promise<L2Result> {
-  const big = buildBigDoc(trace, megabytes);
+  const big = buildBigDoc(trace.update, megabytes);
   // Not pinned to one core: the compaction and the export run on worker threads, which is the point,
   // and pinned they would take their CPU from the event loop's own core.
   // L2_CPU_PROF=<dir>: the server writes V8 CPU profiles there (its main thread's and each worker's).

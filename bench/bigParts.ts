@@ -43,7 +43,7 @@ export async function runBigParts(plan: Plan, trace: TraceDoc, errors: string[],
   if (plan.parts.has('L1')) {
     await attempt(`L1: join a ${sizes.l1Mb} MB document (Tandem, stock provider, from storage)`, async () => l1Lines(await runL1Tandem(trace.update, sizes.l1Mb, sizes.l1Joins)));
     await attempt(`L1 beside the peers: the same ${sizes.l1Mb} MB document, in memory, joined by a bare client`, async () => {
-      const big = buildBigDoc(trace, sizes.l1Mb);
+      const big = buildBigDoc(trace.update, sizes.l1Mb);
       const results = [];
       for (const row of L1_PEERS) results.push(await runL1Peer(row, big, sizes.l1Joins, log));
       return l1PeerLines(results);

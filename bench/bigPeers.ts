@@ -76,7 +76,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { buildTraceDoc } = await import('./trace.js');
   const { buildBigDoc } = await import('./bigDoc.js');
   const os = await import('node:os');
-  const big = buildBigDoc(buildTraceDoc(), Number(process.env.BIG_MB ?? 50));
+  const big = buildBigDoc(buildTraceDoc().update, Number(process.env.BIG_MB ?? 50));
   const results: PeerJoinResult[] = [];
   for (const row of L1_PEERS) {
     console.log(`load average before ${row.label}: ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`);
