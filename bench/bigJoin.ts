@@ -16,11 +16,10 @@ import * as Y from 'yjs';
 import { freePort } from './cluster.js';
 import { machineSummary, processCpuMicros, processRssKb } from './proc.js';
 import { buildTraceDoc } from './trace.js';
+import { buildBigDoc } from './bigDoc.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'bench-metrics-token-0123456789abcdef';
-const TARGET_MB = Number(process.env.BIG_MB ?? 50);
-const JOINS = Number(process.env.JOINS ?? 5);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<void> {
@@ -38,7 +37,17 @@ function provider(port: number, docId: string, doc: Y.Doc): WebsocketProvider {
   });
 }
 
-async function run(label: string, env: Record<string, string>, trace: Uint8Array) {
+export interface L1Row {
+  label: string;
+  storedMb: number;
+  p50: number;
+  max: number;
+  wireMb: number;
+  cpuMs: number;
+  rssPeakMb: number;
+}
+
+async function run(label: string, env: Record<string, string>, trace: Uint8Array, TARGET_MB: number, JOINS: number): Promise<L1Row> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bigjoin-'));
   const child = spawn(process.execPath, [path.join(root, 'dist/server/server/main.js')], {
@@ -53,17 +62,10 @@ async function run(label: string, env: Record<string, string>, trace: Uint8Array
     const source = new Y.Doc();
     const writer = provider(port, docId, source);
     await until('the writer to sync', () => writer.synced);
-    Y.applyUpdate(source, trace);
-    const body = source.getXmlFragment('prosemirror');
-    let bytes = trace.length;
-    for (let i = 0; bytes < TARGET_MB * 1024 * 1024; i++) {
-      let text = '';
-      for (let n = 0; text.length < 1_000_000; n++) text += `Pasted block ${i}, sentence ${n}: ${(n * 7919) % 100003} lorem ipsum dolor sit amet. `;
-      const paragraph = new Y.XmlElement('paragraph');
-      paragraph.insert(0, [new Y.XmlText(text)]);
-      body.insert(body.length, [paragraph]);
-      bytes += text.length;
-    }
+    // The writer's updates, as a client writing the document sends them (bigDoc.ts).
+    const big = buildBigDoc(trace, TARGET_MB);
+    for (const update of big.updates) Y.applyUpdate(source, update);
+    const bytes = big.bytes;
     const expected = Y.encodeStateVector(source);
     await until('the document to be stored', async () => ((await (await fetch(`${base}/api/docs/${docId}`)).json()) as { storedBytes: number }).storedBytes >= bytes);
     writer.destroy();
@@ -100,10 +102,27 @@ async function run(label: string, env: Record<string, string>, trace: Uint8Array
   }
 }
 
-const trace = buildTraceDoc().update;
-const rows = [await run('Tandem, permessage-deflate (frames ≥ 16 KB)', {}, trace), await run('Tandem, no compression', { COMPRESS_ABOVE_BYTES: '0' }, trace)];
-console.log(`\n${machineSummary()}, load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}; ${JOINS} joins each, one after another\n`);
-console.log('| | stored MB | synced p50 / max ms | bytes on the wire MB (per join) | server CPU ms per join | server RSS peak MB |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.label} | ${r.storedMb.toFixed(1)} | ${r.p50.toFixed(0)} / ${r.max.toFixed(0)} | ${r.wireMb.toFixed(1)} | ${r.cpuMs.toFixed(0)} | ${r.rssPeakMb.toFixed(0)} |`);
-process.exit(0);
+/** L1 on Tandem with the stock provider, from storage: with permessage-deflate (the default) and without. */
+export async function runL1Tandem(trace: Uint8Array, megabytes: number, joins: number): Promise<L1Row[]> {
+  return [
+    await run('Tandem, permessage-deflate (frames ≥ 16 KB)', {}, trace, megabytes, joins),
+    await run('Tandem, no compression', { COMPRESS_ABOVE_BYTES: '0' }, trace, megabytes, joins),
+  ];
+}
+
+export function l1Lines(rows: L1Row[]): string[] {
+  return [
+    '| | stored MB | synced p50 / max ms | bytes on the wire MB (per join) | server CPU ms per join | server RSS peak MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.label} | ${r.storedMb.toFixed(1)} | ${r.p50.toFixed(0)} / ${r.max.toFixed(0)} | ${r.wireMb.toFixed(1)} | ${r.cpuMs.toFixed(0)} | ${r.rssPeakMb.toFixed(0)} |`),
+  ];
+}
+
+// Alone: npm run bench:big (BIG_MB, JOINS); within npm run bench it is part L1.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const joins = Number(process.env.JOINS ?? 5);
+  const rows = await runL1Tandem(buildTraceDoc().update, Number(process.env.BIG_MB ?? 50), joins);
+  console.log(`\n${machineSummary()}, load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}; ${joins} joins each, one after another\n`);
+  for (const line of l1Lines(rows)) console.log(line);
+  process.exit(0);
+}

@@ -131,8 +131,11 @@ export class LoadRun {
     return run;
   }
 
-  /** Sends edits at `editsPerSecond` per client for warmup + measure, then drains. */
-  async measure(timing: WindowTiming, editsPerSecond = this.shape.editsPerSecond): Promise<LoadResult> {
+  /**
+   * Sends edits at `editsPerSecond` per client for warmup + measure, then drains. `atWindowStart`
+   * runs when the measured window opens (L2 starts its heavy work there).
+   */
+  async measure(timing: WindowTiming, editsPerSecond = this.shape.editsPerSecond, atWindowStart?: () => void): Promise<LoadResult> {
     this.latency = new Samples();
     this.delivered = 0;
     this.same = tally();
@@ -151,6 +154,7 @@ export class LoadRun {
     const busyStart = machineBusyMicros();
     monitor.start();
     sending.countFrom();
+    atWindowStart?.();
     await sleep(timing.measureMs);
     const editsByProc = sending.stop();
     this.windowEnd = performance.now();

@@ -11,16 +11,17 @@ import { ALL_PARTS, makePlan, runAll } from './scenarios.js';
 import { CLUSTER, PEER_CLUSTER, PEERS, SERVERS, type ServerId } from './servers.js';
 import { chart } from './svg.js';
 import { buildTraceDoc } from './trace.js';
+import { BIG_PARTS, runBigParts } from './bigParts.js';
 
-// npm run bench [-- --quick] [--rounds=N] [--only=I0,E2,E2C,S,…] [--servers=tandem,tandem-http,tandem-cluster,hocuspocus-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
+// npm run bench [-- --quick] [--rounds=N] [--only=I0,E2,E2C,S,L1,L2,L3,…] [--profile-l3] [--servers=tandem,tandem-http,tandem-cluster,hocuspocus-cluster,yws,…] [--profile[=server[:E1|E2|E3|C1]]]
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const quick = args.includes('--quick');
 let servers = (flag('servers')?.split(',') ?? ['tandem', 'tandem-http', ...PEERS, CLUSTER, PEER_CLUSTER]) as ServerId[];
 for (const id of servers) if (!(id in SERVERS)) throw new Error(`unknown server ${id}; known: ${Object.keys(SERVERS).join(', ')}`);
-const parts = flag('only')?.split(',') ?? ALL_PARTS;
-for (const part of parts) if (!ALL_PARTS.includes(part) && part !== 'D') throw new Error(`unknown part ${part}; known: ${ALL_PARTS.join(', ')} (D rides with E2)`);
+const parts = flag('only')?.split(',') ?? [...ALL_PARTS, ...BIG_PARTS];
+for (const part of parts) if (!ALL_PARTS.includes(part) && !BIG_PARTS.includes(part) && part !== 'D') throw new Error(`unknown part ${part}; known: ${[...ALL_PARTS, ...BIG_PARTS].join(', ')} (D rides with E2)`);
 // The cluster's only part is E2C; naming the cluster in --servers with E2 asks for it too.
 if (flag('servers') && servers.some((id) => SERVERS[id].cluster) && parts.includes('E2') && !parts.includes('E2C')) parts.push('E2C');
 const log = (line: string): void => console.log(line);
@@ -62,15 +63,19 @@ const rounds = roundsFlag === undefined ? undefined : Number(roundsFlag);
 if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) throw new Error(`--rounds must be 1–20, got ${roundsFlag}`);
 const plan = makePlan(quick, servers, parts, rounds);
 log(`Tandem bench (${quick ? 'quick' : 'full'}): ${machineSummary()}; ${pinned ? 'servers on core 0 (a cluster: both Tandem processes and its redis-server), generator on core 1' : 'not pinned'}`);
-const trace = plan.parts.has('C1') ? buildTraceDoc() : null;
+const big = BIG_PARTS.some((part) => plan.parts.has(part));
+const trace = plan.parts.has('C1') || plan.parts.has('L1') || plan.parts.has('L2') ? buildTraceDoc() : null;
 if (trace) log(`trace: ${trace.edits} edits, Yjs state ${trace.update.length} bytes`);
 const results = await runAll(plan, trace, progress);
 if (clusterSkipped && clusterAsked) results.errors.push(`E2C: ${clusterSkipped}`);
+const bigLines = big ? await runBigParts(plan, trace ?? buildTraceDoc(), results.errors, progress, args.includes('--profile-l3')) : [];
 const { table, pooled } = buildTable(plan, results);
 const minutes = (performance.now() - began) / 60_000;
 
 const date = new Date().toISOString().slice(0, 10);
-const name = quick ? `${date}-quick` : date;
+// A run of some parts only (--only) is named for them, so it never replaces the day's full run.
+const only = flag('only') ? `-${flag('only')!.split(',').join('-')}` : '';
+const name = `${date}${only}${quick ? '-quick' : ''}`;
 const commit = gitCommit();
 const summary = [
   `# Tandem benchmark, ${date}${quick ? ' (quick smoke run)' : ''}`,
@@ -100,6 +105,7 @@ const summary = [
   '',
   ...stepLines(plan, results),
   '',
+  ...(big ? ['## Big documents (issue 18)', '', ...bigLines] : []),
   ...(results.errors.length ? ['## Errors', '', ...results.errors.map((e) => `- ${e}`), ''] : []),
   '## How it was measured',
   '',

@@ -200,6 +200,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Fills each process's fresh data dir before it starts (bench/history.ts: a store made beforehand). */
   prepare?: (dataDir: string) => void;
+  /** Pin to SERVER_CORE where possible (default). L2 does not: its worker threads need the other core. */
+  pin?: boolean;
 }
 
 /**
@@ -272,7 +274,7 @@ async function startProcess(spec: ServerSpec, options: StartOptions): Promise<St
   const port = await freePort();
   const { script, env } = spec.launch(dataDir);
   const nodeArgs = [...(options.nodeArgs ?? []), script];
-  const [command, args] = canPin
+  const [command, args] = canPin && options.pin !== false
     ? ['taskset', ['-c', String(SERVER_CORE), process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
   const child = spawn(command, args, {
