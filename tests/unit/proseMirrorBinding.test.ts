@@ -283,12 +283,13 @@ class Relay {
 }
 
 /**
- * Seeds of the two-mover sessions (default SEED) still with a finding: 20261366 and 20261407, a key
- * that only one mover's copy held ends up before a neighbour it followed (the copy that goes held
- * it; three pages' moves crossing); 20261393, a key one page moved itself (its rebase) that the
- * other mover's copy also held appears twice.
+ * Seeds of the two-mover sessions (default SEED) still with a finding: none. 20261366 and 20261407 (a
+ * key out of order) and 20261393 (a key doubled) were a key that only the losing copy held: the
+ * mover's page moved that copy on as its own character (the copy is the mover's item) while the key's
+ * author moved it too. SEED=… COLLECT=1 runs 100 sessions from another seed and lists the findings
+ * instead of stopping at the first.
  */
-const KNOWN_TWO_MOVER_FINDINGS = [20261366, 20261393, 20261407];
+const KNOWN_TWO_MOVER_FINDINGS: number[] = [];
 
 describe('keystrokes racing with a split or join of the text they go into (move rebase)', () => {
   /** Ada wrote "abcdefgh"; Bob typed "AB" into it after "de"; both have all of it. */
@@ -463,7 +464,7 @@ describe('keystrokes racing with a split or join of the text they go into (move 
       }
       expect(own(finalDoc.textContent, /[α-ω]/), `seed ${seed + run}: the moved text`).toBe('αβγδεζηθικλμ');
     } catch (e) {
-      if (moverCount === 1 || process.env.SEED !== undefined) throw e;
+      if (moverCount === 1 || (process.env.SEED !== undefined && !process.env.COLLECT)) throw e;
       failed.push(`${seed + run}: ${(e as Error).message.split('\n')[0]}`);
     } }
     // Two movers: the seeds that still fail (docs/y-prosemirror-patch.md, "Known limitations") must
@@ -575,6 +576,17 @@ describe('two people moving the same text at once (move rebase: one copy stays)'
       cy.edit((state) => state.tr.delete(at(cy, 0, 5), at(cy, 0, 7)).doc);
       paste(grace, 0, 2, 'XY', 'Z');
       check([ada, grace, cy], '01234', '01XYZ234');
+    });
+
+    it(`a key only one mover had seen, carried by the copy that goes, ends up once, in order (${ids})`, () => {
+      const [ada, grace, cy] = setUp(adaLow, ['012', '3456']);
+      // Cy types "7" after "4"; Grace has it, Ada not; both join the paragraphs at once. Only Grace's
+      // copy holds a copy of the "7" (Grace's item): Cy's page moves it on, Grace's page must not.
+      cy.type(at(cy, 1, 2), '7');
+      cy.deliver(grace);
+      join(ada, 1);
+      join(grace, 1);
+      check([ada, grace, cy], '01234756', '01234756');
     });
 
     it(`a third person's key typed into one copy goes to the one that stays (${ids})`, () => {
