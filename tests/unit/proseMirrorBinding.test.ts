@@ -9,6 +9,7 @@ import { bindMoveRebase } from '../../web/src/document/moveRebase.js';
 import { withIncomingDeletes } from '../../web/src/sync/incomingDeletes.js';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import * as syncProtocol from 'y-protocols/sync';
 import { createUndoManager } from '../../web/src/document/undoManager.js';
 import { seededRandom } from '../helpers/seededRandom.js';
 
@@ -282,12 +283,13 @@ class Relay {
 }
 
 /**
- * Seeds of the two-mover sessions (default SEED) still with a finding: 20261366 and 20261407, a key
- * that only one mover's copy held ends up before a neighbour it followed (the copy that goes held
- * it; three pages' moves crossing); 20261393, a key one page moved itself (its rebase) that the
- * other mover's copy also held appears twice.
+ * Seeds of the two-mover sessions (default SEED) still with a finding: none. 20261366 and 20261407 (a
+ * key out of order) and 20261393 (a key doubled) were a key that only the losing copy held: the
+ * mover's page moved that copy on as its own character (the copy is the mover's item) while the key's
+ * author moved it too. SEED=… COLLECT=1 runs 100 sessions from another seed and lists the findings
+ * instead of stopping at the first.
  */
-const KNOWN_TWO_MOVER_FINDINGS = [20261366, 20261393, 20261407];
+const KNOWN_TWO_MOVER_FINDINGS: number[] = [];
 
 describe('keystrokes racing with a split or join of the text they go into (move rebase)', () => {
   /** Ada wrote "abcdefgh"; Bob typed "AB" into it after "de"; both have all of it. */
@@ -462,7 +464,7 @@ describe('keystrokes racing with a split or join of the text they go into (move 
       }
       expect(own(finalDoc.textContent, /[α-ω]/), `seed ${seed + run}: the moved text`).toBe('αβγδεζηθικλμ');
     } catch (e) {
-      if (moverCount === 1 || process.env.SEED !== undefined) throw e;
+      if (moverCount === 1 || (process.env.SEED !== undefined && !process.env.COLLECT)) throw e;
       failed.push(`${seed + run}: ${(e as Error).message.split('\n')[0]}`);
     } }
     // Two movers: the seeds that still fail (docs/y-prosemirror-patch.md, "Known limitations") must
@@ -576,6 +578,17 @@ describe('two people moving the same text at once (move rebase: one copy stays)'
       check([ada, grace, cy], '01234', '01XYZ234');
     });
 
+    it(`a key only one mover had seen, carried by the copy that goes, ends up once, in order (${ids})`, () => {
+      const [ada, grace, cy] = setUp(adaLow, ['012', '3456']);
+      // Cy types "7" after "4"; Grace has it, Ada not; both join the paragraphs at once. Only Grace's
+      // copy holds a copy of the "7" (Grace's item): Cy's page moves it on, Grace's page must not.
+      cy.type(at(cy, 1, 2), '7');
+      cy.deliver(grace);
+      join(ada, 1);
+      join(grace, 1);
+      check([ada, grace, cy], '01234756', '01234756');
+    });
+
     it(`a third person's key typed into one copy goes to the one that stays (${ids})`, () => {
       const [ada, grace, cy] = setUp(adaLow, ['0123456']);
       split(ada, 0, 3);
@@ -586,4 +599,114 @@ describe('two people moving the same text at once (move rebase: one copy stays)'
       check([ada, grace, cy], '01234567', '01234567');
     });
   }
+});
+
+describe('a page that was offline reconnects (sync step 2 from the server)', () => {
+  /**
+   * Reconnects `page` to `server` as y-websocket and Tandem's server do: the server's step 1 (the page
+   * answers with its step 2: what it did offline), the page's step 1, and the server's step 2 (the
+   * updates the page lacks, with the whole document's delete set). `serverGotMineFirst`: the server
+   * applied the page's step 2 before computing its answer (it answers once its writes settle).
+   */
+  function reconnect(page: Side, server: Y.Doc, serverGotMineFirst: boolean): void {
+    const frame = (write: (encoder: encoding.Encoder) => void): Uint8Array => {
+      const encoder = encoding.createEncoder();
+      write(encoder);
+      return encoding.toUint8Array(encoder);
+    };
+    /** `bytes` (a sync frame) handled by `doc`'s sync handler; returns its reply (a step 2 for a step 1). */
+    const handle = (doc: Y.Doc, bytes: Uint8Array, withDeletes: boolean): Uint8Array => {
+      const reply = encoding.createEncoder();
+      const decoder = decoding.createDecoder(bytes);
+      const read = (): void => void syncProtocol.readSyncMessage(decoder, reply, doc, 'remote');
+      if (withDeletes) withIncomingDeletes(decoder, read, doc);
+      else read();
+      return encoding.toUint8Array(reply);
+    };
+    // Offline, nothing of the page's reached anyone: what it did goes in its step 2.
+    for (const queue of page.outbox.values()) queue.splice(0);
+    const pageStep2 = handle(page.doc, frame((e) => syncProtocol.writeSyncStep1(e, server)), true);
+    const pageVector = Y.encodeStateVector(page.doc);
+    if (serverGotMineFirst) handle(server, pageStep2, false);
+    const answer = frame((e) => syncProtocol.writeSyncStep2(e, server, pageVector));
+    if (!serverGotMineFirst) handle(server, pageStep2, false);
+    handle(page.doc, answer, true);
+    // The page's own changes (its step 2, then whatever its rebase wrote) reach the others.
+    for (const queue of page.outbox.values()) queue.splice(0);
+    const rest = Y.encodeStateAsUpdate(page.doc, Y.encodeStateVector(server));
+    Y.applyUpdate(server, rest, 'remote');
+  }
+
+  /** Cy wrote `lines`; Ada (a-z), Bob (A-Z) and the server have them. */
+  function setUp(lines: string[]): { ada: Side; bob: Side; cy: Side; server: Y.Doc; others: Side[] } {
+    const ada = new Side(/[a-z]/, true, 10);
+    const bob = new Side(/[A-Z]/, true, 30);
+    const cy = new Side(/[0-9]/, true, 20);
+    connect([ada, bob, cy]);
+    cy.type(1, lines[0]!);
+    for (const line of lines.slice(1)) {
+      cy.edit((state) => state.tr.split(state.doc.content.size - 1).doc);
+      cy.type(cy.view().content.size - 1, line);
+    }
+    syncAll([ada, bob, cy]);
+    const server = new Y.Doc();
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(cy.doc));
+    return { ada, bob, cy, server, others: [bob, cy] };
+  }
+
+  /** The online sides exchange their changes; the server gets them too; then everyone catches up with `page`. */
+  function settle(page: Side, others: Side[], server: Y.Doc): void {
+    syncAll(others);
+    for (const side of others) Y.applyUpdate(server, Y.encodeStateAsUpdate(side.doc, Y.encodeStateVector(server)), 'remote');
+    // The server relays what the page sent, and anything since, to the others, as updates.
+    for (let round = 0; round < 2; round++) {
+      for (const side of others) deliverUpdate(side, Y.encodeStateAsUpdate(server, Y.encodeStateVector(side.doc)));
+      for (const side of others) Y.applyUpdate(server, Y.encodeStateAsUpdate(side.doc, Y.encodeStateVector(server)), 'remote');
+      deliverUpdate(page, Y.encodeStateAsUpdate(server, Y.encodeStateVector(page.doc)));
+      Y.applyUpdate(server, Y.encodeStateAsUpdate(page.doc, Y.encodeStateVector(server)), 'remote');
+    }
+    for (const side of others) expect(side.view().eq(page.view()), `${paragraphs(side).join(' | ')} vs ${paragraphs(page).join(' | ')}`).toBe(true);
+  }
+
+  for (const first of [false, true]) {
+    const order = first ? 'the server applied her offline keys before answering' : 'the server answered before applying her offline keys';
+    it(`a key typed offline into a paragraph someone joined away meanwhile goes with the joined text (${order})`, () => {
+      const { ada, bob, server, others } = setUp(['012', '3456']);
+      ada.type(endOfParagraph(ada.view(), 1), 'a');
+      // Bob joins the paragraphs (Backspace at the start of the second) while Ada is offline.
+      bob.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      syncAll(others);
+      Y.applyUpdate(server, Y.encodeStateAsUpdate(bob.doc, Y.encodeStateVector(server)), 'remote');
+      reconnect(ada, server, first);
+      expect(paragraphs(ada)).toEqual(['0123456a']);
+      settle(ada, others, server);
+    });
+
+    it(`a key typed offline into text someone split meanwhile goes with the moved text (${order})`, () => {
+      const { ada, bob, server, others } = setUp(['0123456']);
+      ada.type(endOfParagraph(ada.view(), 0) - 2, 'a');
+      bob.edit((state) => state.tr.split(4).doc);
+      syncAll(others);
+      Y.applyUpdate(server, Y.encodeStateAsUpdate(bob.doc, Y.encodeStateVector(server)), 'remote');
+      reconnect(ada, server, first);
+      expect(paragraphs(ada)).toEqual(['012', '34a56']);
+      settle(ada, others, server);
+    });
+  }
+
+  it('a paragraph of mine someone deleted on purpose (or a restore) while I was offline stays deleted', () => {
+    const { ada, bob, server, others } = setUp(['012']);
+    // Ada writes a paragraph of her own; everyone has it.
+    ada.edit((state) => state.tr.split(4).doc);
+    ada.type(6, 'xyz');
+    syncAll([ada, ...others]);
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(ada.doc, Y.encodeStateVector(server)), 'remote');
+    // Ada goes offline; Bob selects her whole paragraph and deletes it.
+    bob.edit((state) => state.tr.delete(4, 9).doc);
+    syncAll(others);
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(bob.doc, Y.encodeStateVector(server)), 'remote');
+    reconnect(ada, server, false);
+    expect(paragraphs(ada)).toEqual(['012']);
+    settle(ada, others, server);
+  });
 });

@@ -132,9 +132,29 @@ export class MoveLedger {
 
   constructor(private readonly root: Y.AbstractType<any>) {}
 
+  /** Copy key → the key of the character it is a copy of. */
+  private readonly copyOf = new Map<string, string>();
+
+  /**
+   * Whose keystroke the character `id` is: its client, or for a copy someone's move made (a copy is
+   * the mover's item), the client of the character first typed, as far as this page knows.
+   */
+  authorOf(id: Y.ID): number {
+    let key = keyOf(id);
+    let client = id.client;
+    for (let depth = 0; depth < 32; depth++) {
+      const from = this.copyOf.get(key);
+      if (from === undefined) break;
+      key = from;
+      client = Number(from.slice(0, from.indexOf(':')));
+    }
+    return client;
+  }
+
   /** Notes that the original `original` was copied to `copy`. */
   record(original: LedgerChar, copy: LedgerChar): void {
     const key = keyOf(original.id);
+    this.copyOf.set(keyOf(copy.id), key);
     if (!this.originals.has(key)) this.originals.set(key, { text: original.text, id: original.id, ch: original.ch, order: this.originals.size });
     const list = this.copies.get(key) ?? [];
     if (!list.some((c) => c.id.client === copy.id.client && c.id.clock === copy.id.clock)) list.push(copy);

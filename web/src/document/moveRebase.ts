@@ -408,7 +408,10 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
     }
   }
   const all: MoveMap = new Map(moves);
-  if (!stranded.some(({ char }) => char.id.client === me) && duplicates.length === 0) return all;
+  // Whose key a character is: a copy someone's move made of my key is mine to move on (its author's
+  // page, not the mover's, moves it, so only one page does).
+  const authorOf = (id: Y.ID): number => ledger?.authorOf(id) ?? id.client;
+  if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0) return all;
   doc.transact(() => {
     for (const { char, shown, left, right, origin, rightOrigin } of stranded) {
       const afterLeft = left === null ? undefined : all.get(left);
@@ -422,7 +425,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         (run.rightOrigin === null || at(char.id) < at(run.rightOrigin))
           ? run.start
           : undefined;
-      if (char.id.client !== me) {
+      if (authorOf(char.id) !== me) {
         // Someone else's character left behind too (they move it themselves): mine typed after it
         // goes where it will go, after the copy of what it followed (or after what precedes the run).
         const anchor = afterLeft ?? (beforeRun !== undefined && run!.origin !== null ? { text: char.text, id: run!.origin } : undefined);
@@ -449,7 +452,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       }
       const id = Y.createID(me, Y.getState(doc.store, me));
       place!.text.insert(place!.index, char.ch);
-      all.set(keyOf(me, char.id.clock), { text: place!.text, id });
+      all.set(keyOf(char.id.client, char.id.clock), { text: place!.text, id });
       // Moved by me: someone moving that text at the same time copies it too (one copy must stay).
       ledger?.record(char, { text: place!.text, id, ch: char.ch });
     }

@@ -58,7 +58,7 @@ export function handleServerMessages(provider: WebsocketProvider, handlers: Serv
   const stockSync = provider.messageHandlers[MessageType.sync]!;
   provider.messageHandlers[MessageType.sync] = (encoder, decoder, p, emitSynced, messageType) => {
     handlers.syncFrame(decoder.arr.length);
-    withIncomingDeletes(decoder, () => stockSync(encoder, decoder, p, emitSynced, messageType));
+    withIncomingDeletes(decoder, () => stockSync(encoder, decoder, p, emitSynced, messageType), p.doc);
   };
   provider.messageHandlers[MessageType.auth] = (_encoder, decoder) => {
     // Any auth message is a refusal: y-protocols defines no other kind (null: an unknown one).
