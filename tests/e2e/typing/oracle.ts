@@ -12,8 +12,9 @@ import type { InputEvent, ProbeEvent, ShapeChange } from './probe.js';
  *   as far as the other pages' undo/redo recorded restoring them; the rest is lost / doubled;
  * - a remote change never changes the order of P's characters (moved = reordered);
  * - an undo never deletes another page's characters that it had not itself restored;
- * and spaces, shared by all, are counted: the final count is what the pages inserted minus what
- * they deleted. Convergence (all pages, a fresh page, the stored document) is checked by the caller.
+ * and spaces, shared by all, are counted: no page sees remote changes add or remove more spaces
+ * than the other pages inserted or deleted, and the final count is what the pages inserted minus
+ * what they deleted (less only where two pages deleted the same space at once). Convergence (all pages, a fresh page, the stored document) is checked by the caller.
  */
 
 export interface PageRecord {
@@ -177,21 +178,50 @@ export function judge(pages: PageRecord[], finalText: string): Verdict {
     }
   }
 
-  // 5. Spaces: inserted minus deleted by everyone's own transactions.
-  let spaces = 0;
-  for (const page of pages) {
+  // 5. Spaces, shared by all, so counted. Per page, as for letters: a remote change adds no more
+  // spaces than the other pages inserted and removes no more than they deleted. In all, the document
+  // holds what the pages inserted minus what they deleted, except that two pages may delete the same
+  // space at once (both typing over one paragraph, selected by a triple click in each window): then
+  // it holds between that and what was inserted minus the most any one page deleted.
+  const spaceCounts = pages.map((page) => {
+    let ins = 0;
+    let del = 0;
+    let remoteIns = 0;
+    let remoteDel = 0;
     for (const event of page.events) {
-      if (event.kind === 'remote') continue;
       const c = change(event, 's');
-      spaces += c.ins.length - c.del.length;
+      if (event.kind === 'remote') {
+        remoteIns += c.ins.length;
+        remoteDel += c.del.length;
+      } else {
+        ins += c.ins.length;
+        del += c.del.length;
+      }
+    }
+    return { page, ins, del, remoteIns, remoteDel };
+  });
+  const before = verdict.lost + verdict.doubled;
+  const inserted = spaceCounts.reduce((sum, c) => sum + c.ins, 0);
+  const deleted = spaceCounts.reduce((sum, c) => sum + c.del, 0);
+  for (const c of spaceCounts) {
+    if (c.remoteIns > inserted - c.ins) {
+      verdict.doubled += c.remoteIns - (inserted - c.ins);
+      verdict.problems.push(`spaces: remote changes added ${c.remoteIns} spaces to ${c.page.name}'s page; the other pages inserted ${inserted - c.ins}`);
+    }
+    if (c.remoteDel > deleted - c.del) {
+      verdict.lost += c.remoteDel - (deleted - c.del);
+      verdict.problems.push(`spaces: remote changes removed ${c.remoteDel} spaces from ${c.page.name}'s page; the other pages deleted ${deleted - c.del}`);
     }
   }
   const finalSpaces = [...finalText].filter((ch) => ch === ' ').length;
-  if (finalSpaces !== spaces) {
-    const diffSpaces = finalSpaces - spaces;
-    if (diffSpaces < 0) verdict.lost += -diffSpaces;
-    else verdict.doubled += diffSpaces;
-    verdict.problems.push(`spaces: the pages inserted minus deleted ${spaces}, the document holds ${finalSpaces}`);
+  const fewest = inserted - deleted;
+  const most = inserted - Math.max(0, ...spaceCounts.map((c) => c.del));
+  if (finalSpaces < fewest || finalSpaces > most) {
+    // Counted once: a space a page saw added or removed is already counted above.
+    const counted = verdict.lost + verdict.doubled - before;
+    if (finalSpaces < fewest) verdict.lost += Math.max(0, fewest - finalSpaces - counted);
+    else verdict.doubled += Math.max(0, finalSpaces - most - counted);
+    verdict.problems.push(`spaces: the pages inserted ${inserted} and deleted ${deleted}, the document holds ${finalSpaces}`);
   }
   return verdict;
 }
