@@ -66,6 +66,8 @@ describe('big documents not compacted (#18)', () => {
     // The first client keeps the room loaded (not compacted): the second join is served from the loaded room.
     const { client: holder, sizes } = await joinAndCheck(server, docId, doc);
     expect(sizes.filter((size) => size > 100_000).length).toBeGreaterThanOrEqual(3);
+    // Cut on a worker thread (past WORKER_ABOVE_BYTES), not on the event loop.
+    expect(server.app.bigDocs.workers.threads.length).toBeGreaterThanOrEqual(1);
     ((holder.doc.getXmlFragment(FRAGMENT).get(0) as Y.XmlElement).get(0) as Y.XmlText).insert(0, 'typed ');
     await waitFor(() => server.app.rooms.peek(docId)?.uncommittedCount === 0 && bodyOf(server.app.rooms.peek(docId)!.doc) === bodyOf(holder.doc), 'the typing to be stored');
     expect((await server.app.docStore.load(docId)).snapshotSegments ?? 0).toBeLessThanOrEqual(1);
