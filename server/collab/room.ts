@@ -38,6 +38,8 @@ export class Room implements RoomOfPeer, ReplicaHost {
   private readonly writes: WritePath;
   private readonly replica: RoomReplica | null = null;
   private compaction: Promise<void> | null = null;
+  /** Segments being cut for joins (cutJoinSegments), or null. */
+  private cuttingSegments: Promise<void> | null = null;
   private destroyed = false;
 
   /**
@@ -141,22 +143,14 @@ export class Room implements RoomOfPeer, ReplicaHost {
         } catch {
           throw new ProtocolError(CloseCode.badMessage, 'malformed state vector in sync step1');
         }
-        const segmented = this.content.segmented;
-        if (segmented) {
-          // A big document: its stored segments (committed), then the rest once settled.
-          serveSegmented({
-            peer,
-            snapshot: segmented,
-            clientVector: isEmpty ? null : stateVector,
-            whenSettled: (callback) => this.writes.whenSettled(callback),
-            finish: (snapshot, clientVector) => this.content.afterSnapshot(snapshot, clientVector),
-            serving: () => !this.destroyed && this.peers.has(peer),
+        if (this.content.needsJoinSegments) {
+          // A big document no segments hold (yet): cut them first (one run for every join waiting).
+          void this.cutJoinSegments().then(() => {
+            if (!this.destroyed && this.peers.has(peer)) this.answerStep1(peer, stateVector, isEmpty);
           });
           return;
         }
-        // Settled: the doc is exactly what is committed, so it may be shown.
-        this.writes.whenSettled(() => peer.send(encodeSyncStep2(this.content.answer(stateVector, isEmpty))));
-        return;
+        return this.answerStep1(peer, stateVector, isEmpty);
       }
       case 'syncUpdate':
       case 'syncStep2':
@@ -177,6 +171,50 @@ export class Room implements RoomOfPeer, ReplicaHost {
         return;
       }
     }
+  }
+
+  /**
+   * Answers a peer's sync step 1: from the segments when some hold the document (a big one), else
+   * one step 2 once settled.
+   */
+  private answerStep1(peer: Peer, stateVector: Uint8Array, isEmpty: boolean): void {
+    const segmented = this.content.segmented;
+    if (segmented) {
+      // A big document: its stored segments (committed), then the rest once settled.
+      serveSegmented({
+        peer,
+        snapshot: segmented,
+        clientVector: isEmpty ? null : stateVector,
+        whenSettled: (callback) => this.writes.whenSettled(callback),
+        finish: (snapshot, clientVector) => this.content.afterSnapshot(snapshot, clientVector),
+        serving: () => !this.destroyed && this.peers.has(peer),
+      });
+      return;
+    }
+    // Settled: the doc is exactly what is committed, so it may be shown.
+    this.writes.whenSettled(() => peer.send(encodeSyncStep2(this.content.answer(stateVector, isEmpty))));
+  }
+
+  /**
+   * Cuts segments for joins from the stored rows (RoomDoc.partsToSegment), on a worker thread for a
+   * big document, once settled. Concurrent joins share one run. If cutting fails (a worker died),
+   * the failure is logged and joins are answered as before (one step 2).
+   */
+  private cutJoinSegments(): Promise<void> {
+    this.cuttingSegments ??= this.settled()
+      .then(async () => {
+        if (this.destroyed || !this.content.needsJoinSegments) return;
+        const { parts, vector, mark } = this.content.partsToSegment();
+        const segments = await this.makeSnapshot(parts);
+        if (!this.destroyed) this.content.joinSegmentsCut(segments, vector, mark);
+      })
+      .catch((error: unknown) => {
+        this.deps.log.warn({ err: error, docId: this.docId }, 'join segments could not be cut; answering in one step 2');
+      })
+      .finally(() => {
+        this.cuttingSegments = null;
+      });
+    return this.cuttingSegments;
   }
 
   /** Takes what another process published about this document (through the cluster bus). */

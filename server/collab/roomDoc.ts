@@ -6,6 +6,27 @@ import { ProtocolError } from '../protocolError.js';
 import { limitTitle } from './titleLimit.js';
 import { type Applied, UpdateApplier } from './updateApplier.js';
 import { mergeStateVectors, readSegmentedSnapshot, type SegmentedSnapshot } from '../bigdocs/segmentedSnapshot.js';
+import { MAX_SEGMENT_BYTES } from '../../shared/protocol.js';
+
+/**
+ * Stored rows (as loaded) that make a prefix of the doc's state not in segments, kept while that
+ * prefix is bigger than a segment: what the segments a join is served from are cut from (on a worker
+ * thread), and what stateParts hands out instead of encoding the whole doc.
+ */
+interface UnsegmentedRows {
+  parts: readonly Uint8Array[];
+  /** The state vector of the state `parts` make. */
+  vector: Uint8Array;
+}
+
+/** The state to cut into join segments (RoomDoc.partsToSegment). */
+export interface PartsToSegment {
+  parts: Uint8Array[];
+  /** The state vector of what `parts` make. */
+  vector: Uint8Array;
+  /** Where the doc stood when they were taken (RoomDoc.joinSegmentsCut checks it). */
+  mark: { generation: number; bytesAfter: number; unbuilt: boolean };
+}
 
 /** The stored document could not be turned into a Y.Doc; nothing may be served in its place. */
 export class LoadError extends Error {
@@ -51,8 +72,17 @@ export class RoomDoc {
   /** The title changed since limitTitle last looked at it. */
   private titleTouched = false;
 
-  /** The stored snapshot when it is in several segments (what joins are served from), else null. */
+  /**
+   * The stored snapshot when it is in several segments, or segments cut for joins from the rows
+   * (joinSegmentsCut): a prefix of the state in segments, what joins are served from; else null.
+   */
   private snapshot: SegmentedSnapshot | null = null;
+  /** Loaded rows past a segment's size that no segments hold yet (see UnsegmentedRows), else null. */
+  private rows: UnsegmentedRows | null = null;
+  /** Bytes of the updates (stored rows, then applied ones) the doc holds beyond `snapshot` or `rows`. */
+  private bytesAfter = 0;
+  /** Counts snapshots stored by compaction: join segments cut from an older state are dropped. */
+  private generation = 0;
 
   /**
    * Throws LoadError when the stored rows do not decode, do not apply, or lack dependencies.
@@ -99,6 +129,15 @@ export class RoomDoc {
       }
       this.state = { kind: 'built', whole: null };
     }
+    // Rows beyond the segments (all of them when none are): kept if they are more than a segment,
+    // so a join is cut segments from them rather than sent them encoded in one frame.
+    const rowBytes = updates.slice(snapshotRows > 1 ? snapshotRows : 0).reduce((sum, update) => sum + update.length, 0);
+    if (rowBytes > MAX_SEGMENT_BYTES) {
+      const state = this.state;
+      this.rows = { parts: updates, vector: state.kind === 'unbuilt' ? state.vector : Y.encodeStateVector(this.ydoc) };
+    } else {
+      this.bytesAfter = rowBytes;
+    }
     // Observed after loading: only changes since count.
     this.ydoc.getText(TITLE_TEXT).observe(() => {
       this.titleChanged = true;
@@ -122,6 +161,39 @@ export class RoomDoc {
   }
 
   /**
+   * Whether a join must first have segments cut (partsToSegment, joinSegmentsCut): the doc holds
+   * more than a segment's worth that no segments hold (never-compacted rows, or much written since).
+   */
+  get needsJoinSegments(): boolean {
+    return this.state.kind !== 'broken' && (this.rows !== null || this.bytesAfter > MAX_SEGMENT_BYTES);
+  }
+
+  /**
+   * The state to cut into join segments: the stored parts as they are (and what came after them,
+   * encoded), never the whole doc encoded at once where rows or segments hold it. Call when settled.
+   */
+  partsToSegment(): PartsToSegment {
+    return {
+      parts: this.stateParts(),
+      vector: this.stateVector(),
+      mark: { generation: this.generation, bytesAfter: this.bytesAfter, unbuilt: !this.isBuilt },
+    };
+  }
+
+  /**
+   * Segments were cut from what partsToSegment gave (`mark`): joins are served from them from now
+   * on (the final step 2 carries what came after). Ignored when a compaction stored a snapshot since.
+   */
+  joinSegmentsCut(segments: Uint8Array[], vector: Uint8Array, mark: PartsToSegment['mark']): void {
+    if (mark.generation !== this.generation || this.state.kind === 'broken') return;
+    this.snapshot = { segments, vector, bytes: segments.reduce((sum, segment) => sum + segment.length, 0) };
+    this.rows = null;
+    this.bytesAfter = Math.max(0, this.bytesAfter - mark.bytesAfter);
+    // Still unbuilt: the doc is exactly the segments; it is built from them when first needed.
+    if (mark.unbuilt && this.state.kind === 'unbuilt') this.state = { kind: 'unbuiltSegments' };
+  }
+
+  /**
    * What a client holding the segmented snapshot and `clientVector` (merged) still lacks: the final
    * sync step 2 of a segmented join. Nothing (an empty update) while the doc is the snapshot alone;
    * else what came after it, and every deletion. Call only when settled.
@@ -141,6 +213,8 @@ export class RoomDoc {
     const state = this.state;
     if (state.kind === 'unbuiltSegments') return [...this.snapshot!.segments];
     if (state.kind === 'unbuilt') return [state.row];
+    // Rows hold more than the segments (they were loaded beyond them): the rows, and what came after.
+    if (this.rows) return [...this.rows.parts, Y.encodeStateAsUpdate(this.doc, this.rows.vector)];
     if (this.snapshot) return [...this.snapshot.segments, Y.encodeStateAsUpdate(this.doc, this.snapshot.vector)];
     return [this.answer(new Uint8Array([0]), true)];
   }
@@ -148,6 +222,9 @@ export class RoomDoc {
   /** A compaction stored `snapshot` (segments of the doc's state as it was then). */
   snapshotStored(snapshot: SegmentedSnapshot | null): void {
     this.snapshot = snapshot;
+    this.rows = null;
+    this.bytesAfter = 0;
+    this.generation++;
   }
 
   /** The doc, built first if it was not yet. Throws ProtocolError(loadFailed) if it cannot be. */
@@ -212,6 +289,7 @@ export class RoomDoc {
     this.build();
     const applied = this.applier.apply(update, origin);
     if (applied.effective && this.state.kind === 'built') this.state.whole = null;
+    if (applied.effective) this.bytesAfter += applied.effective.length;
     return applied;
   }
 
