@@ -133,6 +133,70 @@ describe('comments in the browser', () => {
     expect([...ann.errors, ...bob.errors]).toEqual([]);
   }, 120_000);
 
+  it('in a long document, choosing a thread in the sidebar scrolls the editor to its text, and clicking highlighted text makes its thread the active one in the sidebar', async () => {
+    // Ann alone: the helper's second person is not needed here.
+    const { ann, other } = await annAndAnother('Bob', '#2563eb');
+    await other.page.close();
+    // Ann writes sixty more lines, so the first and the last are never on screen together.
+    await caretToEnd(ann.page);
+    for (let line = 1; line <= 60; line++) {
+      await ann.page.keyboard.press('Enter');
+      await ann.page.keyboard.type(line === 60 ? 'The very last line.' : `Line ${line}`);
+    }
+    await waitFor(async () => (await statusOf(ann.page)) === 'Saved', 'the long text to be saved');
+    // A thread on the last line (selected with Shift+Home), then one on the first (Home, Shift+End).
+    await ann.page.keyboard.press('Shift+Home');
+    await ann.page.keyboard.press('Control+Alt+KeyM');
+    await ann.page.locator('#comment-composer .thread-excerpt', { hasText: 'The very last line.' }).waitFor();
+    await ann.page.keyboard.type('About the ending');
+    await ann.page.click('#post-comment');
+    // Her caret is in the sidebar after posting: she clicks into the first line, then selects it.
+    await ann.page.locator('#editor .ProseMirror > p').first().click();
+    await ann.page.keyboard.press('Home');
+    await ann.page.keyboard.press('Shift+End');
+    await ann.page.keyboard.press('Control+Alt+KeyM');
+    await ann.page.locator('#comment-composer .thread-excerpt', { hasText: 'The launch is on Friday.' }).waitFor();
+    await ann.page.keyboard.type('About the start');
+    await ann.page.click('#post-comment');
+    await waitFor(async () => (await threadCards(ann.page).count()) === 2, 'both threads in the sidebar');
+    // Whether an element is on screen: its centre is inside the window and shows that element.
+    const onScreen = (selector: string) =>
+      ann.page.evaluate((sel) => {
+        const target = document.querySelector(sel);
+        if (!target) return false;
+        const rect = target.getBoundingClientRect();
+        const x = rect.left + Math.min(rect.width / 2, 20);
+        const y = rect.top + rect.height / 2;
+        if (y < 0 || y > window.innerHeight || x < 0 || x > window.innerWidth) return false;
+        const hit = document.elementFromPoint(x, y);
+        return hit !== null && (hit === target || target.contains(hit) || hit.contains(target));
+      }, selector);
+    const lastId = await threadCards(ann.page).filter({ hasText: 'About the ending' }).getAttribute('data-thread-id');
+    const firstId = await threadCards(ann.page).filter({ hasText: 'About the start' }).getAttribute('data-thread-id');
+    const lastAnchor = `#editor .comment-anchor[data-thread-id="${lastId}"]`;
+    const firstAnchor = `#editor .comment-anchor[data-thread-id="${firstId}"]`;
+    await ann.page.locator(firstAnchor).waitFor();
+    expect(await onScreen(lastAnchor)).toBe(false);
+
+    // Ann chooses the ending's thread in the sidebar: the editor shows its text, highlighted as active.
+    await threadCards(ann.page).filter({ hasText: 'About the ending' }).locator('.thread-excerpt').click();
+    await waitFor(() => onScreen(lastAnchor), "the last line's highlighted text to be scrolled into view");
+    await ann.page.locator(`${lastAnchor}.active`).waitFor();
+    expect(await onScreen(firstAnchor)).toBe(false);
+    await screenshot(ann.page, 'comments-long-1-sidebar-scrolls-editor');
+
+    // She chooses the start's thread: the editor goes back up; clicking the highlighted text of the
+    // ending (after scrolling down to it, as a person does) makes that thread the sidebar's active one.
+    await threadCards(ann.page).filter({ hasText: 'About the start' }).locator('.thread-excerpt').click();
+    await waitFor(() => onScreen(firstAnchor), "the first line's highlighted text to be scrolled into view");
+    await ann.page.locator(lastAnchor).scrollIntoViewIfNeeded();
+    await ann.page.click(lastAnchor);
+    await threadCards(ann.page).filter({ hasText: 'About the ending' }).and(ann.page.locator('.active')).waitFor();
+    await waitFor(() => onScreen(`#comment-threads [data-thread-id="${lastId}"]`), "the ending's card to be in view");
+    await screenshot(ann.page, 'comments-long-2-text-selects-card');
+    expect(ann.errors).toEqual([]);
+  }, 120_000);
+
   it('a guest (not signed in, the link lets visitors comment) comments on a selection; Ann sees it live as a guest, replies with an @mention and reacts; both see each other live', async () => {
     // Gwen never signs in: her name and colour are the ones she gave this browser.
     const { ann, other: gwen, dialogs, url, docId } = await annAndAnother('Gwen', '#16a34a');
