@@ -1,7 +1,7 @@
-import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import * as Y from 'yjs';
 import type { ExportFormat } from '../../shared/api.js';
+import { lowerThreadPriority } from '../lowPriorityThread.js';
 import { documentTitle, documentToHtml, documentToMarkdown, markdownToDocument } from '../documentFormats.js';
 import { packParts, unpackParts } from './packedParts.js';
 import { segmentDoc } from './segmentState.js';
@@ -22,15 +22,9 @@ export interface ExportResult {
   body: string;
 }
 
-// A lower priority for this thread (on Linux a thread's nice value is its own): on a busy machine
-// the event loop's relays go first, and compaction takes the idle time.
-if (process.platform === 'linux') {
-  try {
-    os.setPriority(0, 10);
-  } catch {
-    // Not permitted: the thread runs at the process's priority.
-  }
-}
+// A lower priority for this thread: on a busy machine the event loop's relays go first, and
+// compaction, export and import take the idle time.
+lowerThreadPriority(10);
 
 /** A scratch doc from packed updates; throws when they do not apply whole. */
 function buildDoc(packed: Uint8Array): Y.Doc {

@@ -1,9 +1,15 @@
 import { parentPort } from 'node:worker_threads';
 import { checkpointState, mergeRows, restoreUpdate, versionChanges, versionContent } from './historyCompute.js';
 import type { HistoryTask } from './historyThread.js';
+import { lowerThreadPriority } from '../lowPriorityThread.js';
 
 // The history worker thread's body: runs one HistoryTask at a time (historyCompute.ts) and answers
 // { id, result } or { id, error }. Started by historyThread.ts, never imported by the server itself.
+
+// The lowest priority: replaying a long log for someone browsing history must not take turns with the
+// event loop that relays everyone's keystrokes (bench/history.ts --load, with the server on one core:
+// E2 fan-out p99 3–18 ms alone, 245–348 ms while versions were opened and compared at normal priority).
+lowerThreadPriority(19);
 
 function run(task: HistoryTask): unknown {
   switch (task.kind) {
