@@ -44,6 +44,18 @@ async function settled(server: TestServer, docId: string): Promise<void> {
   await server.app.rooms.peek(docId)?.settled();
 }
 
+/** A new document of `owner` whose first change (an "x") is stored and settled. */
+async function docHoldingX(server: TestServer, owner: TestUser): Promise<string> {
+  const docId = await createDoc(server, owner);
+  const client = connectClient(server.collabUrl, docId, { cookie: owner.cookie });
+  await whenSynced(client);
+  firstText(client.doc).insert(0, 'x');
+  await waitFor(() => serverBody(server, docId).includes('x'), 'x to reach the server');
+  await settled(server, docId);
+  client.destroy();
+  return docId;
+}
+
 describe('version history', () => {
   it('attributes changes to accounts and guests, names versions, shows changes, and keeps all of it through compaction and a restart', async () => {
     const dataDir = tempDataDir();
@@ -131,12 +143,7 @@ describe('version history', () => {
     const server = await startServer({ passwordHashCost: 12 });
     const ann = await registerUser(server);
     const bob = await registerUser(server);
-    const docId = await createDoc(server, ann);
-    const client = connectClient(server.collabUrl, docId, { cookie: ann.cookie });
-    await whenSynced(client);
-    firstText(client.doc).insert(0, 'x');
-    await waitFor(() => serverBody(server, docId).includes('x'), 'x to reach the server');
-    await settled(server, docId);
+    const docId = await docHoldingX(server, ann);
     await setLinkAccess(server, docId, ann, 'view');
     const base = `/api/docs/${docId}/versions`;
     expect((await api(server, 'POST', base, { cookie: ann.cookie, body: { name: '   ' } })).body).toMatchObject({ error: 'bad_request' });
@@ -162,12 +169,7 @@ describe('version history', () => {
   it('refuses a flood of version writes with 429 rate_limited and Retry-After: per account, and per address for guests (who have no lasting id)', async () => {
     const server = await startServer({ passwordHashCost: 12, chatMessagesPerSecond: 1, chatBurst: 3 });
     const ann = await registerUser(server);
-    const docId = await createDoc(server, ann);
-    const client = connectClient(server.collabUrl, docId, { cookie: ann.cookie });
-    await whenSynced(client);
-    firstText(client.doc).insert(0, 'x');
-    await waitFor(() => serverBody(server, docId).includes('x'), 'x to reach the server');
-    await settled(server, docId);
+    const docId = await docHoldingX(server, ann);
     await setLinkAccess(server, docId, ann, 'edit');
     const base = `/api/docs/${docId}/versions`;
     const statuses: number[] = [];
@@ -185,7 +187,6 @@ describe('version history', () => {
     expect((await api(server, 'POST', `${base}/${newest!.id}/restore`)).status).toBe(429);
     expect((await api(server, 'POST', base, { cookie: ann.cookie, body: { name: 'Mine' } })).status).toBe(201);
     expect((await versions(server, docId, ann)).length).toBeLessThanOrEqual(5);
-    client.destroy();
   });
 
   it('refuses version reads past historyReadsInFlight with 503 busy and Retry-After instead of queueing them, then serves again', async () => {
