@@ -15,6 +15,7 @@ import { commentHighlights } from './comments/commentHighlights.js';
 import { bindComments, type CommentsPanel } from './comments/commentsPanel.js';
 import { bindHistory } from './historyPanel.js';
 import { bindRoleUi, DocRole, isAccessLoss, rememberRole } from './docRole.js';
+import { caretAfterTyping } from './caretAfterTyping.js';
 import { byId } from '../ui/dom.js';
 import { askIdentity, colorFor, loadIdentity, suggestIdentity, type Identity } from './identity.js';
 import { editorInputRules, editorKeymaps } from './keymap.js';
@@ -197,6 +198,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
         yUndoPlugin({ undoManager: createUndoManager(body) }),
         unsafeUrlCleanup(() => role.editable),
         editorInputRules(),
+        caretAfterTyping(),
         ...editorKeymaps(),
         toolbarPlugin(byId(root, 'toolbar'), () => !role.editable),
         commentHighlights(
