@@ -3,16 +3,21 @@ import { CHANGE_MARK, type ChangeMarkAttrs, type VersionChange, type VersionForm
 import { BODY_FRAGMENT, TITLE_TEXT } from '../../shared/schema.js';
 import { documentBody, documentTitle, documentToHtml, documentToMarkdown } from '../documentFormats.js';
 import { type AttributableRow, attributeRows, AttributionIndex, encodeAttribution } from './attribution.js';
+import { pace } from './pacing.js';
 
 // The heavy work of history, as pure functions of stored bytes: they run on the history worker
-// thread (historyWorker.ts), never on the event loop that relays keystrokes. Every doc here is a
+// thread (historyWorker.ts), never on the event loop that relays keystrokes, and give way to it
+// between steps when it is late (pace(), pacing.ts). Every doc here is a
 // scratch doc made for the call; the live document is never touched.
 
 /** A doc holding `updates` applied in order; `gc: false` keeps deleted content (needed for snapshots). */
 export function buildDoc(updates: readonly Uint8Array[], gc: boolean): Y.Doc {
   const doc = new Y.Doc({ gc });
   Y.transact(doc, () => {
-    for (const update of updates) Y.applyUpdate(doc, update);
+    for (const update of updates) {
+      pace();
+      Y.applyUpdate(doc, update);
+    }
   });
   if (doc.store.pendingStructs !== null || doc.store.pendingDs !== null) {
     doc.destroy();
@@ -68,7 +73,10 @@ export function restoreUpdate(versionUpdates: readonly Uint8Array[], laterUpdate
       captureTimeout: Number.MAX_SAFE_INTEGER,
     });
     Y.transact(doc, () => {
-      for (const update of laterUpdates) Y.applyUpdate(doc, update);
+      for (const update of laterUpdates) {
+        pace();
+        Y.applyUpdate(doc, update);
+      }
     }, later);
     const made: Uint8Array[] = [];
     doc.on('update', (update: Uint8Array) => made.push(update));
@@ -106,7 +114,10 @@ export function versionChanges(baseUpdates: readonly Uint8Array[], newerUpdates:
   try {
     const before = Y.snapshot(doc);
     Y.transact(doc, () => {
-      for (const update of newerUpdates) Y.applyUpdate(doc, update);
+      for (const update of newerUpdates) {
+        pace();
+        Y.applyUpdate(doc, update);
+      }
     });
     const after = Y.snapshot(doc);
     const authors: Array<string | null> = [];
@@ -169,6 +180,7 @@ class ChangeRenderer {
   children(parent: Y.XmlFragment | Y.XmlElement, forced: ChangeMarkAttrs | null): JsonNode[] {
     const out: JsonNode[] = [];
     for (let item = parent._start; item !== null; item = item.right) {
+      pace();
       const shownAfter = isVisible(item, this.after);
       const shownBefore = isVisible(item, this.before);
       if (!shownAfter && !shownBefore) continue;

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { VersionFormat } from '../../shared/history.js';
 import type { AttributableRow } from './attribution.js';
 import type { ComputedChanges } from './historyCompute.js';
+import { PacingClock } from './pacing.js';
 
 /** The work the history thread does (historyCompute.ts), as messages. */
 export type HistoryTask =
@@ -28,6 +29,13 @@ export class HistoryThread {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  /** Stamped while tasks are in flight, so the thread can give way when the event loop is late. */
+  private readonly clock = new PacingClock();
+
+  /** How many times the thread has paused for a late event loop. */
+  pauses(): number {
+    return this.clock.pauses();
+  }
 
   run<K extends HistoryTask['kind']>(task: Extract<HistoryTask, { kind: K }>): Promise<Results[K]> {
     const worker = this.start();
@@ -35,6 +43,7 @@ export class HistoryThread {
     return new Promise<Results[K]>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
       worker.ref();
+      this.clock.start();
       worker.postMessage({ id, task });
     });
   }
@@ -50,16 +59,20 @@ export class HistoryThread {
   private start(): Worker {
     if (this.worker) return this.worker;
     const fromSource = import.meta.url.endsWith('.ts');
+    const workerData = { pacing: this.clock.share };
     const file = new URL(`./historyWorker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
     const worker = fromSource
-      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); });`, { eval: true })
-      : new Worker(file);
+      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); });`, { eval: true, workerData })
+      : new Worker(file, { workerData });
     worker.unref();
     worker.on('message', ({ id, result, error }: { id: number; result?: unknown; error?: string }) => {
       const waiter = this.waiting.get(id);
       if (!waiter) return;
       this.waiting.delete(id);
-      if (this.waiting.size === 0) worker.unref();
+      if (this.waiting.size === 0) {
+        worker.unref();
+        this.clock.stop();
+      }
       if (error !== undefined) waiter.reject(new Error(error));
       else waiter.resolve(result);
     });
@@ -78,5 +91,6 @@ export class HistoryThread {
   private fail(error: Error): void {
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
+    this.clock.stop();
   }
 }

@@ -1,14 +1,14 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { checkpointState, mergeRows, restoreUpdate, versionChanges, versionContent } from './historyCompute.js';
 import type { HistoryTask } from './historyThread.js';
+import { installPacer, Pacer, type PacingShare } from './pacing.js';
 
 // The history worker thread's body: runs one HistoryTask at a time (historyCompute.ts) and answers
 // { id, result } or { id, error }. Started by historyThread.ts, never imported by the server itself.
 
-// Runs at the process's priority. A lower one (nice 10 or 19, as the document workers run at 10)
-// cut E2's fan-out p99 while versions were browsed from 245–348 ms to 17–55 ms on the bench's one
-// core, but in CI, with browsers on both cores, the history browser test then timed out waiting for
-// a comparison (twice, at 19 and at 10): left for a change that does not starve the thread.
+// Runs at the process's priority (a lower nice value starved it on busy machines) and gives way to
+// the event loop when that is late instead (pacing.ts).
+installPacer(new Pacer((workerData as { pacing?: PacingShare } | undefined)?.pacing ?? null));
 
 function run(task: HistoryTask): unknown {
   switch (task.kind) {
