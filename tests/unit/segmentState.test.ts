@@ -68,9 +68,9 @@ function replay(segments: readonly Uint8Array[]): Y.Doc {
   return doc;
 }
 
-function expectSameState(a: Y.Doc, b: Y.Doc): void {
-  expect(b.getXmlFragment('prosemirror').toString()).toBe(a.getXmlFragment('prosemirror').toString());
-  expect(b.getText('title').toString()).toBe(a.getText('title').toString());
+function expectSameState(a: Y.Doc, b: Y.Doc, context = ''): void {
+  expect(b.getXmlFragment('prosemirror').toString(), context).toBe(a.getXmlFragment('prosemirror').toString());
+  expect(b.getText('title').toString(), context).toBe(a.getText('title').toString());
   expect(b.getMap('meta').toJSON()).toEqual(a.getMap('meta').toJSON());
   expect(Y.encodeStateVector(b)).toEqual(Y.encodeStateVector(a));
   expect(Y.equalDeleteSets(Y.createDeleteSetFromStructStore(a.store), Y.createDeleteSetFromStructStore(b.store))).toBe(true);
@@ -78,14 +78,18 @@ function expectSameState(a: Y.Doc, b: Y.Doc): void {
 
 describe('segmentDoc', () => {
   it('cuts random multi-client documents into small updates that apply in order, each at once', () => {
-    const base = Math.floor(Math.random() * 1e6);
+    // SEGMENT_SEED=n runs seeds n…n+3. Known to fail, not yet traced (the copy built from the
+    // segments lacks a bold mark the document has): 58, 62, 137, 230 (segments of 200 bytes), 230
+    // (of 1,000); 5 of 3,000 seed/size pairs. Applying the segments inside one local transaction
+    // (no formatting cleanup) does not fix it.
+    const base = process.env['SEGMENT_SEED'] !== undefined ? Number(process.env['SEGMENT_SEED']) : Math.floor(Math.random() * 1e6);
     for (let run = 0; run < 4; run++) {
       const seed = base + run;
       const doc = randomDoc(seed);
       for (const maxBytes of [200, 1000, 1 << 20]) {
         const segments = segmentDoc(doc, maxBytes);
         for (const segment of segments) expect(segment.length, `seed ${seed}`).toBeLessThanOrEqual(maxBytes);
-        expectSameState(doc, replay(segments));
+        expectSameState(doc, replay(segments), `seed ${seed}, segments of ${maxBytes} bytes (re-run: SEGMENT_SEED=${seed})`);
         if (maxBytes === 1 << 20) expect(segments).toHaveLength(1);
       }
     }
