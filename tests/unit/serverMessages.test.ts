@@ -5,7 +5,9 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import type { Role } from '../../shared/accounts.js';
-import { encodeAccess, encodeLoadProgress, encodePermissionDenied, encodeSavedAck, encodeStorageStatus, encodeSyncUpdate } from '../../shared/codec.js';
+import { encodeAccess, encodeLoadProgress, encodePermissionDenied, encodeSavedAck, encodeStorageStatus, encodeSyncStep2, encodeSyncUpdate } from '../../shared/codec.js';
+import { segmentDoc } from '../../server/bigdocs/segmentState.js';
+import { randomDoc } from '../helpers/randomYDoc.js';
 import { MessageType } from '../../shared/protocol.js';
 import { handleServerMessages } from '../../web/src/sync/serverMessages.js';
 
@@ -100,6 +102,29 @@ describe('the client handler of the server messages', () => {
     deliver(provider, new Uint8Array([MessageType.loadProgress]));
     expect(seen).toEqual({ saved: [], storageFailing: [], role: [], changeRefused: [], loading: [], syncBytes: [] });
     expect(warn).toHaveBeenCalledTimes(4);
+    close(provider);
+  });
+
+  it('holds the sync updates of an announced (segmented) load and applies them with its step 2, whole; a close drops them', () => {
+    const { provider } = setUp();
+    // Seed 58 cut into 200-byte segments loses a bold mark when applied one transaction each (heldSegments.test.ts).
+    const source = randomDoc(58);
+    const segments = segmentDoc(source, 200);
+    const body = () => provider.doc.getXmlFragment('prosemirror').toString();
+    deliver(provider, encodeLoadProgress(1));
+    deliver(provider, encodeSyncUpdate(segments[0]!));
+    provider.emit('connection-close', [null, provider]);
+    // The next connection's load: announced again, every segment, then the step 2.
+    deliver(provider, encodeLoadProgress(1));
+    for (const segment of segments) deliver(provider, encodeSyncUpdate(segment));
+    expect(body()).toBe('');
+    deliver(provider, encodeSyncStep2(Y.encodeStateAsUpdate(new Y.Doc())));
+    expect(body()).toBe(source.getXmlFragment('prosemirror').toString());
+    // Done: later updates apply at once.
+    const later = new Y.Doc();
+    later.getText('title').insert(0, 'x');
+    deliver(provider, encodeSyncUpdate(Y.encodeStateAsUpdate(later)));
+    expect(provider.doc.getText('title').toString()).toContain('x');
     close(provider);
   });
 

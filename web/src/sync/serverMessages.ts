@@ -1,4 +1,6 @@
 import type { WebsocketProvider } from 'y-websocket';
+import * as decoding from 'lib0/decoding';
+import { HeldSegments } from './heldSegments.js';
 import { withIncomingDeletes } from './incomingDeletes.js';
 import type { Role } from '../../../shared/accounts.js';
 import {
@@ -50,15 +52,29 @@ export function handleServerMessages(provider: WebsocketProvider, handlers: Serv
   provider.messageHandlers[MessageType.access] = (_encoder, decoder) => {
     readOrIgnore('access message', () => readAccessBody(decoder), (role) => handlers.role(role));
   };
+  // A big document's segments are applied together when its load ends (heldSegments.ts).
+  const segments = new HeldSegments();
+  provider.on('connection-close', () => segments.drop());
   provider.messageHandlers[MessageType.loadProgress] = (_encoder, decoder) => {
-    readOrIgnore('load progress message', () => readLoadProgressBody(decoder), (bytes) => handlers.loading(bytes));
+    readOrIgnore('load progress message', () => readLoadProgressBody(decoder), (bytes) => {
+      segments.begin();
+      handlers.loading(bytes);
+    });
   };
   // The stock sync handler still does the work; this counts the bytes for the progress and tells
   // the move rebase what the sender itself deleted (incomingDeletes.ts).
   const stockSync = provider.messageHandlers[MessageType.sync]!;
   provider.messageHandlers[MessageType.sync] = (encoder, decoder, p, emitSynced, messageType) => {
     handlers.syncFrame(decoder.arr.length);
-    withIncomingDeletes(decoder, () => stockSync(encoder, decoder, p, emitSynced, messageType), p.doc);
+    const apply = () => withIncomingDeletes(decoder, () => stockSync(encoder, decoder, p, emitSynced, messageType), p.doc);
+    // A malformed frame (no sync type) goes to the stock handler at once, which fails as it would have.
+    let syncType = -1;
+    try {
+      syncType = decoding.peekVarUint(decoder);
+    } catch {
+      return apply();
+    }
+    segments.handle(p.doc, p, syncType, apply);
   };
   provider.messageHandlers[MessageType.auth] = (_encoder, decoder) => {
     // Any auth message is a refusal: y-protocols defines no other kind (null: an unknown one).
