@@ -31,11 +31,19 @@ function toHistoryRow(row: LogRow): HistoryRow {
   return { seq: row.seq, data: row.data, author: row.author, at: row.at, attribution: row.attribution, live: row.live === 1 };
 }
 
-/** The history half of the SQLite store: `fold` runs inside the store's compaction transaction. */
+/**
+ * The history half of the SQLite store: `fold` runs inside the store's compaction transaction; a
+ * compaction in steps calls `beginFold`, then `copyRows` for consecutive ranges (a copy may stand in
+ * both tables until the compaction's last step deletes the row from `updates`: readers count it once).
+ */
 export interface SqliteHistory {
   history: HistoryStore;
   /** Moves the update rows ≤ throughSeq (and, the first time, the old snapshot) into history_rows. Call inside a transaction, before the rows are deleted. */
   fold(docId: string, throughSeq: number): void;
+  /** Before the first copyRows of a compaction in steps: the old snapshot joins the history as fold does. */
+  beginFold(docId: string): void;
+  /** Copies the rows of `updates` in (afterSeq, throughSeq] into the history (a row already there is kept). */
+  copyRows(docId: string, afterSeq: number, throughSeq: number): void;
   /** Removes the document's history and versions. Call inside the store's delete transaction. */
   remove(docId: string): void;
 }
@@ -48,7 +56,11 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
   );
   const moveRows = db.prepare<[string, number]>(
     `INSERT INTO history_rows (doc_id, seq, data, author, at, attribution)
-     SELECT doc_id, seq, data, author, at, NULL FROM updates WHERE doc_id = ? AND seq <= ?`,
+     SELECT doc_id, seq, data, author, at, NULL FROM updates WHERE doc_id = ? AND seq <= ? ON CONFLICT DO NOTHING`,
+  );
+  const copyRange = db.prepare<[string, number, number]>(
+    `INSERT INTO history_rows (doc_id, seq, data, author, at, attribution)
+     SELECT doc_id, seq, data, author, at, NULL FROM updates WHERE doc_id = ? AND seq > ? AND seq <= ? ON CONFLICT DO NOTHING`,
   );
   const selectVersions = db.prepare<[string], VersionRow>('SELECT * FROM versions WHERE doc_id = ? ORDER BY seq DESC, id DESC');
   const selectVersion = db.prepare<[string, number], VersionRow>('SELECT * FROM versions WHERE doc_id = ? AND id = ?');
@@ -74,7 +86,8 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
   const updateName = db.prepare<[string | null, string, number]>('UPDATE versions SET name = ? WHERE doc_id = ? AND id = ?');
   const selectLog = db.prepare<[string, number, number, string, number, number], LogRow>(
     `SELECT seq, data, author, at, attribution, 0 AS live FROM history_rows WHERE doc_id = ? AND seq > ? AND seq <= ?
-     UNION ALL SELECT seq, data, author, at, NULL, 1 FROM updates WHERE doc_id = ? AND seq > ? AND seq <= ?
+     UNION ALL SELECT seq, data, author, at, NULL, 1 FROM updates u WHERE doc_id = ? AND seq > ? AND seq <= ?
+       AND NOT EXISTS (SELECT 1 FROM history_rows h WHERE h.doc_id = u.doc_id AND h.seq = u.seq)
      ORDER BY seq`,
   );
   const countLiveIn = db.prepare<[string, number, number], { n: number }>('SELECT count(*) AS n FROM updates WHERE doc_id = ? AND seq > ? AND seq <= ?');
@@ -89,7 +102,8 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
   const checkpointSizes = db.prepare<[string], { seq: number; bytes: number }>('SELECT seq, length(data) AS bytes FROM history_checkpoints WHERE doc_id = ? ORDER BY seq');
   const rowSizes = db.prepare<[string, string], { seq: number; bytes: number }>(
     `SELECT seq, length(data) AS bytes FROM history_rows WHERE doc_id = ?
-     UNION ALL SELECT seq, length(data) FROM updates WHERE doc_id = ? ORDER BY seq`,
+     UNION ALL SELECT seq, length(data) FROM updates u WHERE doc_id = ?
+       AND NOT EXISTS (SELECT 1 FROM history_rows h WHERE h.doc_id = u.doc_id AND h.seq = u.seq) ORDER BY seq`,
   );
   const insertCheckpoint = db.prepare<[string, number, Uint8Array, string, number]>(
     `INSERT INTO history_checkpoints (doc_id, seq, data) SELECT ?, ?, ?
@@ -139,13 +153,20 @@ export function sqliteHistory(db: Database.Database): SqliteHistory {
     return true;
   });
 
+  function beginFold(docId: string): void {
+    if (hasHistory.get(docId) !== undefined) return;
+    const old = oldSnapshot.get(docId);
+    if (old && old.through_seq > 0) insertRow.run(docId, old.through_seq, old.data, null, null, null);
+  }
+
   return {
     fold(docId, throughSeq) {
-      if (hasHistory.get(docId) === undefined) {
-        const old = oldSnapshot.get(docId);
-        if (old && old.through_seq > 0) insertRow.run(docId, old.through_seq, old.data, null, null, null);
-      }
+      beginFold(docId);
       moveRows.run(docId, throughSeq);
+    },
+    beginFold,
+    copyRows(docId, afterSeq, throughSeq) {
+      copyRange.run(docId, afterSeq, throughSeq);
     },
     remove(docId) {
       deleteHistory.run(docId);
