@@ -162,6 +162,29 @@ describe('typing: no keystroke lost, doubled or reordered', () => {
     expect(report, report ?? '').toBeNull();
   });
 
+  it("regression: a composition the browser dropped without a compositionend does not leave the page holding others' changes (and its own) for good", async () => {
+    const { url, typists } = await stage.newDocument([0, 1]);
+    const [ada, grace] = typists as [Typist, Typist];
+    const rng = seededRandom(465296035);
+    await caretToEnd(ada.page);
+    await typeRun(ada, rng, 'hello world', 0);
+    await waitFor(async () => (await grace.page.evaluate(() => window.tandem!.view.state.doc.textContent)) === 'hello world', 'Grace to see the line');
+    await caretToEnd(grace.page);
+    // What Chromium left in CI (seed 465296035): ProseMirror composing, the browser not. A
+    // compositionstart the browser never ends stands for it.
+    await label(grace.page, 'stale composition');
+    await grace.page.evaluate(() => document.querySelector('#editor .ProseMirror')!.dispatchEvent(new CompositionEvent('compositionstart', { data: '' })));
+    expect(await grace.page.evaluate(() => window.tandem!.view.composing)).toBe(true);
+    // Ada types into the paragraph Grace "composes" in (the hold begins), then Grace types on.
+    await label(ada.page, 'types');
+    await typeRun(ada, rng, 'abc', 15);
+    await label(grace.page, 'types');
+    await typeRun(grace, rng, 'XYZ', 15);
+    const report = await stage.finish('regression-stale-composition', url, typists, { ...totals, failedSeeds: [] });
+    await screenshot(grace.page, 'typing-regression-stale-composition');
+    expect(report, report ?? '').toBeNull();
+  });
+
   it.each(SEEDS)('random typing run, seed %i', async (seed) => {
     const t0 = Date.now();
     const rng = seededRandom(seed);

@@ -18,7 +18,7 @@ import { ySyncPluginKey } from 'y-prosemirror';
  * tells it apart from a good keystroke, so the first key into an empty textblock is not left to the
  * browser at all: ProseMirror inserts it, as its own keypress handler does whenever the selection
  * is not a plain text caret (input rules still see it). Keys into a non-empty block stay native
- * (spellcheck, input methods) unless the DOM caret has left the block.
+ * (spellcheck, input methods), and so do keys while composing.
  *
  * And as ProseMirror does for old Edge ("doesn't move the cursor forward when you start typing in an
  * empty block", prosemirror-view's readDOMChange), a local insertion of text at an empty caret that
@@ -57,18 +57,21 @@ export function leftBehind(tr: Transaction, before: EditorState): { from: number
 
 /**
  * handleKeyPress: types a printable key with a ProseMirror transaction (and preventDefault) when the
- * caret's textblock is empty, or when the browser's caret is not inside the textblock holding
- * ProseMirror's caret; otherwise leaves the key to the browser.
+ * caret is in an empty textblock and the browser's caret is in it too, not composing; otherwise
+ * leaves the key to the browser. (An earlier version also took keys whenever the browser's caret
+ * was outside ProseMirror's caret's block: after a restore moved ProseMirror's caret, a person's
+ * keys went to the document's start instead of where the page showed the caret — CI, the history
+ * restore-while-typing test.)
  */
 export function typeAtCaret(view: EditorView, event: KeyboardEvent): boolean {
-  if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing || event.key.length !== 1 || /[\r\n]/.test(event.key)) return false;
+  if (view.composing || event.ctrlKey || event.metaKey || event.altKey || event.isComposing || event.key.length !== 1 || /[\r\n]/.test(event.key)) return false;
   const { selection } = view.state;
-  if (!(selection instanceof TextSelection) || !selection.$from.sameParent(selection.$to) || !selection.$from.parent.isTextblock) return false;
-  if (selection.$from.parent.content.size > 0) {
-    const anchor = view.dom.ownerDocument.getSelection()?.anchorNode;
-    const block = view.nodeDOM(selection.$from.before());
-    if (!anchor || !(block instanceof HTMLElement) || block.contains(anchor)) return false;
-  }
+  if (!(selection instanceof TextSelection) || !selection.empty || !selection.$from.parent.isTextblock || selection.$from.parent.content.size > 0) return false;
+  // Only where the browser's caret is that same block: a caret the browser shows elsewhere (a
+  // remote change moved ProseMirror's, the DOM not redrawn yet) is where the person is typing.
+  const anchor = view.dom.ownerDocument.getSelection()?.anchorNode;
+  const block = view.nodeDOM(selection.$from.before());
+  if (!anchor || !(block instanceof HTMLElement) || !block.contains(anchor)) return false;
   const text = event.key;
   const { from, to } = selection;
   const deflt = () => view.state.tr.insertText(text, from, to).scrollIntoView();

@@ -86,6 +86,23 @@ export function compositionHold(onHeld: HeldListener): Plugin {
   };
 
   return new Plugin({
+    props: {
+      handleDOMEvents: {
+        // A composition the browser ended without a compositionend (Chromium, composing next to a
+        // remote caret's label, was seen to start one over the label's text and drop it): ProseMirror
+        // would count every later key as composed and the hold would keep others' changes from this
+        // page, and its own from the document, for good (typing seed 465296035 in CI: the page
+        // diverged). A key pressed outside any composition (isComposing false, not keyCode 229, which
+        // every key during one has) proves the browser is not composing: ProseMirror is told the
+        // composition ended before it handles the key.
+        keydown(editorView, event) {
+          if (editorView.composing && !event.isComposing && event.keyCode !== 229) {
+            editorView.dom.dispatchEvent(new CompositionEvent('compositionend', { data: '' }));
+          }
+          return false;
+        },
+      },
+    },
     filterTransaction(tr) {
       if (view === null || !view.composing && hold === null) return true;
       // Remote carets are drawn as widgets; one drawn inside the composed text splits its node.
