@@ -60,6 +60,13 @@ afterAll(async () => {
   console.log(`typing: ${line}`);
 });
 
+/** Ada types "hello world" into the new document; resolves once Grace's page shows it. */
+async function lineSeenByBoth(ada: Typist, grace: Typist, rng: () => number): Promise<void> {
+  await caretToEnd(ada.page);
+  await typeRun(ada, rng, 'hello world', 0);
+  await waitFor(async () => (await grace.page.evaluate(() => window.tandem!.view.state.doc.textContent)) === 'hello world', 'Grace to see the line');
+}
+
 describe('typing: no keystroke lost, doubled or reordered', () => {
   it.each(Array.from({ length: REGRESSION_REPEAT }, (_, i) => i + 1))(
     'regression: one presses Enter at the end, the other clicks into the new empty paragraph, both type 30 characters at once; three times (%i)',
@@ -138,9 +145,7 @@ describe('typing: no keystroke lost, doubled or reordered', () => {
     const { url, typists } = await stage.newDocument([0, 1]);
     const [ada, grace] = typists as [Typist, Typist];
     const rng = seededRandom(1942);
-    await caretToEnd(ada.page);
-    await typeRun(ada, rng, 'hello world', 0);
-    await waitFor(async () => (await grace.page.evaluate(() => window.tandem!.view.state.doc.textContent)) === 'hello world', 'Grace to see the line');
+    await lineSeenByBoth(ada, grace, rng);
     // Grace's caret stays at the end of the line: her caret widget is drawn there in Ada's page.
     await caretToEnd(grace.page);
     await ada.page.waitForSelector('#editor p .ProseMirror-yjs-cursor');
@@ -166,9 +171,7 @@ describe('typing: no keystroke lost, doubled or reordered', () => {
     const { url, typists } = await stage.newDocument([0, 1]);
     const [ada, grace] = typists as [Typist, Typist];
     const rng = seededRandom(465296035);
-    await caretToEnd(ada.page);
-    await typeRun(ada, rng, 'hello world', 0);
-    await waitFor(async () => (await grace.page.evaluate(() => window.tandem!.view.state.doc.textContent)) === 'hello world', 'Grace to see the line');
+    await lineSeenByBoth(ada, grace, rng);
     await caretToEnd(grace.page);
     // What Chromium left in CI (seed 465296035): ProseMirror composing, the browser not. A
     // compositionstart the browser never ends stands for it.
