@@ -99,11 +99,16 @@ describe('collaborating in the browser', () => {
         window.tandem!.view.state.doc.forEach((node) => out.push(node.textContent));
         return out;
       });
+    // On a timeout the message says what each page showed last.
     const bothShow = async (expected: string[], what: string): Promise<void> => {
-      await waitFor(
-        async () => JSON.stringify(await paragraphsOf(ada.page)) === JSON.stringify(expected) && JSON.stringify(await paragraphsOf(grace.page)) === JSON.stringify(expected),
-        what,
-      );
+      let seen = '';
+      await waitFor(async () => {
+        const shown = [await paragraphsOf(ada.page), await paragraphsOf(grace.page)].map((p) => JSON.stringify(p));
+        seen = `Ada ${shown[0]}, Grace ${shown[1]}`;
+        return shown.every((p) => p === JSON.stringify(expected));
+      }, what).catch((error: Error) => {
+        throw new Error(`${error.message}; last seen: ${seen}`);
+      });
     };
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Hello world');

@@ -188,6 +188,73 @@ describe('typing: no keystroke lost, doubled or reordered', () => {
     expect(report, report ?? '').toBeNull();
   });
 
+  it("regression: composing over a selected line that starts at someone else's caret (Shift+Home, Home then Shift+End, a triple click) replaces it, and later compositions arrive", async () => {
+    const { url, typists } = await stage.newDocument([0, 1]);
+    const [ada, grace] = typists as [Typist, Typist];
+    const rng = seededRandom(311559035);
+    // Grace's caret at the start of each line: in Ada's page its widget is the paragraph's first child,
+    // and a selection from the line's start begins in front of it (<p> offset 0).
+    const lineWithGraceAtStart = async (text: string): Promise<void> => {
+      await ada.page.keyboard.press('Control+End');
+      await ada.page.keyboard.press('Enter');
+      await typeRun(ada, rng, text, 0);
+      await waitFor(async () => (await grace.page.evaluate(() => window.tandem!.view.state.doc.lastChild!.textContent)) === text, 'Grace to see the line');
+      await grace.page.keyboard.press('Control+End');
+      await grace.page.keyboard.press('Home');
+      await ada.page.waitForFunction(() => document.querySelector('#editor > .ProseMirror > :last-child > .ProseMirror-yjs-cursor:first-child') !== null);
+    };
+    await caretToEnd(ada.page);
+    await typeRun(ada, rng, 'top', 0);
+    await grace.page.click('#editor .ProseMirror');
+    const selections: Array<[string, () => Promise<void>]> = [
+      ['Shift+Home', () => ada.page.keyboard.press('Shift+Home')],
+      [
+        'Home, Shift+End',
+        async () => {
+          await ada.page.keyboard.press('Home');
+          await ada.page.keyboard.press('Shift+End');
+        },
+      ],
+      [
+        'triple click',
+        async () => {
+          const line = (await ada.page.locator('#editor .ProseMirror > :last-child').boundingBox())!;
+          await ada.page.mouse.click(line.x + 40, line.y + line.height / 2, { clickCount: 3 });
+        },
+      ],
+    ];
+    for (const [how, select] of selections) {
+      await lineWithGraceAtStart(pick(rng, ['hello world', 'a b c', 'xyz']));
+      await label(ada.page, `select (${how}), compose`);
+      await select();
+      // The selection as ProseMirror has read it (a remote caret redrawn before it read the change
+      // can put back the caret it had: then the person selects again, as one would).
+      const selected = async (): Promise<boolean> =>
+        ada.page.evaluate(() => !window.tandem!.view.state.selection.empty && !document.getSelection()!.isCollapsed);
+      for (let attempt = 0; attempt < 3 && !(await waitFor(selected, 'the selection', 500).catch(() => false)); attempt++) {
+        await ada.page.keyboard.press('End');
+        await select();
+      }
+      expect(await selected(), how).toBe(true);
+      // Before the fix the first composition left its reading ("ㄏ") in the text and replaced
+      // nothing, and the next ones never reached the editor.
+      await compose(ada, rng, pick(rng, ['áé', 'óú']), 'convert');
+      await compose(ada, rng, pick(rng, ['í', 'à']), 'grow');
+      await label(ada.page, `after (${how})`);
+      await compose(ada, rng, pick(rng, ['è', 'ì']), 'grow');
+    }
+    const report = await stage.finish('regression-compose-over-selection', url, typists, { ...totals, failedSeeds: [] });
+    await screenshot(ada.page, 'typing-regression-compose-over-selection');
+    expect(report, report ?? '').toBeNull();
+    // Each selected line was replaced by what was composed over it.
+    const lines = await ada.page.evaluate(() => {
+      const out: string[] = [];
+      window.tandem!.view.state.doc.forEach((node) => out.push(node.textContent));
+      return out;
+    });
+    expect(lines.slice(1).every((line) => /^[áéóúíàèì]{4}$/.test(line)), JSON.stringify(lines)).toBe(true);
+  });
+
   it.each(SEEDS)('random typing run, seed %i', async (seed) => {
     const t0 = Date.now();
     const rng = seededRandom(seed);

@@ -94,6 +94,18 @@ function othersBefore(pages: PageRecord[], page: PageRecord, t: number, t0: numb
   return `; before it: ${recent.map(({ e, name }) => `${name} t=${e.t - t0}ms ${e.kind === 'undo' ? 'undo/redo' : `"${e.step}" textblocks ${e.blocks}`}`).join(', ')}`;
 }
 
+/**
+ * The composition and focus notes of the steps in which `chars` were entered (found by the notes
+ * that name one of them), so that a CI failure's output carries the trace, not only its artifact.
+ */
+function inputTrace(page: PageRecord, chars: string, t0: number): string[] {
+  const inputs = page.inputs ?? [];
+  const steps = new Set(inputs.filter((i) => [...chars].some((ch) => i.what.includes(ch))).map((i) => i.step));
+  const lines = inputs.filter((i) => steps.has(i.step)).map((i) => `${page.name} t=${i.t - t0}ms input during "${i.step}": ${i.what}`);
+  if (lines.length === 0) return [`${page.name}: no composition or focus note names ${JSON.stringify(chars)}`];
+  return lines.length > 60 ? [...lines.slice(0, 30), `… ${lines.length - 60} more …`, ...lines.slice(-30)] : lines;
+}
+
 const change = (event: ProbeEvent, owner: string) => event.changes[owner] ?? { del: '', ins: '', moved: '' };
 
 export function judge(pages: PageRecord[], finalText: string): Verdict {
@@ -115,6 +127,7 @@ export function judge(pages: PageRecord[], finalText: string): Verdict {
     if (neverArrived) {
       verdict.lost += neverArrived.length;
       verdict.problems.push(`${page.name}: typed ${JSON.stringify(neverArrived)} but its editor never inserted them`);
+      verdict.evidence.push(...inputTrace(page, neverArrived, t0));
     }
     if (insertedTwice) {
       verdict.doubled += insertedTwice.length;

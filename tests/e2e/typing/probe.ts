@@ -133,7 +133,10 @@ export function installProbe({ alphabets, me }: ProbeArgs): void {
         if (type === 'compositionstart') composing = true;
         if (type === 'compositionend') setTimeout(() => (composing = false), 50);
         const inEditor = editorDom.contains(event.target as Node);
-        note(`${type} ${JSON.stringify((event as CompositionEvent).data)} on ${describe(event.target)}${inEditor ? '' : ' (not the editor)'}`);
+        // Where the browser's caret is when a composition starts (inside a widget, the text goes nowhere).
+        const sel = document.getSelection();
+        const at = type === 'compositionstart' && sel?.focusNode ? `, caret ${describe(sel.focusNode)}@${sel.focusOffset} in ${describe(sel.focusNode.parentNode)}` : '';
+        note(`${type} ${JSON.stringify((event as CompositionEvent).data)} on ${describe(event.target)}${inEditor ? '' : ' (not the editor)'}${at}`);
       },
       true,
     );

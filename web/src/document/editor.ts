@@ -31,6 +31,7 @@ import { bindShareDialog } from './shareDialog.js';
 import { bindStatus } from '../sync/statusLine.js';
 import { bindTitle } from './title.js';
 import { compositionHold } from './compositionHold.js';
+import { composeOverSelection } from './composeOverSelection.js';
 import { createUndoManager } from './undoManager.js';
 import { unsafeUrlCleanup } from './unsafeLinks.js';
 import { toolbarPlugin } from './toolbar.js';
@@ -194,6 +195,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
         ySyncPlugin(body),
         // After ySyncPlugin: its view takes over the binding's observer.
         compositionHold((held) => tracker.setHeldLocally(held)),
+        composeOverSelection(),
         yCursorPlugin(provider.awareness, { cursorBuilder: buildCursor, selectionBuilder: buildSelection }),
         yUndoPlugin({ undoManager: createUndoManager(body) }),
         unsafeUrlCleanup(() => role.editable),
