@@ -153,6 +153,39 @@ describe('collaborating in the browser', () => {
     await Promise.all([ada.context.close(), grace.context.close()]);
   });
 
+  it('every arrow press moves the caret while someone types in another paragraph, and the next key lands there', async () => {
+    // The browser moves the caret at once but tells ProseMirror in a later task (selectionchange);
+    // a remote change drawn in between used to put the old caret back (pendingInput.ts): 13 of 150
+    // presses moved nothing.
+    await startApp();
+    const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('top');
+    await ada.page.keyboard.press('Enter');
+    const line = 'abcdefghij'.repeat(12);
+    await ada.page.keyboard.type(line);
+    await waitFor(async () => (await docText(grace.page)) === `top${line}`, 'Grace to see both lines');
+    await caretToEnd(grace.page);
+    await ada.page.keyboard.press('Control+Home');
+    await ada.page.keyboard.press('End');
+    const presses = 100;
+    let typing = true;
+    const adaTypes = (async () => {
+      while (typing) await ada.page.keyboard.type('x', { delay: 5 });
+    })();
+    for (let i = 0; i < presses; i++) await grace.page.keyboard.press('ArrowLeft');
+    await grace.page.keyboard.type('Z');
+    typing = false;
+    await adaTypes;
+    const secondLine = (page: typeof ada.page) => page.evaluate(() => window.tandem!.view.state.doc.child(1).textContent);
+    const expected = `${line.slice(0, line.length - presses)}Z${line.slice(line.length - presses)}`;
+    await waitFor(async () => (await secondLine(ada.page)) === expected && (await secondLine(grace.page)) === expected, "Grace's key where her caret went, in both pages");
+    expect((await docText(ada.page)).startsWith('topx')).toBe(true);
+    await screenshot(grace.page, 'arrows-while-someone-types');
+    expect([...ada.errors, ...grace.errors]).toEqual([]);
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+
   // Typed at full speed: on a busy machine Chrome used to type the key after an input rule's redraw
   // ("# ", "- ") in front of its caret or into the <ul> itself (caretAfterTyping.ts); failed 5–7 in
   // 10 with both cores loaded, 0 in 10 with the fix (0 in 6 with it narrowed to the browser's caret's block).

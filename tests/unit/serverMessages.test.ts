@@ -3,6 +3,7 @@ import * as encoding from 'lib0/encoding';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { Role } from '../../shared/accounts.js';
 import { encodeAccess, encodeLoadProgress, encodePermissionDenied, encodeSavedAck, encodeStorageStatus, encodeSyncStep2, encodeSyncUpdate } from '../../shared/codec.js';
@@ -42,6 +43,8 @@ function setUp() {
     changeRefused: [] as string[],
     loading: [] as number[],
     syncBytes: [] as number[],
+    /** Per beforeRemote call: the text of the provider's document at that moment. */
+    beforeRemote: [] as string[],
   };
   handleServerMessages(provider, {
     saved: (s, n) => seen.saved.push([s, n]),
@@ -50,6 +53,7 @@ function setUp() {
     changeRefused: (reason) => seen.changeRefused.push(reason),
     loading: (bytes) => seen.loading.push(bytes),
     syncFrame: (bytes) => seen.syncBytes.push(bytes),
+    beforeRemote: () => seen.beforeRemote.push(provider.doc.getText('t').toString()),
   });
   return { provider, socket, seen };
 }
@@ -86,6 +90,7 @@ describe('the client handler of the server messages', () => {
       changeRefused: ['read-only'],
       loading: [12345],
       syncBytes: [update.length],
+      beforeRemote: [''],
     });
     expect(replies.every((reply) => reply.length === 0)).toBe(true);
     close(provider);
@@ -100,8 +105,29 @@ describe('the client handler of the server messages', () => {
     provider.ws = null;
     deliver(provider, encodeSavedAck(1));
     deliver(provider, new Uint8Array([MessageType.loadProgress]));
-    expect(seen).toEqual({ saved: [], storageFailing: [], role: [], changeRefused: [], loading: [], syncBytes: [] });
+    expect(seen).toEqual({ saved: [], storageFailing: [], role: [], changeRefused: [], loading: [], syncBytes: [], beforeRemote: [] });
     expect(warn).toHaveBeenCalledTimes(4);
+    close(provider);
+  });
+
+  it('calls beforeRemote before a sync or awareness frame is applied (the editor reads pending input first)', () => {
+    const { provider, seen } = setUp();
+    const other = new Y.Doc();
+    other.getText('t').insert(0, 'a');
+    deliver(provider, encodeSyncUpdate(Y.encodeStateAsUpdate(other)));
+    other.getText('t').insert(1, 'b');
+    deliver(provider, encodeSyncUpdate(Y.encodeStateAsUpdate(other)));
+    // An awareness frame from another client: its state is applied after the call.
+    const remote = new Awareness(other);
+    remote.setLocalState({ user: { name: 'Grace' } });
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MessageType.awareness);
+    encoding.writeVarUint8Array(encoder, encodeAwarenessUpdate(remote, [other.clientID]));
+    deliver(provider, encoding.toUint8Array(encoder));
+    // Called before each frame was applied: the document was '' then 'a'; and before the awareness frame.
+    expect(seen.beforeRemote).toEqual(['', 'a', 'ab']);
+    expect(provider.awareness.getStates().get(other.clientID)).toEqual({ user: { name: 'Grace' } });
+    remote.destroy();
     close(provider);
   });
 

@@ -32,6 +32,7 @@ import { bindStatus } from '../sync/statusLine.js';
 import { bindTitle } from './title.js';
 import { compositionHold } from './compositionHold.js';
 import { composeOverSelection } from './composeOverSelection.js';
+import { readPendingInput } from './pendingInput.js';
 import { createUndoManager } from './undoManager.js';
 import { unsafeUrlCleanup } from './unsafeLinks.js';
 import { toolbarPlugin } from './toolbar.js';
@@ -139,8 +140,14 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
   // The offline copy exists before the provider connects; its load is not counted as new changes.
   const offline = openOfflineCopy(docId, doc);
   offline.track(tracker);
+  // Set once the editor exists (below); frames can arrive before.
+  let editorView: EditorView | null = null;
   const { provider, reconnect, progress } = openCollab(docId, doc, tracker, {
     offline,
+    // A caret the browser moved (or text it typed) is read before someone else's change is drawn.
+    beforeRemote: () => {
+      if (editorView !== null) readPendingInput(editorView);
+    },
     onRole: (next) => {
       rememberRole(docId, next);
       role.set(next);
@@ -218,6 +225,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
       spellcheck: 'true',
     },
   });
+  editorView = view;
   // My keystrokes and caret follow text someone else moves (a split, join or multi-paragraph paste).
   followMoves(view, body);
   bindRoleUi(

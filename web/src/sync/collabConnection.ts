@@ -25,6 +25,8 @@ export interface CollabOptions {
   offline?: OfflineRestore | null;
   /** Delay before reconnect attempt n after a server close. Default: reconnectDelayMs (jittered). */
   reconnectDelay?: (attempt: number) => number;
+  /** Before a sync or awareness frame is applied (the editor reads pending input). Default: nothing. */
+  beforeRemote?: () => void;
 }
 
 /** The collaboration connection of one document. */
@@ -71,6 +73,7 @@ export function openCollab(docId: string, doc: Y.Doc, tracker: SavedTracker, opt
     storageFailing: (failing) => tracker.setServerStorageFailing(failing),
     role: options.onRole ?? (() => {}),
     changeRefused: options.onChangeRefused ?? (() => {}),
+    beforeRemote: options.beforeRemote ?? (() => {}),
   });
   const reconnect = reconnectPolitely(provider, options.reconnectDelay ?? reconnectDelayMs);
   provider.connect();

@@ -32,6 +32,11 @@ export interface ServerMessageHandlers {
   loading(bytes: number): void;
   /** A sync frame of `bytes` arrived (before the provider applies it). */
   syncFrame(bytes: number): void;
+  /**
+   * A sync or awareness frame is about to be applied (someone else's change or caret will be drawn):
+   * the editor reads what the browser changed and it has not read yet (document/pendingInput.ts).
+   */
+  beforeRemote(): void;
 }
 
 /**
@@ -65,6 +70,7 @@ export function handleServerMessages(provider: WebsocketProvider, handlers: Serv
   // the move rebase what the sender itself deleted (incomingDeletes.ts).
   const stockSync = provider.messageHandlers[MessageType.sync]!;
   provider.messageHandlers[MessageType.sync] = (encoder, decoder, p, emitSynced, messageType) => {
+    handlers.beforeRemote();
     handlers.syncFrame(decoder.arr.length);
     const apply = () => withIncomingDeletes(decoder, () => stockSync(encoder, decoder, p, emitSynced, messageType), p.doc);
     // A malformed frame (no sync type) goes to the stock handler at once, which fails as it would have.
@@ -75,6 +81,11 @@ export function handleServerMessages(provider: WebsocketProvider, handlers: Serv
       return apply();
     }
     segments.handle(p.doc, p, syncType, apply);
+  };
+  const stockAwareness = provider.messageHandlers[MessageType.awareness]!;
+  provider.messageHandlers[MessageType.awareness] = (...args) => {
+    handlers.beforeRemote();
+    stockAwareness(...args);
   };
   provider.messageHandlers[MessageType.auth] = (_encoder, decoder) => {
     // Any auth message is a refusal: y-protocols defines no other kind (null: an unknown one).
