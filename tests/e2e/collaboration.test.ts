@@ -81,11 +81,13 @@ describe.each(BROWSER_TRANSPORTS)('collaborating in the browser over %s', (trans
     await screenshot(grace.page, `cursor-and-presence-${transport}`);
     await waitFor(async () => (await grace.page.$('#presence li[data-typing="true"]')) === null, 'the typing indicator to expire', 10_000);
 
-    await ada.context.close();
+    // Ada closes her tab. (Closing her whole browser context instead can cut off the request by which
+    // a page on HTTP says it leaves; its presence then stays until the session expires, 60 s.)
+    await ada.page.close();
     await waitFor(async () => (await grace.page.$('#editor .ProseMirror-yjs-cursor')) === null, "Ada's cursor to disappear");
     await waitFor(async () => !(await grace.page.textContent('#presence'))?.includes('Ada'), 'Ada to leave the presence list');
     await screenshot(grace.page, `after-ada-left-${transport}`);
-    await grace.context.close();
+    await Promise.all([ada.context.close(), grace.context.close()]);
   });
 });
 
