@@ -41,6 +41,15 @@ export const HTTP_TRANSPORT_SEGMENT = 'http';
 export const STREAM_COMMENT_INTERVAL_MS = 15_000;
 /** A session whose client shows no sign of life (no stream, no request) for this long is dropped. */
 export const SESSION_EXPIRY_MS = 60_000;
+/**
+ * A session with no stream or poll for this long is taken as away: its presence (cursor, name in
+ * the list) is removed from everyone's screens, as a closed WebSocket's is at once, while the session
+ * itself stays resumable until SESSION_EXPIRY_MS. A page closing normally says it leaves; this covers
+ * a page whose leaving request never arrives. A client that comes back is told of the removal with
+ * its resumed events and announces itself again (y-protocols awareness never lets others remove a
+ * live local state).
+ */
+export const PRESENCE_AWAY_MS = 5_000;
 /** Longest wait of a long-poll with nothing to deliver (below common proxy timeouts of 30–60 s). */
 export const LONG_POLL_WAIT_MS = 20_000;
 /** Longest a frames POST waits for its updates to be committed before answering 202. */

@@ -66,6 +66,9 @@ async function collabRoute(app: FastifyInstance, { config }: CollabRouteOptions)
     pong(this: ClientSocket) {
       connectionOf(this).onPong();
     },
+    away(this: ClientSocket) {
+      connectionOf(this).onAway();
+    },
     error(this: ClientSocket, error: Error) {
       connectionOf(this).onSocketError(error);
     },
@@ -83,6 +86,7 @@ async function collabRoute(app: FastifyInstance, { config }: CollabRouteOptions)
     socket.on('error', listeners.error);
     socket.on('message', listeners.message);
     socket.on('pong', listeners.pong);
+    socket.on('away', listeners.away);
     socket.on('close', listeners.close);
   };
 

@@ -174,6 +174,11 @@ export class Connection implements Peer {
     this.lastSeenAt = Date.now();
   }
 
+  /** The client is away (an HTTP session with no stream or poll for a while): others stop showing its presence. */
+  onAway(): void {
+    if (!this.closed) this.room?.away(this);
+  }
+
   get mayEdit(): boolean {
     return canEdit(this.role);
   }

@@ -120,14 +120,21 @@ export class Room implements RoomOfPeer, ReplicaHost {
   leave(peer: Peer): void {
     if (!this.peers.delete(peer)) return;
     this.writes.leave(peer);
-    if (!this.destroyed) {
-      const removal = this.presence.release(peer);
-      if (removal) {
-        this.fanout.broadcast(encodeAwarenessFrame(removal), null);
-        this.replica?.publishAwareness(removal);
-      }
-    }
+    if (!this.destroyed) this.releasePresence(peer);
     if (this.peers.size === 0) this.deps.onEmpty(this);
+  }
+
+  away(peer: Peer): void {
+    if (this.peers.has(peer) && !this.destroyed) this.releasePresence(peer);
+  }
+
+  /** Removes what the peer spoke for from everyone's presence (broadcast, and to the other processes). */
+  private releasePresence(peer: Peer): void {
+    const removal = this.presence.release(peer);
+    if (removal) {
+      this.fanout.broadcast(encodeAwarenessFrame(removal), null);
+      this.replica?.publishAwareness(removal);
+    }
   }
 
   /** Handles one frame from a joined peer. Throws ProtocolError when the frame must be refused. */

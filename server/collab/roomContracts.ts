@@ -54,6 +54,8 @@ export interface RoomOfPeer {
   receive(peer: Peer, frame: Uint8Array): void;
   /** Removes the peer (and its presence); safe to call twice. */
   leave(peer: Peer): void;
+  /** The peer's client is away (its HTTP session has nothing attached): its presence goes, the peer stays. */
+  away(peer: Peer): void;
   /** Asks the peer for what it holds that the document lacks (a viewer became an editor). */
   askForMissing(peer: Peer): void;
 }

@@ -30,6 +30,8 @@ export interface ClientSocket {
   on(event: 'pong', listener: (this: ClientSocket) => void): this;
   on(event: 'error', listener: (this: ClientSocket, error: Error) => void): this;
   on(event: 'close', listener: (this: ClientSocket, code: number, reason: Buffer) => void): this;
+  /** HTTP only: no stream or poll has been attached for PRESENCE_AWAY_MS (a WebSocket never emits it). */
+  on(event: 'away', listener: (this: ClientSocket) => void): this;
   /**
    * Optional: told that the client's first `count` update-bearing frames are committed (the room's
    * saved count, whether or not the client asked for saved acks). The HTTP transport answers a

@@ -6,6 +6,7 @@ import {
   formatStreamEvent,
   LONG_POLL_WAIT_MS,
   POST_COMMIT_WAIT_MS,
+  PRESENCE_AWAY_MS,
   REPLAY_BUFFER_BYTES,
   TransportEvent,
 } from '../../shared/httpTransport.js';
@@ -68,6 +69,8 @@ export class HttpSession extends EventEmitter implements ClientSocket {
   private keptBytes = 0;
   private stream: ServerResponse | null = null;
   private poll: { resolve(result: Resumed): void; timer: NodeJS.Timeout } | null = null;
+  /** Running while no stream or poll is attached: fires 'away' after PRESENCE_AWAY_MS. */
+  private awayTimer: NodeJS.Timeout | null = null;
   private pollDue: NodeJS.Immediate | null = null;
   /** Client frames taken so far (the next one's number). */
   private framesTaken = 0;
@@ -213,9 +216,11 @@ export class HttpSession extends EventEmitter implements ClientSocket {
       if (this.stream !== response) return;
       this.stream = null;
       this.lastSeenAt = Date.now();
+      this.watchAway();
     });
     this.flushStream();
     if (this.readyState !== SocketState.open) this.endStream();
+    this.watchAway();
     return true;
   }
 
@@ -228,10 +233,16 @@ export class HttpSession extends EventEmitter implements ClientSocket {
     if (this.stream) this.endStream();
     this.cancelPoll();
     this.lastSeenAt = Date.now();
-    if (this.queue.length > 0 || this.readyState !== SocketState.open) return Promise.resolve({ items: this.takeQueue() });
+    if (this.queue.length > 0 || this.readyState !== SocketState.open) {
+      // Answered at once: the client is here, and detached again until its next poll.
+      this.clearAway();
+      this.watchAway();
+      return Promise.resolve({ items: this.takeQueue() });
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.answerPoll(), LONG_POLL_WAIT_MS);
       this.poll = { resolve, timer };
+      this.watchAway();
     });
   }
 
@@ -271,6 +282,7 @@ export class HttpSession extends EventEmitter implements ClientSocket {
 
   private finish(how: SessionClose): void {
     this.readyState = SocketState.closed;
+    this.watchAway();
     this.closedWith = how;
     this.closedAt = Date.now();
     this.committed(this.committedCount);
@@ -331,6 +343,7 @@ export class HttpSession extends EventEmitter implements ClientSocket {
     const stream = this.stream;
     this.stream = null;
     stream?.end();
+    this.watchAway();
   }
 
   private answerPoll(): void {
@@ -339,6 +352,7 @@ export class HttpSession extends EventEmitter implements ClientSocket {
     this.poll = null;
     clearTimeout(poll.timer);
     poll.resolve({ items: this.takeQueue() });
+    this.watchAway();
   }
 
   private cancelPoll(): void {
@@ -348,5 +362,26 @@ export class HttpSession extends EventEmitter implements ClientSocket {
     clearTimeout(poll.timer);
     // Whatever it was given is taken back: the newer request resumes from what the client saw.
     poll.resolve({ items: [] });
+    this.watchAway();
+  }
+
+  /**
+   * Starts the away timer when nothing is attached (a stream closed, a poll answered or given up),
+   * stops it when something is; after PRESENCE_AWAY_MS detached an open session emits 'away' once
+   * per absence (its connection removes its presence).
+   */
+  private watchAway(): void {
+    if (this.attached || this.readyState !== SocketState.open) return this.clearAway();
+    if (this.awayTimer !== null) return;
+    this.awayTimer = setTimeout(() => {
+      this.awayTimer = null;
+      if (!this.attached && this.readyState === SocketState.open) this.emit('away');
+    }, PRESENCE_AWAY_MS);
+    this.awayTimer.unref();
+  }
+
+  private clearAway(): void {
+    if (this.awayTimer !== null) clearTimeout(this.awayTimer);
+    this.awayTimer = null;
   }
 }

@@ -6,7 +6,7 @@ import { startServer, uniqueDocId } from '../helpers/testServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { startHostileProxy } from '../helpers/hostileProxy.js';
 import { api, createDoc, registerUser, setLinkAccess, uniqueName } from '../helpers/accounts.js';
-import { encodeClientFrames } from '../../shared/httpTransport.js';
+import { encodeClientFrames, PRESENCE_AWAY_MS } from '../../shared/httpTransport.js';
 import { HttpSocket } from '../../web/src/sync/httpSocket.js';
 import { threadsPath } from '../../shared/comments.js';
 import { guestLivePath } from '../../shared/live.js';
@@ -28,6 +28,30 @@ describe.each<Transport>(['http', 'longpoll'])('the HTTP transport (%s)', (trans
     await waitFor(() => [...b.provider.awareness.getStates().values()].some((state) => state.user?.name === 'A'), 'B to see A');
     b.provider.awareness.setLocalStateField('user', { name: 'B' });
     await waitFor(() => [...a.provider.awareness.getStates().values()].some((state) => state.user?.name === 'B'), 'A to see B');
+  });
+
+  it("a client that vanishes without saying it leaves (a tab closed, its leaving request lost) stops being shown within PRESENCE_AWAY_MS, and shows again when it comes back", async () => {
+    const server = await startServer({ openDocuments: true });
+    const docId = uniqueDocId('away');
+    const a = connectClient(server.collabUrl, docId, { transport });
+    const b = connectClient(server.collabUrl, docId);
+    await whenSynced(a, 'http client');
+    await whenSynced(b, 'ws client');
+    const seesA = () => [...b.provider.awareness.getStates().values()].some((state) => state.user?.name === 'A');
+    a.provider.awareness.setLocalStateField('user', { name: 'A' });
+    await waitFor(seesA, 'B to see A');
+    // A's network goes: its stream or poll ends and no request of it reaches the server any more.
+    const socket = a.provider.ws as unknown as { request: (...args: unknown[]) => Promise<Response>; aborts: Set<AbortController> };
+    const request = socket.request;
+    socket.request = () => new Promise<Response>(() => {});
+    for (const abort of socket.aborts) abort.abort();
+    const gone = performance.now();
+    // Long before the session would expire (SESSION_EXPIRY_MS) or the awareness time out (30 s).
+    await waitFor(() => !seesA(), "A's presence to go", PRESENCE_AWAY_MS + 5_000);
+    expect(performance.now() - gone).toBeGreaterThanOrEqual(PRESENCE_AWAY_MS - 100);
+    // Its network comes back: it shows again (resumed, or reconnected after giving up).
+    socket.request = request;
+    await waitFor(seesA, 'B to see A again', 20_000);
   });
 
   it('saved acks arrive, and a refusal closes with the same code as over a WebSocket', async () => {

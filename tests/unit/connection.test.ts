@@ -50,6 +50,9 @@ class FakeRoom implements RoomOfPeer {
   leave() {
     this.events.push('leave');
   }
+  away() {
+    this.events.push('away');
+  }
   askForMissing() {
     this.events.push('askForMissing');
   }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { decodeClientFrames, encodeClientFrames, formatStreamEvent, REPLAY_BUFFER_BYTES, StreamParser } from '../../shared/httpTransport.js';
+import { decodeClientFrames, encodeClientFrames, formatStreamEvent, PRESENCE_AWAY_MS, REPLAY_BUFFER_BYTES, StreamParser } from '../../shared/httpTransport.js';
 import { HttpSession } from '../../server/sockets/httpSession.js';
 import { HttpSocket } from '../../web/src/sync/httpSocket.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -54,6 +54,59 @@ describe('StreamParser', () => {
         { id: 2, event: 'text', data: 'line one\nline two' },
       ]);
     }
+  });
+});
+
+describe('HttpSession: away', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("is away once no stream or poll has been attached for PRESENCE_AWAY_MS (its connection drops its presence), not while one comes back in time, and not once closed", async () => {
+    vi.useFakeTimers();
+    const session = new HttpSession('s', null, '{}');
+    let aways = 0;
+    session.on('away', () => aways++);
+    const first = new FakeStream();
+    session.attachStream(first as unknown as ServerResponse, 0);
+    await vi.advanceTimersByTimeAsync(PRESENCE_AWAY_MS * 3);
+    expect(aways).toBe(0);
+    // The stream breaks and the client is back before the time is up: not away.
+    first.emit('close');
+    await vi.advanceTimersByTimeAsync(PRESENCE_AWAY_MS - 1);
+    session.attachStream(new FakeStream() as unknown as ServerResponse, 0);
+    await vi.advanceTimersByTimeAsync(PRESENCE_AWAY_MS * 2);
+    expect(aways).toBe(0);
+    // Long-polling: answered polls followed at once by the next are never away.
+    const polling = new HttpSession('p', null, '{}');
+    let pollerAway = 0;
+    polling.on('away', () => pollerAway++);
+    for (let i = 1; i <= 5; i++) {
+      polling.send(new Uint8Array([i]));
+      await polling.nextPoll(i - 1);
+      await vi.advanceTimersByTimeAsync(PRESENCE_AWAY_MS / 2);
+    }
+    expect(pollerAway).toBe(0);
+    // ... until it stops polling.
+    await vi.advanceTimersByTimeAsync(PRESENCE_AWAY_MS);
+    expect(pollerAway).toBe(1);
+    // Gone (a tab closed whose leaving request never came): away once, however long it stays gone.
+    const gone = new FakeStream();
+    session.attachStream(gone as unknown as ServerResponse, 0);
+    gone.emit('close');
+    await vi.advanceTimersByTimeAsync(PRESENCE_AWAY_MS);
+    expect(aways).toBe(1);
+    await vi.advanceTimersByTimeAsync(PRESENCE_AWAY_MS * 4);
+    expect(aways).toBe(1);
+    // Closed sessions are not away.
+    const closing = new HttpSession('c', null, '{}');
+    closing.on('away', () => aways++);
+    const stream = new FakeStream();
+    closing.attachStream(stream as unknown as ServerResponse, 0);
+    closing.close(1000, '');
+    stream.emit('close');
+    await vi.advanceTimersByTimeAsync(PRESENCE_AWAY_MS * 2);
+    expect(aways).toBe(1);
   });
 });
 
