@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adaAndGraceOnNewDocument, caretToEnd, docText, launchBrowser, openDocument, openPerson, screenshot, signUp, statusOf, transportOf } from '../helpers/browser.js';
 import { appBaseOver, BROWSER_TRANSPORTS, type BrowserTransport } from '../helpers/hostileProxy.js';
@@ -29,6 +29,43 @@ function keptInOrder(text: string, alphabet: RegExp): string {
 }
 
 /** The core cases run on both transports: directly (WebSockets), and behind a proxy that refuses upgrades (HTTP). */
+/** The text of each top-level block the page's editor shows. */
+function paragraphsOf(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    window.tandem!.view.state.doc.forEach((node) => out.push(node.textContent));
+    return out;
+  });
+}
+
+/** Waits until every page shows `expected` as its blocks' text; on a timeout, says what each showed last. */
+async function pagesShow(pages: Page[], expected: string[], what: string): Promise<void> {
+  let seen = '';
+  await waitFor(async () => {
+    const shown = await Promise.all(pages.map(async (page) => JSON.stringify(await paragraphsOf(page))));
+    seen = shown.join(', ');
+    return shown.every((p) => p === JSON.stringify(expected));
+  }, what).catch((error: Error) => {
+    throw new Error(`${error.message}; last seen: ${seen}`);
+  });
+}
+
+/** Puts the caret right before the first occurrence of `text` in the document (null: at its end), as a click there would. */
+async function caretBefore(page: Page, text: string | null): Promise<void> {
+  await page.evaluate((before) => {
+    const view = window.tandem!.view;
+    let at = before === null ? view.state.doc.content.size - 1 : -1;
+    view.state.doc.descendants((node, pos) => {
+      if (before === null) return false;
+      if (at < 0 && node.isText && node.text!.includes(before)) at = pos + node.text!.indexOf(before);
+      return at < 0;
+    });
+    const Selection = view.state.selection.constructor as unknown as { create(doc: unknown, pos: number): never };
+    view.focus();
+    view.dispatch(view.state.tr.setSelection(Selection.create(view.state.doc, at)));
+  }, text);
+}
+
 describe.each(BROWSER_TRANSPORTS)('collaborating in the browser over %s', (transport) => {
   it('two people typing at once in the same paragraph lose and double nothing', async () => {
     await startApp(transport);
@@ -95,23 +132,7 @@ describe('collaborating in the browser', () => {
   it('keys typed into text someone else moves to another paragraph (Enter in the middle, Backspace joining) go with it, and so does the caret', async () => {
     await startApp();
     const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
-    const paragraphsOf = (page: typeof ada.page): Promise<string[]> =>
-      page.evaluate(() => {
-        const out: string[] = [];
-        window.tandem!.view.state.doc.forEach((node) => out.push(node.textContent));
-        return out;
-      });
-    // On a timeout the message says what each page showed last.
-    const bothShow = async (expected: string[], what: string): Promise<void> => {
-      let seen = '';
-      await waitFor(async () => {
-        const shown = [await paragraphsOf(ada.page), await paragraphsOf(grace.page)].map((p) => JSON.stringify(p));
-        seen = `Ada ${shown[0]}, Grace ${shown[1]}`;
-        return shown.every((p) => p === JSON.stringify(expected));
-      }, what).catch((error: Error) => {
-        throw new Error(`${error.message}; last seen: ${seen}`);
-      });
-    };
+    const bothShow = (expected: string[], what: string) => pagesShow([ada.page, grace.page], expected, what);
     await caretToEnd(ada.page);
     await ada.page.keyboard.type('Hello world');
     await bothShow(['Hello world'], 'Grace to see the text');
@@ -122,13 +143,7 @@ describe('collaborating in the browser', () => {
     await grace.page.keyboard.type('ABC');
     // Ada's caret goes before "world" as a click there puts it (arrow presses from the end would also
     // step over Grace's caret widget while it is shown, a press each, depending on timing).
-    await ada.page.evaluate((before) => {
-      const view = window.tandem!.view;
-      const at = 1 + view.state.doc.textContent.indexOf(before);
-      const Selection = view.state.selection.constructor as unknown as { create(doc: unknown, pos: number): never };
-      view.focus();
-      view.dispatch(view.state.tr.setSelection(Selection.create(view.state.doc, at)));
-    }, 'world');
+    await caretBefore(ada.page, 'world');
     await ada.page.keyboard.press('Enter');
     await grace.page.evaluate(() => window.tandem!.provider.connect());
     await bothShow(['Hello ', 'worldABC'], "Grace's keys to follow 'world' into the new paragraph");
@@ -151,6 +166,37 @@ describe('collaborating in the browser', () => {
     await bothShow(['Hello worXYZldABCD'], "Grace's next key to follow her caret after the join");
     await waitFor(async () => (await statusOf(ada.page)) === 'Saved' && (await statusOf(grace.page)) === 'Saved', 'both to be saved');
     await screenshot(ada.page, 'keys-follow-join');
+    expect([...ada.errors, ...grace.errors]).toEqual([]);
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+
+  it('a paragraph someone starts at the end of a line stays after that line when someone else splits the line at the same moment', async () => {
+    // Both new paragraphs go right after the line in Yjs, which orders them by client id: one time in
+    // two the one started at the end stood before the split-off text (paragraphOrder.ts). Each
+    // person takes each part once, so one of the two rounds is that order whatever the ids are.
+    await startApp();
+    const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('Hello world');
+    await pagesShow([ada.page, grace.page], ['Hello world'], 'Grace to see the text');
+    const rounds = [
+      { maker: grace, splitter: ada, before: 'world', typed: 'NEW', expected: ['Hello ', 'world', 'NEW'] },
+      { maker: ada, splitter: grace, before: 'EW', typed: 'next', expected: ['Hello ', 'world', 'N', 'EW', 'next'] },
+    ];
+    for (const { maker, splitter, before, typed, expected } of rounds) {
+      // The splitter's Enter is on its way (their connection is down) while the maker presses Enter
+      // at the end of the document and types.
+      await splitter.page.evaluate(() => window.tandem!.provider.disconnect());
+      await caretBefore(splitter.page, before);
+      await splitter.page.keyboard.press('Enter');
+      await caretBefore(maker.page, null);
+      await maker.page.keyboard.press('Enter');
+      await maker.page.keyboard.type(typed);
+      await splitter.page.evaluate(() => window.tandem!.provider.connect());
+      await pagesShow([ada.page, grace.page], expected, `${maker.name}'s new paragraph to stay after the text ${splitter.name} split off`);
+    }
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved' && (await statusOf(grace.page)) === 'Saved', 'both to be saved');
+    await screenshot(grace.page, 'new-paragraph-after-split');
     expect([...ada.errors, ...grace.errors]).toEqual([]);
     await Promise.all([ada.context.close(), grace.context.close()]);
   });

@@ -475,6 +475,72 @@ describe('keystrokes racing with a split or join of the text they go into (move 
 
 });
 
+describe('paragraphs I start after text someone else splits at the same moment stay after it (paragraphOrder.ts)', () => {
+  const para = (text: string) => schema.nodes.paragraph!.create(null, text === '' ? null : schema.text(text));
+  /** Ada (a-z) wrote "xyz"; everyone has it. `adaLow`: Ada's client id is the lower (Yjs puts her new paragraphs first). */
+  function setUp(adaLow: boolean, more: Side[] = []): { ada: Side; grace: Side; relay: Relay } {
+    const ada = new Side(/[a-z]/, true, adaLow ? 100 : 300);
+    const grace = new Side(/[A-Z]/, true, 200);
+    const relay = new Relay([ada, grace, ...more]);
+    ada.type(1, 'xyz');
+    relay.settle();
+    return { ada, grace, relay };
+  }
+
+  for (const adaLow of [true, false]) {
+    it(`a paste of several paragraphs at the end of a line racing Enter earlier in it (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const { ada, grace, relay } = setUp(adaLow);
+      // Grace presses Enter after "x" while Ada pastes three paragraphs after "z".
+      grace.edit((state) => state.tr.split(2).doc);
+      ada.edit((state) => state.tr.replace(4, 4, new Slice(Fragment.from(['gtj', 'ygp', 'nor'].map(para)), 1, 1)).doc);
+      relay.settle();
+      expect(paragraphs(ada)).toEqual(['x', 'yzgtj', 'ygp', 'nor']);
+      expect(ada.view().eq(grace.view())).toBe(true);
+    });
+
+    it(`Enter at the end of a line and typing racing Enter earlier in it (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const { ada, grace, relay } = setUp(adaLow);
+      grace.edit((state) => state.tr.split(2).doc);
+      ada.edit((state) => state.tr.split(4).doc);
+      ada.type(6, 'abc');
+      relay.settle();
+      expect(paragraphs(ada)).toEqual(['x', 'yz', 'abc']);
+      expect(ada.view().eq(grace.view())).toBe(true);
+      // Ada's next key goes after her "abc".
+      ada.type(afterMyLast(ada), 'd');
+      relay.settle();
+      expect(paragraphs(grace)).toEqual(['x', 'yz', 'abcd']);
+    });
+  }
+
+  it('an empty paragraph stays where it is (someone may already be typing into it there)', () => {
+    const { ada, grace, relay } = setUp(true);
+    grace.edit((state) => state.tr.split(2).doc);
+    ada.edit((state) => state.tr.split(4).doc);
+    relay.settle();
+    expect(paragraphs(ada)).toEqual(['x', '', 'yz']);
+    expect(ada.view().eq(grace.view())).toBe(true);
+  });
+
+  it.each([50, 250, 400])("a third person's key typed into the paragraph before it moved goes with it (their client id %i)", (cyId) => {
+    const cy = new Side(/[0-9]/, true, cyId);
+    const { ada, grace, relay } = setUp(true, [cy]);
+    ada.edit((state) => state.tr.replace(4, 4, new Slice(Fragment.from(['gtj', 'ygp'].map(para)), 1, 1)).doc);
+    relay.upload(ada);
+    grace.edit((state) => state.tr.split(2).doc);
+    relay.upload(grace);
+    // Cy has Ada's paste, not yet Grace's Enter, and types "7" after "yg".
+    relay.download(cy, 1);
+    cy.type(11, '7');
+    expect(paragraphs(cy)).toEqual(['xyzgtj', 'yg7p']);
+    relay.upload(cy);
+    relay.settle();
+    expect(paragraphs(ada)).toEqual(['x', 'yzgtj', 'yg7p']);
+    expect(grace.view().eq(ada.view())).toBe(true);
+    expect(cy.view().eq(ada.view())).toBe(true);
+  });
+});
+
 describe('two people moving the same text at once (move rebase: one copy stays)', () => {
   /** Cy wrote `lines` (digits); Ada (a-z) and Grace (A-Z) have it. `adaLow`: Ada's client id is the lower. */
   function setUp(adaLow: boolean, lines: string[]): [Side, Side, Side] {

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { incomingDeleteSet } from '../sync/incomingDeletes.js';
 import { isShown, type LedgerChar, MoveLedger } from './moveLedger.js';
+import { movedBlockStart, moveParagraphsAfter, paragraphsBehind } from './paragraphOrder.js';
 
 /**
  * Keeps my keystrokes with the text they were typed into when someone else moves that text.
@@ -411,7 +412,10 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   // Whose key a character is: a copy someone's move made of my key is mine to move on (its author's
   // page, not the mover's, moves it, so only one page does).
   const authorOf = (id: Y.ID): number => ledger?.authorOf(id) ?? id.client;
-  if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0) return all;
+  // Paragraphs I made after the text someone split, which Yjs put before the split's new paragraph
+  // (paragraphOrder.ts). Not when two people moved the same text: the copy that stays decides then.
+  const behind = duplicates.length === 0 && losers.size === 0 ? paragraphsBehind(tr, found.pairs, me) : [];
+  if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0 && behind.length === 0) return all;
   doc.transact(() => {
     for (const { char, shown, left, right, origin, rightOrigin } of stranded) {
       const afterLeft = left === null ? undefined : all.get(left);
@@ -438,8 +442,9 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       // goes before the copy that stays.
       const beforeLoser = afterLeft === undefined && beforeRun === undefined && shown && rightOrigin !== null && losers.has(rightOrigin) ? all.get(rightOrigin) : undefined;
       const target = afterLeft ?? beforeRun ?? beforeRight ?? beforeLoser;
-      let place: { text: Y.Text; index: number } | null = null;
-      if (target === undefined && !shown && wholeParagraphOfMine(tr, char.text, me)) {
+      // Typed into a block its author moved (paragraphOrder.ts) with nothing around it to follow.
+      let place: { text: Y.Text; index: number } | null = target === undefined && !shown ? movedBlockStart(tr, char.text) : null;
+      if (place === null && target === undefined && !shown && wholeParagraphOfMine(tr, char.text, me)) {
         // Typed into a paragraph the other person saw empty and joined away (Backspace in an
         // empty paragraph): it goes to the end of the paragraph the join kept.
         place = joinedInto(char.text);
@@ -457,6 +462,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       ledger?.record(char, { text: place!.text, id, ch: char.ch });
     }
     for (const char of duplicates) if (isShown(char.text, char.id)) char.text.delete(indexOf(char.text, char.id), 1);
+    for (const group of behind) moveParagraphsAfter(group, all, ledger);
   }, MOVE_REBASE_ORIGIN);
   return all;
 }
