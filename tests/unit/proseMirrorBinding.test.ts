@@ -1,83 +1,15 @@
 import type { Node as PMNode } from 'prosemirror-model';
 import { Fragment, Slice } from 'prosemirror-model';
-import { EditorState } from 'prosemirror-state';
 import { describe, expect, it } from 'vitest';
-import { updateYFragment, yXmlFragmentToProseMirrorRootNode } from 'y-prosemirror';
 import * as Y from 'yjs';
-import { BODY_FRAGMENT, schema } from '../../shared/schema.js';
-import { bindMoveRebase } from '../../web/src/document/moveRebase.js';
+import { schema } from '../../shared/schema.js';
 import { withIncomingDeletes } from '../../web/src/sync/incomingDeletes.js';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import { createUndoManager } from '../../web/src/document/undoManager.js';
 import { seededRandom } from '../helpers/seededRandom.js';
-
-/**
- * y-prosemirror's binding between a ProseMirror document and the Y.XmlFragment, as patched by
- * patches/y-prosemirror+1.3.7.patch, without a browser: each side renders its Y.Doc to a ProseMirror
- * document (what its editor shows), edits that document as a keystroke would, and writes it back with
- * updateYFragment (what the binding does after every local transaction). Sides exchange updates
- * whenever the test says, so concurrency is exact and repeatable.
- */
-class Side {
-  readonly doc = new Y.Doc();
-  readonly meta = { mapping: new Map(), isOMark: new Map() };
-  readonly fragment = this.doc.getXmlFragment(BODY_FRAGMENT);
-  /** Updates made here and not yet delivered to each other side. */
-  readonly outbox = new Map<Side, Uint8Array[]>();
-
-  /** `rebase`: this side runs the editor's move rebase (web/src/document/moveRebase.ts). */
-  constructor(
-    readonly alphabet: RegExp,
-    rebase = false,
-    clientID?: number,
-  ) {
-    // A fixed client id makes Yjs order concurrent insertions the same way on every run of a seed.
-    if (clientID !== undefined) this.doc.clientID = clientID;
-    if (rebase) bindMoveRebase(this.fragment);
-    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === 'remote') return;
-      for (const queue of this.outbox.values()) queue.push(update);
-    });
-  }
-
-  /** What this side's editor shows. */
-  view(): PMNode {
-    const doc = yXmlFragmentToProseMirrorRootNode(this.fragment, schema);
-    // An empty fragment shows as the editor's empty document: one empty paragraph.
-    return doc.childCount === 0 ? schema.topNodeType.createAndFill()! : doc;
-  }
-
-  /** Applies `edit` to what the editor shows and writes the result back, as the binding does. */
-  edit(edit: (state: EditorState) => PMNode): PMNode {
-    const next = edit(EditorState.create({ schema, doc: this.view() }));
-    updateYFragment(this.doc, this.fragment, next, this.meta);
-    return next;
-  }
-
-  /** Types `text` at document position `pos`. */
-  type(pos: number, text: string): PMNode {
-    return this.edit((state) => state.tr.insertText(text, pos).doc);
-  }
-
-  /**
-   * Delivers everything `to` has not yet received from this side, as the page's provider does: each
-   * update in a sync frame, applied with its own delete set known to the move rebase.
-   */
-  deliver(to: Side): void {
-    const queue = this.outbox.get(to)!;
-    for (const update of queue.splice(0)) deliverUpdate(to, update);
-  }
-}
-
-/** Applies `update` to `to` as the page's provider does: in a sync frame, its own delete set known to the move rebase. */
-function deliverUpdate(to: Side, update: Uint8Array): void {
-  const frame = encoding.createEncoder();
-  encoding.writeVarUint(frame, 2); // y-protocols: an update
-  encoding.writeVarUint8Array(frame, update);
-  withIncomingDeletes(decoding.createDecoder(encoding.toUint8Array(frame)), () => Y.applyUpdate(to.doc, update, 'remote'));
-}
+import { deliverUpdate, Relay, Side } from '../helpers/bindingSides.js';
 
 function connect(sides: Side[]): void {
   for (const a of sides) for (const b of sides) if (a !== b) a.outbox.set(b, []);
@@ -241,46 +173,6 @@ function afterMyLast(side: Side): number {
   return at;
 }
 
-/**
- * A relay server, as Tandem's: each side's updates reach it in order, and it passes each on to every
- * other side in the order it got them (so a side never gets a change before what that change saw).
- */
-class Relay {
-  private readonly log: Array<{ from: Side; update: Uint8Array }> = [];
-  private readonly read = new Map<Side, number>();
-  constructor(private readonly sides: Side[]) {
-    for (const side of sides) {
-      side.outbox.set(this as unknown as Side, []);
-      this.read.set(side, 0);
-    }
-  }
-  /** `side`'s pending updates reach the relay. */
-  upload(side: Side): void {
-    for (const update of side.outbox.get(this as unknown as Side)!.splice(0)) this.log.push({ from: side, update });
-  }
-  /** Up to `count` of the relay's updates reach `side` (all when omitted). */
-  download(side: Side, count = Infinity): void {
-    let at = this.read.get(side)!;
-    for (; at < this.log.length && count > 0; at++) {
-      const { from, update } = this.log[at]!;
-      if (from === side) continue;
-      deliverUpdate(side, update);
-      count--;
-    }
-    this.read.set(side, at);
-  }
-  /** Passes everything on until nothing is left to pass; returns the rounds it took. */
-  settle(): number {
-    for (let round = 1; ; round++) {
-      const before = this.log.length;
-      for (const side of this.sides) this.upload(side);
-      for (const side of this.sides) this.download(side);
-      for (const side of this.sides) this.upload(side);
-      if (this.log.length === before) return round;
-      if (round > 20) throw new Error('the sides keep moving text after 20 rounds');
-    }
-  }
-}
 
 /**
  * Seeds of the two-mover sessions (default SEED) still with a finding: none. 20261366 and 20261407 (a
@@ -512,6 +404,51 @@ describe('paragraphs I start after text someone else splits at the same moment s
       expect(paragraphs(grace)).toEqual(['x', 'yz', 'abcd']);
     });
   }
+
+  it.each([[50, 100], [100, 50], [50, 300], [300, 50], [250, 300], [300, 250]])("a third person pasting paragraphs at the same place: mine still follow the split-off text (Cy's id %i, Ada's %i)", (cyId, adaId) => {
+    const ada = new Side(/[a-z]/, true, adaId);
+    const grace = new Side(/[A-Z]/, true, 200);
+    const cy = new Side(/[0-9]/, true, cyId);
+    const relay = new Relay([ada, grace, cy]);
+    ada.type(1, 'xyz');
+    ada.edit((state) => state.tr.split(4).doc);
+    ada.type(6, 'end');
+    relay.settle();
+    // At the same moment: Grace presses Enter after "x", Ada pastes two paragraphs after "z", Cy
+    // pastes two paragraphs at the start of "end".
+    grace.edit((state) => state.tr.split(2).doc);
+    ada.edit((state) => state.tr.replace(4, 4, new Slice(Fragment.from(['gtj', 'ygp'].map(para)), 1, 1)).doc);
+    cy.edit((state) => state.tr.replace(6, 6, new Slice(Fragment.from(['78', '9', ''].map(para)), 1, 1)).doc);
+    relay.settle();
+    // Ada's and Cy's new paragraphs both follow the split-off text, in the order Yjs gives them
+    // (both were made between the same two paragraphs at the same moment).
+    const shown = paragraphs(ada);
+    expect(shown.slice(0, 2)).toEqual(['x', 'yzgtj']);
+    expect(shown.slice(2, 5).sort()).toEqual(['78', '9', 'ygp']);
+    expect(shown.indexOf('78')).toBeLessThan(shown.indexOf('9'));
+    expect(shown[5]).toBe('end');
+    expect(grace.view().eq(ada.view())).toBe(true);
+    expect(cy.view().eq(ada.view())).toBe(true);
+  });
+
+  it('a paragraph someone else has already typed into stays where they saw it', () => {
+    const cy = new Side(/[0-9]/, true, 250);
+    const { ada, grace, relay } = setUp(true, [cy]);
+    ada.edit((state) => state.tr.replace(4, 4, new Slice(Fragment.from(['gtj', 'ygp'].map(para)), 1, 1)).doc);
+    relay.upload(ada);
+    grace.edit((state) => state.tr.split(2).doc);
+    // Cy types "7" into Ada's new paragraph, and Ada has it before Grace's Enter reaches her.
+    relay.download(cy, 1);
+    cy.type(11, '7');
+    relay.upload(cy);
+    relay.upload(grace);
+    relay.download(ada, 2);
+    expect(paragraphs(ada)).toEqual(['x', 'yg7p', 'yzgtj']);
+    relay.settle();
+    expect(paragraphs(ada)).toEqual(['x', 'yg7p', 'yzgtj']);
+    expect(grace.view().eq(ada.view())).toBe(true);
+    expect(cy.view().eq(ada.view())).toBe(true);
+  });
 
   it('an empty paragraph stays where it is (someone may already be typing into it there)', () => {
     const { ada, grace, relay } = setUp(true);
