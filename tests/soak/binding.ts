@@ -4,8 +4,8 @@ import { Relay, Side } from '../helpers/bindingSides.js';
 import { seededRandom } from '../helpers/seededRandom.js';
 
 /**
- * `npm run soak:binding -- [--runs 200] [--seed 1] [--kinds type,enter,join,del,paste]`: random
- * sessions of four people editing one document through the editor's binding and move rebase, without
+ * `npm run soak:binding -- [--runs 200] [--seed 1] [--people 4] [--kinds type,enter,join,del,paste]`: random
+ * sessions of several people (four by default) editing one document through the editor's binding and move rebase, without
  * a browser (tests/helpers/bindingSides.ts): each step one person types a run, presses Enter, joins
  * two paragraphs (Backspace at a paragraph's start), deletes a character or pastes several
  * paragraphs, anywhere, and updates cross at random through an in-order relay like Tandem's server.
@@ -22,7 +22,7 @@ function option(name: string, fallback: string): string {
 const runs = Number(option('runs', '200'));
 const base = Number(option('seed', '1'));
 const kinds = option('kinds', 'type,enter,join,del,paste').split(',');
-const PEOPLE = 4;
+const PEOPLE = Number(option('people', '4'));
 const STEPS = 40;
 
 type Finding = { kind: 'lost' | 'doubled' | 'reordered' | 'diverged'; text: string };
