@@ -478,6 +478,29 @@ describe('paragraphs I start after text someone else splits at the same moment s
   });
 });
 
+describe('a join into a paragraph someone else has just joined away (goneCopies.ts)', () => {
+  for (const adaLow of [true, false]) {
+    it(`keeps the text both joins moved (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      // Ada (a-z) wrote "ab | cd" and pressed Enter after "a": "a | b | cd", which everyone has.
+      const ada = new Side(/[a-z]/, true, adaLow ? 100 : 300);
+      const grace = new Side(/[A-Z]/, true, 200);
+      const cy = new Side(/[0-9]/, true, 250);
+      const relay = new Relay([ada, grace, cy]);
+      ada.edit((state) => state.tr.insertText('abcd', 1).split(3).split(2).doc);
+      relay.settle();
+      expect(paragraphs(grace)).toEqual(['a', 'b', 'cd']);
+      // Ada joins "b" back (Backspace at its start) while Grace joins "cd" into "b": Grace's copy of
+      // "cd" goes into the paragraph Ada's join deleted.
+      ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      grace.edit((state) => state.tr.delete(endOfParagraph(state.doc, 1), endOfParagraph(state.doc, 1) + 2).doc);
+      relay.settle();
+      expect(paragraphs(ada)).toEqual(['abcd']);
+      expect(grace.view().eq(ada.view())).toBe(true);
+      expect(cy.view().eq(ada.view())).toBe(true);
+    });
+  }
+});
+
 describe('two people moving the same text at once (move rebase: one copy stays)', () => {
   /** Cy wrote `lines` (digits); Ada (a-z) and Grace (A-Z) have it. `adaLow`: Ada's client id is the lower. */
   function setUp(adaLow: boolean, lines: string[]): [Side, Side, Side] {

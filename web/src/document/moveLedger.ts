@@ -192,6 +192,13 @@ export class MoveLedger {
     return this.live(this.winnerOf(next) ?? next[next.length - 1]!, depth + 1);
   }
 
+  /** Where the original `key` stands now, when it is known to have been moved: the live copy that stays. */
+  liveCopy(key: string): LedgerChar | undefined {
+    const list = this.copies.get(key);
+    if (list === undefined || list.length === 0) return undefined;
+    return this.live(this.winnerOf(list) ?? list[list.length - 1]!);
+  }
+
   /** The copy that stays among `list`: the one standing last in the document (null if one cannot be placed). */
   private winnerOf(list: LedgerChar[]): LedgerChar | null {
     let best: { char: LedgerChar; path: number[] } | null = null;

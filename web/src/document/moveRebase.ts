@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { incomingDeleteSet } from '../sync/incomingDeletes.js';
 import { isShown, type LedgerChar, MoveLedger } from './moveLedger.js';
+import { type GoneCopy, goneCopies } from './goneCopies.js';
 import { movedBlockStart, moveParagraphsAfter, paragraphsBehind } from './paragraphOrder.js';
 
 /**
@@ -214,13 +215,13 @@ function nearestMoved(char: CharRef, all: MoveMap, right: string | null): CharRe
 
 /** Pairs `deleted[i]` with `inserted[j]` along a longest common subsequence of characters in different texts. */
 function matchMoves(deleted: Char[], inserted: Char[]): Array<[Char, Char]> {
-  const moves: Array<[Char, Char]> = [];
-  const n = deleted.length;
-  const m = inserted.length;
   const same = (i: number, j: number): boolean => deleted[i]!.ch === inserted[j]!.ch && deleted[i]!.text !== inserted[j]!.text;
-  const pair = (i: number, j: number): void => {
-    moves.push([deleted[i]!, inserted[j]!]);
-  };
+  return commonSubsequence(deleted.length, inserted.length, same).map(([i, j]) => [deleted[i]!, inserted[j]!]);
+}
+
+/** Index pairs `[i, j]` along a longest common subsequence of two lists of `n` and `m` items where `same(i, j)`. */
+function commonSubsequence(n: number, m: number, same: (i: number, j: number) => boolean): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
   if (n * m > 4_000_000) {
     // Too large for the table: match greedily in order (a move copies text verbatim).
     let i = 0;
@@ -228,11 +229,11 @@ function matchMoves(deleted: Char[], inserted: Char[]): Array<[Char, Char]> {
       let k = i;
       while (k < n && !same(k, j)) k++;
       if (k < n) {
-        pair(k, j);
+        out.push([k, j]);
         i = k + 1;
       }
     }
-    return moves;
+    return out;
   }
   const width = m + 1;
   const lcs = new Uint32Array((n + 1) * width);
@@ -243,20 +244,24 @@ function matchMoves(deleted: Char[], inserted: Char[]): Array<[Char, Char]> {
   }
   for (let i = 0, j = 0; i < n && j < m; ) {
     if (same(i, j) && lcs[i * width + j] === lcs[(i + 1) * width + j + 1]! + 1) {
-      pair(i, j);
+      out.push([i, j]);
       i++;
       j++;
     } else if (lcs[(i + 1) * width + j]! >= lcs[i * width + j + 1]!) i++;
     else j++;
   }
-  return moves;
+  return out;
 }
 
 /**
  * The text the remote transaction `tr` moved under `root`: each moved character's copy, by key; and
  * the texts `tr` deleted from or inserted into, in document order.
  */
-export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: MoveLedger): { moves: MoveMap; texts: Y.Text[]; pairs: Array<[Char, Char]> } {
+export function movesIn(
+  tr: Y.Transaction,
+  root: Y.AbstractType<any>,
+  ledger?: MoveLedger,
+): { moves: MoveMap; texts: Y.Text[]; pairs: Array<[Char, Char]>; gone: Map<string, GoneCopy> } {
   const doc = tr.doc;
   const deletedIn = new Set<Y.Text>();
   const insertedIn = new Set<Y.Text>();
@@ -277,7 +282,7 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: M
   // Only a change of the paragraphs (a split, join or paste makes or deletes a paragraph) moves
   // text. Another page moving its own characters after such a move is not followed: whatever I
   // typed after them I typed where they stood then.
-  if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [], pairs: [] };
+  if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [], pairs: [], gone: new Map() };
   const texts = textsInOrder(root, new Set([...deletedIn, ...insertedIn]));
   const deleted: Char[] = [];
   const inserted: Char[] = [];
@@ -315,7 +320,17 @@ export function movesIn(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: M
     }
   }
   const pairs = matchMoves(deleted, inserted);
-  return { moves: new Map(pairs.map(([from, to]) => [keyOf(from.id.client, from.id.clock), to])), texts, pairs };
+  // Originals whose copy arrived into a paragraph already gone here (goneCopies.ts).
+  const gone = new Map<string, GoneCopy>();
+  const ghosts = goneCopies(tr);
+  if (ghosts.length > 0) {
+    const paired = new Set(pairs.map(([from]) => keyOf(from.id.client, from.id.clock)));
+    const unpaired = deleted.filter((c) => !paired.has(keyOf(c.id.client, c.id.clock)));
+    for (const [i, j] of commonSubsequence(unpaired.length, ghosts.length, (i, j) => unpaired[i]!.ch === ghosts[j]!.ch)) {
+      gone.set(keyOf(unpaired[i]!.id.client, unpaired[i]!.id.clock), ghosts[j]!);
+    }
+  }
+  return { moves: new Map(pairs.map(([from, to]) => [keyOf(from.id.client, from.id.clock), to])), texts, pairs, gone };
 }
 
 /**
@@ -343,7 +358,7 @@ function alreadyMoved(ledger: MoveLedger): Map<string, LedgerChar & { order: num
  */
 export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: MoveLedger): MoveMap {
   const found = movesIn(tr, root, ledger);
-  const { moves } = found;
+  const { moves, gone } = found;
   let { texts } = found;
   const doc = tr.doc;
   const me = doc.clientID;
@@ -368,7 +383,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
     }
     if (extra.size > 0) texts = textsInOrder(root, new Set([...texts, ...extra]));
   }
-  if (moves.size === 0 && !texts.some((text) => wholeParagraphOfMine(tr, text, me))) return moves;
+  if (moves.size === 0 && gone.size === 0 && !texts.some((text) => wholeParagraphOfMine(tr, text, me))) return moves;
   // Where each run of copied text starts, by the key of its left origin: a character I typed at the
   // same place at the same time (the end of the paragraph a join appends to) belongs before it.
   const runStarts = new Map<string, { start: CharRef; origin: Y.ID | null; rightOrigin: Y.ID | null }>();
@@ -395,7 +410,8 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         // A character deleted before, or by this transaction where it was seen, stays deleted: seen
         // means outside a deleted paragraph, or named in the sender's own delete set (someone
         // deleting a paragraph they read, or a restore, deletes it on purpose).
-        if (item.deleted && (!Y.isDeleted(tr.deleteSet, id) || !paragraphDeletedBy(tr, text) || deletedBySender(id))) continue;
+        const movedIntoGone = gone.has(keyOf(client, id.clock));
+        if (!movedIntoGone && item.deleted && (!Y.isDeleted(tr.deleteSet, id) || !paragraphDeletedBy(tr, text) || deletedBySender(id))) continue;
         const origin = k > 0 ? null : item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
         const left = k > 0 ? keyOf(client, id.clock - 1) : shownLeft(tr, item, moves, paragraphDeletedBy(tr, text));
         // Next to a copy that goes without having been typed after it (the copy that stays, made at
@@ -418,6 +434,26 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0 && behind.length === 0) return all;
   doc.transact(() => {
     for (const { char, shown, left, right, origin, rightOrigin } of stranded) {
+      const charKey = keyOf(char.id.client, char.id.clock);
+      const ghost = gone.get(charKey);
+      if (ghost !== undefined) {
+        // Its copy went into a paragraph already gone here: it goes after where the character the
+        // copy followed lives now (moved on by an earlier change, or by this one).
+        const anchor = ghost.origin === null ? undefined : (all.get(ghost.origin) ?? ledger?.liveCopy(ghost.origin));
+        if (anchor === undefined) continue;
+        if (authorOf(char.id) !== me) {
+          all.set(charKey, anchor);
+          all.set(ghost.key, anchor);
+          continue;
+        }
+        const id = Y.createID(me, Y.getState(doc.store, me));
+        anchor.text.insert(indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0), char.ch);
+        const placed = { text: anchor.text, id };
+        all.set(charKey, placed);
+        all.set(ghost.key, placed);
+        ledger?.record(char, { ...placed, ch: char.ch });
+        continue;
+      }
       const afterLeft = left === null ? undefined : all.get(left);
       // A shown character whose left neighbour stayed is where its author put it, unless moved text
       // was put after that same neighbour in the same text by someone who had not seen it (it

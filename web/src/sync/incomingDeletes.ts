@@ -11,6 +11,8 @@ export type DeleteSet = ReturnType<typeof Y.decodeUpdate>['ds'];
 const MAX_PEEK_BYTES = 256 * 1024;
 
 let current: DeleteSet | null = null;
+/** The structs of the update being applied (what its sender wrote), when it was read. */
+let currentStructs: Array<Y.Item | Y.GC | Y.Skip> | null = null;
 
 /**
  * Per document: how much of its own client's text the server had when it sent its sync step 1 (its
@@ -54,12 +56,22 @@ export function incomingDeleteSet(): DeleteSet | null {
 }
 
 /**
+ * The structs of the update being applied now, as its sender wrote them (content, origins), or null
+ * (as incomingDeleteSet). Yjs collects on arrival what goes into a paragraph already deleted here;
+ * this is where its text can still be read (moveRebase.ts, goneCopies.ts).
+ */
+export function incomingStructs(): Array<Y.Item | Y.GC | Y.Skip> | null {
+  return currentStructs;
+}
+
+/**
  * Runs the provider's sync handler (`apply`) with the delete set of the update in the sync frame
  * `decoder` is at (positioned after the message type; not moved) known to incomingDeleteSet().
  * `doc`: the page's document (a sync step 2 then leaves out what the page did offline, see withoutMyOffline).
  */
 export function withIncomingDeletes(decoder: decoding.Decoder, apply: () => void, doc?: Y.Doc): void {
   let ds: DeleteSet | null = null;
+  let structs: Array<Y.Item | Y.GC | Y.Skip> | null = null;
   try {
     const peek = decoding.clone(decoder);
     const syncType = decoding.readVarUint(peek);
@@ -69,17 +81,20 @@ export function withIncomingDeletes(decoder: decoding.Decoder, apply: () => void
       serverHadMine.set(doc, { client: doc.clientID, clock: vector.get(doc.clientID) ?? 0 });
     } else if (syncType === 1 || syncType === 2) {
       const update = decoding.readVarUint8Array(peek);
-      if (update.length <= MAX_PEEK_BYTES) ds = Y.decodeUpdate(update).ds;
+      if (update.length <= MAX_PEEK_BYTES) ({ ds, structs } = Y.decodeUpdate(update));
       if (ds !== null && syncType === 1) ds = withoutMyOffline(ds, doc);
     }
   } catch {
     // Malformed: the provider's own handler meets it and fails as it would have.
     ds = null;
+    structs = null;
   }
   current = ds;
+  currentStructs = structs;
   try {
     apply();
   } finally {
     current = null;
+    currentStructs = null;
   }
 }
