@@ -201,6 +201,32 @@ describe('collaborating in the browser', () => {
     await Promise.all([ada.context.close(), grace.context.close()]);
   });
 
+  it('two people joining neighbouring lines at the same moment (Backspace, Backspace) keep all the text', async () => {
+    // The second join's copy arrives into the line the first join removed, where Yjs drops it on
+    // arrival (goneCopies.ts): "three" was lost on both pages.
+    await startApp();
+    const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('one');
+    await ada.page.keyboard.press('Enter');
+    await ada.page.keyboard.type('two');
+    await ada.page.keyboard.press('Enter');
+    await ada.page.keyboard.type('three');
+    await pagesShow([ada.page, grace.page], ['one', 'two', 'three'], 'Grace to see the three lines');
+    // Grace's Backspace is on its way (her connection is down) while Ada presses hers.
+    await grace.page.evaluate(() => window.tandem!.provider.disconnect());
+    await caretBefore(ada.page, 'two');
+    await ada.page.keyboard.press('Backspace');
+    await caretBefore(grace.page, 'three');
+    await grace.page.keyboard.press('Backspace');
+    await grace.page.evaluate(() => window.tandem!.provider.connect());
+    await pagesShow([ada.page, grace.page], ['onetwothree'], 'both joins to keep every line');
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved' && (await statusOf(grace.page)) === 'Saved', 'both to be saved');
+    await screenshot(grace.page, 'two-joins-at-once');
+    expect([...ada.errors, ...grace.errors]).toEqual([]);
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+
   it('every arrow press moves the caret while someone types in another paragraph, and the next key lands there', async () => {
     // The browser moves the caret at once but tells ProseMirror in a later task (selectionchange);
     // a remote change drawn in between used to put the old caret back (pendingInput.ts): 13 of 150

@@ -2,6 +2,7 @@ import { Fragment, type Node as PMNode, Slice } from 'prosemirror-model';
 import { schema } from '../../shared/schema.js';
 import { Relay, Side } from '../helpers/bindingSides.js';
 import { seededRandom } from '../helpers/seededRandom.js';
+import { createUndoManager } from '../../web/src/document/undoManager.js';
 
 /**
  * `npm run soak:binding -- [--runs 200] [--seed 1] [--people 4] [--kinds type,enter,join,del,paste]`: random
@@ -33,6 +34,8 @@ function session(seed: number, trace: string[] | null): Finding | null {
   // Each person types characters of a block of CJK code points of their own, each one once.
   const blocks = Array.from({ length: PEOPLE }, (_, i) => 0x4e00 + i * 0x1000);
   const sides = blocks.map((b) => new Side(new RegExp(`[\\u{${b.toString(16)}}-\\u{${(b + 0xfff).toString(16)}}]`, 'u'), true, 1 + Math.floor(random() * 2 ** 30)));
+  // Each person has the editor's undo manager: it keeps what it may restore from being collected.
+  for (const side of sides) createUndoManager(side.fragment);
   const relay = new Relay(sides);
   const typed = sides.map(() => 0);
   const fresh = (i: number): string => String.fromCodePoint(blocks[i]! + typed[i]!++);

@@ -479,12 +479,13 @@ describe('paragraphs I start after text someone else splits at the same moment s
 });
 
 describe('a join into a paragraph someone else has just joined away (goneCopies.ts)', () => {
-  for (const adaLow of [true, false]) {
-    it(`keeps the text both joins moved (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+  for (const adaLow of [true, false]) for (const undo of [false, true]) {
+    it(`keeps the text both joins moved (Ada's client id ${adaLow ? 'lower' : 'higher'}${undo ? '; undo managers keep the removed line from being collected, as in the editor' : ''})`, () => {
       // Ada (a-z) wrote "ab | cd" and pressed Enter after "a": "a | b | cd", which everyone has.
       const ada = new Side(/[a-z]/, true, adaLow ? 100 : 300);
       const grace = new Side(/[A-Z]/, true, 200);
       const cy = new Side(/[0-9]/, true, 250);
+      if (undo) for (const side of [ada, grace, cy]) createUndoManager(side.fragment);
       const relay = new Relay([ada, grace, cy]);
       ada.edit((state) => state.tr.insertText('abcd', 1).split(3).split(2).doc);
       relay.settle();

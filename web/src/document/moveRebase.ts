@@ -324,7 +324,7 @@ export function movesIn(
   const gone = new Map<string, GoneCopy>();
   const ghosts = goneCopies(tr);
   if (ghosts.length > 0) {
-    const paired = new Set(pairs.map(([from]) => keyOf(from.id.client, from.id.clock)));
+    const paired = new Set([...pairs.map(([from]) => keyOf(from.id.client, from.id.clock)), ...ghosts.map((g) => g.key)]);
     const unpaired = deleted.filter((c) => !paired.has(keyOf(c.id.client, c.id.clock)));
     for (const [i, j] of commonSubsequence(unpaired.length, ghosts.length, (i, j) => unpaired[i]!.ch === ghosts[j]!.ch)) {
       gone.set(keyOf(unpaired[i]!.id.client, unpaired[i]!.id.clock), ghosts[j]!);
