@@ -502,6 +502,30 @@ describe('a join into a paragraph someone else has just joined away (goneCopies.
   }
 });
 
+describe("a key typed into a new paragraph at the same moment as someone else's first keys there", () => {
+  for (const adaLow of [true, false]) {
+    it(`goes along when that person joins the paragraph away (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 100 : 300);
+      const grace = new Side(/[0-9]/, true, 200);
+      const relay = new Relay([ada, grace]);
+      ada.type(1, 'ab');
+      ada.edit((state) => state.tr.split(3).doc);
+      relay.settle();
+      // Both type the first keys into the new empty paragraph at once (each binding makes its own
+      // text there); Grace then sees Ada's, Ada not yet Grace's, and Ada joins the paragraph back.
+      ada.type(endOfParagraph(ada.view(), 1), 'cd');
+      grace.type(endOfParagraph(grace.view(), 1), '7');
+      relay.upload(ada);
+      relay.download(grace);
+      ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      relay.settle();
+      expect(own(paragraphs(grace).join('|'), /[0-9]/)).toBe('7');
+      expect(['abcd7', 'ab7cd']).toContain(paragraphs(grace).join('|'));
+      expect(ada.view().eq(grace.view())).toBe(true);
+    });
+  }
+});
+
 describe('two people moving the same text at once (move rebase: one copy stays)', () => {
   /** Cy wrote `lines` (digits); Ada (a-z) and Grace (A-Z) have it. `adaLow`: Ada's client id is the lower. */
   function setUp(adaLow: boolean, lines: string[]): [Side, Side, Side] {

@@ -171,6 +171,23 @@ function* siblingsOf(text: Y.Text): Generator<Y.Text> {
   }
 }
 
+/**
+ * The key of the last character of the text before `text` in its paragraph (`side` -1), or of the
+ * first of the text after it (1); null when there is none.
+ */
+function besideInParagraph(text: Y.Text, side: -1 | 1): string | null {
+  const texts = [...siblingsOf(text)];
+  const other = texts[texts.indexOf(text) + side];
+  if (other === undefined) return null;
+  let found: string | null = null;
+  for (let item = other._start; item !== null; item = item.right) {
+    if (!(item.content instanceof Y.ContentString)) continue;
+    found = keyOf(item.id.client, side === 1 ? item.id.clock : item.id.clock + item.length - 1);
+    if (side === 1) break;
+  }
+  return found;
+}
+
 /** The end of the text of the nearest shown paragraph before the deleted one `text` is in (else the start of the next). */
 function joinedInto(text: Y.Text): { text: Y.Text; index: number } | null {
   const paragraph = (text._item?.parent as Y.AbstractType<any> | undefined)?._item;
@@ -413,11 +430,21 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         const movedIntoGone = gone.has(keyOf(client, id.clock));
         if (!movedIntoGone && item.deleted && (!Y.isDeleted(tr.deleteSet, id) || !paragraphDeletedBy(tr, text) || deletedBySender(id))) continue;
         const origin = k > 0 ? null : item.origin === null ? 'start' : keyOf(item.origin.client, item.origin.clock);
-        const left = k > 0 ? keyOf(client, id.clock - 1) : shownLeft(tr, item, moves, paragraphDeletedBy(tr, text));
+        const inDeleted = paragraphDeletedBy(tr, text);
+        // In a paragraph deleted with it, a paragraph's texts side by side read as one (two people's
+        // first keys into an empty paragraph make two): the neighbour may be in the text beside it.
+        const left = k > 0 ? keyOf(client, id.clock - 1) : (shownLeft(tr, item, moves, inDeleted) ?? (inDeleted ? besideInParagraph(text, -1) : null));
         // Next to a copy that goes without having been typed after it (the copy that stays, made at
         // the same place at the same time, Yjs having put the other first): it is not left behind.
         if (k === 0 && left !== null && losers.has(left) && origin !== left) continue;
-        const right = k < str.length - 1 ? keyOf(client, id.clock + 1) : item.rightOrigin === null ? null : keyOf(item.rightOrigin.client, item.rightOrigin.clock);
+        const right =
+          k < str.length - 1
+            ? keyOf(client, id.clock + 1)
+            : item.rightOrigin !== null
+              ? keyOf(item.rightOrigin.client, item.rightOrigin.clock)
+              : inDeleted && item.right === null
+                ? besideInParagraph(text, 1)
+                : null;
         // The right neighbour it was typed before (another insertion), for a key typed before a copy that goes.
         const rightOrigin = k === str.length - 1 && item.rightOrigin !== null ? keyOf(item.rightOrigin.client, item.rightOrigin.clock) : null;
         stranded.push({ char: { text, id, ch: str[k]! }, shown: !item.deleted, left, right, origin, rightOrigin });
