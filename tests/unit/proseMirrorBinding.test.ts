@@ -502,6 +502,35 @@ describe('a join into a paragraph someone else has just joined away (goneCopies.
   }
 });
 
+describe('a line someone joins text into, which another person has just removed as empty', () => {
+  for (const adaLow of [true, false]) {
+    it(`keeps every key (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 100 : 300);
+      const grace = new Side(/[A-Z]/, true, 200);
+      const relay = new Relay([ada, grace]);
+      for (const side of [ada, grace]) createUndoManager(side.fragment);
+      // "ab | (empty) | c" by Ada, and Grace's "G" after the "c".
+      ada.type(1, 'ab');
+      ada.edit((state) => state.tr.split(3).split(5).doc);
+      ada.type(endOfParagraph(ada.view(), 2), 'c');
+      relay.settle();
+      grace.type(endOfParagraph(grace.view(), 2), 'G');
+      relay.settle();
+      expect(paragraphs(ada)).toEqual(['ab', '', 'cG']);
+      // At the same moment: Grace removes the empty line (Backspace in it); Ada types "xy" into it and
+      // joins "cG" into it (Backspace at the start of "cG").
+      grace.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      ada.type(endOfParagraph(ada.view(), 1), 'xy');
+      ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 1), endOfParagraph(state.doc, 1) + 2).doc);
+      relay.settle();
+      const shown = paragraphs(ada).join('|');
+      expect(own(shown, /[A-Z]/)).toBe('G');
+      expect(own(shown, /[a-z]/)).toBe('abxyc');
+      expect(ada.view().eq(grace.view())).toBe(true);
+    });
+  }
+});
+
 describe("a key typed into a new paragraph at the same moment as someone else's first keys there", () => {
   for (const adaLow of [true, false]) {
     it(`goes along when that person joins the paragraph away (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {

@@ -467,15 +467,20 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         // Its copy went into a paragraph already gone here: it goes after where the character the
         // copy followed lives now (moved on by an earlier change, or by this one).
         const anchor = ghost.origin === null ? undefined : (all.get(ghost.origin) ?? ledger?.liveCopy(ghost.origin));
-        if (anchor === undefined) continue;
         if (authorOf(char.id) !== me) {
-          all.set(charKey, anchor);
-          all.set(ghost.key, anchor);
+          if (anchor !== undefined) {
+            all.set(charKey, anchor);
+            all.set(ghost.key, anchor);
+          }
           continue;
         }
+        // Where that character lives now is not known here yet (its own author moves it): the end
+        // of the paragraph the joins kept.
+        const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedInto(char.text);
+        if (at === null) continue;
         const id = Y.createID(me, Y.getState(doc.store, me));
-        anchor.text.insert(indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0), char.ch);
-        const placed = { text: anchor.text, id };
+        at.text.insert(at.index, char.ch);
+        const placed = { text: at.text, id };
         all.set(charKey, placed);
         all.set(ghost.key, placed);
         ledger?.record(char, { ...placed, ch: char.ch });
