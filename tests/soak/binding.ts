@@ -1,8 +1,4 @@
-import { Fragment, type Node as PMNode, Slice } from 'prosemirror-model';
-import { schema } from '../../shared/schema.js';
-import { Relay, Side } from '../helpers/bindingSides.js';
-import { seededRandom } from '../helpers/seededRandom.js';
-import { createUndoManager } from '../../web/src/document/undoManager.js';
+import { type Finding, session } from './bindingSession.js';
 
 /**
  * `npm run soak:binding -- [--runs 200] [--seed 1] [--people 4] [--kinds type,enter,join,del,paste]`: random
@@ -23,120 +19,14 @@ function option(name: string, fallback: string): string {
 const runs = Number(option('runs', '200'));
 const base = Number(option('seed', '1'));
 const kinds = option('kinds', 'type,enter,join,del,paste').split(',');
-const PEOPLE = Number(option('people', '4'));
-const STEPS = 40;
-
-type Finding = { kind: 'lost' | 'doubled' | 'reordered' | 'diverged'; text: string };
-
-function session(seed: number, trace: string[] | null): Finding | null {
-  const random = seededRandom(seed);
-  const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)]!;
-  // Each person types characters of a block of CJK code points of their own, each one once.
-  const blocks = Array.from({ length: PEOPLE }, (_, i) => 0x4e00 + i * 0x1000);
-  const sides = blocks.map((b) => new Side(new RegExp(`[\\u{${b.toString(16)}}-\\u{${(b + 0xfff).toString(16)}}]`, 'u'), true, 1 + Math.floor(random() * 2 ** 30)));
-  // Each person has the editor's undo manager: it keeps what it may restore from being collected.
-  for (const side of sides) createUndoManager(side.fragment);
-  const relay = new Relay(sides);
-  const typed = sides.map(() => 0);
-  const fresh = (i: number): string => String.fromCodePoint(blocks[i]! + typed[i]!++);
-  const gone = new Set<string>();
-  const own = (i: number, doc: PMNode): string => [...doc.textContent].filter((c) => sides[i]!.alphabet.test(c) && !gone.has(c)).join('');
-  const label = (s: string): string => [...s].map((c) => (c.codePointAt(0)! & 0xfff).toString()).join(',');
-  const paragraphs = (doc: PMNode): string => {
-    const out: string[] = [];
-    doc.forEach((node) => out.push(node.textContent));
-    return out.join(' | ');
-  };
-  sides[0]!.edit((s) => s.tr.insertText(fresh(0) + fresh(0) + fresh(0), 1).split(3).doc);
-  relay.settle();
-  const expected = sides.map((_, i) => own(i, sides[i]!.view()));
-  const caret = sides.map(() => -1);
-  for (let step = 0; step < STEPS; step++) {
-    const i = Math.floor(random() * PEOPLE);
-    const side = sides[i]!;
-    const doc = side.view();
-    const k = Math.floor(random() * doc.childCount);
-    let start = 1;
-    for (let j = 0; j < k; j++) start += doc.child(j).nodeSize;
-    const size = doc.child(k).content.size;
-    const pos = start + Math.floor(random() * (size + 1));
-    const kind = pick(kinds);
-    const before = doc.textContent;
-    let what = '';
-    if (kind === 'type') {
-      // Mostly on from where the person last typed, as people do; else somewhere else.
-      const last = caret[i]!;
-      const at = random() < 0.6 && last > 0 && last <= doc.content.size && doc.resolve(last).parent.isTextblock ? last : pos;
-      const n = 1 + Math.floor(random() * 3);
-      let text = '';
-      for (let c = 0; c < n; c++) text += fresh(i);
-      side.edit((s) => s.tr.insertText(text, at).doc);
-      caret[i] = at + n;
-      what = `types ${n} at ${at}`;
-    } else if (kind === 'enter') {
-      side.edit((s) => s.tr.split(pos).doc);
-      caret[i] = pos + 2;
-      what = `Enter at ${pos}`;
-    } else if (kind === 'join') {
-      if (k === 0) continue;
-      side.edit((s) => s.tr.delete(start - 2, start).doc);
-      caret[i] = start - 2;
-      what = `joins paragraph ${k}`;
-    } else if (kind === 'del') {
-      if (size === 0) continue;
-      const at = start + Math.floor(random() * size);
-      side.edit((s) => s.tr.delete(at, at + 1).doc);
-      what = `deletes at ${at}`;
-    } else if (kind === 'paste') {
-      const lines: string[] = [];
-      for (let l = 2 + Math.floor(random() * 2); l > 0; l--) {
-        let t = '';
-        for (let c = Math.floor(random() * 3); c > 0; c--) t += fresh(i);
-        lines.push(t);
-      }
-      side.edit((s) => s.tr.replace(pos, pos, new Slice(Fragment.from(lines.map((t) => schema.nodes.paragraph!.create(null, t === '' ? null : schema.text(t)))), 1, 1)).doc);
-      what = `pastes ${lines.length} paragraphs at ${pos}`;
-    }
-    // What the person's own edit removed was deleted on purpose.
-    const after = new Set(side.view().textContent);
-    for (const c of before) if (!after.has(c)) gone.add(c);
-    for (let j = 0; j < PEOPLE; j++) expected[j] = [...expected[j]!].filter((c) => !gone.has(c)).join('');
-    expected[i] = own(i, side.view());
-    trace?.push(`step ${step}: person ${i} ${what} -> ${paragraphs(side.view())}`);
-    for (const [n, s] of sides.entries()) {
-      if (random() < 0.5) {
-        relay.upload(s);
-        trace?.push(`  person ${n} sends`);
-      }
-    }
-    for (const [n, s] of sides.entries()) {
-      if (random() < 0.5) {
-        const count = 1 + Math.floor(random() * 2);
-        relay.download(s, count);
-        trace?.push(`  person ${n} receives ${count} -> ${paragraphs(s.view())}`);
-      }
-    }
-    for (let j = 0; j < PEOPLE; j++) {
-      const shown = own(j, sides[j]!.view());
-      const want = expected[j]!;
-      if (shown === want) continue;
-      const [a, b] = [[...shown], [...want]];
-      const kind = b.some((c) => !a.includes(c)) ? 'lost' : a.length > b.length ? 'doubled' : 'reordered';
-      return { kind, text: `step ${step}: person ${j}'s own characters ${label(shown)}, typed ${label(want)}` };
-    }
-  }
-  relay.settle();
-  const final = sides[0]!.view();
-  if (sides.some((s) => !s.view().eq(final))) return { kind: 'diverged', text: 'the documents differ after everything arrived' };
-  return null;
-}
+const people = Number(option('people', '4'));
 
 const findings: Array<{ seed: number } & Finding> = [];
 for (let r = 0; r < runs; r++) {
   const trace = runs === 1 ? [] : null;
   let finding: Finding | null;
   try {
-    finding = session(base + r, trace);
+    finding = session(base + r, { people, kinds }, trace);
   } catch (error) {
     finding = { kind: 'diverged', text: `threw ${(error as Error).message}` };
   }

@@ -10,6 +10,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import { createUndoManager } from '../../web/src/document/undoManager.js';
 import { seededRandom } from '../helpers/seededRandom.js';
 import { deliverUpdate, Relay, Side } from '../helpers/bindingSides.js';
+import { session } from '../soak/bindingSession.js';
 
 function connect(sides: Side[]): void {
   for (const a of sides) for (const b of sides) if (a !== b) a.outbox.set(b, []);
@@ -553,6 +554,15 @@ describe("a key typed into a new paragraph at the same moment as someone else's 
       expect(ada.view().eq(grace.view())).toBe(true);
     });
   }
+});
+
+describe('sessions of the browserless soak that lost a key (npm run soak:binding)', () => {
+  // Two people typing, pressing Enter and joining lines: each seed lost a key before its fix (90:
+  // goneCopies.ts; 16: texts side by side; 143: a line removed while still empty; 94: a copy that
+  // went too). Other findings (a key shown twice for a moment, out of order) are taken as they are.
+  it.each([16, 90, 94, 143])('seed %i loses nothing', (seed) => {
+    expect(session(seed, { people: 2, kinds: ['type', 'enter', 'join'], only: 'lost' })).toBeNull();
+  });
 });
 
 describe('two people moving the same text at once (move rebase: one copy stays)', () => {

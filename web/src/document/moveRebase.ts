@@ -466,7 +466,9 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       if (ghost !== undefined) {
         // Its copy went into a paragraph already gone here: it goes after where the character the
         // copy followed lives now (moved on by an earlier change, or by this one).
-        const anchor = ghost.origin === null ? undefined : (all.get(ghost.origin) ?? ledger?.liveCopy(ghost.origin));
+        const known = ghost.origin === null ? undefined : (all.get(ghost.origin) ?? ledger?.liveCopy(ghost.origin));
+        // Only where it still shows (a copy of it that went too is no place to put anything).
+        const anchor = known !== undefined && isShown(known.text, known.id) ? known : undefined;
         if (authorOf(char.id) !== me) {
           if (anchor !== undefined) {
             all.set(charKey, anchor);
@@ -474,8 +476,8 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
           }
           continue;
         }
-        // Where that character lives now is not known here yet (its own author moves it): the end
-        // of the paragraph the joins kept.
+        // Where that character lives now is not known here yet (its own author moves it), or it is
+        // gone: the end of the paragraph the joins kept.
         const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedInto(char.text);
         if (at === null) continue;
         const id = Y.createID(me, Y.getState(doc.store, me));
