@@ -170,11 +170,24 @@ describe('accounts and sessions', () => {
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
     // The owner, from an address of their own, signs in; and again (success gives the attempt back).
     for (let i = 0; i < 3; i++) expect((await signIn(server, ann.name, ann.password, undefined, from('198.51.100.7'))).status).toBe(200);
-    // A guesser at a fresh address is slowed to one attempt a minute on the name.
-    expect((await signIn(server, ann.name, 'one more guess', undefined, from('203.0.113.99'))).status).toBe(401);
-    const slowed = await signIn(server, ann.name, 'and another', undefined, from('203.0.113.99'));
-    expect([slowed.status, slowed.body.error]).toEqual([429, 'too_many_attempts']);
-    expect(Number(slowed.headers.get('retry-after'))).toBeGreaterThan(0);
+    // A guesser at a fresh address is slowed to one attempt a minute on the name. An attempt may
+    // first pass on what the name's budget refilled meanwhile (50 a minute: the owner's sign-ins
+    // above take a second or more on a busy machine; CI once saw that), so count the guesses that
+    // pass before the refusal rather than expect exactly one.
+    let slowed: Awaited<ReturnType<typeof signIn>> | null = null;
+    let passed = 0;
+    for (let i = 0; i < 6 && slowed === null; i++) {
+      const attempt = await signIn(server, ann.name, `guess from a fresh address ${i}`, undefined, from('203.0.113.99'));
+      if (attempt.status === 429) slowed = attempt;
+      else {
+        expect(attempt.status).toBe(401);
+        passed++;
+      }
+    }
+    expect(passed).toBeGreaterThanOrEqual(1);
+    expect(passed).toBeLessThanOrEqual(3);
+    expect([slowed?.status, slowed?.body.error]).toEqual([429, 'too_many_attempts']);
+    expect(Number(slowed!.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('sign-in budgets are kept in the database: a restart resets none, and processes on one database share them', async () => {
