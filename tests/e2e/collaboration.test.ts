@@ -253,7 +253,14 @@ describe('collaborating in the browser', () => {
     await adaTypes;
     const secondLine = (page: typeof ada.page) => page.evaluate(() => window.tandem!.view.state.doc.child(1).textContent);
     const expected = `${line.slice(0, line.length - presses)}Z${line.slice(line.length - presses)}`;
-    await waitFor(async () => (await secondLine(ada.page)) === expected && (await secondLine(grace.page)) === expected, "Grace's key where her caret went, in both pages");
+    let seen = '';
+    await waitFor(async () => {
+      const [a, g] = [await secondLine(ada.page), await secondLine(grace.page)];
+      seen = `Ada ${JSON.stringify(a)}, Grace ${JSON.stringify(g)}`;
+      return a === expected && g === expected;
+    }, "Grace's key where her caret went, in both pages").catch((error: Error) => {
+      throw new Error(`${error.message}; expected ${JSON.stringify(expected)}; last seen: ${seen}`);
+    });
     expect((await docText(ada.page)).startsWith('topx')).toBe(true);
     await screenshot(grace.page, 'arrows-while-someone-types');
     expect([...ada.errors, ...grace.errors]).toEqual([]);
