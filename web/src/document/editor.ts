@@ -32,7 +32,7 @@ import { bindStatus } from '../sync/statusLine.js';
 import { bindTitle } from './title.js';
 import { compositionHold } from './compositionHold.js';
 import { composeOverSelection } from './composeOverSelection.js';
-import { readPendingInput } from './pendingInput.js';
+import { readInputFirst, readPendingInput } from './pendingInput.js';
 import { createUndoManager } from './undoManager.js';
 import { unsafeUrlCleanup } from './unsafeLinks.js';
 import { toolbarPlugin } from './toolbar.js';
@@ -195,10 +195,13 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
   const body = doc.getXmlFragment(BODY_FRAGMENT);
   // The comments sidebar needs the view, and the view's highlights talk to the sidebar: bound late.
   let comments: CommentsPanel | null = null;
+  // A caret move the browser made and ProseMirror has not read yet is read before a key or a redraw acts on the old one.
+  const inputFirst = readInputFirst();
   const view: EditorView = new EditorView(mount, {
     state: EditorState.create({
       schema,
       plugins: [
+        inputFirst.plugin,
         ySyncPlugin(body),
         // After ySyncPlugin: its view takes over the binding's observer.
         compositionHold((held) => tracker.setHeldLocally(held)),
@@ -217,6 +220,7 @@ export function renderEditor(root: HTMLElement, docId: string, context: EditorCo
         ),
       ],
     }),
+    dispatchTransaction: inputFirst.dispatchTransaction,
     editable: () => role.editable,
     attributes: {
       'aria-label': 'Document body',

@@ -12,7 +12,6 @@ import type { DocRole } from '../docRole.js';
 import { anchorOfRange, type EncodedAnchor, fromBase64, toBase64, type YMapping } from './anchors.js';
 import { setHighlights, type ThreadRanges } from './commentHighlights.js';
 import { renderThreadCard, type ThreadActions } from './threadCard.js';
-import { readPendingInput } from '../pendingInput.js';
 
 export interface CommentsElements {
   /** `#comments-panel`: the sidebar section. */
@@ -147,8 +146,8 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
       if (visible(thread)) anchors.set(thread.id, { start: fromBase64(thread.anchor.start), end: fromBase64(thread.anchor.end) });
     }
     const editor = view();
-    // Threads change from the network: a selection the person just made is read before the redraw.
-    readPendingInput(editor);
+    // Threads change from the network: the editor reads a selection the person just made before
+    // this redraw (pendingInput.ts, readInputFirst).
     editor.dispatch(setHighlights(editor.state.tr, { anchors }));
   }
 
