@@ -58,6 +58,23 @@ describe('the typing oracle: spaces', () => {
     expect(judge(typing([], []), 'abα β')).toMatchObject({ lost: 1, doubled: 0 });
   });
 
+  it('a space a move carries in two remote changes (removed by the mover, put back by the typist) is neither lost nor doubled', () => {
+    const moved = [ev(12, 'remote', { s: [' ', ''] }), ev(13, 'remote', { s: ['', ' '] })];
+    expect(judge(typing([], moved), 'a bα β')).toMatchObject({ lost: 0, doubled: 0, problems: [] });
+    // Put back twice: one doubled.
+    expect(judge(typing([], [...moved, ev(14, 'remote', { s: ['', ' '] })]), 'a bα β ')).toMatchObject({ lost: 0, doubled: 1 });
+  });
+
+  it("the soak's record where a paste moved a space someone typed and their rebase put it back is clean", () => {
+    // Soak seed 77000039 (split kinds): Grace pasted three paragraphs into the line where Ada was
+    // typing "cpgj " after it; Linus's and Olga's pages saw the paste's update remove "cp" and the
+    // space, and Ada's next update put "cpgj " back. The document held every space once; the old
+    // count called it "lost 2, doubled 2".
+    const file = new URL('./fixtures/typing-seed-77000039.json', import.meta.url);
+    const record = JSON.parse(fs.readFileSync(file, 'utf8')) as { records: PageRecord[]; final: string };
+    expect(judge(record.records, record.final)).toMatchObject({ lost: 0, doubled: 0, reordered: 0, problems: [] });
+  });
+
   it("the record of CI's run where both windows typed over the one paragraph at once is clean", () => {
     // test-artifacts/e2e/typing/seed-859568025.json of a CI run: Ada's and Olga's pages each had the
     // whole (one-paragraph) text selected — most likely ProseMirror's triple click, from "click start"

@@ -217,12 +217,19 @@ export function judge(pages: PageRecord[], finalText: string): Verdict {
   const inserted = spaceCounts.reduce((sum, c) => sum + c.ins, 0);
   const deleted = spaceCounts.reduce((sum, c) => sum + c.del, 0);
   for (const c of spaceCounts) {
-    if (c.remoteIns > inserted - c.ins) {
-      verdict.doubled += c.remoteIns - (inserted - c.ins);
+    // A space that someone's move carried is removed by the mover's update and put back by the
+    // typist's rebase in a later one (moveRebase.ts): a removal and an addition beyond what the
+    // others typed pair up as a move. What is left over is a loss or a doubling (and a loss and a
+    // doubling of two spaces at once look like a move: only the document's count below sees them).
+    const extraIns = c.remoteIns - (inserted - c.ins);
+    const extraDel = c.remoteDel - (deleted - c.del);
+    const moves = Math.max(0, Math.min(extraIns, extraDel));
+    if (extraIns > moves) {
+      verdict.doubled += extraIns - moves;
       verdict.problems.push(`spaces: remote changes added ${c.remoteIns} spaces to ${c.page.name}'s page; the other pages inserted ${inserted - c.ins}`);
     }
-    if (c.remoteDel > deleted - c.del) {
-      verdict.lost += c.remoteDel - (deleted - c.del);
+    if (extraDel > moves) {
+      verdict.lost += extraDel - moves;
       verdict.problems.push(`spaces: remote changes removed ${c.remoteDel} spaces from ${c.page.name}'s page; the other pages deleted ${deleted - c.del}`);
     }
   }
