@@ -297,7 +297,9 @@ async function startProcess(spec: ServerSpec, options: StartOptions): Promise<St
     return { docs: body.rooms ?? body.docs ?? 0, connections: body.connections };
   };
   let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => (stopped ??= stopProcess(child, exited).finally(() => fs.rmSync(dataDir, { recursive: true, force: true })));
+  // A profiled process writes its profiles as it exits, after its graceful stop: given a minute for both.
+  const profiled = options.nodeArgs?.some((arg) => arg.startsWith('--cpu-prof')) ?? false;
+  const stop = (): Promise<void> => (stopped ??= stopProcess(child, exited, profiled ? 60_000 : 5_000).finally(() => fs.rmSync(dataDir, { recursive: true, force: true })));
   const answering = (async () => {
     const deadline = performance.now() + START_TIMEOUT_MS;
     for (;;) {
@@ -317,10 +319,10 @@ async function startProcess(spec: ServerSpec, options: StartOptions): Promise<St
   return { pid: child.pid!, port, wsBase: `ws://127.0.0.1:${port}`, answering, stats, output: () => output, stop };
 }
 
-async function stopProcess(child: ChildProcess, exited: Promise<void>): Promise<void> {
+async function stopProcess(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }

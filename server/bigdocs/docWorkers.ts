@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { ExportFormat } from '../../shared/api.js';
 import type { ImportedDocument } from '../documentFormats.js';
 import type { DocTask, ExportResult } from './docWorker.js';
-import { packParts, unpackParts } from './packedParts.js';
+import { packPartsInTurns, unpackParts } from './packedParts.js';
 
 export interface DocWorkersOptions {
   /** Worker threads (DOC_WORKER_THREADS). */
@@ -63,14 +63,14 @@ export class DocWorkers {
    * what compaction stores, and what a checkpoint of the document (history) can be made from.
    */
   async snapshot(parts: readonly Uint8Array[], maxSegmentBytes: number): Promise<Uint8Array[]> {
-    const packed = packParts(parts);
+    const packed = await packPartsInTurns(parts);
     const answer = (await this.run({ kind: 'snapshot', parts: packed, maxSegmentBytes }, [packed.buffer as ArrayBuffer])) as Uint8Array;
     return unpackParts(answer);
   }
 
   /** The document made by `parts` rendered as Markdown or HTML, with its title. */
   async exportDoc(parts: readonly Uint8Array[], format: ExportFormat): Promise<ExportResult> {
-    const packed = packParts(parts);
+    const packed = await packPartsInTurns(parts);
     return (await this.run({ kind: 'export', parts: packed, format }, [packed.buffer as ArrayBuffer])) as ExportResult;
   }
 

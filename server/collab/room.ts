@@ -269,11 +269,12 @@ export class Room implements RoomOfPeer, ReplicaHost {
         // Taken now, while settled: the snapshot is exactly the rows through `throughSeq`.
         const throughSeq = this.log.confirmedSeq;
         const vector = this.content.stateVector();
-        const segments = await this.makeSnapshot(this.content.stateParts());
+        const { parts, applied } = this.content.markedStateParts();
+        const segments = await this.makeSnapshot(parts);
         await this.deps.store.compact(this.docId, segments, throughSeq);
         const bytes = segments.reduce((sum, segment) => sum + segment.length, 0);
         this.log.compacted(mark, bytes);
-        this.content.snapshotStored(segments.length > 1 ? { segments, vector, bytes } : null);
+        this.content.snapshotStored(segments, vector, applied);
         this.deps.log.debug({ docId: this.docId, updates: mark.updates, snapshotBytes: bytes, segments: segments.length }, 'compacted');
       })
       .finally(() => {

@@ -161,7 +161,8 @@ describe('big documents', () => {
     const server = await startServer({ workerAboveBytes: 1024 });
     const { cookie } = await registerUser(server);
     let markdown = '# Thesis\n\n';
-    for (let i = 0; markdown.length < 100_000; i++) markdown += `Paragraph ${i} with **bold** and *italic* text, and a [link](https://example.com/${i}).\n\n`;
+    // Characters of several UTF-8 lengths, more than 256 KiB of them: the body and its length survive the worker.
+    for (let i = 0; markdown.length < 300_000; i++) markdown += `Paragraph ${i} with **bold** and *italic* text — café, 語, 🙂 — and a [link](https://example.com/${i}).\n\n`;
     const imported = await fetch(`${server.httpUrl}/api/docs/import`, { method: 'POST', headers: { cookie, 'content-type': 'text/markdown' }, body: markdown });
     expect(imported.status).toBe(201);
     expect(server.app.bigDocs.workers.threads.length).toBe(1);
@@ -169,7 +170,10 @@ describe('big documents', () => {
     expect(title).toBe('Thesis');
     const exported = await fetch(`${server.httpUrl}/api/docs/${id}/export?format=md`, { headers: { cookie } });
     expect(exported.status).toBe(200);
-    expect((await exported.text()).trim()).toBe(markdown.trim());
+    const bytes = new Uint8Array(await exported.arrayBuffer());
+    expect(bytes.byteLength).toBeGreaterThan(256 * 1024);
+    expect(Number(exported.headers.get('content-length'))).toBe(bytes.byteLength);
+    expect(new TextDecoder().decode(bytes).trim()).toBe(markdown.trim());
   }, 60_000);
 
   it('many exports of a big document at once: past EXPORTS_IN_FLIGHT refused with 503 busy and Retry-After, not queued in memory; then served again', async () => {
