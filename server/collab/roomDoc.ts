@@ -99,8 +99,9 @@ export class RoomDoc {
   private generation = 0;
   /**
    * Stored parts that make the doc's state before `applied`: the rows it was loaded from, then the
-   * segments a compaction or a join's cut stored. Held anyway (as `rows`, `snapshot` or the unbuilt
-   * row), so keeping them costs nothing more.
+   * segments a compaction or a join's cut stored. Mostly held anyway (as `rows`, `snapshot` or the
+   * unbuilt row); what is held for this alone — a one-row document's row once it is built and
+   * changed, and `applied` — goes at the next compaction (by default after 1 MB or 1,000 updates).
    */
   private base: readonly Uint8Array[];
   /**
