@@ -227,6 +227,39 @@ describe('collaborating in the browser', () => {
     await Promise.all([ada.context.close(), grace.context.close()]);
   });
 
+  it('a line two people join at the same moment, one of them into a line they had just emptied, keeps its text', async () => {
+    // Ada empties the first line and joins the second into it: her editor writes that as removing the
+    // empty line. Grace, not having seen that, joins the second line into the first: removing the
+    // second. Both lines were gone on both pages, and "keep" with them (moveRebase.ts, joinedInto).
+    await startApp();
+    const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('draft');
+    await ada.page.keyboard.press('Enter');
+    await ada.page.keyboard.type('keep');
+    await pagesShow([ada.page, grace.page], ['draft', 'keep'], 'Grace to see both lines');
+    // Grace's Backspace is on its way (her connection is down) while Ada empties the line and presses hers.
+    await grace.page.evaluate(() => window.tandem!.provider.disconnect());
+    await caretBefore(ada.page, 'keep');
+    await ada.page.keyboard.press('ArrowLeft');
+    await ada.page.keyboard.press('Shift+Home');
+    await ada.page.keyboard.press('Backspace');
+    await pagesShow([ada.page], ['', 'keep'], 'Ada to see the first line empty');
+    await ada.page.keyboard.press('ArrowDown');
+    await ada.page.keyboard.press('Home');
+    await ada.page.keyboard.press('Backspace');
+    await pagesShow([ada.page], ['keep'], "Ada's join");
+    await caretBefore(grace.page, 'keep');
+    await grace.page.keyboard.press('Backspace');
+    await pagesShow([grace.page], ['draftkeep'], "Grace's join");
+    await grace.page.evaluate(() => window.tandem!.provider.connect());
+    await pagesShow([ada.page, grace.page], ['keep'], 'both joins to keep the text');
+    await waitFor(async () => (await statusOf(ada.page)) === 'Saved' && (await statusOf(grace.page)) === 'Saved', 'both to be saved');
+    await screenshot(grace.page, 'two-joins-one-into-an-emptied-line');
+    expect([...ada.errors, ...grace.errors]).toEqual([]);
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+
   /**
    * Ada types `x`s at the end of the first line while Grace presses ArrowLeft 100 times in the
    * second, from its end, then `finish` (her keys after the arrows). Grace's start caret is put there

@@ -188,7 +188,10 @@ function besideInParagraph(text: Y.Text, side: -1 | 1): string | null {
   return found;
 }
 
-/** The end of the text of the nearest shown paragraph before the deleted one `text` is in (else the start of the next). */
+/**
+ * The end of the text of the nearest shown paragraph before the deleted one `text` is in (else the
+ * start of the next; else, none being left, a new paragraph where it stood).
+ */
 function joinedInto(text: Y.Text): { text: Y.Text; index: number } | null {
   const paragraph = (text._item?.parent as Y.AbstractType<any> | undefined)?._item;
   if (paragraph === null || paragraph === undefined) return null;
@@ -204,7 +207,15 @@ function joinedInto(text: Y.Text): { text: Y.Text; index: number } | null {
       return { text: fresh, index: 0 };
     }
   }
-  return null;
+  // Every paragraph around it is gone: both people joined the same line at once, one of them into
+  // a line they had emptied (their join deleted that empty line, the other's deleted this one).
+  const root = paragraph.parent;
+  if (!(root instanceof Y.XmlFragment) && !(root instanceof Y.XmlElement)) return null;
+  const fresh = new Y.XmlText();
+  const block = new Y.XmlElement('paragraph');
+  block.insert(0, [fresh]);
+  root.insertAfter(paragraph, [block]);
+  return { text: fresh, index: 0 };
 }
 
 /**
