@@ -112,6 +112,8 @@ export class RoomDoc {
   private applied: Uint8Array[] | null = [];
   /** Updates applied since the room opened (`applied` holds the last of them, while kept). */
   private appliedCount = 0;
+  /** appliedCount when `base` was taken: `applied` holds every update since. */
+  private baseCount = 0;
 
   /**
    * Throws LoadError when the stored rows do not decode, do not apply, or lack dependencies.
@@ -264,14 +266,14 @@ export class RoomDoc {
    * and none came since, keeping starts again.
    */
   private rebase(parts: readonly Uint8Array[], appliedThen: number): void {
+    // Parts older than the base (a compaction and a join's cut overlapping, the older finishing
+    // last): the updates between them are not kept, so the base stays.
+    if (appliedThen < this.baseCount) return;
     const since = this.appliedCount - appliedThen;
-    if (this.applied !== null) {
-      this.base = parts;
-      this.applied = since === 0 ? [] : this.applied.slice(-since);
-    } else if (since === 0) {
-      this.base = parts;
-      this.applied = [];
-    }
+    if (this.applied === null && since > 0) return;
+    this.base = parts;
+    this.baseCount = appliedThen;
+    this.applied = since === 0 ? [] : this.applied!.slice(-since);
   }
 
   /**

@@ -83,7 +83,7 @@ describe('RoomDoc', () => {
       expect(made(parts)).toEqual(Y.encodeStateAsUpdate(content.doc));
     });
 
-    it('stays the doc through applies, compactions and join cuts with updates between taking the parts and storing them (random, seed printed)', () => {
+    it('stays the doc through applies, compactions and join cuts, overlapping and finishing in any order, with updates between taking the parts and storing them (random, seed printed)', () => {
       const seed = Number(process.env['SEED'] ?? Math.floor(Math.random() * 2 ** 31));
       console.info(`stateParts seed ${seed}`);
       const random = seededRandom(seed);
@@ -93,10 +93,11 @@ describe('RoomDoc', () => {
         const rows = Array.from({ length: Math.floor(random() * 3) }, (_, i) => initial.type(`r${i}`));
         const content = new RoomDoc('d', rows, () => {});
         for (const w of writers.slice(1)) for (const row of rows) Y.applyUpdate(w.doc, row);
-        let taken: { parts: Uint8Array[]; applied: number; vector: Uint8Array } | null = null;
+        // Parts taken and not yet stored: up to two at once (a compaction and a join's cut), stored in any order.
+        const taken: { parts: Uint8Array[]; applied: number; vector: Uint8Array; cut: boolean }[] = [];
         for (let step = 0; step < 40; step++) {
           const roll = random();
-          if (roll < 0.6) {
+          if (roll < 0.55) {
             // Someone types or deletes, on a doc that holds everything so far.
             const w = writers[Math.floor(random() * writers.length)]!;
             Y.applyUpdate(w.doc, Y.encodeStateAsUpdate(content.doc));
@@ -104,16 +105,18 @@ describe('RoomDoc', () => {
             if (random() < 0.3 && body.length > 0) body.delete(Math.floor(random() * body.length), 1);
             else body.insert(Math.floor(random() * (body.length + 1)), String.fromCharCode(97 + Math.floor(random() * 26)));
             content.apply(w.updates.at(-1)!, 'peer');
-          } else if (roll < 0.75 && taken === null) {
-            const { parts, applied } = content.markedStateParts();
-            taken = { parts, applied, vector: content.stateVector() };
-          } else if (taken !== null) {
-            // What the taken parts make, stored as one segment or cut in several (a compaction or a join's cut).
-            const whole = made(taken.parts);
+          } else if (roll < 0.75 && taken.length < 2) {
+            const cut = random() < 0.5;
+            const segmenting = content.partsToSegment();
+            const { parts, applied } = cut ? { parts: segmenting.parts, applied: segmenting.mark.applied } : content.markedStateParts();
+            taken.push({ parts, applied, vector: content.stateVector(), cut });
+          } else if (taken.length > 0) {
+            // What the taken parts make, stored as one segment or cut in several.
+            const [done] = taken.splice(Math.floor(random() * taken.length), 1);
+            const whole = made(done!.parts);
             const segments = random() < 0.5 ? [whole] : [whole, new Uint8Array([0, 0])];
-            if (random() < 0.5) content.snapshotStored(segments, taken.vector, taken.applied);
-            else content.joinSegmentsCut(segments, taken.vector, { ...content.partsToSegment().mark, applied: taken.applied });
-            taken = null;
+            if (!done!.cut) content.snapshotStored(segments, done!.vector, done!.applied);
+            else content.joinSegmentsCut(segments, done!.vector, { ...content.partsToSegment().mark, applied: done!.applied });
           }
           expect(made(content.stateParts()), `seed ${seed}, round ${round}, step ${step}`).toEqual(Y.encodeStateAsUpdate(content.doc));
         }
