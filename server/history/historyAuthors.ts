@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 /**
  * Who sent a stored update, as the server knew at commit time (never what a client says of itself):
@@ -14,7 +14,9 @@ export function userAuthor(userId: string): AuthorId {
 
 /** A fresh author id for a guest connection. */
 export function newGuestAuthor(): AuthorId {
-  return `g:${randomBytes(6).toString('hex')}`;
+  // randomUUID draws from a pool of random bytes; randomBytes(6) asked the system each time (21 µs a
+  // guest connect in bench I2). A v4 UUID's last 12 hex digits are 48 random bits, as before.
+  return `g:${randomUUID().slice(-12)}`;
 }
 
 /** The account an author id names, or null for a guest (or anything else). */
