@@ -220,21 +220,30 @@ function joinedInto(text: Y.Text): { text: Y.Text; index: number } | null {
 
 /**
  * For a character deleted with its paragraph whose left neighbour did not move: the copy of the
- * nearest moved character to its right (its right origin first), which it goes before.
+ * nearest moved character to its right (its right origin first), which it goes before. The texts
+ * after its own in the paragraph count too, read as one with it (two people's first keys into an
+ * empty paragraph make two texts side by side): when I typed "xy" into an empty line while someone
+ * typed "G" there and joined the line away without having seen mine, the "x"'s right neighbour is
+ * my "y", not moved (yet), and the nearest moved one is the "G" in the text after mine. Looking no
+ * further than my own text, the "x" stayed in the deleted line and was lost (soak seed 33).
  */
 function nearestMoved(char: CharRef, all: MoveMap, right: string | null): CharRef | undefined {
   const direct = right === null ? undefined : all.get(right);
   if (direct !== undefined) return direct;
+  const texts = [...siblingsOf(char.text)];
+  const from = texts.indexOf(char.text);
   let passed = false;
-  for (let item = char.text._start; item !== null; item = item.right) {
-    if (!(item.content instanceof Y.ContentString)) continue;
-    for (let k = 0; k < item.length; k++) {
-      const clock = item.id.clock + k;
-      if (passed) {
-        const copy = all.get(keyOf(item.id.client, clock));
-        if (copy !== undefined) return copy;
-      } else if (item.id.client === char.id.client && clock === char.id.clock) {
-        passed = true;
+  for (const text of from < 0 ? [char.text] : texts.slice(from)) {
+    for (let item = text._start; item !== null; item = item.right) {
+      if (!(item.content instanceof Y.ContentString)) continue;
+      for (let k = 0; k < item.length; k++) {
+        const clock = item.id.clock + k;
+        if (passed) {
+          const copy = all.get(keyOf(item.id.client, clock));
+          if (copy !== undefined) return copy;
+        } else if (item.id.client === char.id.client && clock === char.id.clock) {
+          passed = true;
+        }
       }
     }
   }
