@@ -220,21 +220,31 @@ function joinedInto(text: Y.Text): { text: Y.Text; index: number } | null {
 
 /**
  * For a character deleted with its paragraph whose left neighbour did not move: the copy of the
- * nearest moved character to its right (its right origin first), which it goes before.
+ * nearest moved character to its right (its right origin first), which it goes before. The texts
+ * after its own in the paragraph count too, read as one with it (two people's first keys into an
+ * empty paragraph make two texts side by side): when I typed "xy" into an empty line while someone
+ * typed "G" there and joined the line away without having seen mine, the "x"'s right neighbour is
+ * my "y", not moved (yet), and the nearest moved one is the "G" in the text after mine. Looking no
+ * further than my own text, the "x" stayed in the deleted line and was lost (soak seed 33).
  */
-function nearestMoved(char: CharRef, all: MoveMap, right: string | null): CharRef | undefined {
+function nearestMoved(char: CharRef, all: MoveMap, right: string | null): { copy: CharRef; key: string } | undefined {
   const direct = right === null ? undefined : all.get(right);
-  if (direct !== undefined) return direct;
+  if (direct !== undefined) return { copy: direct, key: right! };
+  const texts = [...siblingsOf(char.text)];
+  const from = texts.indexOf(char.text);
   let passed = false;
-  for (let item = char.text._start; item !== null; item = item.right) {
-    if (!(item.content instanceof Y.ContentString)) continue;
-    for (let k = 0; k < item.length; k++) {
-      const clock = item.id.clock + k;
-      if (passed) {
-        const copy = all.get(keyOf(item.id.client, clock));
-        if (copy !== undefined) return copy;
-      } else if (item.id.client === char.id.client && clock === char.id.clock) {
-        passed = true;
+  for (const text of from < 0 ? [char.text] : texts.slice(from)) {
+    for (let item = text._start; item !== null; item = item.right) {
+      if (!(item.content instanceof Y.ContentString)) continue;
+      for (let k = 0; k < item.length; k++) {
+        const clock = item.id.clock + k;
+        if (passed) {
+          const key = keyOf(item.id.client, clock);
+          const copy = all.get(key);
+          if (copy !== undefined) return { copy, key };
+        } else if (item.id.client === char.id.client && clock === char.id.clock) {
+          passed = true;
+        }
       }
     }
   }
@@ -463,6 +473,12 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
     }
   }
   const all: MoveMap = new Map(moves);
+  /**
+   * Keys in `all` that map to the character they will follow rather than to where they now stand
+   * (someone else's characters, which their author moves): a key of mine that goes before one of
+   * them goes after that character.
+   */
+  const follows = new Set<string>();
   // Whose key a character is: a copy someone's move made of my key is mine to move on (its author's
   // page, not the mover's, moves it, so only one page does).
   const authorOf = (id: Y.ID): number => ledger?.authorOf(id) ?? id.client;
@@ -471,7 +487,10 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   const behind = duplicates.length === 0 && losers.size === 0 ? paragraphsBehind(tr, found.pairs, me) : [];
   if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0 && behind.length === 0) return all;
   doc.transact(() => {
-    for (const { char, shown, left, right, origin, rightOrigin } of stranded) {
+    type Stranded = (typeof stranded)[number];
+    const later: Stranded[] = [];
+    const placeOne = (entry: Stranded, retry: boolean): void => {
+      const { char, shown, left, right, origin, rightOrigin } = entry;
       const charKey = keyOf(char.id.client, char.id.clock);
       const ghost = gone.get(charKey);
       if (ghost !== undefined) {
@@ -484,20 +503,21 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
           if (anchor !== undefined) {
             all.set(charKey, anchor);
             all.set(ghost.key, anchor);
+            follows.add(charKey).add(ghost.key);
           }
-          continue;
+          return;
         }
         // Where that character lives now is not known here yet (its own author moves it), or it is
         // gone: the end of the paragraph the joins kept.
         const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedInto(char.text);
-        if (at === null) continue;
+        if (at === null) return;
         const id = Y.createID(me, Y.getState(doc.store, me));
         at.text.insert(at.index, char.ch);
         const placed = { text: at.text, id };
         all.set(charKey, placed);
         all.set(ghost.key, placed);
         ledger?.record(char, { ...placed, ch: char.ch });
-        continue;
+        return;
       }
       const afterLeft = left === null ? undefined : all.get(left);
       // A shown character whose left neighbour stayed is where its author put it, unless moved text
@@ -514,11 +534,15 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         // Someone else's character left behind too (they move it themselves): mine typed after it
         // goes where it will go, after the copy of what it followed (or after what precedes the run).
         const anchor = afterLeft ?? (beforeRun !== undefined && run!.origin !== null ? { text: char.text, id: run!.origin } : undefined);
-        if (anchor !== undefined) all.set(keyOf(char.id.client, char.id.clock), anchor);
-        continue;
+        if (anchor !== undefined) {
+          all.set(keyOf(char.id.client, char.id.clock), anchor);
+          follows.add(keyOf(char.id.client, char.id.clock));
+        }
+        return;
       }
       // One deleted with its paragraph goes before its right neighbour's copy when its left one has none.
-      const beforeRight = afterLeft === undefined && !shown ? nearestMoved(char, all, right) : undefined;
+      const nearest = afterLeft === undefined && !shown ? nearestMoved(char, all, right) : undefined;
+      const beforeRight = nearest?.copy;
       // Typed just before a copy that goes (at the start of the paragraph a losing split made): it
       // goes before the copy that stays.
       const beforeLoser = afterLeft === undefined && beforeRun === undefined && shown && rightOrigin !== null && losers.has(rightOrigin) ? all.get(rightOrigin) : undefined;
@@ -530,18 +554,27 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         // empty paragraph): it goes to the end of the paragraph the join kept.
         place = joinedInto(char.text);
       }
-      if (target === undefined && place === null) continue;
+      if (target === undefined && place === null) {
+        // Deleted with its paragraph, nothing moved around it yet: the character to its right may
+        // be moved further on in this loop (a key of mine after it, or one whose copy went into a
+        // paragraph already gone); tried again once everything else is placed, right to left.
+        if (!retry && !shown) later.push(entry);
+        return;
+      }
       // Taken out first: it may stand before the place it goes to, in the same text.
       if (shown) char.text.delete(indexOf(char.text, char.id), 1);
       if (target !== undefined) {
-        place = { text: target.text, index: indexOf(target.text, target.id) + (afterLeft !== undefined && isShown(target.text, target.id) ? 1 : 0) };
+        const after = afterLeft !== undefined || (target === beforeRight && follows.has(nearest!.key));
+        place = { text: target.text, index: indexOf(target.text, target.id) + (after && isShown(target.text, target.id) ? 1 : 0) };
       }
       const id = Y.createID(me, Y.getState(doc.store, me));
       place!.text.insert(place!.index, char.ch);
       all.set(keyOf(char.id.client, char.id.clock), { text: place!.text, id });
       // Moved by me: someone moving that text at the same time copies it too (one copy must stay).
       ledger?.record(char, { text: place!.text, id, ch: char.ch });
-    }
+    };
+    for (const entry of stranded) placeOne(entry, false);
+    for (const entry of later.reverse()) placeOne(entry, true);
     for (const char of duplicates) if (isShown(char.text, char.id)) char.text.delete(indexOf(char.text, char.id), 1);
     for (const group of behind) moveParagraphsAfter(group, all, ledger);
   }, MOVE_REBASE_ORIGIN);
