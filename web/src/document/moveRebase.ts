@@ -470,6 +470,12 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   // (paragraphOrder.ts). Not when two people moved the same text: the copy that stays decides then.
   const behind = duplicates.length === 0 && losers.size === 0 ? paragraphsBehind(tr, found.pairs, me) : [];
   if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0 && behind.length === 0) return all;
+  // Characters whose copy went into a paragraph already gone here with no known place to follow
+  // (their author's page puts them at the end of the line the joins kept), and others' characters
+  // left behind right after them: a key of mine typed after one of these has no copy to follow.
+  const toJoinedLine = new Set<string>();
+  const followsJoinedLine = (left: string | null, right: string | null): boolean =>
+    left !== null ? toJoinedLine.has(left) : right !== null && toJoinedLine.has(right);
   doc.transact(() => {
     for (const { char, shown, left, right, origin, rightOrigin } of stranded) {
       const charKey = keyOf(char.id.client, char.id.clock);
@@ -484,6 +490,8 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
           if (anchor !== undefined) {
             all.set(charKey, anchor);
             all.set(ghost.key, anchor);
+          } else {
+            toJoinedLine.add(charKey);
           }
           continue;
         }
@@ -515,6 +523,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         // goes where it will go, after the copy of what it followed (or after what precedes the run).
         const anchor = afterLeft ?? (beforeRun !== undefined && run!.origin !== null ? { text: char.text, id: run!.origin } : undefined);
         if (anchor !== undefined) all.set(keyOf(char.id.client, char.id.clock), anchor);
+        else if (!shown && followsJoinedLine(left, right)) toJoinedLine.add(keyOf(char.id.client, char.id.clock));
         continue;
       }
       // One deleted with its paragraph goes before its right neighbour's copy when its left one has none.
@@ -528,6 +537,14 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       if (place === null && target === undefined && !shown && wholeParagraphOfMine(tr, char.text, me)) {
         // Typed into a paragraph the other person saw empty and joined away (Backspace in an
         // empty paragraph): it goes to the end of the paragraph the join kept.
+        place = joinedInto(char.text);
+      }
+      if (place === null && target === undefined && !shown && followsJoinedLine(left, right)) {
+        // Typed into a line someone joined into a line I had removed (Backspace in it while I saw it
+        // empty): the copy of the text my key follows went into the removed line (Yjs collected it,
+        // goneCopies.ts), and my key, which the joiner never saw, was deleted with its line. No copy
+        // shows to follow: it goes to the end of the line the joins kept, where its neighbour's
+        // author puts that text (the first key; the rest follow it).
         place = joinedInto(char.text);
       }
       if (target === undefined && place === null) continue;
