@@ -470,12 +470,33 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   // (paragraphOrder.ts). Not when two people moved the same text: the copy that stays decides then.
   const behind = duplicates.length === 0 && losers.size === 0 ? paragraphsBehind(tr, found.pairs, me) : [];
   if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0 && behind.length === 0) return all;
-  // Characters whose copy went into a paragraph already gone here with no known place to follow
-  // (their author's page puts them at the end of the line the joins kept), and others' characters
-  // left behind right after them: a key of mine typed after one of these has no copy to follow.
-  const toJoinedLine = new Set<string>();
-  const followsJoinedLine = (left: string | null, right: string | null): boolean =>
-    left !== null ? toJoinedLine.has(left) : right !== null && toJoinedLine.has(right);
+  /** Whether text in `text`'s paragraph was moved into a paragraph already gone here (a gone copy). */
+  const movedIntoGoneLine = (text: Y.Text): boolean => {
+    for (const sibling of siblingsOf(text)) {
+      for (let item = sibling._start; item !== null; item = item.right) {
+        for (let k = 0; k < item.length; k++) if (gone.has(keyOf(item.id.client, item.id.clock + k))) return true;
+      }
+    }
+    return false;
+  };
+  /** My clock before this rebase writes: characters from it on are ones it put somewhere. */
+  const placedFrom = Y.getState(doc.store, me);
+  /**
+   * `joinedInto`, keeping document order: at the start of the next line, after the characters this
+   * rebase has already put there (stranded characters come in document order; each would otherwise
+   * go first, before those).
+   */
+  const joinedIntoInOrder = (text: Y.Text): { text: Y.Text; index: number } | null => {
+    const at = joinedInto(text);
+    if (at === null || at.index !== 0) return at;
+    let index = 0;
+    for (let item = at.text._start; item !== null; item = item.right) {
+      if (item.deleted || !item.countable) continue;
+      if (item.id.client !== me || item.id.clock < placedFrom) break;
+      index += item.length;
+    }
+    return { text: at.text, index };
+  };
   doc.transact(() => {
     for (const { char, shown, left, right, origin, rightOrigin } of stranded) {
       const charKey = keyOf(char.id.client, char.id.clock);
@@ -490,14 +511,12 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
           if (anchor !== undefined) {
             all.set(charKey, anchor);
             all.set(ghost.key, anchor);
-          } else {
-            toJoinedLine.add(charKey);
           }
           continue;
         }
         // Where that character lives now is not known here yet (its own author moves it), or it is
         // gone: the end of the paragraph the joins kept.
-        const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedInto(char.text);
+        const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedIntoInOrder(char.text);
         if (at === null) continue;
         const id = Y.createID(me, Y.getState(doc.store, me));
         at.text.insert(at.index, char.ch);
@@ -523,7 +542,6 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         // goes where it will go, after the copy of what it followed (or after what precedes the run).
         const anchor = afterLeft ?? (beforeRun !== undefined && run!.origin !== null ? { text: char.text, id: run!.origin } : undefined);
         if (anchor !== undefined) all.set(keyOf(char.id.client, char.id.clock), anchor);
-        else if (!shown && followsJoinedLine(left, right)) toJoinedLine.add(keyOf(char.id.client, char.id.clock));
         continue;
       }
       // One deleted with its paragraph goes before its right neighbour's copy when its left one has none.
@@ -537,15 +555,15 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       if (place === null && target === undefined && !shown && wholeParagraphOfMine(tr, char.text, me)) {
         // Typed into a paragraph the other person saw empty and joined away (Backspace in an
         // empty paragraph): it goes to the end of the paragraph the join kept.
-        place = joinedInto(char.text);
+        place = joinedIntoInOrder(char.text);
       }
-      if (place === null && target === undefined && !shown && followsJoinedLine(left, right)) {
-        // Typed into a line someone joined into a line I had removed (Backspace in it while I saw it
-        // empty): the copy of the text my key follows went into the removed line (Yjs collected it,
-        // goneCopies.ts), and my key, which the joiner never saw, was deleted with its line. No copy
-        // shows to follow: it goes to the end of the line the joins kept, where its neighbour's
-        // author puts that text (the first key; the rest follow it).
-        place = joinedInto(char.text);
+      if (place === null && target === undefined && !shown && movedIntoGoneLine(char.text)) {
+        // Deleted with a line someone joined into a line I had removed (Backspace in it while I saw
+        // it empty), its text's copy gone with the removed line (Yjs collected it, goneCopies.ts),
+        // and the joiner never saw my key: typed there, or put there by this rebase when an earlier
+        // join's copy went the same way. No copy shows to follow: it goes to the end of the line the
+        // joins kept, where the text's authors put theirs (the first key; the rest follow it).
+        place = joinedIntoInOrder(char.text);
       }
       if (target === undefined && place === null) continue;
       // Taken out first: it may stand before the place it goes to, in the same text.
