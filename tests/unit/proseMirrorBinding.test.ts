@@ -650,6 +650,79 @@ describe('sessions of the browserless soak that lost a key (npm run soak:binding
       expect(ada.view().eq(grace.view())).toBe(true);
     },
   );
+
+  // Seed 279 (typing, Enter, joins, deletions) lost two keys in this shape.
+  it('seed 279 (typing, Enter, joins, deletions) loses nothing', () => {
+    expect(session(279, { people: 2, kinds: ['type', 'enter', 'join', 'del'], only: 'lost' })).toBeNull();
+  });
+
+  for (const adaLow of [true, false]) for (const undo of [false, true]) {
+    it(`a key typed into a line someone joins into a line its typist removed as empty goes along (Ada's client id ${adaLow ? 'lower' : 'higher'}${undo ? ', undo managers' : ''})`, () => {
+      // "(empty) | b" by Ada. Grace types "G" after the "b" and removes the empty first line
+      // (Backspace at the start of "bG": y-prosemirror deletes the empty line). Ada, having seen
+      // neither, types "a" into the first line and joins "b" into it: her copy of "b" goes into a
+      // line Grace's page has removed, and Grace's "G", which Ada never saw, is deleted with "b"'s line.
+      const ada = new Side(/[a-z]/, true, adaLow ? 10 : 30);
+      const grace = new Side(/[A-Z]/, true, adaLow ? 30 : 10);
+      if (undo) for (const side of [ada, grace]) createUndoManager(side.fragment);
+      const relay = new Relay([ada, grace]);
+      ada.edit((state) => state.tr.insertText('b', 1).split(1).doc);
+      relay.settle();
+      expect(paragraphs(grace)).toEqual(['', 'b']);
+      grace.type(endOfParagraph(grace.view(), 1), 'G');
+      grace.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      ada.type(1, 'a');
+      ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      relay.upload(ada);
+      relay.download(grace);
+      expect(own(paragraphs(grace).join('|'), /[A-Z]/)).toBe('G');
+      relay.settle();
+      const shown = paragraphs(ada).join('|');
+      expect(own(shown, /[A-Z]/)).toBe('G');
+      expect(own(shown, /[a-z]/)).toBe('ab');
+      expect(shown.indexOf('G')).toBeGreaterThan(shown.indexOf('b'));
+      expect(grace.view().eq(ada.view())).toBe(true);
+    });
+  }
+
+  // Seed 121 (typing, Enter, joins, deletions) lost two keys in this shape.
+  it('seed 121 (typing, Enter, joins, deletions) loses nothing', () => {
+    expect(session(121, { people: 2, kinds: ['type', 'enter', 'join', 'del'], only: 'lost' })).toBeNull();
+  });
+
+  for (const adaLow of [true, false]) for (const undo of [false, true]) {
+    it(`keys in two lines joined one after the other into a line their typist removed as empty stay, in order (Ada's client id ${adaLow ? 'lower' : 'higher'}${undo ? ', undo managers' : ''})`, () => {
+      // "(empty) | BD | cE", everyone has it. Grace removes the empty first line; Ada, not having
+      // seen that, types "a" into it and joins the two lines after it into it, one after the other.
+      // On Grace's page the first join's copy of "BD" goes into the removed line: her page puts "BD"
+      // at the start of the next line, "cE", which the second join then deletes, never having seen
+      // "BD" there (its copy of "cE" goes into the removed line too).
+      const ada = new Side(/[a-z]/, true, adaLow ? 10 : 30);
+      const grace = new Side(/[A-Z]/, true, adaLow ? 30 : 10);
+      if (undo) for (const side of [ada, grace]) createUndoManager(side.fragment);
+      const relay = new Relay([ada, grace]);
+      ada.edit((state) => state.tr.insertText('c', 1).split(1).split(1).doc);
+      relay.settle();
+      grace.type(endOfParagraph(grace.view(), 1), 'BD');
+      grace.type(endOfParagraph(grace.view(), 2), 'E');
+      relay.settle();
+      expect(paragraphs(ada)).toEqual(['', 'BD', 'cE']);
+      grace.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      ada.type(1, 'a');
+      ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      relay.upload(ada);
+      relay.download(grace, 2);
+      expect(own(paragraphs(grace).join('|'), /[A-Z]/)).toBe('BDE');
+      relay.download(grace);
+      expect(own(paragraphs(grace).join('|'), /[A-Z]/)).toBe('BDE');
+      relay.settle();
+      const shown = paragraphs(ada).join('|');
+      expect(own(shown, /[A-Z]/)).toBe('BDE');
+      expect(own(shown, /[a-z]/)).toBe('ac');
+      expect(grace.view().eq(ada.view())).toBe(true);
+    });
+  }
 });
 
 describe('two people moving the same text at once (move rebase: one copy stays)', () => {

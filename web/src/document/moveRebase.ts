@@ -486,6 +486,33 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   // (paragraphOrder.ts). Not when two people moved the same text: the copy that stays decides then.
   const behind = duplicates.length === 0 && losers.size === 0 ? paragraphsBehind(tr, found.pairs, me) : [];
   if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0 && behind.length === 0) return all;
+  /** Whether text in `text`'s paragraph was moved into a paragraph already gone here (a gone copy). */
+  const movedIntoGoneLine = (text: Y.Text): boolean => {
+    for (const sibling of siblingsOf(text)) {
+      for (let item = sibling._start; item !== null; item = item.right) {
+        for (let k = 0; k < item.length; k++) if (gone.has(keyOf(item.id.client, item.id.clock + k))) return true;
+      }
+    }
+    return false;
+  };
+  /** My clock before this rebase writes: characters from it on are ones it put somewhere. */
+  const placedFrom = Y.getState(doc.store, me);
+  /**
+   * `joinedInto`, keeping document order: at the start of the next line, after the characters this
+   * rebase has already put there (stranded characters come in document order; each would otherwise
+   * go first, before those).
+   */
+  const joinedIntoInOrder = (text: Y.Text): { text: Y.Text; index: number } | null => {
+    const at = joinedInto(text);
+    if (at === null || at.index !== 0) return at;
+    let index = 0;
+    for (let item = at.text._start; item !== null; item = item.right) {
+      if (item.deleted || !item.countable) continue;
+      if (item.id.client !== me || item.id.clock < placedFrom) break;
+      index += item.length;
+    }
+    return { text: at.text, index };
+  };
   doc.transact(() => {
     type Stranded = (typeof stranded)[number];
     const later: Stranded[] = [];
@@ -509,7 +536,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
         }
         // Where that character lives now is not known here yet (its own author moves it), or it is
         // gone: the end of the paragraph the joins kept.
-        const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedInto(char.text);
+        const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedIntoInOrder(char.text);
         if (at === null) return;
         const id = Y.createID(me, Y.getState(doc.store, me));
         at.text.insert(at.index, char.ch);
@@ -552,7 +579,15 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       if (place === null && target === undefined && !shown && wholeParagraphOfMine(tr, char.text, me)) {
         // Typed into a paragraph the other person saw empty and joined away (Backspace in an
         // empty paragraph): it goes to the end of the paragraph the join kept.
-        place = joinedInto(char.text);
+        place = joinedIntoInOrder(char.text);
+      }
+      if (place === null && target === undefined && !shown && movedIntoGoneLine(char.text)) {
+        // Deleted with a line someone joined into a line I had removed (Backspace in it while I saw
+        // it empty), its text's copy gone with the removed line (Yjs collected it, goneCopies.ts),
+        // and the joiner never saw my key: typed there, or put there by this rebase when an earlier
+        // join's copy went the same way. No copy shows to follow: it goes to the end of the line the
+        // joins kept, where the text's authors put theirs (the first key; the rest follow it).
+        place = joinedIntoInOrder(char.text);
       }
       if (target === undefined && place === null) {
         // Deleted with its paragraph, nothing moved around it yet: the character to its right may
