@@ -723,6 +723,85 @@ describe('sessions of the browserless soak that lost a key (npm run soak:binding
       expect(grace.view().eq(ada.view())).toBe(true);
     });
   }
+  // Seed 367 (typing, Enter, joins, deletions) lost a key in this shape.
+  it('seed 367 (typing, Enter, joins, deletions) loses nothing', () => {
+    expect(session(367, { people: 2, kinds: ['type', 'enter', 'join', 'del'], only: 'lost' })).toBeNull();
+  });
+
+  for (const adaLow of [true, false]) {
+    it(`a key after a copy that loses, whose winning copy the same change deleted with its line, stays (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      // " | ab | c" by Ada, everyone has the empty first line. Ada splits "ab" after the "a" while Grace
+      // joins "c" into "ab": on Ada's page Grace's copy of "c" lands after the "b" her split took away
+      // ("ac | b"), and Ada joins "b" back after it ("acb"). Grace, having seen neither, types "AB" into
+      // the first line and joins her "abc" into it (copying a, b and her "c"). On Ada's page "b" has
+      // two copies then, Grace's and Ada's; Ada's, later in the document, stays, but Grace's join has
+      // just deleted it with its line. Grace's copy of "c" (Ada's key) was sent after that deleted
+      // copy, into the deleted line: lost (`ABab`).
+      const ada = new Side(/[a-z]/, true, adaLow ? 10 : 30);
+      const grace = new Side(/[A-Z]/, true, adaLow ? 30 : 10);
+      for (const side of [ada, grace]) createUndoManager(side.fragment);
+      const relay = new Relay([ada, grace]);
+      ada.edit((state) => state.tr.insertText('abc', 1).split(3).split(1).doc);
+      relay.settle();
+      expect(paragraphs(grace)).toEqual(['', 'ab', 'c']);
+      grace.edit((state) => state.tr.delete(endOfParagraph(state.doc, 1), endOfParagraph(state.doc, 1) + 2).doc);
+      ada.edit((state) => state.tr.split(endOfParagraph(state.doc, 1) - 1).doc);
+      grace.type(1, 'AB');
+      grace.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+      expect(paragraphs(grace)).toEqual(['ABabc']);
+      relay.upload(grace);
+      relay.download(ada, 1);
+      ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 1), endOfParagraph(state.doc, 1) + 2).doc);
+      expect(paragraphs(ada)).toEqual(['', 'acb']);
+      relay.download(ada);
+      expect(paragraphs(ada)).toEqual(['ABacb']);
+      relay.settle();
+      expect(paragraphs(ada)).toEqual(['ABacb']);
+      expect(grace.view().eq(ada.view())).toBe(true);
+    });
+  }
+
+  // Seeds 380 (typing, Enter, joins, deletions) and 402 (with paste) lost a key that had shown twice:
+  // someone deleted one copy and the other went as the losing duplicate (shape below).
+  it('seed 380 (typing, Enter, joins, deletions) loses nothing', () => {
+    expect(session(380, { people: 2, kinds: ['type', 'enter', 'join', 'del'], only: 'lost' })).toBeNull();
+  });
+  it('seed 402 (typing, Enter, joins, deletions, paste) loses nothing', () => {
+    expect(session(402, { people: 2, kinds: ['type', 'enter', 'join', 'del', 'paste'], only: 'lost' })).toBeNull();
+  });
+
+  for (const adaLow of [true, false]) {
+    it(`a copy that lost, moved on by its mover before my deletion of it reached them, does not show again (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      // Ada's "abcdef". One person presses Enter after "abc"; the other, not having seen it, after "ab"
+      // and again after "cde" (taking their copy of "f" on to a line of its own). Two splits' new lines
+      // are ordered by client id; the second mover is the one with the lower id, so the first mover's
+      // copy of "def" stays, and the first mover's page deletes the second's copies as it gets their
+      // first Enter. Their second Enter then deletes a copy of "f" already deleted there and makes
+      // another: it showed ("ab | c | f | def"), and deleting either "f" lost both (seeds 380, 402).
+      const ada = new Side(/[a-z]/, true, adaLow ? 10 : 30);
+      const grace = new Side(/[A-Z]/, true, adaLow ? 30 : 10);
+      for (const side of [ada, grace]) createUndoManager(side.fragment);
+      const relay = new Relay([ada, grace]);
+      ada.type(1, 'abcdef');
+      relay.settle();
+      const [first, second] = adaLow ? [grace, ada] : [ada, grace];
+      first.edit((state) => state.tr.split(4).doc);
+      second.edit((state) => state.tr.split(3).doc);
+      second.edit((state) => state.tr.split(endOfParagraph(state.doc, 1) - 1).doc);
+      expect(paragraphs(second)).toEqual(['ab', 'cde', 'f']);
+      relay.upload(second);
+      relay.download(first, 1);
+      expect(own(paragraphs(first).join(''), /[a-z]/)).toBe('abcdef');
+      relay.download(first);
+      expect(own(paragraphs(first).join(''), /[a-z]/), paragraphs(first).join(' | ')).toBe('abcdef');
+      relay.upload(first);
+      relay.download(second);
+      expect(own(paragraphs(second).join(''), /[a-z]/)).toBe('abcdef');
+      relay.settle();
+      expect(own(paragraphs(ada).join(''), /[a-z]/)).toBe('abcdef');
+      expect(grace.view().eq(ada.view())).toBe(true);
+    });
+  }
 });
 
 describe('two people moving the same text at once (move rebase: one copy stays)', () => {

@@ -106,6 +106,18 @@ export class MoveLedger {
    */
   private readonly deletedByMe = new Map<string, LedgerChar & { order: number }>();
 
+  /**
+   * Copies this page deleted as the losing copy of a duplicate, by key, with the copy that stayed
+   * (null: none, I had deleted the text): whoever made such a copy may move it on before my deletion
+   * reaches them (an Enter or a join taking it along), and their new copy of it loses too.
+   */
+  private readonly lostTo = new Map<string, { loser: LedgerChar & { order: number }; winner: LedgerChar | null }>();
+
+  /** Notes that `loser` is deleted as a duplicate, `winner` being the copy that stays. */
+  noteLost(loser: LedgerChar, winner: LedgerChar | null): void {
+    this.lostTo.set(keyOf(loser.id), { loser: { ...loser, order: Number.MAX_SAFE_INTEGER }, winner });
+  }
+
   /** Notes the characters my own edit `tr` deleted (not moved: `moved` holds what it moved, by key). */
   noteMyDeletes(tr: Y.Transaction, moved: Set<string>): void {
     tr.deleteSet.clients.forEach((ranges, client) => {
@@ -168,7 +180,7 @@ export class MoveLedger {
 
   /** The original character with key `key`, when it is known to have been moved or deleted by me. */
   original(key: string): (LedgerChar & { order: number }) | undefined {
-    return this.originals.get(key) ?? this.deletedByMe.get(key);
+    return this.originals.get(key) ?? this.deletedByMe.get(key) ?? this.lostTo.get(key)?.loser;
   }
 
   /**
@@ -215,6 +227,23 @@ export class MoveLedger {
     const out: Duplicate[] = [];
     for (const key of keys) {
       const list = this.copies.get(key);
+      const lost = this.lostTo.get(key);
+      if (lost !== undefined && list !== undefined) {
+        // A copy of a copy that lost (its mover moved it on, not having seen my deletion of it): it
+        // loses too, to the same winner as it now stands. Not recognised, it showed as a second copy
+        // (two Enters in one paragraph, one of them followed by another Enter in the text it moved),
+        // and deleting either copy lost both (soak seeds 380, 402).
+        const stays = lost.winner === null ? null : this.live(lost.winner);
+        const redirect: string[] = [];
+        const remove: LedgerChar[] = [];
+        for (const copy of list) {
+          const now = this.live(copy);
+          if (stays !== null) redirect.push(keyOf(copy.id), ...(now !== copy ? [keyOf(now.id)] : []));
+          if (now !== stays && shown(now)) remove.push(now);
+        }
+        out.push({ original: key, winner: stays, redirect, remove });
+        continue;
+      }
       if (list === undefined || (list.length < 2 && !this.deletedByMe.has(key))) continue;
       if (this.deletedByMe.has(key) || list.some((copy) => this.deletedByMe.has(keyOf(copy.id)) || this.deletedByMe.has(keyOf(this.live(copy).id)))) {
         // I deleted it, or my copy of it, before the move reached me: the copies go too.

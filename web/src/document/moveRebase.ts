@@ -157,6 +157,15 @@ function paragraphDeletedBy(tr: Y.Transaction, text: Y.Text): boolean {
   return item !== null && item !== undefined && item.deleted && Y.isDeleted(tr.deleteSet, item.id);
 }
 
+/** Whether `text`, or the paragraph it is in, is deleted. */
+function inDeletedLine(text: Y.Text): boolean {
+  const item = text._item;
+  if (item === null) return false;
+  if (item.deleted) return true;
+  const paragraph = (item.parent as Y.AbstractType<any> | null)?._item;
+  return paragraph !== null && paragraph !== undefined && paragraph.deleted;
+}
+
 /** Whether the update being applied names `id` in its own delete set (its sender saw and deleted it). */
 function deletedBySender(id: Y.ID): boolean {
   const sent = incomingDeleteSet();
@@ -405,16 +414,30 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
   const duplicates: LedgerChar[] = [];
   /** The keys of the copies that go (each maps to the one that stays). */
   const losers = new Set<string>();
+  /** Copies that go whose winner this change deleted with its line: not left behind, nothing follows them. */
+  const settled = new Set<string>();
   if (ledger !== undefined && found.pairs.length > 0) {
     for (const [original, copy] of found.pairs) ledger.record(original, copy);
     const extra = new Set<Y.Text>();
     for (const dup of ledger.duplicates(moves.keys())) {
       if (dup.winner !== null) moves.set(dup.original, dup.winner);
+      // Not after a copy that stays which was deleted with its line (by this very change, or since):
+      // its author's page puts it back, maybe after the very keys that would follow it. Ada split "ab"
+      // and joined the "b" back after the "c" Grace had joined in ("acb"); Grace, having seen neither,
+      // joined "abc" into the line before: her copy of "c" followed her losing copy of "b", so was
+      // sent after Ada's, deleted with Ada's line, and lost (soak seed 367). It stays where it is.
+      const winnerGoesWithLine = dup.winner !== null && !isShown(dup.winner.text, dup.winner.id) && inDeletedLine(dup.winner.text);
       for (const key of dup.redirect) {
+        if (winnerGoesWithLine) {
+          settled.add(key);
+          continue;
+        }
         moves.set(key, dup.winner!);
         losers.add(key);
       }
       for (const char of dup.remove) {
+        // Its mover may take it on (an Enter, a join) before my deletion reaches them: that copy loses too.
+        ledger.noteLost(char, dup.winner);
         duplicates.push(char);
         extra.add(char.text);
       }
@@ -444,7 +467,7 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
       const str = item.content.str;
       for (let k = 0; k < str.length; k++) {
         const id = Y.createID(client, item.id.clock + k);
-        if (moves.has(keyOf(client, id.clock))) continue;
+        if (moves.has(keyOf(client, id.clock)) || settled.has(keyOf(client, id.clock))) continue;
         // A character deleted before, or by this transaction where it was seen, stays deleted: seen
         // means outside a deleted paragraph, or named in the sender's own delete set (someone
         // deleting a paragraph they read, or a restore, deletes it on purpose).
