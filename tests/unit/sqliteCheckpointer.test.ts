@@ -51,12 +51,16 @@ it('gives back a large WAL once writing stops, keeps it bounded under unbroken w
   expect(walBytes()).toBeGreaterThan(POLICY.truncateAboveBytes);
   await expect.poll(walBytes, { timeout: 10_000, interval: 50 }).toBe(0);
 
-  // Unbroken writing, many times the restart limit: a WAL that never started over would hold a
-  // frame for every commit (the file keeps its largest size, so its size is the high-water mark).
+  // Unbroken writing, many times the restart limit: a WAL that never started over would hold about
+  // three frames for every commit (measured: 28,575 frames for 9,200 commits with restarts switched
+  // off; the file keeps its largest size, so its size is the high-water mark). With restarts it stays
+  // well under one a commit, also when the checkpointer's low-priority thread gets little CPU: with
+  // both cores busy with other test files it reached 0.57 a commit (it was asserted under 0.5, which
+  // failed under that load).
   const before = commits;
   const started = Date.now();
   while (commits - before < 5_000 || Date.now() - started < 1500) await write(100);
-  expect(walBytes() / FRAME_BYTES).toBeLessThan((commits - before) / 2);
+  expect(walBytes() / FRAME_BYTES).toBeLessThan(commits - before);
 
   await expect.poll(walBytes, { timeout: 10_000, interval: 50 }).toBe(0);
   await store.close();
