@@ -133,14 +133,23 @@ function ordinalOf(text: Y.Text, id: Y.ID): number {
 
 
 /**
- * Whether `text` sits in a paragraph `tr` deleted, and every character `tr` deleted in it is mine:
- * the other person saw it empty (or only my text) and joined it away.
+ * Whether `text` sits in a paragraph `tr` deleted, and every character `tr` deleted in it is mine
+ * or one its sender never saw: the other person saw it empty (or only my text) and joined it away.
+ * Someone else's characters the sender never saw were typed there at the same time as mine (two
+ * people typing the first keys into an empty line a third removes): their author's page puts them
+ * at the end of the line the join kept, as mine go. Counting them as the sender's lost my key
+ * whenever their key reached my page before the removal (soak seeds 20, 275, 305, four people).
  */
 function wholeParagraphOfMine(tr: Y.Transaction, text: Y.Text, me: number): boolean {
   if (!paragraphDeletedBy(tr, text)) return false;
+  const sent = incomingDeleteSet();
   for (const child of [...siblingsOf(text)]) {
     for (let it = child._start; it !== null; it = it.right) {
-      if (it.content instanceof Y.ContentString && it.id.client !== me && Y.isDeleted(tr.deleteSet, it.id)) return false;
+      if (!(it.content instanceof Y.ContentString) || it.id.client === me) continue;
+      for (let k = 0; k < it.length; k++) {
+        const id = Y.createID(it.id.client, it.id.clock + k);
+        if (Y.isDeleted(tr.deleteSet, id) && (sent === null || Y.isDeleted(sent, id))) return false;
+      }
     }
   }
   return true;
