@@ -37,6 +37,20 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       expect(await store.appendBatch([])).toEqual([]);
     });
 
+    it('appends a batch larger than one insert statement holds (8,192 rows in PostgreSQL) in order', async () => {
+      const { store } = fresh();
+      // 8,192 + 256 + 32 + 7: chunks of several sizes, documents spread over them.
+      const count = 8_192 + 256 + 32 + 7;
+      const entries = Array.from({ length: count }, (_, i) => ({ docId: `big-${i % 5}`, update: Uint8Array.of(i % 256, Math.floor(i / 256)) }));
+      const seqs = await store.appendBatch(entries);
+      expect(seqs).toHaveLength(count);
+      expect(seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!)).toBe(true);
+      for (let d = 0; d < 5; d++) {
+        const wanted = entries.filter((entry) => entry.docId === `big-${d}`).map((entry) => [...entry.update]);
+        expect((await store.load(`big-${d}`)).updates.map((u) => [...u])).toEqual(wanted);
+      }
+    });
+
     it('creates, describes and lists documents newest-edited first, with titles', async () => {
       const { store } = fresh();
       const created = await store.create('doc1');
