@@ -270,6 +270,20 @@ export class MoveLedger {
     return best?.char ?? null;
   }
 
+  /**
+   * For an original `key` whose new copy `other` arrived into a paragraph already gone here: the live
+   * copy that stays of the copies the ledger knows, when it stands after `other` (it wins over it) and
+   * shows; else undefined (no other copy, or `other` wins, or no telling).
+   */
+  shownWinnerOver(key: string, other: LedgerChar): LedgerChar | undefined {
+    const list = this.copies.get(key);
+    if (list === undefined || list.length === 0 || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
+    const winner = this.winnerOf([other, ...list]);
+    if (winner === null || winner === other) return undefined;
+    const live = this.live(winner);
+    return shown(live) ? live : undefined;
+  }
+
   /** For the originals `keys`: those with more than one copy, which stays and which go. */
   duplicates(keys: Iterable<string>): Duplicate[] {
     const out: Duplicate[] = [];
