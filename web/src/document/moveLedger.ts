@@ -67,6 +67,36 @@ function pathOf(root: Y.AbstractType<any>, char: LedgerChar): number[] | null {
   return path;
 }
 
+/**
+ * Where `char` stood, as far as the document still shows it when its text's content is gone (a
+ * paragraph deleted and collected; Yjs keeps the paragraph's own item in its parent's list): the path
+ * of the nearest ancestor still in the tree, a prefix of the path `char` had. Null when none is.
+ */
+function standingOf(root: Y.AbstractType<any>, char: LedgerChar): number[] | null {
+  for (let type: Y.AbstractType<any> = char.text; type !== root; ) {
+    const item = type._item;
+    if (item === null) return null;
+    const parent = (item as Y.Item & { parent: Y.AbstractType<any> | null }).parent;
+    if (parent === null || !(parent instanceof Y.AbstractType)) return null;
+    const path: number[] = [];
+    let inner: Y.AbstractType<any> = type;
+    while (inner !== root) {
+      const own = inner._item;
+      const above = (own as (Y.Item & { parent: Y.AbstractType<any> | null }) | null)?.parent;
+      if (own === null || above === null || above === undefined || !(above instanceof Y.AbstractType)) break;
+      let ordinal = 0;
+      let it = above._start;
+      for (; it !== null && it !== own; it = it.right) ordinal += 1;
+      if (it === null) break;
+      path.unshift(ordinal);
+      inner = above;
+    }
+    if (inner === root) return path;
+    type = parent;
+  }
+  return null;
+}
+
 /** Negative when path `a` comes before `b` in the document. */
 function comparePaths(a: number[], b: number[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
@@ -211,15 +241,47 @@ export class MoveLedger {
     return this.live(this.winnerOf(list) ?? list[list.length - 1]!);
   }
 
-  /** The copy that stays among `list`: the one standing last in the document (null if one cannot be placed). */
+  /**
+   * The copy that stays among `list`: the one standing last in the document (null if one cannot be
+   * placed). A copy in a paragraph Yjs has since collected (deleted by a later join, its content
+   * gone) still stands where that paragraph's item stands: Grace pressed Enter and joined the line
+   * back before my key typed into it reached her; my page moved the key along both times, and
+   * collected her line with my first copy of it. Her next Enter in that text, not having seen my
+   * copies, copied the original again: a duplicate my page could not place, so it was never
+   * resolved and my key showed twice (soak seed 42). Where the copy was made, not where it has moved
+   * on to, is what every page sees alike (the live copy of a copy its mover has moved on stands
+   * elsewhere on that mover's page only).
+   */
   private winnerOf(list: LedgerChar[]): LedgerChar | null {
-    let best: { char: LedgerChar; path: number[] } | null = null;
+    let best: { char: LedgerChar; path: number[]; whole: boolean } | null = null;
     for (const char of list) {
-      const path = pathOf(this.root, char);
+      const full = pathOf(this.root, char);
+      const path = full ?? standingOf(this.root, char);
       if (path === null) return null;
-      if (best === null || comparePaths(path, best.path) > 0) best = { char, path };
+      const whole = full !== null;
+      if (best !== null) {
+        // Compared as far as both paths go: in the same collected paragraph as the other, no telling.
+        const order = comparePaths(path.slice(0, best.path.length), best.path.slice(0, path.length));
+        if (order === 0 && (!whole || !best.whole)) return null;
+        if ((order === 0 ? comparePaths(path, best.path) : order) <= 0) continue;
+      }
+      best = { char, path, whole };
     }
     return best?.char ?? null;
+  }
+
+  /**
+   * For an original `key` whose new copy `other` arrived into a paragraph already gone here: the live
+   * copy that stays of the copies the ledger knows, when it stands after `other` (it wins over it) and
+   * shows; else undefined (no other copy, or `other` wins, or no telling).
+   */
+  shownWinnerOver(key: string, other: LedgerChar): LedgerChar | undefined {
+    const list = this.copies.get(key);
+    if (list === undefined || list.length === 0 || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
+    const winner = this.winnerOf([other, ...list]);
+    if (winner === null || winner === other) return undefined;
+    const live = this.live(winner);
+    return shown(live) ? live : undefined;
   }
 
   /** For the originals `keys`: those with more than one copy, which stays and which go. */

@@ -269,6 +269,17 @@ function nearestMoved(char: CharRef, all: MoveMap, right: string | null): { copy
   return undefined;
 }
 
+/** The character `key` as it stands in `doc` (deleted or not), when its item and text are still there. */
+function charAt(doc: Y.Doc, key: string, ch: string): LedgerChar | null {
+  const [client, clock] = key.split(':').map(Number) as [number, number];
+  const structs = doc.store.clients.get(client);
+  if (structs === undefined) return null;
+  const struct = structs[Y.findIndexSS(structs, clock)];
+  if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) return null;
+  const text = (struct as RawItem).parent;
+  return text instanceof Y.Text ? { text, id: Y.createID(client, clock), ch } : null;
+}
+
 /** Pairs `deleted[i]` with `inserted[j]` along a longest common subsequence of characters in different texts. */
 function matchMoves(deleted: Char[], inserted: Char[]): Array<[Char, Char]> {
   const same = (i: number, j: number): boolean => deleted[i]!.ch === inserted[j]!.ch && deleted[i]!.text !== inserted[j]!.text;
@@ -564,6 +575,15 @@ export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>
             all.set(ghost.key, anchor);
             follows.add(charKey).add(ghost.key);
           }
+          return;
+        }
+        // Already moved by someone else to a copy that shows, which stands after the gone copy (the
+        // copy that stays of the two): putting it back made a second one (soak seed 232).
+        const ghostChar = charAt(doc, ghost.key, ghost.ch);
+        const stays = ghostChar === null ? undefined : ledger?.shownWinnerOver(charKey, ghostChar);
+        if (stays !== undefined) {
+          all.set(charKey, stays);
+          all.set(ghost.key, stays);
           return;
         }
         // Where that character lives now is not known here yet (its own author moves it), or it is
