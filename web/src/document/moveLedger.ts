@@ -148,6 +148,11 @@ export class MoveLedger {
     this.lostTo.set(keyOf(loser.id), { loser: { ...loser, order: Number.MAX_SAFE_INTEGER }, winner });
   }
 
+  /** Whether the copy `key` was deleted here as the losing copy of a duplicate. */
+  isLost(key: string): boolean {
+    return this.lostTo.has(key);
+  }
+
   /** Notes the characters my own edit `tr` deleted (not moved: `moved` holds what it moved, by key). */
   noteMyDeletes(tr: Y.Transaction, moved: Set<string>): void {
     tr.deleteSet.clients.forEach((ranges, client) => {

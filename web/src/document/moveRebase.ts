@@ -22,7 +22,8 @@ import { movedBlockStart, moveParagraphsAfter, paragraphsBehind } from './paragr
  * copy. Each page moves only its own characters, so no two pages move the same one; others'
  * characters left behind count as moved where they will go, so mine typed after them go along.
  * Only a transaction that makes or deletes a paragraph is taken for a move (a page moving its own
- * characters is not followed: what I typed after them I typed where they stood).
+ * characters is not followed: what I typed after them I typed where they stood; the ledger notes
+ * such a move all the same, for duplicates: noteOthersOwnMoves).
  *
  * Two people moving the same text at once (two Enters in one paragraph, Enter racing a join or a
  * paste) both copy it. Each page keeps a ledger of the moves it made and received (moveLedger.ts);
@@ -420,11 +421,95 @@ function alreadyMoved(ledger: MoveLedger): Map<string, LedgerChar & { order: num
 }
 
 /**
+ * Another page moving its own keys (its rebase: a change that makes no paragraph, deleting keys of
+ * its author and inserting the same letters elsewhere) is not followed, but the ledger notes it: the
+ * moved key is an original with a copy, so someone else's split or join that copies the same key
+ * (not having seen that move) makes a duplicate every page sees, and one copy stays everywhere.
+ * Unnoted, a page other than the key's author's showed the key twice (the author's page deleting one
+ * copy as the duplicate only later); its user deleting one of the two, the author's page then
+ * deleted the other one as the duplicate: lost (four-person soak seed 472; seed 489 the same on the
+ * Enter's own page, where the rebase, naming an original the ledger knew moved, looked like a move
+ * but copied nothing into another text). Deletes the copies that lose at once, as for any duplicate,
+ * only when the copy that stays shows (one gone with its line is no reason to delete the author's new
+ * place: that lost keys, two-person seed 220); returns the losers' moves (to the copy that stays).
+ */
+function noteOthersOwnMoves(tr: Y.Transaction, ledger: MoveLedger): MoveMap {
+  const moves: MoveMap = new Map();
+  const sent = incomingDeleteSet();
+  if (sent === null) return moves;
+  // What the change wrote: one person's characters (a rebase writes only its own page's).
+  const inserted: Char[] = [];
+  let sender: number | null = null;
+  tr.afterState.forEach((after, client) => {
+    const before = tr.beforeState.get(client) ?? 0;
+    if (after <= before) return;
+    sender = sender === null ? client : -1;
+    const structs = tr.doc.store.clients.get(client) ?? [];
+    for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+      const item = structs[i]!;
+      if (!(item instanceof Y.Item) || item.deleted || !(item.content instanceof Y.ContentString)) continue;
+      const text = (item as RawItem).parent;
+      if (!(text instanceof Y.Text)) continue;
+      for (let k = 0; k < item.length; k++) inserted.push({ text, id: Y.createID(client, item.id.clock + k), ch: item.content.str[k]! });
+    }
+  });
+  if (sender === null || sender === -1 || inserted.length === 0) return moves;
+  // What it deleted of that person's own keys (copies of them someone's move made count as theirs).
+  const deleted: Char[] = [];
+  sent.clients.forEach((ranges, client) => {
+    const structs = tr.doc.store.clients.get(client);
+    if (structs === undefined) return;
+    for (const range of ranges) {
+      for (let clock = range.clock; clock < range.clock + range.len; clock++) {
+        const id = Y.createID(client, clock);
+        // Not a losing copy of a duplicate: the sender's rebase deletes those too, moving nothing
+        // (paired by letter with the key it did move, the moved key's new copy lost: seed 48, paste).
+        if (ledger.authorOf(id) !== sender || clock >= Y.getState(tr.doc.store, client) || ledger.isLost(keyOf(client, clock))) continue;
+        const item = structs[Y.findIndexSS(structs, clock)];
+        if (!(item instanceof Y.Item)) continue;
+        const text = (item as RawItem).parent;
+        const ch = item.content instanceof Y.ContentString ? item.content.str[clock - item.id.clock] : ledger.original(keyOf(client, clock))?.ch;
+        if (ch !== undefined && text instanceof Y.Text) deleted.push({ text, id, ch });
+      }
+    }
+  });
+  const pairs = commonSubsequence(deleted.length, inserted.length, (i, j) => deleted[i]!.ch === inserted[j]!.ch).map(([i, j]) => [deleted[i]!, inserted[j]!] as const);
+  if (pairs.length === 0) return moves;
+  for (const [original, copy] of pairs) ledger.record(original, copy);
+  const remove: LedgerChar[] = [];
+  for (const dup of ledger.duplicates(pairs.map(([original]) => keyOf(original.id.client, original.id.clock)))) {
+    if (dup.winner === null || !isShown(dup.winner.text, dup.winner.id)) continue;
+    for (const key of [dup.original, ...dup.redirect]) moves.set(key, dup.winner);
+    for (const char of dup.remove) {
+      ledger.noteLost(char, dup.winner);
+      remove.push(char);
+    }
+  }
+  if (remove.length > 0) {
+    tr.doc.transact(() => {
+      for (const char of remove) if (isShown(char.text, char.id)) char.text.delete(indexOf(char.text, char.id), 1);
+    }, MOVE_REBASE_ORIGIN);
+  }
+  return moves;
+}
+
+/**
  * Moves my characters that `tr` (remote) left behind after text it moved; returns every move, the
  * remote one's and mine, for the caret to follow (empty when nothing moved).
  */
 export function rebaseOwnCharacters(tr: Y.Transaction, root: Y.AbstractType<any>, ledger?: MoveLedger): MoveMap {
   const found = movesIn(tr, root, ledger);
+  if (ledger === undefined || found.pairs.length > 0) return rebaseMoved(tr, root, found, ledger);
+  // No split, join or paste: maybe another page moving its own keys (its sender's delete set naming
+  // originals I know were moved makes it look like one, though it copied nothing into another text).
+  const theirs = noteOthersOwnMoves(tr, ledger);
+  const all = found.texts.length === 0 ? new Map() : rebaseMoved(tr, root, found, ledger);
+  for (const [key, to] of theirs) if (!all.has(key)) all.set(key, to);
+  return all;
+}
+
+/** rebaseOwnCharacters, for what movesIn found. */
+function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: ReturnType<typeof movesIn>, ledger?: MoveLedger): MoveMap {
   const { moves, gone } = found;
   let { texts } = found;
   const doc = tr.doc;
