@@ -31,22 +31,26 @@ interface LogRow {
 }
 
 /**
- * Rows per INSERT statement of appendBatch: powers of two up to 8,192 (four parameters a row, and
- * one, under PostgreSQL's 65,535). A batch is inserted as chunks of these sizes, largest first (37
- * rows: 32, 4, 1), each size a named statement that a connection parses and plans once. With a
- * statement text per batch length, PostgreSQL parsed and planned the statement at every commit:
- * 557 µs of its CPU for a one-update commit, more than the commit itself.
+ * Rows per INSERT statement of appendBatch. Each size is a named statement that a connection parses
+ * and plans once: with a statement text per batch length, PostgreSQL parsed and planned the statement
+ * at every commit (557 µs of its CPU for a one-update commit, more than the commit itself). A batch
+ * of up to EXACT_ROWS rows is one statement of its own size; a larger one is inserted in chunks of
+ * power-of-two sizes up to MAX_ROWS_PER_INSERT (four parameters a row, and one, under PostgreSQL's
+ * 65,535), largest first, and what is left (at most EXACT_ROWS) in one more (37 rows: 32, 5).
  */
+const EXACT_ROWS = 16;
 const MAX_ROWS_PER_INSERT = 8_192;
 
-/** The chunk sizes a batch of `count` rows is inserted in (see MAX_ROWS_PER_INSERT). */
+/** The chunk sizes a batch of `count` rows is inserted in (see EXACT_ROWS). */
 export function insertChunkSizes(count: number): number[] {
   const sizes: number[] = [];
-  for (let left = count; left > 0; ) {
+  let left = count;
+  while (left > EXACT_ROWS) {
     const size = Math.min(MAX_ROWS_PER_INSERT, 2 ** Math.floor(Math.log2(left)));
     sizes.push(size);
     left -= size;
   }
+  if (left > 0) sizes.push(left);
   return sizes;
 }
 
