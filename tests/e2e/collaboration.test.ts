@@ -260,6 +260,59 @@ describe('collaborating in the browser', () => {
     await Promise.all([ada.context.close(), grace.context.close()]);
   });
 
+  it('two people typing into an empty line that a third removes at the same moment keep both keys', async () => {
+    // Cy presses Backspace in an empty line (her editor writes that as removing the empty paragraph)
+    // while Ada and Grace, who see each other's keys, type into it. Each page that had the other
+    // typist's key before the removal took it for one Cy had seen, and its own key went nowhere: one
+    // of the two was lost on every page (moveRebase.ts, wholeParagraphOfMine).
+    await startApp();
+    const { ada, grace, url } = await adaAndGraceOnNewDocument(browser, base);
+    const cy = await openPerson(browser, 'Cy', '#16a34a');
+    await openDocument(cy, url);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('top');
+    await ada.page.keyboard.press('Enter');
+    await ada.page.keyboard.press('Enter');
+    await ada.page.keyboard.type('end');
+    const pages = [ada.page, grace.page, cy.page];
+    await pagesShow(pages, ['top', '', 'end'], 'everyone to see the empty line');
+    /** The caret at the start of the second line, as a click there would put it. */
+    const intoEmptyLine = async (page: Page) => {
+      await page.bringToFront();
+      await page.evaluate(() => {
+        const view = window.tandem!.view;
+        const Selection = view.state.selection.constructor as unknown as { create(doc: unknown, pos: number): never };
+        view.focus();
+        view.dispatch(view.state.tr.setSelection(Selection.create(view.state.doc, view.state.doc.child(0).nodeSize + 1)));
+      });
+    };
+    // Cy's Backspace is on its way (her connection is down) while the two type.
+    await cy.page.evaluate(() => window.tandem!.provider.disconnect());
+    await intoEmptyLine(cy.page);
+    await cy.page.keyboard.press('Backspace');
+    await pagesShow([cy.page], ['top', 'end'], "Cy's removal of the empty line");
+    await intoEmptyLine(ada.page);
+    await ada.page.keyboard.type('x');
+    await intoEmptyLine(grace.page);
+    await grace.page.keyboard.type('G');
+    await waitFor(async () => {
+      const [a, g] = await Promise.all([paragraphsOf(ada.page), paragraphsOf(grace.page)]);
+      return JSON.stringify(a) === JSON.stringify(g) && [...(a[1] ?? '')].sort().join('') === 'Gx';
+    }, 'Ada and Grace to see both keys');
+    await cy.page.evaluate(() => window.tandem!.provider.connect());
+    await waitFor(async () => {
+      const shown = await Promise.all(pages.map(paragraphsOf));
+      return shown.every((p) => JSON.stringify(p) === JSON.stringify(shown[0])) && shown[0]!.length === 2;
+    }, "Cy's removal to reach everyone");
+    await waitFor(async () => (await Promise.all(pages.map(statusOf))).every((status) => status === 'Saved'), 'everyone to be saved');
+    const shown = await Promise.all(pages.map(paragraphsOf));
+    // Both keys, once each, at the end of the line the removal kept (Yjs orders the two by client id).
+    for (const lines of shown) expect(['["topxG","end"]', '["topGx","end"]']).toContain(JSON.stringify(lines));
+    await screenshot(cy.page, 'two-type-into-a-line-a-third-removes');
+    expect([...ada.errors, ...grace.errors, ...cy.errors]).toEqual([]);
+    await Promise.all([ada.context.close(), grace.context.close(), cy.context.close()]);
+  });
+
   /**
    * Ada types `x`s at the end of the first line while Grace presses ArrowLeft 100 times in the
    * second, from its end, then `finish` (her keys after the arrows). Grace's start caret is put there
