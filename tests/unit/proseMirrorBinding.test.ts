@@ -892,6 +892,43 @@ describe('sessions of the browserless soak that lost a key (npm run soak:binding
       });
     }
   }
+
+  // Two people, typing, Enter, joins and deletions: seed 5024 lost four keys in the shape below.
+  it('seed 5024 (typing, Enter, joins, deletions) loses nothing', () => {
+    expect(session(5024, { people: 2, kinds: ['type', 'enter', 'join', 'del'], only: 'lost' })).toBeNull();
+  });
+
+  // Client ids: Ada, Grace, Olga.
+  for (const ids of [[10, 20, 30], [20, 10, 30], [30, 20, 10]]) {
+    // Whether Grace's join reaches the server before Ada's keys or after them.
+    for (const joinFirst of [true, false]) {
+      it(`a key typed before a line's text, which its typist split off and joined back while someone joined the line away, stays with it (ids ${ids.join('/')}, ${joinFirst ? 'join' : 'keys'} first)`, () => {
+        // "a | c" by Ada, everyone has it. Grace joins "c" into "a". Ada, not having seen it, types "x"
+        // before the "c", presses Enter after the "x" and Backspace ("a | xc"): her copy of "c", made
+        // in the line after, is the copy that stays, and Grace's join deleted its line. Ada's page put
+        // the "x" before that copy, back into the deleted line, and the copy after the "x": "a".
+        const ada = new Side(/[a-z]/, true, ids[0]);
+        const grace = new Side(/[A-Z]/, true, ids[1]);
+        const olga = new Side(/[0-9]/, true, ids[2]);
+        for (const side of [ada, grace, olga]) createUndoManager(side.fragment);
+        const relay = new Relay([ada, grace, olga]);
+        ada.edit((state) => state.tr.insertText('ac', 1).split(2).doc);
+        relay.settle();
+        grace.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+        if (joinFirst) relay.upload(grace);
+        ada.type(endOfParagraph(ada.view(), 0) + 2, 'x');
+        ada.edit((state) => state.tr.split(endOfParagraph(state.doc, 0) + 3).doc);
+        ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 1), endOfParagraph(state.doc, 1) + 2).doc);
+        expect(paragraphs(ada)).toEqual(['a', 'xc']);
+        relay.upload(ada);
+        relay.upload(grace);
+        relay.download(ada);
+        expect(paragraphs(ada)).toEqual(['axc']);
+        relay.settle();
+        for (const side of [grace, olga]) expect(paragraphs(side)).toEqual(['axc']);
+      });
+    }
+  }
 });
 
 describe('sessions of the browserless soak that doubled a key (npm run soak:binding)', () => {
