@@ -892,6 +892,81 @@ describe('sessions of the browserless soak that lost a key (npm run soak:binding
       });
     }
   }
+
+  // Two people, typing, Enter, joins and deletions: seed 5024 lost four keys in the shape below.
+  it('seed 5024 (typing, Enter, joins, deletions) loses nothing', () => {
+    expect(session(5024, { people: 2, kinds: ['type', 'enter', 'join', 'del'], only: 'lost' })).toBeNull();
+  });
+
+  // Client ids: Ada, Grace, Olga.
+  for (const ids of [[10, 20, 30], [20, 10, 30], [30, 20, 10]]) {
+    // Whether Grace's join reaches the server before Ada's keys or after them.
+    for (const joinFirst of [true, false]) {
+      it(`a key typed before a line's text, which its typist split off and joined back while someone joined the line away, stays with it (ids ${ids.join('/')}, ${joinFirst ? 'join' : 'keys'} first)`, () => {
+        // "a | c" by Ada, everyone has it. Grace joins "c" into "a". Ada, not having seen it, types "x"
+        // before the "c", presses Enter after the "x" and Backspace ("a | xc"): her copy of "c", made
+        // in the line after, is the copy that stays, and Grace's join deleted its line. Ada's page put
+        // the "x" before that copy, back into the deleted line, and the copy after the "x": "a".
+        const ada = new Side(/[a-z]/, true, ids[0]);
+        const grace = new Side(/[A-Z]/, true, ids[1]);
+        const olga = new Side(/[0-9]/, true, ids[2]);
+        for (const side of [ada, grace, olga]) createUndoManager(side.fragment);
+        const relay = new Relay([ada, grace, olga]);
+        ada.edit((state) => state.tr.insertText('ac', 1).split(2).doc);
+        relay.settle();
+        grace.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+        if (joinFirst) relay.upload(grace);
+        ada.type(endOfParagraph(ada.view(), 0) + 2, 'x');
+        ada.edit((state) => state.tr.split(endOfParagraph(state.doc, 0) + 3).doc);
+        ada.edit((state) => state.tr.delete(endOfParagraph(state.doc, 1), endOfParagraph(state.doc, 1) + 2).doc);
+        expect(paragraphs(ada)).toEqual(['a', 'xc']);
+        relay.upload(ada);
+        relay.upload(grace);
+        relay.download(ada);
+        expect(paragraphs(ada)).toEqual(['axc']);
+        relay.settle();
+        for (const side of [grace, olga]) expect(paragraphs(side)).toEqual(['axc']);
+      });
+    }
+  }
+
+  // Four people, typing, Enter, joins and deletions: seeds 5270 and 5372 lost keys (5270 in the
+  // shape below).
+  it.each([5270, 5372])('seed %i (four people; typing, Enter, joins, deletions) loses nothing', (seed) => {
+    expect(session(seed, { people: 4, kinds: ['type', 'enter', 'join', 'del'], only: 'lost' })).toBeNull();
+  });
+
+  // Client ids: Ada, Bob, Grace.
+  for (const ids of [[10, 20, 30], [30, 20, 10], [20, 30, 10]]) {
+    // Whether Grace's join reaches the server before Bob's keys or after them.
+    for (const joinFirst of [true, false]) {
+      it(`keys typed before someone else's text, split off and joined back by their typist while a third person joined the line away, stay (ids ${ids.join('/')}, ${joinFirst ? 'join' : 'keys'} first)`, () => {
+        // "a | c" by Ada, everyone has it. Grace joins "c" into "a". Bob, not having seen it, types
+        // "12" before the "c", presses Enter after the "1" and Backspace: his copy of Ada's "c" stays
+        // (later in the document), in the line Grace's join deleted. Bob's page put his "1" and "2"
+        // before it, back into the deleted line: lost. Ada's page puts her "c" back.
+        const ada = new Side(/[a-z]/, true, ids[0]);
+        const bob = new Side(/[0-9]/, true, ids[1]);
+        const grace = new Side(/[A-Z]/, true, ids[2]);
+        for (const side of [ada, bob, grace]) createUndoManager(side.fragment);
+        const relay = new Relay([ada, bob, grace]);
+        ada.edit((state) => state.tr.insertText('ac', 1).split(2).doc);
+        relay.settle();
+        grace.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+        if (joinFirst) relay.upload(grace);
+        bob.type(endOfParagraph(bob.view(), 0) + 2, '12');
+        bob.edit((state) => state.tr.split(endOfParagraph(state.doc, 0) + 3).doc);
+        bob.edit((state) => state.tr.delete(endOfParagraph(state.doc, 1), endOfParagraph(state.doc, 1) + 2).doc);
+        expect(paragraphs(bob)).toEqual(['a', '12c']);
+        relay.upload(bob);
+        relay.upload(grace);
+        relay.download(bob);
+        expect(own(paragraphs(bob).join(''), /[0-9]/)).toBe('12');
+        relay.settle();
+        for (const side of [ada, bob, grace]) expect(paragraphs(side)).toEqual(['a12c']);
+      });
+    }
+  }
 });
 
 describe('sessions of the browserless soak that doubled a key (npm run soak:binding)', () => {

@@ -525,7 +525,16 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
     for (const [original, copy] of found.pairs) ledger.record(original, copy);
     const extra = new Set<Y.Text>();
     for (const dup of ledger.duplicates(moves.keys())) {
-      if (dup.winner !== null) moves.set(dup.original, dup.winner);
+      // Not to a copy that stays which this very change deleted with its line: the original keeps
+      // this change's copy (where the line's text went; deleted at the end as the copy that loses),
+      // so a key of mine before it goes there. Mapped to where the copy that stays stood, the key went
+      // before it, back into the deleted line: Grace joined "c" into "a" while I typed "x" before the
+      // "c", pressed Enter after the "x" and Backspace (my copy of "c", made later in the document,
+      // stays): "x" was lost, and "c" with it, put back after the "x" as a key of mine deleted with
+      // its line (soak seed 5024). The copy that stays is put back by its author's page (stranded
+      // there like any key deleted with its line; four-person seed 5270: a third person's "c").
+      const winnerGone = dup.winner !== null && Y.isDeleted(tr.deleteSet, dup.winner.id) && paragraphDeletedBy(tr, dup.winner.text);
+      if (dup.winner !== null && !winnerGone) moves.set(dup.original, dup.winner);
       // Not after a copy that stays which was deleted with its line (by this very change, or since):
       // its author's page puts it back, maybe after the very keys that would follow it. Ada split "ab"
       // and joined the "b" back after the "c" Grace had joined in ("acb"); Grace, having seen neither,
