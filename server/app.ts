@@ -76,9 +76,10 @@ export async function buildApp(config: Config, docStore?: DocStore, accountStore
   await app.register(livePlugin, { config: configSlice(config, 'live') });
   await app.register(historyPlugin, { config: configSlice(config, 'history') });
 
-  // First of all: a request for a host this server does not answer to (DNS rebinding) goes no further.
-  installHostCheck(app, { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, metrics: app.metrics });
+  // Security headers first, so that every answer carries them, refusals included; then a request
+  // for a host this server does not answer to (DNS rebinding) goes no further.
   await installSecurityHeaders(app);
+  installHostCheck(app, { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins, metrics: app.metrics });
 
   // A request that asked for a WebSocket upgrade but got an ordinary answer (an unknown path, a
   // refusal before the upgrade) leaves its socket outside the HTTP server's timeouts: close it once

@@ -207,7 +207,11 @@ describe('8. only requests for this server\'s own host names are answered (DNS r
     expect(registration.status).toBe(421);
     expect(JSON.parse(registration.body)).toMatchObject({ error: 'host_not_allowed' });
     for (const page of ['/', '/api/session', '/healthz', '/no-such-page']) {
-      expect((await request(server, 'GET', page, rebound)).status, page).toBe(421);
+      const answer = await request(server, 'GET', page, rebound);
+      expect(answer.status, page).toBe(421);
+      // The refusal carries the security headers too.
+      expect(String(answer.headers['content-security-policy']), page).toContain("frame-ancestors 'none'");
+      expect(answer.headers['x-frame-options'], page).toBe('DENY');
     }
     expect(await upgrade(server, `/collab/${uniqueDocId('rebind')}`, rebound)).toBe(421);
     expect(await upgrade(server, '/live', rebound)).toBe(421);
