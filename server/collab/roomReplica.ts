@@ -23,6 +23,8 @@ export interface ReplicaHost {
  */
 export class RoomReplica {
   private repairing: Promise<void> | null = null;
+  /** Rows this process committed that the last read did not cover yet (ascending). */
+  private ownSeqs: number[] = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -44,6 +46,7 @@ export class RoomReplica {
    * the store does.
    */
   publishUpdate(seq: number, update: Uint8Array): void {
+    this.ownSeqs.push(seq);
     this.cluster.publishUpdate(this.host.docId, seq, update);
   }
 
@@ -69,12 +72,24 @@ export class RoomReplica {
    */
   repair(): Promise<void> {
     this.repairing ??= (async () => {
-      const since = await this.store.loadSince(this.host.docId, this.storedLog.confirmedSeq);
-      if (this.host.isDestroyed) return;
-      for (const update of since.updates) {
-        if (!this.host.applyStored(update)) this.log.error({ docId: this.host.docId }, 'a stored update does not apply in order');
+      // This process's own commits are in the doc already: the read leaves them out (they were most
+      // of what each read carried: every row a process committed came back to it a second later),
+      // and once it is done the doc holds every row up to the newest of them too — a document's rows
+      // commit in sequence order (DocStore.loadSince), so every older row was there to be read.
+      const confirmed = this.storedLog.confirmedSeq;
+      const own = this.ownSeqs.filter((seq) => seq > confirmed);
+      this.ownSeqs = [];
+      try {
+        const since = await this.store.loadSince(this.host.docId, confirmed, own);
+        if (this.host.isDestroyed) return;
+        for (const update of since.updates) {
+          if (!this.host.applyStored(update)) this.log.error({ docId: this.host.docId }, 'a stored update does not apply in order');
+        }
+        this.storedLog.readThrough(Math.max(since.lastSeq, own.at(-1) ?? 0));
+      } catch (error) {
+        this.ownSeqs = own.concat(this.ownSeqs);
+        throw error;
       }
-      this.storedLog.readThrough(since.lastSeq);
     })().finally(() => {
       this.repairing = null;
     });

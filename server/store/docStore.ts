@@ -48,9 +48,11 @@ export interface DocStore {
    * What a replica holding every row up to `afterSeq` lacks: the updates after it, oldest first — or,
    * when a compaction has since folded rows after `afterSeq` into the snapshot, the snapshot and the
    * updates after that. `lastSeq` is the newest row read (`afterSeq` when there is nothing new).
-   * Rows of one document are committed in sequence order, so nothing older can appear later.
+   * Rows of one document are committed in sequence order, so nothing older can appear later. Rows
+   * whose sequence number is in `except` (the caller's own commits, which it holds) are left out, and
+   * then `lastSeq` is the newest row read of the others.
    */
-  loadSince(docId: string, afterSeq: number): Promise<StoredDoc>;
+  loadSince(docId: string, afterSeq: number, except?: readonly number[]): Promise<StoredDoc>;
   /**
    * Appends every entry in one transaction (group commit), creating document rows as needed and
    * touching their `updatedAt`. Resolves to each entry's sequence number, in order, once committed.

@@ -80,12 +80,13 @@ export function openMemoryStore(data: MemoryStoreData = emptyMemoryData()): DocS
     async load(docId) {
       return load(docId);
     },
-    async loadSince(docId, afterSeq) {
+    async loadSince(docId, afterSeq, except = []) {
       const log = data.logs.get(docId);
       if (!log) return { updates: [], lastSeq: afterSeq, snapshotSegments: 0 };
       // A compaction folded rows after afterSeq into the snapshot: the replica starts over from it.
       if (log.throughSeq > afterSeq) return load(docId);
-      const rows = log.updates.filter((row) => row.seq > afterSeq);
+      const skip = new Set(except);
+      const rows = log.updates.filter((row) => row.seq > afterSeq && !skip.has(row.seq));
       return { updates: rows.map((row) => row.data), lastSeq: rows.at(-1)?.seq ?? afterSeq, snapshotSegments: 0 };
     },
     async appendBatch(entries: readonly AppendEntry[]) {

@@ -96,7 +96,7 @@ UNION ALL
 SELECT 1 AS kind, idx AS seq, data FROM snapshot_segments
   WHERE doc_id = $1 AND EXISTS (SELECT 1 FROM snapshots WHERE doc_id = $1 AND through_seq > $2)
 UNION ALL
-SELECT 2 AS kind, seq, data FROM updates WHERE doc_id = $1 AND seq > $2
+SELECT 2 AS kind, seq, data FROM updates WHERE doc_id = $1 AND seq > $2 AND seq <> ALL($3::bigint[])
 ORDER BY kind, seq`;
 
 // Takes each document's row lock, sorted by id so that two processes' transactions always lock in
@@ -155,11 +155,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return toStoredDoc(rows, 0);
     },
 
-    async loadSince(docId, afterSeq) {
+    async loadSince(docId, afterSeq, except = []) {
       const { rows } = await pool.query<LogRow>({
-        name: 'tandem_load_since',
+        name: 'tandem_load_since_except',
         text: LOAD_SINCE_SQL,
-        values: [docId, afterSeq],
+        values: [docId, afterSeq, except],
       });
       return toStoredDoc(rows, afterSeq);
     },

@@ -173,13 +173,15 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     return seqs;
   });
 
-  const loadSinceTx = db.transaction((docId: string, afterSeq: number): StoredDoc => {
+  const loadSinceTx = db.transaction((docId: string, afterSeq: number, except: readonly number[]): StoredDoc => {
     const snapshotSeq = selectSnapshotSeq.get(docId)?.through_seq ?? 0;
     // A compaction folded rows the caller lacks into the snapshot: start from the snapshot.
     if (snapshotSeq > afterSeq) return loadTx(docId);
+    const skip = new Set(except);
     const updates: Uint8Array[] = [];
     let lastSeq = afterSeq;
     for (const row of selectUpdatesAfter.iterate(docId, afterSeq)) {
+      if (skip.has(row.seq)) continue;
       updates.push(row.data);
       lastSeq = row.seq;
     }
@@ -294,8 +296,8 @@ export function openSqliteStore(options: SqliteStoreOptions): DocStore {
     async load(docId) {
       return loadTx(docId);
     },
-    async loadSince(docId, afterSeq) {
-      return loadSinceTx(docId, afterSeq);
+    async loadSince(docId, afterSeq, except = []) {
+      return loadSinceTx(docId, afterSeq, except);
     },
     async appendBatch(entries) {
       if (entries.length === 0) return [];

@@ -89,7 +89,7 @@ export function whenOpened(opening: Promise<DocStore>): DocStore {
       mergeHistory: async (docId, range) => (await history()).mergeHistory(docId, range),
     },
     load: async (docId) => (await opening).load(docId),
-    loadSince: async (docId, afterSeq) => (await opening).loadSince(docId, afterSeq),
+    loadSince: async (docId, afterSeq, except) => (await opening).loadSince(docId, afterSeq, except),
     appendBatch: async (entries) => (await opening).appendBatch(entries),
     compact: async (docId, snapshot, throughSeq) => (await opening).compact(docId, snapshot, throughSeq),
     create: async (docId) => (await opening).create(docId),

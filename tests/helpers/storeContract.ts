@@ -125,6 +125,9 @@ export function storeContract(name: string, open: () => { store: DocStore; reope
       const since = await store.loadSince('r', s1!);
       expect(since.updates.map((u) => [...u])).toEqual([[2]]);
       expect(since.lastSeq).toBe(s2);
+      // The caller's own rows left out: the others only, and lastSeq the newest of those.
+      expect((await store.loadSince('r', 0, [s2!])).updates.map((u) => [...u])).toEqual([[1]]);
+      expect(await store.loadSince('r', s1!, [s2!])).toEqual({ updates: [], lastSeq: s1, snapshotSegments: 0 });
       const [s3] = await store.appendBatch([{ docId: 'r', update: bytes(3) }]);
       await store.compact('r', bytes(9), s2!);
       // Row 2 is now inside the snapshot: a replica at s1 must start over from it.

@@ -70,6 +70,41 @@ describe('RoomReplica', () => {
     part.stop();
   });
 
+  it("leaves this process's own commits out of a read, and is confirmed through them once it is done", async () => {
+    const { part, host, store, log } = replica();
+    // Rows 1 and 3 are another process's, 2 and 4 this one's (already in the doc, published here).
+    const seqs = await store.appendBatch([1, 2, 3, 4].map((n) => ({ docId: 'd', update: new Uint8Array([n]) })));
+    host.applied.push(1, 2, 3, 4);
+    part.publishUpdate(seqs[1]!, new Uint8Array([2]));
+    part.publishUpdate(seqs[3]!, new Uint8Array([4]));
+    const asked: Array<readonly number[] | undefined> = [];
+    const loadSince = store.loadSince.bind(store);
+    let fail = true;
+    store.loadSince = async (docId, afterSeq, except) => {
+      asked.push(except);
+      if (fail) throw new Error('the store is down');
+      const since = await loadSince(docId, afterSeq, except);
+      // Only the other process's rows come back.
+      expect(since.updates.map((u) => u[0])).toEqual([1, 3]);
+      return since;
+    };
+    // A failed read keeps them for the next one.
+    await expect(part.repair()).rejects.toThrow('the store is down');
+    fail = false;
+    await part.repair();
+    expect(asked).toEqual([[seqs[1], seqs[3]], [seqs[1], seqs[3]]]);
+    expect(log.confirmedSeq).toBe(seqs[3]);
+    // Nothing new since: the next read leaves nothing out and starts after row 4.
+    store.loadSince = async (docId, afterSeq, except) => {
+      asked.push(except);
+      expect(afterSeq).toBe(seqs[3]);
+      return loadSince(docId, afterSeq, except);
+    };
+    await part.repair();
+    expect(asked.at(-1)).toEqual([]);
+    part.stop();
+  });
+
   it('shares one read between concurrent repairs', async () => {
     const { part, store } = replica();
     let reads = 0;
