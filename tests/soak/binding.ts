@@ -4,8 +4,9 @@ import { type Finding, session } from './bindingSession.js';
  * `npm run soak:binding -- [--runs 200] [--seed 1] [--people 4] [--kinds type,enter,join,del,paste]`: random
  * sessions of several people (four by default) editing one document through the editor's binding and move rebase, without
  * a browser (tests/helpers/bindingSides.ts): each step one person types a run, presses Enter, joins
- * two paragraphs (Backspace at a paragraph's start), deletes a character or pastes several
- * paragraphs, anywhere, and updates cross at random through an in-order relay like Tandem's server.
+ * two paragraphs (Backspace at a paragraph's start), deletes a character, pastes several
+ * paragraphs, or (kind `drag`, not in the default kinds) drags 1 to 4 of their own characters
+ * elsewhere in one transaction (bindingSession.ts says why only their own), anywhere, and updates cross at random through an in-order relay like Tandem's server.
  * After every step each person's own characters must show once each, in the order they typed them
  * (characters someone deleted on purpose aside); at the end all converge. Prints each failing
  * session's first finding (re-run one alone with `--runs 1 --seed N`, which also prints its steps)

@@ -89,6 +89,40 @@ export function session(seed: number, { people: PEOPLE, kinds, only }: SessionOp
       }
       side.edit((s) => s.tr.replace(pos, pos, new Slice(Fragment.from(lines.map((t) => schema.nodes.paragraph!.create(null, t === '' ? null : schema.text(t)))), 1, 1)).doc);
       what = `pastes ${lines.length} paragraphs at ${pos}`;
+    } else if (kind === 'drag') {
+      // A drag (or a cut and a paste in one transaction) of 1 to 4 of the person's own characters
+      // in a row in this paragraph, to anywhere else in the document. Only their own characters:
+      // the oracle checks each person's own characters in the order they typed them, so moving
+      // them rewrites the mover's order (taken from their page after the drag, below) and nobody
+      // else's; moving someone else's characters would rewrite that person's order by another's
+      // hand, which this oracle cannot tell from a reorder. Nothing counts as deleted: every
+      // dragged character still shows, once, where the mover put it.
+      const text = [...doc.child(k).textContent];
+      const mine = text.map((c, o) => (sides[i]!.alphabet.test(c) ? o : -1)).filter((o) => o >= 0);
+      if (mine.length === 0) continue;
+      const from = mine[Math.floor(random() * mine.length)]!;
+      let to = from + 1;
+      for (const n = 1 + Math.floor(random() * 4); to < text.length && to - from < n && sides[i]!.alphabet.test(text[to]!); ) to++;
+      const [a, b] = [start + from, start + to];
+      // Anywhere in a paragraph's text but inside or right beside the run (that moves nothing).
+      const targets: number[] = [];
+      let p = 1;
+      doc.forEach((node) => {
+        for (let o = 0; o <= node.content.size; o++) if (p + o < a || p + o > b) targets.push(p + o);
+        p += node.nodeSize;
+      });
+      if (targets.length === 0) continue;
+      const target = targets[Math.floor(random() * targets.length)]!;
+      const run = text.slice(from, to).join('');
+      let end = 0;
+      side.edit((s) => {
+        const tr = s.tr.delete(a, b);
+        const at = tr.mapping.map(target);
+        end = at + (b - a);
+        return tr.insertText(run, at).doc;
+      });
+      caret[i] = end;
+      what = `drags ${to - from} from ${a} to ${target}`;
     }
     // What the person's own edit removed was deleted on purpose.
     const after = new Set(side.view().textContent);

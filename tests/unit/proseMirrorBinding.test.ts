@@ -1286,3 +1286,58 @@ describe('a page that was offline reconnects (sync step 2 from the server)', () 
     settle(ada, others, server);
   });
 });
+
+describe('a drag (delete and insert in one transaction) racing an Enter in the dragged text', () => {
+  const lines = (side: Side): string => {
+    const out: string[] = [];
+    side.view().forEach((node) => out.push(node.textContent));
+    return out.join(' | ');
+  };
+  /**
+   * `xyz | abcd` (or `789 | 0123`, Olga's, when `othersText`); Ada drags the 2nd and 3rd characters of
+   * the second line to after the first of the first line while Grace, not having seen it, presses
+   * Enter at `enterAt`; both reach the relay in `adaFirst` order, Olga gets both, then all settle.
+   */
+  function race(ids: [number, number, number], adaFirst: boolean, enterAt: number, othersText = false): string[] {
+    const ada = new Side(/[a-z]/, true, ids[0]);
+    const grace = new Side(/[A-Z]/, true, ids[1]);
+    const olga = new Side(/[0-9]/, true, ids[2]);
+    for (const side of [ada, grace, olga]) createUndoManager(side.fragment);
+    const relay = new Relay([ada, grace, olga]);
+    const [first, second, dragged] = othersText ? ['789', '0123', '12'] : ['xyz', 'abcd', 'bc'];
+    (othersText ? olga : ada).edit((s) => s.tr.insertText(first, 1).split(4).insertText(second, 6).doc);
+    relay.settle();
+    ada.edit((s) => s.tr.delete(7, 9).insertText(dragged, 2).doc);
+    grace.edit((s) => s.tr.split(enterAt).doc);
+    for (const side of adaFirst ? [ada, grace] : [grace, ada]) relay.upload(side);
+    relay.download(olga);
+    relay.settle();
+    return [ada, grace, olga].map(lines);
+  }
+  const orders: Array<[number, number, number]> = [
+    [10, 20, 30],
+    [10, 30, 20],
+    [20, 10, 30],
+    [20, 30, 10],
+    [30, 10, 20],
+    [30, 20, 10],
+  ];
+  const cases: Array<[string, number, boolean, string]> = [
+    // Each failed before the fix (but the third): the dragged letters the Enter copied too were gone on
+    // every page. The Enter's copy stands later than the drag's: it stays (one copy, as for any two moves).
+    ['Enter between the dragged "b" and "c" keeps the "c" once', 8, false, 'xbyz | a | cd'],
+    ['Enter just before the dragged text keeps "bc" once', 7, false, 'xyz | a | bcd'],
+    // (No loss here before the fix either: the Enter copies only "d", which nobody dragged.)
+    ['Enter just after the dragged text keeps "bc" once', 9, false, 'xbcyz | a | d'],
+    ["Enter inside a drag of someone else's text keeps the text once", 8, true, '7189 | 0 | 23'],
+  ];
+  for (const [name, enterAt, othersText, want] of cases) {
+    for (const adaFirst of [true, false]) {
+      it(`${name} (${adaFirst ? "Ada's" : "Grace's"} change reaching the relay first; every client-id order)`, () => {
+        for (const ids of orders) {
+          expect(race(ids, adaFirst, enterAt, othersText), `client ids ${ids.join(', ')}`).toEqual([want, want, want]);
+        }
+      });
+    }
+  }
+});

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { incomingDeleteSet } from '../sync/incomingDeletes.js';
+import { type DeleteSet, incomingDeleteSet } from '../sync/incomingDeletes.js';
 import { isShown, type LedgerChar, MoveLedger } from './moveLedger.js';
 import { type GoneCopy, goneCopies } from './goneCopies.js';
 import { movedBlockStart, moveParagraphsAfter, paragraphsBehind } from './paragraphOrder.js';
@@ -23,7 +23,8 @@ import { movedBlockStart, moveParagraphsAfter, paragraphsBehind } from './paragr
  * characters left behind count as moved where they will go, so mine typed after them go along.
  * Only a transaction that makes or deletes a paragraph is taken for a move (a page moving its own
  * characters is not followed: what I typed after them I typed where they stood; the ledger notes
- * such a move all the same, for duplicates: noteOthersOwnMoves).
+ * such a move all the same, for duplicates: noteOthersOwnMoves; and my page notes a drag of mine,
+ * in one transaction, as a move too, not as a deletion: ownMovePairs).
  *
  * Two people moving the same text at once (two Enters in one paragraph, Enter racing a join or a
  * paste) both copy it. Each page keeps a ledger of the moves it made and received (moveLedger.ts);
@@ -421,22 +422,19 @@ function alreadyMoved(ledger: MoveLedger): Map<string, LedgerChar & { order: num
 }
 
 /**
- * Another page moving its own keys (its rebase: a change that makes no paragraph, deleting keys of
- * its author and inserting the same letters elsewhere) is not followed, but the ledger notes it: the
- * moved key is an original with a copy, so someone else's split or join that copies the same key
- * (not having seen that move) makes a duplicate every page sees, and one copy stays everywhere.
- * Unnoted, a page other than the key's author's showed the key twice (the author's page deleting one
- * copy as the duplicate only later); its user deleting one of the two, the author's page then
- * deleted the other one as the duplicate: lost (four-person soak seed 472; seed 489 the same on the
- * Enter's own page, where the rebase, naming an original the ledger knew moved, looked like a move
- * but copied nothing into another text). Deletes the copies that lose at once, as for any duplicate,
- * only when the copy that stays shows (one gone with its line is no reason to delete the author's new
- * place: that lost keys, two-person seed 220); returns the losers' moves (to the copy that stays).
+ * A change that makes no paragraph, read as its one sender moving their own keys: the sender's own
+ * characters (copies someone's move made of them count as theirs) that `sent` (the sender's delete
+ * set) names, paired by letter, in order, with the characters the change inserted. Both the sender's
+ * page (for its own change: a drag, a cut and paste in one transaction, typing a letter over the same
+ * letter) and every other page (noteOthersOwnMoves) read it so, so all their ledgers agree on it.
+ * `anyAuthor`: anyone's characters (for my own change only): I dragged Olga's "12" while Grace pressed
+ * Enter between them; my page, taking it for a deletion, deleted the Enter's copy of the "2", and the
+ * pages that saw the Enter first (knowing the "2" moved, the drag's delete set naming it) deleted my
+ * drag's copy as the losing one. Other pages do not read a change of someone else's letters as a move
+ * (their author's own page's rebase writes only its own): the drag's page and those that already know
+ * the letters moved decide the duplicate, alike.
  */
-function noteOthersOwnMoves(tr: Y.Transaction, ledger: MoveLedger): MoveMap {
-  const moves: MoveMap = new Map();
-  const sent = incomingDeleteSet();
-  if (sent === null) return moves;
+function ownMovePairs(tr: Y.Transaction, sent: DeleteSet, ledger: MoveLedger, anyAuthor = false): Array<readonly [Char, Char]> {
   // What the change wrote: one person's characters (a rebase writes only its own page's).
   const inserted: Char[] = [];
   let sender: number | null = null;
@@ -453,7 +451,7 @@ function noteOthersOwnMoves(tr: Y.Transaction, ledger: MoveLedger): MoveMap {
       for (let k = 0; k < item.length; k++) inserted.push({ text, id: Y.createID(client, item.id.clock + k), ch: item.content.str[k]! });
     }
   });
-  if (sender === null || sender === -1 || inserted.length === 0) return moves;
+  if (sender === null || sender === -1 || inserted.length === 0) return [];
   // What it deleted of that person's own keys (copies of them someone's move made count as theirs).
   const deleted: Char[] = [];
   sent.clients.forEach((ranges, client) => {
@@ -464,7 +462,7 @@ function noteOthersOwnMoves(tr: Y.Transaction, ledger: MoveLedger): MoveMap {
         const id = Y.createID(client, clock);
         // Not a losing copy of a duplicate: the sender's rebase deletes those too, moving nothing
         // (paired by letter with the key it did move, the moved key's new copy lost: seed 48, paste).
-        if (ledger.authorOf(id) !== sender || clock >= Y.getState(tr.doc.store, client) || ledger.isLost(keyOf(client, clock))) continue;
+        if ((!anyAuthor && ledger.authorOf(id) !== sender) || clock >= Y.getState(tr.doc.store, client) || ledger.isLost(keyOf(client, clock))) continue;
         const item = structs[Y.findIndexSS(structs, clock)];
         if (!(item instanceof Y.Item)) continue;
         const text = (item as RawItem).parent;
@@ -473,7 +471,27 @@ function noteOthersOwnMoves(tr: Y.Transaction, ledger: MoveLedger): MoveMap {
       }
     }
   });
-  const pairs = commonSubsequence(deleted.length, inserted.length, (i, j) => deleted[i]!.ch === inserted[j]!.ch).map(([i, j]) => [deleted[i]!, inserted[j]!] as const);
+  return commonSubsequence(deleted.length, inserted.length, (i, j) => deleted[i]!.ch === inserted[j]!.ch).map(([i, j]) => [deleted[i]!, inserted[j]!] as const);
+}
+
+/**
+ * Another page moving its own keys (its rebase: a change that makes no paragraph, deleting keys of
+ * its author and inserting the same letters elsewhere) is not followed, but the ledger notes it: the
+ * moved key is an original with a copy, so someone else's split or join that copies the same key
+ * (not having seen that move) makes a duplicate every page sees, and one copy stays everywhere.
+ * Unnoted, a page other than the key's author's showed the key twice (the author's page deleting one
+ * copy as the duplicate only later); its user deleting one of the two, the author's page then
+ * deleted the other one as the duplicate: lost (four-person soak seed 472; seed 489 the same on the
+ * Enter's own page, where the rebase, naming an original the ledger knew moved, looked like a move
+ * but copied nothing into another text). Deletes the copies that lose at once, as for any duplicate,
+ * only when the copy that stays shows (one gone with its line is no reason to delete the author's new
+ * place: that lost keys, two-person seed 220); returns the losers' moves (to the copy that stays).
+ */
+function noteOthersOwnMoves(tr: Y.Transaction, ledger: MoveLedger): MoveMap {
+  const moves: MoveMap = new Map();
+  const sent = incomingDeleteSet();
+  if (sent === null) return moves;
+  const pairs = ownMovePairs(tr, sent, ledger);
   if (pairs.length === 0) return moves;
   for (const [original, copy] of pairs) ledger.record(original, copy);
   const remove: LedgerChar[] = [];
@@ -773,7 +791,13 @@ export function bindMoveRebase(root: Y.AbstractType<any>, onMoved?: (moves: Move
     if (tr.origin === MOVE_REBASE_ORIGIN) return;
     if (tr.local) {
       // My own split, join or paste: the ledger notes what I copied (another page may copy it too).
-      const { pairs } = movesIn(tr, root);
+      const found = movesIn(tr, root);
+      // Else maybe a move of text that makes no paragraph (a drag, a cut and paste in one
+      // transaction): every other page notes it as one (noteOthersOwnMoves), so mine must too.
+      // Noted as my deletion instead, a drag of "bc" racing someone's Enter between "b" and "c" lost
+      // the "c": my page deleted every copy of what I had deleted (the Enter's), the others deleted
+      // my dragged copy as the losing one of two (the Enter's standing later in the document).
+      const pairs = found.pairs.length > 0 ? found.pairs : ownMovePairs(tr, tr.deleteSet, ledger, true);
       for (const [original, copy] of pairs) ledger.record(original, copy);
       ledger.noteMyDeletes(tr, new Set(pairs.map(([original]) => `${original.id.client}:${original.id.clock}`)));
       return;
