@@ -23,7 +23,7 @@ export interface ReplicaHost {
  */
 export class RoomReplica {
   private repairing: Promise<void> | null = null;
-  /** Rows this process committed that the last read did not cover yet (ascending). */
+  /** Rows this process committed that the last read did not cover yet. */
   private ownSeqs: number[] = [];
   private readonly timer: NodeJS.Timeout;
 
@@ -85,7 +85,7 @@ export class RoomReplica {
         for (const update of since.updates) {
           if (!this.host.applyStored(update)) this.log.error({ docId: this.host.docId }, 'a stored update does not apply in order');
         }
-        this.storedLog.readThrough(Math.max(since.lastSeq, own.at(-1) ?? 0));
+        this.storedLog.readThrough(own.reduce((newest, seq) => Math.max(newest, seq), since.lastSeq));
       } catch (error) {
         this.ownSeqs = own.concat(this.ownSeqs);
         throw error;
