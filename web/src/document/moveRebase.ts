@@ -550,6 +550,12 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         losers.add(key);
       }
       for (const char of dup.remove) {
+        // Not when the copy that stays went with its line before this change: nothing shows it here,
+        // and its author's page may not put it back (its original's line collected there, it knows
+        // no place); the copy that shows is its place. Grace joined "Ac" up while Bob, not having
+        // seen it, joined it into a line Grace had removed: Bob's page deleted Grace's copy of Ada's
+        // "c" for his gone one, and Ada's page had nothing left to put back (soak seeds 5465, 9038).
+        if (winnerGoesWithLine && !winnerGone) continue;
         // Its mover may take it on (an Enter, a join) before my deletion reaches them: that copy loses too.
         ledger.noteLost(char, dup.winner);
         duplicates.push(char);
