@@ -568,6 +568,12 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         losers.add(key);
       }
       for (const char of dup.remove) {
+        // Not when the copy that stays went with its line before this change: nothing shows it here,
+        // and its author's page may not put it back (its original's line collected there, it knows
+        // no place); the copy that shows is its place. Grace joined "Ac" up while Bob, not having
+        // seen it, joined it into a line Grace had removed: Bob's page deleted Grace's copy of Ada's
+        // "c" for his gone one, and Ada's page had nothing left to put back (soak seeds 5465, 9038).
+        if (winnerGoesWithLine && !winnerGone) continue;
         // Its mover may take it on (an Enter, a join) before my deletion reaches them: that copy loses too.
         ledger.noteLost(char, dup.winner);
         duplicates.push(char);
@@ -592,6 +598,8 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
   // The characters in the texts the transaction took from or wrote to, in document order: shown,
   // or deleted by this transaction along with their paragraph, and not themselves moved.
   const stranded: Array<{ char: Char; shown: boolean; left: string | null; right: string | null; origin: string | null; rightOrigin: string | null }> = [];
+  /** The copies this change made: where their mover put them, never keys left behind. */
+  const madeHere = new Set(found.pairs.map(([, copy]) => keyOf(copy.id.client, copy.id.clock)));
   for (const text of texts) {
     for (let item = text._start; item !== null; item = item.right) {
       if (!(item.content instanceof Y.ContentString)) continue;
@@ -600,6 +608,12 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
       for (let k = 0; k < str.length; k++) {
         const id = Y.createID(client, item.id.clock + k);
         if (moves.has(keyOf(client, id.clock)) || settled.has(keyOf(client, id.clock))) continue;
+        // A copy this change made stands where its mover put it, even when Yjs put it after a key
+        // its mover never saw: Grace and Ada joined the same line at once, Grace's copies (with a
+        // "c" Ada had deleted) first; Grace's "c" followed her losing "C" to Ada's "C", and Ada's
+        // copies, after that "c", were moved after Ada's "C" by Grace's page (a move no other page
+        // knew): Ada's next Enter made a duplicate each page resolved its own way (soak seed 9038).
+        if (madeHere.has(keyOf(client, id.clock)) && !item.deleted) continue;
         // A character deleted before, or by this transaction where it was seen, stays deleted: seen
         // means outside a deleted paragraph, or named in the sender's own delete set (someone
         // deleting a paragraph they read, or a restore, deletes it on purpose).
