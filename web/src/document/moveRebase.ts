@@ -656,13 +656,21 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
   const behind = duplicates.length === 0 && losers.size === 0 ? paragraphsBehind(tr, found.pairs, me) : [];
   if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0 && behind.length === 0) return all;
   /** Whether text in `text`'s paragraph was moved into a paragraph already gone here (a gone copy). */
+  // Asked for each stranded key: answered once per paragraph (`gone` does not change here), and at
+  // once when no copy went into a gone paragraph at all.
+  const goneLineOf = new Map<unknown, boolean>();
   const movedIntoGoneLine = (text: Y.Text): boolean => {
+    if (gone.size === 0) return false;
+    const known = goneLineOf.get(text.parent);
+    if (known !== undefined) return known;
+    let found = false;
     for (const sibling of siblingsOf(text)) {
-      for (let item = sibling._start; item !== null; item = item.right) {
-        for (let k = 0; k < item.length; k++) if (gone.has(keyOf(item.id.client, item.id.clock + k))) return true;
+      for (let item = sibling._start; item !== null && !found; item = item.right) {
+        for (let k = 0; k < item.length; k++) if (gone.has(keyOf(item.id.client, item.id.clock + k))) found = true;
       }
     }
-    return false;
+    goneLineOf.set(text.parent, found);
+    return found;
   };
   /** My clock before this rebase writes: characters from it on are ones it put somewhere. */
   const placedFrom = Y.getState(doc.store, me);
