@@ -281,8 +281,19 @@ describe('comments in the browser', () => {
     await party.waitFor();
     expect(await party.getAttribute('title')).toBe('Gwen (guest)');
     await gwenCard.locator('.comment').first().locator('.edit-comment').click();
-    await gwen.page.fill('.comment-edit', 'Could it be Monday instead?');
+    await gwen.page.locator('.comment-edit').waitFor();
+    await gwen.page.keyboard.press('Control+A');
+    await gwen.page.keyboard.type('Could it be Monday');
+    // While she types, Ann reacts to that comment: Gwen's card is redrawn live, and her open edit,
+    // its draft and her caret in it stay (they were dropped with the old card).
+    await annCard.locator('.comment').first().locator('.add-reaction').click();
+    await annCard.locator('.comment').first().locator('.reaction-choice', { hasText: '❤️' }).click();
+    await gwenCard.locator('.comment').first().locator('.reaction[data-emoji="❤️"]').waitFor();
+    await gwen.page.keyboard.type(' instead?');
+    expect(await gwen.page.inputValue('.comment-edit')).toBe('Could it be Monday instead?');
+    await screenshot(gwen.page, 'guest-comments-4a-edit-kept-through-a-live-reaction');
     await gwen.page.click('.save-edit');
+    await gwen.page.locator('.comment-edit').waitFor({ state: 'detached' });
     await annCard.locator('.comment').first().locator('.comment-body', { hasText: 'Monday instead?' }).waitFor();
     await screenshot(ann.page, 'guest-comments-4-ann-sees-guest-reaction-and-edit');
 

@@ -11,7 +11,7 @@ import { button, el } from '../../ui/dom.js';
 import type { DocRole } from '../docRole.js';
 import { anchorOfRange, type EncodedAnchor, fromBase64, toBase64, type YMapping } from './anchors.js';
 import { setHighlights, type ThreadRanges } from './commentHighlights.js';
-import { renderThreadCard, type ThreadActions } from './threadCard.js';
+import { type CommentEdits, renderThreadCard, type ThreadActions } from './threadCard.js';
 
 export interface CommentsElements {
   /** `#comments-panel`: the sidebar section. */
@@ -60,6 +60,17 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
   let me = context.me;
   const threads = new Map<number, CommentThread>();
   const replyBoxes = new Map<number, HTMLTextAreaElement>();
+  const editBoxes = new Map<number, HTMLTextAreaElement>();
+  const edits: CommentEdits = {
+    get: (commentId) => editBoxes.get(commentId),
+    open(commentId, body) {
+      const box = el('textarea', { className: 'comment-edit', attrs: { 'aria-label': 'Edit your comment', rows: '3' } });
+      box.value = body;
+      editBoxes.set(commentId, box);
+      return box;
+    },
+    close: (commentId) => editBoxes.delete(commentId),
+  };
   let ranges: ThreadRanges = new Map();
   let active: number | null = null;
   let composing: { anchor: EncodedAnchor; excerpt: string } | null = null;
@@ -93,7 +104,11 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
 
   const actions: ThreadActions = {
     reply: async (threadId, body) => took(await api.replyTo(docId, threadId, body, guestName())),
-    edit: async (commentId, body) => took(await api.editComment(docId, commentId, body, guestName())),
+    edit: async (commentId, body) => {
+      const thread = await api.editComment(docId, commentId, body, guestName());
+      editBoxes.delete(commentId);
+      took(thread);
+    },
     remove: async (commentId) => {
       const threadId = [...threads.values()].find((t) => t.comments.some((c) => c.id === commentId))?.id;
       await api.deleteComment(docId, commentId, guestName());
@@ -129,13 +144,18 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
   }
 
   function render(): void {
+    // An edit box whose comment is gone (deleted here or elsewhere) closes.
+    const present = new Set([...threads.values()].flatMap((t) => t.comments.map((c) => c.id)));
+    for (const commentId of editBoxes.keys()) if (!present.has(commentId)) editBoxes.delete(commentId);
+    // The box being typed in (a reply or an edit) is moved into its new card, which blurs it: read
+    // which it is before the cards are built, and give it the focus back once they show.
+    const focusedBox = document.activeElement instanceof HTMLTextAreaElement && list.contains(document.activeElement) ? document.activeElement : null;
     const shown = ordered();
     const cards = shown.map((thread) =>
-      renderThreadCard(thread, { me, commentable: role.commentable && me !== null, orphaned: orphaned(thread), active: thread.id === active, replyBox: replyBox(thread.id) }, actions),
+      renderThreadCard(thread, { me, commentable: role.commentable && me !== null, orphaned: orphaned(thread), active: thread.id === active, replyBox: replyBox(thread.id), edits }, actions),
     );
-    const focusedBox = document.activeElement instanceof HTMLTextAreaElement && list.contains(document.activeElement) ? document.activeElement : null;
     list.replaceChildren(...cards);
-    focusedBox?.focus();
+    if (focusedBox?.isConnected === true) focusedBox.focus();
     empty.hidden = threads.size > 0;
     els.panel.dataset['threads'] = String(shown.length);
   }

@@ -26,6 +26,20 @@ export interface CardContext {
   active: boolean;
   /** The reply box, kept across re-renders of the card (a draft survives a live update). */
   replyBox: HTMLTextAreaElement;
+  /**
+   * The edit boxes of comments being edited, kept by the panel across re-renders: a live update
+   * (someone's reaction or reply) redraws the card, and the edit and its draft must stay open.
+   */
+  edits: CommentEdits;
+}
+
+/** The comments whose edit box is open, each with its box (and so its draft). */
+export interface CommentEdits {
+  /** The open box of a comment, or undefined when it is not being edited. */
+  get(commentId: number): HTMLTextAreaElement | undefined;
+  /** Opens a box holding the comment's text. */
+  open(commentId: number, body: string): HTMLTextAreaElement;
+  close(commentId: number): void;
 }
 
 /** How a person is named on a card: an account by its name, a guest as "<name> (guest)". */
@@ -128,15 +142,30 @@ function renderComment(comment: Comment, context: CardContext, actions: ThreadAc
   item.append(reactions);
 
   if (mine && context.commentable) {
+    const editForm = (editor: HTMLTextAreaElement): HTMLElement => {
+      const save = button('Save', () => {
+        save.disabled = true;
+        // On success the panel closes the box and redraws the card with the new text.
+        actions.edit(comment.id, editor.value).catch((error: unknown) => {
+          save.disabled = false;
+          actions.failed(error);
+        });
+      }, { className: 'save-edit' });
+      const cancel = button('Cancel', () => {
+        context.edits.close(comment.id);
+        form.replaceWith(body);
+      });
+      const form = el('div', { className: 'comment-edit-form' }, editor, save, cancel);
+      return form;
+    };
+    const open = context.edits.get(comment.id);
+    if (open !== undefined) body.replaceWith(editForm(open));
     const tools = el('div', { className: 'comment-tools' });
     tools.append(
       button('Edit', () => {
-        const editor = el('textarea', { className: 'comment-edit', attrs: { 'aria-label': 'Edit your comment', rows: '3' } });
-        editor.value = comment.body;
-        const save = button('Save', () => actions.edit(comment.id, editor.value).catch(actions.failed), { className: 'save-edit' });
-        const cancel = button('Cancel', () => form.replaceWith(body));
-        const form = el('div', { className: 'comment-edit-form' }, editor, save, cancel);
-        body.replaceWith(form);
+        const editor = context.edits.get(comment.id) ?? context.edits.open(comment.id, comment.body);
+        if (editor.isConnected) return editor.focus();
+        body.replaceWith(editForm(editor));
         editor.focus();
       }, { className: 'edit-comment' }),
       button('Delete', () => {
