@@ -11,6 +11,8 @@
 // - Keystroke to the watcher's screen: the keydown (epoch ms) → the watching page's frame after its
 //   editor took the character (both pages on one machine, one clock).
 // - Long tasks (PerformanceObserver 'longtask', > 50 ms) in both pages, while typing and while opening.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ensureChromium } from '../tests/helpers/chromium.js';
 import { type RunningServer, SERVERS, startServer } from './servers.js';
@@ -267,7 +269,10 @@ async function measure(server: RunningServer, browser: Browser, markdownBytes: n
   const [typistTaskMs, watcherTaskMs] = tasksAfter.map((after, i) => ((after - tasksBefore[i]!) * 1000) / TYPED.length);
   const profileLines: string[] | null = profile ? [] : null;
   for (const [i, cdp] of profilers.entries()) {
-    profileLines!.push(i === 0 ? '— the typing page —' : '— the watching page —', ...topSelfTime(((await cdp.send('Profiler.stop')) as { profile: CpuProfile }).profile));
+    const { profile: cpuProfile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
+    // L3_PROFILE_DIR: the raw profiles too (open in DevTools' Performance panel, or read with a script).
+    if (process.env.L3_PROFILE_DIR) writeFileSync(path.join(process.env.L3_PROFILE_DIR, `l3-${i === 0 ? 'typist' : 'watcher'}.cpuprofile`), JSON.stringify(cpuProfile));
+    profileLines!.push(i === 0 ? '— the typing page —' : '— the watching page —', ...topSelfTime(cpuProfile));
   }
   const { samples, keys } = await typist.evaluate(() => (window as unknown as { __keys: { samples: number[]; keys: number[] } }).__keys);
   const arrivals = await watcher.evaluate(() => (window as unknown as { __arrivals: number[] }).__arrivals);

@@ -34,7 +34,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
 const pinned = pinGenerator();
 selfTest();
 
-const profiled = args.find((a) => a.startsWith('--profile'));
+// `--profile` or `--profile=…`, not `--profile-l3` (a flag of the big parts).
+const profiled = args.find((a) => a === '--profile' || a.startsWith('--profile='));
 if (profiled) {
   const [id = 'tandem', scenario = 'E2'] = (profiled.split('=')[1] ?? '').split(':').filter(Boolean);
   if (!(id in SERVERS) || !['E1', 'E2', 'E3', 'C1'].includes(scenario)) throw new Error('--profile=<server>[:E1|E2|E3|C1]');

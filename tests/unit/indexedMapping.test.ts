@@ -1,6 +1,6 @@
 import type { Node as PMNode } from 'prosemirror-model';
 import { EditorState, TextSelection } from 'prosemirror-state';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { absolutePositionToRelativePosition, IndexedMapping, relativePositionToAbsolutePosition, updateYFragment, yXmlFragmentToProseMirrorRootNode } from 'y-prosemirror';
 import * as Y from 'yjs';
 import { BODY_FRAGMENT, schema } from '../../shared/schema.js';
@@ -42,7 +42,48 @@ function sameAsWalk(fragment: Y.XmlFragment, mapping: IndexedMapping, size: numb
   }
 }
 
+/** Applies what `remote` has that `local` has not, as a remote update; returns its transaction. */
+function remoteApply(local: Y.Doc, remote: Y.Doc): Y.Transaction {
+  let applied: Y.Transaction | null = null;
+  const grab = (transaction: Y.Transaction): void => {
+    applied = transaction;
+  };
+  local.on('afterTransaction', grab);
+  Y.applyUpdate(local, Y.encodeStateAsUpdate(remote, Y.encodeStateVector(local)), 'remote');
+  local.off('afterTransaction', grab);
+  return applied!;
+}
+
+/** What y-prosemirror's _typeChanged drops before drawing a remote transaction. */
+function drawAsTheBindingDoes(mapping: IndexedMapping, transaction: Y.Transaction): void {
+  for (const type of transaction.changed.keys()) mapping.delete(type);
+  for (const type of transaction.changedParentTypes.keys()) mapping.delete(type);
+}
+
 describe('IndexedMapping', () => {
+  it("keeps its index through someone's keystroke in one block (it was rebuilt, a walk of every block, on each)", () => {
+    const local = new Y.Doc();
+    const remote = new Y.Doc();
+    const fragment = local.getXmlFragment(BODY_FRAGMENT);
+    const mapping = new IndexedMapping();
+    const meta = { mapping, isOMark: new Map() };
+    let shown = schema.node('doc', null, Array.from({ length: 200 }, (_, i) => schema.node('paragraph', null, [schema.text(`paragraph ${i}`)])));
+    updateYFragment(local, fragment, shown, meta);
+    Y.applyUpdate(remote, Y.encodeStateAsUpdate(local));
+    const random = seededRandom(7);
+    sameAsWalk(fragment, mapping, shown.content.size, random);
+    const build = vi.spyOn(mapping, 'build');
+    for (let key = 0; key < 5; key++) {
+      ((remote.getXmlFragment(BODY_FRAGMENT).get(100) as Y.XmlElement).get(0) as Y.XmlText).insert(3, 'k');
+      drawAsTheBindingDoes(mapping, remoteApply(local, remote));
+      shown = render(fragment);
+      updateYFragment(local, fragment, shown, meta);
+      sameAsWalk(fragment, mapping, shown.content.size, random);
+    }
+    expect(build).not.toHaveBeenCalled();
+    expect(shown.child(100).textContent).toBe('parkkkkkagraph 100');
+  });
+
   it('gives what the walk gives through local edits, undrawn remote changes, drawing and re-rendering', () => {
     const seed = Number(process.env.SEED ?? Date.now() % 100_000);
     console.log(`indexedMapping seed ${seed}`);
@@ -91,7 +132,20 @@ describe('IndexedMapping', () => {
           mapping.delete(fragment);
           shown = render(fragment);
           updateYFragment(local, fragment, shown, meta);
-        } else if (r < 0.7) {
+        } else if (r < 0.68) {
+          // Someone else types into a paragraph: applied, not drawn yet; then drawn as the binding's
+          // _typeChanged does (the nodes of the types it changed and of their parents dropped first).
+          const texts = remoteFragment.toArray().flatMap((t) => (t instanceof Y.XmlElement && t.nodeName === 'paragraph' && t.get(0) instanceof Y.XmlText ? [t.get(0) as Y.XmlText] : []));
+          const text = texts[Math.floor(random() * texts.length)];
+          if (text !== undefined) {
+            text.insert(Math.floor(random() * (text.length + 1)), 'y');
+            const transaction = remoteApply(local, remote);
+            sameAsWalk(fragment, mapping, size, random);
+            drawAsTheBindingDoes(mapping, transaction);
+            shown = render(fragment);
+            updateYFragment(local, fragment, shown, meta);
+          }
+        } else if (r < 0.72) {
           mapping.clear();
           shown = render(fragment);
           updateYFragment(local, fragment, shown, meta);
