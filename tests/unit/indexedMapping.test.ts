@@ -72,7 +72,7 @@ describe('IndexedMapping', () => {
     Y.applyUpdate(remote, Y.encodeStateAsUpdate(local));
     const random = seededRandom(7);
     sameAsWalk(fragment, mapping, shown.content.size, random);
-    const build = vi.spyOn(mapping, 'build');
+    const build = vi.spyOn(mapping as unknown as { build(type: Y.XmlFragment): void }, 'build');
     for (let key = 0; key < 5; key++) {
       ((remote.getXmlFragment(BODY_FRAGMENT).get(100) as Y.XmlElement).get(0) as Y.XmlText).insert(3, 'k');
       drawAsTheBindingDoes(mapping, remoteApply(local, remote));
