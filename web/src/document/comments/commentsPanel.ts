@@ -223,7 +223,9 @@ export function bindComments(els: CommentsElements, context: CommentsContext, vi
   function selectionRange(): { from: number; to: number } | null {
     const editor = view();
     const dom = document.getSelection();
-    if (dom !== null && dom.anchorNode !== null && dom.focusNode !== null && editor.dom.contains(dom.anchorNode) && editor.dom.contains(dom.focusNode)) {
+    // A collapsed DOM selection is no range (and reading its position walks the blocks before it:
+    // this runs after every keystroke): the editor's own selection decides, as it did below.
+    if (dom !== null && !dom.isCollapsed && dom.anchorNode !== null && dom.focusNode !== null && editor.dom.contains(dom.anchorNode) && editor.dom.contains(dom.focusNode)) {
       try {
         const anchor = editor.posAtDOM(dom.anchorNode, dom.anchorOffset);
         const head = editor.posAtDOM(dom.focusNode, dom.focusOffset);
