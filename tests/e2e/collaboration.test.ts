@@ -447,6 +447,34 @@ describe('collaborating in the browser', () => {
     await Promise.all([ada.context.close(), grace.context.close()]);
   });
 
+  it('undo takes back a new line with what was typed in it, and a heading made of a line; redo brings them back; the other window follows', async () => {
+    await startApp();
+    const { ada, grace } = await adaAndGraceOnNewDocument(browser, base);
+    await caretToEnd(ada.page);
+    await ada.page.keyboard.type('First line');
+    await pagesShow([ada.page, grace.page], ['First line'], 'both windows to show the first line');
+    // A pause (the undo manager groups keystrokes less than half a second apart), then Enter and a word.
+    await ada.page.waitForTimeout(700);
+    await ada.page.keyboard.press('Enter');
+    await ada.page.keyboard.type('second');
+    await pagesShow([ada.page, grace.page], ['First line', 'second'], 'both windows to show two lines');
+    await ada.page.keyboard.press('Control+z');
+    // The new line goes with its word (it stayed, empty, and no undo could remove it).
+    await pagesShow([ada.page, grace.page], ['First line'], 'the undo to take back the line and its word');
+    await screenshot(ada.page, 'undo-new-line');
+    await ada.page.keyboard.press('Control+Shift+z');
+    await pagesShow([ada.page, grace.page], ['First line', 'second'], 'redo to bring them back');
+    // A line made a heading, then undone: one paragraph again, not an empty heading above it.
+    await caretToEnd(ada.page);
+    await ada.page.waitForTimeout(700);
+    await ada.page.click('#toolbar .tool-h1');
+    await ada.page.locator('#editor h1', { hasText: 'second' }).waitFor();
+    await ada.page.keyboard.press('Control+z');
+    await pagesShow([ada.page, grace.page], ['First line', 'second'], 'the heading to be undone');
+    expect(await grace.page.locator('#editor h1').count()).toBe(0);
+    await Promise.all([ada.context.close(), grace.context.close()]);
+  });
+
   it('the home page lists a new document (as mine, with my role) with its title once it is created and titled', async () => {
     await startApp();
     const ada = await openPerson(browser, 'Ada', '#c0392b');

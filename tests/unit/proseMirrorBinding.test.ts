@@ -97,6 +97,54 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
     expect(own(ada.view().textContent, /[a-z]/)).toBe('');
   });
 
+  it('an undo takes back a new line with what was typed in it, and a heading made of a line, in one step; redo brings them back', () => {
+    const ada = new Side(/[a-z]/, true, 1);
+    const undo = createUndoManager(ada.fragment);
+    const blocks = (): string => JSON.stringify(ada.view().toJSON().content.map((block: { type: string; content?: Array<{ text: string }> }) => `${block.type}:${(block.content ?? []).map((t) => t.text).join('')}`));
+    ada.type(1, 'abc');
+    undo.stopCapturing();
+    ada.edit((state) => state.tr.split(4).doc);
+    ada.type(6, 'x');
+    undo.stopCapturing();
+    // The line and its text go (the line stayed, empty, and no undo could take it back).
+    undo.undo();
+    expect(blocks()).toBe('["paragraph:abc"]');
+    undo.redo();
+    expect(blocks()).toBe('["paragraph:abc","paragraph:x"]');
+    undo.stopCapturing();
+    ada.edit((state) => state.tr.setBlockType(6, 7, schema.nodes['heading']!, { level: 1 }).doc);
+    expect(blocks()).toBe('["paragraph:abc","heading:x"]');
+    undo.undo();
+    expect(blocks()).toBe('["paragraph:abc","paragraph:x"]');
+    // Undoing everything leaves the document's one line, empty (as a new document shows).
+    undo.undo();
+    undo.undo();
+    expect(blocks()).toBe('["paragraph:"]');
+  });
+
+  for (const adaLow of [true, false]) {
+    it(`a key typed into a new line while its maker undoes it goes on, at the end of the line before (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const linus = new Side(/[0-9]/, true, 2);
+      connect([ada, linus]);
+      const undo = createUndoManager(ada.fragment);
+      createUndoManager(linus.fragment);
+      ada.type(1, 'abc');
+      syncAll([ada, linus]);
+      undo.stopCapturing();
+      ada.edit((state) => state.tr.split(4).doc);
+      ada.type(6, 'x');
+      syncAll([ada, linus]);
+      // Linus types after Ada's "x" as Ada undoes her Enter and "x": neither has the other's change.
+      linus.type(7, '6');
+      undo.undo();
+      syncAll([ada, linus]);
+      expect(ada.view().textContent).toBe('abc6');
+      expect(linus.view().textContent).toBe('abc6');
+      expect(ada.view().childCount).toBe(1);
+    });
+  }
+
   it('loses, doubles and reorders nothing in 100 seeded random sessions of three typists (typing, repeated letters, Enter, bold, Backspace)', () => {
     const seed = Number(process.env.SEED ?? 20261207);
     for (let run = 0; run < 100; run++) {

@@ -145,9 +145,14 @@ function ordinalOf(text: Y.Text, id: Y.ID): number {
 function wholeParagraphOfMine(tr: Y.Transaction, text: Y.Text, me: number): boolean {
   if (!paragraphDeletedBy(tr, text)) return false;
   const sent = incomingDeleteSet();
+  // Characters the paragraph's own maker typed into it count as nothing: a line someone made and
+  // then removed with what they had typed in it (an undo of their Enter and typing) was empty to
+  // them but for their own text, and a key I typed into it at the same time goes on as in a line
+  // they saw empty.
+  const maker = (text.parent as Y.AbstractType<unknown> | null)?._item?.id.client;
   for (const child of [...siblingsOf(text)]) {
     for (let it = child._start; it !== null; it = it.right) {
-      if (!(it.content instanceof Y.ContentString) || it.id.client === me) continue;
+      if (!(it.content instanceof Y.ContentString) || it.id.client === me || it.id.client === maker) continue;
       for (let k = 0; k < it.length; k++) {
         const id = Y.createID(it.id.client, it.id.clock + k);
         if (Y.isDeleted(tr.deleteSet, id) && (sent === null || Y.isDeleted(sent, id))) return false;
