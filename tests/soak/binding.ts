@@ -6,7 +6,9 @@ import { type Finding, session } from './bindingSession.js';
  * a browser (tests/helpers/bindingSides.ts): each step one person types a run, presses Enter, joins
  * two paragraphs (Backspace at a paragraph's start), deletes a character, pastes several
  * paragraphs, or (kind `drag`, not in the default kinds) drags 1 to 4 of their own characters
- * elsewhere in one transaction (bindingSession.ts says why only their own), anywhere, and updates cross at random through an in-order relay like Tandem's server.
+ * elsewhere in one transaction (bindingSession.ts says why only their own), or (kinds `undo`, `redo`,
+ * not in the default kinds) undoes or redoes their last change with the editor's undo manager (only
+ * their own characters may vanish), anywhere, and updates cross at random through an in-order relay like Tandem's server.
  * After every step each person's own characters must show once each, in the order they typed them
  * (characters someone deleted on purpose aside); at the end all converge. Prints each failing
  * session's first finding (re-run one alone with `--runs 1 --seed N`, which also prints its steps)

@@ -28,7 +28,8 @@ export function session(seed: number, { people: PEOPLE, kinds, only }: SessionOp
   const blocks = Array.from({ length: PEOPLE }, (_, i) => 0x4e00 + i * 0x1000);
   const sides = blocks.map((b) => new Side(new RegExp(`[\\u{${b.toString(16)}}-\\u{${(b + 0xfff).toString(16)}}]`, 'u'), true, 1 + Math.floor(random() * 2 ** 30)));
   // Each person has the editor's undo manager: it keeps what it may restore from being collected.
-  for (const side of sides) createUndoManager(side.fragment);
+  const undoManagers = sides.map((side) => createUndoManager(side.fragment));
+  const undoing = kinds.includes('undo') || kinds.includes('redo');
   const relay = new Relay(sides);
   const typed = sides.map(() => 0);
   const fresh = (i: number): string => String.fromCodePoint(blocks[i]! + typed[i]!++);
@@ -123,10 +124,22 @@ export function session(seed: number, { people: PEOPLE, kinds, only }: SessionOp
       });
       caret[i] = end;
       what = `drags ${to - from} from ${a} to ${target}`;
+    } else if (kind === 'undo' || kind === 'redo') {
+      // Ctrl+Z / Ctrl+Shift+Z: the person's last change (their keystrokes less than half a second
+      // apart are one, as in the editor: see the end of the step). It takes back only their own
+      // characters; any other vanishing from their page is a loss.
+      const manager = undoManagers[i]!;
+      if ((kind === 'undo' ? manager.undoStack : manager.redoStack).length === 0) continue;
+      if (kind === 'undo') manager.undo();
+      else manager.redo();
+      caret[i] = -1;
+      what = kind === 'undo' ? 'undoes' : 'redoes';
     }
-    // What the person's own edit removed was deleted on purpose.
+    // What the person's own edit removed was deleted on purpose (an undo: only their own characters).
     const after = new Set(side.view().textContent);
-    for (const c of before) if (!after.has(c)) gone.add(c);
+    for (const c of before) if (!after.has(c) && (kind !== 'undo' && kind !== 'redo' || side.alphabet.test(c))) gone.add(c);
+    // The next change is a new undo step half the time (a pause of more than half a second).
+    if (undoing && random() < 0.5) undoManagers[i]!.stopCapturing();
     for (let j = 0; j < PEOPLE; j++) expected[j] = [...expected[j]!].filter((c) => !gone.has(c)).join('');
     expected[i] = own(i, side.view());
     trace?.push(`step ${step}: person ${i} ${what} -> ${paragraphs(side.view())}`);
