@@ -1507,6 +1507,31 @@ describe('a drag inside one paragraph is written as a move of the dragged letter
     expect(deleted).toEqual([1]);
   });
 
+  it("moves the dragger's own letters rather than someone else's as many: Ada's \"cd\" dragged before Grace's \"XY\" leaves Grace's letters as they are", () => {
+    const { ada } = line([10, 20, 30]);
+    const deletedClients = new Set<number>();
+    ada.doc.on('afterTransaction', (tr: Y.Transaction) => tr.deleteSet.clients.forEach((_, client) => deletedClients.add(client)));
+    ada.edit((s) => s.tr.delete(5, 7).insertText('cd', 3).doc);
+    expect(lines(ada)).toBe('abcdXY');
+    expect([...deletedClients]).toEqual([10]);
+  });
+
+  // Before, "XYcd" → "cdXY" was written as a move of Grace's "XY" (the first of two as long), so
+  // her deletion of the "X", racing it, left the drag's copy of it: the "X" came back on every page.
+  for (const adaFirst of [true, false]) {
+    it(`a drag of Ada's "cd" before Grace's "XY" racing Grace's deletion of the "X" keeps it deleted (${adaFirst ? "Ada's" : "Grace's"} change reaching the relay first; every client-id order)`, () => {
+      for (const ids of orders) {
+        const { ada, grace, olga, relay } = line(ids);
+        ada.edit((s) => s.tr.delete(5, 7).insertText('cd', 3).doc);
+        grace.edit((s) => s.tr.delete(3, 4).doc);
+        for (const side of adaFirst ? [ada, grace] : [grace, ada]) relay.upload(side);
+        relay.download(olga);
+        relay.settle();
+        expect([ada, grace, olga].map(lines), `client ids ${ids.join(', ')}`).toEqual(['abcdY', 'abcdY', 'abcdY']);
+      }
+    });
+  }
+
   // Before: the binding wrote "bXYc" → "XYcb" (the one changed range), so Grace's Enter between "Y" and
   // "c" copied the "c" the drag had also retyped: two copies, and the rebase's duplicate rule deleted
   // one on some pages and the other on others (Ada's "c" gone in one order).
