@@ -1509,3 +1509,91 @@ describe('a drag (delete and insert in one transaction) racing an Enter in the d
     }
   }
 });
+
+describe('a drag inside one paragraph is written as a move of the dragged letters, not a retyping of those in between', () => {
+  const lines = (side: Side): string => {
+    const out: string[] = [];
+    side.view().forEach((node) => out.push(node.textContent));
+    return out.join(' | ');
+  };
+  /** Ada's `ab`, Grace's `XY`, Ada's `cd` in one line; `edit` changes it on Ada's page. */
+  function line(ids: [number, number, number]) {
+    const ada = new Side(/[a-z]/, true, ids[0]);
+    const grace = new Side(/[A-Z]/, true, ids[1]);
+    const olga = new Side(/[0-9]/, true, ids[2]);
+    for (const side of [ada, grace, olga]) createUndoManager(side.fragment);
+    const relay = new Relay([ada, grace, olga]);
+    ada.type(1, 'ab');
+    relay.settle();
+    grace.type(3, 'XY');
+    relay.settle();
+    ada.type(5, 'cd');
+    relay.settle();
+    return { ada, grace, olga, relay };
+  }
+  const orders: Array<[number, number, number]> = [
+    [10, 20, 30],
+    [10, 30, 20],
+    [20, 10, 30],
+    [20, 30, 10],
+    [30, 10, 20],
+    [30, 20, 10],
+  ];
+
+  it("deletes and inserts only the dragged letter: Grace's letters in between stay hers, and so do Ada's she passed", () => {
+    const { ada } = line([10, 20, 30]);
+    // How many characters each transaction deletes (its delete set).
+    const deleted: number[] = [];
+    ada.doc.on('afterTransaction', (tr: Y.Transaction) => {
+      let n = 0;
+      tr.deleteSet.clients.forEach((ranges) => ranges.forEach((r) => (n += r.len)));
+      deleted.push(n);
+    });
+    // Drag "b" to after "c": aXYcbd (ProseMirror's drop: delete the selection, insert it at the drop point).
+    ada.edit((s) => s.tr.delete(2, 3).insertText('b', 5).doc);
+    expect(lines(ada)).toBe('aXYcbd');
+    expect(deleted).toEqual([1]);
+  });
+
+  it("moves the dragger's own letters rather than someone else's as many: Ada's \"cd\" dragged before Grace's \"XY\" leaves Grace's letters as they are", () => {
+    const { ada } = line([10, 20, 30]);
+    const deletedClients = new Set<number>();
+    ada.doc.on('afterTransaction', (tr: Y.Transaction) => tr.deleteSet.clients.forEach((_, client) => deletedClients.add(client)));
+    ada.edit((s) => s.tr.delete(5, 7).insertText('cd', 3).doc);
+    expect(lines(ada)).toBe('abcdXY');
+    expect([...deletedClients]).toEqual([10]);
+  });
+
+  // Before, "XYcd" → "cdXY" was written as a move of Grace's "XY" (the first of two as long), so
+  // her deletion of the "X", racing it, left the drag's copy of it: the "X" came back on every page.
+  for (const adaFirst of [true, false]) {
+    it(`a drag of Ada's "cd" before Grace's "XY" racing Grace's deletion of the "X" keeps it deleted (${adaFirst ? "Ada's" : "Grace's"} change reaching the relay first; every client-id order)`, () => {
+      for (const ids of orders) {
+        const { ada, grace, olga, relay } = line(ids);
+        ada.edit((s) => s.tr.delete(5, 7).insertText('cd', 3).doc);
+        grace.edit((s) => s.tr.delete(3, 4).doc);
+        for (const side of adaFirst ? [ada, grace] : [grace, ada]) relay.upload(side);
+        relay.download(olga);
+        relay.settle();
+        expect([ada, grace, olga].map(lines), `client ids ${ids.join(', ')}`).toEqual(['abcdY', 'abcdY', 'abcdY']);
+      }
+    });
+  }
+
+  // Before: the binding wrote "bXYc" → "XYcb" (the one changed range), so Grace's Enter between "Y" and
+  // "c" copied the "c" the drag had also retyped: two copies, and the rebase's duplicate rule deleted
+  // one on some pages and the other on others (Ada's "c" gone in one order).
+  for (const adaFirst of [true, false]) {
+    it(`a drag of "b" past "XYc" racing Grace's Enter between "Y" and "c" keeps every letter once (${adaFirst ? "Ada's" : "Grace's"} change reaching the relay first; every client-id order)`, () => {
+      for (const ids of orders) {
+        const { ada, grace, olga, relay } = line(ids);
+        ada.edit((s) => s.tr.delete(2, 3).insertText('b', 5).doc);
+        grace.edit((s) => s.tr.split(5).doc);
+        for (const side of adaFirst ? [ada, grace] : [grace, ada]) relay.upload(side);
+        relay.download(olga);
+        relay.settle();
+        expect([ada, grace, olga].map(lines), `client ids ${ids.join(', ')}`).toEqual(['aXY | cbd', 'aXY | cbd', 'aXY | cbd']);
+      }
+    });
+  }
+});
