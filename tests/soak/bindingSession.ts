@@ -45,6 +45,19 @@ export function session(seed: number, { people: PEOPLE, kinds, only }: SessionOp
   relay.settle();
   const expected = sides.map((_, i) => own(i, sides[i]!.view()));
   const caret = sides.map(() => -1);
+  /** The first difference between what person `j`'s page shows of their own characters and what they typed. */
+  const compare = (j: number, doc: PMNode, when: string): Finding | null => {
+    const shown = own(j, doc);
+    const want = expected[j]!;
+    if (shown === want) return null;
+    const [a, b] = [[...shown], [...want]];
+    const kind = b.some((c) => !a.includes(c)) ? 'lost' : a.length > b.length ? 'doubled' : 'reordered';
+    if (only !== undefined && kind !== only) {
+      expected[j] = shown;
+      return null;
+    }
+    return { kind, text: `${when}: person ${j}'s own characters ${label(shown)}, typed ${label(want)}` };
+  };
   for (let step = 0; step < STEPS; step++) {
     const i = Math.floor(random() * PEOPLE);
     const side = sides[i]!;
@@ -157,21 +170,18 @@ export function session(seed: number, { people: PEOPLE, kinds, only }: SessionOp
       }
     }
     for (let j = 0; j < PEOPLE; j++) {
-      const shown = own(j, sides[j]!.view());
-      const want = expected[j]!;
-      if (shown === want) continue;
-      const [a, b] = [[...shown], [...want]];
-      const kind = b.some((c) => !a.includes(c)) ? 'lost' : a.length > b.length ? 'doubled' : 'reordered';
-      if (only !== undefined && kind !== only) {
-        expected[j] = shown;
-        continue;
-      }
-      return { kind, text: `step ${step}: person ${j}'s own characters ${label(shown)}, typed ${label(want)}` };
+      const finding = compare(j, sides[j]!.view(), `step ${step}`);
+      if (finding !== null) return finding;
     }
   }
   relay.settle();
   const final = sides[0]!.view();
   if (sides.some((s) => !s.view().eq(final))) return { kind: 'diverged', text: 'the documents differ after everything arrived' };
+  // And once everything has arrived: a key shown twice (or lost, or out of order) for good.
+  for (let j = 0; j < PEOPLE; j++) {
+    const finding = compare(j, final, 'at the end');
+    if (finding !== null) return finding;
+  }
   return null;
 }
 
