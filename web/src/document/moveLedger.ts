@@ -198,6 +198,11 @@ export class MoveLedger {
     return client;
   }
 
+  /** Whether the character `key` is a copy some move made (of a key typed elsewhere first). */
+  isCopy(key: string): boolean {
+    return this.copyOf.has(key);
+  }
+
   /** Notes that the original `original` was copied to `copy`. */
   record(original: LedgerChar, copy: LedgerChar): void {
     const key = keyOf(original.id);

@@ -660,6 +660,41 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
   // (paragraphOrder.ts). Not when two people moved the same text: the copy that stays decides then.
   const behind = duplicates.length === 0 && losers.size === 0 ? paragraphsBehind(tr, found.pairs, me) : [];
   if (!stranded.some(({ char }) => authorOf(char.id) === me) && duplicates.length === 0 && behind.length === 0) return all;
+  /**
+   * My keys typed just before a copy that goes, by key: the copy that goes. The one typed right
+   * before it (its right origin), as before; and at the start of a paragraph (the new paragraph a
+   * losing split made), the first of the keys I typed there before the copy: the rest follow it
+   * (their left neighbour moved), so the whole run goes before the copy that stays, in order. Only
+   * the last going, the word was torn in two, its start left in the losing paragraph (soak seed 21,
+   * two people, typing and Enter: "三上 | …下一"). Keys typed, not copies some move made (a drag's
+   * copies there are the dragger's placing, not typing before the copy).
+   */
+  const beforeLoserOf = new Map<string, string>();
+  if (losers.size > 0) {
+    const strandedKeys = new Set(stranded.map(({ char }) => keyOf(char.id.client, char.id.clock)));
+    for (const { char, shown, rightOrigin } of stranded) {
+      if (shown && authorOf(char.id) === me && rightOrigin !== null && losers.has(rightOrigin)) beforeLoserOf.set(keyOf(char.id.client, char.id.clock), rightOrigin);
+    }
+    for (const text of texts) {
+      let first: string | null = null;
+      let last: string | null = null;
+      scan: for (let item = text._start; item !== null; item = item.right) {
+        if (item.deleted || !item.countable) continue;
+        for (let k = 0; k < item.length; k++) {
+          const key = keyOf(item.id.client, item.id.clock + k);
+          if (losers.has(key)) {
+            // The last of the run typed before this very copy (not a run the copy was put after).
+            if (first !== null && last !== null && beforeLoserOf.get(last) === key) beforeLoserOf.set(first, key);
+            break scan;
+          }
+          const id = Y.createID(item.id.client, item.id.clock + k);
+          if (!strandedKeys.has(key) || authorOf(id) !== me || ledger?.isCopy(key) === true) break scan;
+          first ??= key;
+          last = key;
+        }
+      }
+    }
+  }
   /** Whether text in `text`'s paragraph was moved into a paragraph already gone here (a gone copy). */
   // Asked for each stranded key: answered once per paragraph (`gone` does not change here), and at
   // once when no copy went into a gone paragraph at all.
@@ -699,7 +734,7 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
     type Stranded = (typeof stranded)[number];
     const later: Stranded[] = [];
     const placeOne = (entry: Stranded, retry: boolean): void => {
-      const { char, shown, left, right, origin, rightOrigin } = entry;
+      const { char, shown, left, right, origin } = entry;
       const charKey = keyOf(char.id.client, char.id.clock);
       const ghost = gone.get(charKey);
       if (ghost !== undefined) {
@@ -763,7 +798,8 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
       const beforeRight = nearest?.copy;
       // Typed just before a copy that goes (at the start of the paragraph a losing split made): it
       // goes before the copy that stays.
-      const beforeLoser = afterLeft === undefined && beforeRun === undefined && shown && rightOrigin !== null && losers.has(rightOrigin) ? all.get(rightOrigin) : undefined;
+      const loser = beforeLoserOf.get(charKey);
+      const beforeLoser = afterLeft === undefined && beforeRun === undefined && shown && loser !== undefined ? all.get(loser) : undefined;
       const target = afterLeft ?? beforeRun ?? beforeRight ?? beforeLoser;
       // Typed into a block its author moved (paragraphOrder.ts) with nothing around it to follow.
       let place: { text: Y.Text; index: number } | null = target === undefined && !shown ? movedBlockStart(tr, char.text) : null;
