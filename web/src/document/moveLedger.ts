@@ -198,9 +198,59 @@ export class MoveLedger {
     return client;
   }
 
+  /** How many transactions this page has seen (local and remote): when each copy was made, each paragraph removed. */
+  private seen = 0;
+  /** Copy key → the transaction it was noted in (`seen`), and whether this page made it (its maker saw all before). */
+  private readonly madeAt = new Map<string, { seen: number; mine: boolean }>();
+  /** Removed paragraphs and texts → the transaction that removed them here, and whether it was this page's. */
+  private readonly removedAt = new WeakMap<Y.AbstractType<any>, { seen: number; mine: boolean }>();
+
+  /** Counts the transaction `tr` and notes the paragraphs and texts it removed (before anything else reads it). */
+  noteTransaction(tr: Y.Transaction): void {
+    this.seen += 1;
+    tr.deleteSet.clients.forEach((ranges, client) => {
+      const structs = tr.doc.store.clients.get(client);
+      if (structs === undefined) return;
+      for (const range of ranges) {
+        for (let i = Y.findIndexSS(structs, range.clock); i < structs.length; i++) {
+          const struct = structs[i]!;
+          if (struct.id.clock >= range.clock + range.len) break;
+          if (struct instanceof Y.Item && struct.content instanceof Y.ContentType && !this.removedAt.has(struct.content.type)) {
+            this.removedAt.set(struct.content.type, { seen: this.seen, mine: tr.local });
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * For an original `key` whose new copy arrived into the text `goneText`, already removed here (a
+   * gone copy, goneCopies.ts): a copy of it the ledger knows that shows (as it now stands) and that
+   * no page deletes for the gone one, when there is one. Every page saw `goneText`'s paragraph
+   * removed before that copy arrived (the copy was made by this page after the removal, or arrived
+   * after a removal this page got from the relay, which passes changes on in one order): a copy that
+   * stays which went with its line before the copy that shows arrived is no reason to delete it
+   * (rebaseMoved), so the gone copy is no place to put the key back either: it would show twice.
+   */
+  keptOverGone(key: string, goneText: Y.AbstractType<any>): LedgerChar | undefined {
+    const list = this.copies.get(key);
+    if (list === undefined || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
+    const paragraph = (goneText._item as (Y.Item & { parent: Y.AbstractType<any> | null }) | null)?.parent ?? null;
+    const removed = [goneText, paragraph].map((type) => (type === null ? undefined : this.removedAt.get(type))).find((at) => at !== undefined);
+    if (removed === undefined) return undefined;
+    for (const copy of list) {
+      const made = this.madeAt.get(keyOf(copy.id));
+      if (made === undefined || made.seen <= removed.seen || (removed.mine && !made.mine)) continue;
+      const live = this.live(copy);
+      if (shown(live)) return live;
+    }
+    return undefined;
+  }
+
   /** Notes that the original `original` was copied to `copy`. */
   record(original: LedgerChar, copy: LedgerChar): void {
     const key = keyOf(original.id);
+    if (!this.madeAt.has(keyOf(copy.id))) this.madeAt.set(keyOf(copy.id), { seen: this.seen, mine: copy.id.client === copy.text.doc?.clientID });
     this.copyOf.set(keyOf(copy.id), key);
     if (!this.originals.has(key)) this.originals.set(key, { text: original.text, id: original.id, ch: original.ch, order: this.originals.size });
     const list = this.copies.get(key) ?? [];

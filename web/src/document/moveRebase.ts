@@ -282,6 +282,17 @@ function charAt(doc: Y.Doc, key: string, ch: string): LedgerChar | null {
   return text instanceof Y.Text ? { text, id: Y.createID(client, clock), ch } : null;
 }
 
+/** The text a gone copy arrived into, when Yjs kept its item there (its content may be collected). */
+function ghostTextOf(doc: Y.Doc, key: string): Y.AbstractType<any> | null {
+  const [client, clock] = key.split(':').map(Number) as [number, number];
+  const structs = doc.store.clients.get(client);
+  if (structs === undefined) return null;
+  const struct = structs[Y.findIndexSS(structs, clock)];
+  if (!(struct instanceof Y.Item)) return null;
+  const text = (struct as RawItem).parent;
+  return text instanceof Y.AbstractType ? text : null;
+}
+
 /** Pairs `deleted[i]` with `inserted[j]` along a longest common subsequence of characters in different texts. */
 function matchMoves(deleted: Char[], inserted: Char[]): Array<[Char, Char]> {
   const same = (i: number, j: number): boolean => deleted[i]!.ch === inserted[j]!.ch && deleted[i]!.text !== inserted[j]!.text;
@@ -720,6 +731,21 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
           all.set(ghost.key, stays);
           return;
         }
+        // Or the gone copy stands later, but the line it went into was removed here before another
+        // copy of the key was made, and every page saw that removal first: none deletes that copy
+        // for the gone one (a copy that stays gone with its line before is no reason to), so it is
+        // the key's place. Put back too, the key showed twice on every page: "ab | A | c | d", I
+        // joined "c" into "A" and then "d" into "Ac" while Grace joined "d" into "c"; her copy went
+        // into my removed "c" line, and my page put the "d" back after the "c" beside my own copy
+        // (soak seed 330). When the other copy came first, a page that showed the gone copy then
+        // deleted it as the losing one, and the key is put back as before (four-person seed 122).
+        const ghostText = ghostTextOf(doc, ghost.key);
+        const kept = ghostText === null ? undefined : ledger?.keptOverGone(charKey, ghostText);
+        if (kept !== undefined) {
+          all.set(charKey, kept);
+          all.set(ghost.key, kept);
+          return;
+        }
         // Where that character lives now is not known here yet (its own author moves it), or it is
         // gone: the end of the paragraph the joins kept.
         const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedIntoInOrder(char.text);
@@ -810,6 +836,7 @@ export function bindMoveRebase(root: Y.AbstractType<any>, onMoved?: (moves: Move
   const doc = root.doc!;
   const ledger = new MoveLedger(root);
   const handler = (tr: Y.Transaction): void => {
+    ledger.noteTransaction(tr);
     if (tr.origin === MOVE_REBASE_ORIGIN) return;
     if (tr.local) {
       // My own split, join or paste: the ledger notes what I copied (another page may copy it too).
