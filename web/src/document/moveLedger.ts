@@ -247,6 +247,11 @@ export class MoveLedger {
     return undefined;
   }
 
+  /** Notes that `copy` is a copy of `original` (whose key it is), without counting it among its copies. */
+  noteCopyOf(copy: Y.ID, original: Y.ID): void {
+    if (!this.copyOf.has(keyOf(copy))) this.copyOf.set(keyOf(copy), keyOf(original));
+  }
+
   /** Notes that the original `original` was copied to `copy`. */
   record(original: LedgerChar, copy: LedgerChar): void {
     const key = keyOf(original.id);

@@ -637,7 +637,10 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         const left = k > 0 ? keyOf(client, id.clock - 1) : (shownLeft(tr, item, moves, inDeleted) ?? (inDeleted ? besideInParagraph(text, -1) : null));
         // Next to a copy that goes without having been typed after it (the copy that stays, made at
         // the same place at the same time, Yjs having put the other first): it is not left behind.
-        if (k === 0 && left !== null && losers.has(left) && origin !== left) continue;
+        // Not when what it was typed after goes too: my rebase had put a key between them (a gone
+        // copy's key put back after the "c" I had pasted "fg" after, both copies then losing to a
+        // join's): "fg" stayed behind, before the join's "cde" (soak seed 9159, with paste).
+        if (k === 0 && left !== null && losers.has(left) && origin !== left && !(origin !== null && losers.has(origin))) continue;
         const right =
           k < str.length - 1
             ? keyOf(client, id.clock + 1)
@@ -755,6 +758,18 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         const placed = { text: at.text, id };
         all.set(charKey, placed);
         all.set(ghost.key, placed);
+        if (ghostText instanceof Y.Text) {
+          // The gone copy is an original too: its mover may move it on (an Enter or a join of the
+          // line it went into, still shown on their page) before my put-back reaches them, and that
+          // copy and mine are then two copies of one key (one stays). Unknown, the mover's copy
+          // showed beside mine: Ada joined my "A" into her "c" and pressed Enter after the "c" again
+          // while I joined the "c" into the line before; her copy went into my removed line, I put
+          // the "A" back, her Enter moved her copy on: "bcA | A", to the end (soak seed 345). Noted
+          // first, so the put-back stays a copy of my key (whose it is: authorOf).
+          const [client, clock] = ghost.key.split(':').map(Number) as [number, number];
+          ledger?.record({ text: ghostText, id: Y.createID(client, clock), ch: ghost.ch }, { ...placed, ch: char.ch });
+          ledger?.noteCopyOf(Y.createID(client, clock), char.id);
+        }
         ledger?.record(char, { ...placed, ch: char.ch });
         return;
       }
