@@ -1279,6 +1279,46 @@ describe('sessions of the browserless soak that doubled a key (npm run soak:bind
     });
   }
 
+  for (const adaLow of [true, false]) {
+    for (const graceFirst of [true, false]) {
+      it(`a key put back with its line's text, then joined by someone into a line I removed, is not put back again (Ada's client id ${adaLow ? 'lower' : 'higher'}; Grace's first changes reaching the server ${graceFirst ? 'first' : 'last'}; undo managers)`, () => {
+        // "(empty) | ab | c". Grace types "A" into the empty line and joins "ab" into it; then "c".
+        // Ada, having seen none of it, joins "ab" into the empty line (her editor removes the empty
+        // line) and "c" into "ab". On Ada's page Grace's first join takes the "ab" line (with Ada's
+        // copy of "c") and copies "ab" into the removed line (gone copies, collected whole): her page
+        // puts "abc" back in a new line. Grace's second join's "c" goes the same way: it was put back
+        // again, "abcc", on every page (soak seed 9167).
+        const ada = new Side(/[a-z]/, true, adaLow ? 10 : 20);
+        const grace = new Side(/[A-Z]/, true, adaLow ? 20 : 10);
+        for (const side of [ada, grace]) createUndoManager(side.fragment);
+        const relay = new Relay([ada, grace]);
+        ada.edit((state) => state.tr.insertText('abc', 1).split(3).split(1).doc);
+        relay.settle();
+        expect(paragraphs(grace)).toEqual(['', 'ab', 'c']);
+        const join = (side: Side): PMNode => side.edit((state) => state.tr.delete(endOfParagraph(state.doc, 0), endOfParagraph(state.doc, 0) + 2).doc);
+        grace.type(1, 'A');
+        join(grace);
+        if (graceFirst) relay.upload(grace);
+        join(ada);
+        join(ada);
+        join(grace);
+        expect(paragraphs(ada)).toEqual(['abc']);
+        expect(paragraphs(grace)).toEqual(['Aabc']);
+        const keysOnce = (): void => expect(own(paragraphs(ada).join(''), /[a-z]/), paragraphs(ada).join(' | ')).toBe('abc');
+        for (let round = 0; round < 4; round++) {
+          for (const side of [ada, grace]) {
+            relay.upload(side);
+            relay.download(side, 1);
+            keysOnce();
+          }
+        }
+        relay.settle();
+        keysOnce();
+        expect(grace.view().eq(ada.view())).toBe(true);
+      });
+    }
+  }
+
   // Typing, Enter, joins and deletions: seed 42 is the shape above; 109, 199, 215 and 287 (and with
   // paste 156, 198, 210, 448, 468) are resolved by the same fix.
   // Seed 232 is the shape just above; 8 and 121 (with paste 54, 167, 321, 424, 459, 463) the same fix.

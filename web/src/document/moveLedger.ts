@@ -247,6 +247,34 @@ export class MoveLedger {
     return undefined;
   }
 
+  /** Gone copies (goneCopies.ts) by key → the transaction that brought them (their line was removed here before). */
+  private readonly goneArrival = new Map<string, number>();
+
+  /** Notes that the gone copy `key` arrived with the transaction being handled. */
+  noteGoneArrival(key: string): void {
+    if (!this.goneArrival.has(key)) this.goneArrival.set(key, this.seen);
+  }
+
+  /**
+   * keptOverGone for a gone copy Yjs collected whole (its text unknown) that was put after the gone
+   * copy `origin`, which arrived earlier into the same line: that line was removed here before then,
+   * so a copy this page made since is one every page got after the removal. A shown copy of `key`
+   * this page made since then, when there is one.
+   */
+  keptOverGoneSince(key: string, origin: string | null): LedgerChar | undefined {
+    const since = origin === null ? undefined : this.goneArrival.get(origin);
+    const list = this.copies.get(key);
+    if (since === undefined || since >= this.seen || list === undefined || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
+    for (const copy of list) {
+      // The copy that shows as it now stands (my put-back of a copy of mine that went with its line).
+      const live = this.live(copy);
+      const made = this.madeAt.get(keyOf(live.id));
+      if (made === undefined || !made.mine || made.seen < since) continue;
+      if (shown(live)) return live;
+    }
+    return undefined;
+  }
+
   /** Notes that `copy` is a copy of `original` (whose key it is), without counting it among its copies. */
   noteCopyOf(copy: Y.ID, original: Y.ID): void {
     if (!this.copyOf.has(keyOf(copy))) this.copyOf.set(keyOf(copy), keyOf(original));

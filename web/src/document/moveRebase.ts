@@ -403,6 +403,7 @@ export function movesIn(
   // Originals whose copy arrived into a paragraph already gone here (goneCopies.ts).
   const gone = new Map<string, GoneCopy>();
   const ghosts = goneCopies(tr);
+  for (const ghost of ghosts) ledger?.noteGoneArrival(ghost.key);
   if (ghosts.length > 0) {
     const paired = new Set([...pairs.map(([from]) => keyOf(from.id.client, from.id.clock)), ...ghosts.map((g) => g.key)]);
     const unpaired = deleted.filter((c) => !paired.has(keyOf(c.id.client, c.id.clock)));
@@ -743,7 +744,12 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         // (soak seed 330). When the other copy came first, a page that showed the gone copy then
         // deleted it as the losing one, and the key is put back as before (four-person seed 122).
         const ghostText = ghostTextOf(doc, ghost.key);
-        const kept = ghostText === null ? undefined : ledger?.keptOverGone(charKey, ghostText);
+        // Collected whole (no item left to tell its line by): when it was put after an earlier gone
+        // copy, its line was gone here before that one arrived, and a copy I made since then is one
+        // every page got after the removal (soak seed 9167: Grace joined "ab" and then "c" into a
+        // line I had removed; my page put "abc" back, the "c" being my own copy from a join of mine
+        // her first join deleted with its line; her second join's "c" was put back again: "abcc").
+        const kept = ghostText === null ? ledger?.keptOverGoneSince(charKey, ghost.origin) : ledger?.keptOverGone(charKey, ghostText);
         if (kept !== undefined) {
           all.set(charKey, kept);
           all.set(ghost.key, kept);
