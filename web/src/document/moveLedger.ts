@@ -204,6 +204,10 @@ export class MoveLedger {
   private readonly madeAt = new Map<string, { seen: number; mine: boolean }>();
   /** Removed paragraphs and texts → the transaction that removed them here, and whether it was this page's. */
   private readonly removedAt = new WeakMap<Y.AbstractType<any>, { seen: number; mine: boolean }>();
+  /** The same by their item's key (a removed paragraph's content may be collected since). */
+  private readonly removedItemAt = new Map<string, { seen: number; mine: boolean }>();
+  /** Gone copies collected whole, by key → the removal of the line they went into, when known. */
+  private readonly goneLine = new Map<string, { seen: number; mine: boolean }>();
 
   /** Counts the transaction `tr` and notes the paragraphs and texts it removed (before anything else reads it). */
   noteTransaction(tr: Y.Transaction): void {
@@ -217,6 +221,9 @@ export class MoveLedger {
           if (struct.id.clock >= range.clock + range.len) break;
           if (struct instanceof Y.Item && struct.content instanceof Y.ContentType && !this.removedAt.has(struct.content.type)) {
             this.removedAt.set(struct.content.type, { seen: this.seen, mine: tr.local });
+            // Not one deleted on arrival (it came into a paragraph already removed: that removal counts).
+            const arrived = struct.id.clock >= (tr.beforeState.get(client) ?? 0);
+            if (!arrived && !this.removedItemAt.has(keyOf(struct.id))) this.removedItemAt.set(keyOf(struct.id), { seen: this.seen, mine: tr.local });
           }
         }
       }
@@ -270,6 +277,33 @@ export class MoveLedger {
       const live = this.live(copy);
       const made = this.madeAt.get(keyOf(live.id));
       if (made === undefined || !made.mine || made.seen < since) continue;
+      if (shown(live)) return live;
+    }
+    return undefined;
+  }
+
+  /** When the paragraph or text item `key` was removed here, if before the transaction being handled. */
+  removedBefore(key: string): { seen: number; mine: boolean } | undefined {
+    const at = this.removedItemAt.get(key);
+    return at !== undefined && at.seen < this.seen ? at : undefined;
+  }
+
+  /** Notes the removal of the line the gone copy `key` (collected whole) went into; reads it back. */
+  noteGoneLine(key: string, removed: { seen: number; mine: boolean }): void {
+    if (!this.goneLine.has(key)) this.goneLine.set(key, removed);
+  }
+  goneLineOf(key: string): { seen: number; mine: boolean } | undefined {
+    return this.goneLine.get(key);
+  }
+
+  /** keptOverGone for a gone copy collected whole whose line's removal is known (`noteGoneLine`). */
+  keptOverRemoval(key: string, removed: { seen: number; mine: boolean } | undefined): LedgerChar | undefined {
+    const list = this.copies.get(key);
+    if (removed === undefined || list === undefined || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
+    for (const copy of list) {
+      const made = this.madeAt.get(keyOf(copy.id));
+      if (made === undefined || made.seen <= removed.seen || (removed.mine && !made.mine)) continue;
+      const live = this.live(copy);
       if (shown(live)) return live;
     }
     return undefined;

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { type DeleteSet, incomingDeleteSet } from '../sync/incomingDeletes.js';
+import { type DeleteSet, incomingDeleteSet, incomingStructs } from '../sync/incomingDeletes.js';
 import { isShown, type LedgerChar, MoveLedger } from './moveLedger.js';
 import { type GoneCopy, goneCopies } from './goneCopies.js';
 import { movedBlockStart, moveParagraphsAfter, paragraphsBehind } from './paragraphOrder.js';
@@ -293,6 +293,36 @@ function ghostTextOf(doc: Y.Doc, key: string): Y.AbstractType<any> | null {
   return text instanceof Y.AbstractType ? text : null;
 }
 
+/**
+ * For a gone copy Yjs collected whole (no item left here to tell its line by): the removal of the line
+ * it went into, read from the update as its sender wrote it (the first character of a text names the
+ * text it is in, and a text the paragraph) or from the gone copy it was put after. Undefined when not
+ * known, or when no line around it was removed here before this change.
+ */
+function goneLineRemoval(doc: Y.Doc, ledger: MoveLedger, ghost: GoneCopy, decoded: (key: string) => Y.Item | undefined): { seen: number; mine: boolean } | undefined {
+  const own = decoded(ghost.key);
+  if (own === undefined) return undefined;
+  const first = own.id.clock === Number(ghost.key.split(':')[1]);
+  if (!first || own.origin !== null) return ghost.origin === null ? undefined : ledger.goneLineOf(ghost.origin);
+  // Up the items it stands in: the first one removed here before this change.
+  let parent: unknown = (own as RawItem).parent;
+  for (let depth = 0; depth < 8 && parent instanceof Y.ID; depth++) {
+    const id: Y.ID = parent;
+    const key = keyOf(id.client, id.clock);
+    const removed = ledger.removedBefore(key);
+    if (removed !== undefined) return removed;
+    const above = decoded(key);
+    if (above !== undefined) {
+      parent = (above as RawItem).parent;
+      continue;
+    }
+    const structsHere = doc.store.clients.get(id.client);
+    const item = structsHere?.[Y.findIndexSS(structsHere, id.clock)];
+    parent = item instanceof Y.Item ? ((item as RawItem).parent as Y.AbstractType<any> | null)?._item?.id ?? null : null;
+  }
+  return undefined;
+}
+
 /** Pairs `deleted[i]` with `inserted[j]` along a longest common subsequence of characters in different texts. */
 function matchMoves(deleted: Char[], inserted: Char[]): Array<[Char, Char]> {
   const same = (i: number, j: number): boolean => deleted[i]!.ch === inserted[j]!.ch && deleted[i]!.text !== inserted[j]!.text;
@@ -403,7 +433,25 @@ export function movesIn(
   // Originals whose copy arrived into a paragraph already gone here (goneCopies.ts).
   const gone = new Map<string, GoneCopy>();
   const ghosts = goneCopies(tr);
-  for (const ghost of ghosts) ledger?.noteGoneArrival(ghost.key);
+  if (ledger !== undefined && ghosts.length > 0) {
+    // The update's items by client, to read where each gone copy was written (goneLineRemoval).
+    const byClient = new Map<number, Y.Item[]>();
+    for (const struct of incomingStructs() ?? []) {
+      if (!(struct instanceof Y.Item)) continue;
+      const list = byClient.get(struct.id.client) ?? [];
+      list.push(struct);
+      byClient.set(struct.id.client, list);
+    }
+    const decoded = (key: string): Y.Item | undefined => {
+      const [client, clock] = key.split(':').map(Number) as [number, number];
+      return byClient.get(client)?.find((struct) => clock >= struct.id.clock && clock < struct.id.clock + struct.length);
+    };
+    for (const ghost of ghosts) {
+      ledger.noteGoneArrival(ghost.key);
+      const removed = goneLineRemoval(doc, ledger, ghost, decoded);
+      if (removed !== undefined) ledger.noteGoneLine(ghost.key, removed);
+    }
+  }
   if (ghosts.length > 0) {
     const paired = new Set([...pairs.map(([from]) => keyOf(from.id.client, from.id.clock)), ...ghosts.map((g) => g.key)]);
     const unpaired = deleted.filter((c) => !paired.has(keyOf(c.id.client, c.id.clock)));
@@ -749,7 +797,15 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         // every page got after the removal (soak seed 9167: Grace joined "ab" and then "c" into a
         // line I had removed; my page put "abc" back, the "c" being my own copy from a join of mine
         // her first join deleted with its line; her second join's "c" was put back again: "abcc").
-        const kept = ghostText === null ? ledger?.keptOverGoneSince(charKey, ghost.origin) : ledger?.keptOverGone(charKey, ghostText);
+        // Collected whole with its text too: the line's removal as read from the update (the same
+        // rule as keptOverGone). Ada pressed Enter before "ab", typed "d", removed the empty line
+        // above and joined "ab" into "d", while Grace typed "A" into that empty line and joined "ab"
+        // into it: her copy went into Ada's removed line, and Ada's page put "ab" back after her own
+        // copy: "dabab" (soak seed 9167 again, another step).
+        const kept =
+          ghostText === null
+            ? (ledger?.keptOverRemoval(charKey, ledger.goneLineOf(ghost.key)) ?? ledger?.keptOverGoneSince(charKey, ghost.origin))
+            : ledger?.keptOverGone(charKey, ghostText);
         if (kept !== undefined) {
           all.set(charKey, kept);
           all.set(ghost.key, kept);
