@@ -203,9 +203,126 @@ export class MoveLedger {
     return this.copyOf.has(key);
   }
 
+  /** How many transactions this page has seen (local and remote): when each copy was made, each paragraph removed. */
+  private seen = 0;
+  /** Copy key → the transaction it was noted in (`seen`), and whether this page made it (its maker saw all before). */
+  private readonly madeAt = new Map<string, { seen: number; mine: boolean }>();
+  /** Removed paragraphs and texts → the transaction that removed them here, and whether it was this page's. */
+  private readonly removedAt = new WeakMap<Y.AbstractType<any>, { seen: number; mine: boolean }>();
+  /** The same by their item's key (a removed paragraph's content may be collected since). */
+  private readonly removedItemAt = new Map<string, { seen: number; mine: boolean }>();
+  /** Gone copies collected whole, by key → the removal of the line they went into, when known. */
+  private readonly goneLine = new Map<string, { seen: number; mine: boolean }>();
+
+  /** Counts the transaction `tr` and notes the paragraphs and texts it removed (before anything else reads it). */
+  noteTransaction(tr: Y.Transaction): void {
+    this.seen += 1;
+    tr.deleteSet.clients.forEach((ranges, client) => {
+      const structs = tr.doc.store.clients.get(client);
+      if (structs === undefined) return;
+      for (const range of ranges) {
+        for (let i = Y.findIndexSS(structs, range.clock); i < structs.length; i++) {
+          const struct = structs[i]!;
+          if (struct.id.clock >= range.clock + range.len) break;
+          if (struct instanceof Y.Item && struct.content instanceof Y.ContentType && !this.removedAt.has(struct.content.type)) {
+            this.removedAt.set(struct.content.type, { seen: this.seen, mine: tr.local });
+            // Not one deleted on arrival (it came into a paragraph already removed: that removal counts).
+            const arrived = struct.id.clock >= (tr.beforeState.get(client) ?? 0);
+            if (!arrived && !this.removedItemAt.has(keyOf(struct.id))) this.removedItemAt.set(keyOf(struct.id), { seen: this.seen, mine: tr.local });
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * For an original `key` whose new copy arrived into the text `goneText`, already removed here (a
+   * gone copy, goneCopies.ts): a copy of it the ledger knows that shows (as it now stands) and that
+   * no page deletes for the gone one, when there is one. Every page saw `goneText`'s paragraph
+   * removed before that copy arrived (the copy was made by this page after the removal, or arrived
+   * after a removal this page got from the relay, which passes changes on in one order): a copy that
+   * stays which went with its line before the copy that shows arrived is no reason to delete it
+   * (rebaseMoved), so the gone copy is no place to put the key back either: it would show twice.
+   */
+  keptOverGone(key: string, goneText: Y.AbstractType<any>): LedgerChar | undefined {
+    const list = this.copies.get(key);
+    if (list === undefined || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
+    const paragraph = (goneText._item as (Y.Item & { parent: Y.AbstractType<any> | null }) | null)?.parent ?? null;
+    const removed = [goneText, paragraph].map((type) => (type === null ? undefined : this.removedAt.get(type))).find((at) => at !== undefined);
+    if (removed === undefined) return undefined;
+    for (const copy of list) {
+      const made = this.madeAt.get(keyOf(copy.id));
+      if (made === undefined || made.seen <= removed.seen || (removed.mine && !made.mine)) continue;
+      const live = this.live(copy);
+      if (shown(live)) return live;
+    }
+    return undefined;
+  }
+
+  /** Gone copies (goneCopies.ts) by key → the transaction that brought them (their line was removed here before). */
+  private readonly goneArrival = new Map<string, number>();
+
+  /** Notes that the gone copy `key` arrived with the transaction being handled. */
+  noteGoneArrival(key: string): void {
+    if (!this.goneArrival.has(key)) this.goneArrival.set(key, this.seen);
+  }
+
+  /**
+   * keptOverGone for a gone copy Yjs collected whole (its text unknown) that was put after the gone
+   * copy `origin`, which arrived earlier into the same line: that line was removed here before then,
+   * so a copy this page made since is one every page got after the removal. A shown copy of `key`
+   * this page made since then, when there is one.
+   */
+  keptOverGoneSince(key: string, origin: string | null): LedgerChar | undefined {
+    const since = origin === null ? undefined : this.goneArrival.get(origin);
+    const list = this.copies.get(key);
+    if (since === undefined || since >= this.seen || list === undefined || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
+    for (const copy of list) {
+      // The copy that shows as it now stands (my put-back of a copy of mine that went with its line).
+      const live = this.live(copy);
+      const made = this.madeAt.get(keyOf(live.id));
+      if (made === undefined || !made.mine || made.seen < since) continue;
+      if (shown(live)) return live;
+    }
+    return undefined;
+  }
+
+  /** When the paragraph or text item `key` was removed here, if before the transaction being handled. */
+  removedBefore(key: string): { seen: number; mine: boolean } | undefined {
+    const at = this.removedItemAt.get(key);
+    return at !== undefined && at.seen < this.seen ? at : undefined;
+  }
+
+  /** Notes the removal of the line the gone copy `key` (collected whole) went into; reads it back. */
+  noteGoneLine(key: string, removed: { seen: number; mine: boolean }): void {
+    if (!this.goneLine.has(key)) this.goneLine.set(key, removed);
+  }
+  goneLineOf(key: string): { seen: number; mine: boolean } | undefined {
+    return this.goneLine.get(key);
+  }
+
+  /** keptOverGone for a gone copy collected whole whose line's removal is known (`noteGoneLine`). */
+  keptOverRemoval(key: string, removed: { seen: number; mine: boolean } | undefined): LedgerChar | undefined {
+    const list = this.copies.get(key);
+    if (removed === undefined || list === undefined || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
+    for (const copy of list) {
+      const made = this.madeAt.get(keyOf(copy.id));
+      if (made === undefined || made.seen <= removed.seen || (removed.mine && !made.mine)) continue;
+      const live = this.live(copy);
+      if (shown(live)) return live;
+    }
+    return undefined;
+  }
+
+  /** Notes that `copy` is a copy of `original` (whose key it is), without counting it among its copies. */
+  noteCopyOf(copy: Y.ID, original: Y.ID): void {
+    if (!this.copyOf.has(keyOf(copy))) this.copyOf.set(keyOf(copy), keyOf(original));
+  }
+
   /** Notes that the original `original` was copied to `copy`. */
   record(original: LedgerChar, copy: LedgerChar): void {
     const key = keyOf(original.id);
+    if (!this.madeAt.has(keyOf(copy.id))) this.madeAt.set(keyOf(copy.id), { seen: this.seen, mine: copy.id.client === copy.text.doc?.clientID });
     this.copyOf.set(keyOf(copy.id), key);
     if (!this.originals.has(key)) this.originals.set(key, { text: original.text, id: original.id, ch: original.ch, order: this.originals.size });
     const list = this.copies.get(key) ?? [];

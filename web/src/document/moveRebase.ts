@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { type DeleteSet, incomingDeleteSet } from '../sync/incomingDeletes.js';
+import { type DeleteSet, incomingDeleteSet, incomingStructs } from '../sync/incomingDeletes.js';
 import { isShown, type LedgerChar, MoveLedger } from './moveLedger.js';
 import { type GoneCopy, goneCopies } from './goneCopies.js';
 import { movedBlockStart, moveParagraphsAfter, paragraphsBehind } from './paragraphOrder.js';
@@ -287,6 +287,47 @@ function charAt(doc: Y.Doc, key: string, ch: string): LedgerChar | null {
   return text instanceof Y.Text ? { text, id: Y.createID(client, clock), ch } : null;
 }
 
+/** The text a gone copy arrived into, when Yjs kept its item there (its content may be collected). */
+function ghostTextOf(doc: Y.Doc, key: string): Y.AbstractType<any> | null {
+  const [client, clock] = key.split(':').map(Number) as [number, number];
+  const structs = doc.store.clients.get(client);
+  if (structs === undefined) return null;
+  const struct = structs[Y.findIndexSS(structs, clock)];
+  if (!(struct instanceof Y.Item)) return null;
+  const text = (struct as RawItem).parent;
+  return text instanceof Y.AbstractType ? text : null;
+}
+
+/**
+ * For a gone copy Yjs collected whole (no item left here to tell its line by): the removal of the line
+ * it went into, read from the update as its sender wrote it (the first character of a text names the
+ * text it is in, and a text the paragraph) or from the gone copy it was put after. Undefined when not
+ * known, or when no line around it was removed here before this change.
+ */
+function goneLineRemoval(doc: Y.Doc, ledger: MoveLedger, ghost: GoneCopy, decoded: (key: string) => Y.Item | undefined): { seen: number; mine: boolean } | undefined {
+  const own = decoded(ghost.key);
+  if (own === undefined) return undefined;
+  const first = own.id.clock === Number(ghost.key.split(':')[1]);
+  if (!first || own.origin !== null) return ghost.origin === null ? undefined : ledger.goneLineOf(ghost.origin);
+  // Up the items it stands in: the first one removed here before this change.
+  let parent: unknown = (own as RawItem).parent;
+  for (let depth = 0; depth < 8 && parent instanceof Y.ID; depth++) {
+    const id: Y.ID = parent;
+    const key = keyOf(id.client, id.clock);
+    const removed = ledger.removedBefore(key);
+    if (removed !== undefined) return removed;
+    const above = decoded(key);
+    if (above !== undefined) {
+      parent = (above as RawItem).parent;
+      continue;
+    }
+    const structsHere = doc.store.clients.get(id.client);
+    const item = structsHere?.[Y.findIndexSS(structsHere, id.clock)];
+    parent = item instanceof Y.Item ? ((item as RawItem).parent as Y.AbstractType<any> | null)?._item?.id ?? null : null;
+  }
+  return undefined;
+}
+
 /** Pairs `deleted[i]` with `inserted[j]` along a longest common subsequence of characters in different texts. */
 function matchMoves(deleted: Char[], inserted: Char[]): Array<[Char, Char]> {
   const same = (i: number, j: number): boolean => deleted[i]!.ch === inserted[j]!.ch && deleted[i]!.text !== inserted[j]!.text;
@@ -397,6 +438,25 @@ export function movesIn(
   // Originals whose copy arrived into a paragraph already gone here (goneCopies.ts).
   const gone = new Map<string, GoneCopy>();
   const ghosts = goneCopies(tr);
+  if (ledger !== undefined && ghosts.length > 0) {
+    // The update's items by client, to read where each gone copy was written (goneLineRemoval).
+    const byClient = new Map<number, Y.Item[]>();
+    for (const struct of incomingStructs() ?? []) {
+      if (!(struct instanceof Y.Item)) continue;
+      const list = byClient.get(struct.id.client) ?? [];
+      list.push(struct);
+      byClient.set(struct.id.client, list);
+    }
+    const decoded = (key: string): Y.Item | undefined => {
+      const [client, clock] = key.split(':').map(Number) as [number, number];
+      return byClient.get(client)?.find((struct) => clock >= struct.id.clock && clock < struct.id.clock + struct.length);
+    };
+    for (const ghost of ghosts) {
+      ledger.noteGoneArrival(ghost.key);
+      const removed = goneLineRemoval(doc, ledger, ghost, decoded);
+      if (removed !== undefined) ledger.noteGoneLine(ghost.key, removed);
+    }
+  }
   if (ghosts.length > 0) {
     const paired = new Set([...pairs.map(([from]) => keyOf(from.id.client, from.id.clock)), ...ghosts.map((g) => g.key)]);
     const unpaired = deleted.filter((c) => !paired.has(keyOf(c.id.client, c.id.clock)));
@@ -631,7 +691,10 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         const left = k > 0 ? keyOf(client, id.clock - 1) : (shownLeft(tr, item, moves, inDeleted) ?? (inDeleted ? besideInParagraph(text, -1) : null));
         // Next to a copy that goes without having been typed after it (the copy that stays, made at
         // the same place at the same time, Yjs having put the other first): it is not left behind.
-        if (k === 0 && left !== null && losers.has(left) && origin !== left) continue;
+        // Not when what it was typed after goes too: my rebase had put a key between them (a gone
+        // copy's key put back after the "c" I had pasted "fg" after, both copies then losing to a
+        // join's): "fg" stayed behind, before the join's "cde" (soak seed 9159, with paste).
+        if (k === 0 && left !== null && losers.has(left) && origin !== left && !(origin !== null && losers.has(origin))) continue;
         const right =
           k < str.length - 1
             ? keyOf(client, id.clock + 1)
@@ -760,6 +823,34 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
           all.set(ghost.key, stays);
           return;
         }
+        // Or the gone copy stands later, but the line it went into was removed here before another
+        // copy of the key was made, and every page saw that removal first: none deletes that copy
+        // for the gone one (a copy that stays gone with its line before is no reason to), so it is
+        // the key's place. Put back too, the key showed twice on every page: "ab | A | c | d", I
+        // joined "c" into "A" and then "d" into "Ac" while Grace joined "d" into "c"; her copy went
+        // into my removed "c" line, and my page put the "d" back after the "c" beside my own copy
+        // (soak seed 330). When the other copy came first, a page that showed the gone copy then
+        // deleted it as the losing one, and the key is put back as before (four-person seed 122).
+        const ghostText = ghostTextOf(doc, ghost.key);
+        // Collected whole (no item left to tell its line by): when it was put after an earlier gone
+        // copy, its line was gone here before that one arrived, and a copy I made since then is one
+        // every page got after the removal (soak seed 9167: Grace joined "ab" and then "c" into a
+        // line I had removed; my page put "abc" back, the "c" being my own copy from a join of mine
+        // her first join deleted with its line; her second join's "c" was put back again: "abcc").
+        // Collected whole with its text too: the line's removal as read from the update (the same
+        // rule as keptOverGone). Ada pressed Enter before "ab", typed "d", removed the empty line
+        // above and joined "ab" into "d", while Grace typed "A" into that empty line and joined "ab"
+        // into it: her copy went into Ada's removed line, and Ada's page put "ab" back after her own
+        // copy: "dabab" (soak seed 9167 again, another step).
+        const kept =
+          ghostText === null
+            ? (ledger?.keptOverRemoval(charKey, ledger.goneLineOf(ghost.key)) ?? ledger?.keptOverGoneSince(charKey, ghost.origin))
+            : ledger?.keptOverGone(charKey, ghostText);
+        if (kept !== undefined) {
+          all.set(charKey, kept);
+          all.set(ghost.key, kept);
+          return;
+        }
         // Where that character lives now is not known here yet (its own author moves it), or it is
         // gone: the end of the paragraph the joins kept.
         const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedIntoInOrder(char.text);
@@ -769,6 +860,18 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         const placed = { text: at.text, id };
         all.set(charKey, placed);
         all.set(ghost.key, placed);
+        if (ghostText instanceof Y.Text) {
+          // The gone copy is an original too: its mover may move it on (an Enter or a join of the
+          // line it went into, still shown on their page) before my put-back reaches them, and that
+          // copy and mine are then two copies of one key (one stays). Unknown, the mover's copy
+          // showed beside mine: Ada joined my "A" into her "c" and pressed Enter after the "c" again
+          // while I joined the "c" into the line before; her copy went into my removed line, I put
+          // the "A" back, her Enter moved her copy on: "bcA | A", to the end (soak seed 345). Noted
+          // first, so the put-back stays a copy of my key (whose it is: authorOf).
+          const [client, clock] = ghost.key.split(':').map(Number) as [number, number];
+          ledger?.record({ text: ghostText, id: Y.createID(client, clock), ch: ghost.ch }, { ...placed, ch: char.ch });
+          ledger?.noteCopyOf(Y.createID(client, clock), char.id);
+        }
         ledger?.record(char, { ...placed, ch: char.ch });
         return;
       }
@@ -851,6 +954,7 @@ export function bindMoveRebase(root: Y.AbstractType<any>, onMoved?: (moves: Move
   const doc = root.doc!;
   const ledger = new MoveLedger(root);
   const handler = (tr: Y.Transaction): void => {
+    ledger.noteTransaction(tr);
     if (tr.origin === MOVE_REBASE_ORIGIN) return;
     if (tr.local) {
       // My own split, join or paste: the ledger notes what I copied (another page may copy it too).
