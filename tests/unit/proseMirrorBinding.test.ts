@@ -145,6 +145,34 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
     });
   }
 
+  for (const adaLow of [true, false]) for (const arrives of ['after', 'before'] as const) {
+    it(`a key typed into a new line its maker joins back and then undoes (Enter and Backspace in one step) stays (Ada's client id ${adaLow ? 'lower' : 'higher'}; the undo ${arrives} Linus's next key)`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const linus = new Side(/[0-9]/, true, 2);
+      connect([ada, linus]);
+      const undo = createUndoManager(ada.fragment);
+      createUndoManager(linus.fragment);
+      ada.type(1, 'abc');
+      syncAll([ada, linus]);
+      undo.stopCapturing();
+      // Ada presses Enter before the "c"; Linus types after it, in the new line; Ada, having his key,
+      // presses Backspace at the line's start (a join: her copy of "c6" goes after the "ab") and Ctrl+Z.
+      ada.edit((state) => state.tr.split(3).doc);
+      syncAll([ada, linus]);
+      linus.type(endOfParagraph(linus.view(), 1), '6');
+      syncAll([ada, linus]);
+      ada.edit((state) => state.tr.delete(3, 5).doc);
+      if (arrives === 'before') linus.type(endOfParagraph(linus.view(), 1), '7');
+      undo.undo();
+      syncAll([ada, linus]);
+      const want = arrives === 'before' ? '67' : '6';
+      expect(own(ada.view().textContent, /[0-9]/)).toBe(want);
+      expect(own(linus.view().textContent, /[0-9]/)).toBe(want);
+      expect(own(ada.view().textContent, /[a-z]/)).toBe('abc');
+      expect(linus.view().eq(ada.view())).toBe(true);
+    });
+  }
+
   it('loses, doubles and reorders nothing in 100 seeded random sessions of three typists (typing, repeated letters, Enter, bold, Backspace)', () => {
     const seed = Number(process.env.SEED ?? 20261207);
     for (let run = 0; run < 100; run++) {

@@ -1,5 +1,6 @@
 import { ySyncPluginKey } from 'y-prosemirror';
 import * as Y from 'yjs';
+import type { DeleteSet } from '../sync/incomingDeletes.js';
 import { schema } from '../../../shared/schema.js';
 
 /** Names of the elements that hold text directly (paragraphs, headings, code blocks). */
@@ -48,12 +49,71 @@ function onlyBlockOf(item: Y.Item): boolean {
 /**
  * The undo manager for the editor's body `fragment`, as y-prosemirror's yUndoPlugin makes it
  * (tracks the binding's own changes, skips those marked `addToHistory: false`) but with
- * mayUndoDelete as its delete filter.
+ * mayUndoDelete as its delete filter, and keeping others' keys the undone step moved and cannot
+ * restore (keepOthersCopies).
  */
 export function createUndoManager(fragment: Y.XmlFragment): Y.UndoManager {
-  return new Y.UndoManager(fragment, {
+  /** The step being undone or redone, while it is (its deletions name what it may not restore). */
+  let popping: { step: { deletions: DeleteSet }; orphans: Map<string, number> | null } | null = null;
+  const manager = new Y.UndoManager(fragment, {
     trackedOrigins: new Set([ySyncPluginKey]),
-    deleteFilter: mayUndoDelete,
+    deleteFilter: (item) => mayUndoDelete(item) && (popping === null || keepOthersCopies(item, popping)),
     captureTransaction: (transaction) => transaction.meta.get('addToHistory') !== false,
   });
+  for (const [name, stack] of [['undo', () => manager.undoStack], ['redo', () => manager.redoStack]] as const) {
+    const run = manager[name].bind(manager);
+    manager[name] = () => {
+      const step = stack().at(-1);
+      popping = step === undefined ? null : { step, orphans: null };
+      try {
+        return run();
+      } finally {
+        popping = null;
+      }
+    };
+  }
+  return manager;
+}
+
+/**
+ * Keeps, of a character `item` the undo deletes, the part that is a copy of someone else's key it
+ * cannot restore (deleting the rest itself); true when nothing is to be kept. A step that made a line
+ * (Enter) and moved it away again (Backspace at its start, a join) holds, as its own insertion, the
+ * copy of a key someone typed into that line meanwhile; the key's original is in the line the step
+ * made, which the undo does not restore (Yjs never restores what the same step inserted). Deleting
+ * the copy took the key from every page (soak seeds 323, 438: Ada split a line, Linus typed into the
+ * new one, Ada joined it back and pressed Ctrl+Z). The copy stays where the join put it.
+ */
+function keepOthersCopies(item: Y.Item | Y.GC, popping: { step: { deletions: DeleteSet }; orphans: Map<string, number> | null }): boolean {
+  if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentString)) return true;
+  const doc = (item.parent as Y.AbstractType<unknown> | null)?.doc ?? null;
+  const tr = doc?._transaction ?? null;
+  if (doc === null || tr === null) return true;
+  if (popping.orphans === null) {
+    // Others' characters the step deleted that this undo did not restore, and that show nowhere.
+    const orphans = new Map<string, number>();
+    Y.iterateDeletedStructs(tr, popping.step.deletions, (struct) => {
+      if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString) || struct.id.client === doc.clientID) return;
+      if (!struct.deleted || struct.redone !== null) return;
+      for (const ch of struct.content.str.split('')) orphans.set(ch, (orphans.get(ch) ?? 0) + 1);
+    });
+    popping.orphans = orphans;
+  }
+  const orphans = popping.orphans;
+  const str = item.content.str;
+  const keep = str.split('').map((ch) => {
+    const n = orphans.get(ch) ?? 0;
+    if (n === 0) return false;
+    orphans.set(ch, n - 1);
+    return true;
+  });
+  if (!keep.some(Boolean)) return true;
+  // One item per character, so the kept ones stay and the others go.
+  const { client, clock } = item.id;
+  const pieces: Y.Item[] = [item];
+  for (let k = 1; k < str.length; k++) pieces.push(Y.getItemCleanStart(tr, Y.createID(client, clock + k)));
+  pieces.forEach((piece, k) => {
+    if (!keep[k]) piece.delete(tr);
+  });
+  return false;
 }
