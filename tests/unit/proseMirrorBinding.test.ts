@@ -173,6 +173,33 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
     });
   }
 
+  for (const adaLow of [true, false]) {
+    it(`a key an undo puts back into a line someone joins up at the same time goes along (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const grace = new Side(/[A-Z]/, true, 2);
+      connect([ada, grace]);
+      createUndoManager(ada.fragment);
+      const undo = createUndoManager(grace.fragment);
+      ada.edit((state) => state.tr.insertText('abc', 1).split(3).doc);
+      syncAll([ada, grace]);
+      grace.type(endOfParagraph(grace.view(), 1), 'AB');
+      syncAll([ada, grace]);
+      undo.stopCapturing();
+      // Grace types "CD" before her "B" and presses Enter before it ("cACD / B"); Ada, having seen
+      // neither, joins "cAB" up ("abcAB"); Grace undoes her typing and Enter at once: her "B" is put
+      // back into the line Ada's join removes.
+      grace.type(7, 'CD');
+      ada.edit((state) => state.tr.delete(3, 5).doc);
+      grace.edit((state) => state.tr.split(9).doc);
+      undo.undo();
+      syncAll([ada, grace]);
+      expect(own(grace.view().textContent, /[A-Z]/)).toBe('AB');
+      expect(own(ada.view().textContent, /[A-Z]/)).toBe('AB');
+      expect(own(ada.view().textContent, /[a-z]/)).toBe('abc');
+      expect(ada.view().eq(grace.view())).toBe(true);
+    });
+  }
+
   it('loses, doubles and reorders nothing in 100 seeded random sessions of three typists (typing, repeated letters, Enter, bold, Backspace)', () => {
     const seed = Number(process.env.SEED ?? 20261207);
     for (let run = 0; run < 100; run++) {

@@ -360,6 +360,7 @@ export function movesIn(
   const texts = textsInOrder(root, new Set([...deletedIn, ...insertedIn]));
   const deleted: Char[] = [];
   const inserted: Char[] = [];
+  const sent = tr.local ? null : incomingDeleteSet();
   for (const text of texts) {
     for (let item = text._start; item !== null; item = item.right) {
       const { client, clock } = item.id;
@@ -377,6 +378,12 @@ export function movesIn(
       const newFrom = tr.beforeState.get(client) ?? 0;
       for (let k = 0; k < str.length; k++) {
         const id = Y.createID(client, clock + k);
+        // Not a character its sender never saw (deleted here only with its paragraph): no move of
+        // theirs copied it. Grace's Ctrl+Z put my "B" back into a line Ada was joining up with the
+        // "B" as it stood before Grace's Enter; paired by letter with Ada's copy, Grace's page took
+        // her restored "B" for moved and Ada's page deleted that copy as losing to Grace's Enter's:
+        // lost on both (soak seed 487, two people, undo).
+        if (item.deleted && sent !== null && !Y.isDeleted(sent, id) && !movedAgain.has(keyOf(client, clock + k))) continue;
         if (item.deleted ? (Y.isDeleted(tr.deleteSet, id) || movedAgain.has(keyOf(client, clock + k))) && deletedIn.has(text) : clock + k >= newFrom) {
           (item.deleted ? deleted : inserted).push({ text, id, ch: str[k]! });
         }
