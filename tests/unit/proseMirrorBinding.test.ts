@@ -200,6 +200,34 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
     });
   }
 
+  for (const adaLow of [true, false]) {
+    it(`keys an undo puts back into a line someone removed at the same time, written out of order, all go on (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const grace = new Side(/[A-Z]/, true, 2);
+      connect([ada, grace]);
+      createUndoManager(ada.fragment);
+      const undo = createUndoManager(grace.fragment);
+      ada.edit((state) => state.tr.insertText('abc', 1).split(3).doc);
+      syncAll([ada, grace]);
+      // Grace joins "c" up and types "AB" after the "a" ("aABbc"), then presses Enter after her "A".
+      grace.edit((state) => state.tr.delete(3, 5).doc);
+      grace.type(2, 'AB');
+      undo.stopCapturing();
+      grace.edit((state) => state.tr.split(3).doc);
+      syncAll([ada, grace]);
+      // Ada empties the first line and removes it as Grace undoes her Enter: the undo puts "Bbc" back
+      // into the line Ada removed (restoring the "c" first).
+      ada.edit((state) => state.tr.delete(1, 3).doc);
+      undo.undo();
+      ada.edit((state) => state.tr.delete(1, 3).doc);
+      syncAll([ada, grace]);
+      expect(own(ada.view().textContent, /[a-z]/)).toBe('bc');
+      expect(own(grace.view().textContent, /[a-z]/)).toBe('bc');
+      expect(own(grace.view().textContent, /[A-Z]/)).toBe('B');
+      expect(ada.view().eq(grace.view())).toBe(true);
+    });
+  }
+
   it('loses, doubles and reorders nothing in 100 seeded random sessions of three typists (typing, repeated letters, Enter, bold, Backspace)', () => {
     const seed = Number(process.env.SEED ?? 20261207);
     for (let run = 0; run < 100; run++) {

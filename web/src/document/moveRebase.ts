@@ -407,8 +407,23 @@ export function movesIn(
   if (ghosts.length > 0) {
     const paired = new Set([...pairs.map(([from]) => keyOf(from.id.client, from.id.clock)), ...ghosts.map((g) => g.key)]);
     const unpaired = deleted.filter((c) => !paired.has(keyOf(c.id.client, c.id.clock)));
+    const usedGhosts = new Set<number>();
     for (const [i, j] of commonSubsequence(unpaired.length, ghosts.length, (i, j) => unpaired[i]!.ch === ghosts[j]!.ch)) {
       gone.set(keyOf(unpaired[i]!.id.client, unpaired[i]!.id.clock), ghosts[j]!);
+      usedGhosts.add(j);
+    }
+    // An undo writes what it restores in no document order (the "c" it put back before the "Bb"
+    // before it): copies some move made that are left unpaired go, by letter, with the gone copies
+    // left. Grace undid her Enter ("aA / Bbc") as Ada removed the line it would go back into; the
+    // "c" (Ada's, which Grace had joined up) was not paired with its restored copy, so Ada's page
+    // never put it back: lost (soak seed 375, two people, undo).
+    for (const char of unpaired) {
+      const key = keyOf(char.id.client, char.id.clock);
+      if (gone.has(key) || ledger?.isCopy(key) !== true) continue;
+      const j = ghosts.findIndex((ghost, g) => !usedGhosts.has(g) && ghost.ch === char.ch);
+      if (j < 0) continue;
+      gone.set(key, ghosts[j]!);
+      usedGhosts.add(j);
     }
   }
   return { moves: new Map(pairs.map(([from, to]) => [keyOf(from.id.client, from.id.clock), to])), texts, pairs, gone };
