@@ -201,6 +201,35 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
   }
 
   for (const adaLow of [true, false]) {
+    it(`a key an undo puts back into a line someone removed at the same time goes back where it stood (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const grace = new Side(/[A-Z]/, true, 2);
+      connect([ada, grace]);
+      createUndoManager(ada.fragment);
+      const undo = createUndoManager(grace.fragment);
+      ada.edit((state) => state.tr.insertText('abc', 1).split(3).doc);
+      syncAll([ada, grace]);
+      grace.type(2, 'A');
+      syncAll([ada, grace]);
+      undo.stopCapturing();
+      // Ada types "d" after the "b" as Grace presses Enter before it ("aA / bd / c" once both have both).
+      ada.type(4, 'd');
+      grace.edit((state) => state.tr.split(3).doc);
+      grace.deliver(ada);
+      ada.deliver(grace);
+      // Ada empties the first line and removes it (Backspace at the start of "bd") as Grace undoes her
+      // Enter: the undo puts the "b" back into the line Ada removed (the line "d" stays, holding Ada's "d").
+      ada.edit((state) => state.tr.delete(1, 3).doc);
+      undo.undo();
+      ada.edit((state) => state.tr.delete(1, 3).doc);
+      syncAll([ada, grace]);
+      expect(own(ada.view().textContent, /[a-z]/)).toBe('bdc');
+      expect(own(grace.view().textContent, /[a-z]/)).toBe('bdc');
+      expect(ada.view().eq(grace.view())).toBe(true);
+    });
+  }
+
+  for (const adaLow of [true, false]) {
     it(`keys an undo puts back into a line someone removed at the same time, written out of order, all go on (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
       const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
       const grace = new Side(/[A-Z]/, true, 2);

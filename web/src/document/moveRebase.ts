@@ -356,6 +356,11 @@ export function movesIn(
   // Only a change of the paragraphs (a split, join or paste makes or deletes a paragraph) moves
   // text. Another page moving its own characters after such a move is not followed: whatever I
   // typed after them I typed where they stood then.
+  // Text put into a paragraph already gone here moved too, though the change made or deleted no
+  // paragraph: an undo putting a key back where it stood before an Enter, into a line someone removed
+  // meanwhile (Ada emptied the line and removed it as Grace undid her Enter before Ada's "b": the "b"
+  // went back into that line and nothing put it anywhere else; soak seed 375, two people, undo).
+  if (deletedIn.size > 0 && !structural && goneCopies(tr).length > 0) structural = true;
   if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [], pairs: [], gone: new Map() };
   const texts = textsInOrder(root, new Set([...deletedIn, ...insertedIn]));
   const deleted: Char[] = [];
@@ -784,7 +789,14 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         }
         // Where that character lives now is not known here yet (its own author moves it), or it is
         // gone: the end of the paragraph the joins kept.
-        const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedIntoInOrder(char.text);
+        // When the line it was taken from still shows (an undo putting it back into a line removed
+        // meanwhile, its copy deleted from a line that stays), where it stood there.
+        const at =
+          anchor !== undefined
+            ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) }
+            : !inDeletedLine(char.text)
+              ? { text: char.text, index: indexOf(char.text, char.id) }
+              : joinedIntoInOrder(char.text);
         if (at === null) return;
         const id = Y.createID(me, Y.getState(doc.store, me));
         at.text.insert(at.index, char.ch);
