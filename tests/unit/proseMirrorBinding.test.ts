@@ -257,6 +257,33 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
     });
   }
 
+  for (const adaLow of [true, false]) {
+    it(`an undo that first passes a step it cannot redo keeps someone else's key it moved (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const grace = new Side(/[A-Z]/, true, 2);
+      connect([ada, grace]);
+      const adaUndo = createUndoManager(ada.fragment);
+      const undo = createUndoManager(grace.fragment);
+      ada.edit((state) => state.tr.insertText('abc', 1).split(3).doc);
+      syncAll([ada, grace]);
+      // Grace presses Enter before the "b" ("a / b / c"), then deletes the "a" (a step of its own).
+      grace.edit((state) => state.tr.split(2).doc);
+      undo.stopCapturing();
+      grace.edit((state) => state.tr.delete(1, 2).doc);
+      syncAll([ada, grace]);
+      // Ada undoes her typing: her lines go, the "b" Grace's Enter moved stays.
+      adaUndo.undo();
+      syncAll([ada, grace]);
+      expect(ada.view().textContent).toBe('b');
+      // Grace's Ctrl+Z: the deletion of the "a" has nothing left to restore (Ada's line is gone), so
+      // the undo goes on to her Enter, whose copy of the "b" its original cannot replace.
+      undo.undo();
+      syncAll([ada, grace]);
+      expect(ada.view().textContent).toBe('b');
+      expect(grace.view().textContent).toBe('b');
+    });
+  }
+
   it('loses, doubles and reorders nothing in 100 seeded random sessions of three typists (typing, repeated letters, Enter, bold, Backspace)', () => {
     const seed = Number(process.env.SEED ?? 20261207);
     for (let run = 0; run < 100; run++) {

@@ -54,7 +54,7 @@ function onlyBlockOf(item: Y.Item): boolean {
  */
 export function createUndoManager(fragment: Y.XmlFragment): Y.UndoManager {
   /** The step being undone or redone, while it is (its deletions name what it may not restore). */
-  let popping: { step: { deletions: DeleteSet }; orphans: Map<string, number> | null } | null = null;
+  let popping: Popping | null = null;
   const manager = new Y.UndoManager(fragment, {
     trackedOrigins: new Set([ySyncPluginKey]),
     deleteFilter: (item) => mayUndoDelete(item) && (popping === null || keepOthersCopies(item, popping)),
@@ -63,8 +63,18 @@ export function createUndoManager(fragment: Y.XmlFragment): Y.UndoManager {
   for (const [name, stack] of [['undo', () => manager.undoStack], ['redo', () => manager.redoStack]] as const) {
     const run = manager[name].bind(manager);
     manager[name] = () => {
-      const step = stack().at(-1);
-      popping = step === undefined ? null : { step, orphans: null };
+      // Yjs pops on past steps that change nothing (what they would restore is gone): the step at
+      // work is the one past the stack's end, in the stack as it was.
+      const steps = [...stack()];
+      let orphans: Map<string, number> | null = null;
+      let of: unknown = null;
+      popping = {
+        orphans: (make) => {
+          const step = steps[stack().length] ?? null;
+          if (orphans === null || of !== step) [orphans, of] = [make(step), step];
+          return orphans;
+        },
+      };
       try {
         return run();
       } finally {
@@ -73,6 +83,11 @@ export function createUndoManager(fragment: Y.XmlFragment): Y.UndoManager {
     };
   }
   return manager;
+}
+
+/** The undo or redo at work: the others' keys the step at work cannot restore (counted once per step, then used up). */
+interface Popping {
+  orphans: (make: (step: { deletions: DeleteSet } | null) => Map<string, number>) => Map<string, number>;
 }
 
 /**
@@ -84,22 +99,22 @@ export function createUndoManager(fragment: Y.XmlFragment): Y.UndoManager {
  * the copy took the key from every page (soak seeds 323, 438: Ada split a line, Linus typed into the
  * new one, Ada joined it back and pressed Ctrl+Z). The copy stays where the join put it.
  */
-function keepOthersCopies(item: Y.Item | Y.GC, popping: { step: { deletions: DeleteSet }; orphans: Map<string, number> | null }): boolean {
+function keepOthersCopies(item: Y.Item | Y.GC, popping: Popping): boolean {
   if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentString)) return true;
   const doc = (item.parent as Y.AbstractType<unknown> | null)?.doc ?? null;
   const tr = doc?._transaction ?? null;
   if (doc === null || tr === null) return true;
-  if (popping.orphans === null) {
-    // Others' characters the step deleted that this undo did not restore, and that show nowhere.
-    const orphans = new Map<string, number>();
-    Y.iterateDeletedStructs(tr, popping.step.deletions, (struct) => {
+  // Others' characters the step deleted that this undo did not restore, and that show nowhere.
+  const orphans = popping.orphans((step) => {
+    const found = new Map<string, number>();
+    if (step === null) return found;
+    Y.iterateDeletedStructs(tr, step.deletions, (struct) => {
       if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString) || struct.id.client === doc.clientID) return;
       if (!struct.deleted || struct.redone !== null) return;
-      for (const ch of struct.content.str.split('')) orphans.set(ch, (orphans.get(ch) ?? 0) + 1);
+      for (const ch of struct.content.str.split('')) found.set(ch, (found.get(ch) ?? 0) + 1);
     });
-    popping.orphans = orphans;
-  }
-  const orphans = popping.orphans;
+    return found;
+  });
   const str = item.content.str;
   const keep = str.split('').map((ch) => {
     const n = orphans.get(ch) ?? 0;
