@@ -145,6 +145,145 @@ describe('the ProseMirror binding (patched y-prosemirror)', () => {
     });
   }
 
+  for (const adaLow of [true, false]) for (const arrives of ['after', 'before'] as const) {
+    it(`a key typed into a new line its maker joins back and then undoes (Enter and Backspace in one step) stays (Ada's client id ${adaLow ? 'lower' : 'higher'}; the undo ${arrives} Linus's next key)`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const linus = new Side(/[0-9]/, true, 2);
+      connect([ada, linus]);
+      const undo = createUndoManager(ada.fragment);
+      createUndoManager(linus.fragment);
+      ada.type(1, 'abc');
+      syncAll([ada, linus]);
+      undo.stopCapturing();
+      // Ada presses Enter before the "c"; Linus types after it, in the new line; Ada, having his key,
+      // presses Backspace at the line's start (a join: her copy of "c6" goes after the "ab") and Ctrl+Z.
+      ada.edit((state) => state.tr.split(3).doc);
+      syncAll([ada, linus]);
+      linus.type(endOfParagraph(linus.view(), 1), '6');
+      syncAll([ada, linus]);
+      ada.edit((state) => state.tr.delete(3, 5).doc);
+      if (arrives === 'before') linus.type(endOfParagraph(linus.view(), 1), '7');
+      undo.undo();
+      syncAll([ada, linus]);
+      const want = arrives === 'before' ? '67' : '6';
+      expect(own(ada.view().textContent, /[0-9]/)).toBe(want);
+      expect(own(linus.view().textContent, /[0-9]/)).toBe(want);
+      expect(own(ada.view().textContent, /[a-z]/)).toBe('abc');
+      expect(linus.view().eq(ada.view())).toBe(true);
+    });
+  }
+
+  for (const adaLow of [true, false]) {
+    it(`a key an undo puts back into a line someone joins up at the same time goes along (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const grace = new Side(/[A-Z]/, true, 2);
+      connect([ada, grace]);
+      createUndoManager(ada.fragment);
+      const undo = createUndoManager(grace.fragment);
+      ada.edit((state) => state.tr.insertText('abc', 1).split(3).doc);
+      syncAll([ada, grace]);
+      grace.type(endOfParagraph(grace.view(), 1), 'AB');
+      syncAll([ada, grace]);
+      undo.stopCapturing();
+      // Grace types "CD" before her "B" and presses Enter before it ("cACD / B"); Ada, having seen
+      // neither, joins "cAB" up ("abcAB"); Grace undoes her typing and Enter at once: her "B" is put
+      // back into the line Ada's join removes.
+      grace.type(7, 'CD');
+      ada.edit((state) => state.tr.delete(3, 5).doc);
+      grace.edit((state) => state.tr.split(9).doc);
+      undo.undo();
+      syncAll([ada, grace]);
+      expect(own(grace.view().textContent, /[A-Z]/)).toBe('AB');
+      expect(own(ada.view().textContent, /[A-Z]/)).toBe('AB');
+      expect(own(ada.view().textContent, /[a-z]/)).toBe('abc');
+      expect(ada.view().eq(grace.view())).toBe(true);
+    });
+  }
+
+  for (const adaLow of [true, false]) {
+    it(`a key an undo puts back into a line someone removed at the same time goes back where it stood (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const grace = new Side(/[A-Z]/, true, 2);
+      connect([ada, grace]);
+      createUndoManager(ada.fragment);
+      const undo = createUndoManager(grace.fragment);
+      ada.edit((state) => state.tr.insertText('abc', 1).split(3).doc);
+      syncAll([ada, grace]);
+      grace.type(2, 'A');
+      syncAll([ada, grace]);
+      undo.stopCapturing();
+      // Ada types "d" after the "b" as Grace presses Enter before it ("aA / bd / c" once both have both).
+      ada.type(4, 'd');
+      grace.edit((state) => state.tr.split(3).doc);
+      grace.deliver(ada);
+      ada.deliver(grace);
+      // Ada empties the first line and removes it (Backspace at the start of "bd") as Grace undoes her
+      // Enter: the undo puts the "b" back into the line Ada removed (the line "d" stays, holding Ada's "d").
+      ada.edit((state) => state.tr.delete(1, 3).doc);
+      undo.undo();
+      ada.edit((state) => state.tr.delete(1, 3).doc);
+      syncAll([ada, grace]);
+      expect(own(ada.view().textContent, /[a-z]/)).toBe('bdc');
+      expect(own(grace.view().textContent, /[a-z]/)).toBe('bdc');
+      expect(ada.view().eq(grace.view())).toBe(true);
+    });
+  }
+
+  for (const adaLow of [true, false]) {
+    it(`keys an undo puts back into a line someone removed at the same time, written out of order, all go on (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const grace = new Side(/[A-Z]/, true, 2);
+      connect([ada, grace]);
+      createUndoManager(ada.fragment);
+      const undo = createUndoManager(grace.fragment);
+      ada.edit((state) => state.tr.insertText('abc', 1).split(3).doc);
+      syncAll([ada, grace]);
+      // Grace joins "c" up and types "AB" after the "a" ("aABbc"), then presses Enter after her "A".
+      grace.edit((state) => state.tr.delete(3, 5).doc);
+      grace.type(2, 'AB');
+      undo.stopCapturing();
+      grace.edit((state) => state.tr.split(3).doc);
+      syncAll([ada, grace]);
+      // Ada empties the first line and removes it as Grace undoes her Enter: the undo puts "Bbc" back
+      // into the line Ada removed (restoring the "c" first).
+      ada.edit((state) => state.tr.delete(1, 3).doc);
+      undo.undo();
+      ada.edit((state) => state.tr.delete(1, 3).doc);
+      syncAll([ada, grace]);
+      expect(own(ada.view().textContent, /[a-z]/)).toBe('bc');
+      expect(own(grace.view().textContent, /[a-z]/)).toBe('bc');
+      expect(own(grace.view().textContent, /[A-Z]/)).toBe('B');
+      expect(ada.view().eq(grace.view())).toBe(true);
+    });
+  }
+
+  for (const adaLow of [true, false]) {
+    it(`an undo that first passes a step it cannot redo keeps someone else's key it moved (Ada's client id ${adaLow ? 'lower' : 'higher'})`, () => {
+      const ada = new Side(/[a-z]/, true, adaLow ? 1 : 3);
+      const grace = new Side(/[A-Z]/, true, 2);
+      connect([ada, grace]);
+      const adaUndo = createUndoManager(ada.fragment);
+      const undo = createUndoManager(grace.fragment);
+      ada.edit((state) => state.tr.insertText('abc', 1).split(3).doc);
+      syncAll([ada, grace]);
+      // Grace presses Enter before the "b" ("a / b / c"), then deletes the "a" (a step of its own).
+      grace.edit((state) => state.tr.split(2).doc);
+      undo.stopCapturing();
+      grace.edit((state) => state.tr.delete(1, 2).doc);
+      syncAll([ada, grace]);
+      // Ada undoes her typing: her lines go, the "b" Grace's Enter moved stays.
+      adaUndo.undo();
+      syncAll([ada, grace]);
+      expect(ada.view().textContent).toBe('b');
+      // Grace's Ctrl+Z: the deletion of the "a" has nothing left to restore (Ada's line is gone), so
+      // the undo goes on to her Enter, whose copy of the "b" its original cannot replace.
+      undo.undo();
+      syncAll([ada, grace]);
+      expect(ada.view().textContent).toBe('b');
+      expect(grace.view().textContent).toBe('b');
+    });
+  }
+
   it('loses, doubles and reorders nothing in 100 seeded random sessions of three typists (typing, repeated letters, Enter, bold, Backspace)', () => {
     const seed = Number(process.env.SEED ?? 20261207);
     for (let run = 0; run < 100; run++) {

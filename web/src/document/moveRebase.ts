@@ -397,10 +397,16 @@ export function movesIn(
   // Only a change of the paragraphs (a split, join or paste makes or deletes a paragraph) moves
   // text. Another page moving its own characters after such a move is not followed: whatever I
   // typed after them I typed where they stood then.
+  // Text put into a paragraph already gone here moved too, though the change made or deleted no
+  // paragraph: an undo putting a key back where it stood before an Enter, into a line someone removed
+  // meanwhile (Ada emptied the line and removed it as Grace undid her Enter before Ada's "b": the "b"
+  // went back into that line and nothing put it anywhere else; soak seed 375, two people, undo).
+  if (deletedIn.size > 0 && !structural && goneCopies(tr).length > 0) structural = true;
   if (deletedIn.size === 0 || !structural) return { moves: new Map(), texts: [], pairs: [], gone: new Map() };
   const texts = textsInOrder(root, new Set([...deletedIn, ...insertedIn]));
   const deleted: Char[] = [];
   const inserted: Char[] = [];
+  const sent = tr.local ? null : incomingDeleteSet();
   for (const text of texts) {
     for (let item = text._start; item !== null; item = item.right) {
       const { client, clock } = item.id;
@@ -418,6 +424,12 @@ export function movesIn(
       const newFrom = tr.beforeState.get(client) ?? 0;
       for (let k = 0; k < str.length; k++) {
         const id = Y.createID(client, clock + k);
+        // Not a character its sender never saw (deleted here only with its paragraph): no move of
+        // theirs copied it. Grace's Ctrl+Z put my "B" back into a line Ada was joining up with the
+        // "B" as it stood before Grace's Enter; paired by letter with Ada's copy, Grace's page took
+        // her restored "B" for moved and Ada's page deleted that copy as losing to Grace's Enter's:
+        // lost on both (soak seed 487, two people, undo).
+        if (item.deleted && sent !== null && !Y.isDeleted(sent, id) && !movedAgain.has(keyOf(client, clock + k))) continue;
         if (item.deleted ? (Y.isDeleted(tr.deleteSet, id) || movedAgain.has(keyOf(client, clock + k))) && deletedIn.has(text) : clock + k >= newFrom) {
           (item.deleted ? deleted : inserted).push({ text, id, ch: str[k]! });
         }
@@ -460,8 +472,23 @@ export function movesIn(
   if (ghosts.length > 0) {
     const paired = new Set([...pairs.map(([from]) => keyOf(from.id.client, from.id.clock)), ...ghosts.map((g) => g.key)]);
     const unpaired = deleted.filter((c) => !paired.has(keyOf(c.id.client, c.id.clock)));
+    const usedGhosts = new Set<number>();
     for (const [i, j] of commonSubsequence(unpaired.length, ghosts.length, (i, j) => unpaired[i]!.ch === ghosts[j]!.ch)) {
       gone.set(keyOf(unpaired[i]!.id.client, unpaired[i]!.id.clock), ghosts[j]!);
+      usedGhosts.add(j);
+    }
+    // An undo writes what it restores in no document order (the "c" it put back before the "Bb"
+    // before it): copies some move made that are left unpaired go, by letter, with the gone copies
+    // left. Grace undid her Enter ("aA / Bbc") as Ada removed the line it would go back into; the
+    // "c" (Ada's, which Grace had joined up) was not paired with its restored copy, so Ada's page
+    // never put it back: lost (soak seed 375, two people, undo).
+    for (const char of unpaired) {
+      const key = keyOf(char.id.client, char.id.clock);
+      if (gone.has(key) || ledger?.isCopy(key) !== true) continue;
+      const j = ghosts.findIndex((ghost, g) => !usedGhosts.has(g) && ghost.ch === char.ch);
+      if (j < 0) continue;
+      gone.set(key, ghosts[j]!);
+      usedGhosts.add(j);
     }
   }
   return { moves: new Map(pairs.map(([from, to]) => [keyOf(from.id.client, from.id.clock), to])), texts, pairs, gone };
@@ -853,7 +880,14 @@ function rebaseMoved(tr: Y.Transaction, root: Y.AbstractType<any>, found: Return
         }
         // Where that character lives now is not known here yet (its own author moves it), or it is
         // gone: the end of the paragraph the joins kept.
-        const at = anchor !== undefined ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) } : joinedIntoInOrder(char.text);
+        // When the line it was taken from still shows (an undo putting it back into a line removed
+        // meanwhile, its copy deleted from a line that stays), where it stood there.
+        const at =
+          anchor !== undefined
+            ? { text: anchor.text, index: indexOf(anchor.text, anchor.id) + (isShown(anchor.text, anchor.id) ? 1 : 0) }
+            : !inDeletedLine(char.text)
+              ? { text: char.text, index: indexOf(char.text, char.id) }
+              : joinedIntoInOrder(char.text);
         if (at === null) return;
         const id = Y.createID(me, Y.getState(doc.store, me));
         at.text.insert(at.index, char.ch);

@@ -1,5 +1,6 @@
 import { ySyncPluginKey } from 'y-prosemirror';
 import * as Y from 'yjs';
+import type { DeleteSet } from '../sync/incomingDeletes.js';
 import { schema } from '../../../shared/schema.js';
 
 /** Names of the elements that hold text directly (paragraphs, headings, code blocks). */
@@ -48,12 +49,86 @@ function onlyBlockOf(item: Y.Item): boolean {
 /**
  * The undo manager for the editor's body `fragment`, as y-prosemirror's yUndoPlugin makes it
  * (tracks the binding's own changes, skips those marked `addToHistory: false`) but with
- * mayUndoDelete as its delete filter.
+ * mayUndoDelete as its delete filter, and keeping others' keys the undone step moved and cannot
+ * restore (keepOthersCopies).
  */
 export function createUndoManager(fragment: Y.XmlFragment): Y.UndoManager {
-  return new Y.UndoManager(fragment, {
+  /** The step being undone or redone, while it is (its deletions name what it may not restore). */
+  let popping: Popping | null = null;
+  const manager = new Y.UndoManager(fragment, {
     trackedOrigins: new Set([ySyncPluginKey]),
-    deleteFilter: mayUndoDelete,
+    deleteFilter: (item) => mayUndoDelete(item) && (popping === null || keepOthersCopies(item, popping)),
     captureTransaction: (transaction) => transaction.meta.get('addToHistory') !== false,
   });
+  for (const [name, stack] of [['undo', () => manager.undoStack], ['redo', () => manager.redoStack]] as const) {
+    const run = manager[name].bind(manager);
+    manager[name] = () => {
+      // Yjs pops on past steps that change nothing (what they would restore is gone): the step at
+      // work is the one past the stack's end, in the stack as it was.
+      const steps = [...stack()];
+      let orphans: Map<string, number> | null = null;
+      let of: unknown = null;
+      popping = {
+        orphans: (make) => {
+          const step = steps[stack().length] ?? null;
+          if (orphans === null || of !== step) [orphans, of] = [make(step), step];
+          return orphans;
+        },
+      };
+      try {
+        return run();
+      } finally {
+        popping = null;
+      }
+    };
+  }
+  return manager;
+}
+
+/** The undo or redo at work: the others' keys the step at work cannot restore (counted once per step, then used up). */
+interface Popping {
+  orphans: (make: (step: { deletions: DeleteSet } | null) => Map<string, number>) => Map<string, number>;
+}
+
+/**
+ * Keeps, of a character `item` the undo deletes, the part that is a copy of someone else's key it
+ * cannot restore (deleting the rest itself); true when nothing is to be kept. A step that made a line
+ * (Enter) and moved it away again (Backspace at its start, a join) holds, as its own insertion, the
+ * copy of a key someone typed into that line meanwhile; the key's original is in the line the step
+ * made, which the undo does not restore (Yjs never restores what the same step inserted). Deleting
+ * the copy took the key from every page (soak seeds 323, 438: Ada split a line, Linus typed into the
+ * new one, Ada joined it back and pressed Ctrl+Z). The copy stays where the join put it.
+ */
+function keepOthersCopies(item: Y.Item | Y.GC, popping: Popping): boolean {
+  if (!(item instanceof Y.Item) || !(item.content instanceof Y.ContentString)) return true;
+  const doc = (item.parent as Y.AbstractType<unknown> | null)?.doc ?? null;
+  const tr = doc?._transaction ?? null;
+  if (doc === null || tr === null) return true;
+  // Others' characters the step deleted that this undo did not restore, and that show nowhere.
+  const orphans = popping.orphans((step) => {
+    const found = new Map<string, number>();
+    if (step === null) return found;
+    Y.iterateDeletedStructs(tr, step.deletions, (struct) => {
+      if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString) || struct.id.client === doc.clientID) return;
+      if (!struct.deleted || struct.redone !== null) return;
+      for (const ch of struct.content.str.split('')) found.set(ch, (found.get(ch) ?? 0) + 1);
+    });
+    return found;
+  });
+  const str = item.content.str;
+  const keep = str.split('').map((ch) => {
+    const n = orphans.get(ch) ?? 0;
+    if (n === 0) return false;
+    orphans.set(ch, n - 1);
+    return true;
+  });
+  if (!keep.some(Boolean)) return true;
+  // One item per character, so the kept ones stay and the others go.
+  const { client, clock } = item.id;
+  const pieces: Y.Item[] = [item];
+  for (let k = 1; k < str.length; k++) pieces.push(Y.getItemCleanStart(tr, Y.createID(client, clock + k)));
+  pieces.forEach((piece, k) => {
+    if (!keep[k]) piece.delete(tr);
+  });
+  return false;
 }
