@@ -1985,3 +1985,62 @@ describe('a drag inside one paragraph is written as a move of the dragged letter
     });
   }
 });
+
+describe('a session of the browserless soak that lost a key at the end (npm run soak:binding, seed 9443 reduced)', () => {
+  // Ada: "abc", deletes "c", Enter after "a"; Grace types "A" into the empty second line; Ada types
+  // "de" before it, joins "b" back, Enter after "ab", types "fg" there, deletes "d", types "h",
+  // joins "fgh" up; Grace (having seen part of it) types "B" before "fg"; Ada presses Enter before
+  // "h" and joins "eA" into it; Grace joins "eA" into "Bfgh"; Ada joins "heA" up, then (her "A" shown
+  // twice a moment) presses Enter before her copy of "A". Grace's page keeps her own copy (the "A"
+  // her join copied, put back twice by her rebase, last after Ada's "h") and deletes Ada's; Ada's
+  // page took Grace's last put-back for a move of Ada's losing copy (which Grace's rebase deleted in
+  // the same change) and deleted it for Ada's Enter's copy: "A" lost on every page.
+  type Ev = ['del' | 'enter' | 'type', number, number, number, number?] | ['join', number, number] | ['send', number] | ['recv', number, number];
+  const events: Ev[] = [
+    ['del', 0, 1, 0], ['enter', 0, 0, 1], ['send', 0], ['recv', 1, 1], ['type', 1, 1, 0, 1], ['send', 1], ['recv', 0, 1],
+    ['type', 0, 2, 0, 2], ['join', 0, 1], ['enter', 0, 0, 2], ['send', 0], ['recv', 1, 1], ['type', 0, 1, 0, 2], ['del', 0, 2, 0],
+    ['recv', 1, 2], ['type', 0, 1, 2, 1], ['recv', 1, 1], ['join', 0, 1], ['send', 0], ['recv', 1, 2], ['type', 1, 1, 0, 1],
+    ['recv', 1, 1], ['send', 1], ['recv', 0, 1], ['enter', 0, 0, 4], ['join', 0, 2], ['join', 1, 2], ['recv', 1, 1], ['join', 0, 2],
+    ['send', 1], ['recv', 0, 1], ['recv', 0, 1], ['enter', 0, 0, 8],
+  ];
+  for (const adaHigh of [true, false]) {
+    it(`Grace's put-back of her key is no move of Ada's losing copy her rebase deleted with it (Ada's client id ${adaHigh ? 'higher' : 'lower'}; undo managers)`, () => {
+      const ada = new Side(/[a-z]/, true, adaHigh ? 360082735 : 72218720);
+      const grace = new Side(/[A-Z]/, true, adaHigh ? 72218720 : 360082735);
+      const sides = [ada, grace];
+      for (const side of sides) createUndoManager(side.fragment);
+      const relay = new Relay(sides);
+      const letters = ['abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'];
+      const typed = [0, 0];
+      const fresh = (p: number): string => letters[p]![typed[p]!++]!;
+      ada.edit((state) => state.tr.insertText(fresh(0) + fresh(0) + fresh(0), 1).split(3).doc);
+      relay.settle();
+      const startOf = (doc: PMNode, k: number): number => {
+        let s = 1;
+        for (let j = 0; j < k; j++) s += doc.child(j).nodeSize;
+        return s;
+      };
+      for (const ev of events) {
+        const side = sides[ev[1]]!;
+        if (ev[0] === 'send') relay.upload(side);
+        else if (ev[0] === 'recv') relay.download(side, ev[2]);
+        else {
+          const doc = side.view();
+          const k = Math.min(ev[2], doc.childCount - 1);
+          const start = startOf(doc, k);
+          const size = doc.child(k).content.size;
+          if (ev[0] === 'type') {
+            let text = '';
+            for (let c = 0; c < ev[4]!; c++) text += fresh(ev[1]);
+            side.edit((state) => state.tr.insertText(text, start + Math.min(ev[3], size)).doc);
+          } else if (ev[0] === 'enter') side.edit((state) => state.tr.split(start + Math.min(ev[3], size)).doc);
+          else if (ev[0] === 'join') side.edit((state) => state.tr.delete(start - 2, start).doc);
+          else side.edit((state) => state.tr.delete(start + Math.min(ev[3], size - 1), start + Math.min(ev[3], size - 1) + 1).doc);
+        }
+      }
+      relay.settle();
+      expect(own(paragraphs(ada).join(''), /[A-Z]/), paragraphs(ada).join(' | ')).toBe('BA');
+      expect(grace.view().eq(ada.view())).toBe(true);
+    });
+  }
+});

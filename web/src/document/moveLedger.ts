@@ -198,6 +198,11 @@ export class MoveLedger {
     return client;
   }
 
+  /** The character `key` is a copy of (one move back), when it is a copy some move made. */
+  copiedFrom(key: string): string | undefined {
+    return this.copyOf.get(key);
+  }
+
   /** Whether the character `key` is a copy some move made (of a key typed elsewhere first). */
   isCopy(key: string): boolean {
     return this.copyOf.has(key);
@@ -262,9 +267,18 @@ export class MoveLedger {
   /** Gone copies (goneCopies.ts) by key → the transaction that brought them (their line was removed here before). */
   private readonly goneArrival = new Map<string, number>();
 
-  /** Notes that the gone copy `key` arrived with the transaction being handled. */
-  noteGoneArrival(key: string): void {
+  /** Gone copies by key → their letter (Yjs may collect their content: a later change deleting them names no letter). */
+  private readonly goneLetter = new Map<string, string>();
+
+  /** Notes that the gone copy `key` (the letter `ch`) arrived with the transaction being handled. */
+  noteGoneArrival(key: string, ch: string): void {
     if (!this.goneArrival.has(key)) this.goneArrival.set(key, this.seen);
+    if (!this.goneLetter.has(key)) this.goneLetter.set(key, ch);
+  }
+
+  /** The letter of the gone copy `key`, when one arrived here. */
+  goneLetterOf(key: string): string | undefined {
+    return this.goneLetter.get(key);
   }
 
   /**

@@ -287,6 +287,14 @@ function charAt(doc: Y.Doc, key: string, ch: string): LedgerChar | null {
   return text instanceof Y.Text ? { text, id: Y.createID(client, clock), ch } : null;
 }
 
+/** The item holding the character `id` here, when Yjs keeps one. */
+function itemAt(doc: Y.Doc, id: Y.ID): Y.Item | null {
+  const structs = doc.store.clients.get(id.client);
+  if (structs === undefined || id.clock >= Y.getState(doc.store, id.client)) return null;
+  const struct = structs[Y.findIndexSS(structs, id.clock)];
+  return struct instanceof Y.Item ? struct : null;
+}
+
 /** The text a gone copy arrived into, when Yjs kept its item there (its content may be collected). */
 function ghostTextOf(doc: Y.Doc, key: string): Y.AbstractType<any> | null {
   const [client, clock] = key.split(':').map(Number) as [number, number];
@@ -464,7 +472,7 @@ export function movesIn(
       return byClient.get(client)?.find((struct) => clock >= struct.id.clock && clock < struct.id.clock + struct.length);
     };
     for (const ghost of ghosts) {
-      ledger.noteGoneArrival(ghost.key);
+      ledger.noteGoneArrival(ghost.key, ghost.ch);
       const removed = goneLineRemoval(doc, ledger, ghost, decoded);
       if (removed !== undefined) ledger.noteGoneLine(ghost.key, removed);
     }
@@ -558,11 +566,49 @@ function ownMovePairs(tr: Y.Transaction, sent: DeleteSet, ledger: MoveLedger, an
         const item = structs[Y.findIndexSS(structs, clock)];
         if (!(item instanceof Y.Item)) continue;
         const text = (item as RawItem).parent;
-        const ch = item.content instanceof Y.ContentString ? item.content.str[clock - item.id.clock] : ledger.original(keyOf(client, clock))?.ch;
+        // A gone copy's letter is known from its arrival (Yjs collected its content then).
+        const ch = item.content instanceof Y.ContentString ? item.content.str[clock - item.id.clock] : (ledger.original(keyOf(client, clock))?.ch ?? ledger.goneLetterOf(keyOf(client, clock)));
         if (ch !== undefined && text instanceof Y.Text) deleted.push({ text, id, ch });
       }
     }
   });
+  // A key its sender's rebase put back after the copy of the character its gone copy had followed
+  // (a copy of that key went into a line already removed here, after a character a join of this
+  // page's has since copied on: the put-back of that gone copy, whose deletion the change does not
+  // name, Yjs having deleted it with its line on the sender's page too) is no copy of a key the
+  // change deleted (a losing copy of a duplicate its sender's page saw and this page may not have).
+  // Paired with that one, it made a second copy of a key this page had moved on, and my copy,
+  // standing later, deleted the sender's while the sender deleted mine: lost. Grace's join copied her
+  // "A" into a line Ada had joined up; Ada's join of the same "A" was the losing copy, which Ada moved
+  // on with an Enter; Grace's rebase deleted Ada's copy and put hers back after Ada's "h" (soak seed
+  // 9443, at the end).
+  const putBack = new Set<string>();
+  if (!anyAuthor) {
+    for (const c of inserted) {
+      const item = itemAt(tr.doc, c.id);
+      const origin = item?.origin ?? null;
+      const from = origin === null ? undefined : ledger.copiedFrom(keyOf(origin.client, origin.clock));
+      if (from === undefined) continue;
+      const [client, clock] = from.split(':').map(Number) as [number, number];
+      const left = itemAt(tr.doc, Y.createID(client, clock));
+      for (let it = left?.right ?? null; it !== null && it.deleted; it = it.right) {
+        // Its letter as written, or as it arrived (Yjs keeps no content for one that arrived into a removed line).
+        const ch = it.content instanceof Y.ContentString ? it.content.str[0] : (ledger.goneLetterOf(keyOf(it.id.client, it.id.clock)) ?? c.ch);
+        // Only a gone copy (in a line removed here), and only when what the change deleted of that
+        // letter are copies others made (the losing copies its page deletes): read so whatever the
+        // change deleted, a key was lost at the end in four-person seed 9045 and, with drags, in 51
+        // and 349 (not traced).
+        const parent = (it as RawItem).parent;
+        const goneLine = parent instanceof Y.Text && inDeletedLine(parent);
+        const othersOnly = !deleted.some((d) => d.ch === c.ch && d.id.client === sender);
+        if (goneLine && othersOnly && it.id.client === sender && it.origin !== null && it.origin.client === client && it.origin.clock === clock && ch === c.ch) {
+          putBack.add(keyOf(c.id.client, c.id.clock));
+          break;
+        }
+      }
+    }
+  }
+  if (putBack.size > 0) inserted.splice(0, inserted.length, ...inserted.filter((c) => !putBack.has(keyOf(c.id.client, c.id.clock))));
   return commonSubsequence(deleted.length, inserted.length, (i, j) => deleted[i]!.ch === inserted[j]!.ch).map(([i, j]) => [deleted[i]!, inserted[j]!] as const);
 }
 
