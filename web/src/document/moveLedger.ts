@@ -250,18 +250,9 @@ export class MoveLedger {
    * (rebaseMoved), so the gone copy is no place to put the key back either: it would show twice.
    */
   keptOverGone(key: string, goneText: Y.AbstractType<any>): LedgerChar | undefined {
-    const list = this.copies.get(key);
-    if (list === undefined || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
     const paragraph = (goneText._item as (Y.Item & { parent: Y.AbstractType<any> | null }) | null)?.parent ?? null;
     const removed = [goneText, paragraph].map((type) => (type === null ? undefined : this.removedAt.get(type))).find((at) => at !== undefined);
-    if (removed === undefined) return undefined;
-    for (const copy of list) {
-      const made = this.madeAt.get(keyOf(copy.id));
-      if (made === undefined || made.seen <= removed.seen || (removed.mine && !made.mine)) continue;
-      const live = this.live(copy);
-      if (shown(live)) return live;
-    }
-    return undefined;
+    return this.keptOverRemoval(key, removed);
   }
 
   /** Gone copies (goneCopies.ts) by key → the transaction that brought them (their line was removed here before). */
@@ -315,7 +306,7 @@ export class MoveLedger {
     return this.goneLine.get(key);
   }
 
-  /** keptOverGone for a gone copy collected whole whose line's removal is known (`noteGoneLine`). */
+  /** keptOverGone given the removal of the gone copy's line (also for a gone copy collected whole, `noteGoneLine`). */
   keptOverRemoval(key: string, removed: { seen: number; mine: boolean } | undefined): LedgerChar | undefined {
     const list = this.copies.get(key);
     if (removed === undefined || list === undefined || this.lostTo.has(key) || this.deletedByMe.has(key)) return undefined;
